@@ -1,0 +1,394 @@
+#!/usr/bin/env python3
+"""Build, start and remove umzug's local lab of "VM targets".
+
+The lab hosts are podman containers with systemd and sshd, built from Debian packages
+only. What hosts exist, their addresses and images, is read from the lab inventory
+(inventories/lab), so the inventory stays the one description of the lab. Once the
+containers run, Ansible configures them over SSH (lab/provision.yml), exactly as it
+would configure VMs.
+
+    umzug_lab.py check      prerequisites only
+    umzug_lab.py build      images (cached by a hash of their inputs)
+    umzug_lab.py up         build, start, provision and seed the lab
+    umzug_lab.py down       remove every container and network the lab made
+    umzug_lab.py status     what runs, with addresses
+
+A missing prerequisite ends in one sentence on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+TOP = Path(__file__).resolve().parent.parent
+IMAGES_DIR = TOP / "lab" / "images"
+STATE_DIR = TOP / ".lab"
+CONTAINERS_CONF = TOP / "lab" / "containers.conf"
+LAB_LABEL = "umzug.lab"
+SUITE = "bookworm"
+# The root filesystem every lab image starts from. Changing this list rebuilds all images.
+ROOTFS_PACKAGES = (
+    "python3", "openssh-server", "systemd-sysv", "dbus", "iproute2", "procps",
+    "ca-certificates", "less", "sudo",
+)
+# Build order: each image names its parent; "rootfs" is the debootstrap import.
+IMAGES = {"base": "rootfs", "samba": "base", "client": "base", "app": "base"}
+
+
+class LabError(Exception):
+    """A problem the user can fix; printed as one sentence, never as a traceback."""
+
+
+@dataclass(frozen=True)
+class LabHost:
+    name: str
+    address: str
+    image: str
+    capabilities: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class LabNetwork:
+    name: str
+    subnet: str
+    gateway: str
+
+
+def podman_env() -> dict[str, str]:
+    env = dict(os.environ)
+    env["CONTAINERS_CONF"] = str(CONTAINERS_CONF)
+    return env
+
+
+def run(cmd: list[str], *, check: bool = True, capture: bool = True, **kw) -> subprocess.CompletedProcess:
+    proc = subprocess.run(cmd, env=podman_env(), text=True, capture_output=capture, check=False, **kw)
+    if check and proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout or "").strip().splitlines()
+        raise LabError(f"`{' '.join(cmd[:3])} ...` failed: {detail[-1] if detail else 'no output'}")
+    return proc
+
+
+# --- prerequisites -------------------------------------------------------------------
+
+REQUIRED_COMMANDS = {
+    "podman": "podman (Debian package podman)",
+    "runc": "runc (Debian package runc; crun cannot run the lab on this kernel)",
+    "iptables": "iptables (Debian package iptables; podman's netavark needs it)",
+    "debootstrap": "debootstrap (Debian package debootstrap; it builds the lab's base image)",
+    "ssh": "an ssh client (Debian package openssh-client)",
+}
+
+
+def check_prerequisites(euid: int | None = None, which=shutil.which) -> None:
+    """Raise LabError naming the first missing prerequisite."""
+    euid = os.geteuid() if euid is None else euid
+    if euid != 0:
+        raise LabError(
+            f"the lab must be run as root: Samba needs rootful podman to store NT ACLs in "
+            f"security.* xattrs, and you are uid {euid}."
+        )
+    for command, what in REQUIRED_COMMANDS.items():
+        if which(command) is None:
+            raise LabError(f"{command} is not installed: install {what}, or run `make lab`, which does.")
+
+
+def debian_mirror(sources_dir: Path = Path("/etc/apt")) -> str:
+    """The Debian mirror this machine's apt already uses, so the lab fetches from the same place."""
+    if os.environ.get("UMZUG_DEBIAN_MIRROR"):
+        return os.environ["UMZUG_DEBIAN_MIRROR"]
+    candidates = [sources_dir / "sources.list", *sorted((sources_dir / "sources.list.d").glob("*"))]
+    for path in candidates:
+        if not path.is_file() or path.suffix not in ("", ".list", ".sources"):
+            continue
+        mirror = _mirror_from_sources(path.read_text(errors="replace"))
+        if mirror:
+            return mirror
+    raise LabError(
+        "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/: "
+        "set UMZUG_DEBIAN_MIRROR to the Debian archive to build the lab from."
+    )
+
+
+def _mirror_from_sources(text: str) -> str | None:
+    # One-line format: "deb URL bookworm main"
+    for line in text.splitlines():
+        parts = line.split()
+        if len(parts) >= 3 and parts[0] == "deb" and parts[2] == SUITE:
+            return parts[1]
+    # deb822 format: a stanza with "URIs:" and a "Suites:" naming the release.
+    for stanza in text.split("\n\n"):
+        fields = {}
+        for line in stanza.splitlines():
+            if ":" in line and not line.startswith("#"):
+                key, _, value = line.partition(":")
+                fields[key.strip().lower()] = value.split()
+        if SUITE in fields.get("suites", []) and fields.get("uris") and "deb" in fields.get("types", ["deb"]):
+            return fields["uris"][0]
+    return None
+
+
+# --- inventory -------------------------------------------------------------------------
+
+
+def load_topology(inventory: Path = TOP / "inventories" / "lab") -> tuple[LabNetwork, list[LabHost]]:
+    """Hosts, addresses and images from the lab inventory (ansible-inventory --list)."""
+    ansible_inventory = Path(sys.executable).parent / "ansible-inventory"
+    if not ansible_inventory.exists():
+        ansible_inventory = shutil.which("ansible-inventory")
+    if not ansible_inventory:
+        raise LabError("ansible-inventory is not installed: run `make lab`, which prepares .venv.")
+    proc = subprocess.run(
+        [str(ansible_inventory), "-i", str(inventory), "--list"],
+        cwd=TOP, text=True, capture_output=True, check=False,
+    )
+    if proc.returncode != 0:
+        raise LabError(f"the lab inventory {inventory} cannot be read: {proc.stderr.strip().splitlines()[-1:]}")
+    data = json.loads(proc.stdout)
+    hostvars = data.get("_meta", {}).get("hostvars", {})
+    hosts = []
+    network = None
+    for name in sorted(hostvars):
+        hv = hostvars[name]
+        if "umzug_lab_image" not in hv:
+            continue
+        hosts.append(LabHost(
+            name=name,
+            address=hv["ansible_host"],
+            image=hv["umzug_lab_image"],
+            capabilities=tuple(hv.get("umzug_lab_capabilities", [])),
+        ))
+        net = hv["umzug_lab_network"]
+        network = LabNetwork(net["name"], net["subnet"], net["gateway"])
+    if not hosts or network is None:
+        raise LabError(f"the lab inventory {inventory} names no host with umzug_lab_image.")
+    return network, hosts
+
+
+# --- images ----------------------------------------------------------------------------
+
+
+def _digest(*parts: bytes) -> str:
+    h = hashlib.sha256()
+    for part in parts:
+        h.update(len(part).to_bytes(8, "big"))
+        h.update(part)
+    return h.hexdigest()[:16]
+
+
+def rootfs_tag() -> str:
+    return f"localhost/umzug-lab-rootfs:{_digest(SUITE.encode(), ' '.join(ROOTFS_PACKAGES).encode())}"
+
+
+def image_tag(name: str, parent_tag: str, images_dir: Path = IMAGES_DIR) -> str:
+    """A tag that changes exactly when the image's inputs (its folder, its parent) change."""
+    folder = images_dir / name
+    parts = [parent_tag.encode()]
+    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+        parts += [str(path.relative_to(folder)).encode(), path.read_bytes()]
+    return f"localhost/umzug-lab-{name}:{_digest(*parts)}"
+
+
+def image_exists(tag: str) -> bool:
+    return run(["podman", "image", "exists", tag], check=False).returncode == 0
+
+
+def build_rootfs(tag: str) -> None:
+    mirror = debian_mirror()
+    with tempfile.TemporaryDirectory(prefix="umzug-rootfs-", dir="/var/tmp") as tmp:
+        root = Path(tmp) / "root"
+        log = STATE_DIR / "debootstrap.log"
+        started = time.monotonic()
+        progress(f"debootstrap {SUITE} from {mirror} (about a minute)")
+        with log.open("w") as fh:
+            proc = subprocess.run(
+                ["debootstrap", "--variant=minbase", f"--include={','.join(ROOTFS_PACKAGES)}",
+                 SUITE, str(root), mirror],
+                stdout=fh, stderr=subprocess.STDOUT, check=False,
+            )
+        if proc.returncode != 0:
+            raise LabError(
+                f"debootstrap could not build the base system from {mirror}; is Debian's package "
+                f"archive reachable from this machine? (details: {log})"
+            )
+        tar = subprocess.Popen(["tar", "-C", str(root), "-c", "."], stdout=subprocess.PIPE)
+        imp = subprocess.run(["podman", "import", "-", tag], stdin=tar.stdout, env=podman_env(),
+                             capture_output=True, text=True, check=False)
+        tar.wait()
+        if imp.returncode != 0:
+            raise LabError(f"podman import of the base system failed: {imp.stderr.strip()}")
+        progress(f"rootfs imported as {tag} in {time.monotonic() - started:.0f} s")
+
+
+def build_images(images_dir: Path = IMAGES_DIR) -> dict[str, str]:
+    """Build what is missing; return image name -> tag. Nothing unchanged is rebuilt."""
+    tags = {"rootfs": rootfs_tag()}
+    if not image_exists(tags["rootfs"]):
+        build_rootfs(tags["rootfs"])
+    for name, parent in IMAGES.items():
+        tag = image_tag(name, tags[parent], images_dir)
+        tags[name] = tag
+        if image_exists(tag):
+            progress(f"image {name}: up to date ({tag})")
+        else:
+            started = time.monotonic()
+            progress(f"image {name}: building {tag}")
+            arg = "ROOTFS" if parent == "rootfs" else "BASE"
+            log = STATE_DIR / f"build-{name}.log"
+            with log.open("w") as fh:
+                proc = subprocess.run(
+                    ["podman", "build", "--cap-add", "SYS_ADMIN", "--build-arg", f"{arg}={tags[parent]}",
+                     "-t", tag, str(images_dir / name)],
+                    stdout=fh, stderr=subprocess.STDOUT, env=podman_env(), check=False,
+                )
+            if proc.returncode != 0:
+                raise LabError(f"building image {name} failed (details: {log}).")
+            progress(f"image {name}: built in {time.monotonic() - started:.0f} s")
+        # Molecule scenarios name images by their stable tag.
+        run(["podman", "tag", tag, f"localhost/umzug-lab-{name}:latest"])
+    return tags
+
+
+# --- containers ------------------------------------------------------------------------
+
+
+def ssh_key() -> Path:
+    """The lab's SSH key, generated once into the ignored .lab/ folder."""
+    key = STATE_DIR / "ssh" / "id_ed25519"
+    if not key.exists():
+        key.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "umzug-lab", "-f", str(key)],
+                       check=True)
+    return key
+
+
+def container_state(name: str) -> dict | None:
+    proc = run(["podman", "container", "inspect", name], check=False)
+    if proc.returncode != 0:
+        return None
+    return json.loads(proc.stdout)[0]
+
+
+def ensure_network(net: LabNetwork) -> None:
+    if run(["podman", "network", "exists", net.name], check=False).returncode == 0:
+        return
+    run(["podman", "network", "create", "--subnet", net.subnet, "--gateway", net.gateway,
+         "--label", f"{LAB_LABEL}=1", net.name])
+
+
+def run_args(host: LabHost, hosts: list[LabHost], net: LabNetwork, tag: str, key: Path) -> list[str]:
+    args = ["podman", "run", "-d", "--name", host.name, "--hostname", host.name,
+            "--network", net.name, "--ip", host.address, "--systemd=always",
+            "--label", f"{LAB_LABEL}=1", "--label", f"umzug.lab.image={tag}",
+            "-v", f"{key}.pub:/root/.ssh/authorized_keys:ro"]
+    for cap in host.capabilities:
+        args += ["--cap-add", cap]
+    for other in hosts:
+        if other.name != host.name:
+            args += ["--add-host", f"{other.name}:{other.address}"]
+    return [*args, tag, "/sbin/init"]
+
+
+def start_containers(net: LabNetwork, hosts: list[LabHost], tags: dict[str, str]) -> None:
+    key = ssh_key()
+    known_hosts = STATE_DIR / "known_hosts"
+    for host in hosts:
+        tag = tags[host.image]
+        state = container_state(host.name)
+        if state and state["Config"]["Labels"].get("umzug.lab.image") != tag:
+            progress(f"{host.name}: image changed, recreating")
+            run(["podman", "rm", "-f", "-t", "5", host.name])
+            state = None
+        if state is None:
+            run(run_args(host, hosts, net, tag, key))
+            if known_hosts.exists():
+                subprocess.run(["ssh-keygen", "-R", host.address, "-f", str(known_hosts)],
+                               capture_output=True, check=False)
+            progress(f"{host.name}: started at {host.address}")
+        elif not state["State"]["Running"]:
+            run(["podman", "start", host.name])
+            progress(f"{host.name}: started again")
+        else:
+            progress(f"{host.name}: running")
+
+
+def provision(extra: list[str]) -> None:
+    playbook = Path(sys.executable).parent / "ansible-playbook"
+    progress("configuring the lab over SSH (lab/provision.yml)")
+    proc = subprocess.run([str(playbook), str(TOP / "lab" / "provision.yml"), *extra], cwd=TOP, check=False)
+    if proc.returncode != 0:
+        raise LabError("provisioning the lab failed; the Ansible output above says where.")
+
+
+def down(net: LabNetwork, hosts: list[LabHost]) -> None:
+    proc = run(["podman", "ps", "-a", "--filter", f"label={LAB_LABEL}=1", "--format", "{{.Names}}"])
+    names = set(proc.stdout.split()) | {h.name for h in hosts if container_state(h.name)}
+    for name in sorted(names):
+        run(["podman", "rm", "-f", "-t", "5", name])
+        progress(f"{name}: removed")
+    if run(["podman", "network", "exists", net.name], check=False).returncode == 0:
+        run(["podman", "network", "rm", net.name])
+        progress(f"network {net.name}: removed")
+    (STATE_DIR / "known_hosts").unlink(missing_ok=True)
+
+
+def status(hosts: list[LabHost]) -> int:
+    print(f"{'host':<20} {'address':<15} {'image':<8} state")
+    down_count = 0
+    for host in hosts:
+        state = container_state(host.name)
+        text = "absent" if state is None else state["State"]["Status"]
+        down_count += text != "running"
+        print(f"{host.name:<20} {host.address:<15} {host.image:<8} {text}")
+    return 0 if down_count == 0 else 1
+
+
+def progress(message: str) -> None:
+    print(f"[lab] {message}", flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("command", choices=["check", "build", "up", "down", "status"])
+    parser.add_argument("ansible_args", nargs="*", help="passed to ansible-playbook by `up`")
+    args = parser.parse_args(argv)
+    try:
+        check_prerequisites()
+        STATE_DIR.mkdir(exist_ok=True)
+        if args.command == "check":
+            debian_mirror()
+            progress("prerequisites present")
+            return 0
+        if args.command == "build":
+            build_images()
+            return 0
+        net, hosts = load_topology()
+        if args.command == "up":
+            tags = build_images()
+            ensure_network(net)
+            start_containers(net, hosts, tags)
+            provision(args.ansible_args)
+            return status(hosts)
+        if args.command == "down":
+            down(net, hosts)
+            return 0
+        return status(hosts)
+    except LabError as err:
+        print(f"umzug lab: {err}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("umzug lab: interrupted; run the same command again to continue.", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
