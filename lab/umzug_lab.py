@@ -261,7 +261,7 @@ def build_images(images_dir: Path = IMAGES_DIR) -> dict[str, str]:
 # --- containers ------------------------------------------------------------------------
 
 
-def ssh_key() -> Path:
+def ssh_key() -> Path:  # also used by `build`, so Molecule finds the key it mounts
     """The lab's SSH key, generated once into the ignored .lab/ folder."""
     key = STATE_DIR / "ssh" / "id_ed25519"
     if not key.exists():
@@ -370,6 +370,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "build":
             build_images()
+            ssh_key()
             return 0
         net, hosts = load_topology()
         if args.command == "up":

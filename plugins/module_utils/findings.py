@@ -1,4 +1,3 @@
-# -*- coding: utf-8 -*-
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The one findings model of umzug.
 
@@ -128,5 +127,6 @@ class Changes:
         return sum(self.counts.values())
 
     def to_dict(self) -> dict:
-        return {"payload": self.payload, "counts": dict(self.counts), "items": {k: list(v) for k, v in self.items.items()},
+        return {"payload": self.payload, "counts": dict(self.counts),
+                "items": {k: list(v) for k, v in self.items.items()},
                 "truncated": any(self.counts[k] > len(self.items.get(k, [])) for k in self.counts)}

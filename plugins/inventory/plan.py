@@ -1,0 +1,124 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+name: plan
+short_description: Turns an umzug migration plan into the inventory
+version_added: 0.1.0
+description:
+  - Reads one plan file (C(*.umzug.yml) or C(*.umzug.yaml)) that describes the Rechenzentrum's
+    targets and the waves (Wellen) of Kommunen moving into it.
+  - Validates it against C(schemas/plan.schema.json) and semantic checks (overlapping uid/gid ranges,
+    duplicate prefixes, namespaces, hosts or AGS, windows that end before they start). Every error
+    names the file, line and key path; the inventory is not built from a broken plan.
+  - Creates the groups C(wave_<n>), C(kommune_<id>) (hyphens become underscores), C(dc), C(fs),
+    C(clients), C(app) and C(rz).
+  - Sets on every host C(umzug_role), C(umzug_plan_hash) (sha256 of the plan file) and C(umzug_domain);
+    on Kommune hosts also C(umzug_wave) and C(umzug_kommune), the Kommune's mapping context
+    (id, name, ags, wave, ou, share_namespace, account_prefix or account_template, uid_range, gid_range,
+    window with timezone, contacts). Extra variables given per host in the plan are kept.
+  - Works through the built-in C(auto) inventory plugin, so no C(enable_plugins) change is needed.
+author:
+  - umzug developers
+options:
+  plugin:
+    description: Marks the file as an umzug plan.
+    type: str
+    required: true
+    choices: [kommunal.umzug.plan]
+requirements:
+  - PyYAML
+  - jsonschema
+notes:
+  - The plan format is described by C(schemas/plan.schema.json); C(inventories/examples/lab-plan.umzug.yml)
+    is a complete example.
+"""
+
+EXAMPLES = r"""
+# inventories/wave-1.umzug.yml
+plugin: kommunal.umzug.plan
+version: 1
+rz:
+  domain: {realm: RZ.TEST, workgroup: RZ, dns_domain: rz.test, dc: rz-dc}
+  hosts:
+    dc: {rz-dc: {ansible_host: 10.0.0.31}}
+    fs: {rz-fs: {ansible_host: 10.0.0.32}}
+waves:
+  - wave: 1
+    kommunen:
+      - id: altdorf
+        name: Gemeinde Altdorf
+        ags: "09162000"
+        hosts:
+          fs: {altdorf-fs: {ansible_host: 10.0.1.12}}
+        target:
+          ou: OU=Altdorf,OU=Kommunen,DC=rz,DC=test
+          share_namespace: altdorf
+          account_prefix: ald-
+          uid_range: 200000-209999
+          gid_range: 200000-209999
+        window: {start: "2025-03-14 18:00", end: "2025-03-16 18:00"}
+        contacts:
+          - {name: Erika Muster, role: IT-Leitung, email: it@altdorf.example}
+
+# ansible-inventory -i inventories/wave-1.umzug.yml --graph
+"""
+
+RETURN = r""" # """
+
+from ansible.errors import AnsibleParserError
+from ansible.plugins.inventory import BaseInventoryPlugin
+
+try:
+    from ansible.template import trust_as_template
+except ImportError:  # ansible-core < 2.19 trusts every inventory string
+
+    def trust_as_template(value):
+        return value
+
+
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import (
+    RESERVED_VARS,
+    PlanError,
+    inventory_model,
+    load_plan,
+)
+
+
+class InventoryModule(BaseInventoryPlugin):
+    NAME = "kommunal.umzug.plan"
+
+    def verify_file(self, path):
+        return super().verify_file(path) and path.endswith((".umzug.yml", ".umzug.yaml"))
+
+    def parse(self, inventory, loader, path, cache=True):
+        super().parse(inventory, loader, path, cache)
+        try:
+            model = inventory_model(load_plan(path))
+        except PlanError as err:
+            raise AnsibleParserError(f"The umzug plan is not valid:\n{err}") from None
+        for name, value in model.allvars.items():
+            self.inventory.set_variable("all", name, _trusted(value))
+        for group in model.groups:
+            self.inventory.add_group(group)
+        for group, members in model.groups.items():
+            for child in members["children"]:
+                self.inventory.add_child(group, child)
+            for host in members["hosts"]:
+                self.inventory.add_host(host, group=group)
+        for host, variables in model.hostvars.items():
+            for name, value in variables.items():
+                # Only the engineer's own variables may hold templates, as in a YAML inventory
+                # ("{{ inventory_dir }}/..."); the plan's data (names, OUs) is never evaluated.
+                if name not in RESERVED_VARS:
+                    value = _trusted(value)
+                self.inventory.set_variable(host, name, value)
+
+
+def _trusted(value):
+    if isinstance(value, str):
+        return trust_as_template(value)
+    if isinstance(value, dict):
+        return {key: _trusted(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_trusted(item) for item in value]
+    return value

@@ -1,0 +1,202 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: gate
+short_description: Stops a cut-over while a Kommune has unwaived inhibitors
+version_added: 0.1.0
+description:
+  - Decides GO, GO with accepted risks or NO-GO for one Kommune with the same rules as the
+    C(kommunal.umzug.report) callback, and fails on NO-GO. Cut-over playbooks run it first.
+  - Reads the Kommune's findings from a dry-run C(report.json) and/or takes findings directly, then applies
+    today's waivers, so a waiver given after the dry run counts and an expired one no longer does.
+  - An incomplete report (interrupted run, unreachable host) is NO-GO unless I(require_complete=false).
+  - Changes nothing. Run it on the controller (delegated to C(localhost)) when it reads a report file.
+author:
+  - umzug developers
+options:
+  kommune:
+    description: Id of the Kommune (C(umzug_kommune.id)).
+    type: str
+    required: true
+  report:
+    description:
+      - Path of a C(report.json) written by the report callback,
+        usually C(<report_dir>/latest-dry-run/report.json).
+    type: path
+  findings:
+    description: Findings (dicts of the umzug findings model) to decide on in addition to the report's.
+    type: list
+    elements: dict
+    default: []
+  waivers:
+    description:
+      - Waivers to apply, each with C(key), C(owner), C(reason), C(expires)
+        and optionally C(kommune), C(resource).
+      - Usually C("{{ (lookup('file', 'waivers.yml') | from_yaml).waivers }}").
+    type: list
+    elements: dict
+    default: []
+  plan_hash:
+    description:
+      - C(umzug_plan_hash) of the current plan; the gate fails if the report was made for another plan.
+    type: str
+  require_complete:
+    description: Whether an incomplete report closes the gate.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+    details:
+      - The gate decides and fails in check mode too,
+        so a dry run of the cut-over stops where the real one would.
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Gate - no cut-over while inhibitors are open
+  kommunal.umzug.gate:
+    kommune: "{{ umzug_kommune.id }}"
+    report: "{{ playbook_dir }}/../artifacts/reports/latest-dry-run/report.json"
+    plan_hash: "{{ umzug_plan_hash }}"
+    waivers: "{{ (lookup('ansible.builtin.file', 'waivers.yml') | from_yaml).waivers }}"
+  delegate_to: localhost
+  run_once: true
+"""
+
+RETURN = r"""
+verdict:
+  description: C(go), C(go_with_accepted_risks) or C(no_go).
+  returned: always
+  type: str
+  sample: no_go
+reasons:
+  description: Why, most serious first.
+  returned: always
+  type: list
+  elements: str
+  sample: [unwaived_inhibitors]
+inhibitors:
+  description: The unwaived inhibitors that close the gate.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{key: accounts.name_collision, title: Account mmueller exists in the RZ, resources: [mmueller]}]
+waived:
+  description: Findings accepted by an active waiver.
+  returned: always
+  type: list
+  elements: dict
+  sample: []
+umzug_findings:
+  description:
+    - C(wave.gate_open) or C(wave.gate_closed),
+      plus C(report.waiver_expired) for every expired waiver that matched.
+  returned: always
+  type: list
+  elements: dict
+  sample: [{key: wave.gate_closed, title: Cut-over blocked for kommune-a, severity: high, inhibitor: true}]
+"""
+
+import json
+from datetime import date, datetime
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import (
+    NO_GO,
+    WaiverError,
+    evaluate_gate,
+    parse_waivers,
+)
+
+
+def today_in_berlin() -> date:
+    try:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo("Europe/Berlin")).date()
+    except Exception:  # a target without tzdata: the host's own date is off by one at most around midnight
+        return date.today()
+
+
+def read_report(module, path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            report = json.load(handle)
+    except (OSError, ValueError) as err:
+        module.fail_json(msg=f"cannot read the report {path}: {err}")
+    if not str(report.get("schema_version", "")).startswith("1."):
+        module.fail_json(
+            msg=f"{path} has schema_version {report.get('schema_version')!r}; this gate reads 1.x"
+        )
+    return report
+
+
+def gate_finding(kommune, decision):
+    if decision["verdict"] == NO_GO:
+        keys = sorted({f["key"] for f in decision["inhibitors"]})
+        return Finding(
+            key="wave.gate_closed",
+            title=f"Cut-over blocked for {kommune}",
+            summary="Reasons: " + ", ".join(decision["reasons"]),
+            severity="high",
+            payload="wave",
+            inhibitor=True,
+            resources=tuple(keys),
+            kommune=kommune,
+        ).to_dict()
+    return Finding(
+        key="wave.gate_open",
+        title=f"Cut-over allowed for {kommune}",
+        summary=f"Verdict {decision['verdict']}",
+        severity="info",
+        payload="wave",
+        kommune=kommune,
+    ).to_dict()
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            kommune=dict(type="str", required=True),
+            report=dict(type="path"),
+            findings=dict(type="list", elements="dict", default=[]),
+            waivers=dict(type="list", elements="dict", default=[]),
+            plan_hash=dict(type="str"),
+            require_complete=dict(type="bool", default=True),
+        ),
+        required_one_of=[("report", "findings")],
+        supports_check_mode=True,
+    )
+    params = module.params
+    report = read_report(module, params["report"]) if params["report"] else None
+    if params["plan_hash"] and report is not None and params["plan_hash"] not in report["run"]["plan_hashes"]:
+        module.fail_json(
+            msg=f"the report {params['report']} was made for another plan; run the dry run again"
+        )
+    try:
+        waivers = parse_waivers(params["waivers"])
+        decision = evaluate_gate(
+            params["kommune"],
+            report,
+            params["findings"],
+            waivers,
+            today_in_berlin(),
+            params["require_complete"],
+        )
+    except (WaiverError, ValueError, KeyError) as err:
+        module.fail_json(msg=f"the gate cannot decide: {err}")
+    findings = [gate_finding(params["kommune"], decision), *decision.pop("expired_waivers")]
+    result = dict(changed=False, **decision, **{RESULT_FINDINGS: findings})
+    if decision["verdict"] == NO_GO:
+        blocked = ", ".join(sorted({f["key"] for f in decision["inhibitors"]})) or "incomplete report"
+        module.fail_json(msg=f"NO-GO for {params['kommune']}: {blocked}", **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

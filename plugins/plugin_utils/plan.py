@@ -1,0 +1,440 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The one plan model of umzug: load, validate and explain a plan file.
+
+Controller side only (PyYAML, jsonschema), which is why it lives in plugin_utils and not
+in module_utils: modules never read the plan, they get its values as host variables.
+
+Every error an engineer sees has the form ``file:line: key.path: what is wrong``. The YAML
+is composed into nodes first so that each key path keeps the line it was written on; the
+JSON Schema (schemas/plan.schema.json) checks the shape, then the semantic checks below
+catch what a schema cannot: overlaps and duplicates across Kommunen, impossible windows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jsonschema
+import yaml
+import yaml.constructor
+
+SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
+TIMEZONE = "Europe/Berlin"
+ROLES = ("dc", "fs", "clients", "app")
+# Host variables the plan itself sets; a per-host override would split a host from its Kommune.
+RESERVED_VARS = ("umzug_kommune", "umzug_domain", "umzug_role", "umzug_wave", "umzug_plan_hash")
+LAND_KEYS = range(1, 17)
+TOP_LEVEL = "(top level)"
+_TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+_PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_JSON_TYPE_WORDS = {
+    "object": "a mapping",
+    "array": "a list",
+    "string": "a string",
+    "integer": "an integer",
+    "number": "a number",
+    "boolean": "true or false",
+    "null": "empty",
+}
+
+
+class PlanError(Exception):
+    """A plan that cannot be used; ``messages`` holds one sentence per problem, sorted by line."""
+
+    def __init__(self, messages: list[str]):
+        super().__init__("\n".join(messages))
+        self.messages = messages
+
+
+@dataclass(frozen=True)
+class Plan:
+    filename: str
+    data: dict
+    sha256: str
+    lines: dict
+
+    @property
+    def kommunen(self) -> list[tuple[int, dict]]:
+        return [(wave["wave"], kommune) for wave in self.data["waves"] for kommune in wave["kommunen"]]
+
+
+def load_plan(path: str | Path) -> Plan:
+    raw = Path(path).read_bytes()
+    return parse_plan(raw, str(path))
+
+
+def parse_plan(raw: bytes | str, filename: str) -> Plan:
+    raw_bytes = raw.encode() if isinstance(raw, str) else raw
+    try:
+        node = yaml.compose(raw_bytes.decode("utf-8"), Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        line = mark.line + 1 if mark else 1
+        raise PlanError([f"{filename}:{line}: {TOP_LEVEL}: not valid YAML: {err.problem}"]) from None
+    except UnicodeDecodeError:
+        raise PlanError([f"{filename}:1: {TOP_LEVEL}: not UTF-8 text"]) from None
+    if node is None:
+        raise PlanError([f"{filename}:1: {TOP_LEVEL}: the plan is empty"])
+    builder = _LineTracker(filename)
+    data = builder.build(node, ())
+    if builder.errors:
+        raise PlanError(builder.errors)
+    plan = Plan(
+        filename=filename, data=data, sha256=hashlib.sha256(raw_bytes).hexdigest(), lines=builder.lines
+    )
+    errors = _schema_errors(plan) or _semantic_errors(plan)
+    if errors:
+        raise PlanError(errors)
+    return plan
+
+
+def format_path(path: tuple) -> str:
+    text = ""
+    for part in path:
+        if isinstance(part, int):
+            text += f"[{part}]"
+        elif _PLAIN_KEY.match(str(part)):
+            text += f".{part}" if text else str(part)
+        else:
+            text += f'["{part}"]'
+    return text or TOP_LEVEL
+
+
+class _LineTracker:
+    """Turns composed YAML nodes into plain data, remembering the line of every key path."""
+
+    def __init__(self, filename: str):
+        self.filename = filename
+        self.lines: dict[tuple, int] = {}
+        self.errors: list[str] = []
+        self._constructor = yaml.constructor.SafeConstructor()
+
+    def build(self, node, path: tuple):
+        self.lines.setdefault(path, node.start_mark.line + 1)
+        if isinstance(node, yaml.MappingNode):
+            return self._mapping(node, path)
+        if isinstance(node, yaml.SequenceNode):
+            return [self.build(item, (*path, index)) for index, item in enumerate(node.value)]
+        # Window times must stay the strings the engineer wrote; YAML would turn some into datetimes.
+        if node.tag == _TIMESTAMP_TAG:
+            return node.value
+        return self._constructor.construct_object(node, deep=True)
+
+    def _mapping(self, node, path: tuple) -> dict:
+        result: dict = {}
+        for key_node, value_node in node.value:
+            key = (
+                self._constructor.construct_object(key_node, deep=True)
+                if isinstance(key_node, yaml.ScalarNode)
+                else str(key_node.start_mark)
+            )
+            key_path = (*path, key)
+            line = key_node.start_mark.line + 1
+            if key in result:
+                self.errors.append(
+                    f"{self.filename}:{line}: {format_path(key_path)}: duplicate key, "
+                    f"first given on line {self.lines[key_path]}"
+                )
+                continue
+            self.lines[key_path] = line
+            result[key] = self.build(value_node, key_path)
+        return result
+
+
+@cache
+def _validator() -> jsonschema.Draft202012Validator:
+    schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
+    return jsonschema.Draft202012Validator(schema)
+
+
+def _line(plan: Plan, path: tuple) -> int:
+    while path not in plan.lines:
+        path = path[:-1]
+    return plan.lines[path]
+
+
+def _message(plan: Plan, path: tuple, text: str) -> tuple[int, str, str]:
+    line = _line(plan, path)
+    return line, format_path(path), f"{plan.filename}:{line}: {format_path(path)}: {text}"
+
+
+def _show(value) -> str:
+    if isinstance(value, str):
+        return f"'{value}'"
+    if value is None:
+        return "empty"
+    return json.dumps(value, default=str)
+
+
+def _describe(value) -> str:
+    for json_type, word in _JSON_TYPE_WORDS.items():
+        if jsonschema.Draft202012Validator.TYPE_CHECKER.is_type(value, json_type):
+            if json_type in ("string", "integer", "number"):
+                return f"{word} {_show(value)}"
+            return word
+    return type(value).__name__
+
+
+def _schema_errors(plan: Plan) -> list[str]:
+    found: dict[str, tuple[int, str, str]] = {}
+    for error in _validator().iter_errors(plan.data):
+        for entry in _explain(plan, error):
+            found.setdefault(entry[2], entry)
+    return [entry[2] for entry in sorted(found.values())]
+
+
+def _explain(plan: Plan, error: jsonschema.ValidationError):
+    path = tuple(error.absolute_path)
+    schema = error.schema if isinstance(error.schema, dict) else {}
+    custom = schema.get("x-messages", {}).get(error.validator) or schema.get("x-message")
+    if "propertyNames" in error.absolute_schema_path:
+        key_path = (*path, error.instance)
+        yield _message(
+            plan,
+            key_path,
+            f"key {_fill(custom, error.instance)}"
+            if custom
+            else f"key {_show(error.instance)} is not allowed",
+        )
+        return
+    if custom:
+        yield _message(plan, path, _fill(custom, error.instance))
+        return
+    yield from _generic(plan, error, path)
+
+
+def _fill(template: str, value) -> str:
+    # Not str.format: messages may quote braces, e.g. an account template's '{name}'.
+    return template.replace("{value}", _show(value))
+
+
+def _generic(plan: Plan, error: jsonschema.ValidationError, path: tuple):
+    validator, expected, instance = error.validator, error.validator_value, error.instance
+    if validator == "required":
+        for key in expected:
+            if key not in instance:
+                yield _message(plan, path, f"missing required key '{key}'")
+    elif validator == "additionalProperties":
+        allowed = sorted(error.schema.get("properties", {}))
+        for key in instance:
+            if key not in allowed:
+                yield _message(plan, (*path, key), f"unknown key '{key}' (allowed: {', '.join(allowed)})")
+    elif validator == "type":
+        types = [expected] if isinstance(expected, str) else expected
+        wanted = " or ".join(_JSON_TYPE_WORDS[name] for name in types)
+        yield _message(plan, path, f"expected {wanted}, got {_describe(instance)}")
+    elif validator == "const":
+        yield _message(plan, path, f"must be {_show(expected)}, got {_show(instance)}")
+    elif validator == "enum":
+        yield _message(plan, path, f"must be one of {', '.join(map(_show, expected))}, got {_show(instance)}")
+    elif validator in ("minItems", "minProperties", "minLength"):
+        yield _message(plan, path, "must not be empty")
+    elif validator == "minimum":
+        yield _message(plan, path, f"must be at least {expected}, got {_show(instance)}")
+    else:
+        yield _message(plan, path, error.message)
+
+
+def parse_range(text: str) -> tuple[int, int]:
+    first, last = text.split("-")
+    return int(first), int(last)
+
+
+def parse_window_time(text: str) -> datetime | None:
+    """A local Europe/Berlin time, or None if the date does not exist or the clock skips it."""
+    try:
+        naive = datetime.strptime(text, "%Y-%m-%d %H:%M")
+    except ValueError:
+        return None
+    zone = ZoneInfo(TIMEZONE)
+    local = naive.replace(tzinfo=zone)
+    # Round-tripping through UTC moves times that fall into the spring-forward gap.
+    if local.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != naive:
+        return None
+    return local
+
+
+def _semantic_errors(plan: Plan) -> list[str]:
+    checks = _SemanticChecks(plan)
+    checks.run()
+    return [entry[2] for entry in sorted(checks.errors)]
+
+
+class _SemanticChecks:
+    """What the schema cannot see: values that must be unique or ordered across the plan."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        self.errors: list[tuple[int, str, str]] = []
+        self.seen: dict[tuple[str, str], tuple] = {}
+
+    def fail(self, path: tuple, text: str) -> None:
+        self.errors.append(_message(self.plan, path, text))
+
+    def unique(self, kind: str, value: str, path: tuple, what: str) -> None:
+        first = self.seen.setdefault((kind, value), path)
+        if first != path:
+            self.fail(
+                path,
+                f"{what} {_show(value)} is already used at {format_path(first)} "
+                f"(line {_line(self.plan, first)})",
+            )
+
+    def run(self) -> None:
+        self.hosts(("rz", "hosts"), self.plan.data["rz"]["hosts"], "the RZ")
+        self.domain_dc(("rz",), self.plan.data["rz"])
+        ranges: dict[str, list[tuple[int, int, tuple]]] = {"uid_range": [], "gid_range": []}
+        for wave_index, wave in enumerate(self.plan.data["waves"]):
+            self.unique("wave", str(wave["wave"]), ("waves", wave_index, "wave"), "wave")
+            for index, kommune in enumerate(wave["kommunen"]):
+                self.kommune(("waves", wave_index, "kommunen", index), kommune, ranges)
+
+    def kommune(self, path: tuple, kommune: dict, ranges: dict) -> None:
+        self.unique("kommune", kommune["id"], (*path, "id"), "Kommune id")
+        self.unique("ags", kommune["ags"], (*path, "ags"), "AGS")
+        if int(kommune["ags"][:2]) not in LAND_KEYS:
+            self.fail(
+                (*path, "ags"),
+                f"AGS '{kommune['ags']}' starts with Land key {kommune['ags'][:2]}, "
+                "which is not a German Land (01-16)",
+            )
+        self.hosts((*path, "hosts"), kommune["hosts"], f"Kommune '{kommune['id']}'")
+        if "domain" in kommune:
+            self.domain_dc(path, kommune)
+        target = kommune["target"]
+        self.unique(
+            "namespace", target["share_namespace"], (*path, "target", "share_namespace"), "share namespace"
+        )
+        if "account_prefix" in target:
+            self.unique(
+                "prefix", target["account_prefix"], (*path, "target", "account_prefix"), "account prefix"
+            )
+        for kind in ("uid_range", "gid_range"):
+            self.id_range(kind, (*path, "target", kind), target[kind], ranges[kind])
+        self.window((*path, "window"), kommune["window"])
+
+    def hosts(self, path: tuple, hosts: dict, owner: str) -> None:
+        for role, members in hosts.items():
+            for name, variables in members.items():
+                host_path = (*path, role, name)
+                self.unique("host", name, host_path, "host")
+                for reserved in RESERVED_VARS:
+                    if reserved in (variables or {}):
+                        self.fail(
+                            (*host_path, reserved),
+                            f"'{reserved}' is set by the plan for {owner} and cannot be overridden per host",
+                        )
+
+    def domain_dc(self, path: tuple, owner: dict) -> None:
+        dc = owner["domain"].get("dc")
+        if dc is not None and dc not in owner["hosts"].get("dc", {}):
+            self.fail((*path, "domain", "dc"), f"'{dc}' is not one of the dc hosts listed under hosts.dc")
+
+    def id_range(self, kind: str, path: tuple, text: str, taken: list) -> None:
+        first, last = parse_range(text)
+        if first > last:
+            self.fail(path, f"range '{text}' ends before it starts")
+            return
+        for other_first, other_last, other_path in taken:
+            if first <= other_last and other_first <= last:
+                self.fail(
+                    path,
+                    f"range '{text}' overlaps {other_first}-{other_last} at "
+                    f"{format_path(other_path)} (line {_line(self.plan, other_path)})",
+                )
+        taken.append((first, last, path))
+
+    def window(self, path: tuple, window: dict) -> None:
+        times = {}
+        for edge in ("start", "end"):
+            times[edge] = parse_window_time(window[edge])
+            if times[edge] is None:
+                self.fail((*path, edge), f"'{window[edge]}' is not a time that exists in {TIMEZONE}")
+        if times["start"] and times["end"] and times["end"] <= times["start"]:
+            self.fail((*path, "end"), f"window ends ({window['end']}) before it starts ({window['start']})")
+
+
+def group_name(prefix: str, ident) -> str:
+    """``wave_1``, ``kommune_altdorf``: group names cannot hold hyphens without a warning, ids can.
+
+    An id that already starts with the prefix is not prefixed twice, so that the id
+    ``kommune-a`` gives the group ``kommune_a`` the lab inventory has always used.
+    """
+    name = str(ident).replace("-", "_")
+    return name if name.startswith(f"{prefix}_") else f"{prefix}_{name}"
+
+
+@dataclass
+class InventoryModel:
+    """The plan as groups and host variables, independent of Ansible's inventory objects."""
+
+    groups: dict[str, dict[str, list[str]]]
+    hostvars: dict[str, dict]
+    allvars: dict
+
+
+def kommune_context(wave: int, kommune: dict) -> dict:
+    """The mapping context every payload of a Kommune reads (``umzug_kommune``)."""
+    target = kommune["target"]
+    context = {
+        "id": kommune["id"],
+        "name": kommune["name"],
+        "ags": kommune["ags"],
+        "wave": wave,
+        "ou": target["ou"],
+        "share_namespace": target["share_namespace"],
+    }
+    for key in ("account_prefix", "account_template"):
+        if key in target:
+            context[key] = target[key]
+    for key in ("uid_range", "gid_range"):
+        first, last = parse_range(target[key])
+        context[key] = {"start": first, "end": last}
+    context["window"] = {
+        edge: parse_window_time(kommune["window"][edge]).isoformat() for edge in ("start", "end")
+    }
+    context["window"]["timezone"] = TIMEZONE
+    context["contacts"] = [dict(contact) for contact in kommune["contacts"]]
+    return context
+
+
+def inventory_model(plan: Plan) -> InventoryModel:
+    groups: dict[str, dict[str, list[str]]] = {}
+    hostvars: dict[str, dict] = {}
+
+    def member(group: str, host: str | None = None, child: str | None = None) -> None:
+        entry = groups.setdefault(group, {"hosts": [], "children": []})
+        if host and host not in entry["hosts"]:
+            entry["hosts"].append(host)
+        if child and child not in entry["children"]:
+            entry["children"].append(child)
+
+    def add_hosts(group: str, hosts: dict, common: dict) -> None:
+        for role in ROLES:
+            for name, variables in hosts.get(role, {}).items():
+                member(group, host=name)
+                member(role, host=name)
+                hostvars[name] = {
+                    **(variables or {}),
+                    **common,
+                    "umzug_role": role,
+                    "umzug_plan_hash": plan.sha256,
+                }
+
+    rz = plan.data["rz"]
+    add_hosts("rz", rz["hosts"], {"umzug_domain": dict(rz["domain"])})
+    for wave, kommune in plan.kommunen:
+        wave_group, kommune_group = group_name("wave", wave), group_name("kommune", kommune["id"])
+        member(wave_group, child=kommune_group)
+        common = {"umzug_wave": wave, "umzug_kommune": kommune_context(wave, kommune)}
+        if "domain" in kommune:
+            common["umzug_domain"] = dict(kommune["domain"])
+        add_hosts(kommune_group, kommune["hosts"], common)
+    return InventoryModel(groups=groups, hostvars=hostvars, allvars=dict(plan.data.get("vars") or {}))

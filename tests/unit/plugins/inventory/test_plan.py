@@ -1,0 +1,109 @@
+"""The inventory plugin, run as Ansible runs it: the lab plan gives the lab inventory.
+
+ansible-inventory runs in a subprocess because the tests import the collection as a plain
+package (tests/conftest.py), which Ansible's own collection loader refuses to share.
+"""
+
+import json
+import subprocess
+import sys
+from functools import cache
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[4]
+ANSIBLE_INVENTORY = Path(sys.executable).with_name("ansible-inventory")
+LAB_PLAN = ROOT / "inventories" / "examples" / "lab-plan.umzug.yml"
+LAB_INVENTORY = ROOT / "inventories" / "lab"
+LAB_HOSTS = [
+    "kommune-a-dc",
+    "kommune-a-fs",
+    "kommune-a-client",
+    "kommune-b-dc",
+    "kommune-b-fs",
+    "kommune-b-client",
+    "rz-dc",
+    "rz-fs",
+    "rz-app",
+]
+COMPARED_VARS = ("ansible_host", "umzug_role", "umzug_domain", "umzug_lab_image", "umzug_lab_capabilities")
+
+
+def run_inventory(source: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(ANSIBLE_INVENTORY), "-i", str(source), *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
+@cache
+def listing(source: Path) -> dict:
+    result = run_inventory(source, "--list")
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout, object_hook=unwrap_unsafe)
+
+
+def unwrap_unsafe(entry: dict):
+    """The plan's data is marked not-a-template ({"__ansible_unsafe": value}); compare the values."""
+    return entry["__ansible_unsafe"] if set(entry) == {"__ansible_unsafe"} else entry
+
+
+def groups(data: dict) -> dict:
+    return {
+        name: (sorted(entry.get("hosts", [])), sorted(entry.get("children", [])))
+        for name, entry in data.items()
+        if name != "_meta"
+    }
+
+
+def test_lab_plan_has_the_lab_inventory_groups():
+    assert groups(listing(LAB_PLAN)) == groups(listing(LAB_INVENTORY))
+    assert groups(listing(LAB_PLAN))["wave_1"] == ([], ["kommune_a", "kommune_b"])
+
+
+@pytest.mark.parametrize("host", LAB_HOSTS)
+def test_lab_plan_has_the_lab_host_variables(host):
+    plan = listing(LAB_PLAN)["_meta"]["hostvars"][host]
+    lab = listing(LAB_INVENTORY)["_meta"]["hostvars"][host]
+    assert {key: plan.get(key) for key in COMPARED_VARS} == {key: lab.get(key) for key in COMPARED_VARS}
+    if "umzug_kommune" in lab:
+        assert {key: plan["umzug_kommune"][key] for key in lab["umzug_kommune"]} == lab["umzug_kommune"]
+    else:
+        assert "umzug_kommune" not in plan
+
+
+def test_lab_plan_adds_the_mapping_context():
+    variables = listing(LAB_PLAN)["_meta"]["hostvars"]["kommune-b-fs"]
+    assert variables["umzug_kommune"]["share_namespace"] == "bergheim"
+    assert variables["umzug_kommune"]["gid_range"] == {"start": 210000, "end": 219999}
+    assert variables["umzug_plan_hash"] == listing(LAB_PLAN)["_meta"]["hostvars"]["rz-dc"]["umzug_plan_hash"]
+    assert len(variables["umzug_plan_hash"]) == 64
+
+
+def test_engineer_variables_stay_templates_and_plan_data_does_not(tmp_path):
+    plan = tmp_path / "templated.umzug.yml"
+    plan.write_text(
+        LAB_PLAN.read_text()
+        .replace("umzug_lab_image: app", 'umzug_lab_image: "{{ 1 + 1 }}"')
+        .replace("name: Stadt Bergheim", 'name: "Stadt {{ 1 + 1 }}"')
+    )
+    app = json.loads(run_inventory(plan, "--host", "rz-app").stdout)
+    assert app["umzug_lab_image"] == "{{ 1 + 1 }}"
+    listed = json.loads(run_inventory(plan, "--list").stdout)["_meta"]["hostvars"]
+    assert listed["rz-app"]["umzug_lab_image"] == "{{ 1 + 1 }}"
+    assert listed["kommune-b-fs"]["umzug_kommune"]["name"] == {"__ansible_unsafe": "Stadt {{ 1 + 1 }}"}
+
+
+def test_broken_plan_stops_the_inventory_with_the_plan_message(tmp_path):
+    broken = tmp_path / "broken.umzug.yml"
+    text = LAB_PLAN.read_text()
+    line = text[: text.index('ags: "05362008"')].count("\n") + 1
+    broken.write_text(text.replace('ags: "05362008"', 'ags: "5362008"'))
+    result = run_inventory(broken, "--list")
+    flat = " ".join(result.stderr.split())
+    assert f"{broken}:{line}: waves[0].kommunen[1].ags: '5362008' is not an AGS" in flat

@@ -1,0 +1,359 @@
+"""The plan model: every broken plan is refused with one exact sentence (file:line: path: what)."""
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import (
+    PlanError,
+    group_name,
+    inventory_model,
+    parse_plan,
+)
+
+FILE = "wave.umzug.yml"
+# Line numbers in the expected messages below refer to this text.
+VALID = """\
+plugin: kommunal.umzug.plan
+version: 1
+rz:
+  domain: {realm: RZ.TEST, workgroup: RZ, dns_domain: rz.test, dc: rz-dc}
+  hosts:
+    dc: {rz-dc: {ansible_host: 10.0.0.31}}
+    fs: {rz-fs: null}
+waves:
+  - wave: 1
+    kommunen:
+      - id: altdorf
+        name: Gemeinde Altdorf
+        ags: "09162000"
+        hosts:
+          fs: {altdorf-fs: {ansible_host: 10.0.1.12}}
+          clients: {altdorf-pc1: null}
+        target:
+          ou: OU=Altdorf,OU=Kommunen,DC=rz,DC=test
+          share_namespace: altdorf
+          account_prefix: ald-
+          uid_range: 200000-209999
+          gid_range: 200000-209999
+        window: {start: "2025-03-14 18:00", end: "2025-03-16 18:00"}
+        contacts:
+          - {name: Erika Muster, email: it@altdorf.example}
+      - id: bergheim
+        name: Stadt Bergheim
+        ags: "05362008"
+        hosts:
+          fs: {bergheim-fs: null}
+        target:
+          ou: OU=Bergheim,OU=Kommunen,DC=rz,DC=test
+          share_namespace: bergheim
+          account_template: "bgh.{name}"
+          uid_range: 210000-219999
+          gid_range: 210000-219999
+        window: {start: "2025-03-21 18:00", end: "2025-03-23 18:00"}
+        contacts:
+          - {name: Max Beispiel, phone: "+49 2271 000"}
+"""
+K0 = "waves[0].kommunen[0]"
+K1 = "waves[0].kommunen[1]"
+
+
+def broken(old: str, new: str, count: int = 1) -> str:
+    assert VALID.count(old) >= count, f"test setup: {old!r} not in the valid plan"
+    return VALID.replace(old, new, count)
+
+
+def errors_of(text: str) -> list[str]:
+    with pytest.raises(PlanError) as caught:
+        parse_plan(text, FILE)
+    return caught.value.messages
+
+
+CASES = [
+    # --- shape (JSON Schema) ---
+    (
+        "plugin",
+        broken("plugin: kommunal.umzug.plan", "plugin: kommunal.umzug.plans"),
+        [f"{FILE}:1: plugin: must be 'kommunal.umzug.plan', got 'kommunal.umzug.plans'"],
+    ),
+    ("version", broken("version: 1", "version: 2"), [f"{FILE}:2: version: must be 1, got 2"]),
+    (
+        "no waves",
+        broken(VALID[VALID.index("waves:") :], ""),
+        [f"{FILE}:1: (top level): missing required key 'waves'"],
+    ),
+    ("empty waves", VALID[: VALID.index("waves:")] + "waves: []\n", [f"{FILE}:8: waves: must not be empty"]),
+    (
+        "unknown top-level key",
+        broken("version: 1\n", "version: 1\nwellen: []\n"),
+        [f"{FILE}:3: wellen: unknown key 'wellen' (allowed: plugin, rz, vars, version, waves)"],
+    ),
+    (
+        "ags too short",
+        broken('ags: "09162000"', 'ags: "0916200"'),
+        [
+            f"{FILE}:13: {K0}.ags: '0916200' is not an AGS (Amtlicher Gemeindeschlüssel): "
+            "8 digits in quotes, e.g. '09162000'"
+        ],
+    ),
+    (
+        "ags unquoted becomes a number",
+        broken('ags: "05362008"', "ags: 15362008"),
+        [
+            f"{FILE}:28: {K1}.ags: 15362008 is not an AGS (Amtlicher Gemeindeschlüssel): "
+            "8 digits in quotes, e.g. '09162000'"
+        ],
+    ),
+    (
+        "kommune id not a slug",
+        broken("id: altdorf", "id: Altdorf_1"),
+        [
+            f"{FILE}:11: {K0}.id: 'Altdorf_1' is not a slug: lower-case letters and digits, "
+            "joined by single hyphens, e.g. 'kommune-a'"
+        ],
+    ),
+    (
+        "missing name",
+        broken("        name: Stadt Bergheim\n", ""),
+        [f"{FILE}:26: {K1}: missing required key 'name'"],
+    ),
+    (
+        "unknown role",
+        broken("clients: {altdorf-pc1: null}", "printer: {altdorf-pr1: null}"),
+        [f"{FILE}:16: {K0}.hosts.printer: unknown key 'printer' (allowed: app, clients, dc, fs)"],
+    ),
+    (
+        "bad host name",
+        broken("altdorf-pc1: null", "Altdorf_PC1: null"),
+        [
+            f"{FILE}:16: {K0}.hosts.clients.Altdorf_PC1: key 'Altdorf_PC1' is not a host name "
+            "(lower-case letters, digits, hyphens and dots)"
+        ],
+    ),
+    (
+        "host vars not a mapping",
+        broken("altdorf-pc1: null", "altdorf-pc1: [a, b]"),
+        [
+            f"{FILE}:16: {K0}.hosts.clients.altdorf-pc1: host variables must be a mapping of "
+            "variable names to values, or empty"
+        ],
+    ),
+    (
+        "uid range not a range",
+        broken("uid_range: 200000-209999", "uid_range: 200000"),
+        [f"{FILE}:21: {K0}.target.uid_range: 200000 is not a range 'first-last', e.g. '200000-209999'"],
+    ),
+    (
+        "prefix and template",
+        broken("account_prefix: ald-", "account_prefix: ald-\n          account_template: x{name}"),
+        [f"{FILE}:17: {K0}.target: needs exactly one of 'account_prefix' or 'account_template'"],
+    ),
+    (
+        "template without name",
+        broken('account_template: "bgh.{name}"', 'account_template: "bgh.user"'),
+        [
+            f"{FILE}:34: {K1}.target.account_template: 'bgh.user' is not an account template: "
+            "it must contain '{name}'"
+        ],
+    ),
+    (
+        "ou not a DN",
+        broken("ou: OU=Altdorf,OU=Kommunen,DC=rz,DC=test", "ou: Altdorf"),
+        [
+            f"{FILE}:18: {K0}.target.ou: 'Altdorf' is not an OU distinguished name, "
+            "e.g. 'OU=Altdorf,OU=Kommunen,DC=rz,DC=test'"
+        ],
+    ),
+    (
+        "window format",
+        broken('start: "2025-03-14 18:00"', 'start: "14.03.2025 18:00"'),
+        [
+            f"{FILE}:23: {K0}.window.start: '14.03.2025 18:00' is not a local time 'YYYY-MM-DD HH:MM' "
+            "(Europe/Berlin), e.g. '2025-03-14 18:00'"
+        ],
+    ),
+    (
+        "contact unreachable",
+        broken('{name: Max Beispiel, phone: "+49 2271 000"}', "{name: Max Beispiel}"),
+        [f"{FILE}:39: {K1}.contacts[0]: needs an 'email' or a 'phone' so the RZ can reach this contact"],
+    ),
+    (
+        "no contacts",
+        broken(
+            '        contacts:\n          - {name: Max Beispiel, phone: "+49 2271 000"}\n',
+            "        contacts: []\n",
+        ),
+        [f"{FILE}:38: {K1}.contacts: must not be empty"],
+    ),
+    (
+        "wave not an integer",
+        broken("- wave: 1", "- wave: eins"),
+        [f"{FILE}:9: waves[0].wave: expected an integer, got a string 'eins'"],
+    ),
+    (
+        "realm lower case",
+        broken("realm: RZ.TEST", "realm: rz.test"),
+        [f"{FILE}:4: rz.domain.realm: 'rz.test' is not a Kerberos realm in upper case, e.g. 'RZ.TEST'"],
+    ),
+    (
+        "contacts a mapping",
+        broken("contacts:\n          - {name: Max", "contacts:\n            {name: Max"),
+        [f"{FILE}:38: {K1}.contacts: expected a list, got a mapping"],
+    ),
+    # --- YAML itself ---
+    (
+        "duplicate key",
+        broken("share_namespace: altdorf", "share_namespace: altdorf\n          share_namespace: alt"),
+        [f"{FILE}:20: {K0}.target.share_namespace: duplicate key, first given on line 19"],
+    ),
+    (
+        "not YAML",
+        broken("version: 1", "version: [1"),
+        [f"{FILE}:3: (top level): not valid YAML: expected ',' or ']', but got ':'"],
+    ),
+    # --- semantics ---
+    (
+        "ags land key",
+        broken('ags: "05362008"', 'ags: "17362008"'),
+        [f"{FILE}:28: {K1}.ags: AGS '17362008' starts with Land key 17, which is not a German Land (01-16)"],
+    ),
+    (
+        "duplicate ags",
+        broken('ags: "05362008"', 'ags: "09162000"'),
+        [f"{FILE}:28: {K1}.ags: AGS '09162000' is already used at {K0}.ags (line 13)"],
+    ),
+    (
+        "duplicate kommune id",
+        broken("id: bergheim", "id: altdorf"),
+        [f"{FILE}:26: {K1}.id: Kommune id 'altdorf' is already used at {K0}.id (line 11)"],
+    ),
+    (
+        "duplicate namespace",
+        broken("share_namespace: bergheim", "share_namespace: altdorf"),
+        [
+            f"{FILE}:33: {K1}.target.share_namespace: share namespace 'altdorf' is already used at "
+            f"{K0}.target.share_namespace (line 19)"
+        ],
+    ),
+    (
+        "duplicate prefix",
+        broken('account_template: "bgh.{name}"', "account_prefix: ald-"),
+        [
+            f"{FILE}:34: {K1}.target.account_prefix: account prefix 'ald-' is already used at "
+            f"{K0}.target.account_prefix (line 20)"
+        ],
+    ),
+    (
+        "uid ranges overlap",
+        broken("uid_range: 210000-219999", "uid_range: 205000-215000"),
+        [
+            f"{FILE}:35: {K1}.target.uid_range: range '205000-215000' overlaps 200000-209999 at "
+            f"{K0}.target.uid_range (line 21)"
+        ],
+    ),
+    (
+        "gid range reversed",
+        broken("gid_range: 200000-209999", "gid_range: 209999-200000"),
+        [f"{FILE}:22: {K0}.target.gid_range: range '209999-200000' ends before it starts"],
+    ),
+    (
+        "window ends before it starts",
+        broken('end: "2025-03-23 18:00"', 'end: "2025-03-20 18:00"'),
+        [f"{FILE}:37: {K1}.window.end: window ends (2025-03-20 18:00) before it starts (2025-03-21 18:00)"],
+    ),
+    (
+        "window date does not exist",
+        broken('end: "2025-03-16 18:00"', 'end: "2025-02-30 18:00"'),
+        [f"{FILE}:23: {K0}.window.end: '2025-02-30 18:00' is not a time that exists in Europe/Berlin"],
+    ),
+    (
+        "window in the DST gap",
+        broken('start: "2025-03-21 18:00"', 'start: "2025-03-30 02:30"'),
+        [
+            f"{FILE}:37: {K1}.window.start: '2025-03-30 02:30' is not a time that exists in Europe/Berlin",
+        ],
+    ),
+    (
+        "host in two Kommunen",
+        broken("fs: {bergheim-fs: null}", "fs: {altdorf-fs: null}"),
+        [
+            f"{FILE}:30: {K1}.hosts.fs.altdorf-fs: host 'altdorf-fs' is already used at "
+            f"{K0}.hosts.fs.altdorf-fs (line 15)"
+        ],
+    ),
+    (
+        "host in RZ and a Kommune",
+        broken("fs: {bergheim-fs: null}", "fs: {rz-fs: null}"),
+        [f"{FILE}:30: {K1}.hosts.fs.rz-fs: host 'rz-fs' is already used at rz.hosts.fs.rz-fs (line 7)"],
+    ),
+    (
+        "reserved variable",
+        broken(
+            "altdorf-fs: {ansible_host: 10.0.1.12}", "altdorf-fs: {ansible_host: 10.0.1.12, umzug_kommune: x}"
+        ),
+        [
+            f"{FILE}:15: {K0}.hosts.fs.altdorf-fs.umzug_kommune: 'umzug_kommune' is set by the plan for "
+            "Kommune 'altdorf' and cannot be overridden per host"
+        ],
+    ),
+    (
+        "domain dc not a dc host",
+        broken("dc: rz-dc}", "dc: rz-dc2}"),
+        [f"{FILE}:4: rz.domain.dc: 'rz-dc2' is not one of the dc hosts listed under hosts.dc"],
+    ),
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_broken_plan_is_refused_with_exact_message(text, expected):
+    assert errors_of(text) == expected
+
+
+def test_several_problems_are_all_reported_in_line_order():
+    text = broken('ags: "09162000"', 'ags: "1"').replace("uid_range: 210000-219999", "uid_range: x")
+    assert [message.split(":")[1] for message in errors_of(text)] == ["13", "35"]
+
+
+def test_valid_plan_becomes_groups_and_mapping_context():
+    plan = parse_plan(VALID, FILE)
+    model = inventory_model(plan)
+    assert model.groups["wave_1"] == {"hosts": [], "children": ["kommune_altdorf", "kommune_bergheim"]}
+    assert model.groups["kommune_altdorf"]["hosts"] == ["altdorf-fs", "altdorf-pc1"]
+    assert model.groups["fs"]["hosts"] == ["rz-fs", "altdorf-fs", "bergheim-fs"]
+    assert model.groups["rz"]["hosts"] == ["rz-dc", "rz-fs"]
+    fs = model.hostvars["altdorf-fs"]
+    assert fs["ansible_host"] == "10.0.1.12"
+    assert (fs["umzug_role"], fs["umzug_wave"], fs["umzug_plan_hash"]) == ("fs", 1, plan.sha256)
+    assert fs["umzug_kommune"]["uid_range"] == {"start": 200000, "end": 209999}
+    assert fs["umzug_kommune"]["window"] == {
+        "start": "2025-03-14T18:00:00+01:00",
+        "end": "2025-03-16T18:00:00+01:00",
+        "timezone": "Europe/Berlin",
+    }
+    assert model.hostvars["bergheim-fs"]["umzug_kommune"]["account_template"] == "bgh.{name}"
+    assert "umzug_kommune" not in model.hostvars["rz-dc"]
+    assert model.hostvars["rz-dc"]["umzug_domain"]["realm"] == "RZ.TEST"
+
+
+def test_summer_time_window_gets_the_summer_offset():
+    text = broken(
+        'start: "2025-03-21 18:00", end: "2025-03-23 18:00"',
+        'start: "2025-07-04 18:00", end: "2025-07-06 18:00"',
+    )
+    context = inventory_model(parse_plan(text, FILE)).hostvars["bergheim-fs"]["umzug_kommune"]
+    assert context["window"]["start"] == "2025-07-04T18:00:00+02:00"
+
+
+def test_plan_hash_changes_with_the_file():
+    assert parse_plan(VALID, FILE).sha256 != parse_plan(VALID + "# reviewed\n", FILE).sha256
+
+
+@pytest.mark.parametrize(
+    ("prefix", "ident", "group"),
+    [
+        ("kommune", "altdorf", "kommune_altdorf"),
+        ("kommune", "bad-neustadt", "kommune_bad_neustadt"),
+        ("kommune", "kommune-a", "kommune_a"),
+        ("wave", 3, "wave_3"),
+    ],
+)
+def test_group_names(prefix, ident, group):
+    assert group_name(prefix, ident) == group
