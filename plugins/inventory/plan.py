@@ -29,7 +29,7 @@ requirements:
   - PyYAML
   - jsonschema
 notes:
-  - The plan format is described by C(schemas/plan.schema.json); C(inventories/examples/lab-plan.umzug.yml)
+  - The plan format is described by C(schemas/plan.schema.json); C(inventories/lab/lab.umzug.yml)
     is a complete example.
 """
 

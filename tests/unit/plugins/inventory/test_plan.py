@@ -1,4 +1,4 @@
-"""The inventory plugin, run as Ansible runs it: the lab plan gives the lab inventory.
+"""The inventory plugin, run as Ansible runs it: the lab's plan is the lab inventory.
 
 ansible-inventory runs in a subprocess because the tests import the collection as a plain
 package (tests/conftest.py), which Ansible's own collection loader refuses to share.
@@ -14,20 +14,31 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[4]
 ANSIBLE_INVENTORY = Path(sys.executable).with_name("ansible-inventory")
-LAB_PLAN = ROOT / "inventories" / "examples" / "lab-plan.umzug.yml"
+LAB_PLAN = ROOT / "inventories" / "lab" / "lab.umzug.yml"
 LAB_INVENTORY = ROOT / "inventories" / "lab"
-LAB_HOSTS = [
-    "kommune-a-dc",
-    "kommune-a-fs",
-    "kommune-a-client",
-    "kommune-b-dc",
-    "kommune-b-fs",
-    "kommune-b-client",
-    "rz-dc",
-    "rz-fs",
-    "rz-app",
-]
-COMPARED_VARS = ("ansible_host", "umzug_role", "umzug_domain", "umzug_lab_image", "umzug_lab_capabilities")
+# host: (address, role, image, domain's DC, Kommune id); images and capabilities come
+# from the role groups' group_vars next to the plan.
+LAB_HOSTS = {
+    "kommune-a-dc": ("10.89.42.11", "dc", "samba", "kommune-a-dc", "kommune-a"),
+    "kommune-a-fs": ("10.89.42.12", "fs", "samba", "kommune-a-dc", "kommune-a"),
+    "kommune-a-client": ("10.89.42.13", "clients", "client", "kommune-a-dc", "kommune-a"),
+    "kommune-b-dc": ("10.89.42.21", "dc", "samba", "kommune-b-dc", "kommune-b"),
+    "kommune-b-fs": ("10.89.42.22", "fs", "samba", "kommune-b-dc", "kommune-b"),
+    "kommune-b-client": ("10.89.42.23", "clients", "client", "kommune-b-dc", "kommune-b"),
+    "rz-dc": ("10.89.42.31", "dc", "samba", "rz-dc", None),
+    "rz-fs": ("10.89.42.32", "fs", "samba", "rz-dc", None),
+    "rz-app": ("10.89.42.33", "app", "app", "rz-dc", None),
+}
+LAB_GROUPS = {
+    "wave_1": ([], ["kommune_a", "kommune_b"]),
+    "kommune_a": (["kommune-a-client", "kommune-a-dc", "kommune-a-fs"], []),
+    "kommune_b": (["kommune-b-client", "kommune-b-dc", "kommune-b-fs"], []),
+    "rz": (["rz-app", "rz-dc", "rz-fs"], []),
+    "dc": (["kommune-a-dc", "kommune-b-dc", "rz-dc"], []),
+    "fs": (["kommune-a-fs", "kommune-b-fs", "rz-fs"], []),
+    "clients": (["kommune-a-client", "kommune-b-client"], []),
+    "app": (["rz-app"], []),
+}
 
 
 def run_inventory(source: Path, *args: str) -> subprocess.CompletedProcess:
@@ -61,20 +72,21 @@ def groups(data: dict) -> dict:
     }
 
 
-def test_lab_plan_has_the_lab_inventory_groups():
-    assert groups(listing(LAB_PLAN)) == groups(listing(LAB_INVENTORY))
-    assert groups(listing(LAB_PLAN))["wave_1"] == ([], ["kommune_a", "kommune_b"])
+def test_lab_inventory_has_the_wave_groups():
+    listed = groups(listing(LAB_INVENTORY))
+    assert {name: listed.get(name) for name in LAB_GROUPS} == LAB_GROUPS
 
 
-@pytest.mark.parametrize("host", LAB_HOSTS)
-def test_lab_plan_has_the_lab_host_variables(host):
-    plan = listing(LAB_PLAN)["_meta"]["hostvars"][host]
-    lab = listing(LAB_INVENTORY)["_meta"]["hostvars"][host]
-    assert {key: plan.get(key) for key in COMPARED_VARS} == {key: lab.get(key) for key in COMPARED_VARS}
-    if "umzug_kommune" in lab:
-        assert {key: plan["umzug_kommune"][key] for key in lab["umzug_kommune"]} == lab["umzug_kommune"]
-    else:
-        assert "umzug_kommune" not in plan
+@pytest.mark.parametrize("host", sorted(LAB_HOSTS))
+def test_lab_inventory_has_the_host_variables(host):
+    address, role, image, dc, kommune = LAB_HOSTS[host]
+    variables = listing(LAB_INVENTORY)["_meta"]["hostvars"][host]
+    assert variables["ansible_host"] == address
+    assert variables["umzug_role"] == role
+    assert variables["umzug_lab_image"] == image
+    assert variables["umzug_lab_capabilities"] == (["SYS_ADMIN"] if image == "samba" else [])
+    assert variables["umzug_domain"]["dc"] == dc
+    assert variables.get("umzug_kommune", {}).get("id") == kommune
 
 
 def test_lab_plan_adds_the_mapping_context():
@@ -89,7 +101,7 @@ def test_engineer_variables_stay_templates_and_plan_data_does_not(tmp_path):
     plan = tmp_path / "templated.umzug.yml"
     plan.write_text(
         LAB_PLAN.read_text()
-        .replace("umzug_lab_image: app", 'umzug_lab_image: "{{ 1 + 1 }}"')
+        .replace("ansible_host: 10.89.42.33", 'ansible_host: 10.89.42.33\n        umzug_lab_image: "{{ 1 + 1 }}"')
         .replace("name: Stadt Bergheim", 'name: "Stadt {{ 1 + 1 }}"')
     )
     app = json.loads(run_inventory(plan, "--host", "rz-app").stdout)

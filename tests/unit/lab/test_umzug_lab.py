@@ -1,0 +1,106 @@
+"""lab/umzug_lab.py: prerequisites in one sentence, the Debian mirror, image caching."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+TOP = Path(__file__).resolve().parents[3]
+sys.path.insert(0, str(TOP / "lab"))
+import umzug_lab  # noqa: E402  (lab/ is a folder of tools, not a package)
+
+
+def which_without(*missing):
+    return lambda command: None if command in missing else f"/usr/bin/{command}"
+
+
+@pytest.mark.parametrize(
+    ("euid", "missing", "message"),
+    [
+        (1000, (), "the lab must be run as root: Samba needs rootful podman to store NT ACLs in "
+                   "security.* xattrs, and you are uid 1000."),
+        (0, ("podman",), "podman is not installed: install podman (Debian package podman), or run `make lab`, "
+                         "which does."),
+        (0, ("runc",), "runc is not installed: install runc (Debian package runc; crun cannot run the lab on this "
+                       "kernel), or run `make lab`, which does."),
+        (0, ("iptables",), "iptables is not installed: install iptables (Debian package iptables; podman's "
+                           "netavark needs it), or run `make lab`, which does."),
+        (0, ("debootstrap",), "debootstrap is not installed: install debootstrap (Debian package debootstrap; it "
+                              "builds the lab's base image), or run `make lab`, which does."),
+    ],
+)
+def test_missing_prerequisite_is_one_sentence(euid, missing, message):
+    with pytest.raises(umzug_lab.LabError) as err:
+        umzug_lab.check_prerequisites(euid=euid, which=which_without(*missing))
+    assert str(err.value) == message
+
+
+def test_all_prerequisites_present():
+    umzug_lab.check_prerequisites(euid=0, which=which_without())
+
+
+def test_missing_podman_ends_the_command_with_one_line_and_no_traceback(tmp_path):
+    (tmp_path / "python3").symlink_to(sys.executable)
+    result = subprocess.run(
+        [str(tmp_path / "python3"), str(TOP / "lab" / "umzug_lab.py"), "check"],
+        env={**os.environ, "PATH": str(tmp_path)}, capture_output=True, text=True, check=False,
+    )
+    if os.geteuid() == 0:
+        expected = "podman is not installed: install podman (Debian package podman), or run `make lab`, which does."
+    else:
+        expected = f"the lab must be run as root: Samba needs rootful podman to store NT ACLs in security.* " \
+                   f"xattrs, and you are uid {os.geteuid()}."
+    assert result.returncode == 2
+    assert result.stderr.splitlines() == [f"umzug lab: {expected}"]
+
+
+@pytest.mark.parametrize(
+    ("files", "expected"),
+    [
+        ({"sources.list": "# comment\ndeb http://mirror.example/debian bookworm main\n"}, "http://mirror.example/debian"),
+        ({"sources.list.d/debian.sources": "Types: deb\nURIs: http://m.example/debian\nSuites: bookworm "
+                                           "bookworm-updates\nComponents: main\n"}, "http://m.example/debian"),
+        ({"sources.list.d/debian.sources": "Types: deb\nURIs: http://sec.example/ds\nSuites: bookworm-security\n\n"
+                                           "Types: deb\nURIs: http://m.example/d\nSuites: bookworm\n"},
+         "http://m.example/d"),
+        ({"sources.list.d/other.list.disabled": "deb http://x.example bookworm main\n",
+          "sources.list": "deb http://y.example/debian bookworm main\n"}, "http://y.example/debian"),
+    ],
+)
+def test_debian_mirror_comes_from_apt(tmp_path, monkeypatch, files, expected):
+    monkeypatch.delenv("UMZUG_DEBIAN_MIRROR", raising=False)
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    assert umzug_lab.debian_mirror(tmp_path) == expected
+
+
+def test_no_mirror_is_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.delenv("UMZUG_DEBIAN_MIRROR", raising=False)
+    with pytest.raises(umzug_lab.LabError) as err:
+        umzug_lab.debian_mirror(tmp_path)
+    assert str(err.value) == (
+        "no Debian mirror found in /etc/apt/sources.list or /etc/apt/sources.list.d/: "
+        "set UMZUG_DEBIAN_MIRROR to the Debian archive to build the lab from."
+    )
+
+
+def test_mirror_override(tmp_path, monkeypatch):
+    monkeypatch.setenv("UMZUG_DEBIAN_MIRROR", "http://override.example/debian")
+    assert umzug_lab.debian_mirror(tmp_path) == "http://override.example/debian"
+
+
+def test_image_tag_changes_exactly_when_an_input_changes(tmp_path):
+    (tmp_path / "samba").mkdir()
+    (tmp_path / "samba" / "Containerfile").write_text("FROM x\n")
+    first = umzug_lab.image_tag("samba", "localhost/base:1", tmp_path)
+    assert umzug_lab.image_tag("samba", "localhost/base:1", tmp_path) == first
+    assert umzug_lab.image_tag("samba", "localhost/base:2", tmp_path) != first
+    (tmp_path / "samba" / "extra.conf").write_text("x")
+    second = umzug_lab.image_tag("samba", "localhost/base:1", tmp_path)
+    assert second != first
+    (tmp_path / "samba" / "extra.conf").write_text("y")
+    assert umzug_lab.image_tag("samba", "localhost/base:1", tmp_path) != second
+    assert first.startswith("localhost/umzug-lab-samba:")
