@@ -5,9 +5,11 @@ VENV := .venv/bin
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
-SCENARIOS := $(notdir $(wildcard molecule/*))
+SCENARIOS ?= $(notdir $(wildcard molecule/*))
 
 .PHONY: help bootstrap lab lab-down lab-status images demo test lint unit molecule build clean
+
+# `make molecule SCENARIOS=accounts` runs one scenario.
 
 help:
 	@echo "make demo      build the lab and run a migration wave on it (prints where the reports are)"
@@ -44,19 +46,15 @@ lint: bootstrap
 unit: bootstrap
 	$(VENV)/pytest tests/unit
 
-# Molecule's schema has no place for a network's subnet, and scenario hosts have fixed
-# addresses (they are reached over SSH like the lab). So each scenario's leftovers are
-# destroyed first (the driver's destroy also removes the network), then the network is
-# made with its subnet, then the scenario runs (its sequence starts at create).
-MOLECULE_NETWORK := umzug-molecule
-MOLECULE_SUBNET := 10.89.43.0/24
-
+# Each scenario's leftovers are destroyed first (the podman driver's destroy also removes
+# the scenario network); then the network is made with the subnet the scenario names
+# (Molecule's schema has no place for one); then the scenario runs from `create` on.
 molecule: images
 	@set -e; for s in $(SCENARIOS); do \
 	  echo "== molecule scenario $$s"; \
 	  start=$$(date +%s); \
 	  $(VENV)/molecule destroy -s $$s >/dev/null; \
-	  podman network exists $(MOLECULE_NETWORK) || podman network create --subnet $(MOLECULE_SUBNET) $(MOLECULE_NETWORK) >/dev/null; \
+	  $(VENV)/python lab/umzug_lab.py molecule-network $$s; \
 	  $(VENV)/molecule test -s $$s; \
 	  echo "== molecule scenario $$s passed in $$(( $$(date +%s) - start )) s"; \
 	done

@@ -12,6 +12,8 @@ would configure VMs.
     umzug_lab.py up         build, start, provision and seed the lab
     umzug_lab.py down       remove every container and network the lab made
     umzug_lab.py status     what runs, with addresses
+    umzug_lab.py molecule-network SCENARIO
+                            the network a Molecule scenario's hosts sit on
 
 A missing prerequisite ends in one sentence on stderr and exit code 2.
 """
@@ -42,7 +44,7 @@ ROOTFS_PACKAGES = (
     "ca-certificates", "less", "sudo",
 )
 # Build order: each image names its parent; "rootfs" is the debootstrap import.
-IMAGES = {"base": "rootfs", "samba": "base", "client": "base", "app": "base"}
+IMAGES = {"base": "rootfs", "samba": "base", "client": "base", "app": "base", "openldap": "base"}
 
 
 class LabError(Exception):
@@ -285,6 +287,24 @@ def ensure_network(net: LabNetwork) -> None:
          "--label", f"{LAB_LABEL}=1", net.name])
 
 
+def molecule_network(scenario: str) -> LabNetwork:
+    """A scenario's network, from its molecule.yml (provisioner group_vars, all,
+    umzug_lab_network): Molecule's own schema has no place for a subnet, and scenario
+    hosts have fixed addresses because they are reached over SSH like the lab's."""
+    import yaml  # only this command needs it; `check` must run before .venv exists
+
+    path = TOP / "molecule" / scenario / "molecule.yml"
+    try:
+        config = yaml.safe_load(path.read_text(encoding="utf-8"))
+        net = config["provisioner"]["inventory"]["group_vars"]["all"]["umzug_lab_network"]
+        return LabNetwork(net["name"], net["subnet"], net["gateway"])
+    except FileNotFoundError:
+        raise LabError(f"no Molecule scenario {scenario!r}: {path} does not exist.") from None
+    except (KeyError, TypeError):
+        raise LabError(f"{path} sets no provisioner.inventory.group_vars.all.umzug_lab_network "
+                       f"(name, subnet, gateway) for its hosts.") from None
+
+
 def run_args(host: LabHost, hosts: list[LabHost], net: LabNetwork, tag: str, key: Path) -> list[str]:
     args = ["podman", "run", "-d", "--name", host.name, "--hostname", host.name,
             "--network", net.name, "--ip", host.address, "--systemd=always",
@@ -358,8 +378,8 @@ def progress(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["check", "build", "up", "down", "status"])
-    parser.add_argument("ansible_args", nargs="*", help="passed to ansible-playbook by `up`")
+    parser.add_argument("command", choices=["check", "build", "up", "down", "status", "molecule-network"])
+    parser.add_argument("args", nargs="*", help="`up`: passed to ansible-playbook; `molecule-network`: the scenario")
     args = parser.parse_args(argv)
     try:
         check_prerequisites()
@@ -372,12 +392,17 @@ def main(argv: list[str] | None = None) -> int:
             build_images()
             ssh_key()
             return 0
+        if args.command == "molecule-network":
+            if len(args.args) != 1:
+                raise LabError("molecule-network takes one argument, the scenario's name.")
+            ensure_network(molecule_network(args.args[0]))
+            return 0
         net, hosts = load_topology()
         if args.command == "up":
             tags = build_images()
             ensure_network(net)
             start_containers(net, hosts, tags)
-            provision(args.ansible_args)
+            provision(args.args)
             return status(hosts)
         if args.command == "down":
             down(net, hosts)
