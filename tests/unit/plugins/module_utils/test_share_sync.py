@@ -1,0 +1,170 @@
+"""The sync engine end to end on real files (xattrs, ACLs, hard links, sparse files), with
+a local source instead of SSH: what the RZ file server does, minus the network."""
+
+import base64
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import LocalSource, run_pass
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners and security.* xattrs need root")
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "ntacl_samba417.json").read_text())
+OLD = "S-1-5-21-2859257317-1914608930-1199397322"
+NEW = "S-1-5-21-100-200-300"
+SID_MAP = {f"{OLD}-1113": f"{NEW}-4001", f"{OLD}-513": f"{NEW}-513", f"{OLD}-512": f"{NEW}-512",
+           f"{OLD}-1103": f"{NEW}-4100", f"{OLD}-1111": f"{NEW}-4111"}
+# source ids (as winbind there would answer) and target ids of the new SIDs
+UID_SIDS = {101113: f"{OLD}-1113", 0: "S-1-22-1-0"}
+GID_SIDS = {100513: f"{OLD}-513", 101103: f"{OLD}-1103", 101111: f"{OLD}-1111", 0: "S-1-22-2-0"}
+TARGET_IDS = {(f"{NEW}-4001", "uid"): 300001, (f"{NEW}-513", "gid"): 300513, (f"{NEW}-4100", "gid"): 304100,
+              (f"{NEW}-4111", "gid"): 304111, ("S-1-22-1-0", "uid"): 0, ("S-1-22-2-0", "gid"): 0}
+
+
+def translate_sid(sid):
+    if sid in SID_MAP:
+        return SID_MAP[sid]
+    return None if sid.startswith("S-1-5-21-") else sid
+
+
+def target_id(sid, kind):
+    return TARGET_IDS.get((sid, kind))
+
+
+def write(path: Path, data: bytes = b"x", uid=101113, gid=100513, mode=0o660):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    src = tmp_path / "src"
+    write(src / "Bauanträge" / "Antrag Müller.txt", b"Antrag\r\n" * 100)
+    os.setxattr(src / "Bauanträge" / "Antrag Müller.txt", "user.DOSATTRIB", b"\x00\x00\x04\x00")
+    os.setxattr(src / "Bauanträge" / "Antrag Müller.txt", "security.NTACL",
+                base64.b64decode(FIXTURE["file_v4"]))
+    subprocess.run(["setfacl", "-m", "g:101103:rwx,g:101111:r-x", str(src / "Bauanträge" / "Antrag Müller.txt")],
+                   check=True)
+    os.setxattr(src / "Bauanträge", "security.NTACL", base64.b64decode(FIXTURE["dir_v4"]))
+    write(src / "Pläne" / "plan.pdf", os.urandom(50_000))
+    os.link(src / "Pläne" / "plan.pdf", src / "Pläne" / "plan-kopie.pdf")
+    os.symlink("../Pläne/plan.pdf", src / "Bauanträge" / "Verweis")
+    os.symlink("/etc/passwd", src / "nach-aussen")
+    with open(src / "sparse.img", "wb") as handle:
+        handle.seek(10 * 1024 * 1024)
+        handle.write(b"end")
+    (src / "leer" / "tiefer").mkdir(parents=True)
+    write(Path(os.fsdecode(os.path.join(os.fsencode(src), b"M\xfcller-latin1.txt"))), b"old name")
+    os.utime(src / "Pläne", ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    return src, tmp_path / "dst", str(tmp_path / "state" / "share.json")
+
+
+def sync(src, dst, state, check=False, **kw):
+    source = LocalSource(os.fsencode(src), UID_SIDS, GID_SIDS)
+    return run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=check, **kw)
+
+
+def snapshot(root):
+    return {n.path: (n.kind, n.size, n.mtime_ns, n.uid, n.gid, n.mode, dict(n.xattrs), n.target)
+            for n in share_tree.scan(os.fsencode(root))}
+
+
+def test_first_pass_copies_everything_and_translates_identities(tree):
+    src, dst, state = tree
+    result = sync(src, dst, state)
+    assert len(result.plan.copy) == 7 and result.translate.unmapped_sids == {}
+    f = dst / "Bauanträge" / "Antrag Müller.txt"
+    assert f.read_bytes() == (src / "Bauanträge" / "Antrag Müller.txt").read_bytes()
+    assert (f.stat().st_uid, f.stat().st_gid) == (300001, 300513)
+    assert os.getxattr(f, "user.DOSATTRIB") == b"\x00\x00\x04\x00"
+    sd = ntacl.sd_from_ntacl(os.getxattr(f, "security.NTACL"))
+    assert sd.owner == f"{NEW}-4001" and {a.sid for a in sd.dacl.aces} == {
+        f"{NEW}-4001", f"{NEW}-512", f"{NEW}-4100", f"{NEW}-4111"}
+    assert "g:304100:rwx" in posix_acl.describe(os.getxattr(f, "system.posix_acl_access"))
+    assert f.stat().st_mtime_ns == (src / "Bauanträge" / "Antrag Müller.txt").stat().st_mtime_ns
+
+
+def test_links_sparse_files_empty_folders_and_odd_names_survive(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    assert (dst / "Pläne" / "plan.pdf").stat().st_ino == (dst / "Pläne" / "plan-kopie.pdf").stat().st_ino
+    assert os.readlink(dst / "Bauanträge" / "Verweis") == "../Pläne/plan.pdf"
+    assert os.readlink(dst / "nach-aussen") == "/etc/passwd"
+    sparse = (dst / "sparse.img").stat()
+    assert sparse.st_size == 10 * 1024 * 1024 + 3 and sparse.st_blocks * 512 < sparse.st_size
+    assert (dst / "leer" / "tiefer").is_dir()
+    assert os.path.exists(os.path.join(os.fsencode(dst), b"M\xfcller-latin1.txt"))
+    assert (dst / "Pläne").stat().st_mtime_ns == 1_600_000_000_000_000_000
+
+
+def test_second_pass_changes_nothing(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    before = snapshot(dst)
+    again = sync(src, dst, state)
+    assert again.plan.is_empty()
+    assert snapshot(dst) == before
+
+
+def test_delta_pass_brings_changes_and_deletions_only(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    write(src / "Bauanträge" / "neu.txt", b"neu")
+    (src / "Pläne" / "plan-kopie.pdf").unlink()
+    subprocess.run(["setfacl", "-m", "g:101111:---", str(src / "Bauanträge" / "Antrag Müller.txt")], check=True)
+    (dst / "nur-im-ziel.txt").write_text("removed by the delta pass")
+    result = sync(src, dst, state)
+    assert [n.path for n in result.plan.copy] == ["Bauanträge/neu.txt".encode()]
+    # The two folders changed too: a file came into one and left the other (their mtimes).
+    assert sorted(n.path for n in result.plan.meta) == sorted(
+        p.encode() for p in ("Bauanträge", "Bauanträge/Antrag Müller.txt", "Pläne"))
+    assert sorted(n.path for n in result.plan.delete) == [b"Pl\xc3\xa4ne/plan-kopie.pdf", b"nur-im-ziel.txt"]
+    assert not (dst / "Pläne" / "plan-kopie.pdf").exists() and not (dst / "nur-im-ziel.txt").exists()
+    acl = posix_acl.describe(os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "system.posix_acl_access"))
+    assert "g:304111:---" in acl
+
+
+def test_check_mode_changes_nothing_and_says_what_it_would_do(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    write(src / "neu.txt", b"neu")
+    before = snapshot(dst)
+    result = sync(src, dst, state, check=True)
+    assert [n.path for n in result.plan.copy] == [b"neu.txt"]
+    assert snapshot(dst) == before
+    assert not (dst / "neu.txt").exists()
+
+
+def test_an_interrupted_pass_is_completed_by_the_next(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    # As after kill -9 in the middle of a copy: a half-written file and the state of before.
+    victim = dst / "Pläne" / "plan.pdf"
+    with open(victim, "r+b") as handle:
+        handle.truncate(1000)
+    result = sync(src, dst, state)
+    assert b"Pl\xc3\xa4ne/plan.pdf" in [n.path for n in result.plan.copy]
+    assert victim.read_bytes() == (src / "Pläne" / "plan.pdf").read_bytes()
+
+
+def test_unmapped_sid_and_id_are_kept_and_reported(tree):
+    src, dst, state = tree
+    write(src / "fremd.txt", b"x", uid=107777)
+    os.setxattr(src / "fremd.txt", "security.NTACL", base64.b64decode(FIXTURE["file_v4"]))
+    unknown = dict(SID_MAP)
+    del unknown[f"{OLD}-1111"]
+    source = LocalSource(os.fsencode(src), UID_SIDS, GID_SIDS)
+    result = run_pass(source, os.fsencode(dst), state, lambda s: unknown.get(s, None if s.startswith("S-1-5-21-")
+                                                                             else s), target_id, check=False)
+    assert f"{OLD}-1111" in result.translate.unmapped_sids
+    assert "uid 107777" in result.translate.unmapped_ids
+    sd = ntacl.sd_from_ntacl(os.getxattr(dst / "fremd.txt", "security.NTACL"))
+    assert f"{OLD}-1111" in [a.sid for a in sd.dacl.aces]
+    assert (dst / "fremd.txt").stat().st_uid == 107777
