@@ -22,6 +22,7 @@ import json
 import os
 import shlex
 import subprocess
+import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
@@ -53,13 +54,21 @@ class Translator:
     unmapped_sids: dict[str, set[bytes]] = field(default_factory=dict)
     unmapped_ids: dict[str, set[bytes]] = field(default_factory=dict)
     unreadable_ntacls: dict[bytes, str] = field(default_factory=dict)
+    # A share has few distinct owners and ACLs but many files: each is translated once.
+    _ids: dict[tuple[str, int], int | None] = field(default_factory=dict)
+    _ntacls: dict[bytes, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)
+    _acls: dict[bytes, bytes] = field(default_factory=dict)
 
     def _id(self, kind: str, old: int, path: bytes) -> int | None:
-        table = self.source_uid_sids if kind == "uid" else self.source_gid_sids
-        old_sid = table.get(old)
-        new_sid = self.translate_sid(old_sid) if old_sid else None
-        new = self.target_id(new_sid, kind) if new_sid else None
+        key = (kind, old)
+        if key not in self._ids:
+            table = self.source_uid_sids if kind == "uid" else self.source_gid_sids
+            old_sid = table.get(old)
+            new_sid = self.translate_sid(old_sid) if old_sid else None
+            self._ids[key] = self.target_id(new_sid, kind) if new_sid else None
+        new = self._ids[key]
         if new is None:
+            old_sid = (self.source_uid_sids if kind == "uid" else self.source_gid_sids).get(old)
             self.unmapped_ids.setdefault(f"{kind} {old}" + (f" ({old_sid})" if old_sid else ""), set()).add(path)
         return new
 
@@ -72,20 +81,29 @@ class Translator:
         return old if new is None else new
 
     def posix_acl(self, data: bytes, path: bytes) -> bytes:
-        result = posix_acl.translate(data, lambda u: self._id("uid", u, path), lambda g: self._id("gid", g, path))
-        return result.data
+        if data not in self._acls:
+            self._acls[data] = posix_acl.translate(
+                data, lambda u: self._id("uid", u, path), lambda g: self._id("gid", g, path)).data
+        else:
+            # Cached, but an unmapped id must still be counted for this path too.
+            for entry in posix_acl.parse(data):
+                if entry.tag in (posix_acl.USER, posix_acl.GROUP):
+                    self._id("uid" if entry.tag == posix_acl.USER else "gid", entry.id, path)
+        return self._acls[data]
 
     def ntacl(self, blob: bytes, path: bytes) -> bytes:
-        try:
-            sd = ntacl.sd_from_ntacl(blob)
-        except ntacl.NtaclError as err:
-            # Kept as it was and reported: Samba will not serve it, pre-flight says so.
-            self.unreadable_ntacls[path] = str(err)
-            return blob
-        result = ntacl.translate_sd(sd, self.translate_sid)
-        for sid in result.unmapped:
+        if blob not in self._ntacls:
+            try:
+                result = ntacl.translate_sd(ntacl.sd_from_ntacl(blob), self.translate_sid)
+            except ntacl.NtaclError as err:
+                # Kept as it was and reported: Samba will not serve it, pre-flight says so.
+                self.unreadable_ntacls[path] = str(err)
+                return blob
+            self._ntacls[blob] = (ntacl.ntacl_v1(result.sd), result.unmapped)
+        translated, unmapped = self._ntacls[blob]
+        for sid in unmapped:
             self.unmapped_sids.setdefault(sid, set()).add(path)
-        return ntacl.ntacl_v1(result.sd)
+        return translated
 
 
 # --- sources -------------------------------------------------------------------------------
@@ -219,12 +237,15 @@ def copy_content(source, target_root: bytes, nodes: list[Node], progress: Progre
                                  "--numeric-owner", "--sparse", "--xattrs", "--xattrs-include=user.*",
                                  "--no-acls", "--no-selinux"],
                                 stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    sender.stdin.write(listing)
-    sender.stdin.close()
+    # The list goes in from a thread: tar starts writing before it has read all of it, and
+    # a list longer than a pipe buffer would otherwise block both sides.
+    feeder = threading.Thread(target=_feed, args=(sender.stdin, listing), daemon=True)
+    feeder.start()
     while chunk := sender.stdout.read(1 << 20):
         receiver.stdin.write(chunk)
         progress.update(nbytes=len(chunk))
     receiver.stdin.close()
+    feeder.join()
     sender_err, receiver_err = sender.stderr.read(), receiver.stderr.read()
     if sender.wait() != 0 or receiver.wait() != 0:
         lines = (sender_err + receiver_err).decode(errors="replace").strip().splitlines()
@@ -233,24 +254,37 @@ def copy_content(source, target_root: bytes, nodes: list[Node], progress: Progre
     progress.update(files=len(nodes), force=True)
 
 
-def apply_metadata(root: bytes, node: Node, translate: Translator) -> None:
-    """Owner, mode, ACLs and xattrs of ``node`` on the target path, translated."""
+def _feed(pipe, data: bytes) -> None:
+    try:
+        pipe.write(data)
+    except BrokenPipeError:
+        pass  # tar died; its exit status and message say why
+    finally:
+        pipe.close()
+
+
+def apply_metadata(root: bytes, node: Node, translate: Translator, fresh: bool = False) -> None:
+    """Owner, mode, ACLs and xattrs of ``node`` on the target path, translated. ``fresh``:
+    tar has just written the file, with the source's mode and user.* xattrs and nothing
+    else, so only owner and ACLs remain to be set."""
     full = os.path.join(root, node.path) if node.path else root
     os.chown(full, translate.uid(node.uid, node.path), translate.gid(node.gid, node.path), follow_symlinks=False)
     if node.kind == "symlink":
         return
-    os.chmod(full, node.mode)
     wanted = {}
     for name, value in node.xattrs.items():
         if name.startswith("system.posix_acl_"):
             wanted[name] = translate.posix_acl(value, node.path)
         elif name == NTACL:
             wanted[name] = translate.ntacl(value, node.path)
-        else:
+        elif not fresh:
             wanted[name] = value
-    present = set(share_tree.read_xattrs(full))
-    for name in present - set(wanted):
-        os.removexattr(full, name)
+    if not fresh:
+        # chown cleared set-id bits; and metadata-only changes may be just the mode.
+        os.chmod(full, node.mode)
+        present = set(share_tree.read_xattrs(full))
+        for name in present - set(node.xattrs):
+            os.removexattr(full, name)
     # POSIX ACLs first (setting one rewrites the group bits), the Windows ACL last.
     for name in sorted(wanted, key=lambda n: (n == NTACL, not n.startswith("system."), n)):
         os.setxattr(full, name, wanted[name])
@@ -284,7 +318,9 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
     started = time.monotonic()
     source_nodes, uid_sids, gid_sids = source.listing()
     translate = Translator(translate_sid, uid_sids, gid_sids, target_id)
-    target_nodes = {n.path: n for n in share_tree.scan(target_root)} if os.path.isdir(target_root) else {}
+    # The plan needs the target's types, sizes and mtimes only; ACLs are read where changed.
+    target_nodes = ({n.path: n for n in share_tree.scan(target_root, with_xattrs=False)}
+                    if os.path.isdir(target_root) else {})
     state = share_tree.load_state(state_path)
     work = share_tree.plan(source_nodes, target_nodes, state)
     if not delete:
@@ -299,7 +335,9 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
     for node in work.mkdir:
         os.makedirs(os.path.join(target_root, node.path) if node.path else target_root, exist_ok=True)
     copy_content(source, target_root, work.copy, progress)
-    for node in (*work.mkdir, *work.copy, *work.meta):
+    for node in work.copy:
+        apply_metadata(target_root, node, translate, fresh=True)
+    for node in (*work.mkdir, *work.meta):
         apply_metadata(target_root, node, translate)
     for node in work.delete:
         remove(target_root, node)
@@ -307,10 +345,19 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
     # are set back last, deepest first.
     for node in sorted((n for n in source_nodes if n.kind == "dir"), key=lambda n: -len(n.path)):
         set_mtime(target_root, node)
+    if work.is_empty() and work.unchanged == len(state):
+        return PassResult(work, translate, time.monotonic() - started)
+    # Unchanged paths keep their entry; folders are re-read (their mtimes were set back).
+    changed = {n.path for n in (*work.mkdir, *work.copy, *work.meta)}
     new_state = {}
     for node in source_nodes:
-        if node.kind != "other":
-            new_state[node.path] = share_tree.state_entry(node, share_tree.node_at(target_root, node.path))
+        if node.kind == "other":
+            continue
+        if node.path in changed or node.kind == "dir" or node.path not in state:
+            full = os.path.join(target_root, node.path) if node.path else target_root
+            new_state[node.path] = share_tree.state_entry(node, os.lstat(full))
+        else:
+            new_state[node.path] = state[node.path]
     share_tree.save_state(state_path, new_state)
     return PassResult(work, translate, time.monotonic() - started)
 

@@ -105,7 +105,7 @@ def read_xattrs(path: bytes) -> dict[str, bytes]:
     return values
 
 
-def node_at(root: bytes, relative: bytes) -> Node:
+def node_at(root: bytes, relative: bytes, with_xattrs: bool = True) -> Node:
     full = os.path.join(root, relative) if relative else root
     st = os.lstat(full)
     kind = KINDS.get(stat.S_IFMT(st.st_mode), "other")
@@ -114,15 +114,16 @@ def node_at(root: bytes, relative: bytes) -> Node:
         size=st.st_size if kind in ("file", "symlink") else 0, mtime_ns=st.st_mtime_ns,
         inode=st.st_ino, nlink=st.st_nlink, blocks=st.st_blocks,
         target=os.readlink(full) if kind == "symlink" else None,
-        xattrs=read_xattrs(full) if kind in ("file", "dir") else {},
+        xattrs=read_xattrs(full) if with_xattrs and kind in ("file", "dir") else {},
     )
 
 
-def scan(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[Node]:
+def scan(root: bytes, skip: Iterable[bytes] = (), with_xattrs: bool = True) -> Iterator[Node]:
     """Every node below ``root`` (the root itself first, as b''), parents before children;
-    symlinks are reported, never followed. ``skip`` names top-level entries to leave out."""
+    symlinks are reported, never followed. ``skip`` names top-level entries to leave out;
+    ``with_xattrs=False`` reads type, size and times only (the target side of a plan)."""
     skipped = set(skip)
-    yield node_at(root, b"")
+    yield node_at(root, b"", with_xattrs)
     stack = [b""]
     while stack:
         relative_dir = stack.pop()
@@ -137,7 +138,7 @@ def scan(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[Node]:
                 continue
             relative = os.path.join(relative_dir, entry.name) if relative_dir else entry.name
             try:
-                node = node_at(root, relative)
+                node = node_at(root, relative, with_xattrs)
             except FileNotFoundError:
                 continue
             yield node
@@ -216,9 +217,12 @@ def _target_as_left(there: Node, last: dict | None) -> bool:
     return [there.size, there.mtime_ns] == list(last["target"])
 
 
-def state_entry(source_node: Node, target_node: Node) -> dict:
+def state_entry(source_node: Node, target_stat: os.stat_result) -> dict:
+    """What a pass leaves: the source's signatures, and the target's size and mtime as
+    ``_target_as_left`` reads them back (a folder's size does not count)."""
+    size = target_stat.st_size if source_node.kind in ("file", "symlink") else 0
     return {"content": source_node.content_signature(), "meta": source_node.meta_signature(),
-            "target": [target_node.size, target_node.mtime_ns]}
+            "target": [size, target_stat.st_mtime_ns]}
 
 
 def load_state(path: str) -> dict[bytes, dict]:
