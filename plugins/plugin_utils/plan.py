@@ -25,6 +25,8 @@ import jsonschema
 import yaml
 import yaml.constructor
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.values import EndpointMap, MappingError
+
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
 TIMEZONE = "Europe/Berlin"
 ROLES = ("dc", "fs", "clients", "app")
@@ -319,6 +321,20 @@ class _SemanticChecks:
         for kind in ("uid_range", "gid_range"):
             self.id_range(kind, (*path, "target", kind), target[kind], ranges[kind])
         self.window((*path, "window"), kommune["window"])
+        if "endpoints" in kommune:
+            self.endpoints((*path, "endpoints"), kommune)
+
+    def endpoints(self, path: tuple, kommune: dict) -> None:
+        """The mapping must be one EndpointMap accepts: no name twice, nothing moved twice."""
+        server = share_server(self.plan.data, kommune)
+        if server is None and any("new" not in share for share in kommune["endpoints"].get("shares", ())):
+            self.fail(path, "shares without 'new' go to the RZ file server, but the RZ lists no fs host; "
+                            "set 'share_server' or each share's 'new'")
+            return
+        try:
+            EndpointMap.from_dict(endpoint_context(kommune, server))
+        except MappingError as err:
+            self.fail(path, str(err))
 
     def hosts(self, path: tuple, hosts: dict, owner: str) -> None:
         for role, members in hosts.items():
@@ -380,7 +396,37 @@ class InventoryModel:
     allvars: dict
 
 
-def kommune_context(wave: int, kommune: dict) -> dict:
+def share_server(data: dict, kommune: dict) -> str | None:
+    """The RZ file server a Kommune's shares move to: the plan's choice, else the RZ's first fs host."""
+    chosen = kommune.get("endpoints", {}).get("share_server")
+    return chosen or next(iter(data["rz"]["hosts"].get("fs") or {}), None)
+
+
+def endpoint_context(kommune: dict, server: str | None) -> dict:
+    """``umzug_kommune.endpoints``, in the form ``EndpointMap.from_dict`` reads.
+
+    A share without ``new`` goes to ``\\\\<share_server>\\<share_namespace>-<share>``, the
+    name the shares payload gives it; folders below the share stay as they are.
+    """
+    section = kommune.get("endpoints") or {}
+    hosts = [
+        {"old": list(entry["old"]), "new": entry["new"],
+         "ports": {int(old): int(new) for old, new in (entry.get("ports") or {}).items()}}
+        for entry in section.get("hosts", ())
+    ]
+    shares = {}
+    for share in section.get("shares", ()):
+        old = share["old"]
+        if "new" in share:
+            shares[old] = share["new"]
+        else:
+            parts = old[2:].split("\\")
+            namespace = kommune["target"]["share_namespace"]
+            shares[old] = "\\\\" + "\\".join([server, f"{namespace}-{parts[1].lower()}", *parts[2:]])
+    return {"hosts": hosts, "shares": shares}
+
+
+def kommune_context(wave: int, kommune: dict, rz_share_server: str | None = None) -> dict:
     """The mapping context every payload of a Kommune reads (``umzug_kommune``)."""
     target = kommune["target"]
     context = {
@@ -402,6 +448,7 @@ def kommune_context(wave: int, kommune: dict) -> dict:
     }
     context["window"]["timezone"] = TIMEZONE
     context["contacts"] = [dict(contact) for contact in kommune["contacts"]]
+    context["endpoints"] = endpoint_context(kommune, rz_share_server)
     return context
 
 
@@ -433,7 +480,8 @@ def inventory_model(plan: Plan) -> InventoryModel:
     for wave, kommune in plan.kommunen:
         wave_group, kommune_group = group_name("wave", wave), group_name("kommune", kommune["id"])
         member(wave_group, child=kommune_group)
-        common = {"umzug_wave": wave, "umzug_kommune": kommune_context(wave, kommune)}
+        common = {"umzug_wave": wave,
+                  "umzug_kommune": kommune_context(wave, kommune, share_server(plan.data, kommune))}
         if "domain" in kommune:
             common["umzug_domain"] = dict(kommune["domain"])
         add_hosts(kommune_group, kommune["hosts"], common)

@@ -301,10 +301,106 @@ CASES = [
     ),
 ]
 
+# The endpoint mapping of Kommune 0, inserted after its contacts: its first line is line 26.
+ENDPOINTS = r"""        endpoints:
+          hosts:
+            - old: [altdorf-fs, 10.0.1.12]
+              new: rz-app.rz.test
+              ports: {7001: 7101}
+          shares:
+            - old: \\altdorf-fs\standesamt
+            - {old: \\altdorf-fs\bauamt, new: \\rz-fs\bau-altdorf}
+"""
+CONTACT_A = "          - {name: Erika Muster, email: it@altdorf.example}\n"
+
+
+def with_endpoints(old: str = "", new: str = "") -> str:
+    section = ENDPOINTS.replace(old, new) if old else ENDPOINTS
+    assert not old or section != ENDPOINTS, f"test setup: {old!r} not in the endpoints section"
+    return VALID.replace(CONTACT_A, CONTACT_A + section)
+
+
+E0 = f"{K0}.endpoints"
+ENDPOINT_CASES = [
+    (
+        "endpoint host without new",
+        with_endpoints("              new: rz-app.rz.test\n", ""),
+        [f"{FILE}:28: {E0}.hosts[0]: missing required key 'new'"],
+    ),
+    (
+        "endpoint old not a list",
+        with_endpoints("old: [altdorf-fs, 10.0.1.12]", "old: altdorf-fs"),
+        [f"{FILE}:28: {E0}.hosts[0].old: expected a list, got a string 'altdorf-fs'"],
+    ),
+    (
+        "endpoint name with a blank",
+        with_endpoints("new: rz-app.rz.test", "new: rz app"),
+        [f"{FILE}:29: {E0}.hosts[0].new: 'rz app' is not a host name or IPv4 address"],
+    ),
+    (
+        "endpoint port out of range",
+        with_endpoints("{7001: 7101}", "{7001: 71010}"),
+        [f"{FILE}:30: {E0}.hosts[0].ports[7001]: 71010 is not a port number (1-65535)"],
+    ),
+    (
+        "share not a UNC path",
+        with_endpoints(r"old: \\altdorf-fs\standesamt", "old: /srv/standesamt"),
+        [f"{FILE}:32: {E0}.shares[0].old: '/srv/standesamt' is not a UNC path "
+         r"'\\server\share[\folder]'"],
+    ),
+    (
+        "endpoint section unknown key",
+        with_endpoints("          shares:\n", "          share:\n"),
+        [f"{FILE}:31: {E0}.share: unknown key 'share' (allowed: hosts, share_server, shares)"],
+    ),
+    (
+        "old name mapped twice",
+        with_endpoints("          shares:\n", "            - {old: [ALTDORF-FS], new: rz-fs}\n          shares:\n"),
+        [f"{FILE}:26: {E0}: 'ALTDORF-FS' is mapped twice"],
+    ),
+    (
+        "new port is an old one too",
+        with_endpoints("{7001: 7101}", "{7001: 7101, 7101: 7001}"),
+        [f"{FILE}:26: {E0}: port 7101 of rz-app.rz.test is both a new and an old port"],
+    ),
+    (
+        "share moved onto a server that moves",
+        with_endpoints(r"new: \\rz-fs\bau-altdorf", r"new: \\altdorf-fs\bau"),
+        [f"{FILE}:26: {E0}: share " r"'\\\\altdorf-fs\\bau' is on a server that is itself mapped away"],
+    ),
+    (
+        "shares but the RZ has no file server",
+        with_endpoints().replace("    fs: {rz-fs: null}\n", ""),
+        [f"{FILE}:25: {E0}: shares without 'new' go to the RZ file server, but the RZ lists no fs host; "
+         "set 'share_server' or each share's 'new'"],
+    ),
+]
+
 
 @pytest.mark.parametrize(("text", "expected"), [case[1:] for case in CASES], ids=[case[0] for case in CASES])
 def test_broken_plan_is_refused_with_exact_message(text, expected):
     assert errors_of(text) == expected
+
+
+@pytest.mark.parametrize(("text", "expected"), [case[1:] for case in ENDPOINT_CASES],
+                         ids=[case[0] for case in ENDPOINT_CASES])
+def test_broken_endpoint_mapping_is_refused_with_exact_message(text, expected):
+    assert errors_of(text) == expected
+
+
+def test_endpoint_mapping_reaches_the_kommune_context():
+    context = inventory_model(parse_plan(with_endpoints(), FILE)).hostvars["altdorf-fs"]["umzug_kommune"]
+    assert context["endpoints"] == {
+        "hosts": [{"old": ["altdorf-fs", "10.0.1.12"], "new": "rz-app.rz.test", "ports": {7001: 7101}}],
+        # The default name is the shares payload's: <share_namespace>-<share> on the RZ file server.
+        "shares": {"\\\\altdorf-fs\\standesamt": "\\\\rz-fs\\altdorf-standesamt",
+                   "\\\\altdorf-fs\\bauamt": "\\\\rz-fs\\bau-altdorf"},
+    }
+
+
+def test_kommune_without_endpoints_gets_an_empty_mapping():
+    context = inventory_model(parse_plan(VALID, FILE)).hostvars["bergheim-fs"]["umzug_kommune"]
+    assert context["endpoints"] == {"hosts": [], "shares": {}}
 
 
 def test_several_problems_are_all_reported_in_line_order():
