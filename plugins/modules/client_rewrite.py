@@ -14,7 +14,7 @@ description:
     atomically (a temporary file renamed over the old one, owner and mode kept).
   - O(state=rolled_back) writes every kept original back byte-identical and forgets it.
   - Check mode computes exactly the same and writes nothing; with C(--diff) it shows a unified diff per file.
-  - A second run changes nothing: a mapped value is never mapped again.
+  - A second run changes nothing, because a mapped value is never mapped again.
 author:
   - umzug developers
 options:

@@ -1,0 +1,303 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: accounts_apply
+short_description: Creates and syncs a Kommune's OU, users, groups and memberships in the central Samba AD
+version_added: 0.1.0
+description:
+  - Runs on the central directory's Samba DC and writes through its local ldb (C(sam.ldb)), the only way
+    Samba accepts a carried password hash (control C(local_oid:1.3.6.1.4.1.7165.4.3.12:0)).
+  - Builds the target state from the export and the mapping file (C(plugins/module_utils/accounts_state.py)
+    documents the rules), compares it with the Kommune's OU and creates, updates, disables or (only with
+    O(on_removed=delete)) deletes; memberships, nested ones too, are synced.
+  - Passwords of new users, by policy, in this order - the carried NT hash (O(hashes)); else an initial password
+    (O(initial_passwords)) that must be changed at next logon; else the account stays disabled and is
+    reported. A carried hash that changed at the source is carried again on a later run.
+  - Check mode computes every operation without writing; diff lists every object and attribute.
+author:
+  - umzug developers
+options:
+  directory:
+    description: The Kommune's export.
+    type: dict
+    required: true
+  mapping:
+    description: The mapping file's data (C(mapping) of M(kommunal.umzug.accounts_mapping)).
+    type: dict
+    required: true
+  ou:
+    description: The Kommune's OU in the central directory (plan C(target.ou)).
+    type: str
+    required: true
+  file_server:
+    description: The RZ file server that home, profile and script paths are rewritten to.
+    type: str
+    required: true
+  share_namespace:
+    description: The Kommune's share namespace on that server (plan C(target.share_namespace)).
+    type: str
+    required: true
+  path_template:
+    description: How an old UNC path becomes a new one; fields server, namespace, share, rest.
+    type: str
+    default: '\\{server}\{namespace}\{share}\{rest}'
+  mail_domain:
+    description: New domain of mail addresses; empty keeps them.
+    type: str
+    default: ''
+  hashes:
+    description: Old SID -> NT hash (hex) of users whose password is carried.
+    type: dict
+    default: {}
+  initial_passwords:
+    description: New sAMAccountName -> initial password of users created without a hash.
+    type: dict
+    default: {}
+  on_removed:
+    description: What happens to objects in the OU that the source no longer has.
+    type: str
+    choices: [disable, keep, delete]
+    default: disable
+  samdb:
+    description: The DC's sam.ldb.
+    type: path
+    default: /var/lib/samba/private/sam.ldb
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+requirements:
+  - python3-samba on the target DC
+"""
+
+EXAMPLES = r"""
+- name: Apply the Kommune's accounts
+  kommunal.umzug.accounts_apply:
+    directory: "{{ export.directory }}"
+    mapping: "{{ mapping.mapping }}"
+    ou: "{{ umzug_kommune.ou }}"
+    file_server: rz-fs
+    share_namespace: "{{ umzug_kommune.share_namespace }}"
+    hashes: "{{ source_hashes.hashes }}"
+  delegate_to: rz-dc
+"""
+
+RETURN = r"""
+created:
+  description: Objects this run created (for the rollback journal); never a password or hash.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{dn: "CN=Hans Müller,OU=Altdorf,OU=Kommunen,DC=rz,DC=test", kind: user, sid: S-1-5-21-4-5-6-1601}]
+operations:
+  description: Number of operations done (or, in check mode, to be done).
+  returned: success
+  type: int
+  sample: 42
+umzug_changes:
+  description: Created, updated, disabled ... objects.
+  returned: success
+  type: dict
+  sample: {payload: accounts, counts: {created: 12}}
+umzug_findings:
+  description: The Kerberos consequence of carried hashes; accounts left without a password.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{key: accounts.kerberos_rc4_only, severity: medium}]
+"""
+
+import binascii
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import accounts_state
+from ansible_collections.kommunal.umzug.plugins.module_utils.directory import UAC_DISABLED
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
+    RESULT_CHANGES,
+    RESULT_FINDINGS,
+    Changes,
+    Finding,
+    Remediation,
+)
+from ansible_collections.kommunal.umzug.plugins.module_utils.samba_directory import Directory
+
+BYPASS_HASH = "local_oid:1.3.6.1.4.1.7165.4.3.12:0"
+UAC_NORMAL = 0x200
+UAC_DONT_EXPIRE = 0x10000
+
+
+def hash_ops(want, have, current_hashes, hashes):
+    """Carry a hash to new users, and again to existing ones whose source hash changed."""
+    ops = []
+    existing = {dn.lower() for dn in have["users"]}
+    for dn, user in want["users"].items():
+        source = hashes.get(user["key"])
+        if source and dn.lower() in existing and current_hashes.get(dn.lower()) != source.lower():
+            ops.append(("set_hash", dn))
+    return ops
+
+
+def without_uncredentialed_enables(ops, want, hashes, passwords):
+    """An account created without any password stays disabled: Samba refuses to enable it,
+    and re-trying on every run would never converge. It is reported instead."""
+    kept, stuck = [], []
+    for op in ops:
+        user = want["users"].get(op[1]) if op[0] == "enable" else None
+        if user and user["key"] not in hashes and user["attrs"]["sAMAccountName"] not in passwords:
+            stuck.append(user["attrs"]["sAMAccountName"])
+        else:
+            kept.append(op)
+    return kept, stuck
+
+
+def run(directory, ops, want, hashes, passwords, created, no_password):
+    with directory.transaction():
+        for op in ops:
+            execute(directory, op, want, hashes, passwords, created, no_password)
+
+
+def execute(directory, op, want, hashes, passwords, created, no_password):
+    kind, dn = op[0], op[1]
+    if kind == "add_ou":
+        directory.add(dn, {"objectClass": "organizationalUnit"})
+        created.append({"dn": dn, "kind": "ou", "sid": None})
+    elif kind == "add":
+        add_object(directory, dn, op[2], hashes, passwords, no_password)
+        created.append({"dn": dn, "kind": op[2]["kind"], "sid": directory.sid(dn)})
+    elif kind == "modify":
+        directory.modify(dn, {a: ("delete", []) if new is None else ("replace", [new])
+                              for a, (_, new) in op[2].items()})
+    elif kind in ("enable", "disable"):
+        uac = directory.uac(dn)
+        uac = uac & ~UAC_DISABLED if kind == "enable" else uac | UAC_DISABLED
+        directory.modify(dn, {"userAccountControl": ("replace", [str(uac)])})
+    elif kind == "set_hash":
+        set_hash(directory, dn, hashes[want["users"][dn]["key"]])
+    elif kind in ("add_members", "remove_members"):
+        directory.modify(dn, {"member": ("add" if kind == "add_members" else "delete", op[2])})
+    elif kind == "delete":
+        directory.delete(dn)
+
+
+def set_hash(directory, dn, nt_hash):
+    directory.modify(dn, {"unicodePwd": ("replace", [binascii.unhexlify(nt_hash)])}, controls=[BYPASS_HASH])
+    # The bypass leaves pwdLastSet at 0 ("must change"); a carried password is the person's
+    # own, not an initial one. -1 means "set now".
+    directory.modify(dn, {"pwdLastSet": ("replace", ["-1"])})
+
+
+def add_object(directory, dn, obj, hashes, passwords, no_password):
+    attrs = dict(obj["attrs"])
+    if obj["kind"] == "group":
+        directory.add(dn, {"objectClass": "group", **attrs})
+        return
+    # Created disabled: Samba refuses an enabled account without a password.
+    directory.add(dn, {"objectClass": "user", **attrs, "userAccountControl": str(UAC_NORMAL | UAC_DISABLED)})
+    nt_hash = hashes.get(obj["key"])
+    password = passwords.get(attrs["sAMAccountName"])
+    if nt_hash:
+        set_hash(directory, dn, nt_hash)
+    elif password:
+        directory.set_password(dn, password)
+    else:
+        no_password.append(attrs["sAMAccountName"])
+        return
+    uac = UAC_NORMAL | (0 if obj["enabled"] else UAC_DISABLED) | (UAC_DONT_EXPIRE if obj["service"] else 0)
+    directory.modify(dn, {"userAccountControl": ("replace", [str(uac)])})
+
+
+def diff_of(ops):
+    before, after = {}, {}
+    for op in ops:
+        kind, dn = op[0], op[1]
+        if kind == "add":
+            after[dn] = dict(op[2]["attrs"], members=op[2].get("members"), enabled=op[2].get("enabled"))
+        elif kind == "add_ou":
+            after[dn] = {"objectClass": "organizationalUnit"}
+        elif kind == "modify":
+            before.setdefault(dn, {}).update({a: old for a, (old, _) in op[2].items()})
+            after.setdefault(dn, {}).update({a: new for a, (_, new) in op[2].items()})
+        elif kind in ("add_members", "remove_members"):
+            side = after if kind == "add_members" else before
+            side.setdefault(dn, {}).setdefault("member", []).extend(op[2])
+        elif kind == "set_hash":
+            after.setdefault(dn, {})["password"] = "carried from the source (hash not shown)"
+        else:
+            after.setdefault(dn, {})["state"] = kind
+    return {"before": before, "after": after}
+
+
+def findings_of(hashes_used, no_password, kommune):
+    found = []
+    if hashes_used:
+        found.append(Finding(
+            key="accounts.kerberos_rc4_only", title="Carried passwords give Kerberos RC4 keys only",
+            summary=f"{len(hashes_used)} account(s) got their old NT hash. They log on over NTLM and LDAPS "
+                    "at once, but Kerberos only with RC4 keys until the next password change (AES keys "
+                    "are salted with realm and name and cannot be carried).",
+            severity="medium", payload="accounts", resources=tuple(sorted(hashes_used)), kommune=kommune,
+            remediation=Remediation("hint", "Have the people change their password after the cut-over; "
+                                            "keep RC4 allowed for them until then.")).to_dict())
+    if no_password:
+        found.append(Finding(
+            key="accounts.no_password", title="Accounts created without a password stay disabled",
+            summary=f"{len(no_password)} account(s) had neither a carried hash nor an initial password.",
+            severity="high", payload="accounts", inhibitor=True, resources=tuple(sorted(no_password)),
+            kommune=kommune,
+            remediation=Remediation("hint", "Read their hashes on the source DC, or choose the random "
+                                            "initial password policy for them.")).to_dict())
+    return found
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            directory=dict(type="dict", required=True),
+            mapping=dict(type="dict", required=True),
+            ou=dict(type="str", required=True),
+            file_server=dict(type="str", required=True),
+            share_namespace=dict(type="str", required=True),
+            path_template=dict(type="str", default=accounts_state.DEFAULT_PATH_TEMPLATE),
+            mail_domain=dict(type="str", default=""),
+            hashes=dict(type="dict", default={}, no_log=True),
+            initial_passwords=dict(type="dict", default={}, no_log=True),
+            on_removed=dict(type="str", choices=["disable", "keep", "delete"], default="disable"),
+            samdb=dict(type="path", default="/var/lib/samba/private/sam.ldb"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    hashes = {k.upper(): v for k, v in p["hashes"].items()}
+    try:
+        directory = Directory(p["samdb"])
+        settings = {"server": p["file_server"], "namespace": p["share_namespace"], "path_template": p["path_template"],
+                    "mail_domain": p["mail_domain"], "ou": p["ou"], "domain_dn": directory.domain_dn()}
+        want = accounts_state.desired(p["directory"], p["mapping"], settings)
+        have, current_hashes = directory.read(p["ou"])
+        have["ous"] = [dn for dn in want["ous"] if directory.exists(dn)]
+        ops = accounts_state.plan(want, have, p["on_removed"]) + hash_ops(want, have, current_hashes, hashes)
+        ops, no_password = without_uncredentialed_enables(ops, want, hashes, p["initial_passwords"])
+        created = []
+        if ops and not module.check_mode:
+            run(directory, ops, want, hashes, p["initial_passwords"], created, no_password)
+    except Exception as err:  # ldb raises its own error type, unknown before import
+        module.fail_json(msg=f"applying the accounts of {p['ou']} failed: {err}")
+    changes = Changes(payload="accounts")
+    for op in ops:
+        changes.add(*accounts_state.describe(op))
+    carried = [want["users"][op[1]]["attrs"]["sAMAccountName"] for op in ops if op[0] == "set_hash"]
+    carried += [op[2]["attrs"]["sAMAccountName"] for op in ops
+                if op[0] == "add" and op[2]["kind"] == "user" and op[2]["key"] in hashes]
+    result = dict(changed=bool(ops), created=created, operations=len(ops),
+                  **{RESULT_CHANGES: changes.to_dict(),
+                     RESULT_FINDINGS: findings_of(carried, no_password, p["mapping"].get("kommune"))})
+    if module._diff:
+        result["diff"] = diff_of(ops)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,224 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: accounts_export
+short_description: Reads a Kommune's directory (Samba/Windows AD or OpenLDAP) over LDAPS
+version_added: 0.1.0
+description:
+  - Reads users, groups (scope, type, nested members), OUs and computers with paged searches over LDAPS,
+    the server certificate verified against O(ca_file), and returns them in umzug's export model
+    (see C(plugins/module_utils/directory.py)).
+  - For AD also the primary group, enabled/disabled, expiry, mail, UPN, home directory and drive, profile
+    and logon script paths, RFC 2307 uid/gid where present and the SIDs. OpenLDAP is read as RFC 2307
+    (posixGroup/memberUid) and RFC 2307bis (groupOfNames/member) with the same module.
+  - Reports service accounts (migrated, flagged), computers (not migrated) and members outside the export
+    as findings. Reads only; runs on the controller (needs the C(ldap3) Python library).
+  - Never reads password attributes; hashes are read on the DC itself by M(kommunal.umzug.accounts_hashes).
+author:
+  - umzug developers
+options:
+  server:
+    description: LDAPS URI of the directory, e.g. C(ldaps://kommune-a-dc.kommune-a.test).
+    type: str
+    required: true
+  flavour:
+    description: What kind of directory it is.
+    type: str
+    choices: [ad, openldap]
+    default: ad
+  base_dn:
+    description: Where to search; defaults to the server's default naming context.
+    type: str
+  bind_dn:
+    description: Who binds (a DN, or C(user@realm) for AD).
+    type: str
+    required: true
+  bind_password:
+    description: The bind password.
+    type: str
+    required: true
+  ca_file:
+    description: CA certificate (PEM) the server certificate must chain to.
+    type: path
+    required: true
+  page_size:
+    description: Entries per page of a paged search (RFC 2696).
+    type: int
+    default: 500
+  service_patterns:
+    description: Shell patterns of account names that count as service accounts (besides AD's flags).
+    type: list
+    elements: str
+    default: [svc-*, svc_*, dienst-*]
+  kommune:
+    description: Kommune id for the findings.
+    type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+requirements:
+  - ldap3 (controller)
+"""
+
+EXAMPLES = r"""
+- name: Export the Kommune's directory
+  kommunal.umzug.accounts_export:
+    server: ldaps://kommune-a-dc.kommune-a.test
+    bind_dn: Administrator@kommune-a.test
+    bind_password: "{{ accounts_source_password }}"
+    ca_file: /etc/umzug/ca.crt
+    kommune: kommune-a
+  delegate_to: localhost
+  register: export
+"""
+
+RETURN = r"""
+directory:
+  description: The export model (flavour, base_dn, domain_sid, ous, users, groups, computers, foreign_members).
+  returned: success
+  type: dict
+  sample:
+    flavour: ad
+    base_dn: DC=kommune-a,DC=test
+    domain_sid: S-1-5-21-1-2-3
+    ous: ["OU=Verwaltung,DC=kommune-a,DC=test"]
+    users: [{key: S-1-5-21-1-2-3-1105, name: hmueller, enabled: true, service: false}]
+    groups: [{key: S-1-5-21-1-2-3-1101, name: Bauamt, scope: global, security: true, members: []}]
+    computers: [{dn: "CN=PC01,CN=Computers,DC=kommune-a,DC=test", name: PC01$}]
+    foreign_members: []
+umzug_findings:
+  description: Service accounts, computers not migrated, members outside the export.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{key: accounts.computers_not_migrated, severity: info, payload: accounts}]
+"""
+
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import directory
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
+
+try:
+    import ldap3
+    from ldap3.core.exceptions import LDAPException
+except ImportError:
+    LDAP3_ERROR = traceback.format_exc()
+else:
+    LDAP3_ERROR = None
+
+SEARCHES = {
+    "ad": {"ous": (directory.AD_OU_FILTER, ()), "users": (directory.AD_USER_FILTER, directory.AD_USER_ATTRS),
+           "groups": (directory.AD_GROUP_FILTER, directory.AD_GROUP_ATTRS),
+           "computers": (directory.AD_COMPUTER_FILTER, directory.AD_COMPUTER_ATTRS)},
+    "openldap": {"ous": (directory.LDAP_OU_FILTER, ()),
+                 "users": (directory.LDAP_USER_FILTER, directory.LDAP_USER_ATTRS),
+                 "groups": (directory.LDAP_GROUP_FILTER, directory.LDAP_GROUP_ATTRS)},
+}
+
+
+def connect(params):
+    import ssl
+
+    tls = ldap3.Tls(ca_certs_file=params["ca_file"], validate=ssl.CERT_REQUIRED)
+    server = ldap3.Server(params["server"], use_ssl=True, tls=tls, get_info=ldap3.DSA)
+    return ldap3.Connection(server, user=params["bind_dn"], password=params["bind_password"],
+                            auto_bind=True, raise_exceptions=True, read_only=True)
+
+
+def paged(conn, base, search_filter, attributes, page_size):
+    """Every entry as {attr: [raw values], "dn": dn}; raw bytes, so SIDs and umlauts stay exact."""
+    for item in conn.extend.standard.paged_search(base, search_filter, attributes=list(attributes) or [],
+                                                  paged_size=page_size, generator=True):
+        if item.get("type") != "searchResEntry":
+            continue
+        entry = {name.split(";")[0]: values for name, values in item["raw_attributes"].items()}
+        entry["dn"] = item["dn"]
+        yield entry
+
+
+def domain_sid_of(conn, base):
+    conn.search(base, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["objectSid"])
+    raw = conn.entries[0].entry_raw_attributes.get("objectSid") if conn.entries else None
+    return directory.sid_from_bytes(raw[0]) if raw else None
+
+
+def export(params):
+    conn = connect(params)
+    try:
+        base = params["base_dn"]
+        if not base and params["flavour"] == "ad":
+            base = conn.server.info.other["defaultNamingContext"][0]
+        if not base:
+            raise ValueError("base_dn is required for an OpenLDAP source (it has no default naming context)")
+        raw = {kind: list(paged(conn, base, flt, attrs, params["page_size"]))
+               for kind, (flt, attrs) in SEARCHES[params["flavour"]].items()}
+        sid = domain_sid_of(conn, base) if params["flavour"] == "ad" else None
+    finally:
+        conn.unbind()
+    # Computers are users too in AD; the person filter already leaves them out.
+    return directory.build_export(params["flavour"], base, raw, sid, params["service_patterns"])
+
+
+def findings_for(model, kommune):
+    found = []
+
+    def add(key, title, summary, severity, resources, hint):
+        found.append(Finding(key=key, title=title, summary=summary, severity=severity, payload="accounts",
+                             remediation=Remediation("hint", hint), resources=tuple(resources),
+                             kommune=kommune).to_dict())
+
+    service = [u["name"] for u in model["users"] if u["service"]]
+    if service:
+        add("accounts.service_account", "Service accounts are migrated",
+            f"{len(service)} service account(s) move with the people; whatever uses them (scanners, "
+            "Fachverfahren, backups) must get the new name and password.", "medium", service,
+            "List each service account's consumers and plan their reconfiguration for the cut-over.")
+    if model["computers"]:
+        add("accounts.computers_not_migrated", "Computers are not migrated",
+            f"{len(model['computers'])} computer account(s) stay in the old domain; the PCs join the RZ "
+            "domain separately.", "info", [c["name"] for c in model["computers"]],
+            "Rejoin the PCs to the RZ domain as part of the client payload.")
+    if model["foreign_members"]:
+        add("accounts.foreign_members", "Group members outside the Kommune's directory",
+            f"{len(model['foreign_members'])} group member(s) are not users or groups of the export "
+            "(foreign security principals, well-known groups); they are not carried over.", "low",
+            model["foreign_members"], "Add the equivalent RZ principals to the groups by hand if needed.")
+    return found
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            server=dict(type="str", required=True),
+            flavour=dict(type="str", choices=list(directory.FLAVOURS), default="ad"),
+            base_dn=dict(type="str"),
+            bind_dn=dict(type="str", required=True),
+            bind_password=dict(type="str", required=True, no_log=True),
+            ca_file=dict(type="path", required=True),
+            page_size=dict(type="int", default=500),
+            service_patterns=dict(type="list", elements="str", default=list(directory.DEFAULT_SERVICE_PATTERNS)),
+            kommune=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    if LDAP3_ERROR:
+        module.fail_json(msg=missing_required_lib("ldap3"), exception=LDAP3_ERROR)
+    if not module.params["server"].lower().startswith("ldaps://"):
+        module.fail_json(msg=f"server {module.params['server']!r} is not an ldaps:// URI; "
+                             "account data never travels unencrypted")
+    try:
+        model = export(module.params)
+    except (LDAPException, ValueError, OSError) as err:
+        module.fail_json(msg=f"reading {module.params['server']} failed: {err}")
+    module.exit_json(changed=False, directory=model,
+                     **{RESULT_FINDINGS: findings_for(model, module.params["kommune"])})
+
+
+if __name__ == "__main__":
+    main()

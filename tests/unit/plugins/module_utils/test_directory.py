@@ -1,0 +1,93 @@
+import struct
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.directory import (
+    build_export,
+    object_key,
+    sid_from_bytes,
+)
+
+DOMAIN = "S-1-5-21-1-2-3"
+
+
+def binary_sid(text: str) -> bytes:
+    parts = [int(p) for p in text.split("-")[2:]]
+    return bytes([1, len(parts) - 1]) + parts[0].to_bytes(6, "big") + struct.pack(f"<{len(parts) - 1}I", *parts[1:])
+
+
+@pytest.mark.parametrize("sid", ["S-1-5-21-2859257317-1914608930-1199397322-1115", "S-1-5-32-544", "S-1-1-0"])
+def test_binary_sid_round_trip(sid):
+    assert sid_from_bytes(binary_sid(sid)) == sid
+
+
+@pytest.mark.parametrize("raw", [b"", b"\x01\x05abc", b"\x02\x00" + b"\x00" * 6])
+def test_not_a_sid(raw):
+    with pytest.raises(ValueError):
+        sid_from_bytes(raw)
+
+
+def ad_entries():
+    user = {"dn": "CN=hmueller,OU=Bauamt,DC=a,DC=test", "sAMAccountName": [b"hmueller"],
+            "objectSid": [binary_sid(DOMAIN + "-1105")], "sn": ["Müller".encode()], "givenName": [b"Hans"],
+            "userAccountControl": [b"514"], "accountExpires": [b"9223372036854775807"],
+            "homeDirectory": [b"\\\\a-fs\\home\\hmueller"], "primaryGroupID": [b"513"], "uidNumber": [b"10001"]}
+    svc = {"dn": "CN=svc-scan,OU=Dienst,DC=a,DC=test", "sAMAccountName": [b"svc-scan"],
+           "objectSid": [binary_sid(DOMAIN + "-1110")], "userAccountControl": [b"66048"],
+           "accountExpires": [b"133000000000000000"]}
+    bauamt = {"dn": "CN=Bauamt,OU=Gruppen,DC=a,DC=test", "sAMAccountName": [b"Bauamt"],
+              "objectSid": [binary_sid(DOMAIN + "-1101")], "groupType": [b"-2147483646"],
+              "member": [b"CN=hmueller,OU=Bauamt,DC=a,DC=test",
+                         b"CN=S-1-5-11,CN=ForeignSecurityPrincipals,DC=a,DC=test"]}
+    alle = {"dn": "CN=Alle,OU=Gruppen,DC=a,DC=test", "sAMAccountName": [b"Alle"],
+            "objectSid": [binary_sid(DOMAIN + "-1102")], "groupType": [b"8"],
+            "member": [b"CN=BAUAMT,OU=Gruppen,DC=a,DC=test"]}
+    return {"users": [user, svc], "groups": [bauamt, alle], "ous": [{"dn": "OU=Bauamt,DC=a,DC=test"}],
+            "computers": [{"dn": "CN=PC1,CN=Computers,DC=a,DC=test", "sAMAccountName": [b"PC1$"]}]}
+
+
+def test_ad_export_model():
+    model = build_export("ad", "DC=a,DC=test", ad_entries(), DOMAIN)
+    users = {u["name"]: u for u in model["users"]}
+    groups = {g["name"]: g for g in model["groups"]}
+    assert users["hmueller"]["surname"] == "Müller"
+    assert users["hmueller"]["enabled"] is False
+    assert users["hmueller"]["expires"] is None
+    assert users["hmueller"]["primary_group"] == DOMAIN + "-513"
+    assert users["hmueller"]["uid"] == 10001
+    assert users["hmueller"]["service"] is False
+    assert users["svc-scan"]["service"] is True
+    assert users["svc-scan"]["expires"] == 133000000000000000
+    assert (groups["Bauamt"]["scope"], groups["Bauamt"]["security"]) == ("global", True)
+    assert (groups["Alle"]["scope"], groups["Alle"]["security"]) == ("universal", False)
+    assert groups["Bauamt"]["members"] == [DOMAIN + "-1105"]
+    # Nested, matched case-insensitively by DN.
+    assert groups["Alle"]["members"] == [DOMAIN + "-1101"]
+    assert model["foreign_members"] == ["CN=S-1-5-11,CN=ForeignSecurityPrincipals,DC=a,DC=test"]
+    assert model["computers"] == [{"dn": "CN=PC1,CN=Computers,DC=a,DC=test", "name": "PC1$"}]
+
+
+def test_openldap_rfc2307_and_rfc2307bis_members():
+    entries = {
+        "users": [{"dn": "uid=jk,ou=people,dc=c", "uid": [b"jk"], "cn": ["Jürgen König".encode()],
+                   "uidNumber": [b"3001"], "gidNumber": [b"4001"]},
+                  {"dn": "uid=ms,ou=people,dc=c", "uid": [b"ms"], "pwdAccountLockedTime": [b"000001010000Z"]}],
+        "groups": [{"dn": "cn=bau,ou=groups,dc=c", "cn": [b"bau"], "gidNumber": [b"4001"],
+                    "memberUid": [b"jk", b"ghost"]},
+                   {"dn": "cn=lead,ou=groups,dc=c", "cn": [b"lead"],
+                    "member": [b"uid=ms,ou=people,dc=c", b"cn=bau,ou=groups,dc=c"]}],
+    }
+    model = build_export("openldap", "dc=c", entries)
+    users = {u["name"]: u for u in model["users"]}
+    groups = {g["name"]: g for g in model["groups"]}
+    assert users["jk"]["display"] == "Jürgen König"
+    assert users["jk"]["primary_group"] == object_key("group", None, "bau")
+    assert users["ms"]["enabled"] is False
+    assert groups["bau"]["members"] == ["user:jk"]
+    assert groups["lead"]["members"] == ["group:bau", "user:ms"]
+    assert model["foreign_members"] == ["memberUid=ghost"]
+
+
+def test_unknown_flavour():
+    with pytest.raises(ValueError, match="flavour"):
+        build_export("novell", "o=x", {})
