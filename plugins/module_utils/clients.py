@@ -300,6 +300,11 @@ class OriginalStore:
         write_atomic(self.manifest_path, json.dumps(self.manifest, indent=1, sort_keys=True).encode(), atomic_move)
 
 
+def read_file(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 

@@ -57,39 +57,41 @@ class Translator:
     # A share has few distinct owners and ACLs but many files: each is translated once.
     _ids: dict[tuple[str, int], int | None] = field(default_factory=dict)
     _ntacls: dict[bytes, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)
-    _acls: dict[bytes, bytes] = field(default_factory=dict)
+    _acls: dict[bytes, posix_acl.Translation] = field(default_factory=dict)
 
-    def _id(self, kind: str, old: int, path: bytes) -> int | None:
+    def _map(self, kind: str, old: int) -> int | None:
         key = (kind, old)
         if key not in self._ids:
-            table = self.source_uid_sids if kind == "uid" else self.source_gid_sids
-            old_sid = table.get(old)
+            old_sid = (self.source_uid_sids if kind == "uid" else self.source_gid_sids).get(old)
             new_sid = self.translate_sid(old_sid) if old_sid else None
             self._ids[key] = self.target_id(new_sid, kind) if new_sid else None
-        new = self._ids[key]
-        if new is None:
-            old_sid = (self.source_uid_sids if kind == "uid" else self.source_gid_sids).get(old)
-            self.unmapped_ids.setdefault(f"{kind} {old}" + (f" ({old_sid})" if old_sid else ""), set()).add(path)
-        return new
+        return self._ids[key]
+
+    def _unmapped(self, kind: str, old: int, path: bytes) -> None:
+        old_sid = (self.source_uid_sids if kind == "uid" else self.source_gid_sids).get(old)
+        self.unmapped_ids.setdefault(f"{kind} {old}" + (f" ({old_sid})" if old_sid else ""), set()).add(path)
 
     def uid(self, old: int, path: bytes) -> int:
-        new = self._id("uid", old, path)
+        new = self._map("uid", old)
+        if new is None:
+            self._unmapped("uid", old, path)
         return old if new is None else new
 
     def gid(self, old: int, path: bytes) -> int:
-        new = self._id("gid", old, path)
+        new = self._map("gid", old)
+        if new is None:
+            self._unmapped("gid", old, path)
         return old if new is None else new
 
     def posix_acl(self, data: bytes, path: bytes) -> bytes:
         if data not in self._acls:
-            self._acls[data] = posix_acl.translate(
-                data, lambda u: self._id("uid", u, path), lambda g: self._id("gid", g, path)).data
-        else:
-            # Cached, but an unmapped id must still be counted for this path too.
-            for entry in posix_acl.parse(data):
-                if entry.tag in (posix_acl.USER, posix_acl.GROUP):
-                    self._id("uid" if entry.tag == posix_acl.USER else "gid", entry.id, path)
-        return self._acls[data]
+            self._acls[data] = posix_acl.translate(data, lambda u: self._map("uid", u), lambda g: self._map("gid", g))
+        result = self._acls[data]
+        for old in result.unmapped_uids:
+            self._unmapped("uid", old, path)
+        for old in result.unmapped_gids:
+            self._unmapped("gid", old, path)
+        return result.data
 
     def ntacl(self, blob: bytes, path: bytes) -> bytes:
         if blob not in self._ntacls:
@@ -297,7 +299,8 @@ def set_mtime(root: bytes, node: Node) -> None:
 
 def remove(root: bytes, node: Node) -> None:
     full = os.path.join(root, node.path)
-    if not os.path.realpath(os.path.dirname(full)).startswith(os.path.realpath(root)):
+    real_root = os.path.realpath(root)
+    if os.path.commonpath([os.path.realpath(os.path.dirname(full)), real_root]) != real_root:
         raise SyncError(f"refusing to delete {os.fsdecode(full)}: it is not inside {os.fsdecode(root)}")
     if node.kind == "dir":
         os.rmdir(full)
@@ -331,6 +334,8 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
             _dry_translate(node, translate)
         return PassResult(work, translate, time.monotonic() - started)
 
+    if work.is_empty() and work.unchanged == len(state):
+        return PassResult(work, translate, time.monotonic() - started)  # nothing to write, not even mtimes
     progress = Progress(progress_path, len(work.copy), work.bytes_to_copy)
     for node in work.mkdir:
         os.makedirs(os.path.join(target_root, node.path) if node.path else target_root, exist_ok=True)
@@ -345,8 +350,6 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
     # are set back last, deepest first.
     for node in sorted((n for n in source_nodes if n.kind == "dir"), key=lambda n: -len(n.path)):
         set_mtime(target_root, node)
-    if work.is_empty() and work.unchanged == len(state):
-        return PassResult(work, translate, time.monotonic() - started)
     # Unchanged paths keep their entry; folders are re-read (their mtimes were set back).
     changed = {n.path for n in (*work.mkdir, *work.copy, *work.meta)}
     new_state = {}

@@ -49,10 +49,6 @@ class Node:
     target: bytes | None = None
     xattrs: Mapping[str, bytes] = field(default_factory=dict)
 
-    @property
-    def sparse(self) -> bool:
-        return self.kind == "file" and self.blocks * 512 < self.size
-
     def content_signature(self) -> list:
         """JSON-safe, as it is kept in the state file. A folder's content is its children."""
         if self.kind == "dir":
@@ -145,23 +141,6 @@ def scan(root: bytes, skip: Iterable[bytes] = (), with_xattrs: bool = True) -> I
             if node.kind == "dir":
                 children.append(relative)
         stack.extend(reversed(children))
-
-
-def escapes(root_relative_link: bytes, target: bytes) -> bool:
-    """Whether a symlink at ``root_relative_link`` pointing to ``target`` leaves the share."""
-    if target.startswith(b"/"):
-        return True
-    parts: list[bytes] = []
-    for part in os.path.dirname(root_relative_link).split(b"/") + target.split(b"/"):
-        if part in (b"", b"."):
-            continue
-        if part == b"..":
-            if not parts:
-                return True
-            parts.pop()
-        else:
-            parts.append(part)
-    return False
 
 
 # --- plan ------------------------------------------------------------------------------

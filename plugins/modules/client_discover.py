@@ -101,6 +101,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
     config_findings,
     file_path,
     missing_file_finding,
+    read_file,
     split_selectors,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
@@ -114,11 +115,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     unmanaged_reference_finding,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS
-
-
-def read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 def discover_client(profile: dict, mapping: EndpointMap, where: dict):
@@ -135,7 +131,7 @@ def discover_client(profile: dict, mapping: EndpointMap, where: dict):
             continue
         selectors, _links = split_selectors(spec)
         try:
-            found = FORMATS[spec["format"]].find(read(path), selectors, spec.get("encoding"))
+            found = FORMATS[spec["format"]].find(read_file(path), selectors, spec.get("encoding"))
         except ConfigError as err:
             findings += config_findings(err, path, **where)
             continue
@@ -165,7 +161,7 @@ def unmanaged_files(search_paths, exclude, managed: set, hosts, max_size: int):
                 try:
                     if os.path.getsize(path) > max_size:
                         continue
-                    data = read(path)
+                    data = read_file(path)
                 except OSError:
                     continue
                 if b"\0" in data and not data.startswith((b"\xff\xfe", b"\xfe\xff")):

@@ -106,6 +106,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
     OriginalStore,
     check_profiles,
     config_findings,
+    read_file,
     rewrite_file,
     write_atomic,
 )
@@ -120,11 +121,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Changes,
 )
-
-
-def read(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
 
 
 def profile_files(profile: dict, paths: dict):
@@ -155,7 +151,7 @@ class Run:
         for _name, path, spec in profile_files(self.profile, self.paths):
             if not os.path.isfile(path):
                 continue
-            before = read(path)
+            before = read_file(path)
             try:
                 after, changed = rewrite_file(before, spec, mapping)
             except ConfigError as err:
@@ -179,7 +175,7 @@ class Run:
             if not self.store.has(path):
                 continue
             original = self.store.original(path)
-            current = read(path) if os.path.isfile(path) else b""
+            current = read_file(path) if os.path.isfile(path) else b""
             entry = {"path": path, "action": "unchanged", "changes": []}
             if current != original:
                 entry["action"] = "restored"
