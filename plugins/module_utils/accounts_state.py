@@ -12,13 +12,17 @@ Rules:
   groups are translated by rule, never created.
 - Paths: ``\\\\<old server>\\<share>\\<rest>`` becomes ``path_template`` filled with
   ``server`` (the RZ file server), ``namespace`` (the Kommune's share namespace),
-  ``share`` and ``rest``; a last path element equal to the old account name becomes the
-  new name (home folders are named after their owner). Other paths (a logon script
+  ``share`` (the old share name in lower case) and ``rest``; the default
+  ``\\\\{server}\\{namespace}-{share}\\{rest}`` is the RZ share naming the shares
+  payload uses (share ``Bauamt`` of Altdorf becomes ``\\\\rz-fs\\altdorf-bauamt``); a
+  last path element equal to the old account name becomes the new name (home folders
+  are named after their owner). Other paths (a logon script
   relative to NETLOGON) stay.
 - mail: the local part stays; the domain becomes ``mail_domain`` where one is given.
-- Disabled stays disabled. Objects under the Kommune's OU that no entry wants any more
-  (removed at the source) are disabled (users) or emptied of nothing: groups are left,
-  and deleted only with ``on_removed: delete``.
+- Disabled stays disabled. Objects umzug created under the Kommune's OU that no entry
+  wants any more (removed at the source) are disabled (users); groups are left, and
+  both are deleted only with ``on_removed: delete``. Objects umzug did not create are
+  never disabled or deleted.
 - A group's members are the new DNs of its members that have an entry; the old primary
   group (if migrated) becomes an explicit membership, because primaryGroupID stays
   Domain Users in the central directory.
@@ -34,7 +38,8 @@ USER_ATTRS = ("sAMAccountName", "userPrincipalName", "givenName", "sn", "display
               "homeDirectory", "homeDrive", "profilePath", "scriptPath", "uidNumber", "gidNumber", "accountExpires")
 GROUP_ATTRS = ("sAMAccountName", "description", "groupType", "gidNumber")
 NEVER = "9223372036854775807"
-DEFAULT_PATH_TEMPLATE = "\\\\{server}\\{namespace}\\{share}\\{rest}"
+# The RZ share naming: Kommune share X is served as <namespace>-<x> (docs/shares.md).
+DEFAULT_PATH_TEMPLATE = "\\\\{server}\\{namespace}-{share}\\{rest}"
 
 
 def rewrite_path(path: str, old_name: str, new_name: str, settings: dict) -> str:
@@ -43,7 +48,8 @@ def rewrite_path(path: str, old_name: str, new_name: str, settings: dict) -> str
     parts = path[2:].split("\\")
     if len(parts) < 2:
         return path
-    share, rest = parts[1], parts[2:]
+    # Share names on the RZ file server are lower case, as the shares payload names them.
+    share, rest = parts[1].lower(), parts[2:]
     if rest and rest[-1].casefold() == old_name.casefold():
         rest[-1] = new_name
     template = settings.get("path_template") or DEFAULT_PATH_TEMPLATE
@@ -126,12 +132,15 @@ def ou_tree(dns, kommune_ou: str, domain_dn: str) -> list[str]:
     return sorted(wanted, key=lambda dn: (dn.count(","), dn.lower()))
 
 
-def plan(want: dict, have: dict, on_removed: str = "disable") -> list[tuple]:
+def plan(want: dict, have: dict, on_removed: str = "disable", managed=None) -> list[tuple]:
     """Operations from ``have`` (same shape as ``want``, read from the directory) to ``want``.
 
     ``have`` holds only objects under the Kommune's OU, with ``members`` of groups and
-    ``enabled`` of users, plus ``ous`` (existing OU DNs).
+    ``enabled`` of users, plus ``ous`` (existing OU DNs). ``managed``: DNs umzug created
+    (the journal); only those are disabled or deleted when the source no longer has them,
+    so an object someone else put into the OU is never touched. None counts every object.
     """
+    managed = None if managed is None else {dn.lower() for dn in managed}
     ops: list[tuple] = []
     have_ous = {dn.lower() for dn in have["ous"]}
     ops += [("add_ou", dn) for dn in want["ous"] if dn.lower() not in have_ous]
@@ -151,7 +160,7 @@ def plan(want: dict, have: dict, on_removed: str = "disable") -> list[tuple]:
                 ops.append(("enable" if obj["enabled"] else "disable", dn))
         wanted = {dn.lower() for dn in want[section]}
         for dn, obj in have[section].items():
-            if dn.lower() in wanted:
+            if dn.lower() in wanted or (managed is not None and dn.lower() not in managed):
                 continue
             if on_removed == "delete":
                 ops.append(("delete", dn))
@@ -183,4 +192,5 @@ def describe(op: tuple) -> tuple[str, str]:
         return "updated", f"{dn}: {', '.join(sorted(op[2]))}"
     if kind in ("add_members", "remove_members"):
         return kind, f"{dn}: {len(op[2])} member(s)"
-    return {"add": "created", "add_ou": "created", "set_hash": "password_carried"}.get(kind, kind + "d"), dn
+    return {"add": "created", "add_ou": "created", "set_hash": "password_carried",
+            "set_password": "initial_password_set"}.get(kind, kind + "d"), dn

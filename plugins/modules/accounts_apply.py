@@ -39,9 +39,11 @@ options:
     type: str
     required: true
   path_template:
-    description: How an old UNC path becomes a new one; fields server, namespace, share, rest.
+    description:
+      - How an old UNC path becomes a new one; fields server, namespace, share (the old share name in lower
+        case) and rest. The default is the RZ share naming of the shares payload (C(\\rz-fs\altdorf-bauamt)).
     type: str
-    default: '\\{server}\{namespace}\{share}\{rest}'
+    default: '\\{server}\{namespace}-{share}\{rest}'
   mail_domain:
     description: New domain of mail addresses; empty keeps them.
     type: str
@@ -51,9 +53,18 @@ options:
     type: dict
     default: {}
   initial_passwords:
-    description: New sAMAccountName -> initial password of users created without a hash.
+    description:
+      - New sAMAccountName -> initial password of users whose policy is C(reset) (M(kommunal.umzug.accounts_letters)
+        makes them). Set, with must-change at next logon (C(pwdLastSet=0)), when the user is created, or on an
+        existing user of the OU that has no password yet; never over a password the user has.
     type: dict
     default: {}
+  managed:
+    description:
+      - DNs of the objects umzug created (the journal). Only these are disabled or deleted when the source no
+        longer has them; objects someone else put into the OU are left alone. Omitted, every object counts.
+    type: list
+    elements: str
   on_removed:
     description: What happens to objects in the OU that the source no longer has.
     type: str
@@ -129,14 +140,19 @@ UAC_NORMAL = 0x200
 UAC_DONT_EXPIRE = 0x10000
 
 
-def hash_ops(want, have, current_hashes, hashes):
-    """Carry a hash to new users, and again to existing ones whose source hash changed."""
+def credential_ops(want, have, current_hashes, hashes, passwords):
+    """For existing users: carry a hash again when the source hash changed; give an initial
+    password to one that has no password at all. New users get theirs when created."""
     ops = []
     existing = {dn.lower() for dn in have["users"]}
     for dn, user in want["users"].items():
+        if dn.lower() not in existing:
+            continue
         source = hashes.get(user["key"])
-        if source and dn.lower() in existing and current_hashes.get(dn.lower()) != source.lower():
+        if source and current_hashes.get(dn.lower()) != source.lower():
             ops.append(("set_hash", dn))
+        elif not source and user["attrs"]["sAMAccountName"] in passwords and dn.lower() not in current_hashes:
+            ops.append(("set_password", dn))
     return ops
 
 
@@ -176,6 +192,8 @@ def execute(directory, op, want, hashes, passwords, created, no_password):
         directory.modify(dn, {"userAccountControl": ("replace", [str(uac)])})
     elif kind == "set_hash":
         set_hash(directory, dn, hashes[want["users"][dn]["key"]])
+    elif kind == "set_password":
+        directory.set_password(dn, passwords[want["users"][dn]["attrs"]["sAMAccountName"]])
     elif kind in ("add_members", "remove_members"):
         directory.modify(dn, {"member": ("add" if kind == "add_members" else "delete", op[2])})
     elif kind == "delete":
@@ -209,12 +227,22 @@ def add_object(directory, dn, obj, hashes, passwords, no_password):
     directory.modify(dn, {"userAccountControl": ("replace", [str(uac)])})
 
 
-def diff_of(ops):
+def password_note(obj, hashes, passwords):
+    if obj["key"] in hashes:
+        return "carried from the source (hash not shown)"
+    if obj["attrs"]["sAMAccountName"] in passwords:
+        return "initial password from the letter file, must change (not shown)"
+    return "none (stays disabled)"
+
+
+def diff_of(ops, hashes, passwords):
     before, after = {}, {}
     for op in ops:
         kind, dn = op[0], op[1]
         if kind == "add":
             after[dn] = dict(op[2]["attrs"], members=op[2].get("members"), enabled=op[2].get("enabled"))
+            if op[2]["kind"] == "user":
+                after[dn]["password"] = password_note(op[2], hashes, passwords)
         elif kind == "add_ou":
             after[dn] = {"objectClass": "organizationalUnit"}
         elif kind == "modify":
@@ -225,6 +253,8 @@ def diff_of(ops):
             side.setdefault(dn, {}).setdefault("member", []).extend(op[2])
         elif kind == "set_hash":
             after.setdefault(dn, {})["password"] = "carried from the source (hash not shown)"
+        elif kind == "set_password":
+            after.setdefault(dn, {})["password"] = "initial password from the letter file, must change (not shown)"
         else:
             after.setdefault(dn, {})["state"] = kind
     return {"before": before, "after": after}
@@ -264,6 +294,7 @@ def main():
             mail_domain=dict(type="str", default=""),
             hashes=dict(type="dict", default={}, no_log=True),
             initial_passwords=dict(type="dict", default={}, no_log=True),
+            managed=dict(type="list", elements="str"),
             on_removed=dict(type="str", choices=["disable", "keep", "delete"], default="disable"),
             samdb=dict(type="path", default="/var/lib/samba/private/sam.ldb"),
         ),
@@ -278,7 +309,8 @@ def main():
         want = accounts_state.desired(p["directory"], p["mapping"], settings)
         have, current_hashes = directory.read(p["ou"])
         have["ous"] = [dn for dn in want["ous"] if directory.exists(dn)]
-        ops = accounts_state.plan(want, have, p["on_removed"]) + hash_ops(want, have, current_hashes, hashes)
+        ops = (credential_ops(want, have, current_hashes, hashes, p["initial_passwords"])
+               + accounts_state.plan(want, have, p["on_removed"], p["managed"]))
         ops, no_password = without_uncredentialed_enables(ops, want, hashes, p["initial_passwords"])
         created = []
         if ops and not module.check_mode:
@@ -295,7 +327,7 @@ def main():
                   **{RESULT_CHANGES: changes.to_dict(),
                      RESULT_FINDINGS: findings_of(carried, no_password, p["mapping"].get("kommune"))})
     if module._diff:
-        result["diff"] = diff_of(ops)
+        result["diff"] = diff_of(ops, hashes, p["initial_passwords"])
     module.exit_json(**result)
 
 

@@ -17,10 +17,12 @@ SID = "S-1-5-21-1-2-3"
 
 
 @pytest.mark.parametrize(("path", "expected"), [
-    ("\\\\a-fs\\home\\hmueller", "\\\\rz-fs\\altdorf\\home\\ald-hmueller"),
-    ("\\\\a-fs\\profiles\\HMUELLER", "\\\\rz-fs\\altdorf\\profiles\\ald-hmueller"),
-    ("\\\\a-fs\\netlogon\\start.cmd", "\\\\rz-fs\\altdorf\\netlogon\\start.cmd"),
-    ("\\\\a-fs\\daten", "\\\\rz-fs\\altdorf\\daten"),
+    ("\\\\a-fs\\home\\hmueller", "\\\\rz-fs\\altdorf-home\\ald-hmueller"),
+    ("\\\\a-fs\\profiles\\HMUELLER", "\\\\rz-fs\\altdorf-profiles\\ald-hmueller"),
+    ("\\\\a-fs\\netlogon\\start.cmd", "\\\\rz-fs\\altdorf-netlogon\\start.cmd"),
+    ("\\\\a-fs\\daten", "\\\\rz-fs\\altdorf-daten"),
+    # The RZ share is named as the shares payload names it: <namespace>-<share in lower case>.
+    ("\\\\a-fs\\Bauamt\\Pläne\\2024", "\\\\rz-fs\\altdorf-bauamt\\Pläne\\2024"),
     ("anmeldung.cmd", "anmeldung.cmd"),
     ("", ""),
 ])
@@ -67,7 +69,7 @@ def test_desired_objects():
     want = desired(source(), mapping(), SETTINGS)
     user = want["users"][f"CN=hmueller,{OU}"]
     assert user["attrs"]["sAMAccountName"] == "ald-hmueller"
-    assert user["attrs"]["homeDirectory"] == "\\\\rz-fs\\altdorf\\home\\ald-hmueller"
+    assert user["attrs"]["homeDirectory"] == "\\\\rz-fs\\altdorf-home\\ald-hmueller"
     assert user["attrs"]["accountExpires"] == NEVER
     assert user["attrs"]["uidNumber"] == "200000"
     assert user["enabled"] is False
@@ -121,6 +123,17 @@ def test_removed_at_the_source(on_removed, expected):
     have = applied(want)
     have["users"][f"CN=gone,{OU}"] = {"enabled": True, "attrs": {"sAMAccountName": "ald-gone"}}
     assert plan(want, have, on_removed) == expected
+
+
+@pytest.mark.parametrize(("managed", "expected"), [
+    ([f"cn=gone,{OU}"], [("disable", f"CN=gone,{OU}")]),
+    ([], []),
+])
+def test_only_objects_umzug_created_are_disabled_when_gone(managed, expected):
+    want = desired(source(), mapping(), SETTINGS)
+    have = applied(want)
+    have["users"][f"CN=gone,{OU}"] = {"enabled": True, "attrs": {"sAMAccountName": "ald-gone"}}
+    assert plan(want, have, "delete" if not managed else "disable", managed) == expected
 
 
 def test_membership_delta():

@@ -73,6 +73,7 @@ class FakeDirectory:
 
     def set_password(self, dn, password):
         self.writes.append(("password", dn))
+        self.hashes[dn] = "set-by-password"
 
     def delete(self, dn):
         self.writes.append(("delete", dn))
@@ -164,3 +165,35 @@ def test_initial_password_when_no_hash(run_module, directory):
 def test_disabled_source_stays_disabled(run_module, directory):
     run_module(accounts_apply.main, args(directory=source(enabled=False)))
     assert directory.objects[f"CN=hmueller,{OU}"]["uac"] & 2
+
+
+def test_user_left_without_password_gets_its_initial_password_later(run_module, directory):
+    run_module(accounts_apply.main, args())
+    dn = f"CN=jgrosse,{OU}"
+    assert directory.objects[dn]["uac"] & 2
+    later = run_module(accounts_apply.main, args(initial_passwords={"ald-jgrosse": "Start-123-xyz"}), diff=True)
+    assert later["umzug_changes"]["counts"] == {"initial_password_set": 1, "enabled": 1}
+    assert directory.writes[-2:] == [("password", dn), ("modify", dn)]
+    assert not directory.objects[dn]["uac"] & 2
+    assert "must change" in later["diff"]["after"][dn]["password"]
+    assert "Start-123-xyz" not in json.dumps(later)
+    again = run_module(accounts_apply.main, args(initial_passwords={"ald-jgrosse": "Start-123-xyz"}))
+    assert not again["changed"], again["umzug_changes"]
+
+
+def test_diff_says_how_each_new_user_gets_its_password(run_module, directory):
+    result = run_module(accounts_apply.main, args(initial_passwords={"ald-jgrosse": "Start-123-xyz"}),
+                        check=True, diff=True)
+    after = result["diff"]["after"]
+    assert after[f"CN=hmueller,{OU}"]["password"].startswith("carried")
+    assert after[f"CN=jgrosse,{OU}"]["password"].startswith("initial password")
+    assert "Start-123-xyz" not in json.dumps(result)
+
+
+@pytest.mark.parametrize(("managed", "disabled"), [(None, True), ([f"CN=fremd,{OU}"], True), ([], False)])
+def test_only_journalled_objects_are_disabled_when_gone(run_module, directory, managed, disabled):
+    run_module(accounts_apply.main, args())
+    directory.add(f"CN=fremd,{OU}", {"objectClass": "user", "sAMAccountName": "fremd", "userAccountControl": "512"})
+    result = run_module(accounts_apply.main, args(managed=managed))
+    assert bool(directory.objects[f"CN=fremd,{OU}"]["uac"] & 2) is disabled
+    assert result["changed"] is disabled
