@@ -1,0 +1,156 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: journal
+short_description: Records a Kommune's completed wave steps and keeps two runs apart
+version_added: 0.1.0
+description:
+  - The journal of one Kommune in one wave, on the controller in C(<dir>/wave-<wave>/<kommune>.json),
+    lists the completed steps of every phase. A run interrupted anywhere (even C(kill -9) of
+    ansible-playbook) is started again and skips what the journal lists.
+  - C(state=begin) takes the Kommune's lock C(<dir>/wave-<wave>/<kommune>.lock), which names the
+    ansible-playbook process (PID and host) of the run; a second run on the same Kommune is refused
+    with one sentence naming the holder. A lock whose PID no longer runs on this host is taken over with
+    a warning. The decision is made under an exclusive C(flock), so two runs starting at once cannot both
+    win. Tasks of the same run may call C(begin) again (one per host of the Kommune).
+  - C(state=check) returns the completed steps without touching the lock; C(state=done) records one step
+    (only by the run holding the lock); C(state=reset) moves phases into the journal's history so that
+    the next attempt starts them afresh (after a rollback); C(state=release) removes the lock if it is
+    this run's.
+  - The step C(accepted) of the phase C(finalize) is the Abnahme, the point of no return; afterwards
+    C(begin) and C(check) refuse the phases seed, cutover and rollback.
+  - Every write replaces the file atomically. The journal keeps step names, times, run ids and small
+    records; record keys naming secrets (password, secret, token, private key ...) are refused.
+  - Runs on the controller as an action plugin; no connection to the host is made.
+author:
+  - umzug developers
+options:
+  state:
+    description: What to do, see the description.
+    type: str
+    required: true
+    choices: [begin, check, done, reset, release]
+  dir:
+    description: Folder of the journals on the controller, e.g. C(artifacts/journal).
+    type: path
+    required: true
+  wave:
+    description: Number of the wave (C(umzug_wave)).
+    type: str
+    required: true
+  kommune:
+    description: Id of the Kommune (C(umzug_kommune.id)).
+    type: str
+    required: true
+  phase:
+    description: The phase the step belongs to. Required for C(begin), C(check) and C(done).
+    type: str
+    choices: [discover, dryrun, seed, cutover, verify, finalize, rollback]
+  step:
+    description:
+      - Name of the completed step for C(state=done), e.g. C(final_sync@kommune-a-fs).
+        Lowercase letters, digits, C(_ . @ -).
+    type: str
+  record:
+    description: Small plain data kept with the step, e.g. the Abnahme's C(by) and C(report_sha256).
+    type: dict
+    default: {}
+  phases:
+    description: For C(state=reset), the phases whose steps move into the history.
+    type: list
+    elements: str
+    default: []
+  reason:
+    description: For C(state=reset), why (kept in the history).
+    type: str
+    default: ''
+attributes:
+  check_mode:
+    support: full
+    details:
+      - In check mode the journal decides (and refuses) as usual and writes nothing. The wave playbook runs
+        C(begin) and C(release) with C(check_mode=false), because a dry run holds the Kommune's lock too.
+  diff_mode:
+    support: none
+  action:
+    support: full
+    description: Runs on the controller.
+"""
+
+EXAMPLES = r"""
+- name: Take the Kommune's lock and read what is done
+  kommunal.umzug.journal:
+    state: begin
+    dir: "{{ playbook_dir }}/../artifacts/journal"
+    wave: "{{ umzug_wave }}"
+    kommune: "{{ umzug_kommune.id }}"
+    phase: cutover
+  check_mode: false
+  register: journal
+
+- name: Final share sync, unless the journal has it
+  ansible.builtin.include_role:
+    name: kommunal.umzug.shares
+  vars:
+    shares_action: sync
+    shares_pass: final
+  when: "'final_sync@' ~ inventory_hostname not in journal.completed"
+
+- name: Record the Abnahme
+  kommunal.umzug.journal:
+    state: done
+    dir: "{{ playbook_dir }}/../artifacts/journal"
+    wave: "{{ umzug_wave }}"
+    kommune: "{{ umzug_kommune.id }}"
+    phase: finalize
+    step: accepted
+    record: {by: Erika Muster, report: artifacts/reports/x/report.json, report_sha256: 0f1e...}
+"""
+
+RETURN = r"""
+path:
+  description: The journal file.
+  returned: always
+  type: str
+  sample: /srv/umzug/artifacts/journal/wave-1/kommune-a.json
+lock_path:
+  description: The lock file of the Kommune.
+  returned: always
+  type: str
+  sample: /srv/umzug/artifacts/journal/wave-1/kommune-a.lock
+completed:
+  description: Completed steps of I(phase), in the order they completed.
+  returned: always
+  type: list
+  elements: str
+  sample: [gate, freeze@kommune-a-fs]
+phases:
+  description: Completed steps of every phase.
+  returned: always
+  type: dict
+  sample: {seed: [accounts@kommune-a-dc], cutover: [gate]}
+finalized:
+  description: The Abnahme (by, at, report, report_sha256), or null before it.
+  returned: always
+  type: dict
+  sample: {by: Erika Muster, at: "2027-03-14T15:02:11+00:00", report_sha256: 0f1e...}
+owner:
+  description: This run as the lock names it.
+  returned: always
+  type: dict
+  sample: {pid: 4711, host: controller, run: 4711@controller}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.journal import ARGUMENT_SPEC, REQUIRED_IF
+
+
+def main():
+    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
+    module.fail_json(msg="kommunal.umzug.journal runs on the controller as an action plugin; it was run as a module")
+
+
+if __name__ == "__main__":
+    main()
