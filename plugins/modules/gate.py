@@ -11,6 +11,8 @@ description:
   - Reads the Kommune's findings from a dry-run C(report.json) and/or takes findings directly, then applies
     today's waivers, so a waiver given after the dry run counts and an expired one no longer does.
   - An incomplete report (interrupted run, unreachable host) is NO-GO unless I(require_complete=false).
+  - Refuses, each time with one sentence naming the report file, when the Kommune has no dry-run report,
+    when the report is older than I(max_age), when it was made for another plan than I(plan_hash), and on NO-GO.
   - Changes nothing. Run it on the controller (delegated to C(localhost)) when it reads a report file.
 author:
   - umzug developers
@@ -23,7 +25,20 @@ options:
     description:
       - Path of a C(report.json) written by the report callback,
         usually C(<report_dir>/latest-dry-run/report.json).
+      - Mutually exclusive with I(report_dir).
     type: path
+  report_dir:
+    description:
+      - The report callback's C(report_dir). The gate reads the Kommune's latest dry-run report there, which is
+        the newest C(<run id>/report.json) of a check-mode run that covered the Kommune, complete or not
+        (an incomplete one closes the gate), so a dry run limited to one Kommune counts for it alone.
+      - Mutually exclusive with I(report).
+    type: path
+  max_age:
+    description:
+      - Oldest dry-run report the gate accepts, from the end of that run to now; seconds or a number with
+        C(s), C(m), C(h) or C(d), e.g. C(24h). Unset, any age is accepted.
+    type: str
   findings:
     description: Findings (dicts of the umzug findings model) to decide on in addition to the report's.
     type: list
@@ -64,6 +79,14 @@ EXAMPLES = r"""
     waivers: "{{ (lookup('ansible.builtin.file', 'waivers.yml') | from_yaml).waivers }}"
   delegate_to: localhost
   run_once: true
+
+- name: Gate before the cut-over of a wave - the Kommune's own latest dry run, at most a day old
+  kommunal.umzug.gate:
+    kommune: "{{ umzug_kommune.id }}"
+    report_dir: "{{ playbook_dir }}/../artifacts/reports"
+    max_age: 24h
+    plan_hash: "{{ umzug_plan_hash }}"
+  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -90,6 +113,16 @@ waived:
   type: list
   elements: dict
   sample: []
+report:
+  description: The dry-run report the gate decided on (when it read one).
+  returned: when a report was read
+  type: str
+  sample: /srv/umzug/artifacts/reports/20270312T160211Z-4711/report.json
+report_age:
+  description: Seconds between the end of that dry run and now.
+  returned: when a report was read
+  type: int
+  sample: 5400
 umzug_findings:
   description:
     - C(wave.gate_open) or C(wave.gate_closed),
@@ -101,7 +134,9 @@ umzug_findings:
 """
 
 import json
-from datetime import date, datetime
+import os
+import re
+from datetime import UTC, date, datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -136,6 +171,49 @@ def read_report(module, path):
     return report
 
 
+RUN_FOLDER = re.compile(r"^\d{8}T\d{6}Z-\d+$")
+_AGE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_age(text) -> int:
+    match = _AGE.match(str(text))
+    if not match:
+        raise ValueError(f"max_age '{text}' is not a duration such as 3600, 90m, 24h or 2d")
+    return int(match.group(1)) * _UNIT[match.group(2)]
+
+
+def show_age(seconds: int) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds // 60} min"
+
+
+def latest_dry_run(report_dir: str, kommune: str) -> tuple[str | None, dict | None]:
+    """The newest check-mode report that covers the Kommune; run ids sort by their start time."""
+    try:
+        folders = sorted((name for name in os.listdir(report_dir) if RUN_FOLDER.match(name)), reverse=True)
+    except FileNotFoundError:
+        return None, None
+    for name in folders:
+        path = os.path.join(report_dir, name, "report.json")
+        try:
+            with open(path, encoding="utf-8") as handle:
+                report = json.load(handle)
+        except (OSError, ValueError):
+            continue  # a run killed before its report was written
+        run = report.get("run") or {}
+        if run.get("check_mode") and any(k.get("id") == kommune for k in report.get("kommunen") or ()):
+            return path, report
+    return None, None
+
+
+def report_age(report: dict, now: datetime) -> int:
+    run = report["run"]
+    ended = datetime.fromisoformat(run.get("finished") or run["started"])
+    return int((now - ended).total_seconds())
+
+
 def gate_finding(kommune, decision):
     if decision["verdict"] == NO_GO:
         keys = sorted({f["key"] for f in decision["inhibitors"]})
@@ -164,19 +242,46 @@ def main():
         argument_spec=dict(
             kommune=dict(type="str", required=True),
             report=dict(type="path"),
+            report_dir=dict(type="path"),
+            max_age=dict(type="str"),
             findings=dict(type="list", elements="dict", default=[]),
             waivers=dict(type="list", elements="dict", default=[]),
             plan_hash=dict(type="str"),
             require_complete=dict(type="bool", default=True),
         ),
-        required_one_of=[("report", "findings")],
+        required_one_of=[("report", "report_dir", "findings")],
+        mutually_exclusive=[("report", "report_dir")],
         supports_check_mode=True,
     )
     params = module.params
-    report = read_report(module, params["report"]) if params["report"] else None
+    path = params["report"]
+    if params["report_dir"]:
+        path, _report = latest_dry_run(params["report_dir"], params["kommune"])
+        if path is None:
+            module.fail_json(
+                msg=f"{params['kommune']} has no dry-run report in {params['report_dir']}; "
+                "run the dry run (wave_phase=dryrun) first"
+            )
+    report = read_report(module, path) if path else None
+    extra = {}
+    if report is not None:
+        extra = {"report": path, "report_age": report_age(report, datetime.now(UTC))}
+        if params["max_age"] is not None:
+            try:
+                allowed = parse_age(params["max_age"])
+            except ValueError as err:
+                module.fail_json(msg=str(err))
+            if extra["report_age"] > allowed:
+                module.fail_json(
+                    msg=f"the dry-run report {path} is {show_age(extra['report_age'])} old, more than the "
+                    f"{params['max_age']} allowed (max_age); run the dry run again",
+                    **extra,
+                )
     if params["plan_hash"] and report is not None and params["plan_hash"] not in report["run"]["plan_hashes"]:
         module.fail_json(
-            msg=f"the report {params['report']} was made for another plan; run the dry run again"
+            msg=f"the dry-run report {path} was made for another plan than the current one "
+            f"({params['plan_hash'][:12]}...); run the dry run again",
+            **extra,
         )
     try:
         waivers = parse_waivers(params["waivers"])
@@ -191,10 +296,12 @@ def main():
     except (WaiverError, ValueError, KeyError) as err:
         module.fail_json(msg=f"the gate cannot decide: {err}")
     findings = [gate_finding(params["kommune"], decision), *decision.pop("expired_waivers")]
-    result = dict(changed=False, **decision, **{RESULT_FINDINGS: findings})
+    result = dict(changed=False, **decision, **extra, **{RESULT_FINDINGS: findings})
     if decision["verdict"] == NO_GO:
-        blocked = ", ".join(sorted({f["key"] for f in decision["inhibitors"]})) or "incomplete report"
-        module.fail_json(msg=f"NO-GO for {params['kommune']}: {blocked}", **result)
+        blocked = ", ".join(sorted({f["key"] for f in decision["inhibitors"]}))
+        blocked = f"unwaived inhibitors {blocked}" if blocked else "the dry run is incomplete"
+        source = f" in {path}" if path else ""
+        module.fail_json(msg=f"NO-GO for {params['kommune']}{source}: {blocked}", **result)
     module.exit_json(**result)
 
 
