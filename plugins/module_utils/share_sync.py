@@ -21,11 +21,14 @@ import base64
 import json
 import os
 import shlex
+import struct
 import subprocess
+import sys
 import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_tree
@@ -110,16 +113,101 @@ class Translator:
 
 # --- sources -------------------------------------------------------------------------------
 
+class _Listing:
+    """A running listing agent: first every path's stat, then the xattrs of the paths
+    asked for (see share_tree's wire form). Data flows one way at a time, so neither side
+    waits on a full pipe."""
+
+    def __init__(self, command: list[str], where: str, ids: tuple[dict, dict] | None = None):
+        self.where, self.ids = where, ids
+        self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+        for stream in (self.proc.stdin, self.proc.stdout, self.proc.stderr):
+            if not stream.closed:
+                stream.close()
+
+    def _frame(self) -> tuple[bytes, bytes]:
+        try:
+            return share_tree.read_frame(self.proc.stdout)
+        except EOFError:
+            self.proc.stdin.close()
+            detail = self.proc.stderr.read().decode(errors="replace").strip().splitlines()
+            code = self.proc.wait()
+            raise SyncError(f"listing {self.where} failed: "
+                            f"{detail[-1] if detail else f'exit code {code}'}") from None
+
+    def entries(self) -> tuple[list[share_tree.Entry], int]:
+        """Every path below the root, and when the scan started on the source's clock."""
+        kind, payload = self._frame()
+        started = int(payload) if kind == b"T" else 0
+        entries: list[share_tree.Entry] = []
+        while (kind := self._frame())[0] == b"S":
+            entries += share_tree.unpack_entries(kind[1])
+        return entries, started
+
+    def read(self, indices: list[int]) -> tuple[list[dict[str, bytes]], dict[int, str], dict[int, str]]:
+        """The carried xattrs of the entries at ``indices``, and the SIDs of their owners
+        and ACL entries (as the source's winbind gives them)."""
+        request = struct.pack(f"<Q{len(indices)}I", len(indices), *indices)
+        try:
+            self.proc.stdin.write(request)
+            self.proc.stdin.close()
+        except BrokenPipeError:
+            pass  # the agent died; reading says why
+        pairs: list[tuple[str, bytes]] = []
+        xattrs: list[dict[str, bytes]] = []
+        ids: dict = {"uid": {}, "gid": {}}
+        while True:
+            kind, payload = self._frame()
+            if kind == b"P":
+                pairs += share_tree.unpack_pairs(payload)
+            elif kind == b"X":
+                refs = struct.unpack(f"<{len(payload) // 4}I", payload)
+                i = 0
+                while i < len(refs):
+                    count = refs[i]
+                    xattrs.append(dict(pairs[r] for r in refs[i + 1:i + 1 + count]))
+                    i += 1 + count
+            elif kind == b"I":
+                ids = json.loads(payload)
+            elif kind == b"Z":
+                break
+        if len(xattrs) != len(indices):
+            raise SyncError(f"listing {self.where} failed: {len(xattrs)} of {len(indices)} paths came back")
+        if self.ids is not None:
+            return (xattrs, *self.ids)
+        return (xattrs, {int(k): v for k, v in ids["uid"].items()}, {int(k): v for k, v in ids["gid"].items()})
+
+
+def _agent_arguments(root: bytes, resolve_ids: bool) -> list[str]:
+    code = base64.b64encode(zlib.compress(agent_source().encode())).decode()
+    return [code, base64.b64encode(root).decode(), "1" if resolve_ids else "0"]
+
+
 class LocalSource:
-    """A source tree on this host: used by tests, and by a same-host move."""
+    """A source tree on this host: used by tests, and by a same-host move. The listing
+    agent runs as its own process, as it does on a remote source, so the source is
+    scanned while the pass scans the target."""
 
     def __init__(self, root: bytes, uid_sids: Mapping[int, str] | None = None,
                  gid_sids: Mapping[int, str] | None = None):
         self.root = root
         self.uid_sids, self.gid_sids = dict(uid_sids or {}), dict(gid_sids or {})
 
+    def session(self) -> _Listing:
+        return _Listing([sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, False)],
+                        os.fsdecode(self.root), (self.uid_sids, self.gid_sids))
+
     def listing(self) -> tuple[list[Node], dict[int, str], dict[int, str]]:
-        return list(share_tree.scan(self.root)), self.uid_sids, self.gid_sids
+        return _full_listing(self)
 
     def tar_command(self) -> list[str]:
         return ["tar", "-C", os.fsdecode(self.root), "-cf", "-", *TAR_COMMON, "-T", "-"]
@@ -139,56 +227,82 @@ class SshSource:
             command += ["-i", self.key]
         return [*command, f"{self.user}@{self.host}", remote]
 
+    def session(self) -> _Listing:
+        remote = shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, True)])
+        return _Listing(self._ssh(remote), f"{os.fsdecode(self.root)} on {self.host}")
+
     def listing(self) -> tuple[list[Node], dict[int, str], dict[int, str]]:
-        code = zlib.compress(agent_source().encode())
-        remote = (f"python3 -c {shlex.quote(AGENT_BOOT)} {base64.b64encode(code).decode()} "
-                  f"{shlex.quote(base64.b64encode(self.root).decode())}")
-        proc = subprocess.run(self._ssh(remote), capture_output=True, check=False)
-        if proc.returncode != 0:
-            detail = proc.stderr.decode(errors="replace").strip().splitlines()
-            raise SyncError(f"listing {os.fsdecode(self.root)} on {self.host} failed: "
-                            f"{detail[-1] if detail else f'exit code {proc.returncode}'}")
-        nodes, uid_sids, gid_sids = [], {}, {}
-        for line in proc.stdout.splitlines():
-            record = json.loads(line)
-            if "ids" in record:
-                uid_sids = {int(k): v for k, v in record["ids"]["uid"].items()}
-                gid_sids = {int(k): v for k, v in record["ids"]["gid"].items()}
-            else:
-                nodes.append(Node.from_wire(record))
-        return nodes, uid_sids, gid_sids
+        return _full_listing(self)
 
     def tar_command(self) -> list[str]:
         remote = shlex.join(["tar", "-C", os.fsdecode(self.root), "-cf", "-", *TAR_COMMON, "-T", "-"])
         return self._ssh(remote)
 
 
+def _full_listing(source) -> tuple[list[Node], dict[int, str], dict[int, str]]:
+    with source.session() as listing:
+        entries, _ = listing.entries()
+        wanted = [i for i, e in enumerate(entries) if e.kind != share_tree.OTHER]
+        xattrs, uid_sids, gid_sids = listing.read(wanted)
+    return [share_tree.node_of(entries[i], x) for i, x in zip(wanted, xattrs, strict=True)], uid_sids, gid_sids
+
+
 # The listing agent: share_tree's own source plus this main, run by ``python3 -c`` on the
 # source, so the Kommune's server needs nothing but Python 3 and winbind.
 AGENT_BOOT = "import base64,sys,zlib;exec(zlib.decompress(base64.b64decode(sys.argv[1])))"
-AGENT_MAIN = r'''
+AGENT_MAIN = r"""
 def _sid(flag, number):
     out = subprocess.run(["wbinfo", flag, str(number)], capture_output=True, text=True)
     return out.stdout.strip() if out.returncode == 0 and out.stdout.startswith("S-1-") else None
 
-def _agent(root):
-    uids, gids = set(), set()
-    for node in scan(root):
-        uids.add(node.uid); gids.add(node.gid)
-        for name in ("system.posix_acl_access", "system.posix_acl_default"):
-            acl = node.xattrs.get(name)
-            for offset in range(4, len(acl or b""), 8):
-                tag, _, ident = struct.unpack_from("<HHI", acl, offset)
-                (uids if tag == 0x02 else gids if tag == 0x08 else set()).add(ident)
-        sys.stdout.write(json.dumps(node.to_wire()) + "\n")
-    ids = {"uid": {u: _sid("--uid-to-sid", u) for u in sorted(uids)},
-           "gid": {g: _sid("--gid-to-sid", g) for g in sorted(gids)}}
-    ids = {k: {str(i): s for i, s in v.items() if s} for k, v in ids.items()}
-    sys.stdout.write(json.dumps({"ids": ids}) + "\n")
+def _agent(root, resolve_ids):
+    out = sys.stdout.buffer
+    out.write(frame(b"T", b"%d" % time.time_ns()))
+    entries, chunk = [], []
+    for entry in walk(root):
+        entries.append(entry)
+        chunk.append(entry)
+        if len(chunk) == 4096:
+            out.write(frame(b"S", pack_entries(chunk)))
+            chunk = []
+    out.write(frame(b"S", pack_entries(chunk)) + frame(b"s", b""))
+    out.flush()
+    (count,) = struct.unpack("<Q", sys.stdin.buffer.read(8))
+    wanted = struct.unpack(f"<{count}I", sys.stdin.buffer.read(4 * count))
+    uids, gids, numbers, fresh, refs = set(), set(), {}, [], []
+    for index in wanted:
+        entry = entries[index]
+        uids.add(entry.uid)
+        gids.add(entry.gid)
+        xattrs = {}
+        if entry.kind in (FILE, DIR):
+            xattrs = read_xattrs(os.path.join(root, entry.path) if entry.path else root)
+        refs.append(len(xattrs))
+        for pair in xattrs.items():
+            number = numbers.get(pair)
+            if number is None:
+                number = numbers[pair] = len(numbers)
+                fresh.append(pair)
+                if pair[0].startswith("system.posix_acl_"):
+                    for offset in range(4, len(pair[1]), 8):
+                        tag, _, ident = struct.unpack_from("<HHI", pair[1], offset)
+                        (uids if tag == 0x02 else gids if tag == 0x08 else set()).add(ident)
+            refs.append(number)
+        if len(refs) >= 65536:
+            out.write(frame(b"P", pack_pairs(fresh)) + frame(b"X", struct.pack(f"<{len(refs)}I", *refs)))
+            fresh, refs = [], []
+    out.write(frame(b"P", pack_pairs(fresh)) + frame(b"X", struct.pack(f"<{len(refs)}I", *refs)))
+    ids = {"uid": {}, "gid": {}}
+    if resolve_ids:
+        ids = {"uid": {u: _sid("--uid-to-sid", u) for u in sorted(uids)},
+               "gid": {g: _sid("--gid-to-sid", g) for g in sorted(gids)}}
+        ids = {k: {str(i): s for i, s in v.items() if s} for k, v in ids.items()}
+    out.write(frame(b"I", json.dumps(ids).encode()) + frame(b"Z", b""))
+    out.flush()
 
-import struct, subprocess, sys
-_agent(base64.b64decode(sys.argv[2]))
-'''
+import subprocess, sys, time
+_agent(base64.b64decode(sys.argv[2]), sys.argv[3] == "1")
+"""
 
 
 def agent_source() -> str:
@@ -292,7 +406,7 @@ def apply_metadata(root: bytes, node: Node, translate: Translator, fresh: bool =
         os.setxattr(full, name, wanted[name])
 
 
-def set_mtime(root: bytes, node: Node) -> None:
+def set_mtime(root: bytes, node: Node | share_tree.Entry) -> None:
     full = os.path.join(root, node.path) if node.path else root
     os.utime(full, ns=(node.mtime_ns, node.mtime_ns), follow_symlinks=False)
 
@@ -319,13 +433,21 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
              target_id: Callable[[str, str], int | None], *, check: bool, delete: bool = True,
              progress_path: str | None = None) -> PassResult:
     started = time.monotonic()
-    source_nodes, uid_sids, gid_sids = source.listing()
+    try:
+        state = share_tree.load_state(state_path)
+    except share_tree.StateError as err:
+        raise SyncError(str(err)) from None
+    # The target is scanned while the source's agent scans there (a process of its own).
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        scanning = pool.submit(share_tree.target_listing, target_root)
+        with source.session() as listing:
+            entries, scan_started = listing.entries()
+            target = scanning.result()
+            unchanged, to_read = share_tree.triage(entries, target, state)
+            xattrs, uid_sids, gid_sids = listing.read(to_read)
     translate = Translator(translate_sid, uid_sids, gid_sids, target_id)
-    # The plan needs the target's types, sizes and mtimes only; ACLs are read where changed.
-    target_nodes = ({n.path: n for n in share_tree.scan(target_root, with_xattrs=False)}
-                    if os.path.isdir(target_root) else {})
-    state = share_tree.load_state(state_path)
-    work = share_tree.plan(source_nodes, target_nodes, state)
+    nodes = [share_tree.node_of(entries[i], x) for i, x in zip(to_read, xattrs, strict=True)]
+    work = share_tree.plan(nodes, target, state, listed=[e.path for e in entries], unchanged=len(unchanged))
     if not delete:
         work.delete = []
     if check:
@@ -334,8 +456,24 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
             _dry_translate(node, translate)
         return PassResult(work, translate, time.monotonic() - started)
 
-    if work.is_empty() and work.unchanged == len(state):
-        return PassResult(work, translate, time.monotonic() - started)  # nothing to write, not even mtimes
+    if not work.is_empty():
+        _apply(source, target_root, work, entries, translate, progress_path)
+    changed = {n.path for n in (*work.mkdir, *work.copy, *work.meta)}
+    new_state = {e.path: state[e.path] for e in unchanged}
+    for node in nodes:
+        if node.path in changed and node.kind != "dir":
+            after = os.lstat(os.path.join(target_root, node.path) if node.path else target_root)
+            there = (after.st_size, after.st_mtime_ns)
+        else:
+            there = target.get(node.path, share_tree.Target(0, 0, 0))[1:]
+        new_state[node.path] = share_tree.state_entry(node, *there, scan_started)
+    if new_state != state:  # an unchanged pass writes nothing at all
+        share_tree.save_state(state_path, new_state)
+    return PassResult(work, translate, time.monotonic() - started)
+
+
+def _apply(source, target_root: bytes, work: Plan, entries: list[share_tree.Entry], translate: Translator,
+           progress_path: str | None) -> None:
     progress = Progress(progress_path, len(work.copy), work.bytes_to_copy)
     for node in work.mkdir:
         os.makedirs(os.path.join(target_root, node.path) if node.path else target_root, exist_ok=True)
@@ -346,23 +484,14 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
         apply_metadata(target_root, node, translate)
     for node in work.delete:
         remove(target_root, node)
-    # tar restored the files' mtimes; folders got new ones from their children, so they
-    # are set back last, deepest first.
-    for node in sorted((n for n in source_nodes if n.kind == "dir"), key=lambda n: -len(n.path)):
-        set_mtime(target_root, node)
-    # Unchanged paths keep their entry; folders are re-read (their mtimes were set back).
-    changed = {n.path for n in (*work.mkdir, *work.copy, *work.meta)}
-    new_state = {}
-    for node in source_nodes:
-        if node.kind == "other":
-            continue
-        if node.path in changed or node.kind == "dir" or node.path not in state:
-            full = os.path.join(target_root, node.path) if node.path else target_root
-            new_state[node.path] = share_tree.state_entry(node, os.lstat(full))
-        else:
-            new_state[node.path] = state[node.path]
-    share_tree.save_state(state_path, new_state)
-    return PassResult(work, translate, time.monotonic() - started)
+    # tar restored the files' mtimes; a folder got a new one when something inside it came
+    # or went, so those are set back to the source's, last and deepest first.
+    touched = {n.path for n in (*work.mkdir, *work.meta) if n.kind == "dir"}
+    for node in (*work.mkdir, *work.copy, *work.delete):
+        touched.add(os.path.dirname(node.path))
+    folders = {e.path: e for e in entries if e.kind == share_tree.DIR and e.path in touched}
+    for path in sorted(folders, key=len, reverse=True):
+        set_mtime(target_root, folders[path])
 
 
 def _dry_translate(node: Node, translate: Translator) -> None:
