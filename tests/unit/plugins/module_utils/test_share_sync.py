@@ -6,12 +6,13 @@ import json
 import os
 import subprocess
 import threading
+import time
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_tree
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import LocalSource, run_pass
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import LocalSource, SyncError, run_pass
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners and security.* xattrs need root")
 
@@ -181,3 +182,54 @@ def test_a_file_list_longer_than_a_pipe_buffer_does_not_block(tmp_path):
     worker.start()
     worker.join(timeout=120)  # a liveness guard against the deadlock, not a speed check
     assert done and len(done[0].plan.copy) == 1500
+
+
+def test_a_metadata_only_change_is_picked_up_while_unchanged_paths_are_not_read(tree, monkeypatch):
+    """The next pass trusts inode and ctime for paths that did not change, and still sees
+    an xattr or ACL set on a file whose content and mtime stayed the same."""
+    src, dst, state = tree
+    monkeypatch.setattr(share_tree, "RACY_NS", 0)  # the tree was just made; trust its ctimes at once
+    sync(src, dst, state)
+    time.sleep(0.05)  # more than one tick of the kernel's file time clock
+    entries = list(share_tree.walk(os.fsencode(src)))
+    _, to_read = share_tree.triage(entries, share_tree.target_listing(os.fsencode(dst)),
+                                   share_tree.load_state(state))
+    assert to_read == []
+    antrag, plan_pdf = src / "Bauanträge" / "Antrag Müller.txt", src / "Pläne" / "plan.pdf"
+    content_before = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in (antrag, plan_pdf)}
+    os.setxattr(antrag, "user.DOSATTRIB", b"\x00\x00\x04\x00\x20")
+    subprocess.run(["setfacl", "-m", "g:101111:r--", str(plan_pdf)], check=True)
+    assert {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in (antrag, plan_pdf)} == content_before
+    result = sync(src, dst, state)
+    # plan.pdf and plan-kopie.pdf are one inode: both names carry the new ACL
+    assert sorted(n.path for n in result.plan.meta) == sorted(
+        p.encode() for p in ("Bauanträge/Antrag Müller.txt", "Pläne/plan.pdf", "Pläne/plan-kopie.pdf"))
+    assert not result.plan.copy
+    assert os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "user.DOSATTRIB") == b"\x00\x00\x04\x00\x20"
+    assert "g:304111:r--" in posix_acl.describe(os.getxattr(dst / "Pläne" / "plan.pdf", "system.posix_acl_access"))
+    assert sync(src, dst, state).plan.is_empty()
+
+
+def test_an_unchanged_pass_leaves_the_state_file_alone(tree, monkeypatch):
+    src, dst, state = tree
+    monkeypatch.setattr(share_tree, "RACY_NS", 0)
+    sync(src, dst, state)
+    before = os.stat(state)
+    time.sleep(0.05)
+    assert sync(src, dst, state).plan.is_empty()
+    after = os.stat(state)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_damaged_state_stops_the_pass_with_its_path(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    with open(state, "r+b") as handle:
+        handle.truncate(20)
+    with pytest.raises(SyncError, match=r"state file .*share\.json cannot be read .* remove it to start over"):
+        sync(src, dst, state)
+
+
+def test_a_listing_that_fails_on_the_source_says_where(tmp_path):
+    with pytest.raises(SyncError, match=r"listing .*nicht-da failed"):
+        sync(tmp_path / "nicht-da", tmp_path / "dst", str(tmp_path / "s.state"))
