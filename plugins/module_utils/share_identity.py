@@ -1,0 +1,72 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Identities as the shares modules need them on a file server.
+
+- ``sid_translator``: old SID -> new SID from the identity mapping (the file the accounts
+  payload writes, handed to a module as data), ``None`` where it cannot map.
+- ``Winbind``: this host's answers for uid/gid <-> SID and SID -> name (wbinfo), cached.
+  Samba's Unix SIDs (S-1-22-1-<uid>, S-1-22-2-<gid>) are answered without asking.
+
+Standard library only: runs on the file servers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Mapping
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import identity_map
+
+UNIX_USER, UNIX_GROUP = "S-1-22-1-", "S-1-22-2-"
+# root is root on every Linux file server: its Unix SIDs stay as they are.
+ROOT_SIDS = (f"{UNIX_USER}0", f"{UNIX_GROUP}0")
+
+
+def sid_translator(mapping: Mapping | None, filename: str = "mapping") -> Callable[[str], str | None]:
+    """From the mapping file's data; without one, only SIDs that mean the same everywhere."""
+    if not mapping:
+        return lambda sid: sid if sid in ROOT_SIDS else None if sid.startswith(("S-1-5-21-", UNIX_USER, UNIX_GROUP)) \
+            else sid
+    translate = identity_map.map_from_data(dict(mapping), filename).translate_sid
+    return lambda sid: sid if sid in ROOT_SIDS else translate(sid)
+
+
+class Winbind:
+    def __init__(self, run: Callable[[list[str]], tuple[int, str]] | None = None):
+        self._run = run or _run
+        self._cache: dict[tuple[str, str], str | int | None] = {}
+
+    def _ask(self, flag: str, value: str) -> str | None:
+        key = (flag, value)
+        if key not in self._cache:
+            code, out = self._run(["wbinfo", flag, value])
+            self._cache[key] = out.strip() if code == 0 and out.strip() else None
+        return self._cache[key]
+
+    def uid_sid(self, uid: int) -> str | None:
+        answer = self._ask("--uid-to-sid", str(uid))
+        return answer if answer and answer.startswith("S-1-") else f"{UNIX_USER}{uid}"
+
+    def gid_sid(self, gid: int) -> str | None:
+        answer = self._ask("--gid-to-sid", str(gid))
+        return answer if answer and answer.startswith("S-1-") else f"{UNIX_GROUP}{gid}"
+
+    def target_id(self, sid: str, kind: str) -> int | None:
+        """New SID -> uid or gid on this host (what share_sync.run_pass calls target_id)."""
+        prefix = UNIX_USER if kind == "uid" else UNIX_GROUP
+        if sid.startswith(prefix):
+            return int(sid[len(prefix):])
+        answer = self._ask("--sid-to-uid" if kind == "uid" else "--sid-to-gid", sid)
+        return int(answer) if answer and answer.isdigit() else None
+
+    def name(self, sid: str) -> str | None:
+        answer = self._ask("--sid-to-name", sid)
+        # wbinfo appends the SID type as a number: "KOMMUNEA\hmueller 1"
+        return answer.rsplit(" ", 1)[0] if answer else None
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        return 127, ""
+    return proc.returncode, proc.stdout

@@ -1,0 +1,237 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: share_discover
+short_description: Lists a Kommune file server's shares and reports what cannot move as it is
+version_added: 0.1.0
+description:
+  - Runs on the Kommune's file server. Reads every file share from C(testparm -s) (Samba's own view,
+    includes resolved) with its settings and path.
+  - With O(scan=true) walks each share once and returns its size, file, folder and symlink counts and
+    the principals its owners and Windows ACLs name, and reports as findings (umzug findings model)
+    names Windows clients or the target cannot take (invalid characters, trailing dot or space, reserved
+    DOS names, names that are not UTF-8, case collisions, paths too long on the target), hard links,
+    symlinks (those leaving the share with a higher severity), sparse files, devices and fifos, files
+    open or locked over SMB (smbstatus), SIDs the identity mapping cannot translate, and free space on
+    the target short of what the shares need (an inhibitor).
+  - Reads only; never changes anything.
+author:
+  - umzug developers
+options:
+  shares:
+    description: Names of the shares to report on; empty means every file share.
+    type: list
+    elements: str
+    default: []
+  skip:
+    description: Names of shares to leave out (e.g. C(netlogon), C(sysvol)).
+    type: list
+    elements: str
+    default: []
+  scan:
+    description: Walk the shares' trees. V(false) only lists the shares and their settings (fast).
+    type: bool
+    default: true
+  mapping:
+    description:
+      - The Kommune's identity mapping (the content of the file the accounts payload writes). Without
+        it every domain SID counts as unmapped.
+    type: dict
+  namespace:
+    description: The Kommune's share namespace on the RZ file server (C(umzug_kommune.share_namespace)).
+    type: str
+    required: true
+  target_server:
+    description: Name of the RZ file server as clients will write it in UNC paths, for the path length check.
+    type: str
+    required: true
+  max_path:
+    description: Longest full UNC path (UTF-16 units) Windows clients take on the target.
+    type: int
+    default: 260
+  target_free_bytes:
+    description: Free bytes on the RZ file server where the shares will live; omitted skips the space check.
+    type: int
+  space_margin_percent:
+    description: Margin on top of the shares' size the free space must cover.
+    type: int
+    default: 10
+  freeze_state_dir:
+    description:
+      - Where M(kommunal.umzug.share_freeze) keeps its records. A frozen share is reported with the
+        settings it had before the freeze (RV(shares[].frozen) is V(true)), so a later provisioning does
+        not carry the freeze to the RZ.
+    type: path
+    default: /var/lib/umzug/shares/freeze
+  kommune:
+    description: Kommune id the findings belong to.
+    type: str
+requirements:
+  - Samba (testparm, smbstatus) and winbind (wbinfo) on the file server.
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Pre-flight of the Kommune's shares
+  kommunal.umzug.share_discover:
+    namespace: altdorf
+    target_server: rz-fs
+    mapping: "{{ lookup('ansible.builtin.file', 'artifacts/mapping/kommune-a.yml') | from_yaml }}"
+    target_free_bytes: 53687091200
+    kommune: kommune-a
+  register: shares_found
+"""
+
+RETURN = r"""
+shares:
+  description: Every file share, with its settings and (with O(scan)) what it holds.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - name: bauamt
+      path: /srv/shares/bauamt
+      target_name: altdorf-bauamt
+      frozen: false
+      settings: {comment: Bauamt, read only: "No", access based share enum: "Yes"}
+      files: 4
+      dirs: 3
+      symlinks: 0
+      others: 0
+      bytes: 431
+      allocated_bytes: 16384
+      principals:
+        - {sid: S-1-5-21-1-2-3-1107, name: KOMMUNEA\bauamt, paths: 7}
+needed_bytes:
+  description: Sum of the file sizes of all reported shares (with O(scan)).
+  returned: success
+  type: int
+  sample: 1048576
+umzug_findings:
+  description: Findings of the umzug findings model.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+"""
+
+import json
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf, share_preflight, share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity_map import MappingFileError
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind, sid_translator
+
+
+def read_shares(module, wanted, skip):
+    code, out, err = module.run_command(["testparm", "-s"])
+    if code != 0:
+        module.fail_json(msg=f"testparm -s failed: {err.strip() or out.strip()}")
+    shares = samba_conf.file_shares(samba_conf.parse_testparm(out))
+    unknown = sorted(set(wanted) - set(shares))
+    if unknown:
+        module.fail_json(msg=f"shares {', '.join(unknown)} are not file shares of this server "
+                             f"(it has {', '.join(sorted(shares)) or 'none'})")
+    return {name: settings for name, settings in shares.items()
+            if (not wanted or name in wanted) and name not in skip}
+
+
+def unfrozen_settings(settings, record_file):
+    """The settings a share had before umzug froze it (from the freeze record), and whether it is frozen."""
+    try:
+        with open(record_file, encoding="utf-8") as handle:
+            record = json.load(handle)
+    except FileNotFoundError:
+        return settings, False
+    before = {k: v for k, v in settings.items() if samba_conf.normal_key(k) not in samba_conf.WRITE_KEYS}
+    for _offset, line in record.get("removed") or ():
+        parameter = samba_conf.PARAMETER.match(line)
+        if parameter:
+            before[parameter["key"].strip().lower()] = parameter["value"]
+    return before, True
+
+
+def open_files(module):
+    """Files open over SMB: smbstatus' JSON where it has it (Samba 4.16+), else nothing to say."""
+    code, out, _err = module.run_command(["smbstatus", "-L", "--json"])
+    if code != 0:
+        code, out, _err = module.run_command(["smbstatus", "-L"])
+        return share_preflight.parse_smbstatus_locks(out) if code == 0 else []
+    try:
+        data = json.loads(out)
+    except ValueError:
+        return []
+    result = []
+    for item in (data.get("open_files") or {}).values():
+        path = os.path.join(item.get("service_path", ""), item.get("filename", ""))
+        opens = list((item.get("opens") or {}).values())
+        first = opens[0] if opens else {}
+        user = first.get("username") or str(first.get("uid", "?"))
+        mode = ",".join(sorted(k for k, v in (first.get("access_mask") or {}).items() if v is True)) or "?"
+        result.append({"path": path.rstrip("/"), "user": user, "mode": mode})
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            shares=dict(type="list", elements="str", default=[]),
+            skip=dict(type="list", elements="str", default=[]),
+            scan=dict(type="bool", default=True),
+            mapping=dict(type="dict"),
+            namespace=dict(type="str", required=True),
+            target_server=dict(type="str", required=True),
+            max_path=dict(type="int", default=260),
+            target_free_bytes=dict(type="int"),
+            space_margin_percent=dict(type="int", default=10),
+            freeze_state_dir=dict(type="path", default="/var/lib/umzug/shares/freeze"),
+            kommune=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    where = {"kommune": p["kommune"], "host": socket.gethostname()}
+    try:
+        translate_sid = sid_translator(p["mapping"])
+    except MappingFileError as err:
+        module.fail_json(msg=f"the identity mapping cannot be used: {err}")
+    shares = read_shares(module, p["shares"], p["skip"])
+    result, findings, needed = [], [], 0
+    winbind = Winbind()
+    for name, settings in shares.items():
+        settings, frozen = unfrozen_settings(settings, os.path.join(p["freeze_state_dir"], f"{name}.json"))
+        entry = {"name": name, "path": settings["path"], "frozen": frozen,
+                 "target_name": samba_conf.target_share_name(p["namespace"], name), "settings": settings}
+        if p["scan"]:
+            root = os.fsencode(settings["path"])
+            if not os.path.isdir(root):
+                module.fail_json(msg=f"share {name}: its path {settings['path']} is not a folder on this server")
+            unc = f"\\\\{p['target_server']}\\{entry['target_name']}"
+            report = share_preflight.inspect(name, share_tree.scan(root), unc, p["max_path"],
+                                             winbind.uid_sid, winbind.gid_sid)
+            names = {sid: winbind.name(sid) for sid in report.principals}
+            entry.update(report.summary(names))
+            needed += report.bytes
+            findings += share_preflight.findings(report, **where)
+            findings += share_preflight.unmapped_sid_findings(name, report.principals, translate_sid, names, **where)
+        result.append(entry)
+    if p["scan"]:
+        findings += share_preflight.open_file_findings(open_files(module), {n: s["path"] for n, s in shares.items()},
+                                                       **where)
+        findings += share_preflight.space_finding(needed, p["target_free_bytes"], p["space_margin_percent"],
+                                                  p["target_server"], **where)
+    module.exit_json(changed=False, shares=result, needed_bytes=needed,
+                     **{RESULT_FINDINGS: [f.to_dict() for f in findings]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,106 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: share_progress
+short_description: Reads the progress of a running sync pass as one line
+version_added: 0.1.0
+description:
+  - Runs where M(kommunal.umzug.share_sync) runs (the RZ file server). Waits O(wait) seconds, then
+    returns the figures of the pass's progress file and one line for a log (files, bytes, rate, time left).
+  - Meant for a polling loop next to an C(async) sync task; reads only.
+author:
+  - umzug developers
+options:
+  path:
+    description: The pass's progress file (O(kommunal.umzug.share_sync#module:progress_path)).
+    type: path
+    required: true
+  label:
+    description: What the line starts with, e.g. the share and the pass.
+    type: str
+    default: ''
+  wait:
+    description: Seconds to wait before reading the figures (the beat of the log lines).
+    type: float
+    default: 5
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Progress of the seed pass
+  kommunal.umzug.share_progress:
+    path: /var/lib/umzug/shares/altdorf/bauamt.progress.json
+    label: bauamt seed
+    wait: 5
+  delegate_to: rz-fs
+  register: progress
+"""
+
+RETURN = r"""
+msg:
+  description: One line for the log.
+  returned: success
+  type: str
+  sample: "bauamt seed: 1200/5000 files, 1.2 GiB/4.0 GiB, 95.3 MiB/s, 30 s left"
+progress:
+  description: The figures as the pass wrote them (empty while it lists the trees).
+  returned: success
+  type: dict
+  sample: {files: 1200, files_total: 5000, bytes: 1288490188, bytes_total: 4294967296,
+           rate_bytes_per_s: 99930521, seconds_left: 30}
+"""
+
+import json
+import time
+
+from ansible.module_utils.basic import AnsibleModule
+
+
+def size(value) -> str:
+    value = float(value or 0)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} TiB"
+
+
+def line(label: str, progress: dict) -> str:
+    prefix = f"{label}: " if label else ""
+    if not progress:
+        return prefix + "listing source and target"
+    left = progress.get("seconds_left")
+    return (f"{prefix}{progress.get('files', 0)}/{progress.get('files_total', 0)} files, "
+            f"{size(progress.get('bytes'))}/{size(progress.get('bytes_total'))}, "
+            f"{size(progress.get('rate_bytes_per_s'))}/s, "
+            + ("time left unknown" if left is None else f"{left} s left"))
+
+
+def read(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return json.load(handle)
+    except (FileNotFoundError, ValueError):
+        return {}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(path=dict(type="path", required=True), label=dict(type="str", default=""),
+                           wait=dict(type="float", default=5)),
+        supports_check_mode=True,
+    )
+    p = module.params
+    # A steady beat: one line per wait, whatever the pass's own update rate.
+    time.sleep(max(p["wait"], 0))
+    progress = read(p["path"])
+    module.exit_json(changed=False, msg=line(p["label"], progress), progress=progress)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,249 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: share_provision
+short_description: Creates a Kommune's shares on the RZ file server under its namespace
+version_added: 0.1.0
+description:
+  - Runs on the RZ file server. Writes the Kommune's shares as C(<namespace>-<share>) into one include
+    file per Kommune (O(include_dir)/C(<namespace>.conf)), registers that file in O(smb_conf) with an
+    C(include) line at its end, creates each share's folder (empty, C(root:root 0770); the first sync
+    pass gives it the source's owner and ACLs) and reloads Samba.
+  - Settings are carried as the source has them (comment, read only, browseable, access based share
+    enum, veto files, create and directory masks ...). Settings that name principals of the old domain
+    (valid users, write list ...) or belong to the old host (vfs objects, preexec ...) are not carried
+    and are reported (C(shares.setting_not_carried)); a share of the same name defined elsewhere in the
+    configuration is reported as C(shares.target_share_defined_elsewhere).
+  - Idempotent; check mode reports what would change; diff shows the include file.
+  - The new configuration is checked with C(testparm) before Samba reloads it; a failing check restores
+    the previous files.
+author:
+  - umzug developers
+options:
+  shares:
+    description: The source shares as M(kommunal.umzug.share_discover) returns them (name, settings).
+    type: list
+    elements: dict
+    required: true
+  namespace:
+    description: The Kommune's share namespace.
+    type: str
+    required: true
+  kommune:
+    description: Kommune id (named in the include file and the findings).
+    type: str
+    required: true
+  target_root:
+    description: Folder on the RZ file server under which each share gets its folder C(<namespace>-<share>).
+    type: path
+    required: true
+  include_dir:
+    description: Folder of the per-Kommune include files.
+    type: path
+    default: /etc/samba/umzug
+  smb_conf:
+    description: Samba's configuration file that gets the include line.
+    type: path
+    default: /etc/samba/smb.conf
+  reload:
+    description: Reload smbd after a change.
+    type: bool
+    default: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+"""
+
+EXAMPLES = r"""
+- name: Provision Altdorf's shares on the RZ file server
+  kommunal.umzug.share_provision:
+    shares: "{{ shares_found.shares }}"
+    namespace: altdorf
+    kommune: kommune-a
+    target_root: /srv/shares
+  delegate_to: rz-fs
+"""
+
+RETURN = r"""
+include_file:
+  description: The Kommune's include file.
+  returned: success
+  type: str
+  sample: /etc/samba/umzug/altdorf.conf
+shares:
+  description: The shares as the RZ file server serves them.
+  returned: success
+  type: list
+  elements: dict
+  sample:
+    - {source: bauamt, name: altdorf-bauamt, path: /srv/shares/altdorf-bauamt, settings: {comment: Bauamt}}
+umzug_changes:
+  description: What was (or would be) changed, umzug changes model.
+  returned: success
+  type: dict
+  sample: {payload: shares, counts: {share_created: 5}, items: {}, truncated: false}
+umzug_findings:
+  description: Findings of the umzug findings model.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+"""
+
+import os
+import socket
+import tempfile
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
+    RESULT_CHANGES,
+    RESULT_FINDINGS,
+    Changes,
+    Finding,
+    Remediation,
+)
+
+
+def read(path):
+    try:
+        with open(path, encoding="utf-8") as handle:
+            return handle.read()
+    except FileNotFoundError:
+        return None
+
+
+def write_atomic(module, path, text, mode=0o644):
+    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
+    handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".umzug-")
+    with os.fdopen(handle, "w", encoding="utf-8") as stream:
+        stream.write(text)
+    os.chmod(tmp, mode)
+    module.atomic_move(tmp, path)
+
+
+def planned_shares(params):
+    result, left_out = [], {}
+    for share in params["shares"]:
+        name = samba_conf.target_share_name(params["namespace"], share["name"])
+        carried, left = samba_conf.carried_settings(share.get("settings") or {})
+        if left:
+            left_out[share["name"]] = left
+        result.append({"source": share["name"], "name": name,
+                       "path": os.path.join(params["target_root"], name), "settings": carried})
+    return result, left_out
+
+
+def findings_for(params, left_out, elsewhere):
+    where = {"kommune": params["kommune"], "host": socket.gethostname()}
+    found = []
+    for share, left in sorted(left_out.items()):
+        found.append(Finding(
+            key="shares.setting_not_carried", title=f"Settings of share {share} not carried to the RZ",
+            summary="These settings name principals of the old domain or belong to the old server and are not "
+                    "written on the RZ file server: " + "; ".join(f"{k} = {v}" for k, v in sorted(left.items())),
+            severity="medium", payload="shares",
+            remediation=Remediation("hint", "Set the equivalent on the RZ share by hand (with the new names) or "
+                                    "express it in the share's ACL."),
+            resources=(share, *sorted(left)), **where))
+    for name in sorted(elsewhere):
+        found.append(Finding(
+            key="shares.target_share_defined_elsewhere", title=f"Share {name} is already defined on the RZ file server",
+            summary=f"[{name}] exists in the RZ server's configuration outside umzug's include file; the include "
+                    "comes last, so its settings win, and the other definition's remaining settings still apply.",
+            severity="medium", payload="shares",
+            remediation=Remediation("hint", f"Remove the other definition of [{name}]."),
+            resources=(name,), **where))
+    return found
+
+
+def defined_elsewhere(module, names, include_file):
+    """Share names the running configuration has from somewhere other than our include file."""
+    code, out, _err = module.run_command(["testparm", "-s"])
+    if code != 0:
+        return []
+    ours = samba_conf.parse_testparm(read(include_file) or "")
+    current = samba_conf.parse_testparm(out)
+    lower = {n.lower() for n in current}
+    return [n for n in names if n.lower() in lower and n not in ours]
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            shares=dict(type="list", elements="dict", required=True),
+            namespace=dict(type="str", required=True),
+            kommune=dict(type="str", required=True),
+            target_root=dict(type="path", required=True),
+            include_dir=dict(type="path", default="/etc/samba/umzug"),
+            smb_conf=dict(type="path", default="/etc/samba/smb.conf"),
+            reload=dict(type="bool", default=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    include_file = os.path.join(p["include_dir"], f"{p['namespace']}.conf")
+    shares, left_out = planned_shares(p)
+    try:
+        wanted_include = samba_conf.render_include(p["kommune"], p["namespace"], shares)
+    except samba_conf.SambaConfError as err:
+        module.fail_json(msg=str(err))
+    before_include = read(include_file)
+    before_conf = read(p["smb_conf"])
+    if before_conf is None:
+        module.fail_json(msg=f"{p['smb_conf']} does not exist: is Samba installed on this host?")
+    wanted_conf = samba_conf.add_include(before_conf, include_file)
+    missing_dirs = [s for s in shares if not os.path.isdir(s["path"])]
+    changes = Changes("shares")
+    old_names = set(samba_conf.parse_testparm(before_include or ""))
+    for share in shares:
+        if share["name"] not in old_names:
+            changes.add("share_created", share["name"])
+        elif share["name"] in old_names and before_include != wanted_include:
+            changes.add("share_updated", share["name"])
+    for share in missing_dirs:
+        changes.add("folder_created", share["path"])
+    if wanted_conf != before_conf:
+        changes.add("include_registered", f"{p['smb_conf']}: include = {include_file}")
+    changed = before_include != wanted_include or wanted_conf != before_conf or bool(missing_dirs)
+    elsewhere = defined_elsewhere(module, [s["name"] for s in shares], include_file)
+    result = {"changed": changed, "include_file": include_file, "shares": shares,
+              RESULT_CHANGES: changes.to_dict(),
+              RESULT_FINDINGS: [f.to_dict() for f in findings_for(p, left_out, elsewhere)]}
+    if module._diff:
+        result["diff"] = [{"before": before_include or "", "after": wanted_include,
+                           "before_header": include_file, "after_header": include_file},
+                          {"before": before_conf, "after": wanted_conf,
+                           "before_header": p["smb_conf"], "after_header": p["smb_conf"]}]
+    if module.check_mode or not changed:
+        module.exit_json(**result)
+
+    for share in missing_dirs:
+        os.makedirs(os.path.dirname(share["path"]), mode=0o755, exist_ok=True)
+        os.mkdir(share["path"], 0o770)
+        os.chmod(share["path"], 0o770)
+    write_atomic(module, include_file, wanted_include)
+    if wanted_conf != before_conf:
+        write_atomic(module, p["smb_conf"], wanted_conf)
+    code, out, err = module.run_command(["testparm", "-s"])
+    if code != 0:
+        # Put back what was there: a configuration Samba rejects must not stay.
+        if before_include is None:
+            os.unlink(include_file)
+        else:
+            write_atomic(module, include_file, before_include)
+        write_atomic(module, p["smb_conf"], before_conf)
+        module.fail_json(msg=f"testparm rejected the new configuration, nothing kept: {(err or out).strip()}")
+    if p["reload"]:
+        code, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
+        if code != 0:
+            module.fail_json(msg=f"smbcontrol smbd reload-config failed: {(err or out).strip()}", **result)
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,223 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: share_verify
+short_description: Compares a share's manifests on the source and the RZ file server
+version_added: 0.1.0
+description:
+  - Runs on the RZ file server. Computes the manifest of the source share (over SSH with the transfer
+    key, on the source) and of the target share (here), per path type, size, mtime, mode, owner and
+    group, hard-link group, symlink target, SHA-256 of the content and a digest over ACLs and xattrs.
+    The source's owners and ACLs are translated through the identity mapping first, so equal entries
+    mean the move carried the path completely.
+  - Returns counts and bytes of both sides and every mismatch; each kind of mismatch is a finding
+    (C(shares.verify_missing), C(shares.verify_extra), C(shares.verify_mismatch)), an inhibitor.
+  - Writes both manifests to O(manifest_dir) (JSON, one file per side) for the record.
+author:
+  - umzug developers
+options:
+  share:
+    description: Name of the source share.
+    type: str
+    required: true
+  source_host:
+    description: Address of the Kommune's file server as the RZ file server reaches it over SSH.
+    type: str
+    required: true
+  source_user:
+    description: SSH user on the source.
+    type: str
+    default: root
+  source_root:
+    description: Path of the share on the source.
+    type: path
+    required: true
+  key:
+    description: Private key of the transfer key pair.
+    type: path
+  ssh_options:
+    description: Further ssh arguments.
+    type: list
+    elements: str
+    default: []
+  target_root:
+    description: Folder of the share on the RZ file server.
+    type: path
+    required: true
+  mapping:
+    description: The Kommune's identity mapping (content of the accounts payload's mapping file).
+    type: dict
+  manifest_dir:
+    description: Where the two manifests are written (not in check mode); omitted writes none.
+    type: path
+  show:
+    description: How many mismatching paths the result lists per kind (counts are exact).
+    type: int
+    default: 50
+  kommune:
+    description: Kommune id the findings belong to.
+    type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+notes:
+  - Changes nothing the migration depends on; in check mode not even the manifest files are written.
+"""
+
+EXAMPLES = r"""
+- name: Verify the Bauamt share
+  kommunal.umzug.share_verify:
+    share: bauamt
+    source_host: 10.89.42.12
+    source_root: /srv/shares/bauamt
+    key: /root/.ssh/umzug_transfer
+    target_root: /srv/shares/altdorf-bauamt
+    mapping: "{{ lookup('ansible.builtin.file', 'artifacts/mapping/kommune-a.yml') | from_yaml }}"
+    manifest_dir: /var/lib/umzug/shares/altdorf
+  delegate_to: rz-fs
+"""
+
+RETURN = r"""
+source:
+  description: Totals of the source's manifest (files, dirs, symlinks, bytes, digest over all entries).
+  returned: success
+  type: dict
+  sample: {files: 12, dirs: 4, symlinks: 1, bytes: 4096, digest: 9f86d0...}
+target:
+  description: Totals of the target's manifest.
+  returned: success
+  type: dict
+  sample: {files: 12, dirs: 4, symlinks: 1, bytes: 4096, digest: 9f86d0...}
+identical:
+  description: Both manifests are equal.
+  returned: success
+  type: bool
+  sample: true
+missing:
+  description: Paths the source has and the target lacks (first O(show)); count in RV(counts).
+  returned: success
+  type: list
+  elements: str
+  sample: []
+extra:
+  description: Paths only the target has (first O(show)).
+  returned: success
+  type: list
+  elements: str
+  sample: []
+differ:
+  description: Paths whose entries differ, with the fields that differ (first O(show)).
+  returned: success
+  type: dict
+  sample: {Bauanträge/Antrag.txt: [sha256, mtime_ns]}
+counts:
+  description: Number of missing, extra and differing paths.
+  returned: success
+  type: dict
+  sample: {missing: 0, extra: 0, differ: 0}
+umzug_findings:
+  description: Findings of the umzug findings model.
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+"""
+
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_manifest
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity_map import MappingFileError
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind, sid_translator
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import SshSource, SyncError, Translator
+
+FINDINGS = {
+    "missing": ("shares.verify_missing", "Paths missing on the RZ file server"),
+    "extra": ("shares.verify_extra", "Paths on the RZ file server the source does not have"),
+    "differ": ("shares.verify_mismatch", "Paths that differ between source and RZ file server"),
+}
+
+
+def shown(path: bytes) -> str:
+    return path.decode("utf-8", "backslashreplace") or "."
+
+
+def findings(share, comparison, where):
+    result = []
+    for kind, (key, title) in FINDINGS.items():
+        items = getattr(comparison, kind)
+        if not items:
+            continue
+        paths = [shown(p) for p in items]
+        detail = ([f"{shown(p)} ({', '.join(f)})" for p, f in list(comparison.differ.items())[:5]]
+                  if kind == "differ" else paths[:5])
+        result.append(Finding(
+            key=key, title=f"{title} (share {share})",
+            summary=f"{len(paths)} path(s): {'; '.join(detail)}" + (" ..." if len(paths) > 5 else ""),
+            severity="high", payload="shares", inhibitor=True,
+            remediation=Remediation("hint", "Run a delta pass and verify again; if it stays, compare the paths "
+                                    "by hand (docs/shares.md)."),
+            resources=(share, *paths[:20]), **where))
+    return result
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            share=dict(type="str", required=True),
+            source_host=dict(type="str", required=True),
+            source_user=dict(type="str", default="root"),
+            source_root=dict(type="path", required=True),
+            key=dict(type="path", no_log=False),
+            ssh_options=dict(type="list", elements="str", default=[]),
+            target_root=dict(type="path", required=True),
+            mapping=dict(type="dict"),
+            manifest_dir=dict(type="path"),
+            show=dict(type="int", default=50),
+            kommune=dict(type="str"),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    where = {"kommune": p["kommune"], "host": socket.gethostname()}
+    try:
+        translate_sid = sid_translator(p["mapping"])
+    except MappingFileError as err:
+        module.fail_json(msg=f"the identity mapping cannot be used: {err}")
+    target_root = os.fsencode(p["target_root"])
+    if not os.path.isdir(target_root):
+        module.fail_json(msg=f"share {p['share']}: {p['target_root']} does not exist on this host; "
+                             "provision and sync it first")
+    ssh = SshSource(p["source_host"], os.fsencode(p["source_root"]), p["source_user"], p["key"],
+                    p["ssh_options"])._ssh("")[:-1]
+    try:
+        source = share_manifest.remote_side(ssh, p["source_host"], os.fsencode(p["source_root"]))
+    except SyncError as err:
+        module.fail_json(msg=f"share {p['share']}: {err}")
+    winbind = Winbind()
+    translate = Translator(translate_sid, source.uid_sids, source.gid_sids, winbind.target_id)
+    expected = share_manifest.entries(source, translate)
+    actual = share_manifest.entries(share_manifest.local_side(target_root))
+    comparison = share_manifest.compare(expected, actual)
+    if p["manifest_dir"] and not module.check_mode:
+        share_manifest.save(os.path.join(p["manifest_dir"], f"{p['share']}.source.json"), expected)
+        share_manifest.save(os.path.join(p["manifest_dir"], f"{p['share']}.target.json"), actual)
+    show = p["show"]
+    module.exit_json(
+        changed=False, share=p["share"], identical=comparison.ok,
+        source=share_manifest.totals(expected), target=share_manifest.totals(actual),
+        counts={"missing": len(comparison.missing), "extra": len(comparison.extra),
+                "differ": len(comparison.differ)},
+        missing=[shown(x) for x in comparison.missing[:show]], extra=[shown(x) for x in comparison.extra[:show]],
+        differ={shown(k): v for k, v in list(comparison.differ.items())[:show]},
+        **{RESULT_FINDINGS: [f.to_dict() for f in findings(p["share"], comparison, where)]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+"""smb.conf reading and editing for the shares payload: testparm output, carried
+settings, the per-Kommune include file, and a freeze that unfreeze undoes exactly."""
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
+
+TESTPARM = """# Global parameters
+[global]
+\tworkgroup = KOMMUNEA
+\tvfs objects = acl_xattr
+
+[bauamt]
+\taccess based share enum = Yes
+\tcomment = Bauamt - Bauanträge und Pläne
+\tpath = /srv/shares/bauamt
+\tread only = No
+\tveto files = /Thumbs.db/.DS_Store/
+\tvalid users = @KOMMUNEA\\bauamt
+
+[home]
+\tpath = /srv/home
+
+[printers]
+\tpath = /var/spool/samba
+\tprintable = Yes
+
+[IPC$]
+\tpath = /tmp
+"""
+
+SMB_CONF = """[global]
+    workgroup = KOMMUNEA
+
+[bauamt]
+    path = /srv/shares/bauamt
+    comment = Bauamt
+    read only = no
+    write list = @bauamt
+    browseable = yes
+
+[austausch]
+    path = /srv/shares/austausch
+    writeable = yes
+"""
+
+
+def test_testparm_sections_and_file_shares():
+    sections = samba_conf.parse_testparm(TESTPARM)
+    assert sections["bauamt"]["comment"] == "Bauamt - Bauanträge und Pläne"
+    assert sections["bauamt"]["veto files"] == "/Thumbs.db/.DS_Store/"
+    assert sorted(samba_conf.file_shares(sections)) == ["bauamt", "home"]
+
+
+def test_principal_and_host_settings_are_not_carried():
+    settings = samba_conf.parse_testparm(TESTPARM)["bauamt"]
+    carried, left = samba_conf.carried_settings(settings)
+    assert carried == {"access based share enum": "Yes", "comment": "Bauamt - Bauanträge und Pläne",
+                       "read only": "No", "veto files": "/Thumbs.db/.DS_Store/"}
+    assert left == {"valid users": "@KOMMUNEA\\bauamt"}
+
+
+@pytest.mark.parametrize(("namespace", "share", "expected"), [
+    ("altdorf", "bauamt", "altdorf-bauamt"),
+    ("altdorf", "Standesamt", "altdorf-standesamt"),
+])
+def test_target_share_name(namespace, share, expected):
+    assert samba_conf.target_share_name(namespace, share) == expected
+
+
+def test_include_file_round_trips_through_testparm_parsing():
+    text = samba_conf.render_include("kommune-a", "altdorf", [
+        {"name": "altdorf-bauamt", "path": "/srv/shares/altdorf-bauamt", "settings": {"comment": "Bauamt",
+                                                                                   "read only": "No"}},
+        {"name": "altdorf-austausch", "path": "/srv/shares/altdorf-austausch", "settings": {}},
+    ])
+    parsed = samba_conf.parse_testparm(text)
+    assert list(parsed) == ["altdorf-austausch", "altdorf-bauamt"]
+    assert parsed["altdorf-bauamt"] == {"path": "/srv/shares/altdorf-bauamt", "comment": "Bauamt", "read only": "No"}
+
+
+def test_a_value_with_a_line_break_is_refused():
+    with pytest.raises(samba_conf.SambaConfError, match="comment"):
+        samba_conf.render_include("k", "ns", [{"name": "ns-a", "path": "/x", "settings": {"comment": "a\n[evil]"}}])
+
+
+def test_include_line_added_once_at_the_end():
+    once = samba_conf.add_include(SMB_CONF, "/etc/samba/umzug/altdorf.conf")
+    assert once.endswith("include = /etc/samba/umzug/altdorf.conf\n")
+    assert samba_conf.add_include(once, "/etc/samba/umzug/altdorf.conf") == once
+
+
+def test_freeze_takes_out_every_write_setting_and_unfreeze_restores_exactly():
+    frozen, record = samba_conf.freeze_section(SMB_CONF, "bauamt")
+    section = frozen.split("[bauamt]")[1].split("[austausch]")[0]
+    assert "read only = yes" in section
+    assert "write list" not in section and "read only = no" not in section
+    assert "browseable = yes" in section
+    assert samba_conf.is_frozen(frozen, "bauamt") and not samba_conf.is_frozen(frozen, "austausch")
+    assert [line for _offset, line in record["removed"]] == ["    read only = no", "    write list = @bauamt"]
+    assert samba_conf.unfreeze_section(frozen, "bauamt", record) == SMB_CONF
+
+
+def test_freeze_of_a_synonym_and_of_the_last_section():
+    frozen, record = samba_conf.freeze_section(SMB_CONF, "AUSTAUSCH")
+    assert "writeable" not in frozen.split("[austausch]")[1]
+    assert samba_conf.unfreeze_section(frozen, "austausch", record) == SMB_CONF
+
+
+def test_freezing_twice_or_an_unknown_share_is_refused():
+    frozen, _record = samba_conf.freeze_section(SMB_CONF, "bauamt")
+    with pytest.raises(samba_conf.SambaConfError, match="already frozen"):
+        samba_conf.freeze_section(frozen, "bauamt")
+    with pytest.raises(samba_conf.SambaConfError, match="not defined"):
+        samba_conf.freeze_section(SMB_CONF, "kaemmerei")
+    with pytest.raises(samba_conf.SambaConfError, match="not frozen"):
+        samba_conf.unfreeze_section(SMB_CONF, "bauamt", {"removed": []})

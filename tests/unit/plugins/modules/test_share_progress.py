@@ -1,0 +1,19 @@
+"""share_progress: one readable line from the engine's progress file."""
+
+import json
+
+from ansible_collections.kommunal.umzug.plugins.modules import share_progress
+
+
+def test_a_line_with_files_bytes_rate_and_time_left(run_module, tmp_path):
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"files": 12, "files_total": 50, "bytes": 3 * 1024**2, "bytes_total": 10 * 1024**2,
+                                "rate_bytes_per_s": 1024**2, "seconds_left": 7}))
+    result = run_module(share_progress.main, {"path": str(path), "label": "bauamt (seed)", "wait": 0})
+    assert result["msg"] == "bauamt (seed): 12/50 files, 3.0 MiB/10.0 MiB, 1.0 MiB/s, 7 s left"
+    assert not result["changed"]
+
+
+def test_before_content_moves(run_module, tmp_path):
+    result = run_module(share_progress.main, {"path": str(tmp_path / "none.json"), "wait": 0})
+    assert result["msg"] == "listing source and target" and result["progress"] == {}
