@@ -1,0 +1,234 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: name_switch_dns
+short_description: Points a Kommune's old server names at the RZ in its own DNS zone, and back
+version_added: 0.1.0
+description:
+  - Runs on the Kommune's Samba AD DC. The names switched are the old file servers of the plan's share
+    mapping O(shares) whose shares move whole to O(rz_server) (the same names M(kommunal.umzug.name_switch_alias)
+    serves), plus any O(names) given.
+  - With O(state=present) each name gets exactly one A record in O(zone), O(address); the A records found
+    before are kept in a state file under O(state_dir), and
+    O(state=absent) puts exactly those back (or removes the name again if it had none).
+  - Uses C(samba-tool dns) against the DC itself. New records are added before old ones are deleted, so a
+    name never resolves to nothing.
+  - A name that is a CNAME is refused with one sentence; switch the name it points to.
+author:
+  - umzug developers
+options:
+  shares:
+    description: The plan's share mapping, old UNC path to new (C(umzug_kommune.endpoints.shares)).
+    type: dict
+    default: {}
+  rz_server:
+    description: The RZ file server's name as the new UNC paths write it, e.g. C(rz-fs). Required with O(shares).
+    type: str
+    default: ""
+  names:
+    description: Further host names inside O(zone) to switch, without the zone, e.g. C(kommune-a-fs2).
+    type: list
+    elements: str
+    default: []
+  zone:
+    description: The Kommune's DNS zone, e.g. C(kommune-a.test).
+    type: str
+    required: true
+  address:
+    description: The RZ file server address the names resolve to while switched. Required for O(state=present).
+    type: str
+  state:
+    description: V(present) switches the names to O(address), V(absent) restores the kept records.
+    type: str
+    choices: [present, absent]
+    default: present
+  state_dir:
+    description: Folder on the DC where the records found before the switch are kept, one JSON file per name.
+    type: path
+    default: /var/lib/umzug/name_switch/dns
+  dns_server:
+    description: The DNS server samba-tool talks to (the DC itself).
+    type: str
+    default: 127.0.0.1
+  username:
+    description: Account samba-tool authenticates as. Empty uses the DC's machine account (C(-P)).
+    type: str
+    default: ""
+  password:
+    description: Password of O(username); passed through the environment, never on a command line.
+    type: str
+    default: ""
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+requirements:
+  - samba-tool on the DC
+"""
+
+EXAMPLES = r"""
+- name: Old file server names resolve to the RZ file server
+  kommunal.umzug.name_switch_dns:
+    shares: "{{ umzug_kommune.endpoints.shares }}"
+    rz_server: rz-fs
+    zone: kommune-a.test
+    address: 10.89.42.34
+
+- name: Back to the Kommune's own file server
+  kommunal.umzug.name_switch_dns:
+    shares: "{{ umzug_kommune.endpoints.shares }}"
+    rz_server: rz-fs
+    zone: kommune-a.test
+    state: absent
+"""
+
+RETURN = r"""
+records:
+  description: Per name, its A records after the run (in check mode, as they would be).
+  returned: success
+  type: dict
+  sample: {kommune-a-fs: [10.89.42.34]}
+umzug_changes:
+  description: Records added and deleted, as C(<name>.<zone> A <address>).
+  returned: success
+  type: dict
+  sample: {payload: wave, counts: {added: 1, deleted: 1}}
+diff:
+  description: The names' A records before and after.
+  returned: when diff mode is on
+  type: dict
+  sample: {before: "kommune-a-fs A 10.89.42.12\n", after: "kommune-a-fs A 10.89.42.34\n"}
+"""
+
+import json
+import os
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
+from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import (
+    NameSwitchError,
+    aliases_from_shares,
+    dns_plan,
+    parse_dns_query,
+    short_name,
+)
+
+_MISSING = "WERR_DNS_ERROR_NAME_DOES_NOT_EXIST"
+
+
+class SambaTool:
+    def __init__(self, module):
+        self.module = module
+        params = module.params
+        self.server = params["dns_server"]
+        if params["username"]:
+            self.auth = ["-U", params["username"]]
+            # Samba's command line tools read the password from $PASSWD.
+            self.env = {"PASSWD": params["password"]}
+        else:
+            self.auth, self.env = ["-P"], {}
+
+    def run(self, *args, missing_ok=False):
+        command = ["samba-tool", "dns", args[0], self.server, *args[1:], *self.auth]
+        rc, out, err = self.module.run_command(command, environ_update=self.env)
+        if rc != 0 and not (missing_ok and _MISSING in out + err):
+            self.module.fail_json(msg=f"samba-tool dns {args[0]} {' '.join(args[1:])} failed: {(err or out).strip()}")
+        return out if rc == 0 else ""
+
+    def records(self, zone, name):
+        return parse_dns_query(self.run("query", zone, name, "ALL", missing_ok=True))
+
+
+def state_file(state_dir, zone, name):
+    return os.path.join(state_dir, zone, f"{name}.json")
+
+
+def read_saved(path):
+    if not os.path.exists(path):
+        return None
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)["a"]
+
+
+def write_saved(module, path, saved):
+    os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
+    tmp = path + ".tmp"
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump({"a": saved}, handle)
+    module.atomic_move(tmp, path)
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            shares=dict(type="dict", default={}),
+            rz_server=dict(type="str", default=""),
+            names=dict(type="list", elements="str", default=[]),
+            zone=dict(type="str", required=True),
+            address=dict(type="str"),
+            state=dict(type="str", choices=["present", "absent"], default="present"),
+            state_dir=dict(type="path", default="/var/lib/umzug/name_switch/dns"),
+            dns_server=dict(type="str", default="127.0.0.1"),
+            username=dict(type="str", default=""),
+            password=dict(type="str", default="", no_log=True),
+        ),
+        required_if=[("state", "present", ["address"])],
+        required_by={"shares": "rz_server"},
+        supports_check_mode=True,
+    )
+    params = module.params
+    zone, state = params["zone"].lower(), params["state"]
+    tool = SambaTool(module)
+    changes = Changes(payload="wave")
+    before, after, records = [], [], {}
+    changed = False
+    try:
+        aliases = aliases_from_shares(params["shares"], zone, params["rz_server"])[0] if params["shares"] else {}
+    except NameSwitchError as err:
+        module.fail_json(msg=f"name switch in {zone}: {err}")
+    wanted = sorted(set(aliases) | {n.lower() for n in params["names"]})
+    if not wanted:
+        module.fail_json(msg=f"name switch in {zone}: no old server name to switch (shares moving whole to "
+                             f"{params['rz_server'] or 'the RZ file server'}, or names)")
+    for raw in wanted:
+        try:
+            name = short_name(raw.lower(), zone)
+            if name is None:
+                raise NameSwitchError(f"{raw!r} is an address; only names can be switched in DNS")
+            path = state_file(params["state_dir"], zone, name)
+            current = tool.records(zone, name)
+            saved = read_saved(path)
+            ops, keep = dns_plan(state, current, params["address"], saved)
+        except NameSwitchError as err:
+            module.fail_json(msg=f"name switch for {raw} in {zone}: {err}")
+        a_now = [value for kind, value in current if kind == "A"]
+        a_next = [value for value in a_now if ("delete", value) not in ops] + [v for op, v in ops if op == "add"]
+        before += [f"{name} A {value}" for value in a_now]
+        after += [f"{name} A {value}" for value in a_next]
+        records[name] = a_next
+        for op, value in ops:
+            changes.add("added" if op == "add" else "deleted", f"{name}.{zone} A {value}")
+        state_changes = (keep != saved)
+        changed = changed or bool(ops) or state_changes
+        if module.check_mode:
+            continue
+        # The records found before are kept before anything changes, so an interrupted
+        # switch can still be undone.
+        if keep is not None and saved is None:
+            write_saved(module, path, keep)
+        for op, value in ops:
+            tool.run(op, zone, name, "A", value)
+        if keep is None and saved is not None:
+            os.remove(path)
+    result = dict(changed=changed, records=records, **{RESULT_CHANGES: changes.to_dict()})
+    if module._diff:
+        result["diff"] = {"before": "".join(f"{line}\n" for line in before),
+                          "after": "".join(f"{line}\n" for line in after)}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
