@@ -19,7 +19,7 @@ description:
   - O(state=absent) removes the Kommune's include file and its old names; when no Kommune is left, also
     C(name-switch.conf) and its include line, so O(smb_conf) is byte for byte what it was before.
   - An address already serving another Kommune's old names is refused with one sentence, and so is a migrated
-    share that is not defined on this server (in check mode it is listed in RV(skipped) instead: a dry run
+    share that is not defined on this server (in check mode it is listed in RV(skipped) instead, since a dry run
     comes before the shares payload provisions it).
 author:
   - umzug developers
