@@ -134,13 +134,13 @@ umzug_findings:
 """
 
 import json
-import os
 import re
 from datetime import UTC, date, datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.report_files import kommune_entry, reports_newest_first
 from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import (
     NO_GO,
     WaiverError,
@@ -171,7 +171,6 @@ def read_report(module, path):
     return report
 
 
-RUN_FOLDER = re.compile(r"^\d{8}T\d{6}Z-\d+$")
 _AGE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
 _UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
 
@@ -190,20 +189,9 @@ def show_age(seconds: int) -> str:
 
 
 def latest_dry_run(report_dir: str, kommune: str) -> tuple[str | None, dict | None]:
-    """The newest check-mode report that covers the Kommune; run ids sort by their start time."""
-    try:
-        folders = sorted((name for name in os.listdir(report_dir) if RUN_FOLDER.match(name)), reverse=True)
-    except FileNotFoundError:
-        return None, None
-    for name in folders:
-        path = os.path.join(report_dir, name, "report.json")
-        try:
-            with open(path, encoding="utf-8") as handle:
-                report = json.load(handle)
-        except (OSError, ValueError):
-            continue  # a run killed before its report was written
-        run = report.get("run") or {}
-        if run.get("check_mode") and any(k.get("id") == kommune for k in report.get("kommunen") or ()):
+    """The newest check-mode report that covers the Kommune."""
+    for path, report in reports_newest_first(report_dir):
+        if (report.get("run") or {}).get("check_mode") and kommune_entry(report, kommune) is not None:
             return path, report
     return None, None
 

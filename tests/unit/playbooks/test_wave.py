@@ -1,0 +1,241 @@
+"""playbooks/wave.yml for real on this machine (connection: local), with steps that only log.
+
+The plan in fixtures/wave.umzug.yml has two Kommunen; fixtures/steps replaces every payload
+step by one that logs itself and waits or fails where a test says, while the gate, the
+acceptance result, the Abnahme and the rollback record are the role's own steps.
+"""
+
+import hashlib
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[3]
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+BIN = Path(sys.executable).parent
+
+
+class Wave:
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.reports, self.journal, self.log = tmp / "reports", tmp / "journal", tmp / "steps.log"
+        self.release = tmp / "release"
+        self.vars = tmp / "vars.json"
+        self.vars.write_text(
+            json.dumps(
+                {
+                    "wave_journal_dir": str(self.journal),
+                    "wave_steps_dir": str(FIXTURES / "steps"),
+                    "wave_test_log": str(self.log),
+                    "wave_test_release": str(self.release),
+                    "wave_acceptance_dir": str(tmp),
+                    "wave_acceptance_command": [sys.executable, "-c", "print('3 passed in 0.01s')"],
+                }
+            )
+        )
+
+    def command(self, phase: str, *args: str) -> list[str]:
+        return [str(BIN / "ansible-playbook"), "-i", str(FIXTURES / "wave.umzug.yml"),
+                str(ROOT / "playbooks" / "wave.yml"), "-e", f"@{self.vars}", "-e", f"wave_phase={phase}", *args]
+
+    def env(self) -> dict:
+        return {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "kommunal.umzug.report,kommunal.umzug.progress",
+                "UMZUG_REPORT_DIR": str(self.reports), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
+
+    def run(self, phase: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command(phase, *args), cwd=ROOT, env=self.env(), capture_output=True,
+                              text=True, timeout=300, check=False)
+
+    def start(self, phase: str, *args: str) -> subprocess.Popen:
+        return subprocess.Popen(self.command(phase, *args), cwd=ROOT, env=self.env(), stdout=subprocess.PIPE,
+                                stderr=subprocess.STDOUT, text=True, start_new_session=True)
+
+    def steps(self) -> list[str]:
+        return self.log.read_text().splitlines() if self.log.exists() else []
+
+    def journal_of(self, kommune: str) -> dict:
+        return json.loads((self.journal / "wave-7" / f"{kommune}.json").read_text())
+
+    def completed(self, kommune: str, phase: str) -> list[str]:
+        return [entry["step"] for entry in self.journal_of(kommune)["phases"].get(phase, [])]
+
+    def latest(self) -> dict:
+        return json.loads((self.reports / "latest" / "report.json").read_text())
+
+    def wait_for_step(self, line: str, process: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 120
+        while line not in self.steps():
+            assert process.poll() is None, process.stdout.read()
+            assert time.monotonic() < deadline, f"{line} never ran"
+            time.sleep(0.2)
+
+
+def progress(result) -> list[str]:
+    return [line.split(" ", 2)[2] for line in result.stdout.splitlines() if line.startswith("UMZUG ") and
+            "REPORT" not in line]
+
+
+def text(result) -> str:
+    """Everything the run printed, on one line (results wrap long messages)."""
+    return " ".join((result.stdout + result.stderr).split())
+
+
+def findings(report: dict, kommune: str) -> list[str]:
+    return [f["key"] for k in report["kommunen"] if k["id"] == kommune for f in k["findings"]]
+
+
+@pytest.fixture
+def wave(tmp_path):
+    return Wave(tmp_path)
+
+
+@pytest.fixture
+def dry_run(wave):
+    result = wave.run("dryrun")
+    assert result.returncode == 0, result.stdout
+    return result
+
+
+def test_without_a_phase_the_playbook_says_which_there_are(wave):
+    result = wave.run("migrate")
+    assert result.returncode == 2
+    assert "wave_phase 'migrate' is not a phase" in result.stdout
+
+
+def test_the_wave_needs_the_report_callback(wave):
+    env = {**wave.env(), "ANSIBLE_CALLBACKS_ENABLED": "kommunal.umzug.progress"}
+    result = subprocess.run(wave.command("dryrun"), cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300, check=False)
+    assert result.returncode == 2 and "the report callback must be enabled" in result.stdout
+    assert wave.steps() == []
+
+
+def test_dry_run_checks_every_kommune_and_writes_the_report_the_gate_reads(wave, dry_run):
+    report = json.loads((wave.reports / "latest-dry-run" / "report.json").read_text())
+    assert report["run"]["check_mode"] is True and report["run"]["complete"] is True
+    assert len(report["run"]["plan_hashes"]) == 1
+    assert sorted(k["id"] for k in report["kommunen"]) == ["altdorf", "bergheim"]
+    assert sorted(wave.steps()) == sorted([
+        "dryrun accounts_dryrun altdorf-dc", "dryrun accounts_dryrun bergheim-dc",
+        "dryrun shares_dryrun altdorf-fs", "dryrun shares_dryrun bergheim-fs",
+        "dryrun clients_dryrun altdorf-pc",
+        "dryrun name_switch_dryrun altdorf-dc", "dryrun name_switch_dryrun bergheim-dc",
+    ])
+    lines = progress(dry_run)
+    assert "[wave 7] altdorf dryrun: 3/4 clients (check) ... running" in lines
+    assert "[wave 7] bergheim dryrun: all 4 steps done" in lines
+    # a dry run records nothing and gives its locks back
+    assert wave.completed("altdorf", "dryrun") == [] and not list((wave.journal / "wave-7").glob("*.lock"))
+
+
+def test_the_gate_refuses_a_cutover_without_a_dry_run(wave):
+    result = wave.run("cutover", "--limit", "kommune_altdorf")
+    assert result.returncode == 2
+    assert f"altdorf has no dry-run report in {wave.reports}" in text(result)
+    # only the gate step ran (the test step logs before the role's gate)
+    assert wave.steps() == ["cutover gate altdorf-dc"] and wave.completed("altdorf", "cutover") == []
+
+
+def test_the_gate_refuses_an_old_dry_run(wave, dry_run):
+    result = wave.run("cutover", "--limit", "kommune_altdorf", "-e", "wave_dryrun_max_age=0")
+    assert result.returncode == 2
+    assert "old, more than the 0 allowed (max_age); run the dry run again" in text(result)
+    assert [line for line in wave.steps() if line.startswith("cutover")] == ["cutover gate altdorf-dc"]
+
+
+def test_a_fault_stops_one_kommune_and_the_rerun_continues_from_its_journal(wave, dry_run):
+    failed = wave.run("cutover", "-e", "wave_test_fail_at=final_sync@bergheim-fs")
+    assert failed.returncode == 2
+    cut = [line for line in wave.steps() if line.startswith("cutover")]
+    assert "cutover acceptance altdorf-dc" in cut
+    assert "cutover accounts_delta bergheim-dc" not in cut  # the Kommune stopped after its failed step
+    assert wave.completed("bergheim", "cutover") == ["gate", "freeze@bergheim-fs"]
+    assert "[wave 7] altdorf cutover: all 8 steps done" in progress(failed)
+    assert any("bergheim cutover: FAILED on bergheim-fs" in line for line in progress(failed))
+
+    before = len(wave.steps())
+    resumed = wave.run("cutover")
+    assert resumed.returncode == 0, resumed.stdout
+    again = wave.steps()[before:]
+    assert sorted(again) == sorted([
+        "cutover final_sync bergheim-fs", "cutover accounts_delta bergheim-dc", "cutover name_switch bergheim-dc",
+        "cutover shares_verify bergheim-fs", "cutover acceptance bergheim-dc",
+    ])
+    assert "[wave 7] altdorf cutover: 3/8 final share sync ... already done (journal)" in progress(resumed)
+    assert "wave.acceptance_passed" in findings(wave.latest(), "bergheim")
+
+
+def test_kill_9_during_cutover_then_a_rerun_takes_over_and_continues(wave, dry_run):
+    process = wave.start("cutover", "--limit", "kommune_altdorf", "-e", "wave_test_block_at=clients_rewrite")
+    wave.wait_for_step("cutover clients_rewrite altdorf-pc", process)
+    os.killpg(process.pid, signal.SIGKILL)
+    process.wait()
+    lock = json.loads((wave.journal / "wave-7" / "altdorf.lock").read_text())
+    assert lock["pid"] == process.pid
+    assert wave.completed("altdorf", "cutover")[-1] == "accounts_delta@altdorf-dc"
+
+    before = len(wave.steps())
+    resumed = wave.run("cutover", "--limit", "kommune_altdorf")
+    assert resumed.returncode == 0, resumed.stdout
+    assert f"took over the lock {wave.journal}/wave-7/altdorf.lock of PID {process.pid}" in text(resumed)
+    assert wave.steps()[before:] == [
+        "cutover clients_rewrite altdorf-pc", "cutover name_switch altdorf-dc",
+        "cutover shares_verify altdorf-fs", "cutover acceptance altdorf-dc",
+    ]
+
+
+def test_a_second_run_on_the_same_kommune_is_refused(wave, dry_run):
+    first = wave.start("cutover", "--limit", "kommune_altdorf", "-e", "wave_test_block_at=freeze")
+    try:
+        wave.wait_for_step("cutover freeze altdorf-fs", first)
+        second = wave.run("cutover", "--limit", "kommune_altdorf")
+        assert second.returncode == 2
+        assert f"altdorf is being worked on by another run (PID {first.pid} on" in text(second)
+        # the other Kommune is free
+        other = wave.run("seed", "--limit", "kommune_bergheim")
+        assert other.returncode == 0, other.stdout
+    finally:
+        wave.release.touch()
+        output, _ = first.communicate(timeout=300)
+    assert first.returncode == 0, output
+    assert [line for line in wave.steps() if line == "cutover freeze altdorf-fs"] == ["cutover freeze altdorf-fs"]
+
+
+def test_finalize_records_the_abnahme_and_refuses_rollback_afterwards(wave, dry_run):
+    assert wave.run("finalize", "--limit", "kommune_altdorf").returncode == 2  # nothing cut over yet
+    assert wave.run("cutover", "--limit", "kommune_altdorf").returncode == 0
+    accepted = wave.run("finalize", "--limit", "kommune_altdorf", "-e", '{"wave_accepted_by": "Erika Muster"}')
+    assert accepted.returncode == 0, accepted.stdout
+    record = wave.journal_of("altdorf")["finalized"]
+    assert record["by"] == "Erika Muster"
+    report = Path(record["report"])
+    assert record["report_sha256"] == hashlib.sha256(report.read_bytes()).hexdigest()
+    assert "wave.acceptance_passed" in findings(json.loads(report.read_text()), "altdorf")
+    assert "wave.accepted" in findings(wave.latest(), "altdorf")
+
+    refused = wave.run("rollback", "--limit", "kommune_altdorf")
+    assert refused.returncode == 2
+    assert "after the point of no return the phase rollback no longer runs" in text(refused)
+    assert not any(line.startswith("rollback") for line in wave.steps())
+
+
+def test_rollback_restores_reports_and_lets_the_next_attempt_start_afresh(wave, dry_run):
+    assert wave.run("cutover", "--limit", "kommune_bergheim", "-e", "wave_test_fail_at=accounts_delta").returncode == 2
+    rolled = wave.run("rollback", "--limit", "kommune_bergheim", "-e", "wave_disable_source_accounts=true")
+    assert rolled.returncode == 0, rolled.stdout
+    assert [line for line in wave.steps() if line.startswith("rollback")] == [
+        "rollback name_switch_back bergheim-dc", "rollback enable_source bergheim-dc",
+        "rollback unfreeze bergheim-fs", "rollback rolled_back bergheim-dc",
+    ]
+    finding = next(f for k in wave.latest()["kommunen"] for f in k["findings"] if f["key"] == "wave.rolled_back")
+    assert finding["summary"].startswith("Rolled back: names back, source accounts enabled, source shares writable.")
+    assert "kept for the next attempt" in finding["summary"]
+    journal = wave.journal_of("bergheim")
+    assert journal["phases"] == {} and journal["history"][0]["reason"] == "rolled back"
+    assert [e["step"] for e in journal["history"][0]["phases"]["cutover"]][:2] == ["gate", "freeze@bergheim-fs"]
