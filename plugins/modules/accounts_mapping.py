@@ -123,12 +123,19 @@ def live_directory(live, wave_maps):
 
 
 def with_created_sids(identity_map, live):
-    """An object at its planned DN is the one umzug created: its SID goes into the file."""
+    """An object at its planned DN is the one umzug created: its SID goes into the file.
+    Once that object is gone (a rollback deleted it), the SID leaves the file again."""
     at_dn = {o["dn"].lower(): o.get("sid") for s in ("users", "groups") for o in live[s]}
 
     def fill(entry):
-        sid = at_dn.get((entry.new_dn or "").lower())
-        return replace(entry, new_sid=sid) if entry.new_sid is None and sid else entry
+        if not entry.new_dn or entry.status != "active":
+            return entry
+        sid = at_dn.get(entry.new_dn.lower())
+        if entry.new_sid is None and sid:
+            return replace(entry, new_sid=sid)
+        if entry.new_sid is not None and sid is None and not entry.manual:
+            return replace(entry, new_sid=None)
+        return entry
 
     return replace(identity_map, users=tuple(map(fill, identity_map.users)),
                    groups=tuple(map(fill, identity_map.groups)))

@@ -64,6 +64,10 @@ def test_new_sid_recorded_once_the_object_exists_at_its_dn(run_module, tmp_path)
     hm = next(u for u in second["mapping"]["users"] if u["old_name"] == "hmueller")
     assert hm["new_sid"] == f"{NEW}-1601"
     assert hm["new_name"] == "ald-hmueller"
+    # A rollback deleted it: the file no longer claims it exists.
+    third = run_module(accounts_mapping.main, args(tmp_path))
+    hm = next(u for u in third["mapping"]["users"] if u["old_name"] == "hmueller")
+    assert hm["new_sid"] is None and hm["new_name"] == "ald-hmueller"
 
 
 def test_names_of_other_kommunen_of_the_wave_are_taken(run_module, tmp_path):

@@ -1,0 +1,213 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: accounts_letters
+short_description: Decides each user's password policy and keeps the vault-encrypted initial-password letters
+version_added: 0.1.0
+description:
+  - Runs on the controller. Picks every migrated user's password policy (C(hash), C(reset) or C(none); see
+    C(plugins/module_utils/accounts_passwords.py)) and, for C(reset) users that umzug has not created yet, makes a
+    random initial password and adds a letter for it to the Kommune's letter file.
+  - The letter file is encrypted with ansible-vault (O(vault_password_file), O(vault_id)); its plain text never
+    touches the disk. Existing letters are kept, so a second run changes nothing.
+  - Returns the initial passwords for M(kommunal.umzug.accounts_apply), which sets them with must-change at next
+    logon. The result is secret; run the task with C(no_log=true).
+  - In check mode the letters are made but not written; the diff lists the names of new letters, never a password.
+author:
+  - umzug developers
+options:
+  path:
+    description: The Kommune's letter file (vault-encrypted YAML). Its folder must exist.
+    type: path
+    required: true
+  vault_password_file:
+    description: File with the vault password (or an executable that prints it), as for C(--vault-password-file).
+    type: path
+    required: true
+  vault_id:
+    description: Vault id label the file is encrypted with.
+    type: str
+    default: umzug
+  directory:
+    description: The Kommune's export (C(directory) of M(kommunal.umzug.accounts_export)).
+    type: dict
+    required: true
+  mapping:
+    description: The mapping file's data (C(mapping) of M(kommunal.umzug.accounts_mapping)).
+    type: dict
+    required: true
+  policy:
+    description: Password policy of every user no override names.
+    type: str
+    choices: [hash, reset, none]
+    default: hash
+  overrides:
+    description: Shell pattern on the old account name -> policy; the first match wins.
+    type: dict
+    default: {}
+  kommune:
+    description: Kommune id, written into the letter file and the findings.
+    type: str
+    required: true
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+requirements:
+  - ansible-core on the controller (its vault)
+"""
+
+EXAMPLES = r"""
+- name: Initial passwords for the users of policy reset
+  kommunal.umzug.accounts_letters:
+    path: artifacts/letters/kommune-b.vault.yml
+    vault_password_file: .lab/vault/umzug
+    directory: "{{ export.directory }}"
+    mapping: "{{ mapping.mapping }}"
+    policy: hash
+    overrides: {"azubi-*": reset}
+    kommune: kommune-b
+  delegate_to: localhost
+  register: letters
+  no_log: true
+"""
+
+RETURN = r"""
+passwords:
+  description: New sAMAccountName -> initial password, for every letter in the file. Secret.
+  returned: success
+  type: dict
+  sample: {bgh-jgrosse: "<initial password>"}
+hash_sids:
+  description: Old SIDs of the users whose NT hash is carried (policy hash).
+  returned: success
+  type: list
+  elements: str
+  sample: [S-1-5-21-1-2-3-1105]
+policies:
+  description: Old account name -> policy, for every migrated user.
+  returned: success
+  type: dict
+  sample: {hmueller: hash, jgrosse: reset}
+added:
+  description: New account names that got a letter in this run.
+  returned: success
+  type: list
+  elements: str
+  sample: [bgh-jgrosse]
+umzug_findings:
+  description: Letters to hand out.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{key: accounts.initial_password_letters, severity: info}]
+"""
+
+import os
+import tempfile
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import accounts_passwords
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
+    RESULT_FINDINGS,
+    Finding,
+    Remediation,
+)
+
+try:
+    import yaml
+    from ansible.errors import AnsibleError
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.parsing.vault import VaultLib, get_file_vault_secret
+except ImportError:
+    VAULT_ERROR = traceback.format_exc()
+else:
+    VAULT_ERROR = None
+
+
+class LetterFile:
+    """The letter file, read and written only through the vault."""
+
+    def __init__(self, path, password_file, vault_id):
+        if not os.path.isfile(password_file):
+            raise ValueError(f"vault password file {password_file} does not exist; create it (the lab makes its own "
+                             "in .lab/vault/) or set accounts_letters_vault_password_file")
+        self.path, self.vault_id = path, vault_id
+        self.secret = get_file_vault_secret(filename=password_file, vault_id=vault_id, loader=DataLoader())
+        self.secret.load()
+        self.vault = VaultLib([(vault_id, self.secret)])
+
+    def read(self):
+        if not os.path.exists(self.path):
+            return []
+        with open(self.path, "rb") as handle:
+            data = yaml.safe_load(self.vault.decrypt(handle.read())) or {}
+        letters = data.get("letters") or []
+        if not isinstance(letters, list) or not all(isinstance(x, dict) and x.get("name") for x in letters):
+            raise ValueError(f"{self.path}: 'letters' must be a list of entries with a name")
+        return letters
+
+    def write(self, kommune, letters):
+        text = yaml.safe_dump({"kommune": kommune, "letters": letters}, allow_unicode=True, sort_keys=False)
+        encrypted = self.vault.encrypt(text, self.secret, vault_id=self.vault_id)
+        handle, temp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.path)), prefix=".letters-")
+        with os.fdopen(handle, "wb") as out:
+            out.write(encrypted)
+        return temp
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            path=dict(type="path", required=True),
+            vault_password_file=dict(type="path", required=True, no_log=False),
+            vault_id=dict(type="str", default="umzug"),
+            directory=dict(type="dict", required=True),
+            mapping=dict(type="dict", required=True),
+            policy=dict(type="str", choices=list(accounts_passwords.POLICIES), default="hash"),
+            overrides=dict(type="dict", default={}),
+            kommune=dict(type="str", required=True),
+        ),
+        supports_check_mode=True,
+    )
+    p = module.params
+    problems = accounts_passwords.check_policies(p["policy"], p["overrides"])
+    if problems:
+        module.fail_json(msg="; ".join(problems))
+    chosen = accounts_passwords.users_by_policy(p["directory"], p["mapping"], p["policy"], p["overrides"])
+    result = dict(changed=False, passwords={}, added=[],
+                  hash_sids=sorted(u["sid"].upper() for u, _ in chosen["hash"] if u.get("sid")),
+                  policies={u["name"]: policy for policy, pairs in chosen.items() for u, _ in pairs})
+    if not chosen["reset"] and not os.path.exists(p["path"]):
+        module.exit_json(**result, **{RESULT_FINDINGS: []})
+    if VAULT_ERROR:
+        module.fail_json(msg="the ansible vault libraries are missing on the controller", exception=VAULT_ERROR)
+    try:
+        letter_file = LetterFile(p["path"], p["vault_password_file"], p["vault_id"])
+        existing = letter_file.read()
+        letters, added = accounts_passwords.letters_for(chosen["reset"], existing)
+        if added and not module.check_mode:
+            module.atomic_move(letter_file.write(p["kommune"], letters), p["path"])
+            os.chmod(p["path"], 0o600)
+    except (AnsibleError, ValueError, OSError, yaml.YAMLError) as err:
+        module.fail_json(msg=f"letter file {p['path']}: {err}")
+    result.update(changed=bool(added), added=added, passwords={x["name"]: x["password"] for x in letters})
+    if module._diff:
+        result["diff"] = {"before": {"letters": sorted(x["name"] for x in existing)},
+                          "after": {"letters": sorted(x["name"] for x in letters)}}
+    findings = [Finding(
+        key="accounts.initial_password_letters", title="Initial-password letters to hand out",
+        summary=f"{len(letters)} account(s) get a random initial password that must be changed at the first "
+                f"logon; the letters are in {p['path']} (ansible-vault, id {p['vault_id']}).",
+        severity="info", payload="accounts", resources=tuple(x["name"] for x in letters), kommune=p["kommune"],
+        remediation=Remediation("command", f"ansible-vault view --vault-id {p['vault_id']}@<password file> "
+                                           f"{p['path']}")).to_dict()] if letters else []
+    module.exit_json(**result, **{RESULT_FINDINGS: findings})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,340 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: accounts_source
+short_description: Disables a Kommune's migrated accounts at its old directory at cut-over, and enables them again
+version_added: 0.1.0
+description:
+  - Runs on the controller and writes over LDAPS (certificate verified against O(ca_file)).
+  - O(state=disabled) sets the ACCOUNTDISABLE bit of C(userAccountControl) on every user of the export that has
+    been migrated (an active mapping entry with its C(new_sid)) and is enabled at the source now. Accounts already
+    disabled are left alone and not recorded; so are well-known accounts (RID below 1000) and the bind account.
+  - Each account it disabled is recorded in the journal (O(journal_dir), one file per run, C(source_disabled)),
+    also when the run stops half-way.
+  - O(state=enabled) (and rollback) enables exactly the accounts the journal says umzug disabled and has not
+    enabled since, each only if the object at that DN still has the recorded SID; it records them as
+    C(source_enabled), so a later run never touches them again.
+  - An OpenLDAP source has no standard way to disable an account (ppolicy's C(pwdAccountLockedTime) needs the
+    ppolicy overlay, and whatever reads the directory decides what a lock means), so nothing is changed there;
+    the accounts are reported (C(accounts.source_disable_unsupported)) for the Kommune's administrators.
+author:
+  - umzug developers
+options:
+  state:
+    description: Disable the migrated accounts, or enable the ones umzug disabled.
+    type: str
+    choices: [disabled, enabled]
+    required: true
+  server:
+    description: LDAPS URI of the Kommune's directory.
+    type: str
+    required: true
+  flavour:
+    description: What kind of directory it is.
+    type: str
+    choices: [ad, openldap]
+    default: ad
+  base_dn:
+    description: Where the users are; defaults to the server's default naming context.
+    type: str
+  bind_dn:
+    description: Who binds (needs the right to change C(userAccountControl)).
+    type: str
+    required: true
+  bind_password:
+    description: The bind password.
+    type: str
+    required: true
+  ca_file:
+    description: CA certificate (PEM) the server certificate must chain to.
+    type: path
+    required: true
+  directory:
+    description: The Kommune's export (C(directory) of M(kommunal.umzug.accounts_export)); needed for O(state=disabled).
+    type: dict
+  mapping:
+    description: The mapping file's data; only users with an active entry and a C(new_sid) count as migrated.
+    type: dict
+  journal_dir:
+    description: The Kommune's journal folder on the controller (created if missing).
+    type: path
+    required: true
+  page_size:
+    description: Entries per page of the paged search.
+    type: int
+    default: 500
+  kommune:
+    description: Kommune id for the findings.
+    type: str
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: full
+requirements:
+  - ldap3 (controller)
+"""
+
+EXAMPLES = r"""
+- name: Disable the migrated accounts at the source
+  kommunal.umzug.accounts_source:
+    state: disabled
+    server: ldaps://kommune-a-dc.kommune-a.test
+    bind_dn: Administrator@kommune-a.test
+    bind_password: "{{ accounts_source_bind_password }}"
+    ca_file: /etc/umzug/ca.crt
+    directory: "{{ export.directory }}"
+    mapping: "{{ mapping.mapping }}"
+    journal_dir: artifacts/journal/accounts/kommune-a
+  delegate_to: localhost
+
+- name: Enable exactly what umzug disabled
+  kommunal.umzug.accounts_source:
+    state: enabled
+    server: ldaps://kommune-a-dc.kommune-a.test
+    bind_dn: Administrator@kommune-a.test
+    bind_password: "{{ accounts_source_bind_password }}"
+    ca_file: /etc/umzug/ca.crt
+    journal_dir: artifacts/journal/accounts/kommune-a
+  delegate_to: localhost
+"""
+
+RETURN = r"""
+accounts:
+  description: The accounts this run disabled or enabled (or would, in check mode), as recorded in the journal.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{dn: "CN=Hans Müller,OU=Verwaltung,DC=kommune-a,DC=test", sid: S-1-5-21-1-2-3-1105, name: hmueller}]
+journal_file:
+  description: The journal file this run wrote (empty if it changed nothing).
+  returned: success
+  type: str
+  sample: artifacts/journal/accounts/kommune-a/20261121T230102000000-source.yml
+umzug_changes:
+  description: Accounts disabled or enabled at the source.
+  returned: success
+  type: dict
+  sample: {payload: accounts, counts: {source_disabled: 12}}
+umzug_findings:
+  description: Journal entries left alone (SID changed), accounts an OpenLDAP source cannot have disabled.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{key: accounts.source_disable_unsupported, severity: high}]
+"""
+
+import datetime
+import glob
+import os
+import traceback
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import directory as model
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
+    RESULT_CHANGES,
+    RESULT_FINDINGS,
+    Changes,
+    Finding,
+    Remediation,
+)
+
+try:
+    import ldap3
+    import yaml
+    from ldap3.core.exceptions import LDAPException
+except ImportError:
+    LDAP3_ERROR = traceback.format_exc()
+    LDAPException = OSError
+else:
+    LDAP3_ERROR = None
+
+DISABLED, ENABLED = "source_disabled", "source_enabled"
+
+
+def migrated_users(directory, mapping, bind_dn):
+    """Users of the export with an active mapping entry that exists at the target; never a
+    well-known account or the one umzug binds as."""
+    entries = [e for e in (mapping or {}).get("users") or ()
+               if e.get("status", "active") == "active" and e.get("new_sid")]
+    created = {(e.get("old_sid") or "").upper() or f"user:{e['old_name'].casefold()}" for e in entries}
+    binder = bind_dn.split("@")[0].casefold()
+    found = []
+    for user in (directory or {}).get("users") or ():
+        rid = int(user["sid"].rsplit("-", 1)[1]) if user.get("sid") else 1000
+        if user["key"] in created and rid >= 1000 and binder not in (user["name"].casefold(), user["dn"].casefold()):
+            found.append({"dn": user["dn"], "sid": user.get("sid"), "name": user["name"]})
+    return found
+
+
+def outstanding(records):
+    """Accounts the journal says umzug disabled and has not enabled since, oldest first."""
+    held = {}
+    for record in records:
+        for account in record.get(DISABLED) or ():
+            held[account["dn"].lower()] = account
+        for account in record.get(ENABLED) or ():
+            held.pop(account["dn"].lower(), None)
+    return list(held.values())
+
+
+def plan(state, candidates, current):
+    """(accounts to change, accounts skipped because their SID changed); ``current`` maps a
+    lower-case DN to {"sid", "uac"} at the source now."""
+    change, skipped = [], []
+    for account in candidates:
+        now = current.get(account["dn"].lower())
+        if now is None:
+            continue
+        if account.get("sid") and now["sid"] != account["sid"]:
+            skipped.append(account["dn"])
+        elif state == "disabled" and not now["uac"] & model.UAC_DISABLED:
+            change.append(account)
+        elif state == "enabled":
+            # Recorded even if someone enabled it by hand meanwhile: umzug's hold on it ends.
+            change.append(account)
+    return change, skipped
+
+
+def read_journal(journal_dir):
+    records = []
+    for path in sorted(glob.glob(os.path.join(journal_dir, "*.yml"))):
+        with open(path, encoding="utf-8") as handle:
+            records.append(yaml.safe_load(handle) or {})
+    return records
+
+
+def write_journal(module, journal_dir, key, accounts):
+    os.makedirs(journal_dir, mode=0o750, exist_ok=True)
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%f")
+    path = os.path.join(journal_dir, f"{stamp}-source.yml")
+    temp = path + ".tmp"
+    with open(temp, "w", encoding="utf-8") as handle:
+        yaml.safe_dump({key: accounts}, handle, allow_unicode=True, sort_keys=False)
+    module.atomic_move(temp, path)
+    return path
+
+
+class Source:
+    def __init__(self, params):
+        import ssl
+
+        tls = ldap3.Tls(ca_certs_file=params["ca_file"], validate=ssl.CERT_REQUIRED)
+        server = ldap3.Server(params["server"], use_ssl=True, tls=tls, get_info=ldap3.DSA)
+        self.conn = ldap3.Connection(server, user=params["bind_dn"], password=params["bind_password"],
+                                     auto_bind=True, raise_exceptions=True)
+        self.base = params["base_dn"] or server.info.other["defaultNamingContext"][0]
+        self.page_size = params["page_size"]
+
+    def users(self):
+        """{lower-case DN: {"sid", "uac"}} of every user account."""
+        found = {}
+        for item in self.conn.extend.standard.paged_search(
+                self.base, model.AD_USER_FILTER, attributes=["objectSid", "userAccountControl"],
+                paged_size=self.page_size, generator=True):
+            if item.get("type") != "searchResEntry":
+                continue
+            raw = item["raw_attributes"]
+            found[item["dn"].lower()] = {"sid": model.sid_from_bytes(raw["objectSid"][0]),
+                                         "uac": int(raw["userAccountControl"][0])}
+        return found
+
+    def set_disabled(self, dn, uac, disabled):
+        uac = uac | model.UAC_DISABLED if disabled else uac & ~model.UAC_DISABLED
+        self.conn.modify(dn, {"userAccountControl": [(ldap3.MODIFY_REPLACE, [str(uac)])]})
+
+    def close(self):
+        self.conn.unbind()
+
+
+def unsupported(accounts, kommune):
+    return Finding(
+        key="accounts.source_disable_unsupported", title="Source accounts cannot be disabled in OpenLDAP",
+        summary=f"{len(accounts)} migrated account(s) stay usable in the old OpenLDAP directory: it has no "
+                "standard disabled flag, so umzug changes nothing there.",
+        severity="high", payload="accounts", resources=tuple(a["name"] for a in accounts), kommune=kommune,
+        remediation=Remediation("hint", "Lock them the way the Kommune's services read the directory (ppolicy "
+                                        "pwdAccountLockedTime, a removed loginShell, an access rule) and "
+                                        "undo that on rollback.")).to_dict()
+
+
+def run(module, p):
+    journal = read_journal(p["journal_dir"])
+    if p["state"] == "disabled":
+        candidates = migrated_users(p["directory"], p["mapping"], p["bind_dn"])
+    else:
+        candidates = outstanding(journal)
+    if p["flavour"] == "openldap":
+        return [], [], "", [unsupported(candidates, p["kommune"])] if candidates and p["state"] == "disabled" else []
+    if not candidates:
+        return [], [], "", []
+    source = Source(p)
+    done = []
+    try:
+        current = source.users()
+        change, skipped = plan(p["state"], candidates, current)
+        if module.check_mode:
+            return change, skipped, "", []
+        for account in change:
+            now = current[account["dn"].lower()]
+            if p["state"] == "disabled" or now["uac"] & model.UAC_DISABLED:
+                source.set_disabled(account["dn"], now["uac"], p["state"] == "disabled")
+            done.append(account)
+    finally:
+        # Whatever was changed is in the journal, even if the run stops half-way.
+        path = write_journal(module, p["journal_dir"], DISABLED if p["state"] == "disabled" else ENABLED,
+                             done) if done else ""
+        source.close()
+    return done, skipped, path, []
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            state=dict(type="str", choices=["disabled", "enabled"], required=True),
+            server=dict(type="str", required=True),
+            flavour=dict(type="str", choices=list(model.FLAVOURS), default="ad"),
+            base_dn=dict(type="str"),
+            bind_dn=dict(type="str", required=True),
+            bind_password=dict(type="str", required=True, no_log=True),
+            ca_file=dict(type="path", required=True),
+            directory=dict(type="dict"),
+            mapping=dict(type="dict"),
+            journal_dir=dict(type="path", required=True),
+            page_size=dict(type="int", default=500),
+            kommune=dict(type="str"),
+        ),
+        required_if=[("state", "disabled", ("directory", "mapping"))],
+        supports_check_mode=True,
+    )
+    p = module.params
+    if LDAP3_ERROR:
+        module.fail_json(msg=missing_required_lib("ldap3"), exception=LDAP3_ERROR)
+    if not p["server"].lower().startswith("ldaps://"):
+        module.fail_json(msg=f"server {p['server']!r} is not an ldaps:// URI; account data never travels unencrypted")
+    try:
+        accounts, skipped, path, findings = run(module, p)
+    except (LDAPException, ValueError, OSError, yaml.YAMLError) as err:
+        module.fail_json(msg=f"setting the migrated accounts of {p['server']} {p['state']} failed: {err}")
+    kind = DISABLED if p["state"] == "disabled" else ENABLED
+    changes = Changes(payload="accounts")
+    for account in accounts:
+        changes.add(kind, account["dn"])
+    if skipped:
+        findings.append(Finding(
+            key="accounts.source_skipped", title="Source accounts left alone",
+            summary=f"{len(skipped)} journalled account(s) have another SID at the source now; umzug did not "
+                    "disable that object, so it leaves it.", severity="medium", payload="accounts",
+            resources=tuple(skipped), kommune=p["kommune"]).to_dict())
+    result = dict(changed=bool(accounts), accounts=accounts, journal_file=path,
+                  **{RESULT_CHANGES: changes.to_dict(), RESULT_FINDINGS: findings})
+    if module._diff:
+        result["diff"] = {"before": {a["dn"]: "enabled" if kind == DISABLED else "disabled" for a in accounts},
+                          "after": {a["dn"]: "disabled" if kind == DISABLED else "enabled" for a in accounts}}
+    module.exit_json(**result)
+
+
+if __name__ == "__main__":
+    main()
