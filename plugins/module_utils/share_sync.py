@@ -144,14 +144,23 @@ class _Listing:
             raise SyncError(f"listing {self.where} failed: "
                             f"{detail[-1] if detail else f'exit code {code}'}") from None
 
-    def entries(self) -> tuple[list[share_tree.Entry], int]:
-        """Every path below the root, and when the scan started on the source's clock."""
+    def entries(self) -> tuple[list[bytes], list[bytes], list[bytes], int]:
+        """Every path below the root: (paths, records, symlink targets), and when the
+        scan started on the source's clock."""
         kind, payload = self._frame()
         started = int(payload) if kind == b"T" else 0
-        entries: list[share_tree.Entry] = []
+        paths: list[bytes] = []
+        records: list[bytes] = []
+        links: list[bytes] = []
         while (kind := self._frame())[0] == b"S":
-            entries += share_tree.unpack_entries(kind[1])
-        return entries, started
+            try:
+                more = share_tree.unpack_records(kind[1])
+            except ValueError as err:
+                raise SyncError(f"listing {self.where} failed: {err}") from None
+            paths += more[0]
+            records += more[1]
+            links += more[2]
+        return paths, records, links, started
 
     def read(self, indices: list[int]) -> tuple[list[dict[str, bytes]], dict[int, str], dict[int, str]]:
         """The carried xattrs of the entries at ``indices``, and the SIDs of their owners
@@ -187,9 +196,19 @@ class _Listing:
         return (xattrs, {int(k): v for k, v in ids["uid"].items()}, {int(k): v for k, v in ids["gid"].items()})
 
 
-def _agent_arguments(root: bytes, resolve_ids: bool) -> list[str]:
+def _agent_arguments(root: bytes, mode: str) -> list[str]:
     code = base64.b64encode(zlib.compress(agent_source().encode())).decode()
-    return [code, base64.b64encode(root).decode(), "1" if resolve_ids else "0"]
+    return [code, base64.b64encode(root).decode(), mode]
+
+
+def _target_listing(root: bytes) -> dict[bytes, bytes]:
+    """share_tree.target_listing in a process of its own, so the target is walked on one
+    core while this one takes the source's listing in."""
+    command = [sys.executable, "-c", AGENT_BOOT, *_agent_arguments(root, "target")]
+    with _Listing(command, f"target {os.fsdecode(root)}") as listing:
+        paths, records, _, _ = listing.entries()
+    dir_key, size = share_tree.DIR_KEY, share_tree.TARGET_KEY
+    return {p: (dir_key if r[0] == share_tree.DIR else r[:size]) for p, r in zip(paths, records, strict=True)}
 
 
 class LocalSource:
@@ -203,7 +222,7 @@ class LocalSource:
         self.uid_sids, self.gid_sids = dict(uid_sids or {}), dict(gid_sids or {})
 
     def session(self) -> _Listing:
-        return _Listing([sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, False)],
+        return _Listing([sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, "source")],
                         os.fsdecode(self.root), (self.uid_sids, self.gid_sids))
 
     def listing(self) -> tuple[list[Node], dict[int, str], dict[int, str]]:
@@ -228,7 +247,7 @@ class SshSource:
         return [*command, f"{self.user}@{self.host}", remote]
 
     def session(self) -> _Listing:
-        remote = shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, True)])
+        remote = shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, "source-ids")])
         return _Listing(self._ssh(remote), f"{os.fsdecode(self.root)} on {self.host}")
 
     def listing(self) -> tuple[list[Node], dict[int, str], dict[int, str]]:
@@ -241,10 +260,11 @@ class SshSource:
 
 def _full_listing(source) -> tuple[list[Node], dict[int, str], dict[int, str]]:
     with source.session() as listing:
-        entries, _ = listing.entries()
-        wanted = [i for i, e in enumerate(entries) if e.kind != share_tree.OTHER]
+        paths, records, links, _ = listing.entries()
+        wanted = [i for i, r in enumerate(records) if r[0] != share_tree.OTHER]
         xattrs, uid_sids, gid_sids = listing.read(wanted)
-    return [share_tree.node_of(entries[i], x) for i, x in zip(wanted, xattrs, strict=True)], uid_sids, gid_sids
+    return ([share_tree.node_of(share_tree.entry_from_wire(paths[i], records[i], links[i]), x)
+             for i, x in zip(wanted, xattrs, strict=True)], uid_sids, gid_sids)
 
 
 # The listing agent: share_tree's own source plus this main, run by ``python3 -c`` on the
@@ -255,23 +275,30 @@ def _sid(flag, number):
     out = subprocess.run(["wbinfo", flag, str(number)], capture_output=True, text=True)
     return out.stdout.strip() if out.returncode == 0 and out.stdout.startswith("S-1-") else None
 
-def _agent(root, resolve_ids):
+def _agent(root, mode):
     out = sys.stdout.buffer
     out.write(frame(b"T", b"%d" % time.time_ns()))
-    entries, chunk = [], []
-    for entry in walk(root):
-        entries.append(entry)
-        chunk.append(entry)
+    paths, records, chunk = [], [], []
+    if mode == "target" and not os.path.isdir(root):
+        out.write(frame(b"s", b""))
+        return
+    for item in walk_records(root):
+        chunk.append(item)
+        if mode != "target":
+            paths.append(item[0])
+            records.append(item[1])
         if len(chunk) == 4096:
-            out.write(frame(b"S", pack_entries(chunk)))
+            out.write(frame(b"S", pack_records(chunk)))
             chunk = []
-    out.write(frame(b"S", pack_entries(chunk)) + frame(b"s", b""))
+    out.write(frame(b"S", pack_records(chunk)) + frame(b"s", b""))
     out.flush()
+    if mode == "target":
+        return
     (count,) = struct.unpack("<Q", sys.stdin.buffer.read(8))
     wanted = struct.unpack(f"<{count}I", sys.stdin.buffer.read(4 * count))
     uids, gids, numbers, fresh, refs = set(), set(), {}, [], []
     for index in wanted:
-        entry = entries[index]
+        entry = entry_from_wire(paths[index], records[index], None)
         uids.add(entry.uid)
         gids.add(entry.gid)
         xattrs = {}
@@ -293,7 +320,7 @@ def _agent(root, resolve_ids):
             fresh, refs = [], []
     out.write(frame(b"P", pack_pairs(fresh)) + frame(b"X", struct.pack(f"<{len(refs)}I", *refs)))
     ids = {"uid": {}, "gid": {}}
-    if resolve_ids:
+    if mode == "source-ids":
         ids = {"uid": {u: _sid("--uid-to-sid", u) for u in sorted(uids)},
                "gid": {g: _sid("--gid-to-sid", g) for g in sorted(gids)}}
         ids = {k: {str(i): s for i, s in v.items() if s} for k, v in ids.items()}
@@ -301,7 +328,7 @@ def _agent(root, resolve_ids):
     out.flush()
 
 import subprocess, sys, time
-_agent(base64.b64decode(sys.argv[2]), sys.argv[3] == "1")
+_agent(base64.b64decode(sys.argv[2]), sys.argv[3])
 """
 
 
@@ -437,17 +464,18 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
         state = share_tree.load_state(state_path)
     except share_tree.StateError as err:
         raise SyncError(str(err)) from None
-    # The target is scanned while the source's agent scans there (a process of its own).
+    # Source and target are walked at the same time, each by a process of its own.
     with ThreadPoolExecutor(max_workers=1) as pool:
-        scanning = pool.submit(share_tree.target_listing, target_root)
+        scanning = pool.submit(_target_listing, target_root)
         with source.session() as listing:
-            entries, scan_started = listing.entries()
+            paths, records, links, scan_started = listing.entries()
             target = scanning.result()
-            unchanged, to_read = share_tree.triage(entries, target, state)
+            unchanged, to_read = share_tree.triage(paths, records, target, state)
             xattrs, uid_sids, gid_sids = listing.read(to_read)
     translate = Translator(translate_sid, uid_sids, gid_sids, target_id)
-    nodes = [share_tree.node_of(entries[i], x) for i, x in zip(to_read, xattrs, strict=True)]
-    work = share_tree.plan(nodes, target, state, listed=[e.path for e in entries], unchanged=len(unchanged))
+    nodes = [share_tree.node_of(share_tree.entry_from_wire(paths[i], records[i], links[i]), x)
+             for i, x in zip(to_read, xattrs, strict=True)]
+    work = share_tree.plan(nodes, target, state, listed=paths, unchanged=len(unchanged))
     if not delete:
         work.delete = []
     if check:
@@ -457,23 +485,27 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
         return PassResult(work, translate, time.monotonic() - started)
 
     if not work.is_empty():
-        _apply(source, target_root, work, entries, translate, progress_path)
-    changed = {n.path for n in (*work.mkdir, *work.copy, *work.meta)}
-    new_state = {e.path: state[e.path] for e in unchanged}
+        _apply(source, target_root, work, paths, records, translate, progress_path)
+    written = {n.path for n in work.copy}
+    new_state = {paths[i]: state[paths[i]] for i in unchanged}
     for node in nodes:
-        if node.path in changed and node.kind != "dir":
-            after = os.lstat(os.path.join(target_root, node.path) if node.path else target_root)
-            there = (after.st_size, after.st_mtime_ns)
+        if node.kind == "other":
+            continue
+        if node.path in written:
+            after = os.lstat(os.path.join(target_root, node.path))
+            there = share_tree.target_key(share_tree.KIND_CODES[node.kind], after.st_size, after.st_mtime_ns)
+        elif node.kind == "dir":
+            there = share_tree.DIR_KEY
         else:
-            there = target.get(node.path, share_tree.Target(0, 0, 0))[1:]
-        new_state[node.path] = share_tree.state_entry(node, *there, scan_started)
+            there = target[node.path]
+        new_state[node.path] = share_tree.state_entry(node, there, scan_started)
     if new_state != state:  # an unchanged pass writes nothing at all
         share_tree.save_state(state_path, new_state)
     return PassResult(work, translate, time.monotonic() - started)
 
 
-def _apply(source, target_root: bytes, work: Plan, entries: list[share_tree.Entry], translate: Translator,
-           progress_path: str | None) -> None:
+def _apply(source, target_root: bytes, work: Plan, paths: list[bytes], records: list[bytes],
+           translate: Translator, progress_path: str | None) -> None:
     progress = Progress(progress_path, len(work.copy), work.bytes_to_copy)
     for node in work.mkdir:
         os.makedirs(os.path.join(target_root, node.path) if node.path else target_root, exist_ok=True)
@@ -488,10 +520,12 @@ def _apply(source, target_root: bytes, work: Plan, entries: list[share_tree.Entr
     # or went, so those are set back to the source's, last and deepest first.
     touched = {n.path for n in (*work.mkdir, *work.meta) if n.kind == "dir"}
     for node in (*work.mkdir, *work.copy, *work.delete):
-        touched.add(os.path.dirname(node.path))
-    folders = {e.path: e for e in entries if e.kind == share_tree.DIR and e.path in touched}
-    for path in sorted(folders, key=len, reverse=True):
-        set_mtime(target_root, folders[path])
+        if node.path:
+            touched.add(os.path.dirname(node.path))
+    folders = [share_tree.entry_from_wire(p, r, None) for p, r in zip(paths, records, strict=True)
+               if p in touched and r[0] == share_tree.DIR]
+    for folder in sorted(folders, key=lambda f: len(f.path), reverse=True):
+        set_mtime(target_root, folder)
 
 
 def _dry_translate(node: Node, translate: Translator) -> None:

@@ -34,6 +34,7 @@ KINDS = {stat.S_IFREG: "file", stat.S_IFDIR: "dir", stat.S_IFLNK: "symlink"}
 KIND_CODES = {"file": 0, "dir": 1, "symlink": 2, "other": 3}
 KIND_NAMES = ("file", "dir", "symlink", "other")
 FILE, DIR, SYMLINK, OTHER = range(4)
+KIND_OF_FORMAT = {stat.S_IFREG: FILE, stat.S_IFDIR: DIR, stat.S_IFLNK: SYMLINK}
 # xattrs a sync carries: user data (DOS attributes among them), the Windows ACL, POSIX ACLs.
 CARRIED_XATTRS = ("user.", "security.NTACL", "system.posix_acl_access", "system.posix_acl_default")
 # A ctime this close to the scan's start may still be shared by a change right after the
@@ -134,10 +135,21 @@ def read_xattrs(path: bytes) -> dict[str, bytes]:
 
 
 def entry_of(relative: bytes, st: os.stat_result, target: bytes | None) -> Entry:
-    kind = KIND_CODES[KINDS.get(stat.S_IFMT(st.st_mode), "other")]
-    return Entry(relative, kind, stat.S_IMODE(st.st_mode), st.st_uid, st.st_gid,
-                 st.st_size if kind in (FILE, SYMLINK) else 0, st.st_mtime_ns, st.st_ctime_ns,
-                 st.st_ino, st.st_nlink, st.st_blocks, target)
+    return entry_from_wire(relative, record_of(st), target)
+
+
+def record_of(st: os.stat_result) -> bytes:
+    """A path's stat in the wire form (see WIRE_ENTRY)."""
+    mode = st.st_mode
+    kind = KIND_OF_FORMAT.get(stat.S_IFMT(mode), OTHER)
+    return WIRE_ENTRY.pack(kind, st.st_size if kind in (FILE, SYMLINK) else 0, st.st_mtime_ns, mode & 0o7777,
+                           st.st_uid, st.st_gid, st.st_ctime_ns, st.st_ino, st.st_nlink, st.st_blocks)
+
+
+def entry_from_wire(path: bytes, record: bytes, target: bytes | None) -> Entry:
+    kind, size, mtime, mode, uid, gid, ctime, ino, nlink, blocks = WIRE_ENTRY.unpack(record)
+    return Entry(path, kind, mode, uid, gid, size, mtime, ctime, ino, nlink, blocks,
+                 target if kind == SYMLINK else None)
 
 
 def node_of(entry: Entry, xattrs: Mapping[str, bytes]) -> Node:
@@ -146,14 +158,16 @@ def node_of(entry: Entry, xattrs: Mapping[str, bytes]) -> Node:
                 blocks=entry.blocks, target=entry.target, xattrs=xattrs, ctime_ns=entry.ctime_ns)
 
 
-def walk(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[Entry]:
-    """Every path below ``root`` (the root itself first, as b''), parents before children,
-    names sorted; symlinks are reported, never followed. One ``lstat`` per path, relative
-    to an open handle of its folder (the kernel does not walk the whole path each time).
-    ``skip`` names top-level entries to leave out."""
+def walk_records(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[tuple[bytes, bytes, bytes | None]]:
+    """(path, record, symlink target) of every path below ``root`` (the root itself first,
+    as b''), parents before children, names sorted; symlinks are reported, never
+    followed. One ``lstat`` per path, relative to an open handle of its folder (the
+    kernel does not walk the whole path each time). ``skip`` names top-level entries to
+    leave out."""
     skipped = set(skip)
-    yield entry_of(b"", os.lstat(root), None)
+    yield b"", record_of(os.lstat(root)), None
     stack = [b""]
+    lstat, readlink, is_link = os.lstat, os.readlink, stat.S_ISLNK
     while stack:
         relative_dir = stack.pop()
         try:
@@ -162,25 +176,30 @@ def walk(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[Entry]:
         except (FileNotFoundError, NotADirectoryError):
             continue  # went away, or became something else, since its parent was read
         try:
-            with os.scandir(fd) as listing:
-                names = sorted(os.fsencode(e.name) for e in listing)
+            names = sorted(map(os.fsencode, os.listdir(fd)))
             prefix = relative_dir + b"/" if relative_dir else b""
             children = []
             for name in names:
                 if not relative_dir and name in skipped:
                     continue
                 try:
-                    st = os.lstat(name, dir_fd=fd)
-                    target = os.readlink(name, dir_fd=fd) if stat.S_ISLNK(st.st_mode) else None
+                    st = lstat(name, dir_fd=fd)
+                    target = readlink(name, dir_fd=fd) if is_link(st.st_mode) else None
                 except FileNotFoundError:
                     continue
-                entry = entry_of(prefix + name, st, target)
-                yield entry
-                if entry.kind == DIR:
-                    children.append(entry.path)
+                path = prefix + name
+                yield path, record_of(st), target
+                if stat.S_ISDIR(st.st_mode):
+                    children.append(path)
         finally:
             os.close(fd)
         stack.extend(reversed(children))
+
+
+def walk(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[Entry]:
+    """``walk_records`` as entries."""
+    for path, record, target in walk_records(root, skip):
+        yield entry_from_wire(path, record, target)
 
 
 def node_at(root: bytes, relative: bytes, with_xattrs: bool = True) -> Node:
@@ -216,105 +235,130 @@ class Plan:
         return not (self.mkdir or self.copy or self.meta or self.delete)
 
 
+# The listing's record of one path. Its first bytes are what ``triage`` compares as they
+# are, without unpacking: type, size and mtime (the target's side), then mode, owner,
+# ctime, inode and link count (the source's side). Allocated blocks come last: they change
+# without a ctime change when the file system allocates delayed writes.
+WIRE_ENTRY = struct.Struct("<BQqIIIqQQQ")  # kind size mtime mode uid gid ctime ino nlink blocks
+TARGET_KEY = 17  # kind, size, mtime
+SOURCE_KEY = 53  # ... up to nlink
+INODE_AT, NLINK_AT = 37, 45
+ONE_LINK = struct.pack("<Q", 1)
+DIR_KEY = struct.pack("<BQq", DIR, 0, 0)
+# What a pass leaves per path (state): the source's key as read (its ctime zeroed when it
+# was read too recently to prove anything, see RACY_NS), the target's key after the pass,
+# the metadata digest (Node.meta_signature) and the digest of a symlink's target.
+SRC, TGT, META, LINK = range(4)
+
+
 class Last(NamedTuple):
-    """What a pass left for one path: the source as it was read, and the target after."""
-
-    kind: int
-    size: int
-    mtime_ns: int
-    inode: int
-    ctime_ns: int  # 0: not proven (racy, or from an older state), the next pass reads the path again
-    target_size: int
-    target_mtime_ns: int
-    meta: bytes  # Node.meta_signature()
-    link: bytes  # _link_digest() of a symlink's target
+    source: bytes
+    target: bytes
+    meta: bytes
+    link: bytes
 
 
-class Target(NamedTuple):
-    kind: int
-    size: int
-    mtime_ns: int
+def target_key(kind: int, size: int, mtime_ns: int) -> bytes:
+    # A folder's size and mtime are not compared: what is inside it is, path by path.
+    return DIR_KEY if kind == DIR else struct.pack("<BQq", kind, size, mtime_ns)
 
 
-def target_listing(root: bytes) -> dict[bytes, Target]:
-    """The target's paths with what ``plan`` compares: type, size and mtime."""
+def target_listing(root: bytes) -> dict[bytes, bytes]:
+    """The target's paths with what ``triage`` and ``plan`` compare: type, size, mtime."""
     if not os.path.isdir(root):
         return {}
-    return {e.path: Target(e.kind, e.size, e.mtime_ns) for e in walk(root)}
+    return {p: (DIR_KEY if r[0] == DIR else r[:TARGET_KEY]) for p, r, _ in walk_records(root)}
 
 
-def _target_as_left(there: Target | None, kind: int, last: Last) -> bool:
-    if there is None or there.kind != kind:
-        return False
-    return kind == DIR or (there.size == last.target_size and there.mtime_ns == last.target_mtime_ns)
-
-
-def triage(entries: Iterable[Entry], target: Mapping[bytes, Target],
-           state: Mapping[bytes, Last]) -> tuple[list[Entry], list[int]]:
-    """(unchanged, to read): which source paths the state proves unchanged, and the
-    positions of those that must be read with their xattrs and planned.
+def triage(paths: list[bytes], records: list[bytes], target: Mapping[bytes, bytes],
+           state: Mapping[bytes, tuple]) -> tuple[list[int], list[int]]:
+    """(unchanged, to read): positions of the source paths that the state proves
+    unchanged, and of those that must be read with their xattrs and planned.
 
     Why ctime proves it: the kernel sets a path's ctime to now on every change of its
     inode -- content, mode, owner, link count, rename, and every xattr, so every NTACL,
-    POSIX ACL and DOS attribute change. The same inode number with the same ctime as the
-    last pass read (and not read racily, see RACY_NS) is therefore the same content and
-    metadata; together with a target that still looks as the pass left it, nothing is to
-    do and its xattrs need not be read. Devices, sockets and fifos are left out: they are
-    reported by pre-flight, never copied.
+    POSIX ACL and DOS attribute change. The same inode number with the same ctime (and
+    type, size, mtime, mode, owner, link count) as the last pass read, and not read
+    racily (RACY_NS), is therefore the same content and metadata; with a target that
+    still looks as the pass left it, there is nothing to do and its xattrs need not be
+    read. Devices, sockets and fifos are left out: pre-flight reports them, they are
+    never copied.
     """
-    unchanged, to_read = [], []
-    for index, entry in enumerate(entries):
-        kind = entry.kind
-        if kind == OTHER:
-            continue
-        last = state.get(entry.path)
-        if (last is not None and last.ctime_ns and last.ctime_ns == entry.ctime_ns and last.inode == entry.inode
-                and last.kind == kind and last.size == entry.size and last.mtime_ns == entry.mtime_ns
-                and _target_as_left(target.get(entry.path), kind, last)):
-            unchanged.append(entry)
-        else:
+    unchanged, to_read, linked = [], [], []
+    get_last, get_there = state.get, target.get
+    for index, path in enumerate(paths):
+        record = records[index]
+        last = get_last(path)
+        if last is not None and last[SRC] == record[:SOURCE_KEY] and get_there(path) == last[TGT]:
+            unchanged.append(index)
+        elif record[0] != OTHER:
             to_read.append(index)
+        if record[0] == FILE and record[NLINK_AT:SOURCE_KEY] != ONE_LINK:
+            linked.append(index)
+    # All names of a hard-linked file are planned together (see _copy_link_groups_whole).
+    inodes = {records[i][INODE_AT:NLINK_AT] for i in linked}
+    read_inodes = {records[i][INODE_AT:NLINK_AT] for i in to_read} & inodes
+    if read_inodes:
+        join = {i for i in linked if records[i][INODE_AT:NLINK_AT] in read_inodes}
+        unchanged = [i for i in unchanged if i not in join]
+        to_read = sorted(set(to_read) | join)
     return unchanged, to_read
 
 
-def plan(source: Iterable[Node], target: Mapping[bytes, Target], state: Mapping[bytes, Last],
+def plan(source: Iterable[Node], target: Mapping[bytes, bytes], state: Mapping[bytes, tuple],
          listed: Iterable[bytes] = (), unchanged: int = 0) -> Plan:
     """What one pass must do so that the target matches the source: ``source`` are the
-    nodes ``triage`` left to read, ``listed`` the paths of all others the source has
+    nodes ``triage`` left to read, ``listed`` the paths of everything the source has
     (``unchanged`` of them proven unchanged), so that the rest of ``target`` is deleted."""
     result = Plan(unchanged=unchanged)
-    seen = set(listed)
+    linked: dict[int, list[Node]] = {}
     for node in source:
-        seen.add(node.path)
         kind = KIND_CODES[node.kind]
         if kind == OTHER:
             continue
-        there = target.get(node.path)
         last = state.get(node.path)
-        if last is None or not _target_as_left(there, kind, last):
+        if last is None or target.get(node.path) != last[TGT]:
             (result.mkdir if kind == DIR else result.copy).append(node)
-        elif kind != DIR and (last.kind, last.size, last.mtime_ns, last.link) != (
-                kind, node.size, node.mtime_ns, _link_digest(node.target)):
+        elif kind != DIR and (struct.unpack_from("<BQq", last[SRC]), last[LINK]) != (
+                (kind, node.size, node.mtime_ns), _link_digest(node.target)):
             result.copy.append(node)
-        elif last.meta != node.meta_signature():
+        elif last[META] != node.meta_signature():
             result.meta.append(node)
         else:
             result.unchanged += 1
+        if kind == FILE and node.nlink > 1:
+            linked.setdefault(node.inode, []).append(node)
+    _copy_link_groups_whole(result, linked)
     # Deepest first, so a folder is empty when its turn comes.
+    seen = set(listed)
     gone = sorted((p for p in target if p not in seen), reverse=True)
-    result.delete = [Node(p, KIND_NAMES[target[p].kind], 0, 0, 0, target[p].size, target[p].mtime_ns) for p in gone]
+    result.delete = [Node(p, KIND_NAMES[target[p][0]], 0, 0, 0, 0, 0) for p in gone]
     return result
 
 
-def state_entry(node: Node, target_size: int, target_mtime_ns: int, scan_started_ns: int) -> Last:
-    """What a pass leaves: the source as read (its ctime only when it was not racy, on the
-    source's clock), and the target's size and mtime as ``_target_as_left`` reads them."""
-    kind = KIND_CODES[node.kind]
-    proven = node.ctime_ns if node.ctime_ns < scan_started_ns - RACY_NS else 0
-    if kind == DIR:
-        target_size, target_mtime_ns = 0, 0  # a folder's size and mtime are not compared
-    return Last(kind, node.size, node.mtime_ns, node.inode, proven, target_size, target_mtime_ns,
-                node.meta_signature(), _link_digest(node.target))
+def _copy_link_groups_whole(result: Plan, linked: Mapping[int, list[Node]]) -> None:
+    """tar keeps hard links among the names it is given in one stream: when one name of
+    a linked file is copied, all its names are, or the target would get separate files."""
+    in_copy = {n.path for n in result.copy}
+    for inode in {n.inode for n in result.copy if n.kind == "file" and n.nlink > 1}:
+        for node in linked.get(inode, ()):
+            if node.path in in_copy:
+                continue
+            if node in result.meta:
+                result.meta.remove(node)
+            else:
+                result.unchanged -= 1
+            result.copy.append(node)
+            in_copy.add(node.path)
+
+
+def state_entry(node: Node, after: bytes, scan_started_ns: int) -> Last:
+    """What a pass leaves for ``node``; ``after`` is the target's key of it after the pass.
+    The source's ctime is kept only when it was not racy, on the source's clock."""
+    ctime = node.ctime_ns if node.ctime_ns < scan_started_ns - RACY_NS else 0
+    record = WIRE_ENTRY.pack(KIND_CODES[node.kind], node.size, node.mtime_ns, node.mode, node.uid, node.gid,
+                             ctime, node.inode, node.nlink, 0)
+    return Last(record[:SOURCE_KEY], after, node.meta_signature(), _link_digest(node.target))
 
 
 # --- state file ----------------------------------------------------------------------------
@@ -322,12 +366,13 @@ def state_entry(node: Node, target_size: int, target_mtime_ns: int, scan_started
 # never holds one). Reading and writing 100,000 paths takes milliseconds, where JSON with
 # base64 keys took most of a second.
 
-STATE_MAGIC = b"UMZUGST2"
+STATE_MAGIC = b"UMZUGST3"
 STATE_HEADER = struct.Struct("<8sQQ")  # magic, number of paths, bytes of paths
-STATE_RECORD = struct.Struct("<BQqQqQq16s8s")
+STATE_RECORD = struct.Struct(f"<{SOURCE_KEY}s{TARGET_KEY}s16s8s")
 
 
-def load_state(path: str) -> dict[bytes, Last]:
+def load_state(path: str) -> dict[bytes, tuple]:
+    """Path -> (source key, target key, metadata digest, link digest), see Last."""
     try:
         with open(path, "rb") as handle:
             data = handle.read()
@@ -344,13 +389,13 @@ def load_state(path: str) -> dict[bytes, Last]:
         if len(paths) != count:
             raise ValueError("number of paths does not match")
         records = STATE_RECORD.iter_unpack(memoryview(data)[STATE_HEADER.size:records_end])
-        return {p: Last._make(r) for p, r in zip(paths, records, strict=True)}
+        return dict(zip(paths, records, strict=True))
     except (struct.error, ValueError) as err:
         raise StateError(f"state file {path} cannot be read ({err}); remove it to start over, the next pass "
                          "then compares every path again and copies what differs") from None
 
 
-def _load_state_v1(path: str, data: bytes) -> dict[bytes, Last]:
+def _load_state_v1(path: str, data: bytes) -> dict[bytes, tuple]:
     """The JSON state of earlier versions: content and target are kept, the metadata is
     applied once more (its digest was computed differently)."""
     try:
@@ -358,23 +403,24 @@ def _load_state_v1(path: str, data: bytes) -> dict[bytes, Last]:
         result = {}
         for key, value in paths.items():
             kind, size, mtime, link = value["content"] if value["content"][0] != "dir" else ("dir", 0, 0, None)
-            result[base64.b64decode(key)] = Last(
-                KIND_CODES[kind], size, mtime, 0, 0, *value["target"], b"\0" * 16,
+            code = KIND_CODES[kind]
+            result[base64.b64decode(key)] = (
+                WIRE_ENTRY.pack(code, size, mtime, 0, 0, 0, 0, 0, 0, 0)[:SOURCE_KEY],
+                target_key(code, *value["target"]), bytes(16),
                 _link_digest(None if link is None else base64.b64decode(link)))
         return result
-    except (KeyError, TypeError, ValueError) as err:
+    except (KeyError, TypeError, ValueError, struct.error) as err:
         raise StateError(f"state file {path} cannot be read ({err}); remove it to start over") from None
 
 
-def save_state(path: str, state: Mapping[bytes, Last]) -> None:
+def save_state(path: str, state: Mapping[bytes, tuple]) -> None:
     """Atomically, so an interrupted pass leaves the previous state, never half of one."""
     tmp = f"{path}.tmp"
     os.makedirs(os.path.dirname(path), exist_ok=True)
     paths = b"\0".join(state)
-    pack = STATE_RECORD.pack
     with open(tmp, "wb") as handle:
         handle.write(STATE_HEADER.pack(STATE_MAGIC, len(state), len(paths)))
-        handle.write(b"".join(pack(*last) for last in state.values()))
+        handle.write(b"".join(b"".join(last) for last in state.values()))
         handle.write(paths)
         handle.flush()
         os.fsync(handle.fileno())
@@ -382,37 +428,49 @@ def save_state(path: str, state: Mapping[bytes, Last]) -> None:
 
 
 # --- wire form of the listing agent ----------------------------------------------------------
-# Frames of (type, length, payload). "S": entries (fixed records, then paths and symlink
-# targets joined by NUL); "P": newly seen distinct xattrs (name, value), numbered in order;
-# "X": for each requested entry its count of xattrs and their numbers; "I": the SIDs of
-# uids and gids (JSON); "Z": the end. Distinct xattr values are few (folders inherit the
-# same ACLs), so each travels once.
+# Frames of (type, length, payload). "S": entries (records, then paths and symlink targets
+# joined by NUL); "P": newly seen distinct xattrs (name, value), numbered in order; "X":
+# for each requested entry its count of xattrs and their numbers; "I": the SIDs of uids
+# and gids (JSON); "Z": the end. Distinct xattr values are few (folders inherit the same
+# ACLs), so each travels once.
 
 FRAME = struct.Struct("<cQ")
-WIRE_ENTRY = struct.Struct("<BIIIQqqQQQ")
 WIRE_COUNTS = struct.Struct("<III")
 
 
-def pack_entries(entries: list[Entry]) -> bytes:
-    fixed = b"".join(WIRE_ENTRY.pack(*e[1:11]) for e in entries)
-    paths = b"\0".join(e.path for e in entries)
-    links = b"\0".join(e.target or b"" for e in entries)
-    return WIRE_COUNTS.pack(len(entries), len(paths), len(links)) + fixed + paths + links
+def pack_records(chunk: list[tuple[bytes, bytes, bytes | None]]) -> bytes:
+    paths = b"\0".join(c[0] for c in chunk)
+    links = b"\0".join(c[2] or b"" for c in chunk)
+    return (WIRE_COUNTS.pack(len(chunk), len(paths), len(links)) + b"".join(c[1] for c in chunk)
+            + paths + links)
 
 
-def unpack_entries(payload: bytes) -> list[Entry]:
+def unpack_records(payload: bytes) -> tuple[list[bytes], list[bytes], list[bytes]]:
+    """(paths, records, symlink targets, b'' for others) of one "S" frame."""
     count, paths_size, links_size = WIRE_COUNTS.unpack_from(payload)
     start = WIRE_COUNTS.size
     end = start + count * WIRE_ENTRY.size
     if not count:
-        return []
+        return [], [], []
     if len(payload) != end + paths_size + links_size:
         raise ValueError("listing frame is cut off")
+    size = WIRE_ENTRY.size
+    records = [payload[i:i + size] for i in range(start, end, size)]
     paths = payload[end:end + paths_size].split(b"\0")
     links = payload[end + paths_size:].split(b"\0")
-    return [Entry(p, *r, (link if r[0] == SYMLINK else None))
-            for p, r, link in zip(paths, WIRE_ENTRY.iter_unpack(memoryview(payload)[start:end]), links,
-                                  strict=True)]
+    if not len(paths) == len(links) == count:
+        raise ValueError("listing frame does not add up")
+    return paths, records, links
+
+
+def pack_entries(entries: list[Entry]) -> bytes:
+    return pack_records([(e.path, WIRE_ENTRY.pack(e.kind, e.size, e.mtime_ns, e.mode, e.uid, e.gid, e.ctime_ns,
+                                                  e.inode, e.nlink, e.blocks), e.target) for e in entries])
+
+
+def unpack_entries(payload: bytes) -> list[Entry]:
+    paths, records, links = unpack_records(payload)
+    return [entry_from_wire(p, r, t) for p, r, t in zip(paths, records, links, strict=True)]
 
 
 def frame(kind: bytes, payload: bytes) -> bytes:

@@ -191,8 +191,8 @@ def test_a_metadata_only_change_is_picked_up_while_unchanged_paths_are_not_read(
     monkeypatch.setattr(share_tree, "RACY_NS", 0)  # the tree was just made; trust its ctimes at once
     sync(src, dst, state)
     time.sleep(0.05)  # more than one tick of the kernel's file time clock
-    entries = list(share_tree.walk(os.fsencode(src)))
-    _, to_read = share_tree.triage(entries, share_tree.target_listing(os.fsencode(dst)),
+    paths, records, _ = zip(*share_tree.walk_records(os.fsencode(src)), strict=True)
+    _, to_read = share_tree.triage(list(paths), list(records), share_tree.target_listing(os.fsencode(dst)),
                                    share_tree.load_state(state))
     assert to_read == []
     antrag, plan_pdf = src / "Bauanträge" / "Antrag Müller.txt", src / "Pläne" / "plan.pdf"

@@ -8,20 +8,29 @@ import time
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import share_tree
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Last, Target
 
 
 def entries_of(root):
     return {e.path: e for e in share_tree.walk(os.fsencode(root))}
 
 
-def last_for(entry, ctime=None):
-    return Last(entry.kind, entry.size, entry.mtime_ns, entry.inode,
-                entry.ctime_ns if ctime is None else ctime, entry.size, entry.mtime_ns, b"m" * 16, bytes(8))
+def records_of(root):
+    return {p: r for p, r, _ in share_tree.walk_records(os.fsencode(root))}
 
 
-def targets_for(entries):
-    return {p: Target(e.kind, e.size, e.mtime_ns) for p, e in entries.items()}
+def last_for(record):
+    entry = share_tree.entry_from_wire(b"", record, None)
+    return (record[:share_tree.SOURCE_KEY], share_tree.target_key(entry.kind, entry.size, entry.mtime_ns),
+            b"m" * 16, bytes(8))
+
+
+def targets_for(records):
+    return {p: share_tree.target_key(r[0], *share_tree.struct.unpack_from("<Qq", r, 1)) for p, r in records.items()}
+
+
+def replaced(record, offset, fmt, value):
+    field = share_tree.struct.pack(fmt, value)
+    return record[:offset] + field + record[offset + len(field):]
 
 
 @pytest.fixture
@@ -42,7 +51,7 @@ def test_walk_lists_parents_first_sorted_and_does_not_follow_links(tree):
 
 
 def test_state_round_trips_and_a_damaged_file_says_so(tmp_path, tree):
-    state = {p: last_for(e) for p, e in entries_of(tree).items()}
+    state = {p: last_for(r) for p, r in records_of(tree).items()}
     path = str(tmp_path / "state" / "share.state")
     share_tree.save_state(path, state)
     assert share_tree.load_state(path) == state
@@ -58,9 +67,10 @@ def test_state_of_the_json_format_is_read_and_metadata_applied_again(tmp_path):
     path.write_text('{"version": 1, "paths": {"YS50eHQ=": {"content": ["file", 3, 7, null], "meta": "ab", '
                     '"target": [3, 9]}, "": {"content": ["dir"], "meta": "cd", "target": [0, 5]}}}')
     state = share_tree.load_state(str(path))
-    assert state[b"a.txt"][:3] == (share_tree.FILE, 3, 7) and state[b"a.txt"].ctime_ns == 0
-    assert (state[b"a.txt"].target_size, state[b"a.txt"].target_mtime_ns) == (3, 9)
-    assert state[b""].kind == share_tree.DIR
+    entry = share_tree.entry_from_wire(b"a.txt", state[b"a.txt"][share_tree.SRC] + bytes(8), None)
+    assert (entry.kind, entry.size, entry.mtime_ns, entry.ctime_ns) == (share_tree.FILE, 3, 7, 0)
+    assert state[b"a.txt"][share_tree.TGT] == share_tree.target_key(share_tree.FILE, 3, 9)
+    assert state[b""][share_tree.SRC][0] == share_tree.DIR
 
 
 @pytest.mark.parametrize("change, read", [
@@ -72,24 +82,26 @@ def test_state_of_the_json_format_is_read_and_metadata_applied_again(tmp_path):
     ("new", True),
 ])
 def test_triage_trusts_only_an_unchanged_inode_and_ctime(tree, change, read):
-    entries = entries_of(tree)
-    state = {p: last_for(e) for p, e in entries.items()}
-    target = targets_for(entries)
+    records = records_of(tree)
+    state = {p: last_for(r) for p, r in records.items()}
+    target = targets_for(records)
     key = b"Amt/a.txt"
+    source, there = records[key], target[key]
+    ctime = share_tree.entry_from_wire(key, source, None).ctime_ns
     if change == "ctime":
-        state[key] = state[key]._replace(ctime_ns=state[key].ctime_ns - 1)
+        records[key] = replaced(source, 29, "<q", ctime + 1)
     elif change == "inode":
-        state[key] = state[key]._replace(inode=state[key].inode + 1)
+        records[key] = replaced(source, share_tree.INODE_AT, "<Q", 1)
     elif change == "unproven":
-        state[key] = state[key]._replace(ctime_ns=0)
+        state[key] = (replaced(source, 29, "<q", 0)[:share_tree.SOURCE_KEY], *state[key][1:])
     elif change == "target":
-        target[key] = target[key]._replace(size=3)
+        target[key] = replaced(there, 1, "<Q", 3)
     elif change == "new":
         del state[key]
-    listed = list(entries.values())
-    unchanged, to_read = share_tree.triage(listed, target, state)
-    assert [listed[i].path for i in to_read] == ([key] if read else [])
-    assert len(unchanged) == len(listed) - (1 if read else 0)
+    paths = list(records)
+    unchanged, to_read = share_tree.triage(paths, list(records.values()), target, state)
+    assert [paths[i] for i in to_read] == ([key] if read else [])
+    assert len(unchanged) == len(paths) - (1 if read else 0)
 
 
 def test_a_metadata_only_change_moves_the_ctime_that_triage_compares(tree):
@@ -112,16 +124,17 @@ def test_a_metadata_only_change_moves_the_ctime_that_triage_compares(tree):
 def test_a_racy_ctime_is_not_recorded_as_proof(tree):
     entry = entries_of(tree)[b"Amt/a.txt"]
     node = share_tree.node_of(entry, {})
-    fresh = share_tree.state_entry(node, 10, 1, scan_started_ns=entry.ctime_ns + 1)
-    settled = share_tree.state_entry(node, 10, 1, scan_started_ns=entry.ctime_ns + share_tree.RACY_NS + 1)
-    assert fresh.ctime_ns == 0 and settled.ctime_ns == entry.ctime_ns
+    fresh = share_tree.state_entry(node, b"", scan_started_ns=entry.ctime_ns + 1)
+    settled = share_tree.state_entry(node, b"", scan_started_ns=entry.ctime_ns + share_tree.RACY_NS + 1)
+    ctime_of = lambda last: share_tree.struct.unpack_from("<q", last.source, 29)[0]  # noqa: E731
+    assert ctime_of(fresh) == 0 and ctime_of(settled) == entry.ctime_ns
 
 
 def test_plan_compares_metadata_digests_of_what_it_reads(tree):
     entries = entries_of(tree)
     node = share_tree.node_of(entries[b"Amt/a.txt"], {"security.NTACL": b"alt"})
-    last = share_tree.state_entry(node, node.size, node.mtime_ns, 0)
-    target = targets_for(entries)
+    target = targets_for(records_of(tree))
+    last = share_tree.state_entry(node, target[node.path], 0)
     same = share_tree.plan([node], target, {node.path: last}, listed=list(entries))
     assert same.is_empty() and same.unchanged == 1
     changed = share_tree.node_of(entries[b"Amt/a.txt"], {"security.NTACL": b"neu"})
@@ -140,3 +153,21 @@ def test_wire_form_round_trips_entries_and_xattr_pairs(tree):
     assert share_tree.read_frame(stream) == (b"Z", b"")
     with pytest.raises(EOFError):
         share_tree.read_frame(stream)
+
+
+def test_names_of_a_hard_linked_file_are_read_and_copied_together(tree):
+    """A pass that must copy one name of a linked file (say the target's copy was cut off
+    by a kill) copies all its names, so tar links them again."""
+    os.link(tree / "Amt" / "a.txt", tree / "b.txt")
+    records = records_of(tree)
+    state = {p: last_for(r) for p, r in records.items()}
+    target = targets_for(records)
+    target[b"b.txt"] = share_tree.target_key(share_tree.FILE, 3, 1)  # cut off
+    paths = list(records)
+    _, to_read = share_tree.triage(paths, list(records.values()), target, state)
+    assert sorted(paths[i] for i in to_read) == [b"Amt/a.txt", b"b.txt"]
+    nodes = [share_tree.node_of(share_tree.entry_from_wire(paths[i], records[paths[i]], None), {}) for i in to_read]
+    a_txt = next(n for n in nodes if n.path == b"Amt/a.txt")
+    state[a_txt.path] = share_tree.state_entry(a_txt, target[a_txt.path], 0)  # unchanged itself
+    result = share_tree.plan(nodes, target, state, listed=paths)
+    assert sorted(n.path for n in result.copy) == [b"Amt/a.txt", b"b.txt"] and result.unchanged == 0
