@@ -8,7 +8,8 @@ version_added: 0.1.0
 description:
   - Prints the progress lines of the wave playbook (tasks named C(Progress) that show a message, such as
     C([wave 1] kommune-a cutover 4/9 final share sync ... running)) as single lines with the time,
-    next to whatever the stdout callback shows.
+    next to whatever the stdout callback shows. Progress messages of payload roles inside a step (the shares
+    sync's polling) are printed the same way, after the Kommune and phase of their host.
   - When a task fails on a host or a host is unreachable, prints one line naming the Kommune and phase, the
     host, the task and the first 240 characters of its message.
   - Enable it with C(callbacks_enabled = kommunal.umzug.progress) in C(ansible.cfg)
@@ -59,10 +60,16 @@ class CallbackModule(CallbackBase):
         if result._task.name != PROGRESS_TASK:
             return
         message = result._result.get("msg")
-        if isinstance(message, str) and message:
+        if not isinstance(message, str) or not message:
+            return
+        host = result._host.name
+        if message.startswith("[wave "):
             # "[wave 1] kommune-a cutover: 4/9 ..." -> "[wave 1] kommune-a cutover"
-            self._where[result._host.name] = message.split(":", 1)[0]
+            self._where[host] = message.split(":", 1)[0]
             self._line(message)
+        else:
+            # a payload's own progress inside a step, e.g. the shares sync's polling
+            self._line(f"{self._where.get(host, host)}: {' '.join(message.split())}")
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if ignore_errors:
