@@ -36,6 +36,13 @@ def password(workgroup: str, account: str) -> str:
     return data["passwords"][account]
 
 
+def admin_password(workgroup: str) -> str:
+    """A domain's Administrator password, made by the lab's rule (lab/accounts.yml)."""
+    rule = yaml.safe_load((TOP / "lab" / "accounts.yml").read_text(encoding="utf-8"))
+    stored = (state_dir() / "passwords" / workgroup / "Administrator").read_text(encoding="utf-8").split()[0]
+    return rule["umzug_lab_password_prefix"] + stored
+
+
 def users(kommune: str, *, enabled_only: bool = False, people_only: bool = False) -> list[dict]:
     return [
         u for u in SEED[kommune]["users"]
