@@ -20,10 +20,12 @@ from __future__ import annotations
 import base64
 import json
 import os
+import queue
 import shlex
 import struct
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import zlib
@@ -369,32 +371,87 @@ class Progress:
             os.replace(tmp, self.path)
 
 
-def copy_content(source, target_root: bytes, nodes: list[Node], progress: Progress) -> None:
-    """Stream the content of ``nodes`` from the source into the target with tar."""
-    if not nodes:
+def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progress, size: int = 0) -> None:
+    """Stream the content of ``paths`` (``size`` bytes of files) from the source into the
+    target with tar. The two tars are joined by a pipe of their own; progress counts what
+    the receiving one has read."""
+    if not paths:
         return
-    listing = b"".join(node.path + b"\0" for node in nodes)
-    sender = subprocess.Popen(source.tar_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE)
-    receiver = subprocess.Popen(["tar", "-C", os.fsdecode(target_root), "-xf", "-", "--same-permissions",
-                                 "--numeric-owner", "--sparse", "--xattrs", "--xattrs-include=user.*",
-                                 "--no-acls", "--no-selinux"],
-                                stdin=subprocess.PIPE, stderr=subprocess.PIPE)
-    # The list goes in from a thread: tar starts writing before it has read all of it, and
-    # a list longer than a pipe buffer would otherwise block both sides.
-    feeder = threading.Thread(target=_feed, args=(sender.stdin, listing), daemon=True)
-    feeder.start()
-    while chunk := sender.stdout.read(1 << 20):
-        receiver.stdin.write(chunk)
-        progress.update(nbytes=len(chunk))
-    receiver.stdin.close()
-    feeder.join()
-    sender_err, receiver_err = sender.stderr.read(), receiver.stderr.read()
-    if sender.wait() != 0 or receiver.wait() != 0:
-        lines = (sender_err + receiver_err).decode(errors="replace").strip().splitlines()
-        first = [line for line in lines if "Exiting with failure status" not in line][:3]
-        raise SyncError(f"copying {len(nodes)} paths failed: {'; '.join(first) or 'tar failed'}")
-    progress.update(files=len(nodes), force=True)
+    done = progress.bytes
+    listing = b"".join(path + b"\0" for path in paths)
+    with tempfile.TemporaryFile() as sender_err, tempfile.TemporaryFile() as receiver_err:
+        sender = subprocess.Popen(source.tar_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                  stderr=sender_err)
+        # Owners are set from the translated listing afterwards: tar never writes the
+        # source's ids (--no-same-owner), and does no chown of its own.
+        receiver = subprocess.Popen(["tar", "-C", os.fsdecode(target_root), "-xf", "-", "--same-permissions",
+                                     "--no-same-owner", "--numeric-owner", "--sparse", "--xattrs",
+                                     "--xattrs-include=user.*", "--no-acls", "--no-selinux"],
+                                    stdin=sender.stdout, stderr=receiver_err)
+        sender.stdout.close()
+        # The list goes in from a thread: tar starts writing before it has read all of it,
+        # and a list longer than a pipe buffer would otherwise block both sides.
+        feeder = threading.Thread(target=_feed, args=(sender.stdin, listing), daemon=True)
+        feeder.start()
+        while True:
+            try:
+                receiver.wait(timeout=1.0)
+                break
+            except subprocess.TimeoutExpired:
+                progress.update(nbytes=min(done + _bytes_read(receiver.pid), done + size) - progress.bytes)
+        feeder.join()
+        failed = sender.wait() != 0 or receiver.returncode != 0
+        if failed:
+            sender_err.seek(0)
+            receiver_err.seek(0)
+            lines = (sender_err.read() + receiver_err.read()).decode(errors="replace").strip().splitlines()
+            first = [line for line in lines if "Exiting with failure status" not in line][:3]
+            raise SyncError(f"copying {len(paths)} paths failed: {'; '.join(first) or 'tar failed'}")
+    progress.update(files=len(paths), nbytes=done + size - progress.bytes, force=True)
+
+
+BATCH_FILES = 10_000
+BATCH_BYTES = 256 << 20
+
+
+def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[bytes], copy: list[int],
+                 progress: Progress, done: queue.SimpleQueue) -> None:
+    """``copy_content`` in batches, each put in ``done`` when tar has written it, so the
+    metadata of one batch is applied while the next is copied. All names of a hard-linked
+    file go in the first batch: tar links the names it is given in one stream."""
+    linked = [i for i in copy if records[i][0] == share_tree.FILE
+              and records[i][share_tree.NLINK_AT:share_tree.SOURCE_KEY] != share_tree.ONE_LINK]
+    batches, batch, batch_bytes = [], list(linked), 0
+    single = set(linked)
+    for i in copy:
+        if i in single:
+            continue
+        batch.append(i)
+        batch_bytes += share_tree.WIRE_ENTRY.unpack_from(records[i])[1] if records[i][0] == share_tree.FILE else 0
+        if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
+            batches.append(batch)
+            batch, batch_bytes = [], 0
+    batches.append(batch)
+    try:
+        for batch in batches:
+            size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
+                       if records[i][0] == share_tree.FILE)
+            copy_content(source, target_root, [paths[i] for i in batch], progress, size)
+            done.put(batch)
+    finally:
+        done.put(None)
+
+
+def _bytes_read(pid: int) -> int:
+    """What a process has read so far (Linux /proc; 0 where that is not there)."""
+    try:
+        with open(f"/proc/{pid}/io", encoding="ascii") as handle:
+            for line in handle:
+                if line.startswith("rchar:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
 
 
 def _feed(pipe, data: bytes) -> None:
@@ -464,18 +521,39 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
         state = share_tree.load_state(state_path)
     except share_tree.StateError as err:
         raise SyncError(str(err)) from None
-    # Source and target are walked at the same time, each by a process of its own.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # Source and target are walked at the same time, each by a process of its own.
         scanning = pool.submit(_target_listing, target_root)
         with source.session() as listing:
             paths, records, links, scan_started = listing.entries()
             target = scanning.result()
             unchanged, to_read = share_tree.triage(paths, records, target, state)
-            xattrs, uid_sids, gid_sids = listing.read(to_read)
-    translate = Translator(translate_sid, uid_sids, gid_sids, target_id)
-    nodes = [share_tree.node_of(share_tree.entry_from_wire(paths[i], records[i], links[i]), x)
-             for i, x in zip(to_read, xattrs, strict=True)]
-    work = share_tree.plan(nodes, target, state, listed=paths, unchanged=len(unchanged))
+            copy, mkdir = share_tree.content_plan(paths, records, links, to_read, target, state)
+            copying, copied = None, queue.SimpleQueue()
+            if not check and (copy or mkdir):
+                # What to copy is known from the listing: tar runs while the xattrs come in.
+                for i in mkdir:
+                    os.makedirs(os.path.join(target_root, paths[i]) if paths[i] else target_root, exist_ok=True)
+                total = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in copy
+                            if records[i][0] == share_tree.FILE)
+                progress = Progress(progress_path, len(copy), total)
+                copying = pool.submit(copy_batches, source, target_root, paths, records, copy, progress, copied)
+            try:
+                xattrs, uid_sids, gid_sids = listing.read(to_read)
+                translate = Translator(translate_sid, uid_sids, gid_sids, target_id)
+                nodes = [share_tree.node_of(share_tree.entry_from_wire(paths[i], records[i], links[i]), x)
+                         for i, x in zip(to_read, xattrs, strict=True)]
+                work = share_tree.plan(nodes, target, state, copy=[paths[i] for i in copy],
+                                       mkdir=[paths[i] for i in mkdir], listed=paths, unchanged=len(unchanged))
+                if copying is not None:
+                    # Owners and ACLs of each batch as soon as tar has written it.
+                    by_path = {n.path: n for n in work.copy}
+                    while (batch := copied.get()) is not None:
+                        for i in batch:
+                            apply_metadata(target_root, by_path[paths[i]], translate, fresh=True)
+            finally:
+                if copying is not None:
+                    copying.result()
     if not delete:
         work.delete = []
     if check:
@@ -485,7 +563,7 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
         return PassResult(work, translate, time.monotonic() - started)
 
     if not work.is_empty():
-        _apply(source, target_root, work, paths, records, translate, progress_path)
+        _apply(target_root, work, paths, records, translate)
     written = {n.path for n in work.copy}
     new_state = {paths[i]: state[paths[i]] for i in unchanged}
     for node in nodes:
@@ -504,14 +582,10 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
     return PassResult(work, translate, time.monotonic() - started)
 
 
-def _apply(source, target_root: bytes, work: Plan, paths: list[bytes], records: list[bytes],
-           translate: Translator, progress_path: str | None) -> None:
-    progress = Progress(progress_path, len(work.copy), work.bytes_to_copy)
-    for node in work.mkdir:
-        os.makedirs(os.path.join(target_root, node.path) if node.path else target_root, exist_ok=True)
-    copy_content(source, target_root, work.copy, progress)
-    for node in work.copy:
-        apply_metadata(target_root, node, translate, fresh=True)
+def _apply(target_root: bytes, work: Plan, paths: list[bytes], records: list[bytes],
+           translate: Translator) -> None:
+    """Everything after the content and its owners and ACLs: the metadata of folders and
+    of paths whose content stayed, deletions, folder mtimes."""
     for node in (*work.mkdir, *work.meta):
         apply_metadata(target_root, node, translate)
     for node in work.delete:

@@ -305,51 +305,61 @@ def triage(paths: list[bytes], records: list[bytes], target: Mapping[bytes, byte
     return unchanged, to_read
 
 
+def content_plan(paths: list[bytes], records: list[bytes], links: list[bytes], to_read: Iterable[int],
+                 target: Mapping[bytes, bytes], state: Mapping[bytes, tuple]) -> tuple[list[int], list[int]]:
+    """(copy, mkdir): positions of the paths whose content must be brought over, and of
+    the folders to create. Decided from the listing alone -- rsync's quick check (type,
+    size, mtime, a symlink's target) against the state, and whether the target still looks
+    as the last pass left it -- so the copy can start while the xattrs are still read."""
+    copy, mkdir, linked = [], [], {}
+    for index in to_read:
+        record, path = records[index], paths[index]
+        kind = record[0]
+        last = state.get(path)
+        if last is None or target.get(path) != last[TGT]:
+            (mkdir if kind == DIR else copy).append(index)
+        elif kind != DIR and (record[:TARGET_KEY] != last[SRC][:TARGET_KEY] or last[LINK] != _link_digest(
+                links[index] if kind == SYMLINK else None)):
+            copy.append(index)
+        if kind == FILE and record[NLINK_AT:SOURCE_KEY] != ONE_LINK:
+            linked.setdefault(record[INODE_AT:NLINK_AT], []).append(index)
+    # tar keeps hard links among the names it is given in one stream: when one name of a
+    # linked file is copied, all its names are (triage read them all), or the target
+    # would get separate files.
+    if linked:
+        chosen = set(copy)
+        for index in list(copy):
+            chosen.update(linked.get(records[index][INODE_AT:NLINK_AT], ()))
+        copy = sorted(chosen)
+    return copy, mkdir
+
+
 def plan(source: Iterable[Node], target: Mapping[bytes, bytes], state: Mapping[bytes, tuple],
-         listed: Iterable[bytes] = (), unchanged: int = 0) -> Plan:
+         copy: Iterable[bytes] = (), mkdir: Iterable[bytes] = (), listed: Iterable[bytes] = (),
+         unchanged: int = 0) -> Plan:
     """What one pass must do so that the target matches the source: ``source`` are the
-    nodes ``triage`` left to read, ``listed`` the paths of everything the source has
-    (``unchanged`` of them proven unchanged), so that the rest of ``target`` is deleted."""
+    nodes ``triage`` left to read, ``copy`` and ``mkdir`` the paths ``content_plan``
+    chose among them; the others get their metadata applied where its digest changed.
+    ``listed`` are the paths of everything the source has (``unchanged`` of them proven
+    unchanged by triage), so that the rest of ``target`` is deleted."""
     result = Plan(unchanged=unchanged)
-    linked: dict[int, list[Node]] = {}
+    copy, mkdir = set(copy), set(mkdir)
     for node in source:
-        kind = KIND_CODES[node.kind]
-        if kind == OTHER:
+        if node.kind == "other":
             continue
-        last = state.get(node.path)
-        if last is None or target.get(node.path) != last[TGT]:
-            (result.mkdir if kind == DIR else result.copy).append(node)
-        elif kind != DIR and (struct.unpack_from("<BQq", last[SRC]), last[LINK]) != (
-                (kind, node.size, node.mtime_ns), _link_digest(node.target)):
+        if node.path in mkdir:
+            result.mkdir.append(node)
+        elif node.path in copy:
             result.copy.append(node)
-        elif last[META] != node.meta_signature():
+        elif state[node.path][META] != node.meta_signature():
             result.meta.append(node)
         else:
             result.unchanged += 1
-        if kind == FILE and node.nlink > 1:
-            linked.setdefault(node.inode, []).append(node)
-    _copy_link_groups_whole(result, linked)
     # Deepest first, so a folder is empty when its turn comes.
     seen = set(listed)
     gone = sorted((p for p in target if p not in seen), reverse=True)
     result.delete = [Node(p, KIND_NAMES[target[p][0]], 0, 0, 0, 0, 0) for p in gone]
     return result
-
-
-def _copy_link_groups_whole(result: Plan, linked: Mapping[int, list[Node]]) -> None:
-    """tar keeps hard links among the names it is given in one stream: when one name of
-    a linked file is copied, all its names are, or the target would get separate files."""
-    in_copy = {n.path for n in result.copy}
-    for inode in {n.inode for n in result.copy if n.kind == "file" and n.nlink > 1}:
-        for node in linked.get(inode, ()):
-            if node.path in in_copy:
-                continue
-            if node in result.meta:
-                result.meta.remove(node)
-            else:
-                result.unchanged -= 1
-            result.copy.append(node)
-            in_copy.add(node.path)
 
 
 def state_entry(node: Node, after: bytes, scan_started_ns: int) -> Last:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_sync, share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import LocalSource, SyncError, run_pass
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners and security.* xattrs need root")
@@ -233,3 +233,18 @@ def test_a_damaged_state_stops_the_pass_with_its_path(tree):
 def test_a_listing_that_fails_on_the_source_says_where(tmp_path):
     with pytest.raises(SyncError, match=r"listing .*nicht-da failed"):
         sync(tmp_path / "nicht-da", tmp_path / "dst", str(tmp_path / "s.state"))
+
+
+def test_copies_in_many_batches_keep_links_owners_and_acls(tree, monkeypatch):
+    monkeypatch.setattr(share_sync, "BATCH_FILES", 2)
+    src, dst, state = tree
+    for i in range(5):
+        write(src / "Pläne" / f"blatt{i}.pdf", b"%d" % i, gid=101103)
+    result = sync(src, dst, state)
+    assert len(result.plan.copy) == 12
+    assert (dst / "Pläne" / "plan.pdf").stat().st_ino == (dst / "Pläne" / "plan-kopie.pdf").stat().st_ino
+    assert [(dst / "Pläne" / f"blatt{i}.pdf").stat().st_gid for i in range(5)] == [304100] * 5
+    assert "g:304100:rwx" in posix_acl.describe(
+        os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "system.posix_acl_access"))
+    assert snapshot(dst)[b"Pl\xc3\xa4ne"][2] == (src / "Pläne").stat().st_mtime_ns
+    assert sync(src, dst, state).plan.is_empty()

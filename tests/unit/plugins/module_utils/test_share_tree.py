@@ -166,8 +166,6 @@ def test_names_of_a_hard_linked_file_are_read_and_copied_together(tree):
     paths = list(records)
     _, to_read = share_tree.triage(paths, list(records.values()), target, state)
     assert sorted(paths[i] for i in to_read) == [b"Amt/a.txt", b"b.txt"]
-    nodes = [share_tree.node_of(share_tree.entry_from_wire(paths[i], records[paths[i]], None), {}) for i in to_read]
-    a_txt = next(n for n in nodes if n.path == b"Amt/a.txt")
-    state[a_txt.path] = share_tree.state_entry(a_txt, target[a_txt.path], 0)  # unchanged itself
-    result = share_tree.plan(nodes, target, state, listed=paths)
-    assert sorted(n.path for n in result.copy) == [b"Amt/a.txt", b"b.txt"] and result.unchanged == 0
+    links = [b""] * len(paths)
+    copy, mkdir = share_tree.content_plan(paths, list(records.values()), links, to_read, target, state)
+    assert sorted(paths[i] for i in copy) == [b"Amt/a.txt", b"b.txt"] and mkdir == []
