@@ -32,11 +32,25 @@ lab-down: bootstrap
 lab-status: bootstrap
 	@$(VENV)/python lab/umzug_lab.py status
 
-# Until the wave playbook exists, the demo brings up the lab and shows its hosts.
+# The lab's Welle (docs/wave.md): dry run, seed, cut-over, verify and Abnahme of both
+# Kommunen, then where the reports are. Once accepted, the lab stays migrated: a second
+# `make demo` only runs the dry run (start afresh with make lab-down and make lab).
+WAVE_DEMO := $(VENV)/ansible-playbook playbooks/wave.yml -e @lab/accounts.yml -e @lab/wave.yml
 demo: lab
-	@echo
-	@echo "The lab is up. Inventory: inventories/lab; credentials: .lab/credentials/"
-	@echo "Try: $(VENV)/ansible -m ansible.builtin.ping all"
+	@export ANSIBLE_CALLBACKS_ENABLED=kommunal.umzug.report,kommunal.umzug.progress; \
+	phases="dryrun seed cutover verify finalize"; \
+	if grep -qs '"finalized": {' artifacts/journal/wave-1/*.json; then \
+	  echo "== The lab's Welle was accepted before (artifacts/journal/wave-1/): dry run only"; phases=dryrun; fi; \
+	status=0; for phase in $$phases; do \
+	  echo "== Welle 1: $$phase"; \
+	  $(WAVE_DEMO) -e wave_phase=$$phase || { status=$$?; echo "== Welle 1: $$phase failed"; break; }; \
+	done; \
+	echo; \
+	echo "Reports:  $(CURDIR)/artifacts/reports/latest/report.html (this run's last phase)"; \
+	echo "          $(CURDIR)/artifacts/reports/latest-dry-run/report.html (the dry run)"; \
+	echo "          every run: $(CURDIR)/artifacts/reports/<run id>/report.{html,json}"; \
+	echo "Journal:  $(CURDIR)/artifacts/journal/wave-1/"; \
+	exit $$status
 
 lint: bootstrap
 	$(VENV)/yamllint --strict .
