@@ -101,8 +101,8 @@ _manifest_agent(base64.b64decode(sys.argv[2]))
 
 
 def agent_source() -> str:
-    with open(share_tree.__file__, encoding="utf-8") as handle:
-        tree = handle.read().replace("from __future__ import annotations\n", "")
+    # Through the loader: inside an Ansible module, share_tree lives in a zip (AnsiballZ).
+    tree = share_tree.__loader__.get_source(share_tree.__name__).replace("from __future__ import annotations\n", "")
     return "from __future__ import annotations\n" + tree + AGENT_MAIN
 
 

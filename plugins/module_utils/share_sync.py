@@ -335,8 +335,8 @@ _agent(base64.b64decode(sys.argv[2]), sys.argv[3])
 
 
 def agent_source() -> str:
-    with open(share_tree.__file__, encoding="utf-8") as handle:
-        tree = handle.read()
+    # Through the loader: inside an Ansible module, share_tree lives in a zip (AnsiballZ).
+    tree = share_tree.__loader__.get_source(share_tree.__name__)
     # Module imports are not available on the source; the agent needs none beyond stdlib.
     tree = tree.replace("from __future__ import annotations\n", "")
     return "from __future__ import annotations\n" + tree + AGENT_MAIN

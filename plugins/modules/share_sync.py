@@ -201,7 +201,7 @@ def main():
             state_path=dict(type="path", required=True),
             progress_path=dict(type="path"),
             mapping=dict(type="dict"),
-            sync_pass=dict(type="str", choices=["seed", "delta", "final"], default="delta"),
+            sync_pass=dict(type="str", choices=["seed", "delta", "final"], default="delta", no_log=False),
             delete=dict(type="bool", default=True),
             show=dict(type="int", default=10),
             kommune=dict(type="str"),
