@@ -84,5 +84,9 @@ class CallbackModule(CallbackBase):
         reason = " ".join(str(result._result.get("msg", "")).split())
         if len(reason) > 240:
             reason = reason[:237] + "..."
-        where = self._where.get(host, "[wave] outside a wave step")
+        if reason.startswith("[wave ") and ": " in reason:
+            # the wave role's own refusals name their Kommune and step already
+            where, reason = reason.split(": ", 1)
+        else:
+            where = self._where.get(host, "[wave] outside a wave step")
         self._line(f"{where}: {what} on {host} ({result._task.get_name()}): {reason}")
