@@ -63,6 +63,7 @@ class Translator:
     _ids: dict[tuple[str, int], int | None] = field(default_factory=dict)
     _ntacls: dict[bytes, tuple[bytes, tuple[str, ...]]] = field(default_factory=dict)
     _acls: dict[bytes, posix_acl.Translation] = field(default_factory=dict)
+    _writes: dict[tuple, list[tuple[str, bytes]]] = field(default_factory=dict)
 
     def _map(self, kind: str, old: int) -> int | None:
         key = (kind, old)
@@ -467,27 +468,54 @@ def apply_metadata(root: bytes, node: Node, translate: Translator, fresh: bool =
     """Owner, mode, ACLs and xattrs of ``node`` on the target path, translated. ``fresh``:
     tar has just written the file, with the source's mode and user.* xattrs and nothing
     else, so only owner and ACLs remain to be set."""
-    full = os.path.join(root, node.path) if node.path else root
+    full = root + b"/" + node.path if node.path else root
     os.chown(full, translate.uid(node.uid, node.path), translate.gid(node.gid, node.path), follow_symlinks=False)
     if node.kind == "symlink":
         return
-    wanted = {}
+    if fresh:
+        if node.mode & 0o6000:
+            os.chmod(full, node.mode)  # chown cleared the set-id bits tar had restored
+        for name, value in _acl_writes(node, translate):
+            os.setxattr(full, name, value)
+        return
+    wanted = _translated(node, translate, with_user=True)
+    # chown cleared set-id bits; and metadata-only changes may be just the mode.
+    os.chmod(full, node.mode)
+    present = set(share_tree.read_xattrs(full))
+    for name in present - set(node.xattrs):
+        os.removexattr(full, name)
+    for name, value in wanted:
+        os.setxattr(full, name, value)
+
+
+def _translated(node: Node, translate: Translator, with_user: bool) -> list[tuple[str, bytes]]:
+    wanted = []
     for name, value in node.xattrs.items():
         if name.startswith("system.posix_acl_"):
-            wanted[name] = translate.posix_acl(value, node.path)
+            wanted.append((name, translate.posix_acl(value, node.path)))
         elif name == NTACL:
-            wanted[name] = translate.ntacl(value, node.path)
-        elif not fresh:
-            wanted[name] = value
-    if not fresh:
-        # chown cleared set-id bits; and metadata-only changes may be just the mode.
-        os.chmod(full, node.mode)
-        present = set(share_tree.read_xattrs(full))
-        for name in present - set(node.xattrs):
-            os.removexattr(full, name)
+            wanted.append((name, translate.ntacl(value, node.path)))
+        elif with_user:
+            wanted.append((name, value))
     # POSIX ACLs first (setting one rewrites the group bits), the Windows ACL last.
-    for name in sorted(wanted, key=lambda n: (n == NTACL, not n.startswith("system."), n)):
-        os.setxattr(full, name, wanted[name])
+    return sorted(wanted, key=lambda item: (item[0] == NTACL, not item[0].startswith("system."), item[0]))
+
+
+def _acl_writes(node: Node, translate: Translator) -> list[tuple[str, bytes]]:
+    """The translated ACL xattrs of a freshly copied file. Files share a few ACLs, so the
+    result is kept per distinct set -- unless something in it could not be mapped: then
+    it is worked out per path, so that every path is reported."""
+    key = tuple(item for item in node.xattrs.items() if not item[0].startswith("user."))
+    writes = translate._writes.get(key)
+    if writes is None:
+        before = (len(translate.unreadable_ntacls), sum(map(len, translate.unmapped_sids.values())),
+                  sum(map(len, translate.unmapped_ids.values())))
+        writes = _translated(node, translate, with_user=False)
+        after = (len(translate.unreadable_ntacls), sum(map(len, translate.unmapped_sids.values())),
+                 sum(map(len, translate.unmapped_ids.values())))
+        if after == before:
+            translate._writes[key] = writes
+    return writes
 
 
 def set_mtime(root: bytes, node: Node | share_tree.Entry) -> None:
@@ -545,12 +573,18 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
                          for i, x in zip(to_read, xattrs, strict=True)]
                 work = share_tree.plan(nodes, target, state, copy=[paths[i] for i in copy],
                                        mkdir=[paths[i] for i in mkdir], listed=paths, unchanged=len(unchanged))
+                written: dict[bytes, bytes] = {}
                 if copying is not None:
-                    # Owners and ACLs of each batch as soon as tar has written it.
+                    # Owners and ACLs of each batch as soon as tar has written it, and what
+                    # the state keeps of it (chown and xattrs change neither size nor mtime).
                     by_path = {n.path: n for n in work.copy}
                     while (batch := copied.get()) is not None:
                         for i in batch:
-                            apply_metadata(target_root, by_path[paths[i]], translate, fresh=True)
+                            node = by_path[paths[i]]
+                            apply_metadata(target_root, node, translate, fresh=True)
+                            after = os.lstat(target_root + b"/" + node.path)
+                            written[node.path] = share_tree.target_key(records[i][0], after.st_size,
+                                                                       after.st_mtime_ns)
             finally:
                 if copying is not None:
                     copying.result()
@@ -564,18 +598,11 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
 
     if not work.is_empty():
         _apply(target_root, work, paths, records, translate)
-    written = {n.path for n in work.copy}
     new_state = {paths[i]: state[paths[i]] for i in unchanged}
     for node in nodes:
         if node.kind == "other":
             continue
-        if node.path in written:
-            after = os.lstat(os.path.join(target_root, node.path))
-            there = share_tree.target_key(share_tree.KIND_CODES[node.kind], after.st_size, after.st_mtime_ns)
-        elif node.kind == "dir":
-            there = share_tree.DIR_KEY
-        else:
-            there = target[node.path]
+        there = written.get(node.path) or (share_tree.DIR_KEY if node.kind == "dir" else target[node.path])
         new_state[node.path] = share_tree.state_entry(node, there, scan_started)
     if new_state != state:  # an unchanged pass writes nothing at all
         share_tree.save_state(state_path, new_state)
