@@ -18,6 +18,8 @@ Whatever cannot be mapped is kept as it was and counted, for findings; never dro
 from __future__ import annotations
 
 import base64
+import contextlib
+import fcntl
 import json
 import os
 import queue
@@ -38,7 +40,8 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import N
 
 NTACL = "security.NTACL"
 # --null must come before -T: GNU tar applies it to the -T options that follow it.
-TAR_COMMON = ["--null", "--no-recursion", "--numeric-owner", "--sparse",
+# Records of 1 MiB instead of 10 KiB: a fraction of the system calls for large files.
+TAR_COMMON = ["--null", "--no-recursion", "--numeric-owner", "--sparse", "--blocking-factor=2048",
               "--xattrs", "--xattrs-include=user.*", "--no-acls", "--no-selinux"]
 
 
@@ -381,15 +384,23 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
     done = progress.bytes
     listing = b"".join(path + b"\0" for path in paths)
     with tempfile.TemporaryFile() as sender_err, tempfile.TemporaryFile() as receiver_err:
-        sender = subprocess.Popen(source.tar_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                  stderr=sender_err)
-        # Owners are set from the translated listing afterwards: tar never writes the
-        # source's ids (--no-same-owner), and does no chown of its own.
-        receiver = subprocess.Popen(["tar", "-C", os.fsdecode(target_root), "-xf", "-", "--same-permissions",
-                                     "--no-same-owner", "--numeric-owner", "--sparse", "--xattrs",
-                                     "--xattrs-include=user.*", "--no-acls", "--no-selinux"],
-                                    stdin=sender.stdout, stderr=receiver_err)
-        sender.stdout.close()
+        stream_out, stream_in = os.pipe()
+        with contextlib.suppress(OSError, AttributeError):
+            fcntl.fcntl(stream_in, fcntl.F_SETPIPE_SZ, 1 << 20)  # 1 MiB, as tar's records
+        try:
+            sender = subprocess.Popen(source.tar_command(), stdin=subprocess.PIPE, stdout=stream_in,
+                                      stderr=sender_err)
+            # Owners are set from the translated listing afterwards: tar never writes the
+            # source's ids (--no-same-owner), and does no chown of its own. -B: the stream
+            # may come in pieces smaller than a record (ssh).
+            receiver = subprocess.Popen(["tar", "-C", os.fsdecode(target_root), "-xf", "-", "-B",
+                                         "--blocking-factor=2048", "--same-permissions", "--no-same-owner",
+                                         "--numeric-owner", "--sparse", "--xattrs", "--xattrs-include=user.*",
+                                         "--no-acls", "--no-selinux"],
+                                        stdin=stream_out, stderr=receiver_err)
+        finally:
+            os.close(stream_out)
+            os.close(stream_in)
         # The list goes in from a thread: tar starts writing before it has read all of it,
         # and a list longer than a pipe buffer would otherwise block both sides.
         feeder = threading.Thread(target=_feed, args=(sender.stdin, listing), daemon=True)

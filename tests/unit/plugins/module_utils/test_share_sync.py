@@ -12,7 +12,12 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_sync, share_tree
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import LocalSource, SyncError, run_pass
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
+    LocalSource,
+    SshSource,
+    SyncError,
+    run_pass,
+)
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners and security.* xattrs need root")
 
@@ -248,3 +253,27 @@ def test_copies_in_many_batches_keep_links_owners_and_acls(tree, monkeypatch):
         os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "system.posix_acl_access"))
     assert snapshot(dst)[b"Pl\xc3\xa4ne"][2] == (src / "Pläne").stat().st_mtime_ns
     assert sync(src, dst, state).plan.is_empty()
+
+
+def test_ssh_source_runs_the_agent_through_a_remote_shell(tree, tmp_path, monkeypatch):
+    """SshSource as the RZ side uses it, with ``ssh`` replaced by a local shell that runs
+    the remote command line (so its quoting is checked) and ``wbinfo`` answering as a
+    Samba member would; then a pass over it, tar stream included."""
+    src, dst, state = tree
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text('#!/bin/sh\nfor last; do :; done\nexec sh -c "$last"\n')
+    (bin_dir / "wbinfo").write_text('#!/bin/sh\n[ "$1" = --uid-to-sid ] && echo "S-1-22-1-$2" && exit 0\n'
+                                    '[ "$2" = 100513 ] && echo "' + OLD + '-513" && exit 0\n'
+                                    'echo "S-1-22-2-$2"\n')
+    for tool in ("ssh", "wbinfo"):
+        os.chmod(bin_dir / tool, 0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    source = SshSource("kommune-a-fs", os.fsencode(src))
+    nodes, uid_sids, gid_sids = source.listing()
+    assert {n.path for n in nodes} >= {b"", "Bauanträge/Antrag Müller.txt".encode(), b"M\xfcller-latin1.txt"}
+    assert uid_sids[101113] == "S-1-22-1-101113" and gid_sids[100513] == f"{OLD}-513"
+    result = run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False)
+    assert len(result.plan.copy) == 7
+    assert (dst / "Pläne" / "plan.pdf").read_bytes() == (src / "Pläne" / "plan.pdf").read_bytes()
+    assert (dst / "Pläne" / "plan.pdf").stat().st_gid == 300513
