@@ -280,6 +280,13 @@ def container_state(name: str) -> dict | None:
     return json.loads(proc.stdout)[0]
 
 
+def answers(name: str) -> bool:
+    """Whether a container podman calls running really is: after the machine was
+    suspended and restored podman can keep reporting "Up" for containers whose processes
+    are gone, and every exec then fails with "cannot exec in a stopped container"."""
+    return run(["podman", "exec", name, "true"], check=False).returncode == 0
+
+
 def ensure_network(net: LabNetwork) -> None:
     if run(["podman", "network", "exists", net.name], check=False).returncode == 0:
         return
@@ -328,6 +335,10 @@ def start_containers(net: LabNetwork, hosts: list[LabHost], tags: dict[str, str]
             progress(f"{host.name}: image changed, recreating")
             run(["podman", "rm", "-f", "-t", "5", host.name])
             state = None
+        elif state and state["State"]["Running"] and not answers(host.name):
+            progress(f"{host.name}: podman says running but the container does not answer, recreating")
+            run(["podman", "rm", "-f", "-t", "5", host.name])
+            state = None
         if state is None:
             run(run_args(host, hosts, net, tag, key))
             if known_hosts.exists():
@@ -367,6 +378,8 @@ def status(hosts: list[LabHost]) -> int:
     for host in hosts:
         state = container_state(host.name)
         text = "absent" if state is None else state["State"]["Status"]
+        if text == "running" and not answers(host.name):
+            text = "not answering"
         down_count += text != "running"
         print(f"{host.name:<20} {host.address:<15} {host.image:<8} {text}")
     return 0 if down_count == 0 else 1

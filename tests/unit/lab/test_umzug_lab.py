@@ -104,3 +104,32 @@ def test_image_tag_changes_exactly_when_an_input_changes(tmp_path):
     (tmp_path / "samba" / "extra.conf").write_text("y")
     assert umzug_lab.image_tag("samba", "localhost/base:1", tmp_path) != second
     assert first.startswith("localhost/umzug-lab-samba:")
+
+
+class FakePodman:
+    """Records podman calls; a container is whatever state the test gives it."""
+
+    def __init__(self, state, exec_rc):
+        self.state, self.exec_rc, self.calls = state, exec_rc, []
+
+    def run(self, cmd, check=True, capture=True, **kw):
+        self.calls.append(cmd[:3])
+        rc = self.exec_rc if cmd[1] == "exec" else 0
+        return subprocess.CompletedProcess(cmd, rc, "", "")
+
+
+@pytest.mark.parametrize(("exec_rc", "recreated"), [(0, False), (1, True)])
+def test_a_running_container_that_does_not_answer_is_recreated(tmp_path, monkeypatch, exec_rc, recreated):
+    host = umzug_lab.LabHost("kommune-a-fs", "10.89.42.12", "samba", ("SYS_ADMIN",))
+    net = umzug_lab.LabNetwork("umzug-lab", "10.89.42.0/24", "10.89.42.1")
+    state = {"Config": {"Labels": {"umzug.lab.image": "localhost/umzug-lab-samba:t1"}},
+             "State": {"Running": True, "Status": "running"}}
+    fake = FakePodman(state, exec_rc)
+    monkeypatch.setattr(umzug_lab, "run", fake.run)
+    monkeypatch.setattr(umzug_lab, "container_state", lambda name: state)
+    monkeypatch.setattr(umzug_lab, "ssh_key", lambda: tmp_path / "id_ed25519")
+    monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
+    umzug_lab.start_containers(net, [host], {"samba": "localhost/umzug-lab-samba:t1"})
+    assert ["podman", "exec", "kommune-a-fs"] in fake.calls
+    assert (["podman", "rm", "-f"] in fake.calls) is recreated
+    assert (["podman", "run", "-d"] in fake.calls) is recreated
