@@ -9,8 +9,9 @@ description:
   - Runs on the controller. Picks every migrated user's password policy (C(hash), C(reset) or C(none); see
     C(plugins/module_utils/accounts_passwords.py)) and, for C(reset) users that umzug has not created yet, makes a
     random initial password and adds a letter for it to the Kommune's letter file.
-  - The letter file is encrypted with ansible-vault (O(vault_password_file), O(vault_id)); its plain text never
-    touches the disk. Existing letters are kept, so a second run changes nothing.
+  - The letter file is encrypted with the controller's C(ansible-vault) (O(vault_password_file), O(vault_id)); the
+    plain text goes through its stdin and stdout and never touches the disk. Existing letters are kept, so a second
+    run changes nothing.
   - Returns the initial passwords for M(kommunal.umzug.accounts_apply), which sets them with must-change at next
     logon. The result is secret; run the task with C(no_log=true).
   - In check mode the letters are made but not written; the diff lists the names of new letters, never a password.
@@ -56,7 +57,7 @@ attributes:
   diff_mode:
     support: full
 requirements:
-  - ansible-core on the controller (its vault)
+  - ansible-core on the controller (its C(ansible-vault) command)
 """
 
 EXAMPLES = r"""
@@ -106,6 +107,7 @@ umzug_findings:
 """
 
 import os
+import sys
 import tempfile
 import traceback
 
@@ -120,43 +122,49 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
 
 try:
     import yaml
-    from ansible.errors import AnsibleError
-    from ansible.parsing.dataloader import DataLoader
-    from ansible.parsing.vault import VaultLib, get_file_vault_secret
 except ImportError:
-    VAULT_ERROR = traceback.format_exc()
+    YAML_ERROR = traceback.format_exc()
 else:
-    VAULT_ERROR = None
+    YAML_ERROR = None
 
 
 class LetterFile:
-    """The letter file, read and written only through the vault."""
+    """The letter file, read and written only through ansible-vault: the plain text goes
+    through its stdin and stdout, never to the disk."""
 
-    def __init__(self, path, password_file, vault_id):
+    def __init__(self, module, path, password_file, vault_id):
         if not os.path.isfile(password_file):
             raise ValueError(f"vault password file {password_file} does not exist; create it (the lab makes its own "
-                             "in .lab/vault/) or set accounts_letters_vault_password_file")
-        self.path, self.vault_id = path, vault_id
-        self.secret = get_file_vault_secret(filename=password_file, vault_id=vault_id, loader=DataLoader())
-        self.secret.load()
-        self.vault = VaultLib([(vault_id, self.secret)])
+                             "in .lab/passwords/) or set accounts_letters_vault_password_file")
+        self.module, self.path, self.vault_id = module, path, vault_id
+        # The controller's ansible-vault, next to the Python that runs this module first.
+        self.vault = module.get_bin_path("ansible-vault", required=True, opt_dirs=[os.path.dirname(sys.executable)])
+        self.identity = f"{vault_id}@{password_file}"
 
     def read(self):
         if not os.path.exists(self.path):
             return []
-        with open(self.path, "rb") as handle:
-            data = yaml.safe_load(self.vault.decrypt(handle.read())) or {}
+        rc, out, err = self.module.run_command([self.vault, "decrypt", "--vault-id", self.identity, "--output", "-",
+                                                self.path])
+        if rc != 0:
+            raise ValueError(f"ansible-vault cannot decrypt it: {err.strip()}")
+        data = yaml.safe_load(out) or {}
         letters = data.get("letters") or []
         if not isinstance(letters, list) or not all(isinstance(x, dict) and x.get("name") for x in letters):
-            raise ValueError(f"{self.path}: 'letters' must be a list of entries with a name")
+            raise ValueError("'letters' must be a list of entries with a name")
         return letters
 
     def write(self, kommune, letters):
+        """The encrypted file in a temporary file beside the letter file, for atomic_move."""
         text = yaml.safe_dump({"kommune": kommune, "letters": letters}, allow_unicode=True, sort_keys=False)
-        encrypted = self.vault.encrypt(text, self.secret, vault_id=self.vault_id)
+        rc, out, err = self.module.run_command([self.vault, "encrypt", "--vault-id", self.identity,
+                                                "--encrypt-vault-id", self.vault_id, "--output", "-", "-"],
+                                               data=text, binary_data=True)
+        if rc != 0 or not out.startswith("$ANSIBLE_VAULT;"):
+            raise ValueError(f"ansible-vault cannot encrypt it: {err.strip()}")
         handle, temp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.path)), prefix=".letters-")
-        with os.fdopen(handle, "wb") as out:
-            out.write(encrypted)
+        with os.fdopen(handle, "w", encoding="ascii") as encrypted:
+            encrypted.write(out)
         return temp
 
 
@@ -184,16 +192,16 @@ def main():
                   policies={u["name"]: policy for policy, pairs in chosen.items() for u, _ in pairs})
     if not chosen["reset"] and not os.path.exists(p["path"]):
         module.exit_json(**result, **{RESULT_FINDINGS: []})
-    if VAULT_ERROR:
-        module.fail_json(msg="the ansible vault libraries are missing on the controller", exception=VAULT_ERROR)
+    if YAML_ERROR:
+        module.fail_json(msg="PyYAML is missing on the controller", exception=YAML_ERROR)
     try:
-        letter_file = LetterFile(p["path"], p["vault_password_file"], p["vault_id"])
+        letter_file = LetterFile(module, p["path"], p["vault_password_file"], p["vault_id"])
         existing = letter_file.read()
         letters, added = accounts_passwords.letters_for(chosen["reset"], existing)
         if added and not module.check_mode:
             module.atomic_move(letter_file.write(p["kommune"], letters), p["path"])
             os.chmod(p["path"], 0o600)
-    except (AnsibleError, ValueError, OSError, yaml.YAMLError) as err:
+    except (ValueError, OSError, yaml.YAMLError) as err:
         module.fail_json(msg=f"letter file {p['path']}: {err}")
     result.update(changed=bool(added), added=added, passwords={x["name"]: x["password"] for x in letters})
     if module._diff:

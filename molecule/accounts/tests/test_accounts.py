@@ -114,6 +114,12 @@ def test_openldap_directory_read_by_the_same_export():
     groups = {g["name"]: g for g in export["groups"]}
     assert users_by_name["jkoenig"]["surname"] == "König"
     assert users_by_name["jkoenig"]["uid"] == 3001
+    # RFC 2307bis: groupOfNames + posixGroup in one entry; members by DN (and memberUid).
     assert set(groups["bauamt"]["members"]) == {"user:jkoenig", "user:mschmidt"}
+    assert groups["bauamt"]["gid"] == 4001
+    assert groups["ordnungsamt"]["members"] == ["user:jkoenig"]
+    assert groups["ordnungsamt"]["gid"] == 4002
     assert set(groups["leitung"]["members"]) == {"user:mschmidt", "group:bauamt"}
+    assert groups["leitung"]["gid"] is None
     assert users_by_name["mschmidt"]["primary_group"] == "group:bauamt"
+    assert export["foreign_members"] == []
