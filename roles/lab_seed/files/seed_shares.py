@@ -10,8 +10,10 @@ Reads a JSON spec (one Kommune's shares, users and passwords) on stdin and print
 list of what it created.
 """
 
+import grp
 import json
 import os
+import pwd
 import socket
 import subprocess
 import sys
@@ -95,6 +97,47 @@ def create_files(spec, share, files, created):
             smbclient(spec, share, owner, commands)
 
 
+def owner_ids(spec, account):
+    """uid of the account and gid of Domain Users, as winbind on this member maps them."""
+    return (pwd.getpwnam(f"{spec['workgroup']}\\{account}").pw_uid,
+            grp.getgrnam(f"{spec['workgroup']}\\domain users").gr_gid)
+
+
+def make_awkward(spec, share, item, created):
+    """One awkward case, made on the server as root (see lab/seed.yml, awkward:)."""
+    relative = item["path"].rstrip("/")
+    full = os.path.join(os.fsencode(share["path"]), relative.encode(item.get("encoding", "utf-8")))
+    if os.path.lexists(full):
+        return
+    uid, gid = owner_ids(spec, item.get("owner", "Administrator"))
+    parent = os.path.dirname(full)
+    if not os.path.isdir(parent):
+        os.makedirs(parent)
+        os.chown(parent, uid, gid)
+    if "link" in item:
+        os.link(os.path.join(os.fsencode(share["path"]), item["link"].encode()), full)
+    elif "symlink" in item:
+        os.symlink(item["symlink"], full)
+        os.chown(full, uid, gid, follow_symlinks=False)
+    elif item["path"].endswith("/"):
+        os.mkdir(full, 0o770)
+        os.chown(full, uid, gid)
+    else:
+        with open(full, "wb") as handle:
+            if "sparse" in item:
+                handle.truncate(int(item["sparse"]) - 4)
+                handle.seek(0, os.SEEK_END)
+                handle.write(b"ende")
+            else:
+                handle.write(f"{relative}\nAltbestand, auf dem Server abgelegt.\n".encode())
+        os.chown(full, uid, gid)
+        os.chmod(full, 0o660)
+    if item.get("extra_ace_sid"):
+        auth, env = smb_auth(spec, "Administrator")
+        run(["smbcacls", unc(share), relative, *auth, "-a", f"ACL:{item['extra_ace_sid']}:ALLOWED/0x0/READ"], env)
+    created.append(f"awkward {share['name']}/{relative}")
+
+
 def seed_share(spec, share, created):
     if not has_ntacl(share["path"]):
         aces = [ace(spec, a["principal"], a["access"], a.get("flags", INHERIT)) for a in share["acl"]]
@@ -114,6 +157,8 @@ def seed_share(spec, share, created):
                 created.append(f"home {name}")
             create_files(spec, share, [{"path": f"{name}/Notizen.txt", "owner": name}], created)
     create_files(spec, share, share.get("files", []), created)
+    for item in share.get("awkward", []):
+        make_awkward(spec, share, item, created)
 
 
 def main():
