@@ -2,12 +2,14 @@
 served by the RZ, Kommune B's back at its own file server. Names and addresses come from
 the scenario's plan, nothing here restates them."""
 
+import json
+import os
 from pathlib import Path
 
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import inventory_model, load_plan
-from tests.support.lab import admin_password, run_with_password
+from tests.support.lab import admin_password, run_with_password, users
 
 testinfra_hosts = ["ansible://clients"]
 
@@ -64,3 +66,69 @@ def test_old_unc_paths_reach_what_the_wave_left(host, kommune):
         assert "NT_STATUS_BAD_NETWORK_NAME" not in seen.values()
     else:
         assert set(seen.values()) == {"NT_STATUS_LOGON_FAILURE"}
+
+
+# --- the Welle's records and Kommune B's restoration ------------------------------------
+
+STATE = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))
+
+
+def journal(kommune_id):
+    return json.loads((STATE / "journal" / "wave-1" / f"{kommune_id}.json").read_text(encoding="utf-8"))
+
+
+def steps(kommune_id, phase):
+    return [entry["step"] for entry in journal(kommune_id)["phases"].get(phase, [])]
+
+
+def test_kommune_a_is_accepted_after_a_passed_acceptance_suite(host, kommune):
+    context, _ = kommune
+    if not SWITCHED[context["id"]]:
+        pytest.skip("Kommune B was rolled back")
+    record = journal(context["id"])
+    assert "acceptance" in steps(context["id"], "cutover")
+    assert record["finalized"] and record["finalized"]["by"] == "Molecule"
+    reports = [json.loads(p.read_text(encoding="utf-8")) for p in (STATE / "reports").rglob("report.json")]
+    keys = {(f.get("key"), f.get("kommune")) for r in reports for f in r.get("findings", [])}
+    assert ("wave.acceptance_passed", context["id"]) in keys
+
+
+def test_kommune_b_is_rolled_back_not_accepted(host, kommune):
+    context, _ = kommune
+    if SWITCHED[context["id"]]:
+        pytest.skip("Kommune A completed")
+    record = journal(context["id"])
+    assert not record["finalized"]
+    assert "acceptance" not in steps(context["id"], "cutover")
+    assert "rolled_back" in steps(context["id"], "rollback")
+
+
+def test_kommune_b_client_configs_byte_identical(host, kommune):
+    context, _ = kommune
+    if SWITCHED[context["id"]]:
+        pytest.skip("Kommune A's clients are re-pointed")
+    before = json.loads((STATE / "kommune-b-clients-before.json").read_text(encoding="utf-8"))
+    now = {path: host.file(path).sha256sum for path in before}
+    assert now == before
+
+
+def test_kommune_b_shares_writable_and_accounts_enabled_at_home(host, kommune):
+    context, domain = kommune
+    if SWITCHED[context["id"]]:
+        pytest.skip("Kommune A is migrated")
+    group = "kommune_" + context["id"].split("-", 1)[1]
+    fs = next(h for h in PLAN.groups[group]["hosts"] if h in PLAN.groups["fs"]["hosts"])
+    dc = domain["dc"]
+    fs_host = host.get_host(f"ansible://{fs}", ansible_inventory=host.backend.ansible_inventory)
+    dc_host = host.get_host(f"ansible://{dc}", ansible_inventory=host.backend.ansible_inventory)
+    config = fs_host.run("testparm -s").stdout
+    assert "read only = Yes" not in config
+    assert "frozen for the move" not in fs_host.file("/etc/samba/smb.conf").content_string
+    disabled = []
+    for user in users(context["id"], enabled_only=True):
+        out = dc_host.run("ldbsearch -H /var/lib/samba/private/sam.ldb %s userAccountControl",
+                          f"(sAMAccountName={user['name']})").stdout
+        uac = [int(line.split(":")[1]) for line in out.splitlines() if line.startswith("userAccountControl:")]
+        if not uac or uac[0] & 0x2:
+            disabled.append(user["name"])
+    assert disabled == []

@@ -1,0 +1,122 @@
+"""Options and the shared Kommune of the acceptance suite, and its machine-readable result.
+
+    pytest tests/acceptance --kommune kommune-a --inventory inventories/lab \\
+        --junitxml artifacts/acceptance/kommune-a.xml --acceptance-json artifacts/acceptance/kommune-a.json
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+TOP = Path(__file__).resolve().parents[2]
+for path in (TOP, TOP / "collections"):
+    if str(path) not in sys.path:
+        sys.path.insert(0, str(path))
+
+# testinfra's Ansible backend runs ansible and ansible-inventory from PATH: the same
+# environment as the Python running this suite.
+os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+
+from tests.acceptance.kommune import AcceptanceSetupError, Kommune  # noqa: E402
+from tests.support.lab import state_dir  # noqa: E402
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("umzug acceptance")
+    group.addoption("--kommune", help="id of the migrated Kommune, e.g. kommune-a")
+    group.addoption("--inventory", default=str(TOP / "inventories" / "lab"),
+                    help="the plan inventory (file or folder); default: the lab's")
+    group.addoption("--credentials-dir", default=None,
+                    help="folder of <WORKGROUP>.yml files with test users' passwords; default: the lab's")
+    group.addoption("--mapping-dir", default=None,
+                    help="folder of the accounts payload's mapping files; default: accounts_mapping_dir from "
+                         "the inventory, else artifacts/mapping")
+    group.addoption("--acceptance-json", default=None, help="write a JSON summary of the run to this file")
+
+
+@pytest.fixture(scope="session")
+def kommune(request) -> Kommune:
+    return _kommune(request.config)
+
+
+def _kommune(config) -> Kommune:
+    cached = getattr(config, "_umzug_kommune", None)
+    if cached is None:
+        kommune_id = config.getoption("--kommune")
+        if not kommune_id:
+            raise pytest.UsageError("the acceptance suite needs --kommune <id> (e.g. kommune-a)")
+        credentials = config.getoption("--credentials-dir")
+        mapping = config.getoption("--mapping-dir")
+        try:
+            cached = Kommune.load(kommune_id, config.getoption("--inventory"),
+                                  Path(credentials) if credentials else state_dir() / "credentials",
+                                  Path(mapping) if mapping else None)
+        except AcceptanceSetupError as err:
+            raise pytest.UsageError(str(err)) from None
+        config._umzug_kommune = cached
+    return cached
+
+
+def pytest_generate_tests(metafunc):
+    """Shares and accounts are parameters, so one failure does not hide the next."""
+    if not {"share", "user", "group", "client_host"} & set(metafunc.fixturenames):
+        return
+    kommune = _kommune(metafunc.config)
+    if "share" in metafunc.fixturenames:
+        shares = sorted(kommune.source_shares)
+        metafunc.parametrize("share", shares, ids=shares)
+    if "user" in metafunc.fixturenames:
+        users = kommune.active("users")
+        metafunc.parametrize("user", users, ids=[u["old_name"] for u in users])
+    if "group" in metafunc.fixturenames:
+        groups = kommune.active("groups")
+        metafunc.parametrize("group", groups, ids=[g["old_name"] for g in groups])
+    if "client_host" in metafunc.fixturenames:
+        clients = [h for h in kommune.group("clients") if h in kommune.members]
+        metafunc.parametrize("client_host", clients, ids=clients)
+
+
+# --- the JSON summary ------------------------------------------------------------------
+
+_RESULTS: list[dict] = []
+
+
+def pytest_runtest_logreport(report):
+    if report.when == "call" or (report.when == "setup" and report.outcome != "passed"):
+        entry = {"test": report.nodeid.split("::", 1)[-1], "file": report.nodeid.split("::")[0],
+                 "outcome": "error" if report.when == "setup" and report.failed else report.outcome}
+        if report.failed:
+            entry["message"] = str(report.longrepr.reprcrash.message if hasattr(report.longrepr, "reprcrash")
+                                   else report.longrepr).splitlines()[0][:500]
+        elif report.skipped and isinstance(report.longrepr, tuple):
+            entry["message"] = report.longrepr[2]
+        _RESULTS.append(entry)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    target = session.config.getoption("--acceptance-json")
+    if not target:
+        return
+    counts = {}
+    for entry in _RESULTS:
+        counts[entry["outcome"]] = counts.get(entry["outcome"], 0) + 1
+    summary = {
+        "schema_version": 1,
+        "kommune": session.config.getoption("--kommune"),
+        "inventory": session.config.getoption("--inventory"),
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"),
+        "passed": int(exitstatus) == 0,
+        "counts": counts,
+        "tests": _RESULTS,
+    }
+    path = Path(target)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    tmp.write_text(json.dumps(summary, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(tmp, path)

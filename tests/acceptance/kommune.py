@@ -1,0 +1,231 @@
+"""What the acceptance suite knows about one migrated Kommune: its hosts, shares, mapping
+and credentials, all read from the plan inventory and the files the payloads write.
+
+Loaded once per run (``Kommune.load``) and shared by the tests; remote facts (share lists,
+share paths) are read through testinfra over the same connections Ansible uses.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+import testinfra
+import yaml
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl
+
+TOP = Path(__file__).resolve().parents[2]
+ANSIBLE_INVENTORY = Path(sys.executable).with_name("ansible-inventory")
+# Everyone, Authenticated Users, BUILTIN\\Users: in every domain user's token.
+WELL_KNOWN_TOKEN = {"S-1-1-0", "S-1-5-11", "S-1-5-32-545"}
+NOT_SHARES = {"global", "homes", "printers", "print$", "ipc$", "netlogon", "sysvol"}
+
+
+class AcceptanceSetupError(RuntimeError):
+    """The suite cannot start: inventory, Kommune or files missing. One sentence, what and where."""
+
+
+def group_name(kommune_id: str) -> str:
+    # The plan inventory's rule (plugin_utils.plan.group_name): kommune-a -> kommune_a.
+    name = kommune_id.replace("-", "_")
+    return name if name.startswith("kommune_") else f"kommune_{name}"
+
+
+def read_inventory(inventory: str) -> dict:
+    proc = subprocess.run([str(ANSIBLE_INVENTORY), "-i", inventory, "--list"], cwd=TOP,
+                          capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        last = (proc.stderr.strip().splitlines() or ["no output"])[-1]
+        raise AcceptanceSetupError(f"the inventory {inventory} cannot be read: {last}")
+    return plain(json.loads(proc.stdout))
+
+
+def plain(value):
+    """ansible-inventory marks values it must not template (the plan's data) as
+    {"__ansible_unsafe": value}; the suite only reads them."""
+    if isinstance(value, dict):
+        if set(value) == {"__ansible_unsafe"}:
+            return value["__ansible_unsafe"]
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def parse_testparm(text: str) -> dict[str, dict[str, str]]:
+    sections: dict[str, dict[str, str]] = {}
+    current = None
+    for line in text.splitlines():
+        stripped = line.strip()
+        if stripped.startswith("[") and stripped.endswith("]"):
+            current = sections.setdefault(stripped[1:-1], {})
+        elif current is not None and "=" in stripped and not stripped.startswith(("#", ";")):
+            key, _, value = stripped.partition("=")
+            current[key.strip().lower()] = value.strip()
+    return sections
+
+
+@dataclass
+class Kommune:
+    kommune_id: str
+    inventory: str
+    data: dict
+    credentials_dir: Path
+    mapping_dir: Path | None = None
+    _hosts: dict = field(default_factory=dict)
+
+    @classmethod
+    def load(cls, kommune_id: str, inventory: str, credentials_dir: Path, mapping_dir: Path | None) -> Kommune:
+        data = read_inventory(inventory)
+        kommune = cls(kommune_id, inventory, data, credentials_dir, mapping_dir)
+        if not kommune.members:
+            raise AcceptanceSetupError(f"the inventory {inventory} has no Kommune {kommune_id!r} "
+                                       f"(group {group_name(kommune_id)})")
+        return kommune
+
+    # --- inventory ---------------------------------------------------------------------
+
+    def group(self, name: str) -> list[str]:
+        entry = self.data.get(name, {})
+        hosts = list(entry.get("hosts", []))
+        for child in entry.get("children", []):
+            hosts += [h for h in self.group(child) if h not in hosts]
+        return hosts
+
+    @property
+    def members(self) -> list[str]:
+        return self.group(group_name(self.kommune_id))
+
+    def hostvars(self, name: str) -> dict:
+        return self.data["_meta"]["hostvars"][name]
+
+    def one(self, role: str, *, rz: bool = False) -> str | None:
+        pool = self.group("rz") if rz else self.members
+        return next((h for h in self.group(role) if h in pool), None)
+
+    @property
+    def context(self) -> dict:
+        return self.hostvars(self.members[0])["umzug_kommune"]
+
+    @property
+    def domain(self) -> dict:
+        return self.hostvars(self.members[0])["umzug_domain"]
+
+    @property
+    def rz_fs(self) -> str:
+        return self.one("fs", rz=True)
+
+    @property
+    def rz_workgroup(self) -> str:
+        return self.hostvars(self.rz_fs)["umzug_domain"]["workgroup"]
+
+    def host(self, name: str):
+        if name not in self._hosts:
+            # testinfra reads connection settings without templating them; an inventory that
+            # computes them (the lab's key path from inventory_dir) goes through Ansible itself.
+            templated = any("{{" in str(value) for key, value in self.hostvars(name).items()
+                            if key.startswith("ansible_"))
+            spec = f"ansible://{name}" + ("?force_ansible=True" if templated else "")
+            self._hosts[name] = testinfra.get_host(spec, ansible_inventory=self.inventory)
+        return self._hosts[name]
+
+    @property
+    def workstation(self) -> str:
+        """Where SMB clients run: a Kommune PC, else the Kommune's file server."""
+        return self.one("clients") or self.one("fs")
+
+    # --- shares ------------------------------------------------------------------------
+
+    @cached_property
+    def source_shares(self) -> dict[str, str]:
+        """Share name -> path on the Kommune's file server (Samba's own view)."""
+        result = self.host(self.one("fs")).run("testparm -s")
+        return {name: params["path"] for name, params in parse_testparm(result.stdout).items()
+                if name.lower() not in NOT_SHARES and "path" in params}
+
+    def source_acl(self, share: str):
+        """The Windows ACL of the share's root on the Kommune's file server (security.NTACL)."""
+        result = self.host(self.one("fs")).run(
+            "getfattr --absolute-names --only-values -n security.NTACL %s | base64 -w0", self.source_shares[share])
+        if not result.stdout.strip():
+            return None
+        return ntacl.sd_from_ntacl(base64.b64decode(result.stdout.strip()))
+
+    def target_share(self, share: str) -> str:
+        return f"{self.context['share_namespace']}-{share.lower()}"
+
+    @cached_property
+    def target_shares(self) -> dict[str, str]:
+        result = self.host(self.rz_fs).run("testparm -s")
+        return {name: params.get("path", "") for name, params in parse_testparm(result.stdout).items()}
+
+    # --- accounts ----------------------------------------------------------------------
+
+    @cached_property
+    def mapping(self) -> dict:
+        folder = self.mapping_dir or Path(self.hostvars(self.members[0]).get(
+            "accounts_mapping_dir", TOP / "artifacts" / "mapping"))
+        path = Path(folder) / f"{self.kommune_id}.yml"
+        if not path.exists():
+            raise AcceptanceSetupError(f"no identity mapping at {path}: run the accounts payload "
+                                       "(or give --mapping-dir)")
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+    def active(self, kind: str) -> list[dict]:
+        return [e for e in self.mapping.get(kind, []) if e.get("status", "active") == "active" and e.get("new_sid")]
+
+    @cached_property
+    def passwords(self) -> dict[str, str]:
+        """Test credentials of the Kommune's people (old name -> password): the lab's files."""
+        path = self.credentials_dir / f"{self.domain['workgroup']}.yml"
+        if not path.exists():
+            return {}
+        return yaml.safe_load(path.read_text(encoding="utf-8")).get("passwords", {})
+
+    def token(self, user: dict) -> set[str]:
+        """The SIDs an old user's log-on carried at home: its own, its groups (nested, from
+        the Kommune's DC) and the well-known ones every authenticated user has."""
+        result = self.host(self.one("dc")).run(
+            "ldbsearch -H /var/lib/samba/private/sam.ldb -s base -b %s tokenGroups objectSid",
+            f"<SID={user['old_sid']}>")
+        sids = {line.split(":", 1)[1].strip() for line in result.stdout.splitlines()
+                if line.startswith(("tokenGroups:", "objectSid:"))}
+        return sids | WELL_KNOWN_TOKEN
+
+    def enabled_in_rz(self, user: dict) -> bool:
+        result = self.host(self.one("dc", rz=True)).run(
+            "ldbsearch -H /var/lib/samba/private/sam.ldb -s base -b %s userAccountControl", user["new_dn"])
+        values = [line.split(":", 1)[1] for line in result.stdout.splitlines()
+                  if line.startswith("userAccountControl:")]
+        return bool(values) and not int(values[0]) & 0x2
+
+    def sample_users(self) -> list[dict]:
+        """Mapped users the suite can log on as: active, with a known password."""
+        return [e for e in self.active("users") if e["old_name"] in self.passwords]
+
+
+# What opening a share's root needs: FILE_LIST_DIRECTORY, or a generic right that maps to it.
+LIST_RIGHTS = 0x1 | 0x80000000 | 0x10000000
+ACCESS_ALLOWED, ACCESS_DENIED, INHERIT_ONLY = 0, 1, 0x08
+
+
+def may_list(sd, token: set[str]) -> bool:
+    """Whether the ACL lets a token list the folder: the DACL in order, denies first as
+    Windows orders them, inherit-only entries not applying to the folder itself."""
+    if sd is None or sd.dacl is None:
+        return True  # no DACL: everyone
+    granted = False
+    for ace in sd.dacl.aces:
+        if ace.flags & INHERIT_ONLY or ace.sid not in token or not (ace.mask or 0) & LIST_RIGHTS:
+            continue
+        if ace.type == ACCESS_DENIED:
+            return False
+        if ace.type == ACCESS_ALLOWED:
+            granted = True
+    return granted

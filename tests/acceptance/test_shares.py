@@ -1,0 +1,67 @@
+"""Shares complete and access as mapped: every share of the Kommune's file server exists on
+the RZ file server as <namespace>-<share> with the same tree, and every test user can open
+exactly the shares there (new account, real log-on) that the old share's Windows ACL grants
+their old account."""
+
+import pytest
+
+from tests.acceptance.kommune import may_list
+from tests.acceptance.smb import can_list
+
+# type, size and path of every entry below the share root; the mtime is checked by the
+# shares payload's own verify (manifests), not here.
+_TREE = "find %s -mindepth 1 -printf '%%y %%s %%P\\n' | LC_ALL=C sort"
+
+
+def tree(host, root):
+    result = host.run(_TREE, root)
+    assert result.rc == 0, f"cannot read {root}: {result.stderr_bytes.decode('utf-8', 'replace').strip()}"
+    # Names need not be UTF-8 (the shares payload reports those); compare them as bytes.
+    return result.stdout_bytes.decode("utf-8", "surrogateescape").splitlines()
+
+
+def test_share_is_complete_on_the_rz_file_server(kommune, share):
+    target = kommune.target_share(share)
+    assert target in kommune.target_shares, f"{target} is not a share of {kommune.rz_fs}"
+    source = tree(kommune.host(kommune.one("fs")), kommune.source_shares[share])
+    moved = tree(kommune.host(kommune.rz_fs), kommune.target_shares[target])
+    missing = sorted(set(source) - set(moved))
+    extra = sorted(set(moved) - set(source))
+    assert not missing and not extra, f"missing on the RZ: {missing[:10]}; only on the RZ: {extra[:10]}"
+
+
+@pytest.fixture(scope="module")
+def access(kommune):
+    """{old user: ({share: allowed at home}, {share: allowed in the RZ})} for every test user.
+
+    At home: what the share root's Windows ACL grants the user's old token (the old accounts
+    may be disabled at cut-over, so nobody logs on there); an account disabled in the RZ
+    is allowed nowhere. In the RZ: a real log-on with the new account and the old password.
+    """
+    users = kommune.sample_users()
+    if not users:
+        pytest.skip(f"no test credentials for {kommune.domain['workgroup']} in {kommune.credentials_dir}")
+    host = kommune.host(kommune.workstation)
+    shares = sorted(kommune.source_shares)
+    acls = {share: kommune.source_acl(share) for share in shares}
+    result = {}
+    for user in users:
+        enabled = kommune.enabled_in_rz(user)
+        token = kommune.token(user)
+        home = {share: enabled and may_list(acls[share], token) for share in shares}
+        rz = can_list(host, kommune.passwords[user["old_name"]], kommune.rz_fs,
+                      f"{kommune.rz_workgroup}\\{user['new_name']}", [kommune.target_share(s) for s in shares])
+        result[user["old_name"]] = (home, {s: rz[kommune.target_share(s)] for s in shares})
+    return result
+
+
+def test_share_access_as_mapped(kommune, share, access):
+    differs = {user: {"granted at home": home[share], "in the RZ": rz[share]}
+               for user, (home, rz) in access.items() if home[share] != rz[share]}
+    assert not differs, f"{share}: access differs for {differs}"
+
+
+def test_access_sample_has_allowed_and_denied(access):
+    """The comparison proves something only if both outcomes occur."""
+    outcomes = {allowed for home, _ in access.values() for allowed in home.values()}
+    assert outcomes == {True, False}, f"every test user got {outcomes} on every share"
