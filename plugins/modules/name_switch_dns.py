@@ -116,7 +116,9 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import 
     short_name,
 )
 
-_MISSING = "WERR_DNS_ERROR_NAME_DOES_NOT_EXIST"
+# How samba-tool says that a name has no records: older releases print the WERR code, the
+# lab's Samba prints only "ERROR: Record or zone does not exist."
+_MISSING = ("WERR_DNS_ERROR_NAME_DOES_NOT_EXIST", "Record or zone does not exist")
 
 
 class SambaTool:
@@ -134,7 +136,7 @@ class SambaTool:
     def run(self, *args, missing_ok=False):
         command = ["samba-tool", "dns", args[0], self.server, *args[1:], *self.auth]
         rc, out, err = self.module.run_command(command, environ_update=self.env)
-        if rc != 0 and not (missing_ok and _MISSING in out + err):
+        if rc != 0 and not (missing_ok and any(text in out + err for text in _MISSING)):
             self.module.fail_json(msg=f"samba-tool dns {args[0]} {' '.join(args[1:])} failed: {(err or out).strip()}")
         return out if rc == 0 else ""
 
