@@ -486,6 +486,15 @@ def apply_metadata(root: bytes, node: Node, translate: Translator, fresh: bool =
     if fresh:
         if node.mode & 0o6000:
             os.chmod(full, node.mode)  # chown cleared the set-id bits tar had restored
+        if posix_acl.ACCESS not in node.xattrs:
+            # The target folder's default ACL may have given the new file an access ACL the
+            # source file does not have (it was moved in there, not created there).
+            try:
+                os.removexattr(full, posix_acl.ACCESS)
+            except OSError:
+                pass  # none there: the usual case
+            else:
+                os.chmod(full, node.mode)
         for name, value in _acl_writes(node, translate):
             os.setxattr(full, name, value)
         return

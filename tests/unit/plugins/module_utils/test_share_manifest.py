@@ -88,3 +88,17 @@ def test_the_manifest_file_is_written_atomically(synced, tmp_path):
     path = tmp_path / "m" / "bauamt.target.json"
     share_manifest.save(str(path), actual)
     assert path.read_text().startswith('{"paths": ') and not (tmp_path / "m" / "bauamt.target.json.tmp").exists()
+
+
+def test_a_file_moved_into_a_folder_with_a_default_acl_gets_no_inherited_acl(synced, tmp_path):
+    src, dst = synced
+    subprocess.run(["setfacl", "-d", "-m", "g:101103:rwx", str(src / "Pläne")], check=True)
+    state = str(tmp_path / "state.json")
+    source = LocalSource(os.fsencode(src), UID_SIDS, GID_SIDS)
+    run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False)
+    # Moved in (as a copy job or an editor's save does), so it did not inherit the default ACL.
+    (tmp_path / "neu.txt").write_text("neu")
+    os.rename(tmp_path / "neu.txt", src / "Pläne" / "neu.txt")
+    run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False)
+    assert "system.posix_acl_access" not in os.listxattr(dst / "Pläne" / "neu.txt")
+    assert share_manifest.compare(*manifests(src, dst)).ok
