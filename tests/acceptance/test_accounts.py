@@ -55,6 +55,6 @@ def test_user_logs_on_to_the_rz_file_server(kommune, user):
         pytest.skip(f"no test password for {user['old_name']}")
     (entry,) = ldb(central(kommune), user["new_dn"], "(objectClass=user)", "userAccountControl", scope="base")
     if int(entry["userAccountControl"][0]) & 0x2:
-        pytest.skip(f"{user['new_name']} is disabled (as it was in the Kommune)")
+        pytest.skip(f"{user['new_name']} is disabled in the central directory")
     assert logs_on(kommune.host(kommune.workstation), kommune.passwords[user["old_name"]], kommune.rz_fs,
                    f"{kommune.rz_workgroup}\\{user['new_name']}"), f"{user['new_name']} cannot log on"
