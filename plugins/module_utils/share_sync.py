@@ -24,6 +24,7 @@ import json
 import os
 import queue
 import shlex
+import shutil
 import struct
 import subprocess
 import sys
@@ -543,11 +544,15 @@ def set_mtime(root: bytes, node: Node | share_tree.Entry) -> None:
     os.utime(full, ns=(node.mtime_ns, node.mtime_ns), follow_symlinks=False)
 
 
-def remove(root: bytes, node: Node) -> None:
-    full = os.path.join(root, node.path)
+def _inside(root: bytes, full: bytes) -> None:
     real_root = os.path.realpath(root)
     if os.path.commonpath([os.path.realpath(os.path.dirname(full)), real_root]) != real_root:
         raise SyncError(f"refusing to delete {os.fsdecode(full)}: it is not inside {os.fsdecode(root)}")
+
+
+def remove(root: bytes, node: Node) -> None:
+    full = os.path.join(root, node.path)
+    _inside(root, full)
     if node.kind == "dir":
         os.rmdir(full)
     else:
@@ -578,6 +583,9 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
             unchanged, to_read = share_tree.triage(paths, records, target, state)
             copy, mkdir = share_tree.content_plan(paths, records, links, to_read, target, state)
             copying, copied = None, queue.SimpleQueue()
+            retyped = share_tree.replaced(paths, records, [*mkdir, *copy], target)
+            if not check and retyped:
+                target = _clear_retyped(target_root, target, retyped)
             if not check and (copy or mkdir):
                 # What to copy is known from the listing: tar runs while the xattrs come in.
                 for i in mkdir:
@@ -627,6 +635,20 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
     if new_state != state:  # an unchanged pass writes nothing at all
         share_tree.save_state(state_path, new_state)
     return PassResult(work, translate, time.monotonic() - started)
+
+
+def _clear_retyped(target_root: bytes, target: dict[bytes, bytes], retyped: list[bytes]) -> dict[bytes, bytes]:
+    """Removes the target paths whose type changed at the source (a folder with all it
+    holds), inside the target only, and returns the target listing without them."""
+    for path in retyped:
+        kind = share_tree.KIND_NAMES[target[path][0]]
+        if kind == "dir":
+            _inside(target_root, os.path.join(target_root, path))
+            shutil.rmtree(os.path.join(target_root, path))  # never follows a symlink out
+        else:
+            remove(target_root, Node(path, kind, 0, 0, 0, 0, 0))
+    return {p: k for p, k in target.items()
+            if not any(p == r or p.startswith(r + b"/") for r in retyped)}
 
 
 def _apply(target_root: bytes, work: Plan, paths: list[bytes], records: list[bytes],

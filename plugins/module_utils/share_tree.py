@@ -315,8 +315,10 @@ def content_plan(paths: list[bytes], records: list[bytes], links: list[bytes], t
     for index in to_read:
         record, path = records[index], paths[index]
         kind = record[0]
-        last = state.get(path)
-        if last is None or target.get(path) != last[TGT]:
+        last, there = state.get(path), target.get(path)
+        if last is None or there != last[TGT] or (there is not None and there[0] != kind):
+            # New, changed at the target since the last pass, or of another type now (a
+            # file that became a folder or the other way round: see replaced()).
             (mkdir if kind == DIR else copy).append(index)
         elif kind != DIR and (record[:TARGET_KEY] != last[SRC][:TARGET_KEY] or last[LINK] != _link_digest(
                 links[index] if kind == SYMLINK else None)):
@@ -332,6 +334,13 @@ def content_plan(paths: list[bytes], records: list[bytes], links: list[bytes], t
             chosen.update(linked.get(records[index][INODE_AT:NLINK_AT], ()))
         copy = sorted(chosen)
     return copy, mkdir
+
+
+def replaced(paths: list[bytes], records: list[bytes], chosen: Iterable[int],
+             target: Mapping[bytes, bytes]) -> list[bytes]:
+    """The target paths that must go before the content comes: those whose type differs
+    from the source's now (tar cannot write a file where a folder is, nor into a file)."""
+    return [paths[i] for i in chosen if (there := target.get(paths[i])) is not None and there[0] != records[i][0]]
 
 
 def plan(source: Iterable[Node], target: Mapping[bytes, bytes], state: Mapping[bytes, tuple],

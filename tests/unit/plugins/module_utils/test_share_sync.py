@@ -277,3 +277,22 @@ def test_ssh_source_runs_the_agent_through_a_remote_shell(tree, tmp_path, monkey
     assert len(result.plan.copy) == 7
     assert (dst / "Pläne" / "plan.pdf").read_bytes() == (src / "Pläne" / "plan.pdf").read_bytes()
     assert (dst / "Pläne" / "plan.pdf").stat().st_gid == 300513
+
+
+def test_a_path_that_changes_type_between_passes_is_replaced(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    # A file becomes a folder with content, a folder with content becomes a file.
+    (src / "sparse.img").unlink()
+    write(src / "sparse.img" / "innen.txt", b"jetzt ein Ordner")
+    for child in (src / "leer" / "tiefer", src / "leer"):
+        child.rmdir()
+    write(src / "leer", b"jetzt eine Datei")
+    (dst / "leer" / "tiefer" / "nur-im-ziel.txt").write_text("goes with its folder")
+    result = sync(src, dst, state)
+    assert (dst / "sparse.img" / "innen.txt").read_bytes() == b"jetzt ein Ordner"
+    assert (dst / "leer").read_bytes() == b"jetzt eine Datei"
+    assert (dst / "leer").stat().st_uid == 300001
+    assert {n.path for n in result.plan.copy} == {b"sparse.img/innen.txt", b"leer"}
+    assert sync(src, dst, state).plan.is_empty()
+    assert snapshot(dst)[b"leer"][0] == "file" and snapshot(dst)[b"sparse.img"][0] == "dir"
