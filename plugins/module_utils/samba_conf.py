@@ -124,6 +124,20 @@ def add_include(conf_text: str, path: str) -> str:
     return conf_text + ("" if conf_text.endswith("\n") or not conf_text else "\n") + include_line(path) + "\n"
 
 
+TRUE_WORDS, FALSE_WORDS = {"yes", "true", "1", "on"}, {"no", "false", "0", "off"}
+NEGATED_SYNONYMS = {"writeable", "writable", "writeok"}
+
+
+def as_testparm(key: str, value: str) -> tuple[str, str]:
+    """A writability line of smb.conf as ``testparm -s`` shows it (``read only = No`` for
+    ``writeable = yes``), so settings read back from a freeze record equal testparm's."""
+    word = value.strip().lower()
+    if normal_key(key) in NEGATED_SYNONYMS | {"readonly"} and word in TRUE_WORDS | FALSE_WORDS:
+        read_only = (word in TRUE_WORDS) != (normal_key(key) in NEGATED_SYNONYMS)
+        return "read only", "Yes" if read_only else "No"
+    return key.strip().lower(), value.strip()
+
+
 # --- freeze ------------------------------------------------------------------------------
 
 def _section_span(lines: list[str], share: str) -> tuple[int, int]:

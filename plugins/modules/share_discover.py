@@ -156,7 +156,8 @@ def unfrozen_settings(settings, record_file):
     for _offset, line in record.get("removed") or ():
         parameter = samba_conf.PARAMETER.match(line)
         if parameter:
-            before[parameter["key"].strip().lower()] = parameter["value"]
+            key, value = samba_conf.as_testparm(parameter["key"], parameter["value"])
+            before[key] = value
     return before, True
 
 

@@ -115,3 +115,13 @@ def test_freezing_twice_or_an_unknown_share_is_refused():
         samba_conf.freeze_section(SMB_CONF, "kaemmerei")
     with pytest.raises(samba_conf.SambaConfError, match="not frozen"):
         samba_conf.unfreeze_section(SMB_CONF, "bauamt", {"removed": []})
+
+
+@pytest.mark.parametrize(("line", "expected"), [
+    (("read only", "no"), ("read only", "No")),
+    (("Writeable", "yes"), ("read only", "No")),
+    (("write ok", "no"), ("read only", "Yes")),
+    (("write list", "@bauamt"), ("write list", "@bauamt")),
+])
+def test_freeze_record_lines_read_back_as_testparm_shows_them(line, expected):
+    assert samba_conf.as_testparm(*line) == expected
