@@ -33,23 +33,35 @@ lab-status: bootstrap
 	@$(VENV)/python lab/umzug_lab.py status
 
 # The lab's Welle (docs/wave.md): dry run, seed, cut-over, verify and Abnahme of both
-# Kommunen, then where the reports are. Once accepted, the lab stays migrated: a second
-# `make demo` only runs the dry run (start afresh with make lab-down and make lab).
+# Kommunen, then the verdicts and where the reports are. Re-runnable: the journal decides
+# (lab/demo_state.py). An accepted Kommune is left alone (after the Abnahme nothing runs
+# on it again); an unfinished one continues where it stopped; when all are accepted the
+# demo says so and exits 0. A journal older than the lab's containers (make lab-down &&
+# make lab) is moved aside and the new lab is migrated afresh.
 WAVE_DEMO := $(VENV)/ansible-playbook playbooks/wave.yml -e @lab/accounts.yml -e @lab/wave.yml
+DEMO_JOURNAL := artifacts/journal/wave-1
+DEMO_KOMMUNEN := kommune-a kommune-b
 demo: lab
 	@export ANSIBLE_CALLBACKS_ENABLED=kommunal.umzug.report,kommunal.umzug.progress; \
-	phases="dryrun seed cutover verify finalize"; \
-	if grep -qs '"finalized": {' artifacts/journal/wave-1/*.json; then \
-	  echo "== The lab's Welle was accepted before (artifacts/journal/wave-1/): dry run only"; phases=dryrun; fi; \
-	status=0; for phase in $$phases; do \
-	  echo "== Welle 1: $$phase"; \
-	  $(WAVE_DEMO) -e wave_phase=$$phase || { status=$$?; echo "== Welle 1: $$phase failed"; break; }; \
-	done; \
+	todo=$$($(VENV)/python lab/demo_state.py $(DEMO_JOURNAL) $(DEMO_KOMMUNEN)) || exit $$?; \
+	status=0; \
+	if [ -z "$$todo" ]; then \
+	  echo "== Welle 1: every Kommune was accepted before; nothing left to do (afresh: make lab-down && make lab)"; \
+	else \
+	  limit=$$(echo $$todo | tr ' ' ','); \
+	  for phase in dryrun seed cutover verify finalize; do \
+	    echo "== Welle 1: $$phase ($$limit)"; \
+	    $(WAVE_DEMO) --limit $$limit -e wave_phase=$$phase; status=$$?; \
+	    if [ $$phase = dryrun ]; then \
+	      echo "== Dry-run verdicts:"; $(VENV)/python lab/demo_state.py --verdicts artifacts/reports/latest-dry-run/report.json; fi; \
+	    if [ $$status != 0 ]; then echo "== Welle 1: $$phase failed (exit $$status)"; break; fi; \
+	  done; \
+	fi; \
 	echo; \
-	echo "Reports:  $(CURDIR)/artifacts/reports/latest/report.html (this run's last phase)"; \
+	echo "Reports:  $(CURDIR)/artifacts/reports/latest/report.html (the last phase run)"; \
 	echo "          $(CURDIR)/artifacts/reports/latest-dry-run/report.html (the dry run)"; \
 	echo "          every run: $(CURDIR)/artifacts/reports/<run id>/report.{html,json}"; \
-	echo "Journal:  $(CURDIR)/artifacts/journal/wave-1/"; \
+	echo "Journal:  $(CURDIR)/$(DEMO_JOURNAL)/"; \
 	exit $$status
 
 lint: bootstrap
