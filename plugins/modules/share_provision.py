@@ -11,10 +11,15 @@ description:
     C(include) line at its end, creates each share's folder (empty, C(root:root 0770); the first sync
     pass gives it the source's owner and ACLs) and reloads Samba.
   - Settings are carried as the source has them (comment, read only, browseable, access based share
-    enum, veto files, create and directory masks ...). Settings that name principals of the old domain
-    (valid users, write list ...) or belong to the old host (vfs objects, preexec ...) are not carried
-    and are reported (C(shares.setting_not_carried)); a share of the same name defined elsewhere in the
-    configuration is reported as C(shares.target_share_defined_elsewhere).
+    enum, veto files, create and directory masks ...). Settings that name principals (valid users,
+    invalid users, read list, write list, admin users, force user, force group) are translated through
+    the identity mapping O(mapping) (C(KOMMUNEA\\hmueller) -> C(RZ\\ald-hmueller), C(@KOMMUNEA\\bauamt)
+    -> C(@RZ\\ald-bauamt), built-in names such as Domain Admins to the new domain's). A name that cannot
+    be translated stays in the setting as it was (never dropped) and is an inhibitor finding
+    (C(shares.setting_principal_unmapped)).
+  - Settings that belong to the old host (vfs objects, preexec ...) are not carried and are reported
+    (C(shares.setting_not_carried)); a share of the same name defined elsewhere in the configuration is
+    reported as C(shares.target_share_defined_elsewhere).
   - Idempotent; check mode reports what would change; diff shows the include file.
   - The new configuration is checked with C(testparm) before Samba reloads it; a failing check restores
     the previous files.
@@ -46,6 +51,21 @@ options:
     description: Samba's configuration file that gets the include line.
     type: path
     default: /etc/samba/smb.conf
+  mapping:
+    description:
+      - The Kommune's identity mapping (the data of the file the accounts payload writes). Without it,
+        every old-domain name in a principal setting is an inhibitor finding.
+    type: dict
+  source_domains:
+    description: Names of the old domain as settings may write them (workgroup, realm, DNS domain).
+    type: list
+    elements: str
+    default: []
+  target_workgroup:
+    description:
+      - The RZ domain's workgroup (NetBIOS name) that translated names get, e.g. C(RZ). Required when a
+        share has a principal setting.
+    type: str
   reload:
     description: Reload smbd after a change.
     type: bool
@@ -64,6 +84,9 @@ EXAMPLES = r"""
     namespace: altdorf
     kommune: kommune-a
     target_root: /srv/shares
+    mapping: "{{ lookup('ansible.builtin.file', 'artifacts/mapping/kommune-a.yml') | from_yaml }}"
+    source_domains: [KOMMUNEA, KOMMUNE-A.TEST]
+    target_workgroup: RZ
   delegate_to: rz-fs
 """
 
@@ -99,7 +122,7 @@ import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils import identity_map, samba_conf, share_principals
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
@@ -126,29 +149,51 @@ def write_atomic(module, path, text, mode=0o644):
     module.atomic_move(tmp, path)
 
 
-def planned_shares(params):
-    result, left_out = [], {}
+def planned_shares(params, lookup):
+    """(shares to write, settings left out per share, untranslatable principals per share)."""
+    domains = share_principals.Domains(tuple(params["source_domains"]), params["target_workgroup"] or "")
+    result, left_out, unmapped = [], {}, {}
     for share in params["shares"]:
         name = samba_conf.target_share_name(params["namespace"], share["name"])
         carried, left = samba_conf.carried_settings(share.get("settings") or {})
+        for key in [k for k in left if k in share_principals.SETTINGS]:
+            if not params["target_workgroup"]:
+                raise ValueError(f"share {share['name']} has '{key} = {left[key]}': target_workgroup is needed "
+                                 "to translate it")
+            try:
+                carried[key], problems = share_principals.translate_setting(key, left.pop(key), lookup, domains)
+            except ValueError as err:
+                raise ValueError(f"share {share['name']}, setting {key}: {err}") from None
+            unmapped.setdefault(share["name"], []).extend(problems)
         if left:
             left_out[share["name"]] = left
         result.append({"source": share["name"], "name": name,
                        "path": os.path.join(params["target_root"], name), "settings": carried})
-    return result, left_out
+    return result, left_out, unmapped
 
 
-def findings_for(params, left_out, elsewhere):
+def findings_for(params, left_out, elsewhere, unmapped):
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
     found = []
+    for share, problems in sorted(unmapped.items()):
+        for problem in problems:
+            found.append(Finding(
+                key="shares.setting_principal_unmapped",
+                title=f"Share {share}: {problem.setting} names {problem.name}, which has no new name",
+                summary=f"'{problem.setting}' of share {share} names {problem.name}: {problem.reason}. The name "
+                        "stays in the RZ share's setting as it was (dropped, it could widen or narrow access), "
+                        "where it matches nobody.",
+                severity="high", payload="shares", inhibitor=True,
+                remediation=Remediation("hint", f"Add {problem.name} to the identity mapping (source: manual) and "
+                                        "provision again, or change the setting at the source."),
+                resources=(share, problem.setting, problem.name), **where))
     for share, left in sorted(left_out.items()):
         found.append(Finding(
             key="shares.setting_not_carried", title=f"Settings of share {share} not carried to the RZ",
-            summary="These settings name principals of the old domain or belong to the old server and are not "
-                    "written on the RZ file server: " + "; ".join(f"{k} = {v}" for k, v in sorted(left.items())),
+            summary="These settings belong to the old server and are not written on the RZ file server: "
+                    + "; ".join(f"{k} = {v}" for k, v in sorted(left.items())),
             severity="medium", payload="shares",
-            remediation=Remediation("hint", "Set the equivalent on the RZ share by hand (with the new names) or "
-                                    "express it in the share's ACL."),
+            remediation=Remediation("hint", "Set the equivalent on the RZ share by hand if it is still needed."),
             resources=(share, *sorted(left)), **where))
     for name in sorted(elsewhere):
         found.append(Finding(
@@ -181,13 +226,20 @@ def main():
             target_root=dict(type="path", required=True),
             include_dir=dict(type="path", default="/etc/samba/umzug"),
             smb_conf=dict(type="path", default="/etc/samba/smb.conf"),
+            mapping=dict(type="dict"),
+            source_domains=dict(type="list", elements="str", default=[]),
+            target_workgroup=dict(type="str"),
             reload=dict(type="bool", default=True),
         ),
         supports_check_mode=True,
     )
     p = module.params
     include_file = os.path.join(p["include_dir"], f"{p['namespace']}.conf")
-    shares, left_out = planned_shares(p)
+    try:
+        mapped = identity_map.map_from_data(p["mapping"], "mapping") if p["mapping"] else None
+        shares, left_out, unmapped = planned_shares(p, share_principals.mapping_lookup(mapped))
+    except (ValueError, identity_map.MappingFileError) as err:
+        module.fail_json(msg=str(err))
     try:
         wanted_include = samba_conf.render_include(p["kommune"], p["namespace"], shares)
     except samba_conf.SambaConfError as err:
@@ -213,7 +265,7 @@ def main():
     elsewhere = defined_elsewhere(module, [s["name"] for s in shares], include_file)
     result = {"changed": changed, "include_file": include_file, "shares": shares,
               RESULT_CHANGES: changes.to_dict(),
-              RESULT_FINDINGS: [f.to_dict() for f in findings_for(p, left_out, elsewhere)]}
+              RESULT_FINDINGS: [f.to_dict() for f in findings_for(p, left_out, elsewhere, unmapped)]}
     if module._diff:
         result["diff"] = [{"before": before_include or "", "after": wanted_include,
                            "before_header": include_file, "after_header": include_file},
