@@ -15,6 +15,10 @@ description:
   - Reports service accounts (migrated, flagged), computers (not migrated) and members outside the export
     as findings. Reads only; runs on the controller (needs the C(ldap3) Python library).
   - Never reads password attributes; hashes are read on the DC itself by M(kommunal.umzug.accounts_hashes).
+  - With O(journal_dir), a user that M(kommunal.umzug.accounts_source) disabled at the source (the journal's
+    C(source_disabled), not given back since, same SID) is exported with its state from before (enabled), because
+    umzug's own disable at cut-over is not the Kommune's and must not reach the central directory. A user the
+    Kommune disabled itself stays disabled.
 author:
   - umzug developers
 options:
@@ -54,6 +58,11 @@ options:
   kommune:
     description: Kommune id for the findings.
     type: str
+  journal_dir:
+    description:
+      - The Kommune's accounts journal folder on the controller (read only; a missing folder is an empty journal).
+      - Give it for the Kommune's own directory, never for the central one.
+    type: path
 attributes:
   check_mode:
     support: full
@@ -89,6 +98,12 @@ directory:
     groups: [{key: S-1-5-21-1-2-3-1101, name: Bauamt, scope: global, security: true, members: []}]
     computers: [{dn: "CN=PC01,CN=Computers,DC=kommune-a,DC=test", name: PC01$}]
     foreign_members: []
+held_by_umzug:
+  description: Users disabled at the source by umzug (journal), exported with their state from before (enabled).
+  returned: success
+  type: list
+  elements: str
+  sample: [hmueller]
 umzug_findings:
   description: Service accounts, computers not migrated, members outside the export.
   returned: success
@@ -204,6 +219,7 @@ def main():
             page_size=dict(type="int", default=500),
             service_patterns=dict(type="list", elements="str", default=list(directory.DEFAULT_SERVICE_PATTERNS)),
             kommune=dict(type="str"),
+            journal_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -212,11 +228,17 @@ def main():
     if not module.params["server"].lower().startswith("ldaps://"):
         module.fail_json(msg=f"server {module.params['server']!r} is not an ldaps:// URI; "
                              "account data never travels unencrypted")
+    journal_dir = module.params["journal_dir"]
+    try:
+        records = directory.read_journal(journal_dir) if journal_dir else []
+    except (OSError, ValueError) as err:
+        module.fail_json(msg=f"reading the accounts journal {journal_dir} failed: {err}")
     try:
         model = export(module.params)
     except (LDAPException, ValueError, OSError) as err:
         module.fail_json(msg=f"reading {module.params['server']} failed: {err}")
-    module.exit_json(changed=False, directory=model,
+    held = directory.undo_umzug_disable(model, records)
+    module.exit_json(changed=False, directory=model, held_by_umzug=held,
                      **{RESULT_FINDINGS: findings_for(model, module.params["kommune"])})
 
 

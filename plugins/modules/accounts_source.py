@@ -126,7 +126,6 @@ umzug_findings:
 """
 
 import datetime
-import glob
 import os
 import traceback
 
@@ -151,7 +150,7 @@ except ImportError:
 else:
     LDAP3_ERROR = None
 
-DISABLED, ENABLED = "source_disabled", "source_enabled"
+DISABLED, ENABLED = model.SOURCE_DISABLED, model.SOURCE_ENABLED
 
 
 def migrated_users(directory, mapping, bind_dn):
@@ -167,17 +166,6 @@ def migrated_users(directory, mapping, bind_dn):
         if user["key"] in created and rid >= 1000 and binder not in (user["name"].casefold(), user["dn"].casefold()):
             found.append({"dn": user["dn"], "sid": user.get("sid"), "name": user["name"]})
     return found
-
-
-def outstanding(records):
-    """Accounts the journal says umzug disabled and has not enabled since, oldest first."""
-    held = {}
-    for record in records:
-        for account in record.get(DISABLED) or ():
-            held[account["dn"].lower()] = account
-        for account in record.get(ENABLED) or ():
-            held.pop(account["dn"].lower(), None)
-    return list(held.values())
 
 
 def plan(state, candidates, current):
@@ -196,14 +184,6 @@ def plan(state, candidates, current):
             # Recorded even if someone enabled it by hand meanwhile: umzug's hold on it ends.
             change.append(account)
     return change, skipped
-
-
-def read_journal(journal_dir):
-    records = []
-    for path in sorted(glob.glob(os.path.join(journal_dir, "*.yml"))):
-        with open(path, encoding="utf-8") as handle:
-            records.append(yaml.safe_load(handle) or {})
-    return records
 
 
 def write_journal(module, journal_dir, key, accounts):
@@ -261,11 +241,11 @@ def unsupported(accounts, kommune):
 
 
 def run(module, p):
-    journal = read_journal(p["journal_dir"])
+    journal = model.read_journal(p["journal_dir"])
     if p["state"] == "disabled":
         candidates = migrated_users(p["directory"], p["mapping"], p["bind_dn"])
     else:
-        candidates = outstanding(journal)
+        candidates = model.held_by_umzug(journal)
     if p["flavour"] == "openldap":
         return [], [], "", [unsupported(candidates, p["kommune"])] if candidates and p["state"] == "disabled" else []
     if not candidates:
