@@ -150,7 +150,8 @@ except ImportError:
 else:
     LDAP3_ERROR = None
 
-DISABLED, ENABLED = model.SOURCE_DISABLED, model.SOURCE_ENABLED
+DISABLED = model.SOURCE_DISABLED
+ENABLED = model.SOURCE_ENABLED
 
 
 def migrated_users(directory, mapping, bind_dn):
