@@ -62,8 +62,8 @@ def letters():
     return yaml.safe_load(shown.stdout)
 
 
-@pytest.mark.parametrize("run", ["check", "delta-vvv", "disable-source", "enable-source", "disable-source-again",
-                                 "rollback", "apply-after-rollback"])
+@pytest.mark.parametrize("run", ["check", "delta-vvv", "disable-source", "delta-after-disable", "enable-source",
+                                 "disable-source-again", "rollback", "apply-after-rollback"])
 def test_run_succeeded(run):
     assert "failed=0" in log(run) and "unreachable=0" in log(run)
 
@@ -122,6 +122,26 @@ def test_disable_source_disabled_exactly_the_enabled_migrated_accounts():
     assert set(first_run) == expected
     was_disabled = {name for name, e in before.items() if disabled(e)}
     assert {name for name, e in after.items() if disabled(e)} == was_disabled | expected
+
+
+def test_delta_after_disable_source_keeps_the_migrated_users_enabled():
+    """The cut-over's order: disable_source, then the delta. umzug's own disable at the
+    source does not reach the central directory; the Kommune's own one (dbleibt, disabled
+    at the source just before) does."""
+    source_before, source_after = by_name("source-before.ldif"), by_name("source-after-disable.ldif")
+    by_umzug = {n for n, e in source_after.items() if disabled(e) and not disabled(source_before[n])}
+    assert "hmueller" in by_umzug and "dbleibt" not in by_umzug
+    assert disabled(source_before["dbleibt"])
+    new_name = {e["old_name"]: e["new_name"] for e in mapping("kommune-a")["users"]}
+    before, after = by_name("central-after-delta.ldif"), by_name("central-after-disable-delta.ldif")
+    assert [new_name[n] for n in sorted(by_umzug) if disabled(after[new_name[n]])] == []
+    assert disabled(after["ald-dbleibt"]) and not disabled(before["ald-dbleibt"])
+    assert disabled(after["ald-pschneider"]), "disabled at the source before umzug: stays disabled"
+    altdorf = [n for n, e in after.items()
+               if e["dn"][0].lower().endswith(ALTDORF.lower()) and "userAccountControl" in e]
+    assert len(altdorf) > 5
+    changed = sorted(n for n in altdorf if after[n]["userAccountControl"] != before[n]["userAccountControl"])
+    assert changed == ["ald-dbleibt"]
 
 
 @pytest.mark.parametrize("dump_name", ["source-after-enable.ldif", "source-after-rollback.ldif"])
