@@ -109,6 +109,20 @@ def test_share_registered_with_its_settings(host, share):
     assert served.get("read only", "yes").lower() == "no"  # as at the source before the freeze
 
 
+def names(value):
+    """The names of a Samba list (commas or spaces between, double quotes around a part)."""
+    return [name.replace('"', "") for name in re.findall(r'(?:[^,\s"]|"[^"]*")+', value)]
+
+
+def test_principal_setting_names_the_new_groups(host, source):
+    """converge gave the source's standesamt share valid users naming old groups."""
+    before = served_settings(source)["standesamt"]["valid users"]
+    after = served_settings(host)["altdorf-standesamt"]["valid users"]
+    group = next(e["new_name"] for e in mapping()["groups"] if e["old_name"].lower() == "standesamt")
+    assert names(before) == ["@KOMMUNEA\\Standesamt", "@KOMMUNEA\\Domain Admins"]
+    assert names(after) == [f"@RZ\\{group}", "@RZ\\Domain Admins"]
+
+
 def test_include_file_registered_in_smb_conf(host):
     assert host.file("/etc/samba/smb.conf").contains("^include = /etc/samba/umzug/altdorf.conf$")
 
@@ -126,7 +140,10 @@ def test_dry_run_reported_exact_work_and_first_entries():
 
 def test_killed_pass_failed_and_the_next_one_completed(host):
     killed = record("killed.json")
-    assert killed["failed"] and "bauamt" in killed["msg"]
+    # The job ended with share_sync's failure (converge waits on it with failed_when: false,
+    # which sets "failed" to false): a message naming share and pass, and no result of a pass.
+    assert killed["finished"] and "counts" not in killed
+    assert killed["msg"].startswith("share bauamt, delta pass: "), killed["msg"]
     assert 0 < killed["progress"].get("bytes", 0) < killed["progress"]["bytes_total"]  # killed mid-copy
     verified = {r["share"]: r for r in record("verify.json")["results"]}
     assert verified["bauamt"]["identical"]
@@ -157,11 +174,61 @@ DUMPS = {
 }
 
 
+def dump(host, command):
+    """A command's output as bytes: the tree holds a name that is not valid UTF-8."""
+    out = host.run(command)
+    assert out.rc == 0, out.stderr
+    return out.stdout_bytes
+
+
 @pytest.mark.parametrize("what", sorted(DUMPS))
 def test_both_trees_dump_the_same(host, source, what):
-    before = source.check_output(DUMPS[what].format(root=SOURCE_ROOT))
-    after = host.check_output(DUMPS[what].format(root=TARGET_ROOT))
+    before = dump(source, DUMPS[what].format(root=SOURCE_ROOT))
+    after = dump(host, DUMPS[what].format(root=TARGET_ROOT))
+    assert before.count(b"\n") > 10  # the whole tree, not an empty dump
     assert before == after
+
+
+def acl_dump(host, root):
+    """getfacl of every path below root (owner, group, access and default ACL, by name as
+    winbind resolves them), one block per path. getfacl lists named entries by numeric id,
+    which the new ids order differently: the entries of a block are sorted."""
+    out = dump(host, f"cd {root} && getfacl -R -P . 2>/dev/null").decode("utf-8", "surrogateescape")
+    return [block.strip() for block in out.split("\n\n") if block.strip()]
+
+
+def entries_sorted(block):
+    lines = block.splitlines()
+    head = [line for line in lines if line.startswith("#")]
+    return "\n".join(head + sorted(line for line in lines if not line.startswith("#")))
+
+
+def rename_principals(block, renamed, old_workgroup, new_workgroup):
+    """Names of the old domain in a getfacl block -> the new names (getfacl writes the
+    backslash doubled and a space as \\040)."""
+    def one(match):
+        old = match.group(1).replace("\\040", " ")
+        new = renamed.get(old, old)  # well-known names (administrator, domain users ...) keep theirs
+        return f"{new_workgroup.lower()}\\\\{new.replace(' ', chr(92) + '040')}"
+    return re.sub(rf"(?i){old_workgroup}\\\\([^:\n]+)", one, block).lower()
+
+
+def test_posix_acls_and_owners_are_the_source_ones_translated(host, source):
+    data = mapping()
+    renamed = {e["old_name"].lower(): e["new_name"].lower() for e in data["users"] + data["groups"]}
+    before = acl_dump(source, SOURCE_ROOT)
+    after = acl_dump(host, TARGET_ROOT)
+    assert any("kommunea\\\\" in block.lower() for block in before)  # the comparison has names to translate
+    assert not any("kommunea\\\\" in block.lower() for block in after)
+    assert len(before) > 20  # every path of the tree
+    expected = sorted(entries_sorted(rename_principals(block, renamed, "KOMMUNEA", "RZ")) for block in before)
+    assert sorted(entries_sorted(block.lower()) for block in after) == expected
+
+
+def test_file_that_became_a_folder_is_a_folder_on_the_target(host):
+    folder = host.file(f"{TARGET_ROOT}/Bauanträge/2025/Stellungnahme Große.txt")
+    assert folder.is_directory
+    assert host.file(f"{folder.path}/Fassung 2.txt").content_string == "Stellungnahme, nun als Ordner mit Fassungen.\n"
 
 
 def test_sparse_file_stayed_sparse(host):
@@ -214,7 +281,8 @@ def test_acl_as_served_is_the_source_acl_translated(host, source, path):
 # --- freeze ------------------------------------------------------------------------------------
 
 def test_source_share_is_read_only_after_the_freeze(source):
-    assert served_settings(source)["bauamt"]["read only"].lower() == "yes"
+    # testparm -s leaves out what is Samba's default, and read only = Yes is.
+    assert served_settings(source)["bauamt"].get("read only", "yes").lower() == "yes"
     out = smbclient(source, "shr-a-fs", "bauamt", "KOMMUNEA", "hmueller", "put /etc/hostname nach-dem-freeze.txt")
     assert "NT_STATUS_ACCESS_DENIED" in out.output or "NT_STATUS_MEDIA_WRITE_PROTECTED" in out.output, out.output
     assert not source.file(f"{SOURCE_ROOT}/nach-dem-freeze.txt").exists
@@ -244,9 +312,14 @@ def can_read(host, server, share, workgroup, user, secret, path):
 def test_access_as_served_before_and_after(host, source, user, share, path, readable, writable):
     secret = password("KOMMUNEA", user)  # carried with the account
     assert can_read(source, "shr-a-fs", share, "KOMMUNEA", user, secret, path) is readable
+    written_before = {(r["user"], r["share"]): r["wrote"] for r in record("written-before.json")}
+    assert written_before[(user, share)] is writable  # at the source, over SMB, before the freeze
     assert can_read(host, "shr-rz-fs", f"altdorf-{share}", "RZ", new_name(user), secret, path) is readable
     probe = f"{path}/umzug-probe-{user}.txt"
+    folder = f"/srv/shares/altdorf-{share}/{path}"
+    mtime = host.check_output("stat -c %%y %s", folder)
     out = run_with_password(host, secret, ["smbclient", f"//shr-rz-fs/altdorf-{share}", "-U", f"RZ\\{new_name(user)}",
                                            "-c", f'put /etc/hostname "{probe}"; rm "{probe}"'])
+    host.check_output("touch -m -d %s %s", mtime, folder)  # the tree as it was, for the comparisons
     wrote = out.rc == 0 and "NT_STATUS_" not in out.output
     assert wrote is writable, out.output
