@@ -57,6 +57,9 @@ class LabHost:
     address: str
     image: str
     capabilities: tuple[str, ...]
+    # The Kommune the host belongs to (None for the RZ) and its role (dc, fs, clients, app).
+    kommune: str | None = None
+    role: str = ""
 
 
 @dataclass(frozen=True)
@@ -142,6 +145,14 @@ def _mirror_from_sources(text: str) -> str | None:
 # --- inventory -------------------------------------------------------------------------
 
 
+def plain(value):
+    """A value from `ansible-inventory --list`, which writes values the inventory plugin
+    marked unsafe as {"__ansible_unsafe": value}."""
+    if isinstance(value, dict) and set(value) == {"__ansible_unsafe"}:
+        return value["__ansible_unsafe"]
+    return value
+
+
 def load_topology(inventory: Path = TOP / "inventories" / "lab") -> tuple[LabNetwork, list[LabHost]]:
     """Hosts, addresses and images from the lab inventory (ansible-inventory --list)."""
     ansible_inventory = Path(sys.executable).parent / "ansible-inventory"
@@ -168,6 +179,8 @@ def load_topology(inventory: Path = TOP / "inventories" / "lab") -> tuple[LabNet
             address=hv["ansible_host"],
             image=hv["umzug_lab_image"],
             capabilities=tuple(hv.get("umzug_lab_capabilities", [])),
+            kommune=plain((plain(hv.get("umzug_kommune")) or {}).get("id")),
+            role=plain(hv.get("umzug_role", "")),
         ))
         net = hv["umzug_lab_network"]
         network = LabNetwork(net["name"], net["subnet"], net["gateway"])
@@ -312,17 +325,37 @@ def molecule_network(scenario: str) -> LabNetwork:
                        f"(name, subnet, gateway) for its hosts.") from None
 
 
+def follows_dns(host: LabHost, other: LabHost) -> bool:
+    """Whether `host` must look `other` up in its domain's DNS rather than /etc/hosts:
+    a Kommune's file server, seen from the other hosts of its Kommune. The name switch
+    moves that name to the RZ with a DNS record in the Kommune's domain, and an /etc/hosts
+    entry (read before DNS) would hide it."""
+    return other.role == "fs" and other.kommune is not None and other.kommune == host.kommune
+
+
 def run_args(host: LabHost, hosts: list[LabHost], net: LabNetwork, tag: str, key: Path) -> list[str]:
-    args = ["podman", "run", "-d", "--name", host.name, "--hostname", host.name,
+    """`podman run` for a lab host. The label umzug.lab.run carries a digest of all other
+    arguments, so a container made with different arguments is recreated (start_containers)."""
+    args = ["--name", host.name, "--hostname", host.name,
             "--network", net.name, "--ip", host.address, "--systemd=always",
             "--label", f"{LAB_LABEL}=1", "--label", f"umzug.lab.image={tag}",
             "-v", f"{key}.pub:/root/.ssh/authorized_keys:ro"]
     for cap in host.capabilities:
         args += ["--cap-add", cap]
     for other in hosts:
-        if other.name != host.name:
+        if other.name != host.name and not follows_dns(host, other):
             args += ["--add-host", f"{other.name}:{other.address}"]
-    return [*args, tag, "/sbin/init"]
+    args += [tag, "/sbin/init"]
+    digest = _digest(*(arg.encode() for arg in args))
+    return ["podman", "run", "-d", "--label", f"umzug.lab.run={digest}", *args]
+
+
+def run_label(args: list[str]) -> str:
+    """The umzug.lab.run label value in `podman run` arguments made by run_args."""
+    for index, arg in enumerate(args[:-1]):
+        if arg == "--label" and args[index + 1].startswith("umzug.lab.run="):
+            return args[index + 1].partition("=")[2]
+    raise ValueError("no umzug.lab.run label in the arguments")
 
 
 def start_containers(net: LabNetwork, hosts: list[LabHost], tags: dict[str, str]) -> None:
@@ -330,9 +363,15 @@ def start_containers(net: LabNetwork, hosts: list[LabHost], tags: dict[str, str]
     known_hosts = STATE_DIR / "known_hosts"
     for host in hosts:
         tag = tags[host.image]
+        args = run_args(host, hosts, net, tag, key)
         state = container_state(host.name)
-        if state and state["Config"]["Labels"].get("umzug.lab.image") != tag:
+        labels = (state or {}).get("Config", {}).get("Labels") or {}
+        if state and labels.get("umzug.lab.image") != tag:
             progress(f"{host.name}: image changed, recreating")
+            run(["podman", "rm", "-f", "-t", "5", host.name])
+            state = None
+        elif state and labels.get("umzug.lab.run") != run_label(args):
+            progress(f"{host.name}: run arguments changed (addresses, capabilities, host entries), recreating")
             run(["podman", "rm", "-f", "-t", "5", host.name])
             state = None
         elif state and state["State"]["Running"] and not answers(host.name):
@@ -340,7 +379,7 @@ def start_containers(net: LabNetwork, hosts: list[LabHost], tags: dict[str, str]
             run(["podman", "rm", "-f", "-t", "5", host.name])
             state = None
         if state is None:
-            run(run_args(host, hosts, net, tag, key))
+            run(args)
             if known_hosts.exists():
                 subprocess.run(["ssh-keygen", "-R", host.address, "-f", str(known_hosts)],
                                capture_output=True, check=False)

@@ -122,7 +122,9 @@ class FakePodman:
 def test_a_running_container_that_does_not_answer_is_recreated(tmp_path, monkeypatch, exec_rc, recreated):
     host = umzug_lab.LabHost("kommune-a-fs", "10.89.42.12", "samba", ("SYS_ADMIN",))
     net = umzug_lab.LabNetwork("umzug-lab", "10.89.42.0/24", "10.89.42.1")
-    state = {"Config": {"Labels": {"umzug.lab.image": "localhost/umzug-lab-samba:t1"}},
+    tag = "localhost/umzug-lab-samba:t1"
+    made = umzug_lab.run_label(umzug_lab.run_args(host, [host], net, tag, tmp_path / "id_ed25519"))
+    state = {"Config": {"Labels": {"umzug.lab.image": tag, "umzug.lab.run": made}},
              "State": {"Running": True, "Status": "running"}}
     fake = FakePodman(state, exec_rc)
     monkeypatch.setattr(umzug_lab, "run", fake.run)
@@ -133,3 +135,70 @@ def test_a_running_container_that_does_not_answer_is_recreated(tmp_path, monkeyp
     assert ["podman", "exec", "kommune-a-fs"] in fake.calls
     assert (["podman", "rm", "-f"] in fake.calls) is recreated
     assert (["podman", "run", "-d"] in fake.calls) is recreated
+
+
+LAB_HOSTS = [
+    umzug_lab.LabHost("kommune-a-client", "10.89.42.13", "client", (), "kommune-a", "clients"),
+    umzug_lab.LabHost("kommune-a-dc", "10.89.42.11", "samba", ("SYS_ADMIN",), "kommune-a", "dc"),
+    umzug_lab.LabHost("kommune-a-fs", "10.89.42.12", "samba", ("SYS_ADMIN",), "kommune-a", "fs"),
+    umzug_lab.LabHost("kommune-b-fs", "10.89.42.22", "samba", ("SYS_ADMIN",), "kommune-b", "fs"),
+    umzug_lab.LabHost("rz-fs", "10.89.42.32", "samba", ("SYS_ADMIN", "NET_ADMIN"), None, "fs"),
+]
+LAB_NET = umzug_lab.LabNetwork("umzug-lab", "10.89.42.0/24", "10.89.42.1")
+
+
+def added_hosts(args):
+    return {args[i + 1] for i, arg in enumerate(args) if arg == "--add-host"}
+
+
+def test_a_kommune_resolves_its_own_file_server_through_its_dns():
+    """The name switch moves \\kommune-a-fs with a record in kommune-a.test: the Kommune's
+    hosts must not find the old address in /etc/hosts first. Other hosts keep their entries."""
+    key = Path("/lab/id_ed25519")
+    by_name = {h.name: added_hosts(umzug_lab.run_args(h, LAB_HOSTS, LAB_NET, "t", key)) for h in LAB_HOSTS}
+    assert by_name["kommune-a-client"] == {
+        "kommune-a-dc:10.89.42.11", "kommune-b-fs:10.89.42.22", "rz-fs:10.89.42.32"}
+    assert "kommune-a-fs:10.89.42.12" not in by_name["kommune-a-dc"]
+    assert "kommune-a-fs:10.89.42.12" in by_name["kommune-b-fs"]
+    assert "kommune-a-fs:10.89.42.12" in by_name["rz-fs"]
+    assert "kommune-b-fs:10.89.42.22" in by_name["kommune-a-fs"]
+
+
+def test_the_run_label_changes_exactly_when_the_run_arguments_change():
+    key = Path("/lab/id_ed25519")
+    client = LAB_HOSTS[0]
+
+    def label(hosts, tag="t"):
+        return umzug_lab.run_label(umzug_lab.run_args(client, hosts, LAB_NET, tag, key))
+
+    assert label(LAB_HOSTS) == label(list(LAB_HOSTS))
+    assert label(LAB_HOSTS) != label(LAB_HOSTS[:-1])
+    assert label(LAB_HOSTS) != label(LAB_HOSTS, tag="t2")
+    moved = [*LAB_HOSTS[:-1], umzug_lab.LabHost("rz-fs", "10.89.42.40", "samba", (), None, "fs")]
+    assert label(LAB_HOSTS) != label(moved)
+
+
+@pytest.mark.parametrize(("stored", "recreated"), [("same", False), ("old", True), (None, True)])
+def test_a_container_made_with_other_run_arguments_is_recreated(tmp_path, monkeypatch, stored, recreated):
+    host = LAB_HOSTS[0]
+    tag = "localhost/umzug-lab-client:t1"
+    made = umzug_lab.run_label(umzug_lab.run_args(host, [host], LAB_NET, tag, tmp_path / "id_ed25519"))
+    labels = {"umzug.lab.image": tag}
+    if stored is not None:
+        labels["umzug.lab.run"] = made if stored == "same" else "0123456789abcdef"
+    state = {"Config": {"Labels": labels}, "State": {"Running": True, "Status": "running"}}
+    fake = FakePodman(state, 0)
+    monkeypatch.setattr(umzug_lab, "run", fake.run)
+    monkeypatch.setattr(umzug_lab, "container_state", lambda name: state)
+    monkeypatch.setattr(umzug_lab, "ssh_key", lambda: tmp_path / "id_ed25519")
+    monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
+    umzug_lab.start_containers(LAB_NET, [host], {"client": tag})
+    assert (["podman", "rm", "-f"] in fake.calls) is recreated
+    assert (["podman", "run", "-d"] in fake.calls) is recreated
+
+
+def test_values_marked_unsafe_by_the_inventory_read_as_plain_values():
+    assert umzug_lab.plain({"__ansible_unsafe": "kommune-a"}) == "kommune-a"
+    assert umzug_lab.plain("fs") == "fs"
+    assert umzug_lab.plain({"id": "kommune-a"}) == {"id": "kommune-a"}
+    assert umzug_lab.plain(None) is None
