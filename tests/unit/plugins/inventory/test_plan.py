@@ -84,7 +84,10 @@ def test_lab_inventory_has_the_host_variables(host):
     assert variables["ansible_host"] == address
     assert variables["umzug_role"] == role
     assert variables["umzug_lab_image"] == image
-    assert variables["umzug_lab_capabilities"] == (["SYS_ADMIN"] if image == "samba" else [])
+    # Samba stores NT ACLs in security.* xattrs (SYS_ADMIN); the RZ file server also takes
+    # the Kommunen's service addresses for the name switch (NET_ADMIN).
+    expected = (["SYS_ADMIN"] if image == "samba" else []) + (["NET_ADMIN"] if host == "rz-fs" else [])
+    assert variables["umzug_lab_capabilities"] == expected
     assert variables["umzug_domain"]["dc"] == dc
     assert variables.get("umzug_kommune", {}).get("id") == kommune
 
