@@ -3,21 +3,24 @@ the RZ file server as <namespace>-<share> with the same tree, and every test use
 exactly the shares there (new account, real log-on) that the old share's Windows ACL grants
 their old account."""
 
+import base64
+
 import pytest
 
 from tests.acceptance.kommune import may_list
 from tests.acceptance.smb import can_list
 
 # type, size and path of every entry below the share root; the mtime is checked by the
-# shares payload's own verify (manifests), not here.
-_TREE = "find %s -mindepth 1 -printf '%%y %%s %%P\\n' | LC_ALL=C sort"
+# shares payload's own verify (manifests), not here. Sent as base64: testinfra's ansible
+# backend returns no stdout at all for output that is not UTF-8 (a name in bauamt is latin-1).
+_TREE = "find %s -mindepth 1 -printf '%%y %%s %%P\\n' | LC_ALL=C sort | base64 -w0"
 
 
 def tree(host, root):
     result = host.run(_TREE, root)
     assert result.rc == 0, f"cannot read {root}: {result.stderr_bytes.decode('utf-8', 'replace').strip()}"
     # Names need not be UTF-8 (the shares payload reports those); compare them as bytes.
-    return result.stdout_bytes.decode("utf-8", "surrogateescape").splitlines()
+    return base64.b64decode(result.stdout).decode("utf-8", "surrogateescape").splitlines()
 
 
 def test_share_is_complete_on_the_rz_file_server(kommune, share):
