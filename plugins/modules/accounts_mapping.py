@@ -163,7 +163,10 @@ def build(params):
         uid_range=IdRange.from_context(kommune["uid_range"]), gid_range=IdRange.from_context(kommune["gid_range"]),
         source_domain_sid=params["directory"].get("domain_sid"),
         target_domain_sid=params["live"].get("domain_sid"), default_user_gid=params["default_user_gid"])
-    identity_map, findings = regenerate(previous, source_objects(params["directory"]), settings,
+    # The objects umzug created at their planned DNs are known before the entries are checked
+    # against the live names, or each would collide with its own entry.
+    known = with_created_sids(previous, params["live"]) if previous else None
+    identity_map, findings = regenerate(known, source_objects(params["directory"]), settings,
                                         live_directory(params["live"], wave_maps))
     return previous, with_created_sids(identity_map, params["live"]), findings
 

@@ -64,6 +64,13 @@ def test_new_sid_recorded_once_the_object_exists_at_its_dn(run_module, tmp_path)
     hm = next(u for u in second["mapping"]["users"] if u["old_name"] == "hmueller")
     assert hm["new_sid"] == f"{NEW}-1601"
     assert hm["new_name"] == "ald-hmueller"
+    # The object umzug created at the planned DN is no collision with the entry's own name.
+    assert "accounts.fixed_name_taken" not in {f["key"] for f in second["umzug_findings"]}
+    # An object of that name elsewhere, with another SID, still is.
+    foreign = {"name": "ald-kaemmerei", "sid": f"{NEW}-1700", "dn": "CN=ald-kaemmerei,OU=Other,DC=rz,DC=test"}
+    clash = run_module(accounts_mapping.main, args(tmp_path, live(created, foreign)))
+    taken = [f for f in clash["umzug_findings"] if f["key"] == "accounts.fixed_name_taken"]
+    assert [f["resources"] for f in taken] == [["Kämmerei", "ald-kaemmerei"]]
     # A rollback deleted it: the file no longer claims it exists.
     third = run_module(accounts_mapping.main, args(tmp_path))
     hm = next(u for u in third["mapping"]["users"] if u["old_name"] == "hmueller")
