@@ -25,7 +25,6 @@ import hashlib
 import json
 import os
 import re
-import tempfile
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     FORMATS,
@@ -37,6 +36,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     Refused,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.base import KEY_UNRECOGNISED, Document
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
 
 CATEGORIES = ("Meldewesen", "Personenstand", "Finanzwesen", "Gewerbe", "Kfz", "DMS", "Schnittstelle",
@@ -300,23 +300,5 @@ class OriginalStore:
         write_atomic(self.manifest_path, json.dumps(self.manifest, indent=1, sort_keys=True).encode(), atomic_move)
 
 
-def read_file(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
-
-
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
-
-
-def write_atomic(path: str, data: bytes, atomic_move) -> None:
-    """Write beside the target, then rename over it: a reader sees the old or the new file, never half."""
-    folder = os.path.dirname(path) or "."
-    handle, temp = tempfile.mkstemp(dir=folder, prefix=".umzug-")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        atomic_move(temp, path)
-    finally:
-        if os.path.exists(temp):
-            os.unlink(temp)

@@ -30,6 +30,29 @@ def sid_translator(mapping: Mapping | None, filename: str = "mapping") -> Callab
     return lambda sid: sid if sid in ROOT_SIDS else translate(sid)
 
 
+def source_args() -> dict:
+    """The argument spec of the options in the doc fragment kommunal.umzug.share_source."""
+    return dict(
+        share=dict(type="str", required=True),
+        source_host=dict(type="str", required=True),
+        source_user=dict(type="str", default="root"),
+        source_root=dict(type="path", required=True),
+        key=dict(type="path", no_log=False),
+        ssh_options=dict(type="list", elements="str", default=[]),
+        target_root=dict(type="path", required=True),
+        mapping=dict(type="dict"),
+        kommune=dict(type="str"),
+    )
+
+
+def module_translator(module) -> Callable[[str], str | None]:
+    """sid_translator of O(mapping), or the module fails with one sentence."""
+    try:
+        return sid_translator(module.params["mapping"])
+    except identity_map.MappingFileError as err:
+        module.fail_json(msg=f"the identity mapping cannot be used: {err}")
+
+
 class Winbind:
     def __init__(self, run: Callable[[list[str]], tuple[int, str]] | None = None):
         self._run = run or _run

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, share_names
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Node
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Node, shown
 
 NTACL_NAME = "security.NTACL"
 
@@ -62,11 +62,6 @@ class ShareReport:
                 "others": self.others, "bytes": self.bytes, "allocated_bytes": self.allocated,
                 "principals": [{"sid": sid, "name": (names or {}).get(sid), "paths": count}
                                for sid, count in sorted(self.principals.items())]}
-
-
-def shown(path: bytes) -> str:
-    """A path for a report: undecodable bytes as \\xNN, never lost or replaced by '?'."""
-    return path.decode("utf-8", "backslashreplace") or "."
 
 
 def inspect(share: str, nodes: Iterable[Node], unc_prefix: str, max_path: int,

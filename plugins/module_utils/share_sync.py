@@ -247,11 +247,15 @@ class SshSource:
         self.host, self.root, self.user, self.key = host, root, user, key
         self.options = list(ssh_options)
 
-    def _ssh(self, remote: str) -> list[str]:
+    def ssh_command(self) -> list[str]:
+        """ssh up to the destination; the remote command follows."""
         command = ["ssh", "-o", "BatchMode=yes", "-o", "ServerAliveInterval=15", *self.options]
         if self.key:
             command += ["-i", self.key]
-        return [*command, f"{self.user}@{self.host}", remote]
+        return [*command, f"{self.user}@{self.host}"]
+
+    def _ssh(self, remote: str) -> list[str]:
+        return [*self.ssh_command(), remote]
 
     def session(self) -> _Listing:
         remote = shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, "source-ids")])

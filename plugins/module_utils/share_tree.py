@@ -43,6 +43,11 @@ CARRIED_XATTRS = ("user.", "security.NTACL", "system.posix_acl_access", "system.
 RACY_NS = 3_000_000_000
 
 
+def shown(path: bytes) -> str:
+    """A path for a report: undecodable bytes as \\xNN, never lost or replaced by '?'."""
+    return path.decode("utf-8", "backslashreplace") or "."
+
+
 def carried(name: str) -> bool:
     return name.startswith(CARRIED_XATTRS[0]) or name in CARRIED_XATTRS[1:]
 

@@ -17,6 +17,8 @@ description:
   - Check mode computes every operation without writing; diff lists every object and attribute.
 author:
   - umzug developers
+extends_documentation_fragment:
+  - kommunal.umzug.samdb
 options:
   directory:
     description: The Kommune's export.
@@ -70,10 +72,6 @@ options:
     type: str
     choices: [disable, keep, delete]
     default: disable
-  samdb:
-    description: The DC's sam.ldb.
-    type: path
-    default: /var/lib/samba/private/sam.ldb
 attributes:
   check_mode:
     support: full

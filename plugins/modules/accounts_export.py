@@ -21,35 +21,12 @@ description:
     Kommune disabled itself stays disabled.
 author:
   - umzug developers
+extends_documentation_fragment:
+  - kommunal.umzug.directory_connection
 options:
-  server:
-    description: LDAPS URI of the directory, e.g. C(ldaps://kommune-a-dc.kommune-a.test).
-    type: str
-    required: true
-  flavour:
-    description: What kind of directory it is.
-    type: str
-    choices: [ad, openldap]
-    default: ad
   base_dn:
     description: Where to search; defaults to the server's default naming context.
     type: str
-  bind_dn:
-    description: Who binds (a DN, or C(user@realm) for AD).
-    type: str
-    required: true
-  bind_password:
-    description: The bind password.
-    type: str
-    required: true
-  ca_file:
-    description: CA certificate (PEM) the server certificate must chain to.
-    type: path
-    required: true
-  page_size:
-    description: Entries per page of a paged search (RFC 2696).
-    type: int
-    default: 500
   service_patterns:
     description: Shell patterns of account names that count as service accounts (besides AD's flags).
     type: list
@@ -68,8 +45,6 @@ attributes:
     support: full
   diff_mode:
     support: none
-requirements:
-  - ldap3 (controller)
 """
 
 EXAMPLES = r"""
@@ -112,20 +87,10 @@ umzug_findings:
   sample: [{key: accounts.computers_not_migrated, severity: info, payload: accounts}]
 """
 
-import traceback
+from ansible.module_utils.basic import AnsibleModule
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
-
-from ansible_collections.kommunal.umzug.plugins.module_utils import directory
+from ansible_collections.kommunal.umzug.plugins.module_utils import directory, ldaps
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
-
-try:
-    import ldap3
-    from ldap3.core.exceptions import LDAPException
-except ImportError:
-    LDAP3_ERROR = traceback.format_exc()
-else:
-    LDAP3_ERROR = None
 
 SEARCHES = {
     "ad": {"ous": (directory.AD_OU_FILTER, ()), "users": (directory.AD_USER_FILTER, directory.AD_USER_ATTRS),
@@ -137,41 +102,19 @@ SEARCHES = {
 }
 
 
-def connect(params):
-    import ssl
-
-    tls = ldap3.Tls(ca_certs_file=params["ca_file"], validate=ssl.CERT_REQUIRED)
-    server = ldap3.Server(params["server"], use_ssl=True, tls=tls, get_info=ldap3.DSA)
-    return ldap3.Connection(server, user=params["bind_dn"], password=params["bind_password"],
-                            auto_bind=True, raise_exceptions=True, read_only=True)
-
-
-def paged(conn, base, search_filter, attributes, page_size):
-    """Every entry as {attr: [raw values], "dn": dn}; raw bytes, so SIDs and umlauts stay exact."""
-    for item in conn.extend.standard.paged_search(base, search_filter, attributes=list(attributes) or [],
-                                                  paged_size=page_size, generator=True):
-        if item.get("type") != "searchResEntry":
-            continue
-        entry = {name.split(";")[0]: values for name, values in item["raw_attributes"].items()}
-        entry["dn"] = item["dn"]
-        yield entry
-
-
 def domain_sid_of(conn, base):
-    conn.search(base, "(objectClass=*)", search_scope=ldap3.BASE, attributes=["objectSid"])
+    conn.search(base, "(objectClass=*)", search_scope="BASE", attributes=["objectSid"])
     raw = conn.entries[0].entry_raw_attributes.get("objectSid") if conn.entries else None
     return directory.sid_from_bytes(raw[0]) if raw else None
 
 
 def export(params):
-    conn = connect(params)
+    conn = ldaps.connect(params)
     try:
-        base = params["base_dn"]
-        if not base and params["flavour"] == "ad":
-            base = conn.server.info.other["defaultNamingContext"][0]
+        base = ldaps.base_of(conn, params) if params["flavour"] == "ad" else params["base_dn"]
         if not base:
             raise ValueError("base_dn is required for an OpenLDAP source (it has no default naming context)")
-        raw = {kind: list(paged(conn, base, flt, attrs, params["page_size"]))
+        raw = {kind: list(ldaps.paged(conn, base, flt, attrs, params["page_size"]))
                for kind, (flt, attrs) in SEARCHES[params["flavour"]].items()}
         sid = domain_sid_of(conn, base) if params["flavour"] == "ad" else None
     finally:
@@ -210,24 +153,14 @@ def findings_for(model, kommune):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            server=dict(type="str", required=True),
-            flavour=dict(type="str", choices=list(directory.FLAVOURS), default="ad"),
-            base_dn=dict(type="str"),
-            bind_dn=dict(type="str", required=True),
-            bind_password=dict(type="str", required=True, no_log=True),
-            ca_file=dict(type="path", required=True),
-            page_size=dict(type="int", default=500),
+            **ldaps.connection_args(),
             service_patterns=dict(type="list", elements="str", default=list(directory.DEFAULT_SERVICE_PATTERNS)),
             kommune=dict(type="str"),
             journal_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
-    if LDAP3_ERROR:
-        module.fail_json(msg=missing_required_lib("ldap3"), exception=LDAP3_ERROR)
-    if not module.params["server"].lower().startswith("ldaps://"):
-        module.fail_json(msg=f"server {module.params['server']!r} is not an ldaps:// URI; "
-                             "account data never travels unencrypted")
+    ldaps.check_usable(module)
     journal_dir = module.params["journal_dir"]
     try:
         records = directory.read_journal(journal_dir) if journal_dir else []
@@ -235,7 +168,7 @@ def main():
         module.fail_json(msg=f"reading the accounts journal {journal_dir} failed: {err}")
     try:
         model = export(module.params)
-    except (LDAPException, ValueError, OSError) as err:
+    except (ldaps.LDAPException, ValueError, OSError) as err:
         module.fail_json(msg=f"reading {module.params['server']} failed: {err}")
     held = directory.undo_umzug_disable(model, records)
     module.exit_json(changed=False, directory=model, held_by_umzug=held,

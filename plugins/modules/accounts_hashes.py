@@ -11,16 +11,14 @@ description:
   - Only for the users listed, by SID. Run the task with C(no_log=true), because its result is secret.
 author:
   - umzug developers
+extends_documentation_fragment:
+  - kommunal.umzug.samdb
 options:
   sids:
     description: SIDs of the users whose hash is carried.
     type: list
     elements: str
     required: true
-  samdb:
-    description: The DC's sam.ldb.
-    type: path
-    default: /var/lib/samba/private/sam.ldb
 attributes:
   check_mode:
     support: full

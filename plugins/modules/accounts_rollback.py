@@ -12,6 +12,8 @@ description:
   - Anything not in the journal, or whose SID differs, is left alone and reported.
 author:
   - umzug developers
+extends_documentation_fragment:
+  - kommunal.umzug.samdb
 options:
   created:
     description: Journal records, each with dn, kind (ou, user, group) and sid.
@@ -23,10 +25,6 @@ options:
     type: str
     choices: [disable, delete]
     default: disable
-  samdb:
-    description: The DC's sam.ldb.
-    type: path
-    default: /var/lib/samba/private/sam.ldb
 attributes:
   check_mode:
     support: full

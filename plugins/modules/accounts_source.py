@@ -20,6 +20,8 @@ description:
     the accounts are reported (C(accounts.source_disable_unsupported)) for the Kommune's administrators.
 author:
   - umzug developers
+extends_documentation_fragment:
+  - kommunal.umzug.directory_connection
 options:
   state:
     description: Disable the migrated accounts, or enable the ones umzug disabled.
@@ -30,25 +32,12 @@ options:
     description: LDAPS URI of the Kommune's directory.
     type: str
     required: true
-  flavour:
-    description: What kind of directory it is.
-    type: str
-    choices: [ad, openldap]
-    default: ad
   base_dn:
     description: Where the users are; defaults to the server's default naming context.
     type: str
   bind_dn:
     description: Who binds (needs the right to change C(userAccountControl)).
     type: str
-    required: true
-  bind_password:
-    description: The bind password.
-    type: str
-    required: true
-  ca_file:
-    description: CA certificate (PEM) the server certificate must chain to.
-    type: path
     required: true
   directory:
     description: The Kommune's export (C(directory) of M(kommunal.umzug.accounts_export)); needed for O(state=disabled).
@@ -60,10 +49,6 @@ options:
     description: The Kommune's journal folder on the controller (created if missing).
     type: path
     required: true
-  page_size:
-    description: Entries per page of the paged search.
-    type: int
-    default: 500
   kommune:
     description: Kommune id for the findings.
     type: str
@@ -72,8 +57,6 @@ attributes:
     support: full
   diff_mode:
     support: full
-requirements:
-  - ldap3 (controller)
 """
 
 EXAMPLES = r"""
@@ -127,11 +110,12 @@ umzug_findings:
 
 import datetime
 import os
-import traceback
 
-from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+import yaml
+from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import directory as model
+from ansible_collections.kommunal.umzug.plugins.module_utils import ldaps
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
@@ -139,16 +123,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Finding,
     Remediation,
 )
-
-try:
-    import ldap3
-    import yaml
-    from ldap3.core.exceptions import LDAPException
-except ImportError:
-    LDAP3_ERROR = traceback.format_exc()
-    LDAPException = OSError
-else:
-    LDAP3_ERROR = None
 
 DISABLED = model.SOURCE_DISABLED
 ENABLED = model.SOURCE_ENABLED
@@ -200,31 +174,20 @@ def write_journal(module, journal_dir, key, accounts):
 
 class Source:
     def __init__(self, params):
-        import ssl
-
-        tls = ldap3.Tls(ca_certs_file=params["ca_file"], validate=ssl.CERT_REQUIRED)
-        server = ldap3.Server(params["server"], use_ssl=True, tls=tls, get_info=ldap3.DSA)
-        self.conn = ldap3.Connection(server, user=params["bind_dn"], password=params["bind_password"],
-                                     auto_bind=True, raise_exceptions=True)
-        self.base = params["base_dn"] or server.info.other["defaultNamingContext"][0]
+        self.conn = ldaps.connect(params, read_only=False)
+        self.base = ldaps.base_of(self.conn, params)
         self.page_size = params["page_size"]
 
     def users(self):
         """{lower-case DN: {"sid", "uac"}} of every user account."""
-        found = {}
-        for item in self.conn.extend.standard.paged_search(
-                self.base, model.AD_USER_FILTER, attributes=["objectSid", "userAccountControl"],
-                paged_size=self.page_size, generator=True):
-            if item.get("type") != "searchResEntry":
-                continue
-            raw = item["raw_attributes"]
-            found[item["dn"].lower()] = {"sid": model.sid_from_bytes(raw["objectSid"][0]),
-                                         "uac": int(raw["userAccountControl"][0])}
-        return found
+        return {entry["dn"].lower(): {"sid": model.sid_from_bytes(entry["objectSid"][0]),
+                                      "uac": int(entry["userAccountControl"][0])}
+                for entry in ldaps.paged(self.conn, self.base, model.AD_USER_FILTER,
+                                         ["objectSid", "userAccountControl"], self.page_size)}
 
     def set_disabled(self, dn, uac, disabled):
         uac = uac | model.UAC_DISABLED if disabled else uac & ~model.UAC_DISABLED
-        self.conn.modify(dn, {"userAccountControl": [(ldap3.MODIFY_REPLACE, [str(uac)])]})
+        self.conn.modify(dn, {"userAccountControl": [("MODIFY_REPLACE", [str(uac)])]})
 
     def close(self):
         self.conn.unbind()
@@ -275,29 +238,20 @@ def main():
     module = AnsibleModule(
         argument_spec=dict(
             state=dict(type="str", choices=["disabled", "enabled"], required=True),
-            server=dict(type="str", required=True),
-            flavour=dict(type="str", choices=list(model.FLAVOURS), default="ad"),
-            base_dn=dict(type="str"),
-            bind_dn=dict(type="str", required=True),
-            bind_password=dict(type="str", required=True, no_log=True),
-            ca_file=dict(type="path", required=True),
+            **ldaps.connection_args(),
             directory=dict(type="dict"),
             mapping=dict(type="dict"),
             journal_dir=dict(type="path", required=True),
-            page_size=dict(type="int", default=500),
             kommune=dict(type="str"),
         ),
         required_if=[("state", "disabled", ("directory", "mapping"))],
         supports_check_mode=True,
     )
     p = module.params
-    if LDAP3_ERROR:
-        module.fail_json(msg=missing_required_lib("ldap3"), exception=LDAP3_ERROR)
-    if not p["server"].lower().startswith("ldaps://"):
-        module.fail_json(msg=f"server {p['server']!r} is not an ldaps:// URI; account data never travels unencrypted")
+    ldaps.check_usable(module)
     try:
         accounts, skipped, path, findings = run(module, p)
-    except (LDAPException, ValueError, OSError, yaml.YAMLError) as err:
+    except (ldaps.LDAPException, ValueError, OSError, yaml.YAMLError) as err:
         module.fail_json(msg=f"setting the migrated accounts of {p['server']} {p['state']} failed: {err}")
     kind = DISABLED if p["state"] == "disabled" else ENABLED
     changes = Changes(payload="accounts")

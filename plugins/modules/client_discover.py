@@ -101,7 +101,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
     config_findings,
     file_path,
     missing_file_finding,
-    read_file,
     split_selectors,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
@@ -114,6 +113,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     scan_for_hosts,
     unmanaged_reference_finding,
 )
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import read_file
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS
 
 

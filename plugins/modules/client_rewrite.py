@@ -106,9 +106,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
     OriginalStore,
     check_profiles,
     config_findings,
-    read_file,
     rewrite_file,
-    write_atomic,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     ConfigError,
@@ -116,6 +114,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     ProfileError,
     unified_diff,
 )
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import read_file, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,

@@ -137,6 +137,7 @@ from contextlib import contextmanager
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import read_text, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
 from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import (
     NameSwitchError,
@@ -148,26 +149,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import 
     render_alias_file,
     render_global_file,
 )
-
-
-def read(path):
-    if not os.path.exists(path):
-        return None
-    with open(path, encoding="utf-8") as handle:
-        return handle.read()
-
-
-def write(module, path, text):
-    tmp = f"{path}.umzug-tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    if os.path.exists(path):
-        st = os.stat(path)
-        os.chmod(tmp, st.st_mode & 0o7777)
-        os.chown(tmp, st.st_uid, st.st_gid)
-    else:
-        os.chmod(tmp, 0o644)
-    module.atomic_move(tmp, path)
 
 
 def share_params(module, share):
@@ -182,7 +163,7 @@ def other_names(include_dir, own_file):
     names = []
     for path in sorted(glob.glob(os.path.join(include_dir, "*.conf"))):
         if path != own_file:
-            names += parse_alias_header(read(path) or "").get("names", "").split()
+            names += parse_alias_header(read_text(path) or "").get("names", "").split()
     return names
 
 
@@ -202,7 +183,7 @@ def wanted_file(module, p, address):
     """The include file the Kommune should have (None: none), its names, and the change records."""
     changes = Changes(payload="wave")
     include_file = os.path.join(p["include_dir"], f"{address}.conf")
-    old_file = read(include_file)
+    old_file = read_text(include_file)
     owner = parse_alias_header(old_file or "").get("kommune")
     if owner and owner != p["kommune"]:
         module.fail_json(msg=f"address {address} already serves the old names of {owner}; give "
@@ -246,7 +227,7 @@ def apply(module, p, files):
         if after is None and before is not None:
             os.remove(path)
         elif after is not None and before != after:
-            write(module, path, after)
+            write_atomic(path, after, module.atomic_move)
     if p["reload"]:
         rc, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
         if rc != 0:
@@ -282,9 +263,9 @@ def main():
     with locked(p["include_dir"], module.check_mode):
         include_file, old_file, new_file, own_names, changes, skipped = wanted_file(module, p, address)
         aliases = sorted({n.upper() for n in other_names(p["include_dir"], include_file) + own_names})
-        old_global = read(global_path)
+        old_global = read_text(global_path)
         new_global = render_global_file(aliases, p["include_dir"])
-        old_conf = read(p["smb_conf"]) or ""
+        old_conf = read_text(p["smb_conf"]) or ""
         new_conf = register_include(old_conf, global_path, new_global is not None)
         # Order matters for a reader between two writes: the old share names before the
         # file naming them, the include line last (and first out on removal).

@@ -126,10 +126,14 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf, share_preflight, share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils import (
+    samba_conf,
+    share_identity,
+    share_preflight,
+    share_tree,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS
-from ansible_collections.kommunal.umzug.plugins.module_utils.identity_map import MappingFileError
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind, sid_translator
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
 
 
 def read_shares(module, wanted, skip):
@@ -201,10 +205,7 @@ def main():
     )
     p = module.params
     where = {"kommune": p["kommune"], "host": socket.gethostname()}
-    try:
-        translate_sid = sid_translator(p["mapping"])
-    except MappingFileError as err:
-        module.fail_json(msg=f"the identity mapping cannot be used: {err}")
+    translate_sid = share_identity.module_translator(module)
     shares = read_shares(module, p["shares"], p["skip"])
     result, findings, needed = [], [], 0
     winbind = Winbind()

@@ -76,21 +76,12 @@ umzug_changes:
 
 import json
 import os
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
-
-
-def write_atomic(module, path, text, mode=0o644):
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".umzug-")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(tmp, mode)
-    module.atomic_move(tmp, path)
 
 
 def record_path(state_dir, share):
@@ -146,8 +137,8 @@ def main():
 
     if p["state"] == "frozen":
         # The record first: a freeze that cannot be undone exactly must not happen.
-        write_atomic(module, record_file, json.dumps(record), mode=0o600)
-    write_atomic(module, p["smb_conf"], after)
+        write_atomic(record_file, json.dumps(record), module.atomic_move, mode=0o600)
+    write_atomic(p["smb_conf"], after, module.atomic_move)
     code, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
     if code != 0:
         module.fail_json(msg=f"smbcontrol smbd reload-config failed: {(err or out).strip()}", **result)

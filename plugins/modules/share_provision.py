@@ -118,11 +118,11 @@ umzug_findings:
 
 import os
 import socket
-import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import identity_map, samba_conf, share_principals
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import read_text, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
@@ -130,23 +130,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Finding,
     Remediation,
 )
-
-
-def read(path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            return handle.read()
-    except FileNotFoundError:
-        return None
-
-
-def write_atomic(module, path, text, mode=0o644):
-    os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
-    handle, tmp = tempfile.mkstemp(dir=os.path.dirname(path), prefix=".umzug-")
-    with os.fdopen(handle, "w", encoding="utf-8") as stream:
-        stream.write(text)
-    os.chmod(tmp, mode)
-    module.atomic_move(tmp, path)
 
 
 def planned_shares(params, lookup):
@@ -211,7 +194,7 @@ def defined_elsewhere(module, names, include_file):
     code, out, _err = module.run_command(["testparm", "-s"])
     if code != 0:
         return []
-    ours = samba_conf.parse_testparm(read(include_file) or "")
+    ours = samba_conf.parse_testparm(read_text(include_file) or "")
     current = samba_conf.parse_testparm(out)
     lower = {n.lower() for n in current}
     return [n for n in names if n.lower() in lower and n not in ours]
@@ -244,8 +227,8 @@ def main():
         wanted_include = samba_conf.render_include(p["kommune"], p["namespace"], shares)
     except samba_conf.SambaConfError as err:
         module.fail_json(msg=str(err))
-    before_include = read(include_file)
-    before_conf = read(p["smb_conf"])
+    before_include = read_text(include_file)
+    before_conf = read_text(p["smb_conf"])
     if before_conf is None:
         module.fail_json(msg=f"{p['smb_conf']} does not exist: is Samba installed on this host?")
     wanted_conf = samba_conf.add_include(before_conf, include_file)
@@ -278,17 +261,17 @@ def main():
         os.makedirs(os.path.dirname(share["path"]), mode=0o755, exist_ok=True)
         os.mkdir(share["path"], 0o770)
         os.chmod(share["path"], 0o770)
-    write_atomic(module, include_file, wanted_include)
+    write_atomic(include_file, wanted_include, module.atomic_move)
     if wanted_conf != before_conf:
-        write_atomic(module, p["smb_conf"], wanted_conf)
+        write_atomic(p["smb_conf"], wanted_conf, module.atomic_move)
     code, out, err = module.run_command(["testparm", "-s"])
     if code != 0:
         # Put back what was there: a configuration Samba rejects must not stay.
         if before_include is None:
             os.unlink(include_file)
         else:
-            write_atomic(module, include_file, before_include)
-        write_atomic(module, p["smb_conf"], before_conf)
+            write_atomic(include_file, before_include, module.atomic_move)
+        write_atomic(p["smb_conf"], before_conf, module.atomic_move)
         module.fail_json(msg=f"testparm rejected the new configuration, nothing kept: {(err or out).strip()}")
     if p["reload"]:
         code, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])

@@ -19,35 +19,9 @@ description:
     O(show) paths of each kind; SIDs and ids the mapping cannot translate are findings in both modes.
 author:
   - umzug developers
+extends_documentation_fragment:
+  - kommunal.umzug.share_source
 options:
-  share:
-    description: Name of the source share (for results and findings).
-    type: str
-    required: true
-  source_host:
-    description: Address of the Kommune's file server as the RZ file server reaches it over SSH.
-    type: str
-    required: true
-  source_user:
-    description: SSH user on the source (must read every file and its ACLs).
-    type: str
-    default: root
-  source_root:
-    description: Path of the share on the source.
-    type: path
-    required: true
-  key:
-    description: Private key of the transfer key pair on the RZ file server.
-    type: path
-  ssh_options:
-    description: Further ssh arguments, e.g. C([-o, UserKnownHostsFile=/var/lib/umzug/shares/known_hosts]).
-    type: list
-    elements: str
-    default: []
-  target_root:
-    description: Folder of the share on the RZ file server.
-    type: path
-    required: true
   state_path:
     description: State file of the share's passes (what the last pass left on the target).
     type: path
@@ -55,9 +29,6 @@ options:
   progress_path:
     description: Progress file written while content moves.
     type: path
-  mapping:
-    description: The Kommune's identity mapping (content of the accounts payload's mapping file).
-    type: dict
   sync_pass:
     description: Which pass this is (seed while users work, delta passes, the final pass in the freeze).
     type: str
@@ -71,9 +42,6 @@ options:
     description: How many paths of each kind the result lists (counts are always exact).
     type: int
     default: 10
-  kommune:
-    description: Kommune id the findings belong to.
-    type: str
 requirements:
   - GNU tar and ssh on the RZ file server; Python 3, GNU tar and winbind (wbinfo) on the source.
 attributes:
@@ -139,6 +107,7 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
@@ -146,15 +115,11 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Finding,
     Remediation,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.identity_map import MappingFileError
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind, sid_translator
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import SshSource, SyncError, run_pass
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import shown
 
 KINDS = ("mkdir", "copy", "meta", "delete")
-
-
-def shown(path: bytes) -> str:
-    return path.decode("utf-8", "backslashreplace") or "."
 
 
 def translation_findings(share, translate, where):
@@ -191,29 +156,18 @@ def translation_findings(share, translate, where):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            share=dict(type="str", required=True),
-            source_host=dict(type="str", required=True),
-            source_user=dict(type="str", default="root"),
-            source_root=dict(type="path", required=True),
-            key=dict(type="path", no_log=False),
-            ssh_options=dict(type="list", elements="str", default=[]),
-            target_root=dict(type="path", required=True),
+            **share_identity.source_args(),
             state_path=dict(type="path", required=True),
             progress_path=dict(type="path"),
-            mapping=dict(type="dict"),
             sync_pass=dict(type="str", choices=["seed", "delta", "final"], default="delta", no_log=False),
             delete=dict(type="bool", default=True),
             show=dict(type="int", default=10),
-            kommune=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     p = module.params
     where = {"kommune": p["kommune"], "host": socket.gethostname()}
-    try:
-        translate_sid = sid_translator(p["mapping"])
-    except MappingFileError as err:
-        module.fail_json(msg=f"the identity mapping cannot be used: {err}")
+    translate_sid = share_identity.module_translator(module)
     if p["key"] and not os.path.isfile(p["key"]):
         module.fail_json(msg=f"transfer key {p['key']} does not exist on this host")
     if p["progress_path"] and not module.check_mode and os.path.exists(p["progress_path"]):

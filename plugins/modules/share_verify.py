@@ -16,38 +16,9 @@ description:
   - Writes both manifests to O(manifest_dir) (JSON, one file per side) for the record.
 author:
   - umzug developers
+extends_documentation_fragment:
+  - kommunal.umzug.share_source
 options:
-  share:
-    description: Name of the source share.
-    type: str
-    required: true
-  source_host:
-    description: Address of the Kommune's file server as the RZ file server reaches it over SSH.
-    type: str
-    required: true
-  source_user:
-    description: SSH user on the source.
-    type: str
-    default: root
-  source_root:
-    description: Path of the share on the source.
-    type: path
-    required: true
-  key:
-    description: Private key of the transfer key pair.
-    type: path
-  ssh_options:
-    description: Further ssh arguments.
-    type: list
-    elements: str
-    default: []
-  target_root:
-    description: Folder of the share on the RZ file server.
-    type: path
-    required: true
-  mapping:
-    description: The Kommune's identity mapping (content of the accounts payload's mapping file).
-    type: dict
   manifest_dir:
     description: Where the two manifests are written (not in check mode); omitted writes none.
     type: path
@@ -55,9 +26,6 @@ options:
     description: How many mismatching paths the result lists per kind (counts are exact).
     type: int
     default: 50
-  kommune:
-    description: Kommune id the findings belong to.
-    type: str
 attributes:
   check_mode:
     support: full
@@ -131,21 +99,17 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_manifest
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
-from ansible_collections.kommunal.umzug.plugins.module_utils.identity_map import MappingFileError
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind, sid_translator
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import SshSource, SyncError, Translator
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import shown
 
 FINDINGS = {
     "missing": ("shares.verify_missing", "Paths missing on the RZ file server"),
     "extra": ("shares.verify_extra", "Paths on the RZ file server the source does not have"),
     "differ": ("shares.verify_mismatch", "Paths that differ between source and RZ file server"),
 }
-
-
-def shown(path: bytes) -> str:
-    return path.decode("utf-8", "backslashreplace") or "."
 
 
 def findings(share, comparison, where):
@@ -170,32 +134,21 @@ def findings(share, comparison, where):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            share=dict(type="str", required=True),
-            source_host=dict(type="str", required=True),
-            source_user=dict(type="str", default="root"),
-            source_root=dict(type="path", required=True),
-            key=dict(type="path", no_log=False),
-            ssh_options=dict(type="list", elements="str", default=[]),
-            target_root=dict(type="path", required=True),
-            mapping=dict(type="dict"),
+            **share_identity.source_args(),
             manifest_dir=dict(type="path"),
             show=dict(type="int", default=50),
-            kommune=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     p = module.params
     where = {"kommune": p["kommune"], "host": socket.gethostname()}
-    try:
-        translate_sid = sid_translator(p["mapping"])
-    except MappingFileError as err:
-        module.fail_json(msg=f"the identity mapping cannot be used: {err}")
+    translate_sid = share_identity.module_translator(module)
     target_root = os.fsencode(p["target_root"])
     if not os.path.isdir(target_root):
         module.fail_json(msg=f"share {p['share']}: {p['target_root']} does not exist on this host; "
                              "provision and sync it first")
     ssh = SshSource(p["source_host"], os.fsencode(p["source_root"]), p["source_user"], p["key"],
-                    p["ssh_options"])._ssh("")[:-1]
+                    p["ssh_options"]).ssh_command()
     try:
         source = share_manifest.remote_side(ssh, p["source_host"], os.fsencode(p["source_root"]))
     except SyncError as err:
