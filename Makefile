@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 SCENARIOS ?= $(notdir $(wildcard molecule/*))
 
-.PHONY: help bootstrap lab lab-down lab-status images demo test lint unit molecule build clean
+.PHONY: help bootstrap lab lab-down lab-status lab-fresh images demo test lint unit molecule build clean
 
 # `make molecule SCENARIOS=accounts` runs one scenario.
 
@@ -15,6 +15,7 @@ help:
 	@echo "make demo      build the lab and run a migration wave on it (prints where the reports are)"
 	@echo "make test      lint, unit tests and every Molecule scenario (what CI runs)"
 	@echo "make lab       build the images and start the lab; make lab-down removes it"
+	@echo "make lab-fresh provision the lab from an empty state folder, then remove it (part of make test)"
 	@echo "make lint | unit | molecule | build"
 
 bootstrap:
@@ -31,6 +32,20 @@ lab-down: bootstrap
 
 lab-status: bootstrap
 	@$(VENV)/python lab/umzug_lab.py status
+
+# The lab's real inventory provisioned as on a machine that never had it: every lab
+# container removed, then started and configured with an empty state folder (no SSH key,
+# passwords, CA or credentials left from earlier), then removed again. Part of `make test`,
+# so a fault that only a new machine shows (e.g. a folder that an earlier run had left)
+# fails the test run. On failure the containers and $(LAB_FRESH_STATE) stay for diagnosis.
+LAB_FRESH_STATE := $(CURDIR)/.lab-fresh
+lab-fresh: images
+	@set -e; $(VENV)/python lab/umzug_lab.py down >/dev/null; rm -rf $(LAB_FRESH_STATE); \
+	start=$$(date +%s); \
+	echo "== lab from an empty state folder ($(LAB_FRESH_STATE))"; \
+	UMZUG_LAB_STATE=$(LAB_FRESH_STATE) $(VENV)/python lab/umzug_lab.py up; \
+	UMZUG_LAB_STATE=$(LAB_FRESH_STATE) $(VENV)/python lab/umzug_lab.py down >/dev/null; \
+	echo "== lab from an empty state folder: provisioned in $$(( $$(date +%s) - start )) s, removed"
 
 # The lab's Welle (docs/wave.md): dry run, seed, cut-over, verify and Abnahme of both
 # Kommunen, then the verdicts and where the reports are. Re-runnable: the journal decides
@@ -85,7 +100,7 @@ molecule: images
 	  echo "== molecule scenario $$s passed in $$(( $$(date +%s) - start )) s"; \
 	done
 
-test: lint unit molecule
+test: lint unit lab-fresh molecule
 
 build: bootstrap
 	$(VENV)/ansible-galaxy collection build --force

@@ -34,7 +34,10 @@ from pathlib import Path
 
 TOP = Path(__file__).resolve().parent.parent
 IMAGES_DIR = TOP / "lab" / "images"
-STATE_DIR = TOP / ".lab"
+# The lab's generated state (SSH key, passwords, CA, logs); UMZUG_LAB_STATE points it
+# elsewhere, e.g. at an empty folder to provision the lab as a new machine would
+# (`make lab-fresh`, part of `make test`).
+STATE_DIR = Path(os.environ.get("UMZUG_LAB_STATE") or TOP / ".lab").resolve()
 CONTAINERS_CONF = TOP / "lab" / "containers.conf"
 LAB_LABEL = "umzug.lab"
 SUITE = "bookworm"

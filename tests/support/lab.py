@@ -28,7 +28,8 @@ logging.getLogger("testinfra").setLevel(logging.WARNING)
 
 def state_dir() -> Path:
     """Molecule scenarios keep their generated passwords apart from the lab's."""
-    return TOP / ".lab" / "molecule" if os.environ.get("MOLECULE_SCENARIO_NAME") else TOP / ".lab"
+    lab = Path(os.environ.get("UMZUG_LAB_STATE") or TOP / ".lab")
+    return lab / "molecule" if os.environ.get("MOLECULE_SCENARIO_NAME") else lab
 
 
 def password(workgroup: str, account: str) -> str:

@@ -1,0 +1,113 @@
+"""Whether a phase of the Welle ended for each Kommune as a test expects, from the journal.
+
+A scenario that runs a phase for several Kommunen at once cannot judge by the exit code
+alone (one Kommune's expected failure hides another's unexpected one). This reads each
+Kommune's journal (``<journal>/wave-<n>/<kommune>.json``, plugins/module_utils/journal.py)
+and the phase's steps (roles/wave/vars/main.yml), and says per Kommune whether the phase
+completed. When an outcome differs from the expected one it prints the steps the Kommune
+got through and the failure messages of the phase's output, and exits 1.
+
+    python -m tests.support.wave_outcome --journal DIR --wave 1 --phase cutover \
+        --log cutover.log --rc 2 kommune-a=completed kommune-b=failed
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+import yaml
+
+TOP = Path(__file__).resolve().parents[2]
+STEPS = yaml.safe_load((TOP / "roles" / "wave" / "vars" / "main.yml").read_text(encoding="utf-8"))["__wave_steps"]
+OUTCOMES = ("completed", "failed")
+# Lines of ansible-playbook's output that say why a task failed.
+FAILURE = re.compile(r"^(fatal: |failed: |FAILED - |ERROR! |\s+\"?msg\"?: |msg: |\[ERROR\])")
+
+
+def journal(folder: Path, wave: str, kommune: str) -> dict:
+    path = folder / f"wave-{wave}" / f"{kommune}.json"
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return {}
+
+
+def completed(data: dict, phase: str) -> bool:
+    """The phase's last step is recorded (steps record as `<id>` or `<id>@<host>`); the
+    Abnahme is recorded as `finalized`."""
+    if phase == "finalize":
+        return bool(data.get("finalized"))
+    last = STEPS[phase][-1]["id"]
+    # The rollback's last step moves the attempt into the history (journal reset) and is
+    # recorded after that: look in both.
+    newest = (data.get("history") or [{}])[-1].get("phases", {})
+    entries = [*data.get("phases", {}).get(phase, []), *newest.get(phase, [])]
+    return any(entry["step"].split("@")[0] == last for entry in entries)
+
+
+def failure_lines(log: Path | None, limit: int = 40) -> list[str]:
+    if log is None or not log.exists():
+        return []
+    lines = [line.rstrip() for line in log.read_text(encoding="utf-8", errors="replace").splitlines()]
+    return [line for line in lines if FAILURE.match(line)][-limit:]
+
+
+# Phases that only read record no steps (roles/wave/vars/main.yml __wave_recorded_phases):
+# their outcome is the run's exit code.
+RECORDED = yaml.safe_load((TOP / "roles" / "wave" / "vars" / "main.yml").read_text(encoding="utf-8"))[
+    "__wave_recorded_phases"]
+
+
+def check(folder: Path, wave: str, phase: str, expected: dict[str, str], log: Path | None,
+          rc: int | None = None) -> list[str]:
+    """The sentences that say where the outcome differs from ``expected``; empty when it
+    does not."""
+    if phase not in RECORDED and rc is None:
+        raise ValueError(f"{phase} records no steps in the journal: give the run's exit code")
+    problems = []
+    for kommune, want in expected.items():
+        data = journal(folder, wave, kommune)
+        if phase in RECORDED:
+            got = "completed" if completed(data, phase) else "failed"
+        else:
+            got = "completed" if rc == 0 else "failed"
+        if got != want:
+            steps = [entry["step"] for entry in data.get("phases", {}).get(phase, [])] if phase in RECORDED else []
+            problems.append(f"{kommune}: {phase} {got}, expected {want}; steps recorded: "
+                            f"{', '.join(steps) or 'none'}")
+    if problems:
+        problems += [f"  {line}" for line in failure_lines(log)]
+        if log is not None:
+            problems.append(f"whole output: {log}")
+    return problems
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--journal", type=Path, required=True, help="the wave_journal_dir of the run")
+    parser.add_argument("--wave", default="1")
+    parser.add_argument("--phase", required=True, choices=sorted(STEPS))
+    parser.add_argument("--log", type=Path, help="the phase's ansible-playbook output")
+    parser.add_argument("--rc", type=int, help="the run's exit code (judges the phases that record no steps)")
+    parser.add_argument("expected", nargs="+", metavar="KOMMUNE=OUTCOME", help=f"outcome one of {OUTCOMES}")
+    args = parser.parse_args(argv)
+    expected = {}
+    for item in args.expected:
+        kommune, _, outcome = item.partition("=")
+        if outcome not in OUTCOMES:
+            parser.error(f"{item}: the outcome must be one of {', '.join(OUTCOMES)}")
+        expected[kommune] = outcome
+    problems = check(args.journal, args.wave, args.phase, expected, args.log, args.rc)
+    for line in problems:
+        print(line)
+    if not problems:
+        print(f"{args.phase}: " + ", ".join(f"{k} {v}" for k, v in expected.items()))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
