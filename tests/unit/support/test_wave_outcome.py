@@ -1,0 +1,62 @@
+"""The scenario's per-Kommune judgement of a phase (tests/support/wave_outcome.py)."""
+
+import json
+
+import pytest
+
+from tests.support import wave_outcome
+
+
+def write_journal(folder, kommune, data):
+    path = folder / "wave-1" / f"{kommune}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({"phases": {}, "history": [], "finalized": None, **data}), encoding="utf-8")
+
+
+CUTOVER_DONE = {"phases": {"cutover": [{"step": "gate"}, {"step": "freeze@a-fs"}, {"step": "acceptance"}]}}
+CUTOVER_STOPPED = {"phases": {"cutover": [{"step": "gate"}, {"step": "freeze@b-fs"}]}}
+ROLLED_BACK = {"phases": {"rollback": [{"step": "rolled_back"}]},
+               "history": [{"reason": "rolled back", "phases": {"rollback": [{"step": "unfreeze@b-fs"}]}}]}
+
+
+@pytest.mark.parametrize(("phase", "journals", "expected", "rc", "problems"), [
+    ("cutover", {"a": CUTOVER_DONE, "b": CUTOVER_STOPPED}, {"a": "completed", "b": "failed"}, 2, 0),
+    # Both failed: the exit code (2) is the same as when only B fails; the journal tells.
+    ("cutover", {"a": CUTOVER_STOPPED, "b": CUTOVER_STOPPED}, {"a": "completed", "b": "failed"}, 2, 1),
+    ("cutover", {"a": CUTOVER_DONE, "b": CUTOVER_DONE}, {"a": "completed", "b": "failed"}, 0, 1),
+    ("cutover", {}, {"a": "completed"}, 2, 1),
+    ("rollback", {"b": ROLLED_BACK}, {"b": "completed"}, 0, 0),
+    ("finalize", {"a": {"finalized": {"by": "x"}}}, {"a": "completed"}, 0, 0),
+    ("finalize", {"a": CUTOVER_DONE}, {"a": "completed"}, 2, 1),
+    # Phases that record nothing are judged by the exit code.
+    ("dryrun", {}, {"a": "completed", "b": "completed"}, 0, 0),
+    ("dryrun", {}, {"a": "completed", "b": "completed"}, 2, 2),
+])
+def test_outcome_per_kommune(tmp_path, phase, journals, expected, rc, problems):
+    for kommune, data in journals.items():
+        write_journal(tmp_path, kommune, data)
+    found = wave_outcome.check(tmp_path, "1", phase, expected, None, rc)
+    assert len(found) == problems
+
+
+def test_a_failure_shows_the_failing_task_messages(tmp_path):
+    write_journal(tmp_path, "a", CUTOVER_STOPPED)
+    log = tmp_path / "cutover.log"
+    log.write_text("TASK [x]\nok: [a]\nfatal: [a-cl]: FAILED! => {\"msg\": \"probe timed out\"}\nPLAY RECAP\n",
+                   encoding="utf-8")
+    found = wave_outcome.check(tmp_path, "1", "cutover", {"a": "completed"}, log, 2)
+    assert found[0].startswith("a: cutover failed, expected completed; steps recorded: gate, freeze@b-fs")
+    assert any("probe timed out" in line for line in found)
+    assert found[-1] == f"whole output: {log}"
+
+
+def test_a_phase_without_journal_needs_the_exit_code(tmp_path):
+    with pytest.raises(ValueError, match="exit code"):
+        wave_outcome.check(tmp_path, "1", "dryrun", {"a": "completed"}, None)
+
+
+def test_command_line_exit_code(tmp_path, capsys):
+    write_journal(tmp_path, "a", CUTOVER_DONE)
+    assert wave_outcome.main(["--journal", str(tmp_path), "--phase", "cutover", "--rc", "0", "a=completed"]) == 0
+    assert wave_outcome.main(["--journal", str(tmp_path), "--phase", "cutover", "--rc", "0", "a=failed"]) == 1
+    assert "a: cutover completed, expected failed" in capsys.readouterr().out
