@@ -26,6 +26,7 @@ STEPS = yaml.safe_load((TOP / "roles" / "wave" / "vars" / "main.yml").read_text(
 OUTCOMES = ("completed", "failed")
 # Lines of ansible-playbook's output that say why a task failed.
 FAILURE = re.compile(r"^(fatal: |failed: |FAILED - |ERROR! |\s+\"?msg\"?: |msg: |\[ERROR\])")
+COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def journal(folder: Path, wave: str, kommune: str) -> dict:
@@ -52,7 +53,8 @@ def completed(data: dict, phase: str) -> bool:
 def failure_lines(log: Path | None, limit: int = 40) -> list[str]:
     if log is None or not log.exists():
         return []
-    lines = [line.rstrip() for line in log.read_text(encoding="utf-8", errors="replace").splitlines()]
+    text = COLOUR.sub("", log.read_text(encoding="utf-8", errors="replace"))
+    lines = [line.rstrip() for line in text.splitlines()]
     return [line for line in lines if FAILURE.match(line)][-limit:]
 
 
