@@ -129,15 +129,13 @@ diff:
   sample: [{before_header: /etc/samba/umzug-names/10.89.42.34.conf, before: "", after: "[bauamt]\n..."}]
 """
 
-import fcntl
 import glob
 import ipaddress
 import os
-from contextlib import contextmanager
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.files import read_text, write_atomic
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import edit_lock, read_text, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
 from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import (
     NameSwitchError,
@@ -165,18 +163,6 @@ def other_names(include_dir, own_file):
         if path != own_file:
             names += parse_alias_header(read_text(path) or "").get("names", "").split()
     return names
-
-
-@contextmanager
-def locked(directory, check_mode):
-    """Kommunen of one wave switch in parallel on the same file server."""
-    if check_mode:
-        yield
-        return
-    os.makedirs(directory, mode=0o755, exist_ok=True)
-    with open(os.path.join(directory, ".lock"), "w", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        yield
 
 
 def wanted_file(module, p, address):
@@ -260,7 +246,9 @@ def main():
                              "(shares, umzug_kommune.endpoints.shares)")
 
     global_path = os.path.join(p["smb_include_dir"], "name-switch.conf")
-    with locked(p["include_dir"], module.check_mode):
+    # Kommunen of a Welle switch in parallel on the same RZ file server, and the shares
+    # payload edits the same smb.conf: one lock for all of them (files.edit_lock).
+    with edit_lock(p["smb_conf"], module.check_mode):
         include_file, old_file, new_file, own_names, changes, skipped = wanted_file(module, p, address)
         aliases = sorted({n.upper() for n in other_names(p["include_dir"], include_file) + own_names})
         old_global = read_text(global_path)

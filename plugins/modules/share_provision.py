@@ -122,7 +122,7 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import identity_map, samba_conf, share_principals
-from ansible_collections.kommunal.umzug.plugins.module_utils.files import read_text, write_atomic
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import edit_lock, read_text, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
@@ -227,57 +227,60 @@ def main():
         wanted_include = samba_conf.render_include(p["kommune"], p["namespace"], shares)
     except samba_conf.SambaConfError as err:
         module.fail_json(msg=str(err))
-    before_include = read_text(include_file)
-    before_conf = read_text(p["smb_conf"])
-    if before_conf is None:
-        module.fail_json(msg=f"{p['smb_conf']} does not exist: is Samba installed on this host?")
-    wanted_conf = samba_conf.add_include(before_conf, include_file)
-    missing_dirs = [s for s in shares if not os.path.isdir(s["path"])]
-    changes = Changes("shares")
-    old_names = set(samba_conf.parse_testparm(before_include or ""))
-    for share in shares:
-        if share["name"] not in old_names:
-            changes.add("share_created", share["name"])
-        elif share["name"] in old_names and before_include != wanted_include:
-            changes.add("share_updated", share["name"])
-    for share in missing_dirs:
-        changes.add("folder_created", share["path"])
-    if wanted_conf != before_conf:
-        changes.add("include_registered", f"{p['smb_conf']}: include = {include_file}")
-    changed = before_include != wanted_include or wanted_conf != before_conf or bool(missing_dirs)
-    elsewhere = defined_elsewhere(module, [s["name"] for s in shares], include_file)
-    result = {"changed": changed, "include_file": include_file, "shares": shares,
-              RESULT_CHANGES: changes.to_dict(),
-              RESULT_FINDINGS: [f.to_dict() for f in findings_for(p, left_out, elsewhere, unmapped)]}
-    if module._diff:
-        result["diff"] = [{"before": before_include or "", "after": wanted_include,
-                           "before_header": include_file, "after_header": include_file},
-                          {"before": before_conf, "after": wanted_conf,
-                           "before_header": p["smb_conf"], "after_header": p["smb_conf"]}]
-    if module.check_mode or not changed:
-        module.exit_json(**result)
+    # Kommunen of a Welle provision on the same RZ file server at once: smb.conf is read,
+    # given this Kommune's include line and written back under one lock.
+    with edit_lock(p["smb_conf"], module.check_mode):
+        before_include = read_text(include_file)
+        before_conf = read_text(p["smb_conf"])
+        if before_conf is None:
+            module.fail_json(msg=f"{p['smb_conf']} does not exist: is Samba installed on this host?")
+        wanted_conf = samba_conf.add_include(before_conf, include_file)
+        missing_dirs = [s for s in shares if not os.path.isdir(s["path"])]
+        changes = Changes("shares")
+        old_names = set(samba_conf.parse_testparm(before_include or ""))
+        for share in shares:
+            if share["name"] not in old_names:
+                changes.add("share_created", share["name"])
+            elif share["name"] in old_names and before_include != wanted_include:
+                changes.add("share_updated", share["name"])
+        for share in missing_dirs:
+            changes.add("folder_created", share["path"])
+        if wanted_conf != before_conf:
+            changes.add("include_registered", f"{p['smb_conf']}: include = {include_file}")
+        changed = before_include != wanted_include or wanted_conf != before_conf or bool(missing_dirs)
+        elsewhere = defined_elsewhere(module, [s["name"] for s in shares], include_file)
+        result = {"changed": changed, "include_file": include_file, "shares": shares,
+                  RESULT_CHANGES: changes.to_dict(),
+                  RESULT_FINDINGS: [f.to_dict() for f in findings_for(p, left_out, elsewhere, unmapped)]}
+        if module._diff:
+            result["diff"] = [{"before": before_include or "", "after": wanted_include,
+                               "before_header": include_file, "after_header": include_file},
+                              {"before": before_conf, "after": wanted_conf,
+                               "before_header": p["smb_conf"], "after_header": p["smb_conf"]}]
+        if module.check_mode or not changed:
+            module.exit_json(**result)
 
-    for share in missing_dirs:
-        os.makedirs(os.path.dirname(share["path"]), mode=0o755, exist_ok=True)
-        os.mkdir(share["path"], 0o770)
-        os.chmod(share["path"], 0o770)
-    write_atomic(include_file, wanted_include, module.atomic_move)
-    if wanted_conf != before_conf:
-        write_atomic(p["smb_conf"], wanted_conf, module.atomic_move)
-    code, out, err = module.run_command(["testparm", "-s"])
-    if code != 0:
-        # Put back what was there: a configuration Samba rejects must not stay.
-        if before_include is None:
-            os.unlink(include_file)
-        else:
-            write_atomic(include_file, before_include, module.atomic_move)
-        write_atomic(p["smb_conf"], before_conf, module.atomic_move)
-        module.fail_json(msg=f"testparm rejected the new configuration, nothing kept: {(err or out).strip()}")
-    if p["reload"]:
-        code, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
+        for share in missing_dirs:
+            os.makedirs(os.path.dirname(share["path"]), mode=0o755, exist_ok=True)
+            os.mkdir(share["path"], 0o770)
+            os.chmod(share["path"], 0o770)
+        write_atomic(include_file, wanted_include, module.atomic_move)
+        if wanted_conf != before_conf:
+            write_atomic(p["smb_conf"], wanted_conf, module.atomic_move)
+        code, out, err = module.run_command(["testparm", "-s"])
         if code != 0:
-            module.fail_json(msg=f"smbcontrol smbd reload-config failed: {(err or out).strip()}", **result)
-    module.exit_json(**result)
+            # Put back what was there: a configuration Samba rejects must not stay.
+            if before_include is None:
+                os.unlink(include_file)
+            else:
+                write_atomic(include_file, before_include, module.atomic_move)
+            write_atomic(p["smb_conf"], before_conf, module.atomic_move)
+            module.fail_json(msg=f"testparm rejected the new configuration, nothing kept: {(err or out).strip()}")
+        if p["reload"]:
+            code, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
+            if code != 0:
+                module.fail_json(msg=f"smbcontrol smbd reload-config failed: {(err or out).strip()}", **result)
+        module.exit_json(**result)
 
 
 if __name__ == "__main__":

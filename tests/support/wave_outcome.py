@@ -24,8 +24,9 @@ import yaml
 TOP = Path(__file__).resolve().parents[2]
 STEPS = yaml.safe_load((TOP / "roles" / "wave" / "vars" / "main.yml").read_text(encoding="utf-8"))["__wave_steps"]
 OUTCOMES = ("completed", "failed")
-# Lines of ansible-playbook's output that say why a task failed.
-FAILURE = re.compile(r"^(fatal: |failed: |FAILED - |ERROR! |\s+\"?msg\"?: |msg: |\[ERROR\])")
+# Lines of ansible-playbook's output that say why a task failed: the progress callback's
+# one line per failed step first (kommunal.umzug.progress), Ansible's own after it.
+FAILURE = re.compile(r"^(UMZUG \S+ .* FAILED on |fatal: |failed: |ERROR! |\[ERROR\])")
 COLOUR = re.compile(r"\x1b\[[0-9;]*m")
 
 

@@ -42,12 +42,15 @@ def test_outcome_per_kommune(tmp_path, phase, journals, expected, rc, problems):
 def test_a_failure_shows_the_failing_task_messages(tmp_path):
     write_journal(tmp_path, "a", CUTOVER_STOPPED)
     log = tmp_path / "cutover.log"
-    log.write_text("TASK [x]\nok: [a]\n"
+    log.write_text("TASK [x]\nok: [a]\n    msg: 'bauamt (final): listing source and target'\n"
+                   "UMZUG 18:44:13 [wave 1] a cutover: FAILED on a-dc (name_switch): share not defined\n"
                    "\x1b[0;31mfatal: [a-cl]: FAILED! => {\"msg\": \"probe timed out\"}\x1b[0m\n"
                    "PLAY RECAP\n", encoding="utf-8")
     found = wave_outcome.check(tmp_path, "1", "cutover", {"a": "completed"}, log, 2)
     assert found[0].startswith("a: cutover failed, expected completed; steps recorded: gate, freeze@b-fs")
     assert any("probe timed out" in line for line in found)
+    assert any("FAILED on a-dc (name_switch): share not defined" in line for line in found)
+    assert not any("listing source and target" in line for line in found)
     assert found[-1] == f"whole output: {log}"
 
 

@@ -1,7 +1,11 @@
 """share_provision on files in a temporary folder, Samba's tools faked: shares written
 with their settings, registered once, idempotent, honest check mode and diff."""
 
+import os
+import time
+
 import pytest
+from ansible.module_utils.testing import patch_module_args
 
 from ansible_collections.kommunal.umzug.plugins.modules import share_provision
 
@@ -103,3 +107,43 @@ def test_a_principal_setting_without_target_workgroup_fails_clearly(run_module, 
     result = run_module(share_provision.main, {**args, "target_workgroup": None}, fails=True)
     assert "share bauamt has 'valid users = @KOMMUNEA\\bauamt': target_workgroup" in result["msg"]
     assert not (tmp_path / "umzug").exists()
+
+
+def _provision_in_child(args, monkeypatch_run_command):
+    """share_provision.main in a forked process; its exit code says whether it succeeded."""
+    pid = os.fork()
+    if pid:
+        return pid
+    code = 1
+    try:
+        monkeypatch_run_command()
+        with patch_module_args({**args, "_ansible_check_mode": False, "_ansible_diff": False}):
+            share_provision.main()
+    except SystemExit as exit_:
+        code = exit_.code or 0
+    finally:
+        os._exit(code)
+
+
+def test_two_kommunen_provisioning_at_once_both_keep_their_include_line(samba, monkeypatch):
+    """The Welle provisions every Kommune on the same RZ file server in parallel; smb.conf's
+    include lines were lost when two runs read it before either wrote (found by the wave
+    scenario under load: a Kommune's shares were 'not defined' at its name switch)."""
+    tmp_path, args, _ = samba
+    conf = tmp_path / "smb.conf"
+
+    def slow_testparm():
+        def run_command(self, argv, **_kw):
+            if argv[:2] == ["testparm", "-s"]:
+                time.sleep(0.5)  # the window between reading smb.conf and writing it back
+                return 0, conf.read_text(), ""
+            return 0, "", ""
+        monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", run_command)
+
+    second = {**args, "namespace": "bergheim", "kommune": "kommune-b"}
+    children = [_provision_in_child(a, slow_testparm) for a in (args, second)]
+    codes = [os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) for pid in children]
+    assert codes == [0, 0]
+    text = conf.read_text()
+    for namespace in ("altdorf", "bergheim"):
+        assert f"include = {tmp_path / 'umzug' / namespace}.conf" in text
