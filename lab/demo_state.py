@@ -95,7 +95,7 @@ def verdicts(report: str) -> int:
         return 0
     for kommune in data.get("kommunen", []):
         blocking = sorted({finding["key"] for finding in kommune.get("findings", [])
-                           if finding.get("inhibitor") and not finding.get("waived")})
+                           if finding.get("inhibitor") and not finding.get("waiver")})
         verdict = str(kommune.get("verdict", "?")).upper().replace("_", "-")
         print(f"   {kommune.get('id')}: {verdict}" + (f" ({', '.join(blocking)})" if blocking else ""))
     return 0

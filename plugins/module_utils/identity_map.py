@@ -249,6 +249,15 @@ class IdentityMap:
             return self._translate_unix_sid(sid)
         return None
 
+    def will_translate(self, old_sid: str) -> bool:
+        """Whether ``old_sid`` has a new identity once the accounts payload created the objects
+        of this mapping: translate_sid answers, or an active entry waits for its object (its
+        ``new_sid`` is still null). What a pre-flight reports as unmapped is what stays so."""
+        entry = self.entry_for_old_sid(old_sid)
+        if entry is not None and entry.status == "active" and entry.new_sid is None:
+            return True
+        return self.translate_sid(old_sid) is not None
+
     def _translate_unix_sid(self, sid: str) -> str | None:
         prefix, _, number = sid.rpartition("-")
         translate = self.translate_uid if prefix + "-" == UNIX_USER_SID else self.translate_gid

@@ -4,6 +4,13 @@
 This docstring is the policy's documentation; the tests in
 ``tests/unit/plugins/module_utils/test_naming.py`` hold it to every rule below.
 
+Invisible characters (``invisible_characters``)
+    Format characters (Unicode category Cf: zero-width space and joiner, soft hyphen, as
+    pasted from Word, and the bidi controls U+200E/F, U+202A-E, U+2066-9) are removed from
+    every name field before anything else, so they become neither a "-" in the account
+    name nor hidden text in the CN; an object that had any is reported
+    (``accounts.invisible_characters``).
+
 Transliteration (``transliterate``)
     1. Unicode NFC first, so a decomposed "u" + combining diaeresis counts as "ü".
     2. German rules: ä -> ae, ö -> oe, ü -> ue, ß -> ss, Ä -> Ae, Ö -> Oe, Ü -> Ue, ẞ -> SS;
@@ -191,9 +198,18 @@ def tidy(name: str) -> str:
     return _SEPARATOR_RUN.sub(lambda run: run.group(0)[0], name).strip(SEPARATORS)
 
 
+def invisible_characters(text: str) -> list[str]:
+    """The format characters (category Cf) in ``text``, each once, in code point order."""
+    return sorted({ch for ch in text if unicodedata.category(ch) == "Cf"})
+
+
+def without_invisible(text: str) -> str:
+    return "".join(ch for ch in text if unicodedata.category(ch) != "Cf")
+
+
 def transliterate(text: str) -> str:
     """Turn a name into ``[A-Za-z0-9._-]*`` by the rules in the module docstring."""
-    text = unicodedata.normalize("NFC", text)
+    text = unicodedata.normalize("NFC", without_invisible(text))
     text = _CAPITAL_UMLAUT_IN_CAPITALS.sub(lambda match: _GERMAN_CAPITALS[match.group(0)], text)
     text = text.translate(_GERMAN).translate(_UNDECOMPOSABLE)
     text = unicodedata.normalize("NFKD", text.translate(_APOSTROPHES))
@@ -457,7 +473,26 @@ def _finding(key: str, title: str, summary: str, severity: str, policy: NamingPo
                    resources=tuple(resources), kommune=policy.kommune or None)
 
 
+def _invisible_finding(obj: SourceObject, policy: NamingPolicy) -> Finding | None:
+    fields = {"name": obj.old_name, "given name": obj.given_name, "surname": obj.surname,
+              "display name": obj.display_name}
+    found = {label: invisible_characters(text) for label, text in fields.items() if invisible_characters(text)}
+    if not found:
+        return None
+    described = "; ".join(f"{label}: " + ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in chars)
+                          for label, chars in found.items())
+    return _finding("accounts.invisible_characters", "Invisible characters removed from a name",
+                    f"{obj.old_name!r} has invisible format characters ({described}); they are left out of "
+                    "its new account name and CN.",
+                    "low", policy, obj.old_name,
+                    hint="Remove them in the old directory (they come with text pasted from a word processor), "
+                         "or set a manual new_name in the mapping file.")
+
+
 def _base_name(obj: SourceObject, policy: NamingPolicy, findings: list[Finding]) -> tuple[list, str]:
+    invisible = _invisible_finding(obj, policy)
+    if invisible is not None:
+        findings.append(invisible)
     pieces, fell_back = _render(obj, policy)
     limit = NAME_LIMITS[obj.kind]
     full = tidy("".join(text for _, text in pieces))
@@ -537,7 +572,7 @@ def readable_cn(obj: SourceObject) -> str:
         text = f"{obj.surname}, {obj.given_name}"
     else:
         text = obj.old_name
-    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in text)
+    text = "".join(" " if unicodedata.category(ch) == "Cc" else ch for ch in without_invisible(text))
     return " ".join(text.split())[:CN_LIMIT]
 
 

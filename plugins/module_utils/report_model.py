@@ -15,7 +15,7 @@ Verdict rules, per Kommune:
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import SEVERITIES, Finding
 
@@ -364,6 +364,23 @@ def _unwaived(finding: dict) -> dict:
     return {key: value for key, value in finding.items() if key not in ("waiver",)}
 
 
+def today_in_berlin() -> date:
+    """The date waivers are judged by (they expire at the end of a German calendar day)."""
+    try:
+        from zoneinfo import ZoneInfo
+
+        return datetime.now(ZoneInfo("Europe/Berlin")).date()
+    except Exception:  # a target without tzdata: the host's own date is off by one at most around midnight
+        return date.today()
+
+
+def rewaive(findings: list[dict], kommune: str | None, waivers: list[Waiver], today: date) -> list[dict]:
+    """A report's findings with today's waivers instead of those of the day it was written."""
+    return apply_waivers(
+        [_unwaived(f) for f in findings if f["key"] != "report.waiver_expired"], kommune, waivers, today
+    )
+
+
 def evaluate_gate(
     kommune: str,
     report: dict | None,
@@ -383,10 +400,10 @@ def evaluate_gate(
         if entry is None:
             raise ValueError(f"the report {report['run']['id']} has no Kommune '{kommune}'")
         own += [_unwaived(f) for f in entry["findings"] if f["key"] != "report.waiver_expired"]
-        rz = [_unwaived(f) for f in report["general"]["findings"] if f["key"] != "report.waiver_expired"]
+        rz = report["general"]["findings"]
         complete = report["run"]["complete"] or not require_complete
     own = apply_waivers(own, kommune, waivers, today)
-    rz = apply_waivers(rz, None, waivers, today)
+    rz = rewaive(rz, None, waivers, today)
     state, reasons = verdict(own, complete, rz)
     blocking = [f for f in own + rz if f["inhibitor"] and not f["waiver"]]
     return {

@@ -3,6 +3,9 @@
 
 - ``sid_translator``: old SID -> new SID from the identity mapping (the file the accounts
   payload writes, handed to a module as data), ``None`` where it cannot map.
+- ``sid_judge``: whether an old SID will have a new identity once the accounts payload
+  created the mapping's objects (a pre-flight's question; a dry run's mapping has no new
+  SIDs yet).
 - ``Winbind``: this host's answers for uid/gid <-> SID and SID -> name (wbinfo), cached.
   Samba's Unix SIDs (S-1-22-1-<uid>, S-1-22-2-<gid>) are answered without asking.
 
@@ -30,6 +33,16 @@ def sid_translator(mapping: Mapping | None, filename: str = "mapping") -> Callab
     return lambda sid: sid if sid in ROOT_SIDS else translate(sid)
 
 
+def sid_judge(mapping: Mapping | None, filename: str = "mapping") -> Callable[[str], bool]:
+    """From the mapping's data (the file, or the one the accounts payload would write); without
+    one, as sid_translator without one: only SIDs that mean the same everywhere."""
+    if not mapping:
+        translate = sid_translator(None)
+        return lambda sid: translate(sid) is not None
+    will_translate = identity_map.map_from_data(dict(mapping), filename).will_translate
+    return lambda sid: sid in ROOT_SIDS or will_translate(sid)
+
+
 def source_args() -> dict:
     """The argument spec of the options in the doc fragment kommunal.umzug.share_source."""
     return dict(
@@ -47,8 +60,17 @@ def source_args() -> dict:
 
 def module_translator(module) -> Callable[[str], str | None]:
     """sid_translator of O(mapping), or the module fails with one sentence."""
+    return _from_module(module, sid_translator)
+
+
+def module_judge(module) -> Callable[[str], bool]:
+    """sid_judge of O(mapping), or the module fails with one sentence."""
+    return _from_module(module, sid_judge)
+
+
+def _from_module(module, make: Callable[[Mapping | None], Callable]) -> Callable:
     try:
-        return sid_translator(module.params["mapping"])
+        return make(module.params["mapping"])
     except identity_map.MappingFileError as err:
         module.fail_json(msg=f"the identity mapping cannot be used: {err}")
 

@@ -11,7 +11,8 @@ entries mean: the move carried that path completely.
 
 The source side runs on the Kommune's file server as an agent (``python3 -c`` over SSH
 with the transfer key, like the sync's listing); the comparison runs on the RZ side.
-Standard library only.
+Both sides are read as the sync reads the source: no symlink followed in any component of
+a path (``share_tree.walk_at``, ``share_tree.Below``). Standard library only.
 """
 
 from __future__ import annotations
@@ -22,12 +23,14 @@ import hashlib
 import json
 import os
 import shlex
+import stat
 import subprocess
 import zlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import AGENT_BOOT, SyncError, Translator
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Node
 
@@ -45,7 +48,11 @@ def file_sha256(path: bytes) -> str:
 
 
 def hashes(root: bytes, nodes: Iterable[Node]) -> dict[bytes, str]:
-    return {n.path: file_sha256(os.path.join(root, n.path)) for n in nodes if n.kind == "file"}
+    """The content hashes of the files among ``nodes``, read below ``root`` without
+    following a symlink (share_tree.Below); a path that is no longer a file gets none."""
+    with share_tree.Below(root) as below:
+        found = {n.path: share_tree.content_sha256(below, n.path) for n in nodes if n.kind == "file"}
+    return {path: sha for path, sha in found.items() if sha is not None}
 
 
 @dataclass
@@ -63,6 +70,24 @@ def local_side(root: bytes) -> Side:
     return Side(nodes, hashes(root, nodes))
 
 
+def content_differs(source: Side, target_root: bytes) -> list[bytes]:
+    """The files whose content on the target differs from the source's (SHA-256) although
+    their sizes match: what a pass's quick check (type, size, mtime) cannot see, for a pass
+    that compares content (share_sync.run_pass, compare_content 'all'). Paths the target
+    lacks, holds as another type or with another size the pass copies anyway."""
+    sizes = {node.path: node.size for node in source.nodes if node.kind == "file"}
+    differ = []
+    for path, sha in sorted(source.sha256.items()):
+        full = os.path.join(target_root, path)
+        try:
+            there = os.lstat(full)
+            if stat.S_ISREG(there.st_mode) and there.st_size == sizes.get(path) and file_sha256(full) != sha:
+                differ.append(path)
+        except OSError:
+            continue  # gone or unreadable now: the pass itself sees what it is
+    return differ
+
+
 # --- the source's side over SSH -----------------------------------------------------------
 
 AGENT_MAIN = r'''
@@ -72,6 +97,7 @@ def _sid(flag, number):
 
 def _manifest_agent(root):
     uids, gids = set(), set()
+    below = Below(root)
     for node in scan(root):
         uids.add(node.uid); gids.add(node.gid)
         for name in ("system.posix_acl_access", "system.posix_acl_default"):
@@ -80,15 +106,9 @@ def _manifest_agent(root):
                 tag, _, ident = struct.unpack_from("<HHI", acl, offset)
                 (uids if tag == 0x02 else gids if tag == 0x08 else set()).add(ident)
         record = node.to_wire()
-        if node.kind == "file":
-            digest = hashlib.sha256()
-            with open(os.path.join(root, node.path), "rb") as handle:
-                while True:
-                    chunk = handle.read(1 << 20)
-                    if not chunk:
-                        break
-                    digest.update(chunk)
-            record["sha256"] = digest.hexdigest()
+        sha = content_sha256(below, node.path) if node.kind == "file" else None
+        if sha is not None:  # none for a path that is no longer a file: never followed
+            record["sha256"] = sha
         sys.stdout.write(json.dumps(record) + "\n")
     ids = {"uid": {u: _sid("--uid-to-sid", u) for u in sorted(uids)},
            "gid": {g: _sid("--gid-to-sid", g) for g in sorted(gids)}}
@@ -229,9 +249,6 @@ def compare(expected: Mapping[bytes, dict], actual: Mapping[bytes, dict]) -> Com
 
 
 def save(path: str, manifest: Mapping[bytes, dict]) -> None:
-    tmp = f"{path}.tmp"
-    os.makedirs(os.path.dirname(path), exist_ok=True)
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump({"version": 1, "paths": {base64.b64encode(k).decode(): v for k, v in sorted(manifest.items())}},
-                  handle, sort_keys=True)
-    os.replace(tmp, path)
+    write_atomic(path, json.dumps({"version": 1, "paths": {base64.b64encode(k).decode(): v
+                                                           for k, v in sorted(manifest.items())}}, sort_keys=True),
+                 os.replace, mode=0o600)

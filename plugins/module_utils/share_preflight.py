@@ -3,8 +3,10 @@
 
 ``inspect`` walks the nodes of a share (``share_tree.scan``) once and returns a summary
 (size, counts, the principals its owners and Windows ACLs name) and the findings:
-names Windows clients cannot take (``share_names``), hard links, symlinks (those leaving
-the share apart), sparse files, devices/fifos/sockets, Windows ACLs that cannot be read,
+names Windows clients cannot take and paths longer than Linux takes (``share_names``),
+hard links, symlinks (those leaving the share apart), sparse files, devices/fifos/sockets,
+Windows ACLs that cannot be read, xattrs a sync does not carry (``share_tree.carried``;
+``inspect`` needs the nodes with every xattr, ``share_tree.scan(wanted=every_xattr)``),
 and SIDs the identity mapping cannot translate. Open files (smbstatus) and the target's
 free space are judged by ``open_file_findings`` and ``space_finding``.
 
@@ -19,7 +21,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, share_names
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Node, shown
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Node, carried, shown
 
 NTACL_NAME = "security.NTACL"
 
@@ -31,13 +33,16 @@ NAME_TITLES = {
     "shares.name_invalid_character": ("Names with characters SMB clients cannot use", "medium"),
     "shares.name_trailing_dot_or_space": ("Names ending in a dot or a space", "medium"),
     "shares.name_reserved": ("Reserved DOS device names", "medium"),
-    "shares.name_case_collision": ("Names that differ only in case", "medium"),
+    "shares.name_case_collision": ("Names that differ only in case or Unicode form (NFC/NFD)", "medium"),
     "shares.path_too_long": ("Paths too long for Windows clients on the target", "medium"),
+    "shares.path_beyond_path_max": ("Paths longer than Linux takes (PATH_MAX): not copied", "high"),
 }
 NAME_HINTS = {
     "shares.name_invalid_utf8": "Rename the files with a UTF-8 name (convmv -f latin1 -t utf8) before the final pass.",
     "shares.name_case_collision": "Rename one of each pair; a Windows client sees only one of them.",
     "shares.path_too_long": "Shorten folder names, or enable long path support on the clients.",
+    "shares.path_beyond_path_max": "Shorten or flatten these folders on the source; the passes copy them once "
+                                   "they fit.",
 }
 
 
@@ -78,13 +83,12 @@ def inspect(share: str, nodes: Iterable[Node], unc_prefix: str, max_path: int,
         children.setdefault(parent, []).append(name)
         for key, sentence in share_names.name_problems(name):
             report.problem(key, shown(node.path), sentence)
-        try:
-            relative = node.path.decode("utf-8")
-        except UnicodeDecodeError:
-            relative = None
-        if relative is not None:
-            for key, sentence in share_names.path_problems(relative, unc_prefix, max_path):
-                report.problem(key, shown(node.path), sentence)
+        for key, sentence in share_names.path_problems(node.path, unc_prefix, max_path):
+            report.problem(key, shown(node.path), sentence)
+        left_behind = sorted(name for name in node.xattrs if not carried(name))
+        if left_behind:
+            report.problem("shares.xattr_not_carried", shown(node.path),
+                           f"{', '.join(left_behind)} will not arrive on the target")
         if node.kind == "file" and node.nlink > 1:
             inodes.setdefault(node.inode, []).append(node.path)
         if node.kind == "file" and node.blocks * 512 < node.size:
@@ -152,6 +156,11 @@ SEVERITY = {
     "shares.special_file": ("Devices, fifos or sockets", "low", "They are not copied; remove them."),
     "shares.ntacl_unreadable": ("Windows ACLs that cannot be read", "high", "Reset the ACL of these paths "
                                 "(smbcacls --set) before the move; they are copied as they are."),
+    "shares.xattr_not_carried": ("Extended attributes that are not carried", "medium",
+                                 "A sync carries user.*, trusted.*, the Windows ACL and the POSIX ACLs. File "
+                                 "capabilities (security.capability) are left behind on purpose: a file share "
+                                 "grants no program privileges; set one on the target by hand if it is really "
+                                 "needed. SELinux labels and other security.* come from the target's own policy."),
 }
 
 
@@ -174,20 +183,21 @@ def findings(report: ShareReport, kommune: str | None, host: str | None) -> list
     return result
 
 
-def unmapped_sid_findings(share: str, principals: Mapping[str, int], translate_sid: Callable[[str], str | None],
+def unmapped_sid_findings(share: str, principals: Mapping[str, int], will_translate: Callable[[str], bool],
                           names: Mapping[str, str], kommune: str | None, host: str | None) -> list[Finding]:
-    """One finding per share listing the SIDs the identity mapping cannot translate."""
-    unmapped = sorted(sid for sid in principals if translate_sid(sid) is None)
+    """One finding per share listing the SIDs that will have no new identity
+    (``will_translate``: share_identity.sid_judge of the mapping)."""
+    unmapped = sorted(sid for sid in principals if not will_translate(sid))
     if not unmapped:
         return []
     described = ", ".join(f"{sid} ({names.get(sid) or 'unknown'}, {principals[sid]} paths)" for sid in unmapped)
     return [Finding(
         key="shares.sid_unmapped", title=f"SIDs without a new identity in share {share}",
-        summary=f"{len(unmapped)} SID(s) in owners or Windows ACLs have no entry (or no new SID yet) in the "
-                f"identity mapping: {described}. They are copied unchanged and grant nothing on the target.",
+        summary=f"{len(unmapped)} SID(s) in owners or Windows ACLs have no entry in the identity mapping and no "
+                f"rule that maps them: {described}. They are copied unchanged and grant nothing on the target.",
         severity="medium", payload="shares",
-        remediation=Remediation("hint", "Add manual entries to the mapping file (source: manual) or run the "
-                                "accounts payload first, then discover again."),
+        remediation=Remediation("hint", "Add manual entries to the mapping file (source: manual), then discover "
+                                "again."),
         resources=(share, *unmapped[:RESOURCE_LIMIT]), kommune=kommune, host=host)]
 
 

@@ -3,8 +3,10 @@
 
 Transport: the target asks the source for a listing (``share_tree`` run there by
 ``python3 -c`` over SSH, nothing installed on the Kommune's server) and then for the
-content of what changed, as a GNU tar stream over the same SSH (C speed, hard links and
-sparse files kept). Only content, modes, mtimes and user.* xattrs travel in tar; owners,
+content of what changed, as a tar stream over the same SSH, written there by the agent's
+sender (share_send: no symlink is followed in any component of a path; hard links and
+sparse files kept) and extracted here by GNU tar.
+Only content, modes, mtimes and user.* and trusted.* xattrs travel in tar; owners,
 POSIX ACLs and the Windows ACL are applied from the listing after translation, so nothing
 untranslated is ever written on the target. Data flows file server to file server and
 never through the Ansible controller.
@@ -23,8 +25,10 @@ import fcntl
 import json
 import os
 import queue
+import re
 import shlex
 import shutil
+import socket
 import struct
 import subprocess
 import sys
@@ -32,18 +36,25 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils import (
+    ntacl,
+    posix_acl,
+    share_names,
+    share_send,
+    share_tree,
+)
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Node, Plan
 
 NTACL = "security.NTACL"
-# --null must come before -T: GNU tar applies it to the -T options that follow it.
-# Records of 1 MiB instead of 10 KiB: a fraction of the system calls for large files.
-TAR_COMMON = ["--null", "--no-recursion", "--numeric-owner", "--sparse", "--blocking-factor=2048",
-              "--xattrs", "--xattrs-include=user.*", "--no-acls", "--no-selinux"]
+# The xattrs that travel in tar are share_tree's (travels_in_tar); the rest is applied
+# from the listing or reported by pre-flight.
+TAR_XATTRS = ["--xattrs", *(f"--xattrs-include={prefix}*" for prefix in share_tree.IN_TAR_XATTRS)]
 
 
 class SyncError(RuntimeError):
@@ -127,6 +138,9 @@ class _Listing:
 
     def __init__(self, command: list[str], where: str, ids: tuple[dict, dict] | None = None):
         self.where, self.ids = where, ids
+        # Set by entries(keep=...): the paths left out, and the agent's position of each kept one.
+        self.left_out: list[bytes] = []
+        self._positions: list[int] | None = None
         self.proc = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=subprocess.PIPE)
 
@@ -151,9 +165,11 @@ class _Listing:
             raise SyncError(f"listing {self.where} failed: "
                             f"{detail[-1] if detail else f'exit code {code}'}") from None
 
-    def entries(self) -> tuple[list[bytes], list[bytes], list[bytes], int]:
+    def entries(self, keep: Callable[[bytes], bool] | None = None) -> tuple[list[bytes], list[bytes],
+                                                                          list[bytes], int]:
         """Every path below the root: (paths, records, symlink targets), and when the
-        scan started on the source's clock."""
+        scan started on the source's clock. Paths ``keep`` refuses are left out (in
+        ``left_out``); ``read`` takes positions in what is returned."""
         kind, payload = self._frame()
         started = int(payload) if kind == b"T" else 0
         paths: list[bytes] = []
@@ -167,12 +183,20 @@ class _Listing:
             paths += more[0]
             records += more[1]
             links += more[2]
+        if keep is not None:
+            kept = [i for i, path in enumerate(paths) if keep(path)]
+            if len(kept) < len(paths):
+                chosen = set(kept)
+                self.left_out = [path for i, path in enumerate(paths) if i not in chosen]
+                self._positions = kept
+                paths, records, links = ([column[i] for i in kept] for column in (paths, records, links))
         return paths, records, links, started
 
     def read(self, indices: list[int]) -> tuple[list[dict[str, bytes]], dict[int, str], dict[int, str]]:
         """The carried xattrs of the entries at ``indices``, and the SIDs of their owners
         and ACL entries (as the source's winbind gives them)."""
-        request = struct.pack(f"<Q{len(indices)}I", len(indices), *indices)
+        agent_indices = indices if self._positions is None else [self._positions[i] for i in indices]
+        request = struct.pack(f"<Q{len(indices)}I", len(indices), *agent_indices)
         try:
             self.proc.stdin.write(request)
             self.proc.stdin.close()
@@ -236,7 +260,9 @@ class LocalSource:
         return _full_listing(self)
 
     def tar_command(self) -> list[str]:
-        return ["tar", "-C", os.fsdecode(self.root), "-cf", "-", *TAR_COMMON, "-T", "-"]
+        """The command that writes the tar stream of the paths on its stdin (the agent's
+        sender, see share_send: nothing below the root is read through a symlink)."""
+        return [sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, "send")]
 
 
 class SshSource:
@@ -265,8 +291,8 @@ class SshSource:
         return _full_listing(self)
 
     def tar_command(self) -> list[str]:
-        remote = shlex.join(["tar", "-C", os.fsdecode(self.root), "-cf", "-", *TAR_COMMON, "-T", "-"])
-        return self._ssh(remote)
+        """The agent's sender on the source (see LocalSource.tar_command)."""
+        return self._ssh(shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, "send")]))
 
 
 def _full_listing(source) -> tuple[list[Node], dict[int, str], dict[int, str]]:
@@ -308,13 +334,17 @@ def _agent(root, mode):
     (count,) = struct.unpack("<Q", sys.stdin.buffer.read(8))
     wanted = struct.unpack(f"<{count}I", sys.stdin.buffer.read(4 * count))
     uids, gids, numbers, fresh, refs = set(), set(), {}, [], []
+    below = Below(root)
     for index in wanted:
         entry = entry_from_wire(paths[index], records[index], None)
         uids.add(entry.uid)
         gids.add(entry.gid)
         xattrs = {}
         if entry.kind in (FILE, DIR):
-            xattrs = read_xattrs(os.path.join(root, entry.path) if entry.path else root)
+            try:
+                xattrs = below.xattrs(entry.path)
+            except PathChanged:
+                pass  # its folder is a symlink now or gone: nothing is read through it
         refs.append(len(xattrs))
         for pair in xattrs.items():
             number = numbers.get(pair)
@@ -339,16 +369,23 @@ def _agent(root, mode):
     out.flush()
 
 import subprocess, sys, time
-_agent(base64.b64decode(sys.argv[2]), sys.argv[3])
+if sys.argv[3] == "send":
+    send(base64.b64decode(sys.argv[2]), sys.stdin.buffer.read(), sys.stdout.fileno(), sys.stderr.buffer)
+else:
+    _agent(base64.b64decode(sys.argv[2]), sys.argv[3])
 """
 
 
 def agent_source() -> str:
-    # Through the loader: inside an Ansible module, share_tree lives in a zip (AnsiballZ).
-    tree = share_tree.__loader__.get_source(share_tree.__name__)
-    # Module imports are not available on the source; the agent needs none beyond stdlib.
-    tree = tree.replace("from __future__ import annotations\n", "")
-    return "from __future__ import annotations\n" + tree + AGENT_MAIN
+    """share_tree's source, then share_send's (the sender), then AGENT_MAIN: one namespace."""
+    return "from __future__ import annotations\n" + "".join(map(_inline, (share_tree, share_send))) + AGENT_MAIN
+
+
+def _inline(module) -> str:
+    # Through the loader: inside an Ansible module, module_utils live in a zip (AnsiballZ).
+    source = module.__loader__.get_source(module.__name__).replace("from __future__ import annotations\n", "")
+    # Imports of the collection are not available on the source; what they name is inline.
+    return re.sub(r"^from ansible_collections\.\S+ import (\([^)]*\)|[^\n]*)\n", "", source, flags=re.M)
 
 
 # --- one pass --------------------------------------------------------------------------------
@@ -380,14 +417,17 @@ class Progress:
             os.replace(tmp, self.path)
 
 
-def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progress, size: int = 0) -> None:
-    """Stream the content of ``paths`` (``size`` bytes of files) from the source into the
-    target with tar. The two tars are joined by a pipe of their own; progress counts what
-    the receiving one has read."""
+def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progress, size: int = 0,
+                 kinds: list[int] | None = None) -> dict[bytes, str]:
+    """Stream the content of ``paths`` (``size`` bytes of files; ``kinds`` as the listing
+    saw them, files by default) from the source into the target: the source's sender
+    (share_send) writes a tar stream that GNU tar extracts here. The two are joined by a
+    pipe of their own; progress counts what the receiving one has read. Returns the paths
+    the sender skipped (changed since the listing, never followed) with the reason."""
     if not paths:
-        return
+        return {}
     done = progress.bytes
-    listing = b"".join(path + b"\0" for path in paths)
+    listing = share_send.request(paths, kinds or [share_tree.FILE] * len(paths))
     with tempfile.TemporaryFile() as sender_err, tempfile.TemporaryFile() as receiver_err:
         stream_out, stream_in = os.pipe()
         with contextlib.suppress(OSError, AttributeError):
@@ -400,8 +440,7 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
             # may come in pieces smaller than a record (ssh).
             receiver = subprocess.Popen(["tar", "-C", os.fsdecode(target_root), "-xf", "-", "-B",
                                          "--blocking-factor=2048", "--same-permissions", "--no-same-owner",
-                                         "--numeric-owner", "--sparse", "--xattrs", "--xattrs-include=user.*",
-                                         "--no-acls", "--no-selinux"],
+                                         "--numeric-owner", "--sparse", *TAR_XATTRS, "--no-acls", "--no-selinux"],
                                         stdin=stream_out, stderr=receiver_err)
         finally:
             os.close(stream_out)
@@ -418,13 +457,15 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
                 progress.update(nbytes=min(done + _bytes_read(receiver.pid), done + size) - progress.bytes)
         feeder.join()
         failed = sender.wait() != 0 or receiver.returncode != 0
+        sender_err.seek(0)
+        skipped, lines = share_send.skipped_from(sender_err.read())
         if failed:
-            sender_err.seek(0)
             receiver_err.seek(0)
-            lines = (sender_err.read() + receiver_err.read()).decode(errors="replace").strip().splitlines()
+            lines += receiver_err.read().decode(errors="replace").strip().splitlines()
             first = [line for line in lines if "Exiting with failure status" not in line][:3]
             raise SyncError(f"copying {len(paths)} paths failed: {'; '.join(first) or 'tar failed'}")
     progress.update(files=len(paths), nbytes=done + size - progress.bytes, force=True)
+    return skipped
 
 
 BATCH_FILES = 10_000
@@ -432,10 +473,12 @@ BATCH_BYTES = 256 << 20
 
 
 def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[bytes], copy: list[int],
-                 progress: Progress, done: queue.SimpleQueue) -> None:
+                 progress: Progress, done: queue.SimpleQueue) -> dict[bytes, str]:
     """``copy_content`` in batches, each put in ``done`` when tar has written it, so the
     metadata of one batch is applied while the next is copied. All names of a hard-linked
-    file go in the first batch: tar links the names it is given in one stream."""
+    file go in the first batch: tar links the names it is given in one stream. Returns the
+    paths the sender skipped (see copy_content); they are left out of what goes in
+    ``done``."""
     linked = [i for i in copy if records[i][0] == share_tree.FILE
               and records[i][share_tree.NLINK_AT:share_tree.SOURCE_KEY] != share_tree.ONE_LINK]
     batches, batch, batch_bytes = [], list(linked), 0
@@ -449,14 +492,18 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
             batches.append(batch)
             batch, batch_bytes = [], 0
     batches.append(batch)
+    skipped: dict[bytes, str] = {}
     try:
         for batch in batches:
             size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
                        if records[i][0] == share_tree.FILE)
-            copy_content(source, target_root, [paths[i] for i in batch], progress, size)
-            done.put(batch)
+            these = copy_content(source, target_root, [paths[i] for i in batch], progress, size,
+                                 [records[i][0] for i in batch])
+            skipped.update(these)
+            done.put([i for i in batch if paths[i] not in these])
     finally:
         done.put(None)
+    return skipped
 
 
 def _bytes_read(pid: int) -> int:
@@ -482,8 +529,8 @@ def _feed(pipe, data: bytes) -> None:
 
 def apply_metadata(root: bytes, node: Node, translate: Translator, fresh: bool = False) -> None:
     """Owner, mode, ACLs and xattrs of ``node`` on the target path, translated. ``fresh``:
-    tar has just written the file, with the source's mode and user.* xattrs and nothing
-    else, so only owner and ACLs remain to be set."""
+    tar has just written the file, with the source's mode and the xattrs that travel in tar
+    (share_tree.travels_in_tar) and nothing else, so only owner and ACLs remain to be set."""
     full = root + b"/" + node.path if node.path else root
     os.chown(full, translate.uid(node.uid, node.path), translate.gid(node.gid, node.path), follow_symlinks=False)
     if node.kind == "symlink":
@@ -530,7 +577,7 @@ def _acl_writes(node: Node, translate: Translator) -> list[tuple[str, bytes]]:
     """The translated ACL xattrs of a freshly copied file. Files share a few ACLs, so the
     result is kept per distinct set -- unless something in it could not be mapped: then
     it is worked out per path, so that every path is reported."""
-    key = tuple(item for item in node.xattrs.items() if not item[0].startswith("user."))
+    key = tuple(item for item in node.xattrs.items() if not share_tree.travels_in_tar(item[0]))
     writes = translate._writes.get(key)
     if writes is None:
         before = (len(translate.unreadable_ntacls), sum(map(len, translate.unmapped_sids.values())),
@@ -563,26 +610,129 @@ def remove(root: bytes, node: Node) -> None:
         os.unlink(full)
 
 
+# --- the state of a share's passes -----------------------------------------------------------
+
+LOCK_SUFFIX = ".lock"
+# Which paths a pass copies again although type, size and mtime match (see run_pass).
+COMPARE_CONTENT = ("none", "flagged", "all")
+
+
+def save_state(path: str, state: Mapping[bytes, tuple]) -> None:
+    write_atomic(path, share_tree.dump_state(state), os.replace, mode=0o600)
+
+
+def flag_for_next_pass(state_path: str, paths: Iterable[bytes]) -> str | None:
+    """Records ``paths`` beside the state for the next pass to copy again (share_tree's
+    FLAGGED_SUFFIX), replacing what was recorded before; none removes the record. Call it
+    holding ``state_lock``. Returns the record's path, or None when there is none."""
+    record = share_tree.flagged_path(state_path)
+    data = share_tree.dump_paths(paths)
+    if not data:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(record)
+        return None
+    write_atomic(record, data, os.replace, mode=0o600)
+    return record
+
+
+@contextlib.contextmanager
+def state_lock(state_path: str, what: str) -> Iterator[None]:
+    """Holds the share's lock while ``what`` (a pass, or verify flagging paths for the next
+    pass) works on the state at ``state_path``: an flock on ``<state>.lock``, whose content
+    names the holder (host, PID, since when). A second one fails at once with a sentence
+    naming the holder. The kernel drops an flock when its holder ends, however it ends
+    (SIGKILL included), so there is no stale lock to clean up; the file stays, and its
+    content is only information."""
+    path = state_path + LOCK_SUFFIX
+    os.makedirs(os.path.dirname(path) or ".", mode=0o755, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SyncError(f"the share state {state_path} is in use by {_lock_holder(fd)} (lock {path}); "
+                            f"this {what} did not start: run it again when that one has ended") from None
+        holder = {"what": what, "pid": os.getpid(), "host": socket.gethostname(),
+                  "since": datetime.now(UTC).isoformat(timespec="seconds")}
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, json.dumps(holder).encode() + b"\n", 0)
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _lock_holder(fd: int) -> str:
+    for _ in range(20):  # the holder writes its name right after it took the lock
+        try:
+            holder = json.loads(os.pread(fd, 4096, 0))
+            return f"the {holder['what']} of PID {holder['pid']} on {holder['host']} since {holder['since']}"
+        except (ValueError, KeyError, TypeError):
+            time.sleep(0.05)
+    return "another process (it has not written its name into the lock file)"
+
+
 @dataclass
 class PassResult:
     plan: Plan
     translate: Translator
     seconds: float
+    # Paths copied (or, in check mode, to be copied) again only because verification
+    # flagged them or their content hash differed (compare_content).
+    recopied: list[bytes] = field(default_factory=list)
+    # Paths left out because the target cannot take them (share_names.beyond_path_max).
+    too_long: list[bytes] = field(default_factory=list)
+    # Paths the sender skipped, with the reason: gone, a symlink or of another type since
+    # the listing (never followed). Not in the new state: the next pass tries them again.
+    changed_during_copy: dict[bytes, str] = field(default_factory=dict)
 
 
 def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
              target_id: Callable[[str, str], int | None], *, check: bool, delete: bool = True,
-             progress_path: str | None = None) -> PassResult:
+             progress_path: str | None = None, compare_content: str = "flagged",
+             content_differs: Callable[[], Iterable[bytes]] | None = None, what: str = "pass") -> PassResult:
+    """One pass (module docstring). ``compare_content`` decides which paths are copied
+    again although type, size and mtime match -- a content change by a tool that restores
+    the mtime, a change on the target behind the pass's back: ``none``; ``flagged``, the
+    paths verification recorded beside the state (flag_for_next_pass); ``all``, those and
+    every file ``content_differs`` (a comparison of content hashes of both sides) names.
+    A real pass holds ``state_lock`` from reading the state to writing it; a pass in check
+    mode takes no lock (it must not keep a real pass from starting) and writes nothing."""
+    if compare_content not in COMPARE_CONTENT:
+        raise ValueError(f"compare_content must be one of {', '.join(COMPARE_CONTENT)}, not {compare_content!r}")
+    if compare_content == "all" and content_differs is None:
+        raise ValueError("compare_content 'all' needs content_differs")
+    with contextlib.nullcontext() if check else state_lock(state_path, what):
+        if progress_path and not check:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(progress_path)  # a previous pass's figures must not show as this one's
+        return _run_pass(source, target_root, state_path, translate_sid, target_id, check=check, delete=delete,
+                         progress_path=progress_path, compare_content=compare_content,
+                         content_differs=content_differs)
+
+
+def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
+              target_id: Callable[[str, str], int | None], *, check: bool, delete: bool,
+              progress_path: str | None, compare_content: str,
+              content_differs: Callable[[], Iterable[bytes]] | None) -> PassResult:
     started = time.monotonic()
     try:
-        state = share_tree.load_state(state_path)
+        loaded = share_tree.load_state(state_path)
     except share_tree.StateError as err:
         raise SyncError(str(err)) from None
+    flagged = share_tree.load_flagged(state_path) if compare_content != "none" else set()
+    recopy = flagged | (set(content_differs()) if compare_content == "all" else set())
+    # Forgetting what the last pass left there makes triage read these paths and
+    # content_plan copy them, like new ones (all names of a hard-linked file together).
+    state = {p: last for p, last in loaded.items() if p not in recopy} if recopy else loaded
     with ThreadPoolExecutor(max_workers=2) as pool:
         # Source and target are walked at the same time, each by a process of its own.
         scanning = pool.submit(_target_listing, target_root)
         with source.session() as listing:
-            paths, records, links, scan_started = listing.entries()
+            # A path the target cannot take (PATH_MAX) is left out of the pass and reported;
+            # the rest of the share moves.
+            paths, records, links, scan_started = listing.entries(
+                keep=lambda path: not share_names.beyond_path_max(target_root + b"/" + path))
+            too_long = listing.left_out
             target = scanning.result()
             unchanged, to_read = share_tree.triage(paths, records, target, state)
             copy, mkdir = share_tree.content_plan(paths, records, links, to_read, target, state)
@@ -618,27 +768,29 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
                             written[node.path] = share_tree.target_key(records[i][0], after.st_size,
                                                                        after.st_mtime_ns)
             finally:
-                if copying is not None:
-                    copying.result()
+                changed = copying.result() if copying is not None else {}
     if not delete:
         work.delete = []
+    recopied = sorted({n.path for n in (*work.mkdir, *work.copy)} & recopy)
     if check:
         # Translate what would be written, so unmapped SIDs show up in the dry run too.
         for node in (*work.mkdir, *work.copy, *work.meta):
             _dry_translate(node, translate)
-        return PassResult(work, translate, time.monotonic() - started)
+        return PassResult(work, translate, time.monotonic() - started, recopied, too_long)
 
     if not work.is_empty():
         _apply(target_root, work, paths, records, translate)
     new_state = {paths[i]: state[paths[i]] for i in unchanged}
     for node in nodes:
-        if node.kind == "other":
+        if node.kind == "other" or node.path in changed:
             continue
         there = written.get(node.path) or (share_tree.DIR_KEY if node.kind == "dir" else target[node.path])
         new_state[node.path] = share_tree.state_entry(node, there, scan_started)
-    if new_state != state:  # an unchanged pass writes nothing at all
-        share_tree.save_state(state_path, new_state)
-    return PassResult(work, translate, time.monotonic() - started)
+    if new_state != loaded:  # an unchanged pass writes nothing at all
+        save_state(state_path, new_state)
+    if flagged:
+        flag_for_next_pass(state_path, ())  # copied again: done
+    return PassResult(work, translate, time.monotonic() - started, recopied, too_long, changed)
 
 
 def _clear_retyped(target_root: bytes, target: dict[bytes, bytes], retyped: list[bytes]) -> dict[bytes, bytes]:

@@ -16,11 +16,18 @@ size, mtime), plus a digest of the metadata; a target path that does not match w
 last pass left there is copied again, which is what makes an interrupted pass safe to
 repeat. Standard library only: runs on the file servers (the listing agent is this
 module's own source, see ``share_sync.agent_source``).
+
+Below a share root nothing is reached through a symlink, in any component of a path:
+the walk opens each folder by name in its parent's descriptor (``walk_at``), and every
+later read of a path goes through ``Below``, folder by folder from the root's descriptor
+with O_NOFOLLOW. A share user may swap a folder for a symlink at any moment; the reader
+runs as root.
 """
 
 from __future__ import annotations
 
 import base64
+import errno
 import hashlib
 import json
 import os
@@ -35,8 +42,19 @@ KIND_CODES = {"file": 0, "dir": 1, "symlink": 2, "other": 3}
 KIND_NAMES = ("file", "dir", "symlink", "other")
 FILE, DIR, SYMLINK, OTHER = range(4)
 KIND_OF_FORMAT = {stat.S_IFREG: FILE, stat.S_IFDIR: DIR, stat.S_IFLNK: SYMLINK}
-# xattrs a sync carries: user data (DOS attributes among them), the Windows ACL, POSIX ACLs.
-CARRIED_XATTRS = ("user.", "security.NTACL", "system.posix_acl_access", "system.posix_acl_default")
+# xattrs a sync carries. In the content stream (tar), as they are: user data (DOS
+# attributes among them) and trusted.* (root's own namespace, where Samba modules and
+# cluster file systems keep data; both sides run as root, so the target can hold it).
+# From the listing, translated: the Windows ACL and the POSIX ACLs.
+# Everything else is left behind and pre-flight says so (shares.xattr_not_carried):
+# security.capability is a file capability -- it makes a program run with root's powers
+# in part, and a file share serves documents: a capability arriving through a share
+# would be a privilege nobody at the RZ granted, so it is reported, not carried.
+# security.selinux, .ima, .evm and other system.* belong to the source's own security
+# policy and kernel; the target labels its files itself.
+IN_TAR_XATTRS = ("user.", "trusted.")
+TRANSLATED_XATTRS = ("security.NTACL", "system.posix_acl_access", "system.posix_acl_default")
+CARRIED_XATTRS = (*IN_TAR_XATTRS, *TRANSLATED_XATTRS)
 # A ctime this close to the scan's start may still be shared by a change right after the
 # scan (the kernel stamps times from a clock that ticks in milliseconds, some file systems
 # in seconds): such a path is read again by the next pass instead of trusted.
@@ -49,7 +67,19 @@ def shown(path: bytes) -> str:
 
 
 def carried(name: str) -> bool:
-    return name.startswith(CARRIED_XATTRS[0]) or name in CARRIED_XATTRS[1:]
+    return name.startswith(IN_TAR_XATTRS) or name in TRANSLATED_XATTRS
+
+
+def travels_in_tar(name: str) -> bool:
+    """The xattrs the content stream carries as they are (the receiving tar's
+    ``--xattrs-include`` takes the same); the ACLs are applied from the listing,
+    translated."""
+    return name.startswith(IN_TAR_XATTRS)
+
+
+def every_xattr(name: str) -> bool:
+    """For pre-flight, which reports the xattrs that are not carried."""
+    return True
 
 
 class StateError(ValueError):
@@ -124,15 +154,30 @@ def _link_digest(target: bytes | None) -> bytes:
 
 
 def read_xattrs(path: bytes) -> dict[str, bytes]:
+    """The carried xattrs of a path on this side (the target); the last component is
+    not followed. Below a share root that others may change, use ``read_xattrs_at``."""
+    return _read_xattrs(path, follow_symlinks=False)
+
+
+def read_xattrs_at(folder: int, name: bytes | None, wanted=carried) -> dict[str, bytes]:
+    """The carried xattrs of ``name`` in the open ``folder`` (of the folder itself when
+    ``name`` is None), no component followed: /proc's link of the descriptor is exactly
+    the folder that was opened, and the name's own symlink is not followed."""
+    if name is None:
+        return _read_xattrs(folder, wanted)
+    return _read_xattrs(b"/proc/self/fd/%d/%s" % (folder, name), wanted, follow_symlinks=False)
+
+
+def _read_xattrs(where, wanted=carried, **how) -> dict[str, bytes]:
     values = {}
     try:
-        names = os.listxattr(path, follow_symlinks=False)
+        names = os.listxattr(where, **how)
     except OSError:
         return values
     for name in names:
-        if carried(name):
+        if wanted(name):
             try:
-                values[name] = os.getxattr(path, name, follow_symlinks=False)
+                values[name] = os.getxattr(where, name, **how)
             except OSError:
                 # Vanished between list and get: the next pass sees it again.
                 continue
@@ -163,42 +208,74 @@ def node_of(entry: Entry, xattrs: Mapping[str, bytes]) -> Node:
                 blocks=entry.blocks, target=entry.target, xattrs=xattrs, ctime_ns=entry.ctime_ns)
 
 
+FOLDER_FLAGS = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
+# An open that met something else than the folder or file it expected: gone (ENOENT), a
+# symlink now (ELOOP with O_NOFOLLOW), a file where a folder was (ENOTDIR).
+CHANGED_ERRNOS = (errno.ENOENT, errno.ELOOP, errno.ENOTDIR)
+
+
 def walk_records(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[tuple[bytes, bytes, bytes | None]]:
     """(path, record, symlink target) of every path below ``root`` (the root itself first,
     as b''), parents before children, names sorted; symlinks are reported, never
-    followed. One ``lstat`` per path, relative to an open handle of its folder (the
-    kernel does not walk the whole path each time). ``skip`` names top-level entries to
-    leave out."""
+    followed (see ``walk_at``). ``skip`` names top-level entries to leave out."""
+    for path, st, target, _, _ in walk_at(root, skip):
+        yield path, record_of(st), target
+
+
+def walk_at(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[tuple[bytes, os.stat_result, bytes | None,
+                                                                       int, bytes | None]]:
+    """(path, lstat, symlink target, open folder, name in it) of every path below
+    ``root``, in ``walk_records``' order; the folder descriptor is valid until the next
+    item (None as name: the root itself, the descriptor is the root's own).
+
+    Each folder is opened by its name in its parent's open descriptor with O_NOFOLLOW,
+    never by a path: a folder swapped for a symlink while the walk runs is not entered
+    (a path whose type changed is left out; the next pass sees it). One lstat per path
+    relative to its folder; open descriptors: one per level of depth, not per folder."""
     skipped = set(skip)
-    yield b"", record_of(os.lstat(root)), None
-    stack = [b""]
-    lstat, readlink, is_link = os.lstat, os.readlink, stat.S_ISLNK
-    while stack:
-        relative_dir = stack.pop()
-        try:
-            fd = os.open(os.path.join(root, relative_dir) if relative_dir else root,
-                         os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
-        except (FileNotFoundError, NotADirectoryError):
-            continue  # went away, or became something else, since its parent was read
-        try:
-            names = sorted(map(os.fsencode, os.listdir(fd)))
-            prefix = relative_dir + b"/" if relative_dir else b""
-            children = []
-            for name in names:
-                if not relative_dir and name in skipped:
-                    continue
+    root_fd = os.open(root, FOLDER_FLAGS)
+    stack = [(root_fd, b"", iter(()))]
+    try:
+        yield b"", os.fstat(root_fd), None, root_fd, None
+        stack[-1] = (root_fd, b"", iter((yield from _children(root_fd, b"", skipped))))
+        while stack:
+            parent, _, pending = stack[-1]
+            for name, path in pending:
                 try:
-                    st = lstat(name, dir_fd=fd)
-                    target = readlink(name, dir_fd=fd) if is_link(st.st_mode) else None
-                except FileNotFoundError:
-                    continue
-                path = prefix + name
-                yield path, record_of(st), target
-                if stat.S_ISDIR(st.st_mode):
-                    children.append(path)
-        finally:
+                    fd = os.open(name, FOLDER_FLAGS, dir_fd=parent)
+                except OSError as err:
+                    if err.errno in CHANGED_ERRNOS:
+                        continue
+                    raise
+                stack.append((fd, path, iter(())))
+                stack[-1] = (fd, path, iter((yield from _children(fd, path + b"/", ()))))
+                break
+            else:
+                os.close(stack.pop()[0])
+    finally:
+        for fd, _, _ in stack:
             os.close(fd)
-        stack.extend(reversed(children))
+
+
+def _children(fd: int, prefix: bytes, skipped: set[bytes]):
+    """Yields the entries of the open folder ``fd``; returns its subfolders (name, path)."""
+    folders = []
+    lstat, readlink, is_link = os.lstat, os.readlink, stat.S_ISLNK
+    for name in sorted(map(os.fsencode, os.listdir(fd))):
+        if name in skipped:
+            continue
+        try:
+            st = lstat(name, dir_fd=fd)
+            target = readlink(name, dir_fd=fd) if is_link(st.st_mode) else None
+        except OSError as err:
+            if err.errno in (*CHANGED_ERRNOS, errno.EINVAL):
+                continue  # gone, or no longer a symlink, since the listing of the folder
+            raise
+        path = prefix + name
+        yield path, st, target, fd, name
+        if stat.S_ISDIR(st.st_mode):
+            folders.append((name, path))
+    return folders
 
 
 def walk(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[Entry]:
@@ -208,18 +285,153 @@ def walk(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[Entry]:
 
 
 def node_at(root: bytes, relative: bytes, with_xattrs: bool = True) -> Node:
-    full = os.path.join(root, relative) if relative else root
-    st = os.lstat(full)
-    entry = entry_of(relative, st, os.readlink(full) if stat.S_ISLNK(st.st_mode) else None)
-    return node_of(entry, read_xattrs(full) if with_xattrs and entry.kind in (FILE, DIR) else {})
+    with Below(root) as below:
+        folder, name, st = below.lstat(relative)
+        target = os.readlink(name, dir_fd=folder) if stat.S_ISLNK(st.st_mode) else None
+        entry = entry_of(relative, st, target)
+        return node_of(entry, read_xattrs_at(folder, name) if with_xattrs and entry.kind in (FILE, DIR) else {})
 
 
-def scan(root: bytes, skip: Iterable[bytes] = (), with_xattrs: bool = True) -> Iterator[Node]:
-    """``walk`` as whole nodes, with the xattrs of files and folders unless
-    ``with_xattrs=False``."""
-    for entry in walk(root, skip):
-        full = os.path.join(root, entry.path) if entry.path else root
-        yield node_of(entry, read_xattrs(full) if with_xattrs and entry.kind in (FILE, DIR) else {})
+def scan(root: bytes, skip: Iterable[bytes] = (), with_xattrs: bool = True, wanted=carried) -> Iterator[Node]:
+    """``walk`` as whole nodes, with the carried xattrs of files and folders unless
+    ``with_xattrs=False`` (read in the walk's open folder, see ``read_xattrs_at``);
+    ``wanted=every_xattr`` reads the others too (pre-flight reports them)."""
+    for path, st, target, folder, name in walk_at(root, skip):
+        entry = entry_of(path, st, target)
+        yield node_of(entry, read_xattrs_at(folder, name, wanted) if with_xattrs and entry.kind in (FILE, DIR)
+                      else {})
+
+
+class PathChanged(Exception):
+    """A path below the share root that is no longer what the listing said: gone, a
+    symlink now, or of another type. It is skipped, never followed."""
+
+    def __init__(self, path: bytes, reason: str):
+        super().__init__(f"{shown(path)}: {reason}")
+        self.path, self.reason = path, reason
+
+
+class Below:
+    """Opens paths below a share root without following a symlink in any component:
+    each folder is opened by name in its parent's descriptor with O_NOFOLLOW, from the
+    root's descriptor down. The descriptors of the last folder chain are kept, so a
+    sorted list of paths opens each folder once. The one place that reads the source."""
+
+    def __init__(self, root: bytes):
+        self.root = os.open(root, FOLDER_FLAGS)
+        self.chain: list[tuple[bytes, int]] = []  # (name, descriptor) from the root down
+        self.last: bytes | None = b""  # the folder the chain ends in
+
+    def __enter__(self) -> Below:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self._trim(0)
+        os.close(self.root)
+
+    def _trim(self, depth: int) -> None:
+        self.last = None
+        while len(self.chain) > depth:
+            os.close(self.chain.pop()[1])
+
+    def folder(self, relative_dir: bytes) -> int:
+        """The open descriptor of a folder below the root (b'' is the root)."""
+        if relative_dir == self.last:
+            return self.chain[-1][1] if self.chain else self.root
+        names = relative_dir.split(b"/") if relative_dir else []
+        if any(n in (b"", b".", b"..") for n in names):
+            raise PathChanged(relative_dir, "not a plain path below the share root")
+        depth = 0
+        while depth < min(len(names), len(self.chain)) and self.chain[depth][0] == names[depth]:
+            depth += 1
+        self._trim(depth)
+        for index in range(depth, len(names)):
+            parent = self.chain[-1][1] if self.chain else self.root
+            try:
+                fd = os.open(names[index], FOLDER_FLAGS, dir_fd=parent)
+            except OSError as err:
+                if err.errno not in CHANGED_ERRNOS:
+                    raise
+                raise PathChanged(b"/".join(names[:index + 1]), _now(names[index], parent)) from None
+            self.chain.append((names[index], fd))
+        self.last = relative_dir
+        return self.chain[-1][1] if self.chain else self.root
+
+    def lstat(self, relative: bytes) -> tuple[int, bytes | None, os.stat_result]:
+        """(open parent folder, name in it, lstat) of a path; for the root (b''): its own
+        descriptor, None and its stat."""
+        if not relative:
+            return self.root, None, os.fstat(self.root)
+        parent, _, name = relative.rpartition(b"/")
+        folder = self.folder(parent)
+        if name in (b".", b".."):
+            raise PathChanged(relative, "not a plain path below the share root")
+        try:
+            return folder, name, os.lstat(name, dir_fd=folder)
+        except FileNotFoundError:
+            raise PathChanged(relative, "gone") from None
+
+    def open(self, relative: bytes, kind: int, seen: tuple | None = None) -> tuple[int, os.stat_result]:
+        """An open descriptor (and its fstat) of the file or folder at ``relative``, which
+        the listing saw as ``kind`` (FILE or DIR); PathChanged when it is something else
+        now. ``seen``: what ``lstat`` just gave for it. The caller closes the descriptor."""
+        folder, name, st = seen or self.lstat(relative)
+        if KIND_OF_FORMAT.get(stat.S_IFMT(st.st_mode), OTHER) != kind:
+            raise PathChanged(relative, "a symlink now" if stat.S_ISLNK(st.st_mode) else "of another type now")
+        if name is None:
+            return os.dup(self.root), st
+        # O_NONBLOCK: a fifo swapped in after the lstat must not stall the reader.
+        flags = (FOLDER_FLAGS if kind == DIR else os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK) | NOATIME
+        try:
+            fd = os.open(name, flags, dir_fd=folder)
+        except PermissionError:
+            fd = os.open(name, flags & ~NOATIME, dir_fd=folder)  # O_NOATIME: owner or root only
+        except OSError as err:
+            if err.errno not in CHANGED_ERRNOS:
+                raise
+            raise PathChanged(relative, "changed while it was opened") from None
+        now = os.fstat(fd)
+        if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or stat.S_IFMT(now.st_mode) != stat.S_IFMT(st.st_mode):
+            os.close(fd)
+            raise PathChanged(relative, "changed while it was opened")
+        return fd, now
+
+    def xattrs(self, relative: bytes) -> dict[str, bytes]:
+        """The carried xattrs of a path (of the symlink itself if it is one now)."""
+        folder, name, _ = self.lstat(relative)
+        return read_xattrs_at(folder, name)
+
+
+def _now(name: bytes, folder: int) -> str:
+    """What a path that was not what the listing said is now (for the report)."""
+    try:
+        mode = os.lstat(name, dir_fd=folder).st_mode
+    except OSError:
+        return "gone"
+    return "a symlink now" if stat.S_ISLNK(mode) else "of another type now"
+
+
+# Reading a file must not change its access time on the source (GNU tar's did).
+NOATIME = getattr(os, "O_NOATIME", 0)
+
+
+def content_sha256(below: Below, relative: bytes) -> str | None:
+    """SHA-256 of a file's content, read through ``below``; None when the path is no longer
+    a file there (never read through a symlink)."""
+    try:
+        fd, _ = below.open(relative, FILE)
+    except PathChanged:
+        return None
+    digest = hashlib.sha256()
+    try:
+        while chunk := os.read(fd, 1 << 20):
+            digest.update(chunk)
+    finally:
+        os.close(fd)
+    return digest.hexdigest()
 
 
 # --- plan ------------------------------------------------------------------------------
@@ -437,18 +649,38 @@ def _load_state_v1(path: str, data: bytes) -> dict[bytes, tuple]:
         raise StateError(f"state file {path} cannot be read ({err}); remove it to start over") from None
 
 
-def save_state(path: str, state: Mapping[bytes, tuple]) -> None:
-    """Atomically, so an interrupted pass leaves the previous state, never half of one."""
-    tmp = f"{path}.tmp"
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+def dump_state(state: Mapping[bytes, tuple]) -> bytes:
+    """The state file's content; the pass writes it with the one atomic writer of the
+    managed host (files.write_atomic, see share_sync.save_state), so an interrupted pass
+    leaves the previous state, never half of one."""
     paths = b"\0".join(state)
-    with open(tmp, "wb") as handle:
-        handle.write(STATE_HEADER.pack(STATE_MAGIC, len(state), len(paths)))
-        handle.write(b"".join(b"".join(last) for last in state.values()))
-        handle.write(paths)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    return (STATE_HEADER.pack(STATE_MAGIC, len(state), len(paths))
+            + b"".join(b"".join(last) for last in state.values()) + paths)
+
+
+# Beside the state: the paths verification found different on the target although the
+# state says the last pass left them right (a content change that kept size and mtime,
+# a change behind Samba's back). The next pass forgets their state and copies them again.
+# Each path ends with a NUL (as find -print0 writes them: `tr '\0' '\n' <` shows them).
+FLAGGED_SUFFIX = ".flagged"
+
+
+def flagged_path(state_path: str) -> str:
+    return state_path + FLAGGED_SUFFIX
+
+
+def dump_paths(paths: Iterable[bytes]) -> bytes:
+    return b"".join(path + b"\0" for path in sorted(set(paths)))
+
+
+def load_flagged(state_path: str) -> set[bytes]:
+    """The paths verification flagged for the next pass (none when there is no file)."""
+    try:
+        with open(flagged_path(state_path), "rb") as handle:
+            data = handle.read()
+    except FileNotFoundError:
+        return set()
+    return set(data.split(b"\0")[:-1])
 
 
 # --- wire form of the listing agent ----------------------------------------------------------

@@ -35,6 +35,13 @@ options:
   kommune:
     description: Kommune id for the findings.
     type: str
+  findings:
+    description:
+      - Report what of this directory does not move as it is (service accounts, computers, members outside
+        the export). V(false) for the central directory's export, which is read only for the names, SIDs
+        and ids in use; its objects are not migrated, so they are no finding of a Kommune.
+    type: bool
+    default: true
   journal_dir:
     description:
       - The Kommune's accounts journal folder on the controller (read only; a missing folder is an empty journal).
@@ -80,7 +87,7 @@ held_by_umzug:
   elements: str
   sample: [hmueller]
 umzug_findings:
-  description: Service accounts, computers not migrated, members outside the export.
+  description: Service accounts, computers not migrated, members outside the export (none with O(findings=false)).
   returned: success
   type: list
   elements: dict
@@ -156,6 +163,7 @@ def main():
             **ldaps.connection_args(),
             service_patterns=dict(type="list", elements="str", default=list(directory.DEFAULT_SERVICE_PATTERNS)),
             kommune=dict(type="str"),
+            findings=dict(type="bool", default=True),
             journal_dir=dict(type="path"),
         ),
         supports_check_mode=True,
@@ -171,8 +179,8 @@ def main():
     except (ldaps.LDAPException, ValueError, OSError) as err:
         module.fail_json(msg=f"reading {module.params['server']} failed: {err}")
     held = directory.undo_umzug_disable(model, records)
-    module.exit_json(changed=False, directory=model, held_by_umzug=held,
-                     **{RESULT_FINDINGS: findings_for(model, module.params["kommune"])})
+    found = findings_for(model, module.params["kommune"]) if module.params["findings"] else []
+    module.exit_json(changed=False, directory=model, held_by_umzug=held, **{RESULT_FINDINGS: found})
 
 
 if __name__ == "__main__":

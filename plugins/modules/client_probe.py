@@ -15,8 +15,12 @@ description:
   - Every failed probe is a finding C(clients.probe_failed). A changed pinned thumbprint is a finding
     C(clients.pinned_certificate_changed) that names the new thumbprint; it fails the probe only with
     C(pin_mismatch=fail) in the profile.
-  - Changes nothing; the module itself succeeds even when probes fail, so that the caller can roll the
-    client back. O(fail_on_error) makes it fail instead.
+  - With O(endpoints), a dry run before anything is re-pointed. Each file is re-pointed in memory exactly as
+    M(kommunal.umzug.client_rewrite) would write it, and the probes run against the RZ endpoints that file
+    would name; a pinned thumbprint that differs from the RZ service's certificate is found before the
+    cut-over. Only the probe kinds in O(kinds) run.
+  - Changes nothing (it runs in check mode too); the module itself succeeds even when probes fail, so that
+    the caller can roll the client back. O(fail_on_error) makes it fail instead.
 author:
   - umzug developers
 options:
@@ -43,6 +47,21 @@ options:
   kommune:
     description: Kommune id the findings belong to.
     type: str
+  endpoints:
+    description:
+      - The Kommune's endpoint mapping (C(umzug_kommune.endpoints)). Given, the values are read from the files
+        as the rewrite would leave them (in memory; no file is touched), so the RZ endpoints are probed
+        before the cut-over. Empty probes what the files name now (after the rewrite).
+      - C(odbc) probes cannot run this way (C(isql) reads the DSN from the file, which still names the
+        old server); leave them out of O(kinds).
+    type: dict
+    default: {}
+  kinds:
+    description: The probe kinds to run; the profile's other probes are left out (not in RV(probes)).
+    type: list
+    elements: str
+    choices: [http, odbc, tcp, tls, unc]
+    default: [http, odbc, tcp, tls, unc]
 attributes:
   check_mode:
     support: full
@@ -58,6 +77,13 @@ EXAMPLES = r"""
     profile: "{{ profile }}"
     ca_file: /etc/ssl/certs/ca-certificates.crt
   register: probe
+
+- name: Before the cut-over, compare the RZ services' certificates with the client's pins
+  kommunal.umzug.client_probe:
+    profile: "{{ profile }}"
+    endpoints: "{{ umzug_kommune.endpoints }}"
+    kinds: [tls]
+    ca_file: /etc/ssl/certs/ca-certificates.crt
 """
 
 RETURN = r"""
@@ -93,9 +119,15 @@ import xml.etree.ElementTree as ElementTree
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.clients import check_profiles, read_values
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
+    PROBE_KINDS,
+    check_profiles,
+    read_values,
+    rewrite_file,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     ConfigError,
+    EndpointMap,
     EndpointUnrecognised,
     ProfileError,
     parse_endpoint,
@@ -220,10 +252,12 @@ def probe_unc(module, value, auth_file, timeout) -> str:
 
 
 class Prober:
-    def __init__(self, module: AnsibleModule):
+    def __init__(self, module: AnsibleModule, planned: EndpointMap | None = None):
+        """``planned``: the endpoint mapping the files are re-pointed through in memory (a dry run)."""
         self.module = module
         self.params = module.params
         self.profile = self.params["profile"]
+        self.planned = planned
         self.where = {"kommune": self.params["kommune"], "host": None}
         self.findings = []
 
@@ -234,10 +268,14 @@ class Prober:
             if path and os.path.isfile(path) and any("id" in s for s in spec["selectors"]):
                 with open(path, "rb") as handle:
                     try:
-                        values.update(read_values(handle.read(), spec))
+                        values.update(read_values(self.as_probed(handle.read(), spec), spec))
                     except ConfigError as err:
                         raise ProbeFailed(f"{path}: {err}") from None
         return values
+
+    def as_probed(self, data: bytes, spec: dict) -> bytes:
+        """The file as the probes see it: as it is, or as the rewrite would leave it."""
+        return data if self.planned is None else rewrite_file(data, spec, self.planned)[0]
 
     def run(self) -> list[dict]:
         try:
@@ -246,6 +284,8 @@ class Prober:
             values, problem = None, str(err)
         results = []
         for probe in self.profile.get("probes") or ():
+            if probe["kind"] not in self.params["kinds"]:
+                continue
             entry = {"kind": probe["kind"], "target": "", "ok": False, "detail": ""}
             try:
                 if values is None:
@@ -297,7 +337,8 @@ class Prober:
     def failed(self, probe: dict, entry: dict) -> dict:
         name = f"{self.profile['fachverfahren']} ({self.profile['id']})"
         return Finding(
-            key=KEY_PROBE_FAILED, title="Client probe failed after re-pointing",
+            key=KEY_PROBE_FAILED, title="Client probe failed after re-pointing" if self.planned is None
+            else "Client probe of the RZ endpoint failed (before re-pointing)",
             summary=f"{name}: {probe['kind']} probe of {entry['target'] or '?'} failed: {entry['detail']}",
             severity="high", payload="clients", inhibitor=True,
             remediation=Remediation("hint", "Check that the RZ service answers and the mapping is right; "
@@ -324,14 +365,21 @@ def main():
             smb_auth_file=dict(type="path"),
             fail_on_error=dict(type="bool", default=False),
             kommune=dict(type="str"),
+            endpoints=dict(type="dict", default={}),
+            kinds=dict(type="list", elements="str", choices=sorted(PROBE_KINDS), default=sorted(PROBE_KINDS)),
         ),
         supports_check_mode=True,
     )
+    params = module.params
+    if params["endpoints"] and "odbc" in params["kinds"]:
+        module.fail_json(msg="odbc probes cannot run before the rewrite (isql reads the DSN from the file, which "
+                             "still names the old server); leave odbc out of kinds when endpoints is given")
     try:
-        check_profiles([module.params["profile"]])
+        check_profiles([params["profile"]])
+        planned = EndpointMap.from_dict(params["endpoints"]) if params["endpoints"] else None
     except ProfileError as err:
         module.fail_json(msg=str(err))
-    prober = Prober(module)
+    prober = Prober(module, planned)
     probes = prober.run()
     failed = sum(1 for p in probes if not p["ok"])
     result = {"changed": False, "probes": probes, "failed_probes": failed, RESULT_FINDINGS: prober.findings}

@@ -135,7 +135,7 @@ umzug_findings:
 
 import json
 import re
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -146,16 +146,8 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import
     WaiverError,
     evaluate_gate,
     parse_waivers,
+    today_in_berlin,
 )
-
-
-def today_in_berlin() -> date:
-    try:
-        from zoneinfo import ZoneInfo
-
-        return datetime.now(ZoneInfo("Europe/Berlin")).date()
-    except Exception:  # a target without tzdata: the host's own date is off by one at most around midnight
-        return date.today()
 
 
 def read_report(module, path):

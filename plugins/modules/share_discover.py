@@ -11,7 +11,9 @@ description:
   - With O(scan=true) walks each share once and returns its size, file, folder and symlink counts and
     the principals its owners and Windows ACLs name, and reports as findings (umzug findings model)
     names Windows clients or the target cannot take (invalid characters, trailing dot or space, reserved
-    DOS names, names that are not UTF-8, case collisions, paths too long on the target), hard links,
+    DOS names, names that are not UTF-8, names a Windows client takes for one (case or Unicode form),
+    paths too long for the clients on the target, paths longer than Linux takes (PATH_MAX), which are
+    not copied), extended attributes a sync does not carry (file capabilities among them), hard links,
     symlinks (those leaving the share with a higher severity), sparse files, devices and fifos, files
     open or locked over SMB (smbstatus), SIDs the identity mapping cannot translate, and free space on
     the target short of what the shares need (an inhibitor).
@@ -35,8 +37,10 @@ options:
     default: true
   mapping:
     description:
-      - The Kommune's identity mapping (the content of the file the accounts payload writes). Without
-        it every domain SID counts as unmapped.
+      - The Kommune's identity mapping (the content of the file the accounts payload writes, or in a dry
+        run the mapping it would write). Without it every domain SID counts as unmapped.
+      - A SID counts as mapped when the mapping translates it or has an active entry for it whose account
+        the accounts payload is still to create (no C(new_sid) yet).
     type: dict
   namespace:
     description: The Kommune's share namespace on the RZ file server (C(umzug_kommune.share_namespace)).
@@ -205,7 +209,7 @@ def main():
     )
     p = module.params
     where = {"kommune": p["kommune"], "host": socket.gethostname()}
-    translate_sid = share_identity.module_translator(module)
+    will_translate = share_identity.module_judge(module)
     shares = read_shares(module, p["shares"], p["skip"])
     result, findings, needed = [], [], 0
     winbind = Winbind()
@@ -218,13 +222,14 @@ def main():
             if not os.path.isdir(root):
                 module.fail_json(msg=f"share {name}: its path {settings['path']} is not a folder on this server")
             unc = f"\\\\{p['target_server']}\\{entry['target_name']}"
-            report = share_preflight.inspect(name, share_tree.scan(root), unc, p["max_path"],
+            nodes = share_tree.scan(root, wanted=share_tree.every_xattr)
+            report = share_preflight.inspect(name, nodes, unc, p["max_path"],
                                              winbind.uid_sid, winbind.gid_sid)
             names = {sid: winbind.name(sid) for sid in report.principals}
             entry.update(report.summary(names))
             needed += report.bytes
             findings += share_preflight.findings(report, **where)
-            findings += share_preflight.unmapped_sid_findings(name, report.principals, translate_sid, names, **where)
+            findings += share_preflight.unmapped_sid_findings(name, report.principals, will_translate, names, **where)
         result.append(entry)
     if p["scan"]:
         findings += share_preflight.open_file_findings(open_files(module), {n: s["path"] for n, s in shares.items()},

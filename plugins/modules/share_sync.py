@@ -13,10 +13,23 @@ description:
     are deleted inside O(target_root) only.
   - A pass interrupted at any point (kill -9, a dropped connection) is completed by the next one; the
     state of the last pass is written atomically at its end.
+  - The source is read without following a symlink in any component of a path (each folder opened by name
+    in its parent's descriptor, O_NOFOLLOW). A path that is gone, a symlink or of another type by the time
+    its content is read is skipped, reported (C(shares.path_changed_during_copy)) and left to the next pass.
   - Progress (files, bytes, rate, seconds left) is written to O(progress_path) while content moves;
     M(kommunal.umzug.share_progress) prints it.
+  - One pass per share and state file at a time. A pass holds a lock on C(<state_path>.lock) (C(flock),
+    the file names the holder's host, PID and start time); a second pass, or
+    M(kommunal.umzug.share_verify) recording paths for the next pass, fails at once with a message
+    naming the holder. The kernel drops the lock when its holder ends, however it ends.
+  - The quick check (type, size, mtime) cannot see a content change by a tool that restores the mtime.
+    M(kommunal.umzug.share_verify) records the paths it finds different beside the state
+    (C(<state_path>.flagged)); O(compare_content) decides whether this pass copies them again.
   - Check mode changes nothing and returns exactly what a pass would do, with counts and the first
-    O(show) paths of each kind; SIDs and ids the mapping cannot translate are findings in both modes.
+    O(show) paths of each kind (the paths it would copy again because of O(compare_content) among them,
+    and in RV(recopied)); SIDs and ids the mapping cannot translate are findings in both modes. Check
+    mode takes no lock, so a dry run never keeps a real pass from starting; it reads the state as the
+    last completed pass wrote it.
 author:
   - umzug developers
 extends_documentation_fragment:
@@ -42,8 +55,22 @@ options:
     description: How many paths of each kind the result lists (counts are always exact).
     type: int
     default: 10
+  compare_content:
+    description:
+      - Which paths this pass copies again although their type, size and mtime match.
+      - V(none) copies only what the quick check and the state say changed.
+      - V(flagged) also copies the paths M(kommunal.umzug.share_verify) found different and recorded
+        beside the state (C(<state_path>.flagged)); the record is removed after a pass that copied them.
+        Costs nothing when verify found nothing.
+      - V(all) also compares the content of every file by SHA-256 on both sides (the source's read there,
+        as verify reads it) and copies those that differ; reads every file of the share on both sides,
+        as long as a verify takes.
+    type: str
+    choices: [none, flagged, all]
+    default: flagged
 requirements:
-  - GNU tar and ssh on the RZ file server; Python 3, GNU tar and winbind (wbinfo) on the source.
+  - GNU tar and ssh on the RZ file server; Python 3 and winbind (wbinfo) on the source (the content is
+    read there by the agent, not by tar).
 attributes:
   check_mode:
     support: full
@@ -66,6 +93,19 @@ EXAMPLES = r"""
   delegate_to: rz-fs
   async: 86400
   poll: 0
+
+- name: Final pass that compares the content of every file on both sides
+  kommunal.umzug.share_sync:
+    share: bauamt
+    source_host: 10.89.42.12
+    source_root: /srv/shares/bauamt
+    key: /root/.ssh/umzug_transfer
+    target_root: /srv/shares/altdorf-bauamt
+    state_path: /var/lib/umzug/shares/altdorf/bauamt.state.json
+    mapping: "{{ lookup('ansible.builtin.file', 'artifacts/mapping/kommune-a.yml') | from_yaml }}"
+    sync_pass: final
+    compare_content: all
+  delegate_to: rz-fs
 """
 
 RETURN = r"""
@@ -73,7 +113,7 @@ counts:
   description: Paths per kind of work (exact, also in check mode).
   returned: success
   type: dict
-  sample: {mkdir: 3, copy: 12, meta: 1, delete: 2, unchanged: 40}
+  sample: {mkdir: 3, copy: 12, meta: 1, delete: 2, unchanged: 40, recopied: 1}
 bytes:
   description: Bytes of content the pass copies.
   returned: success
@@ -84,6 +124,14 @@ first:
   returned: success
   type: dict
   sample: {copy: [Bauanträge/2025/Antrag.txt], delete: [alt.txt]}
+recopied:
+  description:
+    - Paths copied again (in check mode, that would be) only because of O(compare_content) -- verify
+      flagged them, or their content hash differs -- first O(show); the count in RV(counts.recopied).
+  returned: success
+  type: list
+  elements: str
+  sample: [Pläne/Bebauungsplan Nr. 12.txt]
 seconds:
   description: How long the pass took.
   returned: success
@@ -95,7 +143,8 @@ umzug_changes:
   type: dict
   sample: {payload: shares, counts: {copy: 12}, items: {copy: [bauamt/a.txt]}, truncated: false}
 umzug_findings:
-  description: Findings (SIDs and ids the identity mapping cannot translate, unreadable Windows ACLs).
+  description: Findings (SIDs and ids the identity mapping cannot translate, unreadable Windows ACLs, paths
+    longer than the target takes, which the pass leaves out, paths that changed while they were copied).
   returned: success
   type: list
   elements: dict
@@ -107,7 +156,7 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
@@ -116,7 +165,13 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Remediation,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import SshSource, SyncError, run_pass
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_names import PATH_MAX_BYTES
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
+    COMPARE_CONTENT,
+    SshSource,
+    SyncError,
+    run_pass,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import shown
 
 KINDS = ("mkdir", "copy", "meta", "delete")
@@ -153,6 +208,40 @@ def translation_findings(share, translate, where):
     return found
 
 
+def too_long_findings(share, too_long, where):
+    """The paths the pass left out because the target cannot take them (PATH_MAX); the
+    same finding pre-flight raises for them."""
+    if not too_long:
+        return []
+    paths = sorted(too_long)
+    described = "; ".join(f"{shown(p[:80])}... ({len(p)} bytes)" for p in paths[:3])
+    return [Finding(
+        key="shares.path_beyond_path_max", title=f"Paths longer than Linux takes (PATH_MAX): not copied, share {share}",
+        summary=f"{len(paths)} path(s) are longer than the {PATH_MAX_BYTES} bytes a path on the target may have "
+                f"and were left out of this pass; the rest of the share was copied. {described}",
+        severity="high", payload="shares",
+        remediation=Remediation("hint", "Shorten or flatten these folders on the source; the next pass copies them "
+                                "once they fit."),
+        resources=(share, *(shown(p) for p in paths[:20])), **where)]
+
+
+def changed_during_copy_findings(share, changed, where):
+    """The paths the source's sender skipped: gone, a symlink or of another type since the
+    listing. Never followed; left out of the state, so the next pass tries them again."""
+    if not changed:
+        return []
+    paths = sorted(changed)
+    described = "; ".join(f"{shown(p)} ({changed[p]})" for p in paths[:5])
+    return [Finding(
+        key="shares.path_changed_during_copy", title=f"Paths that changed while the pass copied them, share {share}",
+        summary=f"{len(paths)} path(s) were no longer what the listing had found when their content was read "
+                f"and were skipped (a symlink is never followed); the next pass copies them. {described}",
+        severity="medium", payload="shares",
+        remediation=Remediation("hint", "Run the next pass; a path that keeps changing its type (a folder "
+                                "swapped for a symlink) is worth a look on the source."),
+        resources=(share, *(shown(p) for p in paths[:20])), **where)]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -162,6 +251,7 @@ def main():
             sync_pass=dict(type="str", choices=["seed", "delta", "final"], default="delta", no_log=False),
             delete=dict(type="bool", default=True),
             show=dict(type="int", default=10),
+            compare_content=dict(type="str", choices=list(COMPARE_CONTENT), default="flagged"),
         ),
         supports_check_mode=True,
     )
@@ -170,18 +260,25 @@ def main():
     translate_sid = share_identity.module_translator(module)
     if p["key"] and not os.path.isfile(p["key"]):
         module.fail_json(msg=f"transfer key {p['key']} does not exist on this host")
-    if p["progress_path"] and not module.check_mode and os.path.exists(p["progress_path"]):
-        os.unlink(p["progress_path"])  # a previous pass's figures must not show as this one's
     source = SshSource(p["source_host"], os.fsencode(p["source_root"]), p["source_user"], p["key"], p["ssh_options"])
+    target_root = os.fsencode(p["target_root"])
+
+    def content_differs():
+        # The source's hashes from verify's own agent, read on the source.
+        side = share_manifest.remote_side(source.ssh_command(), p["source_host"], source.root)
+        return share_manifest.content_differs(side, target_root)
+
     try:
-        done = run_pass(source, os.fsencode(p["target_root"]), p["state_path"], translate_sid,
+        done = run_pass(source, target_root, p["state_path"], translate_sid,
                         Winbind().target_id, check=module.check_mode, delete=p["delete"],
-                        progress_path=p["progress_path"])
+                        progress_path=p["progress_path"], compare_content=p["compare_content"],
+                        content_differs=content_differs, what=f"{p['sync_pass']} pass of share {p['share']}")
     except (SyncError, OSError) as err:
         module.fail_json(msg=f"share {p['share']}, {p['sync_pass']} pass: {err}")
     plan = done.plan
     counts = {kind: len(getattr(plan, kind)) for kind in KINDS}
     counts["unchanged"] = plan.unchanged
+    counts["recopied"] = len(done.recopied)
     changes = Changes("shares", limit=p["show"])
     for kind in KINDS:
         for node in getattr(plan, kind):
@@ -190,8 +287,12 @@ def main():
         changed=not plan.is_empty(), share=p["share"], sync_pass=p["sync_pass"], counts=counts,
         bytes=plan.bytes_to_copy, seconds=round(done.seconds, 3),
         first={kind: [shown(n.path) for n in getattr(plan, kind)[:p["show"]]] for kind in KINDS},
+        recopied=[shown(path) for path in done.recopied[:p["show"]]],
         **{RESULT_CHANGES: changes.to_dict(),
-           RESULT_FINDINGS: [f.to_dict() for f in translation_findings(p["share"], done.translate, where)]})
+           RESULT_FINDINGS: [f.to_dict() for f in (*translation_findings(p["share"], done.translate, where),
+                                                   *too_long_findings(p["share"], done.too_long, where),
+                                                   *changed_during_copy_findings(p["share"], done.changed_during_copy,
+                                                                                 where))]})
 
 
 if __name__ == "__main__":

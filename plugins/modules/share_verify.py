@@ -14,6 +14,12 @@ description:
   - Returns counts and bytes of both sides and every mismatch; each kind of mismatch is a finding
     (C(shares.verify_missing), C(shares.verify_extra), C(shares.verify_mismatch)), an inhibitor.
   - Writes both manifests to O(manifest_dir) (JSON, one file per side) for the record.
+  - With O(state_path) (the state file of the share's passes, as M(kommunal.umzug.share_sync) has it),
+    records the paths that differ or are missing beside it (C(<state_path>.flagged)), so that the next
+    pass copies them again (its O(kommunal.umzug.share_sync#module:compare_content), default V(flagged)).
+    Among them are content changes that kept size and mtime, which a pass's quick check cannot see. An
+    identical share removes the record. Holds the share's pass lock while it compares, so it neither
+    runs beside a pass nor lets one start; in check mode it takes no lock and writes nothing.
 author:
   - umzug developers
 extends_documentation_fragment:
@@ -21,6 +27,14 @@ extends_documentation_fragment:
 options:
   manifest_dir:
     description: Where the two manifests are written (not in check mode); omitted writes none.
+    type: path
+  state_path:
+    description:
+      - State file of the share's passes on this host (the O(kommunal.umzug.share_sync#module:state_path)
+        of the same share). The differing and missing paths are recorded beside it for the next pass.
+      - Omitted, nothing is recorded; then only a pass with
+        O(kommunal.umzug.share_sync#module:compare_content=all) finds content changes that kept size
+        and mtime.
     type: path
   show:
     description: How many mismatching paths the result lists per kind (counts are exact).
@@ -45,6 +59,7 @@ EXAMPLES = r"""
     target_root: /srv/shares/altdorf-bauamt
     mapping: "{{ lookup('ansible.builtin.file', 'artifacts/mapping/kommune-a.yml') | from_yaml }}"
     manifest_dir: /var/lib/umzug/shares/altdorf
+    state_path: /var/lib/umzug/shares/altdorf/bauamt.state.json
   delegate_to: rz-fs
 """
 
@@ -86,6 +101,12 @@ counts:
   returned: success
   type: dict
   sample: {missing: 0, extra: 0, differ: 0}
+flagged:
+  description: The file recording the differing and missing paths for the next pass, or null (none
+    differ, no O(state_path), or check mode).
+  returned: success
+  type: str
+  sample: /var/lib/umzug/shares/altdorf/bauamt.state.json.flagged
 umzug_findings:
   description: Findings of the umzug findings model.
   returned: success
@@ -94,6 +115,7 @@ umzug_findings:
   sample: []
 """
 
+import contextlib
 import os
 import socket
 
@@ -102,7 +124,13 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import SshSource, SyncError, Translator
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
+    SshSource,
+    SyncError,
+    Translator,
+    flag_for_next_pass,
+    state_lock,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import shown
 
 FINDINGS = {
@@ -112,7 +140,25 @@ FINDINGS = {
 }
 
 
-def findings(share, comparison, where):
+def remediation(kind, flagged, dry=False):
+    """What fixes this kind of mismatch; each sentence true as the pass works."""
+    if kind == "missing":
+        return "Run a pass (shares_action=sync): it copies what the RZ side lacks; then verify again."
+    if kind == "extra":
+        return ("Run a pass with deletion on (shares_delete, the default): it removes what the source no longer "
+                "has; then verify again.")
+    if flagged:
+        return (f"Run a pass (shares_action=sync): these paths are recorded in {flagged} and the pass copies them "
+                "again (shares_compare_content: flagged, the default); then verify again. If a path still "
+                "differs, compare it by hand (docs/shares.md).")
+    if dry:
+        return ("Verify without check mode: it records these paths beside the pass state, and the next pass "
+                "copies them again (shares_compare_content: flagged, the default); then verify again.")
+    return ("Verify again with state_path (the role passes it), so these paths are recorded for the next pass, "
+            "then run a pass and verify again; a pass with compare_content=all finds content changes by itself.")
+
+
+def findings(share, comparison, where, flagged=None, dry=False):
     result = []
     for kind, (key, title) in FINDINGS.items():
         items = getattr(comparison, kind)
@@ -125,8 +171,7 @@ def findings(share, comparison, where):
             key=key, title=f"{title} (share {share})",
             summary=f"{len(paths)} path(s): {'; '.join(detail)}" + (" ..." if len(paths) > 5 else ""),
             severity="high", payload="shares", inhibitor=True,
-            remediation=Remediation("hint", "Run a delta pass and verify again; if it stays, compare the paths "
-                                    "by hand (docs/shares.md)."),
+            remediation=Remediation("hint", remediation(kind, flagged, dry)),
             resources=(share, *paths[:20]), **where))
     return result
 
@@ -137,6 +182,7 @@ def main():
             **share_identity.source_args(),
             manifest_dir=dict(type="path"),
             show=dict(type="int", default=50),
+            state_path=dict(type="path"),
         ),
         supports_check_mode=True,
     )
@@ -149,15 +195,22 @@ def main():
                              "provision and sync it first")
     ssh = SshSource(p["source_host"], os.fsencode(p["source_root"]), p["source_user"], p["key"],
                     p["ssh_options"]).ssh_command()
+    # Recording paths for the next pass is a write to the pass's state: under its lock, and
+    # not beside a running pass, whose half-done work would be flagged.
+    records = p["state_path"] and not module.check_mode
+    flagged = None
     try:
-        source = share_manifest.remote_side(ssh, p["source_host"], os.fsencode(p["source_root"]))
-    except SyncError as err:
+        with state_lock(p["state_path"], f"verify of share {p['share']}") if records else contextlib.nullcontext():
+            source = share_manifest.remote_side(ssh, p["source_host"], os.fsencode(p["source_root"]))
+            winbind = Winbind()
+            translate = Translator(translate_sid, source.uid_sids, source.gid_sids, winbind.target_id)
+            expected = share_manifest.entries(source, translate)
+            actual = share_manifest.entries(share_manifest.local_side(target_root))
+            comparison = share_manifest.compare(expected, actual)
+            if records:
+                flagged = flag_for_next_pass(p["state_path"], [*comparison.missing, *comparison.differ])
+    except (SyncError, OSError) as err:
         module.fail_json(msg=f"share {p['share']}: {err}")
-    winbind = Winbind()
-    translate = Translator(translate_sid, source.uid_sids, source.gid_sids, winbind.target_id)
-    expected = share_manifest.entries(source, translate)
-    actual = share_manifest.entries(share_manifest.local_side(target_root))
-    comparison = share_manifest.compare(expected, actual)
     if p["manifest_dir"] and not module.check_mode:
         share_manifest.save(os.path.join(p["manifest_dir"], f"{p['share']}.source.json"), expected)
         share_manifest.save(os.path.join(p["manifest_dir"], f"{p['share']}.target.json"), actual)
@@ -168,8 +221,9 @@ def main():
         counts={"missing": len(comparison.missing), "extra": len(comparison.extra),
                 "differ": len(comparison.differ)},
         missing=[shown(x) for x in comparison.missing[:show]], extra=[shown(x) for x in comparison.extra[:show]],
-        differ={shown(k): v for k, v in list(comparison.differ.items())[:show]},
-        **{RESULT_FINDINGS: [f.to_dict() for f in findings(p["share"], comparison, where)]})
+        differ={shown(k): v for k, v in list(comparison.differ.items())[:show]}, flagged=flagged,
+        **{RESULT_FINDINGS: [f.to_dict() for f in findings(p["share"], comparison, where, flagged,
+                                                              bool(p["state_path"]) and module.check_mode)]})
 
 
 if __name__ == "__main__":

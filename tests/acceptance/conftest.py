@@ -24,6 +24,11 @@ for path in (TOP, TOP / "collections"):
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 from tests.acceptance.kommune import AcceptanceSetupError, Kommune  # noqa: E402
+from tests.acceptance.skips import (  # noqa: E402, F401 (the skip policy's hooks apply through this import)
+    expected_skip_of,
+    pytest_make_collect_report,
+    pytest_runtest_makereport,
+)
 from tests.support.lab import state_dir  # noqa: E402
 
 
@@ -65,7 +70,7 @@ def _kommune(config) -> Kommune:
 
 def pytest_generate_tests(metafunc):
     """Shares and accounts are parameters, so one failure does not hide the next."""
-    if not {"share", "user", "group", "client_host"} & set(metafunc.fixturenames):
+    if not {"share", "user", "test_user", "group", "client_host"} & set(metafunc.fixturenames):
         return
     kommune = _kommune(metafunc.config)
     if "share" in metafunc.fixturenames:
@@ -74,6 +79,9 @@ def pytest_generate_tests(metafunc):
     if "user" in metafunc.fixturenames:
         users = kommune.active("users")
         metafunc.parametrize("user", users, ids=[u["old_name"] for u in users])
+    if "test_user" in metafunc.fixturenames:
+        users = kommune.sample_users()
+        metafunc.parametrize("test_user", users, ids=[u["old_name"] for u in users])
     if "group" in metafunc.fixturenames:
         groups = kommune.active("groups")
         metafunc.parametrize("group", groups, ids=[g["old_name"] for g in groups])
@@ -96,6 +104,8 @@ def pytest_runtest_logreport(report):
                                    else report.longrepr).splitlines()[0][:500]
         elif report.skipped and isinstance(report.longrepr, tuple):
             entry["message"] = report.longrepr[2]
+        if report.skipped:
+            entry["expected_skip"] = expected_skip_of(report)
         _RESULTS.append(entry)
 
 
@@ -103,9 +113,11 @@ def pytest_sessionfinish(session, exitstatus):
     target = session.config.getoption("--acceptance-json")
     if not target:
         return
-    counts = {}
+    counts, expected_skips = {}, {}
     for entry in _RESULTS:
         counts[entry["outcome"]] = counts.get(entry["outcome"], 0) + 1
+        if entry.get("expected_skip"):
+            expected_skips[entry["expected_skip"]] = expected_skips.get(entry["expected_skip"], 0) + 1
     summary = {
         "schema_version": 1,
         "kommune": session.config.getoption("--kommune"),
@@ -113,6 +125,7 @@ def pytest_sessionfinish(session, exitstatus):
         "finished": datetime.now(UTC).isoformat(timespec="seconds"),
         "passed": int(exitstatus) == 0,
         "counts": counts,
+        "expected_skips": expected_skips,
         "tests": _RESULTS,
     }
     path = Path(target)

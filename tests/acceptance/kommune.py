@@ -87,6 +87,13 @@ class Kommune:
         if not kommune.members:
             raise AcceptanceSetupError(f"the inventory {inventory} has no Kommune {kommune_id!r} "
                                        f"(group {group_name(kommune_id)})")
+        if not kommune.sample_users():
+            # Without them the log-on and access tests could not run, and a suite that did not
+            # check the Kommune's users must not pass (tests/acceptance/skips.py).
+            raise AcceptanceSetupError(
+                f"no test credentials for {kommune_id}: {kommune.credentials_dir / kommune.domain['workgroup']}.yml "
+                "names no mapped user with a password; the suite checks log-ons and share access as test users "
+                "(give --credentials-dir)")
         return kommune
 
     # --- inventory ---------------------------------------------------------------------

@@ -1,10 +1,9 @@
 """Accounts present in the central directory with their memberships, and able to log on:
 each active entry of the identity mapping exists at its new DN with its new SID, each
-mapped group has the translated members of the old group, and the test users log on to the
-RZ file server with their old passwords."""
+mapped group has the translated members of the old group, and the test users (those with a
+password in the credentials) log on to the RZ file server with their old passwords."""
 
-import pytest
-
+from tests.acceptance.skips import expected_skip
 from tests.acceptance.smb import logs_on
 from tests.support.lab import parse_ldif
 
@@ -50,11 +49,10 @@ def test_group_has_the_translated_members(kommune, group):
     assert have == wanted, f"missing: {sorted(wanted - have)}; not in the old group: {sorted(have - wanted)}"
 
 
-def test_user_logs_on_to_the_rz_file_server(kommune, user):
-    if user["old_name"] not in kommune.passwords:
-        pytest.skip(f"no test password for {user['old_name']}")
-    (entry,) = ldb(central(kommune), user["new_dn"], "(objectClass=user)", "userAccountControl", scope="base")
+def test_user_logs_on_to_the_rz_file_server(kommune, test_user):
+    name = test_user["new_name"]
+    (entry,) = ldb(central(kommune), test_user["new_dn"], "(objectClass=user)", "userAccountControl", scope="base")
     if int(entry["userAccountControl"][0]) & 0x2:
-        pytest.skip(f"{user['new_name']} is disabled in the central directory")
-    assert logs_on(kommune.host(kommune.workstation), kommune.passwords[user["old_name"]], kommune.rz_fs,
-                   f"{kommune.rz_workgroup}\\{user['new_name']}"), f"{user['new_name']} cannot log on"
+        expected_skip("user_disabled_in_rz", f"{name} is disabled in the central directory")
+    assert logs_on(kommune.host(kommune.workstation), kommune.passwords[test_user["old_name"]], kommune.rz_fs,
+                   f"{kommune.rz_workgroup}\\{name}"), f"{name} cannot log on"

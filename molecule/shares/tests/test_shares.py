@@ -323,3 +323,17 @@ def test_access_as_served_before_and_after(host, source, user, share, path, read
     host.check_output("touch -m -d %s %s", mtime, folder)  # the tree as it was, for the comparisons
     wrote = out.rc == 0 and "NT_STATUS_" not in out.output
     assert wrote is writable, out.output
+
+
+def test_a_content_change_that_kept_size_and_mtime_was_flagged_by_verify_and_copied_again(host):
+    delta, verify = record("mtime-delta.json"), record("mtime-verify.json")
+    final, after = record("mtime-final.json"), record("mtime-verify-after.json")
+    # The quick check cannot see it; verify can, and records it beside the pass state.
+    assert "Gutachten.txt" not in delta["first"]["copy"] and delta["recopied"] == []
+    assert verify["differ"] == {"Gutachten.txt": ["sha256"]}
+    assert verify["flagged"] == "/var/lib/umzug/shares/altdorf/bauamt.state.json.flagged"
+    assert final["recopied"] == ["Gutachten.txt"] and "Gutachten.txt" in final["first"]["copy"]
+    assert after["identical"] and after["flagged"] is None
+    target = host.file("/srv/shares/altdorf-bauamt/Gutachten.txt")
+    assert target.content_string == "Gutachten, Fassung B.\n"
+    assert not host.file("/var/lib/umzug/shares/altdorf/bauamt.state.json.flagged").exists

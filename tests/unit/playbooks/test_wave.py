@@ -19,6 +19,14 @@ import pytest
 ROOT = Path(__file__).resolve().parents[3]
 FIXTURES = Path(__file__).resolve().parent / "fixtures"
 BIN = Path(sys.executable).parent
+PASSED_SUITE = """
+import json, pathlib, sys
+path = pathlib.Path(sys.argv[1])
+path.parent.mkdir(parents=True, exist_ok=True)
+path.write_text(json.dumps({"schema_version": 1, "passed": True, "counts": {"passed": 3}, "expected_skips": {},
+                            "tests": []}))
+print("3 passed in 0.01s")
+"""
 
 
 class Wave:
@@ -35,7 +43,10 @@ class Wave:
                     "wave_test_log": str(self.log),
                     "wave_test_release": str(self.release),
                     "wave_acceptance_dir": str(tmp),
-                    "wave_acceptance_command": [sys.executable, "-c", "print('3 passed in 0.01s')"],
+                    "wave_acceptance_json_dir": str(tmp / "acceptance"),
+                    # The suite's JSON summary, as tests/acceptance/conftest.py writes it.
+                    "wave_acceptance_command": [sys.executable, "-c", PASSED_SUITE,
+                                                "{{ wave_acceptance_json_dir }}/{{ umzug_kommune.id }}.json"],
                 }
             )
         )
@@ -48,9 +59,9 @@ class Wave:
         return {**os.environ, "ANSIBLE_CALLBACKS_ENABLED": "kommunal.umzug.report,kommunal.umzug.progress",
                 "UMZUG_REPORT_DIR": str(self.reports), "ANSIBLE_NOCOLOR": "1", "ANSIBLE_FORCE_COLOR": "0"}
 
-    def run(self, phase: str, *args: str) -> subprocess.CompletedProcess:
-        return subprocess.run(self.command(phase, *args), cwd=ROOT, env=self.env(), capture_output=True,
-                              text=True, timeout=300, check=False)
+    def run(self, phase: str, *args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+        return subprocess.run(self.command(phase, *args), cwd=ROOT, env={**self.env(), **(env or {})},
+                              capture_output=True, text=True, timeout=300, check=False)
 
     def start(self, phase: str, *args: str) -> subprocess.Popen:
         return subprocess.Popen(self.command(phase, *args), cwd=ROOT, env=self.env(), stdout=subprocess.PIPE,
@@ -223,6 +234,53 @@ def test_finalize_records_the_abnahme_and_refuses_rollback_afterwards(wave, dry_
     assert refused.returncode == 2
     assert "after the point of no return the phase rollback no longer runs" in text(refused)
     assert not any(line.startswith("rollback") for line in wave.steps())
+
+
+@pytest.mark.parametrize("name", ["", "   ", "unknown", "Root"])
+def test_the_abnahme_is_signed_by_a_person(tmp_path, name):
+    """The first check of the Abnahme, on its own (the role's vars, the step file)."""
+    playbook = tmp_path / "sign.yml"
+    playbook.write_text(json.dumps([{
+        "hosts": "localhost", "gather_facts": False, "vars_files": [str(ROOT / "roles/wave/vars/main.yml")],
+        "vars": {"umzug_kommune": {"id": "altdorf"}, "wave_accepted_by": name},
+        "tasks": [{"ansible.builtin.include_tasks": str(ROOT / "roles/wave/tasks/steps/accepted.yml")}],
+    }]))
+    result = subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, check=False, env={**os.environ, "USER": "erika", "ANSIBLE_NOCOLOR": "1"})
+    assert result.returncode == 2
+    assert "altdorf cannot be accepted without the name of the person who accepts it" in text(result)
+
+
+def test_the_abnahme_needs_a_signature_and_no_open_inhibitor_of_the_cutover(wave, dry_run):
+    pinned = {"key": "clients.pinned_certificate_changed", "at": "clients_rewrite", "resources": ["fv.rz.test:443"]}
+    cutover = wave.run("cutover", "--limit", "kommune_altdorf", "-e", json.dumps({"wave_test_inhibitor": pinned}))
+    assert cutover.returncode == 0, cutover.stdout
+    cutover_report = wave.reports.joinpath("latest").resolve() / "report.json"
+    assert "clients.pinned_certificate_changed" in findings(json.loads(cutover_report.read_text()), "altdorf")
+
+    # no default signature: not the login name
+    unsigned = wave.run("finalize", "--limit", "kommune_altdorf", env={"USER": "erika"})
+    assert unsigned.returncode == 2
+    assert "altdorf cannot be accepted without the name of the person who accepts it" in text(unsigned)
+
+    # the acceptance suite passed, but the cut-over raised an inhibitor nothing resolved or waived
+    refused = wave.run("finalize", "--limit", "kommune_altdorf", "-e", '{"wave_accepted_by": "Erika Muster"}')
+    assert refused.returncode == 2
+    assert (f"altdorf cannot be accepted: the inhibitor clients.pinned_certificate_changed (Kommune altdorf, "
+            f"fv.rz.test:443) raised in {cutover_report} is neither resolved by a later run nor waived"
+            ) in text(refused)
+    assert wave.journal_of("altdorf")["finalized"] is None
+
+    waivers = wave.tmp / "waivers.yml"
+    waivers.write_text(json.dumps({"waivers": [{
+        "key": "clients.pinned_certificate_changed", "kommune": "altdorf", "owner": "Erika Muster",
+        "reason": "pin updated in the Fachverfahren's settings, ticket 4711", "expires": "2999-12-31"}]}))
+    accepted = wave.run("finalize", "--limit", "kommune_altdorf", "-e", '{"wave_accepted_by": "Erika Muster"}',
+                        env={"UMZUG_WAIVER_FILE": str(waivers)})
+    assert accepted.returncode == 0, accepted.stdout
+    assert wave.journal_of("altdorf")["finalized"]["by"] == "Erika Muster"
+    accepted_finding = next(f for k in wave.latest()["kommunen"] for f in k["findings"] if f["key"] == "wave.accepted")
+    assert "Accepted risks of the cut-over (waived): clients.pinned_certificate_changed." in accepted_finding["summary"]
 
 
 def test_rollback_restores_reports_and_lets_the_next_attempt_start_afresh(wave, dry_run):

@@ -254,6 +254,32 @@ def test_translate_sid(created_map, old_sid, kind, new_sid):
     assert created_map.translate_sid(old_sid) == new_sid
 
 
+@pytest.mark.parametrize(
+    ("old_sid", "expected"),
+    [
+        (f"{OLD}-1105", True),              # hmueller: an entry, its account not created yet
+        (f"{OLD}-1300", True),              # group not created yet
+        (f"{OLD}-513", True),               # Domain Users: the target's
+        ("S-1-1-0", True),                  # Everyone
+        ("S-1-22-1-10001", True),           # hmueller's uid has its new uid already
+        (f"{OLD}-9999", False),             # an old-domain object without an entry
+        ("S-1-5-21-1-2-3-1105", False),     # another domain
+        ("S-1-22-1-4711", False),           # a uid no entry has
+    ],
+)
+def test_will_translate_judges_the_mapping_as_planned(old_sid, expected):
+    """A dry run has the mapping before any account exists: an active entry counts."""
+    planned, _ = generate()
+    assert planned.translate_sid(f"{OLD}-1105") is None
+    assert planned.will_translate(old_sid) is expected
+
+
+def test_a_gone_entry_without_new_sid_will_not_translate():
+    planned, _ = generate()
+    gone = replace(planned, users=tuple(replace(e, status="gone") for e in planned.users))
+    assert gone.will_translate(f"{OLD}-1105") is False
+
+
 def test_translate_sid_of_created_accounts_and_unix_sids(created_map):
     hans = created_map.user_for_old_name("hmueller")
     assert created_map.translate_sid(f"{OLD}-1105") == hans.new_sid

@@ -74,6 +74,48 @@ def test_transliterate(text, expected):
     assert transliterate(text) == expected
 
 
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Hans\u200dPeter", "HansPeter"),  # zero-width joiner
+        ("Hans\u200bPeter", "HansPeter"),  # zero-width space
+        ("Verwal\u00adtung", "Verwaltung"),  # soft hyphen, as Word hyphenates
+        ("\u202eM\u00fcller\u202c", "Mueller"),  # right-to-left override ... pop
+        ("\u2067Meier\u2069", "Meier"),  # right-to-left isolate ... pop
+        ("\u200eSchmidt\u200f", "Schmidt"),  # LRM, RLM
+        ("\ufeffKrause", "Krause"),  # byte order mark
+        ("Hans-Peter", "Hans-Peter"),
+    ],
+)
+def test_invisible_characters_never_become_hyphens(text, expected):
+    assert transliterate(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("obj", "sam", "cn", "reported"),
+    [
+        (user("hpm\u00fcller", 1001, "Hans\u200dPeter", "M\u00fcller"), "hpmueller", "M\u00fcller, HansPeter",
+         "given name: U+200D ZERO WIDTH JOINER"),
+        (user("sch\u00admidt", 1002, display_name="\u202eSchmidt, Anna\u202c"), "schmidt", "Schmidt, Anna",
+         "name: U+00AD SOFT HYPHEN; display name: U+202C POP DIRECTIONAL FORMATTING, "
+         "U+202E RIGHT-TO-LEFT OVERRIDE"),
+        (user("meier", 1003, "Eva", "\u2066Meier\u2069\u200e"), "meier", "Meier, Eva",
+         "surname: U+200E LEFT-TO-RIGHT MARK, U+2066 LEFT-TO-RIGHT ISOLATE, U+2069 POP DIRECTIONAL ISOLATE"),
+        (user("krause", 1004, "Ute", "Krause"), "krause", "Krause, Ute", None),
+    ],
+)
+def test_invisible_characters_are_removed_from_name_and_cn_and_reported(obj, sam, cn, reported):
+    names, findings = assign_names([obj], policy())
+    assert (names[obj].sam_account_name, names[obj].cn) == (sam, cn)
+    invisible = [f for f in findings if f.key == "accounts.invisible_characters"]
+    if reported is None:
+        assert invisible == []
+    else:
+        (finding,) = invisible
+        assert reported in finding.summary
+        assert finding.resources == (obj.old_name,)
+
+
 @given(st.text())
 def test_transliterate_gives_only_safe_characters_and_is_idempotent(text):
     result = transliterate(text)

@@ -3,7 +3,7 @@ winbind's answers (faked) with Samba's Unix SIDs handled without asking."""
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind, sid_translator
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind, sid_judge, sid_translator
 
 OLD, NEW = "S-1-5-21-1-2-3", "S-1-5-21-7-8-9"
 MAPPING = {
@@ -30,6 +30,17 @@ def test_translation_from_the_mapping(sid, expected):
 def test_without_a_mapping_only_universal_sids_and_root_pass():
     translate = sid_translator(None)
     assert [translate(s) for s in ("S-1-1-0", "S-1-22-1-0", f"{OLD}-512")] == ["S-1-1-0", "S-1-22-1-0", None]
+
+
+def test_judged_against_the_mapping_before_its_accounts_exist():
+    """The dry run's mapping: entries without new_sid; sid_translator cannot map them yet, sid_judge
+    knows they will be."""
+    planned = {**MAPPING, "users": [{**MAPPING["users"][0], "new_sid": None}]}
+    assert sid_translator(planned)(f"{OLD}-1105") is None
+    judge = sid_judge(planned)
+    assert [judge(s) for s in (f"{OLD}-1105", f"{OLD}-513", "S-1-22-1-0", "S-1-1-0")] == [True] * 4
+    assert [judge(s) for s in (f"{OLD}-9999", "S-1-5-21-4-5-6-1234")] == [False, False]
+    assert [sid_judge(None)(s) for s in ("S-1-1-0", f"{OLD}-1105")] == [True, False]
 
 
 def test_winbind_answers_are_cached_and_unix_sids_need_no_question():

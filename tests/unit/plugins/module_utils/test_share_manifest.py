@@ -102,3 +102,30 @@ def test_a_file_moved_into_a_folder_with_a_default_acl_gets_no_inherited_acl(syn
     run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False)
     assert "system.posix_acl_access" not in os.listxattr(dst / "Pläne" / "neu.txt")
     assert share_manifest.compare(*manifests(src, dst)).ok
+
+
+def test_hashes_are_never_read_through_a_folder_swapped_for_a_symlink(tmp_path):
+    src, outside = tmp_path / "src", tmp_path / "outside"
+    (src / "a").mkdir(parents=True)
+    (src / "a" / "f").write_bytes(b"harmless")
+    outside.mkdir()
+    (outside / "f").write_bytes(b"harmless")  # the same bytes: only where they were read from differs
+    nodes = list(share_manifest.share_tree.scan(os.fsencode(src)))
+    (src / "a").rename(tmp_path / "a-away")
+    os.symlink(outside, src / "a")
+    assert share_manifest.hashes(os.fsencode(src), nodes) == {}
+
+
+def test_the_source_agent_hashes_through_the_no_follow_opener(synced, tmp_path, monkeypatch):
+    """remote_side as share_verify runs it, with ssh replaced by a local shell."""
+    src, _ = synced
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text('#!/bin/sh\nfor last; do :; done\nexec sh -c "$last"\n')
+    (bin_dir / "wbinfo").write_text("#!/bin/sh\nexit 1\n")
+    for tool in ("ssh", "wbinfo"):
+        os.chmod(bin_dir / tool, 0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    side = share_manifest.remote_side(["ssh", "kommune-a-fs"], "kommune-a-fs", os.fsencode(src))
+    assert side.sha256 == share_manifest.local_side(os.fsencode(src)).sha256
+    assert side.sha256[b"Antrag.txt"] == share_manifest.file_sha256(os.fsencode(src / "Antrag.txt"))

@@ -4,6 +4,9 @@ a local source instead of SSH: what the RZ file server does, minus the network."
 import base64
 import json
 import os
+import signal
+import socket
+import struct
 import subprocess
 import threading
 import time
@@ -11,7 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_sync, share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils import (
+    ntacl,
+    posix_acl,
+    share_manifest,
+    share_sync,
+    share_tree,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
     LocalSource,
     SshSource,
@@ -235,6 +244,110 @@ def test_a_damaged_state_stops_the_pass_with_its_path(tree):
         sync(src, dst, state)
 
 
+def change_keeping_size_and_mtime(path: Path, data: bytes) -> None:
+    """What a tool that restores the mtime does: other content, same size, same mtime
+    (only the ctime moves)."""
+    before = path.stat()
+    assert len(data) == before.st_size
+    path.write_bytes(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def verify_and_flag(src, dst, state):
+    """What share_verify does on the RZ side: compare the manifests, record what differs."""
+    source = share_manifest.local_side(os.fsencode(src))
+    expected = share_manifest.entries(source, share_sync.Translator(translate_sid, UID_SIDS, GID_SIDS, target_id))
+    comparison = share_manifest.compare(expected, share_manifest.entries(share_manifest.local_side(os.fsencode(dst))))
+    with share_sync.state_lock(state, "verify"):
+        share_sync.flag_for_next_pass(state, [*comparison.missing, *comparison.differ])
+    return comparison
+
+
+def test_a_content_change_that_keeps_size_and_mtime_is_flagged_by_verify_and_copied_by_the_next_pass(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    changed = src / "Bauanträge" / "Antrag Müller.txt"
+    change_keeping_size_and_mtime(changed, b"Bescheid" * 100)
+    # The quick check cannot see it: the delta pass copies nothing, and its state says done.
+    assert not sync(src, dst, state).plan.copy
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Antrag\r\n" * 100
+    assert not sync(src, dst, state).plan.copy
+    comparison = verify_and_flag(src, dst, state)
+    assert comparison.differ == {"Bauanträge/Antrag Müller.txt".encode(): ["sha256"]}
+    assert share_tree.load_flagged(state) == {"Bauanträge/Antrag Müller.txt".encode()}
+    # The dry run of the final pass says what it would copy, and why; it writes nothing.
+    dry = sync(src, dst, state, check=True)
+    assert [n.path for n in dry.plan.copy] == dry.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Antrag\r\n" * 100
+    assert os.path.exists(share_tree.flagged_path(state))
+    final = sync(src, dst, state)
+    assert final.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Bescheid" * 100
+    assert not os.path.exists(share_tree.flagged_path(state))
+    assert verify_and_flag(src, dst, state).ok and sync(src, dst, state).plan.is_empty()
+
+
+def test_compare_content_none_leaves_flagged_paths_and_all_finds_changes_without_verify(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    change_keeping_size_and_mtime(src / "Bauanträge" / "Antrag Müller.txt", b"Bescheid" * 100)
+    verify_and_flag(src, dst, state)
+    assert not sync(src, dst, state, compare_content="none").plan.copy
+    assert share_tree.load_flagged(state)  # still there for a pass that copies them
+    os.unlink(share_tree.flagged_path(state))
+    source_side = share_manifest.local_side(os.fsencode(src))
+    result = sync(src, dst, state, compare_content="all",
+                  content_differs=lambda: share_manifest.content_differs(source_side, os.fsencode(dst)))
+    assert result.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Bescheid" * 100
+    with pytest.raises(ValueError, match="needs content_differs"):
+        sync(src, dst, state, compare_content="all")
+
+
+def test_a_second_pass_on_the_same_state_is_refused_naming_the_holder(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the pass that holds the lock, in a process of its own
+        try:
+            with share_sync.state_lock(state, "delta pass of share bauamt"):
+                os.write(ready_w, b"x")
+                time.sleep(60)
+        finally:
+            os._exit(0)
+    try:
+        os.read(ready_r, 1)
+        (src / "neu.txt").write_bytes(b"neu")
+        with pytest.raises(SyncError) as refused:
+            sync(src, dst, state, what="final pass of share bauamt")
+        message = str(refused.value)
+        assert f"the share state {state} is in use by the delta pass of share bauamt of PID {pid} on " \
+               f"{socket.gethostname()} since 20" in message
+        assert "this final pass of share bauamt did not start" in message
+        assert not (dst / "neu.txt").exists()
+        # A dry run takes no lock: it runs beside the pass, and writes nothing.
+        before = os.stat(state)
+        assert [n.path for n in sync(src, dst, state, check=True).plan.copy] == [b"neu.txt"]
+        assert os.stat(state).st_mtime_ns == before.st_mtime_ns and not (dst / "neu.txt").exists()
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(ready_r)
+        os.close(ready_w)
+    # The holder is gone (killed): its lock went with it, and the next pass runs.
+    assert [n.path for n in sync(src, dst, state).plan.copy] == [b"neu.txt"]
+
+
+def test_a_state_path_without_a_folder_is_written_in_the_current_folder(tree, monkeypatch):
+    src, dst, _ = tree
+    monkeypatch.chdir(dst.parent)
+    sync(src, dst, "state.bin")
+    assert share_tree.load_state(str(dst.parent / "state.bin"))
+    assert (dst.parent / "state.bin").stat().st_mode & 0o777 == 0o600
+    assert sync(src, dst, "state.bin").plan.is_empty()
+
+
 def test_a_listing_that_fails_on_the_source_says_where(tmp_path):
     with pytest.raises(SyncError, match=r"listing .*nicht-da failed"):
         sync(tmp_path / "nicht-da", tmp_path / "dst", str(tmp_path / "s.state"))
@@ -296,3 +409,66 @@ def test_a_path_that_changes_type_between_passes_is_replaced(tree):
     assert {n.path for n in result.plan.copy} == {b"sparse.img/innen.txt", b"leer"}
     assert sync(src, dst, state).plan.is_empty()
     assert snapshot(dst)[b"leer"][0] == "file" and snapshot(dst)[b"sparse.img"][0] == "dir"
+
+
+def test_a_path_longer_than_path_max_is_left_out_and_reported_while_the_rest_is_copied(tree, deep_file):
+    src, dst, state = tree
+    deep = deep_file(os.fsencode(src), 17)
+    result = sync(src, dst, state)
+    assert deep in result.too_long
+    # Every path left out is one the target cannot take with its root; nothing else is.
+    assert all(len(os.fsencode(dst) + b"/" + p) > 4095 for p in result.too_long)
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Antrag\r\n" * 100
+    # The folders that fit are there; the next pass changes nothing and reports the same.
+    assert os.path.isdir(os.path.join(os.fsencode(dst), deep.split(b"/")[0]))
+    again = sync(src, dst, state)
+    assert again.plan.is_empty() and again.too_long == result.too_long
+
+
+def test_trusted_xattrs_arrive_and_file_capabilities_do_not(tree):
+    src, dst, state = tree
+    (src / "tool").write_bytes(b"#!/bin/sh\n")
+    os.setxattr(src / "tool", "security.capability", struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0))
+    os.setxattr(src / "tool", "trusted.umzug.test", b"seed")
+    sync(src, dst, state)
+    assert os.getxattr(dst / "tool", "trusted.umzug.test") == b"seed"
+    assert "security.capability" not in os.listxattr(dst / "tool")
+    # A change of the trusted xattr alone is metadata: the next pass carries it.
+    os.setxattr(src / "tool", "trusted.umzug.test", b"delta")
+    again = sync(src, dst, state)
+    assert [n.path for n in again.plan.meta] == [b"tool"]
+    assert os.getxattr(dst / "tool", "trusted.umzug.test") == b"delta"
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_listing_never_brings_a_secret(tmp_path, monkeypatch):
+    """Between the listing and the copy a share user replaces folder ``a`` with a symlink
+    to a folder of root's: the pass must not read through it (GNU tar as the sender did,
+    and the secret landed on the target), it reports the path and leaves it to the next
+    pass."""
+    secret_dir = tmp_path / "root-only"
+    write(secret_dir / "f", b"SECRET of root", uid=0, gid=0, mode=0o600)
+    os.chmod(secret_dir, 0o700)
+    src, dst, state = tmp_path / "src", tmp_path / "dst", str(tmp_path / "state" / "share.state")
+    write(src / "a" / "f", b"harmless")
+    write(src / "b.txt", b"also harmless")
+    copy_content = share_sync.copy_content
+
+    def swap_then_copy(*args, **kwargs):
+        (src / "a").rename(tmp_path / "a-moved-away")
+        os.symlink(secret_dir, src / "a")
+        return copy_content(*args, **kwargs)
+
+    monkeypatch.setattr(share_sync, "copy_content", swap_then_copy)
+    result = sync(src, dst, state)
+    found = [p for p in dst.rglob("*") if p.is_file() and not p.is_symlink() and b"SECRET" in p.read_bytes()]
+    assert found == []
+    assert result.changed_during_copy == {b"a/f": "folder a: a symlink now"}
+    assert (dst / "b.txt").read_bytes() == b"also harmless"
+    assert b"a/f" not in share_tree.load_state(state)
+    # The next pass (the share user put the folder back) copies what was skipped.
+    monkeypatch.setattr(share_sync, "copy_content", copy_content)
+    (src / "a").unlink()
+    (tmp_path / "a-moved-away").rename(src / "a")
+    again = sync(src, dst, state)
+    assert b"a/f" in [n.path for n in again.plan.copy] and again.changed_during_copy == {}
+    assert (dst / "a" / "f").read_bytes() == b"harmless"

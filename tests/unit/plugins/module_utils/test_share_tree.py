@@ -52,14 +52,24 @@ def test_walk_lists_parents_first_sorted_and_does_not_follow_links(tree):
 
 def test_state_round_trips_and_a_damaged_file_says_so(tmp_path, tree):
     state = {p: last_for(r) for p, r in records_of(tree).items()}
-    path = str(tmp_path / "state" / "share.state")
-    share_tree.save_state(path, state)
+    path = str(tmp_path / "share.state")
+    with open(path, "wb") as handle:
+        handle.write(share_tree.dump_state(state))
     assert share_tree.load_state(path) == state
     assert share_tree.load_state(str(tmp_path / "none")) == {}
     with open(path, "r+b") as handle:
         handle.truncate(os.path.getsize(path) - 3)
     with pytest.raises(share_tree.StateError, match=r"share\.state cannot be read"):
         share_tree.load_state(path)
+
+
+def test_flagged_paths_round_trip_with_the_root_and_odd_names(tmp_path):
+    state = str(tmp_path / "share.state")
+    assert share_tree.load_flagged(state) == set()
+    paths = {b"", b"Amt/a.txt", b"M\xfcller", b"mit\nZeilenumbruch"}
+    with open(share_tree.flagged_path(state), "wb") as handle:
+        handle.write(share_tree.dump_paths([*paths, b"Amt/a.txt"]))
+    assert share_tree.load_flagged(state) == paths
 
 
 def test_state_of_the_json_format_is_read_and_metadata_applied_again(tmp_path):
@@ -169,3 +179,44 @@ def test_names_of_a_hard_linked_file_are_read_and_copied_together(tree):
     links = [b""] * len(paths)
     copy, mkdir = share_tree.content_plan(paths, list(records.values()), links, to_read, target, state)
     assert sorted(paths[i] for i in copy) == [b"Amt/a.txt", b"b.txt"] and mkdir == []
+
+
+def test_the_walk_does_not_enter_a_folder_swapped_for_a_symlink_while_it_runs(tmp_path):
+    root, outside = tmp_path / "share", tmp_path / "outside"
+    (root / "a").mkdir(parents=True)
+    (root / "b").mkdir()
+    (root / "a" / "x").write_bytes(b"x")
+    (root / "b" / "y").write_bytes(b"y")
+    outside.mkdir()
+    (outside / "secret").write_bytes(b"secret")
+    os.setxattr(outside / "secret", "user.secret", b"1")
+    seen = []
+    for path, _, _, folder, name in share_tree.walk_at(os.fsencode(root)):
+        seen.append(path)
+        if path == b"a/x":  # b was listed as a folder; swap it before the walk gets there
+            (root / "b").rename(tmp_path / "b-away")
+            os.symlink(outside, root / "b")
+        if name is not None:
+            assert share_tree.read_xattrs_at(folder, name) == {}
+    assert seen == [b"", b"a", b"b", b"a/x"]
+
+
+def test_below_opens_nothing_through_a_symlink_in_any_component(tmp_path):
+    root, outside = tmp_path / "share", tmp_path / "outside"
+    (root / "a" / "tief").mkdir(parents=True)
+    (root / "a" / "tief" / "f").write_bytes(b"ok")
+    (outside / "tief").mkdir(parents=True)
+    (outside / "tief" / "f").write_bytes(b"secret")
+    os.setxattr(outside / "tief" / "f", "user.secret", b"1")
+    with share_tree.Below(os.fsencode(root)) as below:
+        fd, st = below.open(b"a/tief/f", share_tree.FILE)
+        assert os.read(fd, 10) == b"ok" and st.st_size == 2
+        os.close(fd)
+    (root / "a").rename(tmp_path / "a-away")
+    os.symlink(outside, root / "a")
+    with share_tree.Below(os.fsencode(root)) as below:
+        for call in (lambda: below.open(b"a/tief/f", share_tree.FILE), lambda: below.xattrs(b"a/tief/f")):
+            with pytest.raises(share_tree.PathChanged, match=r"^a: a symlink now$"):
+                call()
+        assert share_tree.content_sha256(below, b"a/tief/f") is None
+        assert below.xattrs(b"a") == {}  # the symlink itself, not what it points to

@@ -3,10 +3,13 @@
 import hashlib
 import json
 import re
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import ReportBuilder
 from ansible_collections.kommunal.umzug.plugins.modules import acceptance_report
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportStore
 
 
 def write(folder, run_id, results, interruptions=()):
@@ -54,3 +57,100 @@ def test_refusals(run_module, tmp_path, results, interruptions, message):
     write(tmp_path, "20270313T090000Z-2", results, interruptions)
     result = run_module(acceptance_report.main, {"kommune": "kommune-a", "report_dir": str(tmp_path)}, fails=True)
     assert re.search(message, result["msg"]), result["msg"]
+
+
+# --- inhibitors raised since the cut-over began: open until resolved or waived -------------
+
+CUTOVER_BEGAN = "2027-03-13T08:00:00+00:00"
+PINNED = {"key": "clients.pinned_certificate_changed", "title": "Pin differs", "severity": "high",
+          "payload": "clients", "inhibitor": True, "resources": ["fv.rz.test:443"]}
+MISMATCH = {"key": "shares.verify_mismatch", "title": "Paths differ (share bauamt)", "severity": "high",
+            "payload": "shares", "inhibitor": True, "resources": ["bauamt"]}
+WAIVER = {"key": "clients.pinned_certificate_changed", "kommune": "kommune-a", "owner": "Erika Muster",
+          "reason": "pin updated in the Fachverfahren's settings, ticket 4711", "expires": "2999-12-31"}
+
+
+def result(key):
+    return {"key": key, "title": key, "severity": "info" if key.endswith("passed") else "high", "payload": "wave",
+            "inhibitor": not key.endswith("passed")}
+
+
+def stored(folder, started, findings, *, kommune="kommune-a", check_mode=False, interrupted_on=None):
+    """A report as the report callback writes it: the model's builder, the store's writer."""
+    run_id = f"{started:%Y%m%dT%H%M%SZ}-{len(list(folder.glob('*T*Z-*'))) + 100}"
+    builder = ReportBuilder({"id": run_id, "started": started.isoformat(timespec="seconds"), "check_mode": check_mode,
+                             "playbooks": ["playbooks/wave.yml"], "limit": None, "tags": [], "skip_tags": [],
+                             "ansible_version": "2.19", "language": "en", "plan_hashes": []}, [], date(2027, 3, 13))
+    builder.kommune(kommune, name=kommune, wave=1)
+    builder.add_host(f"{kommune}-fs", kommune)
+    for finding in findings:
+        builder.add_finding(finding, f"{kommune}-fs", kommune, "task")
+    if interrupted_on:
+        builder.mark_incomplete("failed", "Shares (verify)", interrupted_on)
+    report = builder.build(finished=(started + timedelta(minutes=30)).isoformat(timespec="seconds"))
+    ReportStore(folder).write(report, "en")
+    return str(folder / run_id / "report.json")
+
+
+def at(hour, minute=0):
+    return datetime(2027, 3, 13, hour, minute, tzinfo=UTC)
+
+
+def finalize(run_module, folder, fails=False, waivers=()):
+    return run_module(acceptance_report.main, {"kommune": "kommune-a", "report_dir": str(folder),
+                                               "since": CUTOVER_BEGAN, "waivers": list(waivers)}, fails=fails)
+
+
+def test_an_inhibitor_of_the_cutover_that_no_later_run_checks_blocks_the_abnahme(run_module, tmp_path):
+    # the cut-over's run started before its gate completed (CUTOVER_BEGAN) and ended after
+    cutover = stored(tmp_path, at(7, 55), [PINNED, result("wave.acceptance_passed")])
+    stored(tmp_path, at(10), [result("wave.acceptance_passed")])  # verify: it does not probe the pins
+    refused = finalize(run_module, tmp_path, fails=True)
+    assert refused["msg"] == (
+        f"kommune-a cannot be accepted: the inhibitor clients.pinned_certificate_changed (Kommune kommune-a, "
+        f"fv.rz.test:443) raised in {cutover} is neither resolved by a later run nor waived; no later phase checks "
+        "it again: fix the cause, then waive it (wave_waiver_file) saying so")
+    assert [(f["key"], f["report"]) for f in refused["open_inhibitors"]] == [(PINNED["key"], cutover)]
+
+
+def test_a_waiver_accepts_the_risk_and_the_abnahme_names_it(run_module, tmp_path):
+    stored(tmp_path, at(8), [PINNED, result("wave.acceptance_passed")])
+    accepted = finalize(run_module, tmp_path, waivers=[WAIVER])
+    assert accepted["open_inhibitors"] == [] and [f["key"] for f in accepted["waived"]] == [PINNED["key"]]
+
+
+def test_a_later_verify_that_no_longer_finds_it_resolves_what_verify_checks(run_module, tmp_path):
+    stored(tmp_path, at(8), [MISMATCH, result("wave.acceptance_failed")])
+    passed = stored(tmp_path, at(10), [result("wave.acceptance_passed")])
+    assert finalize(run_module, tmp_path)["path"] == passed
+
+
+@pytest.mark.parametrize(
+    "verify",
+    [
+        {"findings": [MISMATCH, result("wave.acceptance_passed")]},  # found again
+        {"findings": [result("wave.acceptance_passed")], "kommune": "kommune-b"},  # another Kommune's verify
+    ],
+    ids=["found-again", "other-kommune"],
+)
+def test_a_later_run_resolves_nothing_unless_it_checks_the_kommune_again(run_module, tmp_path, verify):
+    stored(tmp_path, at(8), [MISMATCH, result("wave.acceptance_passed")])
+    stored(tmp_path, at(10), **verify)
+    refused = finalize(run_module, tmp_path, fails=True)
+    assert "the inhibitor shares.verify_mismatch (Kommune kommune-a, bauamt)" in refused["msg"]
+    assert "fix the cause and run wave_phase=verify again, or waive it" in refused["msg"]
+
+
+def test_a_verify_interrupted_on_the_kommunes_hosts_resolves_nothing(run_module, tmp_path):
+    stored(tmp_path, at(8), [MISMATCH, result("wave.acceptance_passed")])
+    stored(tmp_path, at(9), [result("wave.acceptance_passed")], interrupted_on="kommune-a-fs")
+    passed = stored(tmp_path, at(10), [MISMATCH, result("wave.acceptance_passed")])
+    refused = finalize(run_module, tmp_path, fails=True)
+    assert f"raised in {passed}" in refused["msg"]
+
+
+def test_only_real_runs_since_the_cutover_began_count(run_module, tmp_path):
+    stored(tmp_path, at(6), [PINNED, result("wave.acceptance_passed")])  # an attempt before, rolled back
+    passed = stored(tmp_path, at(9), [result("wave.acceptance_passed")])
+    stored(tmp_path, at(11), [PINNED], check_mode=True)  # a dry run after the cut-over
+    assert finalize(run_module, tmp_path)["path"] == passed

@@ -51,3 +51,22 @@ def test_a_bad_journal_file_is_named(run_module, tmp_path):
     result = run_module(accounts_export.main, {**ARGS, "server": "ldaps://a-dc", "journal_dir": str(tmp_path)},
                         fails=True)
     assert "20261121T230000000000.yml" in result["msg"]
+
+
+def test_the_central_directorys_export_raises_no_finding_of_a_kommune(run_module, monkeypatch):
+    """One finding per fact: the accounts step exports the Kommune's directory and the central one;
+    only the first is migrated. The central directory's own foreign members (Samba puts well-known
+    SIDs into Pre-Windows 2000 Compatible Access in every domain), computers and service accounts
+    were reported as the Kommune's, so accounts.foreign_members appeared twice for each Kommune."""
+    def model(base):
+        return {"users": [{"key": "S-1-5-21-1-1103", "sid": "S-1-5-21-1-1103", "dn": f"CN=svc-backup,{base}",
+                           "name": "svc-backup", "service": True, "enabled": True}],
+                "computers": [{"name": "DC1$"}],
+                "foreign_members": [f"CN=S-1-5-11,CN=ForeignSecurityPrincipals,{base}"]}
+
+    monkeypatch.setattr(accounts_export, "export", lambda params: model(params["server"]))
+    source = run_module(accounts_export.main, {**ARGS, "server": "ldaps://a-dc", "kommune": "kommune-a"})
+    central = run_module(accounts_export.main, {**ARGS, "server": "ldaps://rz-dc", "findings": False})
+    both = source["umzug_findings"] + central["umzug_findings"]
+    assert [f["key"] for f in both].count("accounts.foreign_members") == 1
+    assert central["umzug_findings"] == [] and central["directory"]["foreign_members"]

@@ -216,3 +216,57 @@ def test_a_probe_that_breaks_is_a_failed_probe_not_a_crash(run_module, tmp_path,
     assert result["failed_probes"] == 1
     assert result["probes"][0] == {"kind": "http", "target": "https://localhost:1/", "ok": False,
                                    "detail": "BadStatusLine: garbage"}
+
+
+# --- the dry run: the RZ endpoints probed before anything is re-pointed ------------------------
+
+OLD_PIN = "5D 7A 1C 0E 93 44 B2 8F 61 0A 7C 2D E4 19 B3 55 C8 70 2F 91"
+OLD_CONFIG = f"url: https://kommune-a-fs.kommune-a.test:8443/ws?wsdl\npin: {OLD_PIN}\n"
+PIN_PROBES = [{"kind": "http", "endpoint": "url", "wsdl": True}, {"kind": "tls", "endpoint": "url", "pin": "pin"}]
+
+
+def endpoints_to(port):
+    """The lab plan's mapping, with the RZ service at this test's server."""
+    return {"hosts": [{"old": ["kommune-a-fs", "kommune-a-fs.kommune-a.test", "10.89.42.12"], "new": "localhost",
+                       "ports": {8443: port}}]}
+
+
+def test_the_dry_run_finds_the_changed_pin_at_the_rz_endpoint(run_module, tmp_path, tls_files, https_port):
+    """The file still names the old server; in check mode, with the mapping, the TLS probe goes to the
+    endpoint the rewrite would write, raises the cut-over's finding, and the file stays as it was."""
+    folder, sha1 = tls_files
+    config = tmp_path / "client.yml"
+    config.write_text(OLD_CONFIG)
+    profile = {"id": "xmeld", "fachverfahren": "XMeld", "category": "Schnittstelle", "platform": "linux",
+               "files": [{"path": str(config), "format": "yaml", "selectors": URL_SELECTORS}], "probes": PIN_PROBES}
+    result = run_module(client_probe.main, {"profile": profile, "timeout": 5, "ca_file": str(folder / "ca.crt"),
+                                            "endpoints": endpoints_to(https_port), "kinds": ["tls"]}, check=True)
+    assert [p["kind"] for p in result["probes"]] == ["tls"]
+    assert result["probes"][0]["target"] == f"localhost:{https_port}"
+    [finding] = result["umzug_findings"]
+    assert finding["key"] == "clients.pinned_certificate_changed"
+    assert sha1 in finding["remediation"]["text"] and f"localhost:{https_port}" in finding["resources"]
+    assert config.read_text() == OLD_CONFIG and result["changed"] is False
+
+
+def test_the_dry_run_of_a_matching_pin_is_silent(run_module, tmp_path, tls_files, https_port):
+    folder, sha1 = tls_files
+    result = run_probe(run_module, tmp_path, OLD_CONFIG.replace(OLD_PIN, sha1), PIN_PROBES, URL_SELECTORS,
+                       ca_file=str(folder / "ca.crt"), endpoints=endpoints_to(https_port), kinds=["tls"])
+    assert result["umzug_findings"] == [] and result["probes"][0]["ok"], result
+
+
+def test_a_failed_probe_of_the_rz_endpoint_says_it_was_before_re_pointing(run_module, tmp_path):
+    result = run_probe(run_module, tmp_path, OLD_CONFIG, PIN_PROBES, URL_SELECTORS,
+                       endpoints=endpoints_to(closed_port()), kinds=["tls"])
+    [finding] = result["umzug_findings"]
+    assert finding["key"] == "clients.probe_failed" and "before re-pointing" in finding["title"]
+
+
+def test_odbc_probes_cannot_run_before_the_rewrite(run_module, tmp_path):
+    config = tmp_path / "client.yml"
+    config.write_text(OLD_CONFIG)
+    profile = {"id": "xmeld", "fachverfahren": "XMeld", "category": "Schnittstelle", "platform": "linux",
+               "files": [{"path": str(config), "format": "yaml", "selectors": URL_SELECTORS}], "probes": PIN_PROBES}
+    result = run_module(client_probe.main, {"profile": profile, "endpoints": endpoints_to(443)}, fails=True)
+    assert "leave odbc out of kinds" in result["msg"]
