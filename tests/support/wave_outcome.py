@@ -43,12 +43,16 @@ def completed(data: dict, phase: str) -> bool:
     Abnahme is recorded as `finalized`."""
     if phase == "finalize":
         return bool(data.get("finalized"))
+    current = data.get("phases", {})
+    if phase == "rollback":
+        # The rollback's last step (rolled_back, roles/wave/tasks/steps/rolled_back.yml) is
+        # never recorded: it moves the attempt, the rollback's own steps among them, into the
+        # history (journal reset). Completed: the newest attempt in the history holds rollback
+        # steps, and no cut-over or rollback step was recorded since.
+        newest = (data.get("history") or [{}])[-1].get("phases", {})
+        return bool(newest.get("rollback")) and not current.get("cutover") and not current.get("rollback")
     last = STEPS[phase][-1]["id"]
-    # The rollback's last step moves the attempt into the history (journal reset) and is
-    # recorded after that: look in both.
-    newest = (data.get("history") or [{}])[-1].get("phases", {})
-    entries = [*data.get("phases", {}).get(phase, []), *newest.get(phase, [])]
-    return any(entry["step"].split("@")[0] == last for entry in entries)
+    return any(entry["step"].split("@")[0] == last for entry in current.get(phase, []))
 
 
 def failure_lines(log: Path | None, limit: int = 40) -> list[str]:

@@ -4,6 +4,7 @@ import json
 
 import pytest
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.journal import Journal, Owner
 from tests.support import wave_outcome
 
 
@@ -15,8 +16,6 @@ def write_journal(folder, kommune, data):
 
 CUTOVER_DONE = {"phases": {"cutover": [{"step": "gate"}, {"step": "freeze@a-fs"}, {"step": "acceptance"}]}}
 CUTOVER_STOPPED = {"phases": {"cutover": [{"step": "gate"}, {"step": "freeze@b-fs"}]}}
-ROLLED_BACK = {"phases": {"rollback": [{"step": "rolled_back"}]},
-               "history": [{"reason": "rolled back", "phases": {"rollback": [{"step": "unfreeze@b-fs"}]}}]}
 
 
 @pytest.mark.parametrize(("phase", "journals", "expected", "rc", "problems"), [
@@ -25,7 +24,6 @@ ROLLED_BACK = {"phases": {"rollback": [{"step": "rolled_back"}]},
     ("cutover", {"a": CUTOVER_STOPPED, "b": CUTOVER_STOPPED}, {"a": "completed", "b": "failed"}, 2, 1),
     ("cutover", {"a": CUTOVER_DONE, "b": CUTOVER_DONE}, {"a": "completed", "b": "failed"}, 0, 1),
     ("cutover", {}, {"a": "completed"}, 2, 1),
-    ("rollback", {"b": ROLLED_BACK}, {"b": "completed"}, 0, 0),
     ("finalize", {"a": {"finalized": {"by": "x"}}}, {"a": "completed"}, 0, 0),
     ("finalize", {"a": CUTOVER_DONE}, {"a": "completed"}, 2, 1),
     # Phases that record nothing are judged by the exit code.
@@ -64,3 +62,45 @@ def test_command_line_exit_code(tmp_path, capsys):
     assert wave_outcome.main(["--journal", str(tmp_path), "--phase", "cutover", "--rc", "0", "a=completed"]) == 0
     assert wave_outcome.main(["--journal", str(tmp_path), "--phase", "cutover", "--rc", "0", "a=failed"]) == 1
     assert "a: cutover completed, expected failed" in capsys.readouterr().out
+
+
+def run_phase(folder, kommune, phase, steps, reset=None):
+    """What the wave role writes (plugins/module_utils/journal.py): the phase's steps and,
+    for the rollback's last step, the reset that moves the attempt into the history."""
+    journal, owner = Journal(folder, "1", kommune), Owner.current(4711)
+    journal.begin(owner, phase)
+    for step in steps:
+        journal.done(owner, phase, step)
+    if reset:
+        journal.reset(owner, reset, "rolled back")
+    journal.release(owner)
+
+
+CUTOVER = ["gate", "freeze@b-fs", "final_sync@b-fs"]
+ROLLBACK = ["name_switch_back@b-dc", "clients_restore@b-cl", "unfreeze@b-fs"]
+
+
+def judge_rollback(folder):
+    return wave_outcome.check(folder, "1", "rollback", {"b": "completed"}, None, 0)
+
+
+def test_a_rollback_that_reset_the_journal_completed(tmp_path):
+    """Its last step (rolled_back) is never recorded: it moves the attempt into the history."""
+    run_phase(tmp_path, "b", "cutover", CUTOVER)
+    run_phase(tmp_path, "b", "rollback", ROLLBACK, reset=["cutover", "rollback"])
+    assert judge_rollback(tmp_path) == []
+
+
+def test_a_rollback_that_stopped_before_the_reset_failed(tmp_path):
+    run_phase(tmp_path, "b", "cutover", CUTOVER)
+    run_phase(tmp_path, "b", "rollback", ROLLBACK[:2])
+    assert judge_rollback(tmp_path) == ["b: rollback failed, expected completed; steps recorded: "
+                                        "name_switch_back@b-dc, clients_restore@b-cl"]
+
+
+def test_an_earlier_rollback_does_not_count_for_the_next_attempt(tmp_path):
+    run_phase(tmp_path, "b", "cutover", CUTOVER)
+    run_phase(tmp_path, "b", "rollback", ROLLBACK, reset=["cutover", "rollback"])
+    run_phase(tmp_path, "b", "cutover", CUTOVER)
+    run_phase(tmp_path, "b", "rollback", [])
+    assert len(judge_rollback(tmp_path)) == 1
