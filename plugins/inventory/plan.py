@@ -15,7 +15,8 @@ description:
   - Sets on every host C(umzug_role), C(umzug_plan_hash) (sha256 of the plan file) and C(umzug_domain);
     on Kommune hosts also C(umzug_wave) and C(umzug_kommune), the Kommune's mapping context
     (id, name, ags, wave, ou, share_namespace, account_prefix or account_template, uid_range, gid_range,
-    window with timezone, contacts). Extra variables given per host in the plan are kept.
+    window with timezone, contacts, endpoints, and share_placement, where each share goes, decided once and
+    read by every payload). Extra variables given per host in the plan are kept.
   - Works through the built-in C(auto) inventory plugin, so no C(enable_plugins) change is needed.
 author:
   - umzug developers

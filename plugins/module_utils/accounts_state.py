@@ -10,7 +10,11 @@ here and tested without a directory.
 Rules:
 - Only objects with a mapping entry (status active) are created; well-known accounts and
   groups are translated by rule, never created.
-- Paths: ``\\\\<old server>\\<share>\\<rest>`` becomes ``path_template`` filled with
+- Paths: a path below a share the plan lists goes where the plan's share placement
+  (``placement``, ``umzug_kommune.share_placement``; module_utils/share_placement.py) puts
+  that share, so home and profile paths name the share the shares payload provisions and
+  the clients are sent to, ``new`` included. Any other
+  ``\\\\<old server>\\<share>\\<rest>`` becomes ``path_template`` filled with
   ``server`` (the RZ file server), ``namespace`` (the Kommune's share namespace),
   ``share`` (the old share name in lower case) and ``rest``; the default
   ``\\\\{server}\\{namespace}-{share}\\{rest}`` is the RZ share naming the shares
@@ -30,6 +34,8 @@ Standard library only.
 """
 
 from __future__ import annotations
+
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement
 
 GROUP_TYPES = {("global", True): -2147483646, ("domain_local", True): -2147483644,
                ("universal", True): -2147483640, ("global", False): 2, ("domain_local", False): 4,
@@ -52,6 +58,10 @@ def rewrite_path(path: str, old_name: str, new_name: str, settings: dict) -> str
     share, rest = parts[1].lower(), parts[2:]
     if rest and rest[-1].casefold() == old_name.casefold():
         rest[-1] = new_name
+    placed = share_placement.rewrite_unc("\\\\" + "\\".join([parts[0], parts[1], *rest]),
+                                         settings.get("placement") or {})
+    if placed is not None:
+        return placed.rstrip("\\")
     template = settings.get("path_template") or DEFAULT_PATH_TEMPLATE
     new = template.format(server=settings["server"], namespace=settings["namespace"], share=share,
                           rest="\\".join(rest))

@@ -22,6 +22,8 @@ from __future__ import annotations
 import ipaddress
 import re
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement
+
 MARKER = "kommunal.umzug name_switch"
 # Parameters not copied from the migrated share into the alias: include is the alias
 # mechanism itself; the rest describe the share name, not what it serves.
@@ -38,13 +40,12 @@ class NameSwitchError(ValueError):
 
 
 def split_unc(unc: str) -> tuple[str, str, str]:
-    """``\\\\server\\share\\rest`` as (server, share, rest), server and share in lower case."""
-    if not unc.startswith("\\\\"):
-        raise NameSwitchError(f"{unc!r} is not a UNC path (\\\\server\\share)")
-    parts = unc[2:].split("\\")
-    if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise NameSwitchError(f"{unc!r} names no share (\\\\server\\share)")
-    return parts[0].lower(), parts[1].lower(), "\\".join(parts[2:])
+    """``\\\\server\\share\\rest`` as (server, share, rest), server and share in lower case
+    (the shares side's one UNC codec, module_utils/share_placement.py)."""
+    try:
+        return share_placement.split_unc(unc)
+    except share_placement.UncError as err:
+        raise NameSwitchError(str(err)) from None
 
 
 def short_name(server: str, zone: str) -> str | None:

@@ -17,6 +17,8 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement
+
 # Sections that are not file shares.
 NOT_SHARES = {"global", "homes", "printers", "print$", "ipc$"}
 # Settings that belong to the old server or name principals of the old domain: never
@@ -69,8 +71,9 @@ def file_shares(sections: Mapping[str, Mapping[str, str]]) -> dict[str, dict[str
 
 
 def target_share_name(namespace: str, share: str) -> str:
-    """The decided RZ naming: \\\\rz-fs\\<namespace>-<share>, lower case."""
-    return f"{namespace}-{share.lower()}"
+    """The default RZ naming, <namespace>-<share> in lower case. Where a share goes is
+    decided by share_placement (which names it this way unless the plan says ``new``)."""
+    return share_placement.default_share_name(namespace, share)
 
 
 def carried_settings(settings: Mapping[str, str]) -> tuple[dict[str, str], dict[str, str]]:

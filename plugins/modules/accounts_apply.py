@@ -40,10 +40,18 @@ options:
     description: The Kommune's share namespace on that server (plan C(target.share_namespace)).
     type: str
     required: true
+  placement:
+    description:
+      - Where the plan puts the Kommune's shares (C(umzug_kommune.share_placement)). A path below a share it
+        lists goes where the plan says (its C(new) included), as the shares payload provisions it and the
+        clients are sent to; O(path_template) applies to the other paths.
+    type: dict
+    default: {}
   path_template:
     description:
-      - How an old UNC path becomes a new one; fields server, namespace, share (the old share name in lower
-        case) and rest. The default is the RZ share naming of the shares payload (C(\\rz-fs\altdorf-bauamt)).
+      - How an old UNC path below a share the plan does not list becomes a new one; fields server, namespace,
+        share (the old share name in lower case) and rest. The default is the RZ share naming of the shares
+        payload (C(\\rz-fs\altdorf-bauamt)).
     type: str
     default: '\\{server}\{namespace}-{share}\{rest}'
   mail_domain:
@@ -87,8 +95,9 @@ EXAMPLES = r"""
     directory: "{{ export.directory }}"
     mapping: "{{ mapping.mapping }}"
     ou: "{{ umzug_kommune.ou }}"
-    file_server: rz-fs
+    file_server: "{{ umzug_kommune.share_placement.server }}"
     share_namespace: "{{ umzug_kommune.share_namespace }}"
+    placement: "{{ umzug_kommune.share_placement }}"
     hashes: "{{ source_hashes.hashes }}"
   delegate_to: rz-dc
 """
@@ -288,6 +297,7 @@ def main():
             ou=dict(type="str", required=True),
             file_server=dict(type="str", required=True),
             share_namespace=dict(type="str", required=True),
+            placement=dict(type="dict", default={}),
             path_template=dict(type="str", default=accounts_state.DEFAULT_PATH_TEMPLATE),
             mail_domain=dict(type="str", default=""),
             hashes=dict(type="dict", default={}, no_log=True),
@@ -303,6 +313,7 @@ def main():
     try:
         directory = Directory(p["samdb"])
         settings = {"server": p["file_server"], "namespace": p["share_namespace"], "path_template": p["path_template"],
+                    "placement": p["placement"],
                     "mail_domain": p["mail_domain"], "ou": p["ou"], "domain_dn": directory.domain_dn()}
         want = accounts_state.desired(p["directory"], p["mapping"], settings)
         have, current_hashes = directory.read(p["ou"])

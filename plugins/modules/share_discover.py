@@ -50,6 +50,18 @@ options:
     description: Name of the RZ file server as clients will write it in UNC paths, for the path length check.
     type: str
     required: true
+  placement:
+    description:
+      - Where the plan puts the Kommune's shares (C(umzug_kommune.share_placement)); a share it lists with
+        C(new) gets that name (RV(shares[].target_name)). Empty, every share is named C(<namespace>-<share>).
+      - A share placed on another server than O(target_server) is refused.
+    type: dict
+    default: {}
+  source_names:
+    description: Names and addresses this file server has in the plan's old UNC paths (inventory name, address).
+    type: list
+    elements: str
+    default: []
   max_path:
     description: Longest full UNC path (UTF-16 units) Windows clients take on the target.
     type: int
@@ -133,11 +145,19 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kommunal.umzug.plugins.module_utils import (
     samba_conf,
     share_identity,
+    share_placement,
     share_preflight,
     share_tree,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
+
+
+def target_of(params, share):
+    """Where the share goes ({server, share, unc}), by the plan's one rule (share_placement)."""
+    placed = params["placement"] or {"server": params["target_server"], "namespace": params["namespace"]}
+    placed = {**placed, "namespace": params["namespace"], "server": placed.get("server") or params["target_server"]}
+    return share_placement.target_of(placed, params["source_names"], share)
 
 
 def read_shares(module, wanted, skip):
@@ -199,6 +219,8 @@ def main():
             mapping=dict(type="dict"),
             namespace=dict(type="str", required=True),
             target_server=dict(type="str", required=True),
+            placement=dict(type="dict", default={}),
+            source_names=dict(type="list", elements="str", default=[]),
             max_path=dict(type="int", default=260),
             target_free_bytes=dict(type="int"),
             space_margin_percent=dict(type="int", default=10),
@@ -215,8 +237,12 @@ def main():
     winbind = Winbind()
     for name, settings in shares.items():
         settings, frozen = unfrozen_settings(settings, os.path.join(p["freeze_state_dir"], f"{name}.json"))
+        target = target_of(p, name)
+        if not share_placement.same_server(target["server"], p["target_server"]):
+            module.fail_json(msg=f"share {name}: the plan places it on {target['server']} ({target['unc']}), "
+                                 f"but this run provisions on {p['target_server']}")
         entry = {"name": name, "path": settings["path"], "frozen": frozen,
-                 "target_name": samba_conf.target_share_name(p["namespace"], name), "settings": settings}
+                 "target_name": target["share"], "settings": settings}
         if p["scan"]:
             root = os.fsencode(settings["path"])
             if not os.path.isdir(root):

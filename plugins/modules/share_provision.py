@@ -27,7 +27,10 @@ author:
   - umzug developers
 options:
   shares:
-    description: The source shares as M(kommunal.umzug.share_discover) returns them (name, settings).
+    description:
+      - The source shares as M(kommunal.umzug.share_discover) returns them (name, settings, target_name).
+      - Each is written as its C(target_name), where the plan's share placement puts it; without one, as
+        C(<namespace>-<share>).
     type: list
     elements: dict
     required: true
@@ -137,7 +140,9 @@ def planned_shares(params, lookup):
     domains = share_principals.Domains(tuple(params["source_domains"]), params["target_workgroup"] or "")
     result, left_out, unmapped = [], {}, {}
     for share in params["shares"]:
-        name = samba_conf.target_share_name(params["namespace"], share["name"])
+        # share_discover names the target by the plan's placement (share_placement); a share
+        # given by hand without one gets the default naming.
+        name = share.get("target_name") or samba_conf.target_share_name(params["namespace"], share["name"])
         carried, left = samba_conf.carried_settings(share.get("settings") or {})
         for key in [k for k in left if k in share_principals.SETTINGS]:
             if not params["target_workgroup"]:

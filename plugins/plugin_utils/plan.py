@@ -25,6 +25,7 @@ import jsonschema
 import yaml
 import yaml.constructor
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.values import EndpointMap, MappingError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
@@ -335,6 +336,22 @@ class _SemanticChecks:
             EndpointMap.from_dict(endpoint_context(kommune, server))
         except MappingError as err:
             self.fail(path, str(err))
+            return
+        if server is not None:
+            self.shares_on_share_server((*path, "shares"), kommune, server)
+
+    def shares_on_share_server(self, path: tuple, kommune: dict, server: str) -> None:
+        """The shares payload moves a Kommune's whole shares onto one server, its share server:
+        a whole share whose ``new`` is elsewhere, or a folder, would be provisioned where the
+        clients are not sent."""
+        for index, share in enumerate(kommune["endpoints"].get("shares", ())):
+            if "new" not in share or share_placement.split_unc(share["old"])[2]:
+                continue
+            target = share_placement.place(share["old"], server, "", share["new"])
+            if not share_placement.same_server(target["server"], server) or share_placement.split_unc(share["new"])[2]:
+                self.fail((*path, index, "new"),
+                          f"'{share['new']}' is not a share on the Kommune's share server '{server}'; the "
+                          "shares payload moves whole shares there (set 'share_server' to move them elsewhere)")
 
     def hosts(self, path: tuple, hosts: dict, owner: str) -> None:
         for role, members in hosts.items():
@@ -402,11 +419,26 @@ def share_server(data: dict, kommune: dict) -> str | None:
     return chosen or next(iter(data["rz"]["hosts"].get("fs") or {}), None)
 
 
-def endpoint_context(kommune: dict, server: str | None) -> dict:
+def share_server_host(data: dict, server: str | None) -> str | None:
+    """The RZ fs host (inventory name) that ``server`` names, by its name or its address."""
+    for name, variables in (data["rz"]["hosts"].get("fs") or {}).items():
+        if any(share_placement.same_server(server, known) for known in (name, (variables or {}).get("ansible_host"))):
+            return name
+    return None
+
+
+def placement_context(kommune: dict, server: str | None, host: str | None = None) -> dict:
+    """``umzug_kommune.share_placement``: where each share goes, decided once (module_utils/share_placement.py)."""
+    shares = (kommune.get("endpoints") or {}).get("shares", ())
+    return share_placement.placement(list(shares), server, kommune["target"]["share_namespace"], host)
+
+
+def endpoint_context(kommune: dict, server: str | None, placed: dict | None = None) -> dict:
     """``umzug_kommune.endpoints``, in the form ``EndpointMap.from_dict`` reads.
 
-    A share without ``new`` goes to ``\\\\<share_server>\\<share_namespace>-<share>``, the
-    name the shares payload gives it; folders below the share stay as they are.
+    Its shares are the share placement's targets (``placed``, else computed here): a share
+    without ``new`` goes to ``\\\\<share_server>\\<share_namespace>-<share>``, the name the
+    shares payload gives it; folders below the share stay as they are.
     """
     section = kommune.get("endpoints") or {}
     hosts = [
@@ -414,19 +446,13 @@ def endpoint_context(kommune: dict, server: str | None) -> dict:
          "ports": {int(old): int(new) for old, new in (entry.get("ports") or {}).items()}}
         for entry in section.get("hosts", ())
     ]
-    shares = {}
-    for share in section.get("shares", ()):
-        old = share["old"]
-        if "new" in share:
-            shares[old] = share["new"]
-        else:
-            parts = old[2:].split("\\")
-            namespace = kommune["target"]["share_namespace"]
-            shares[old] = "\\\\" + "\\".join([server, f"{namespace}-{parts[1].lower()}", *parts[2:]])
+    placed = placed or placement_context(kommune, server)
+    shares = {old: target["unc"] for old, target in placed["shares"].items()}
     return {"hosts": hosts, "shares": shares}
 
 
-def kommune_context(wave: int, kommune: dict, rz_share_server: str | None = None) -> dict:
+def kommune_context(wave: int, kommune: dict, rz_share_server: str | None = None,
+                    rz_share_host: str | None = None) -> dict:
     """The mapping context every payload of a Kommune reads (``umzug_kommune``)."""
     target = kommune["target"]
     context = {
@@ -448,7 +474,8 @@ def kommune_context(wave: int, kommune: dict, rz_share_server: str | None = None
     }
     context["window"]["timezone"] = TIMEZONE
     context["contacts"] = [dict(contact) for contact in kommune["contacts"]]
-    context["endpoints"] = endpoint_context(kommune, rz_share_server)
+    context["share_placement"] = placement_context(kommune, rz_share_server, rz_share_host)
+    context["endpoints"] = endpoint_context(kommune, rz_share_server, context["share_placement"])
     return context
 
 
@@ -480,8 +507,9 @@ def inventory_model(plan: Plan) -> InventoryModel:
     for wave, kommune in plan.kommunen:
         wave_group, kommune_group = group_name("wave", wave), group_name("kommune", kommune["id"])
         member(wave_group, child=kommune_group)
+        server = share_server(plan.data, kommune)
         common = {"umzug_wave": wave,
-                  "umzug_kommune": kommune_context(wave, kommune, share_server(plan.data, kommune))}
+                  "umzug_kommune": kommune_context(wave, kommune, server, share_server_host(plan.data, server))}
         if "domain" in kommune:
             common["umzug_domain"] = dict(kommune["domain"])
         add_hosts(kommune_group, kommune["hosts"], common)

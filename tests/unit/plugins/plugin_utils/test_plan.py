@@ -369,6 +369,19 @@ ENDPOINT_CASES = [
         [f"{FILE}:26: {E0}: share " r"'\\\\altdorf-fs\\bau' is on a server that is itself mapped away"],
     ),
     (
+        "share moved whole to another server than the share server",
+        with_endpoints(r"new: \\rz-fs\bau-altdorf", r"new: \\other-fs\bau-altdorf"),
+        [f"{FILE}:33: {E0}.shares[1].new: " r"'\\other-fs\bau-altdorf' is not a share on the Kommune's share "
+         "server 'rz-fs'; the shares payload moves whole shares there (set 'share_server' to move them elsewhere)"],
+    ),
+    (
+        "share moved whole into a folder",
+        with_endpoints(r"new: \\rz-fs\bau-altdorf", r"new: \\rz-fs\bau-altdorf\plaene"),
+        [f"{FILE}:33: {E0}.shares[1].new: " r"'\\rz-fs\bau-altdorf\plaene' is not a share on the Kommune's "
+         "share server 'rz-fs'; the shares payload moves whole shares there (set 'share_server' to move them "
+         "elsewhere)"],
+    ),
+    (
         "shares but the RZ has no file server",
         with_endpoints().replace("    fs: {rz-fs: null}\n", ""),
         [f"{FILE}:25: {E0}: shares without 'new' go to the RZ file server, but the RZ lists no fs host; "
@@ -396,6 +409,27 @@ def test_endpoint_mapping_reaches_the_kommune_context():
         "shares": {"\\\\altdorf-fs\\standesamt": "\\\\rz-fs\\altdorf-standesamt",
                    "\\\\altdorf-fs\\bauamt": "\\\\rz-fs\\bau-altdorf"},
     }
+
+
+def test_share_placement_is_decided_once_and_the_endpoints_read_it():
+    context = inventory_model(parse_plan(with_endpoints(), FILE)).hostvars["altdorf-fs"]["umzug_kommune"]
+    assert context["share_placement"] == {
+        "server": "rz-fs", "host": "rz-fs", "namespace": "altdorf",
+        "shares": {"\\\\altdorf-fs\\standesamt": {"server": "rz-fs", "share": "altdorf-standesamt",
+                                                   "unc": "\\\\rz-fs\\altdorf-standesamt"},
+                   "\\\\altdorf-fs\\bauamt": {"server": "rz-fs", "share": "bau-altdorf",
+                                               "unc": "\\\\rz-fs\\bau-altdorf"}},
+    }
+    assert context["endpoints"]["shares"] == {old: target["unc"]
+                                              for old, target in context["share_placement"]["shares"].items()}
+
+
+def test_share_server_is_found_by_name_or_address():
+    text = with_endpoints("          shares:\n", "          share_server: 10.0.0.32\n          shares:\n").replace(
+        "fs: {rz-fs: null}", "fs: {rz-fs: null, rz-fs2: {ansible_host: 10.0.0.32}}").replace(
+        r"new: \\rz-fs\bau-altdorf", r"new: \\10.0.0.32\bau-altdorf")
+    placement = inventory_model(parse_plan(text, FILE)).hostvars["altdorf-fs"]["umzug_kommune"]["share_placement"]
+    assert (placement["server"], placement["host"]) == ("10.0.0.32", "rz-fs2")
 
 
 def test_kommune_without_endpoints_gets_an_empty_mapping():
