@@ -156,7 +156,7 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest, share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
@@ -209,20 +209,14 @@ def translation_findings(share, translate, where):
 
 
 def too_long_findings(share, too_long, where):
-    """The paths the pass left out because the target cannot take them (PATH_MAX); the
-    same finding pre-flight raises for them."""
-    if not too_long:
-        return []
-    paths = sorted(too_long)
-    described = "; ".join(f"{shown(p[:80])}... ({len(p)} bytes)" for p in paths[:3])
-    return [Finding(
-        key="shares.path_beyond_path_max", title=f"Paths longer than Linux takes (PATH_MAX): not copied, share {share}",
-        summary=f"{len(paths)} path(s) are longer than the {PATH_MAX_BYTES} bytes a path on the target may have "
-                f"and were left out of this pass; the rest of the share was copied. {described}",
-        severity="high", payload="shares",
-        remediation=Remediation("hint", "Shorten or flatten these folders on the source; the next pass copies them "
-                                "once they fit."),
-        resources=(share, *(shown(p) for p in paths[:20])), **where)]
+    """The paths the pass left out because the target cannot take them (PATH_MAX): the
+    finding pre-flight raises for them (share_preflight), with the length the pass met."""
+    report = share_preflight.ShareReport(share)
+    for path in sorted(too_long):
+        report.problem("shares.path_beyond_path_max", shown(path),
+                       f"{len(path)} bytes below the share root; with the target's folder the path is longer "
+                       f"than the {PATH_MAX_BYTES} bytes Linux takes (PATH_MAX): it was not copied")
+    return share_preflight.findings(report, **where)
 
 
 def changed_during_copy_findings(share, changed, where):

@@ -1,5 +1,6 @@
 """share_sync (the module): what the pass found becomes findings of the one model."""
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_preflight
 from ansible_collections.kommunal.umzug.plugins.modules import share_sync
 
 WHERE = {"kommune": "kommune-a", "host": "rz-fs"}
@@ -12,3 +13,16 @@ def test_paths_that_changed_during_the_copy_are_one_finding_with_the_paths():
     assert finding.resources == ("bauamt", "M\\xfcller.txt", "a/f")
     assert "2 path(s)" in finding.summary and "a/f (folder a: a symlink now)" in finding.summary
     assert share_sync.changed_during_copy_findings("bauamt", {}, WHERE) == []
+
+
+def test_paths_the_pass_left_out_as_too_long_are_the_finding_pre_flight_raises():
+    deep = b"/".join([b"d" * 200] * 21) + b"/Antrag.txt"
+    [finding] = share_sync.too_long_findings("bauamt", [deep], WHERE)
+    report = share_preflight.ShareReport("bauamt")
+    report.problem("shares.path_beyond_path_max", deep.decode(), "from pre-flight")
+    [from_preflight] = share_preflight.findings(report, **WHERE)
+    assert finding.key == "shares.path_beyond_path_max" and finding.severity == "high"
+    assert (finding.title, finding.remediation) == (from_preflight.title, from_preflight.remediation)
+    assert finding.resources == ("bauamt", deep.decode())
+    assert f"{len(deep)} bytes below the share root" in finding.summary
+    assert share_sync.too_long_findings("bauamt", [], WHERE) == []
