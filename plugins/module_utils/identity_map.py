@@ -49,14 +49,13 @@ emitter of our own (stable layout, comments, no dependency); reading needs PyYAM
 
 from __future__ import annotations
 
-import os
 import re
-import tempfile
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
 from ansible_collections.kommunal.umzug.plugins.module_utils.naming import (
     KINDS,
@@ -685,12 +684,4 @@ def load_map(path: str) -> IdentityMap:
 
 def write_map(path: str, identity_map: IdentityMap) -> None:
     """Write atomically: a reader (or a crash) never sees half a mapping file."""
-    directory = os.path.dirname(os.path.abspath(path))
-    handle, temporary = tempfile.mkstemp(prefix=".identity-map-", dir=directory)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(dump_map(identity_map))
-        os.replace(temporary, path)
-    except BaseException:
-        os.unlink(temporary)
-        raise
+    write_atomic(path, dump_map(identity_map), mode=0o600)

@@ -251,4 +251,4 @@ def compare(expected: Mapping[bytes, dict], actual: Mapping[bytes, dict]) -> Com
 def save(path: str, manifest: Mapping[bytes, dict]) -> None:
     write_atomic(path, json.dumps({"version": 1, "paths": {base64.b64encode(k).decode(): v
                                                            for k, v in sorted(manifest.items())}}, sort_keys=True),
-                 os.replace, mode=0o600)
+                 mode=0o600)

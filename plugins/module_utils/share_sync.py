@@ -409,12 +409,12 @@ class Progress:
             elapsed = max(now - self.started, 1e-6)
             rate = self.bytes / elapsed
             left = (self.total_bytes - self.bytes) / rate if rate > 0 else None
-            tmp = f"{self.path}.tmp"
-            with open(tmp, "w", encoding="utf-8") as handle:
-                json.dump({"files": self.files, "files_total": self.total_files, "bytes": self.bytes,
-                           "bytes_total": self.total_bytes, "rate_bytes_per_s": round(rate),
-                           "seconds_left": None if left is None else round(left)}, handle)
-            os.replace(tmp, self.path)
+            # Rewritten every second while the copy runs: a flush to the disk each time would
+            # push the copy's own writes along with it, and a crash makes the figures moot.
+            write_atomic(self.path, json.dumps({
+                "files": self.files, "files_total": self.total_files, "bytes": self.bytes,
+                "bytes_total": self.total_bytes, "rate_bytes_per_s": round(rate),
+                "seconds_left": None if left is None else round(left)}), durable=False)
 
 
 def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progress, size: int = 0,
@@ -618,7 +618,7 @@ COMPARE_CONTENT = ("none", "flagged", "all")
 
 
 def save_state(path: str, state: Mapping[bytes, tuple]) -> None:
-    write_atomic(path, share_tree.dump_state(state), os.replace, mode=0o600)
+    write_atomic(path, share_tree.dump_state(state), mode=0o600)
 
 
 def flag_for_next_pass(state_path: str, paths: Iterable[bytes]) -> str | None:
@@ -631,7 +631,7 @@ def flag_for_next_pass(state_path: str, paths: Iterable[bytes]) -> str | None:
         with contextlib.suppress(FileNotFoundError):
             os.unlink(record)
         return None
-    write_atomic(record, data, os.replace, mode=0o600)
+    write_atomic(record, data, mode=0o600)
     return record
 
 

@@ -108,12 +108,12 @@ umzug_findings:
 
 import os
 import sys
-import tempfile
 import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import accounts_passwords
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Finding,
@@ -155,17 +155,14 @@ class LetterFile:
         return letters
 
     def write(self, kommune, letters):
-        """The encrypted file in a temporary file beside the letter file, for atomic_move."""
+        """Replaces the letter file with the encrypted letters, readable by its owner alone."""
         text = yaml.safe_dump({"kommune": kommune, "letters": letters}, allow_unicode=True, sort_keys=False)
         rc, out, err = self.module.run_command([self.vault, "encrypt", "--vault-id", self.identity,
                                                 "--encrypt-vault-id", self.vault_id, "--output", "-", "-"],
                                                data=text, binary_data=True)
         if rc != 0 or not out.startswith("$ANSIBLE_VAULT;"):
             raise ValueError(f"ansible-vault cannot encrypt it: {err.strip()}")
-        handle, temp = tempfile.mkstemp(dir=os.path.dirname(os.path.abspath(self.path)), prefix=".letters-")
-        with os.fdopen(handle, "w", encoding="ascii") as encrypted:
-            encrypted.write(out)
-        return temp
+        write_atomic(self.path, out, self.module.atomic_move, mode=0o600)
 
 
 def main():
@@ -199,8 +196,7 @@ def main():
         existing = letter_file.read()
         letters, added = accounts_passwords.letters_for(chosen["reset"], existing)
         if added and not module.check_mode:
-            module.atomic_move(letter_file.write(p["kommune"], letters), p["path"])
-            os.chmod(p["path"], 0o600)
+            letter_file.write(p["kommune"], letters)
     except (ValueError, OSError, yaml.YAMLError) as err:
         module.fail_json(msg=f"letter file {p['path']}: {err}")
     result.update(changed=bool(added), added=added, passwords={x["name"]: x["password"] for x in letters})

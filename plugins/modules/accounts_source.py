@@ -116,6 +116,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import directory as model
 from ansible_collections.kommunal.umzug.plugins.module_utils import ldaps
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
@@ -165,10 +166,7 @@ def write_journal(module, journal_dir, key, accounts):
     os.makedirs(journal_dir, mode=0o750, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%f")
     path = os.path.join(journal_dir, f"{stamp}-source.yml")
-    temp = path + ".tmp"
-    with open(temp, "w", encoding="utf-8") as handle:
-        yaml.safe_dump({key: accounts}, handle, allow_unicode=True, sort_keys=False)
-    module.atomic_move(temp, path)
+    write_atomic(path, yaml.safe_dump({key: accounts}, allow_unicode=True, sort_keys=False), module.atomic_move)
     return path
 
 

@@ -107,6 +107,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
 from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import (
     NameSwitchError,
@@ -157,10 +158,7 @@ def read_saved(path):
 
 def write_saved(module, path, saved):
     os.makedirs(os.path.dirname(path), mode=0o700, exist_ok=True)
-    tmp = path + ".tmp"
-    with open(tmp, "w", encoding="utf-8") as handle:
-        json.dump({"a": saved}, handle)
-    module.atomic_move(tmp, path)
+    write_atomic(path, json.dumps({"a": saved}), module.atomic_move)
 
 
 def main():

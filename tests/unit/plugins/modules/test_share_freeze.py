@@ -41,3 +41,13 @@ def test_unknown_share_fails_with_its_name(run_module, samba):
     _conf, args, _calls = samba
     result = run_module(share_freeze.main, {**args, "share": "kaemmerei"}, fails=True)
     assert "[kaemmerei]" in result["msg"] and "smb.conf" in result["msg"]
+
+
+def test_freeze_keeps_the_mode_of_smb_conf_and_keeps_its_record_private(run_module, samba, tmp_path):
+    conf, args, _calls = samba
+    conf.chmod(0o640)
+    run_module(share_freeze.main, args)
+    record = tmp_path / "freeze" / "bauamt.json"
+    assert (conf.stat().st_mode & 0o777, record.stat().st_mode & 0o777) == (0o640, 0o600)
+    run_module(share_freeze.main, {**args, "state": "writable"})
+    assert conf.stat().st_mode & 0o777 == 0o640 and not record.exists()
