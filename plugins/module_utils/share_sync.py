@@ -37,7 +37,7 @@ import threading
 import time
 import zlib
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -714,7 +714,52 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
               target_id: Callable[[str, str], int | None], *, check: bool, delete: bool,
               progress_path: str | None, compare_content: str,
               content_differs: Callable[[], Iterable[bytes]] | None) -> PassResult:
+    """The steps of a pass: what the last one left, the walks of both sides, triage, the
+    copy in the background while the metadata is read and the owners of what it wrote are
+    set; then the dry run's translation, or the rest of the metadata and the new state."""
     started = time.monotonic()
+    last = _last_pass(state_path, compare_content, content_differs)
+    copying, copied = None, queue.SimpleQueue()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        # Source and target are walked at the same time, each by a process of its own.
+        scanning = pool.submit(_target_listing, target_root)
+        with source.session() as listing:
+            scan = _scan(listing, scanning, target_root)
+            triage = _triage(scan, last.state)
+            if not check:
+                _prepare_target(target_root, scan, triage)
+                # What to copy is known from the listing: tar runs while the xattrs come in.
+                copying = _start_copy(pool, source, target_root, scan, triage.copy, progress_path, copied)
+            try:
+                translate, nodes, work = _read_nodes(listing, scan, triage, last.state, translate_sid, target_id)
+                written = _owners_as_copied(target_root, scan, work, translate, copied) if copying is not None else {}
+            finally:
+                changed = copying.result() if copying is not None else {}
+    if not delete:
+        work.delete = []
+    recopied = sorted({n.path for n in (*work.mkdir, *work.copy)} & last.recopy)
+    if check:
+        _dry_translate_plan(work, translate)
+        return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long)
+
+    if not work.is_empty():
+        _apply(target_root, work, scan.paths, scan.records, translate)
+    _record_pass(state_path, last, _new_state(last, scan, triage, nodes, written, changed))
+    return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long, changed)
+
+
+@dataclass
+class _LastPass:
+    """What the last pass left: the state as read, and the state this pass works from,
+    without the paths it copies again whatever the state says."""
+    loaded: dict[bytes, tuple]
+    state: dict[bytes, tuple]
+    flagged: set[bytes]
+    recopy: set[bytes]
+
+
+def _last_pass(state_path: str, compare_content: str,
+               content_differs: Callable[[], Iterable[bytes]] | None) -> _LastPass:
     try:
         loaded = share_tree.load_state(state_path)
     except share_tree.StateError as err:
@@ -724,73 +769,123 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
     # Forgetting what the last pass left there makes triage read these paths and
     # content_plan copy them, like new ones (all names of a hard-linked file together).
     state = {p: last for p, last in loaded.items() if p not in recopy} if recopy else loaded
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        # Source and target are walked at the same time, each by a process of its own.
-        scanning = pool.submit(_target_listing, target_root)
-        with source.session() as listing:
-            # A path the target cannot take (PATH_MAX) is left out of the pass and reported;
-            # the rest of the share moves.
-            paths, records, links, scan_started = listing.entries(
-                keep=lambda path: not share_names.beyond_path_max(target_root + b"/" + path))
-            too_long = listing.left_out
-            target = scanning.result()
-            unchanged, to_read = share_tree.triage(paths, records, target, state)
-            copy, mkdir = share_tree.content_plan(paths, records, links, to_read, target, state)
-            copying, copied = None, queue.SimpleQueue()
-            retyped = share_tree.replaced(paths, records, [*mkdir, *copy], target)
-            if not check and retyped:
-                target = _clear_retyped(target_root, target, retyped)
-            if not check and (copy or mkdir):
-                # What to copy is known from the listing: tar runs while the xattrs come in.
-                for i in mkdir:
-                    os.makedirs(os.path.join(target_root, paths[i]) if paths[i] else target_root, exist_ok=True)
-                total = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in copy
-                            if records[i][0] == share_tree.FILE)
-                progress = Progress(progress_path, len(copy), total)
-                copying = pool.submit(copy_batches, source, target_root, paths, records, copy, progress, copied)
-            try:
-                xattrs, uid_sids, gid_sids = listing.read(to_read)
-                translate = Translator(translate_sid, uid_sids, gid_sids, target_id)
-                nodes = [share_tree.node_of(share_tree.entry_from_wire(paths[i], records[i], links[i]), x)
-                         for i, x in zip(to_read, xattrs, strict=True)]
-                work = share_tree.plan(nodes, target, state, copy=[paths[i] for i in copy],
-                                       mkdir=[paths[i] for i in mkdir], listed=paths, unchanged=len(unchanged))
-                written: dict[bytes, bytes] = {}
-                if copying is not None:
-                    # Owners and ACLs of each batch as soon as tar has written it, and what
-                    # the state keeps of it (chown and xattrs change neither size nor mtime).
-                    by_path = {n.path: n for n in work.copy}
-                    while (batch := copied.get()) is not None:
-                        for i in batch:
-                            node = by_path[paths[i]]
-                            apply_metadata(target_root, node, translate, fresh=True)
-                            after = os.lstat(target_root + b"/" + node.path)
-                            written[node.path] = share_tree.target_key(records[i][0], after.st_size,
-                                                                       after.st_mtime_ns)
-            finally:
-                changed = copying.result() if copying is not None else {}
-    if not delete:
-        work.delete = []
-    recopied = sorted({n.path for n in (*work.mkdir, *work.copy)} & recopy)
-    if check:
-        # Translate what would be written, so unmapped SIDs show up in the dry run too.
-        for node in (*work.mkdir, *work.copy, *work.meta):
-            _dry_translate(node, translate)
-        return PassResult(work, translate, time.monotonic() - started, recopied, too_long)
+    return _LastPass(loaded, state, flagged, recopy)
 
-    if not work.is_empty():
-        _apply(target_root, work, paths, records, translate)
-    new_state = {paths[i]: state[paths[i]] for i in unchanged}
+
+@dataclass
+class _Scan:
+    """Both sides as the walks found them: the source's listing (paths, wire records,
+    symlink targets, when the walk began on the source's clock) and the target's (path
+    to target key)."""
+    paths: list[bytes]
+    records: list[bytes]
+    links: list[bytes]
+    started: int
+    too_long: list[bytes]
+    target: dict[bytes, bytes]
+
+
+def _scan(listing: _Listing, scanning: Future, target_root: bytes) -> _Scan:
+    # A path the target cannot take (PATH_MAX) is left out of the pass and reported;
+    # the rest of the share moves.
+    paths, records, links, started = listing.entries(
+        keep=lambda path: not share_names.beyond_path_max(target_root + b"/" + path))
+    return _Scan(paths, records, links, started, listing.left_out, scanning.result())
+
+
+@dataclass
+class _Triage:
+    """Indices into the listing: paths the state vouches for, paths whose metadata is
+    read, content to copy, folders to make; and target paths whose type changed."""
+    unchanged: list[int]
+    to_read: list[int]
+    copy: list[int]
+    mkdir: list[int]
+    retyped: list[bytes]
+
+
+def _triage(scan: _Scan, state: Mapping[bytes, tuple]) -> _Triage:
+    unchanged, to_read = share_tree.triage(scan.paths, scan.records, scan.target, state)
+    copy, mkdir = share_tree.content_plan(scan.paths, scan.records, scan.links, to_read, scan.target, state)
+    retyped = share_tree.replaced(scan.paths, scan.records, [*mkdir, *copy], scan.target)
+    return _Triage(unchanged, to_read, copy, mkdir, retyped)
+
+
+def _prepare_target(target_root: bytes, scan: _Scan, triage: _Triage) -> None:
+    """Clears what changed its type (the scan's target listing then lacks it) and makes the
+    new folders, before tar writes into them."""
+    if triage.retyped:
+        scan.target = _clear_retyped(target_root, scan.target, triage.retyped)
+    for i in triage.mkdir:
+        os.makedirs(os.path.join(target_root, scan.paths[i]) if scan.paths[i] else target_root, exist_ok=True)
+
+
+def _start_copy(pool: ThreadPoolExecutor, source, target_root: bytes, scan: _Scan, copy: list[int],
+                progress_path: str | None, copied: queue.SimpleQueue) -> Future | None:
+    """copy_batches in the background; None when there is no content to copy."""
+    if not copy:
+        return None
+    total = sum(share_tree.WIRE_ENTRY.unpack_from(scan.records[i])[1] for i in copy
+                if scan.records[i][0] == share_tree.FILE)
+    progress = Progress(progress_path, len(copy), total)
+    return pool.submit(copy_batches, source, target_root, scan.paths, scan.records, copy, progress, copied)
+
+
+def _read_nodes(listing: _Listing, scan: _Scan, triage: _Triage, state: Mapping[bytes, tuple],
+                translate_sid: Callable[[str], str | None],
+                target_id: Callable[[str, str], int | None]) -> tuple[Translator, list[Node], Plan]:
+    """The full metadata of the paths triage could not vouch for, the translator for the
+    ids the source named, and the plan of the pass."""
+    xattrs, uid_sids, gid_sids = listing.read(triage.to_read)
+    translate = Translator(translate_sid, uid_sids, gid_sids, target_id)
+    nodes = [share_tree.node_of(share_tree.entry_from_wire(scan.paths[i], scan.records[i], scan.links[i]), x)
+             for i, x in zip(triage.to_read, xattrs, strict=True)]
+    work = share_tree.plan(nodes, scan.target, state, copy=[scan.paths[i] for i in triage.copy],
+                           mkdir=[scan.paths[i] for i in triage.mkdir], listed=scan.paths,
+                           unchanged=len(triage.unchanged))
+    return translate, nodes, work
+
+
+def _owners_as_copied(target_root: bytes, scan: _Scan, work: Plan, translate: Translator,
+                      copied: queue.SimpleQueue) -> dict[bytes, bytes]:
+    """Owners and ACLs of each batch as soon as tar has written it, and what the state
+    keeps of it (chown and xattrs change neither size nor mtime): path to target key."""
+    written: dict[bytes, bytes] = {}
+    by_path = {n.path: n for n in work.copy}
+    while (batch := copied.get()) is not None:
+        for i in batch:
+            node = by_path[scan.paths[i]]
+            apply_metadata(target_root, node, translate, fresh=True)
+            after = os.lstat(target_root + b"/" + node.path)
+            written[node.path] = share_tree.target_key(scan.records[i][0], after.st_size, after.st_mtime_ns)
+    return written
+
+
+def _dry_translate_plan(work: Plan, translate: Translator) -> None:
+    """Translate what would be written, so unmapped SIDs show up in the dry run too."""
+    for node in (*work.mkdir, *work.copy, *work.meta):
+        _dry_translate(node, translate)
+
+
+def _new_state(last: _LastPass, scan: _Scan, triage: _Triage, nodes: list[Node], written: Mapping[bytes, bytes],
+               changed: Mapping[bytes, str]) -> dict[bytes, tuple]:
+    """What the next pass may trust: the unchanged paths as they were, every path read as
+    it now is on the target; not what the sender skipped, nor what is neither file,
+    folder nor symlink."""
+    new_state = {scan.paths[i]: last.state[scan.paths[i]] for i in triage.unchanged}
     for node in nodes:
         if node.kind == "other" or node.path in changed:
             continue
-        there = written.get(node.path) or (share_tree.DIR_KEY if node.kind == "dir" else target[node.path])
-        new_state[node.path] = share_tree.state_entry(node, there, scan_started)
-    if new_state != loaded:  # an unchanged pass writes nothing at all
+        there = written.get(node.path) or (share_tree.DIR_KEY if node.kind == "dir" else scan.target[node.path])
+        new_state[node.path] = share_tree.state_entry(node, there, scan.started)
+    return new_state
+
+
+def _record_pass(state_path: str, last: _LastPass, new_state: dict[bytes, tuple]) -> None:
+    if new_state != last.loaded:  # an unchanged pass writes nothing at all
         save_state(state_path, new_state)
-    if flagged:
+    if last.flagged:
         flag_for_next_pass(state_path, ())  # copied again: done
-    return PassResult(work, translate, time.monotonic() - started, recopied, too_long, changed)
 
 
 def _clear_retyped(target_root: bytes, target: dict[bytes, bytes], retyped: list[bytes]) -> dict[bytes, bytes]:
