@@ -1,6 +1,8 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations  # NameSwitch's annotations stay text on older Pythons
+
 DOCUMENTATION = r"""
 module: name_switch_dns
 short_description: Points a Kommune's old server names at the RZ in its own DNS zone, and back
@@ -104,6 +106,7 @@ diff:
 
 import json
 import os
+from dataclasses import dataclass
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -161,6 +164,85 @@ def write_saved(module, path, saved):
     write_atomic(path, json.dumps({"a": saved}), module.atomic_move)
 
 
+@dataclass
+class NameSwitch:
+    """One name's switch: its records now, the A records kept from before the switch
+    (None: not switched), the operations that make it resolve as asked, and what to keep
+    afterwards (None: nothing left to restore)."""
+    name: str
+    path: str
+    current: list[tuple[str, str]]
+    saved: list[str] | None
+    ops: list[tuple[str, str]]
+    keep: list[str] | None
+
+    @property
+    def a_now(self):
+        return [value for kind, value in self.current if kind == "A"]
+
+    @property
+    def a_next(self):
+        return [value for value in self.a_now if ("delete", value) not in self.ops] + \
+            [value for op, value in self.ops if op == "add"]
+
+    @property
+    def changed(self):
+        return bool(self.ops) or self.keep != self.saved
+
+
+class Outcome:
+    """What the task reports over all names: records after the run, changes, diff."""
+
+    def __init__(self, zone):
+        self.zone = zone
+        self.changes = Changes(payload="wave")
+        self.before, self.after, self.records = [], [], {}
+        self.changed = False
+
+    def add(self, switch):
+        self.before += [f"{switch.name} A {value}" for value in switch.a_now]
+        self.after += [f"{switch.name} A {value}" for value in switch.a_next]
+        self.records[switch.name] = switch.a_next
+        for op, value in switch.ops:
+            self.changes.add("added" if op == "add" else "deleted", f"{switch.name}.{self.zone} A {value}")
+        self.changed = self.changed or switch.changed
+
+    def result(self, diff):
+        result = dict(changed=self.changed, records=self.records, **{RESULT_CHANGES: self.changes.to_dict()})
+        if diff:
+            result["diff"] = {"before": "".join(f"{line}\n" for line in self.before),
+                              "after": "".join(f"{line}\n" for line in self.after)}
+        return result
+
+
+def names_to_switch(params, zone):
+    """The old file servers whose shares move whole to the RZ file server, and ``names``."""
+    aliases = aliases_from_shares(params["shares"], zone, params["rz_server"])[0] if params["shares"] else {}
+    return sorted(set(aliases) | {n.lower() for n in params["names"]})
+
+
+def plan_switch(tool, params, zone, raw):
+    name = short_name(raw.lower(), zone)
+    if name is None:
+        raise NameSwitchError(f"{raw!r} is an address; only names can be switched in DNS")
+    path = state_file(params["state_dir"], zone, name)
+    current = tool.records(zone, name)
+    saved = read_saved(path)
+    ops, keep = dns_plan(params["state"], current, params["address"], saved)
+    return NameSwitch(name, path, current, saved, ops, keep)
+
+
+def apply_switch(module, tool, zone, switch):
+    # The records found before are kept before anything changes, so an interrupted
+    # switch can still be undone.
+    if switch.keep is not None and switch.saved is None:
+        write_saved(module, switch.path, switch.keep)
+    for op, value in switch.ops:
+        tool.run(op, zone, switch.name, "A", value)
+    if switch.keep is None and switch.saved is not None:
+        os.remove(switch.path)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -180,54 +262,25 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    zone, state = params["zone"].lower(), params["state"]
+    zone = params["zone"].lower()
     tool = SambaTool(module)
-    changes = Changes(payload="wave")
-    before, after, records = [], [], {}
-    changed = False
     try:
-        aliases = aliases_from_shares(params["shares"], zone, params["rz_server"])[0] if params["shares"] else {}
+        wanted = names_to_switch(params, zone)
     except NameSwitchError as err:
         module.fail_json(msg=f"name switch in {zone}: {err}")
-    wanted = sorted(set(aliases) | {n.lower() for n in params["names"]})
     if not wanted:
         module.fail_json(msg=f"name switch in {zone}: no old server name to switch (shares moving whole to "
                              f"{params['rz_server'] or 'the RZ file server'}, or names)")
+    outcome = Outcome(zone)
     for raw in wanted:
         try:
-            name = short_name(raw.lower(), zone)
-            if name is None:
-                raise NameSwitchError(f"{raw!r} is an address; only names can be switched in DNS")
-            path = state_file(params["state_dir"], zone, name)
-            current = tool.records(zone, name)
-            saved = read_saved(path)
-            ops, keep = dns_plan(state, current, params["address"], saved)
+            switch = plan_switch(tool, params, zone, raw)
         except NameSwitchError as err:
             module.fail_json(msg=f"name switch for {raw} in {zone}: {err}")
-        a_now = [value for kind, value in current if kind == "A"]
-        a_next = [value for value in a_now if ("delete", value) not in ops] + [v for op, v in ops if op == "add"]
-        before += [f"{name} A {value}" for value in a_now]
-        after += [f"{name} A {value}" for value in a_next]
-        records[name] = a_next
-        for op, value in ops:
-            changes.add("added" if op == "add" else "deleted", f"{name}.{zone} A {value}")
-        state_changes = (keep != saved)
-        changed = changed or bool(ops) or state_changes
-        if module.check_mode:
-            continue
-        # The records found before are kept before anything changes, so an interrupted
-        # switch can still be undone.
-        if keep is not None and saved is None:
-            write_saved(module, path, keep)
-        for op, value in ops:
-            tool.run(op, zone, name, "A", value)
-        if keep is None and saved is not None:
-            os.remove(path)
-    result = dict(changed=changed, records=records, **{RESULT_CHANGES: changes.to_dict()})
-    if module._diff:
-        result["diff"] = {"before": "".join(f"{line}\n" for line in before),
-                          "after": "".join(f"{line}\n" for line in after)}
-    module.exit_json(**result)
+        outcome.add(switch)
+        if not module.check_mode:
+            apply_switch(module, tool, zone, switch)
+    module.exit_json(**outcome.result(module._diff))
 
 
 if __name__ == "__main__":
