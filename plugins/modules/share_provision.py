@@ -1,6 +1,8 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+from __future__ import annotations  # Configuration's annotations stay text on older Pythons
+
 DOCUMENTATION = r"""
 module: share_provision
 short_description: Creates a Kommune's shares on the RZ file server under its namespace
@@ -121,6 +123,7 @@ umzug_findings:
 
 import os
 import socket
+from dataclasses import dataclass
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -205,6 +208,111 @@ def defined_elsewhere(module, names, include_file):
     return [n for n in names if n.lower() in lower and n not in ours]
 
 
+@dataclass
+class Configuration:
+    """The Kommune's include file and smb.conf: as they are, and as this run wants them."""
+    include_file: str
+    before_include: str | None
+    wanted_include: str
+    smb_conf: str
+    before_conf: str
+    wanted_conf: str
+
+    @property
+    def include_changed(self) -> bool:
+        return self.before_include != self.wanted_include
+
+    @property
+    def conf_changed(self) -> bool:
+        return self.wanted_conf != self.before_conf
+
+    def diff(self) -> list[dict]:
+        return [{"before": self.before_include or "", "after": self.wanted_include,
+                 "before_header": self.include_file, "after_header": self.include_file},
+                {"before": self.before_conf, "after": self.wanted_conf,
+                 "before_header": self.smb_conf, "after_header": self.smb_conf}]
+
+
+def planned_or_fail(module):
+    """(shares, settings left out, untranslatable principals, the include file's text)."""
+    p = module.params
+    try:
+        mapped = identity_map.map_from_data(p["mapping"], "mapping") if p["mapping"] else None
+        shares, left_out, unmapped = planned_shares(p, share_principals.mapping_lookup(mapped))
+    except (ValueError, identity_map.MappingFileError) as err:
+        module.fail_json(msg=str(err))
+    try:
+        wanted_include = samba_conf.render_include(p["kommune"], p["namespace"], shares)
+    except samba_conf.SambaConfError as err:
+        module.fail_json(msg=str(err))
+    return shares, left_out, unmapped, wanted_include
+
+
+def read_configuration(module, include_file, wanted_include):
+    p = module.params
+    before_include = read_text(include_file)
+    before_conf = read_text(p["smb_conf"])
+    if before_conf is None:
+        module.fail_json(msg=f"{p['smb_conf']} does not exist: is Samba installed on this host?")
+    wanted_conf = samba_conf.add_include(before_conf, include_file)
+    return Configuration(include_file, before_include, wanted_include, p["smb_conf"], before_conf, wanted_conf)
+
+
+def changes_for(shares, config, missing_dirs):
+    changes = Changes("shares")
+    old_names = set(samba_conf.parse_testparm(config.before_include or ""))
+    for share in shares:
+        if share["name"] not in old_names:
+            changes.add("share_created", share["name"])
+        elif config.include_changed:
+            changes.add("share_updated", share["name"])
+    for share in missing_dirs:
+        changes.add("folder_created", share["path"])
+    if config.conf_changed:
+        changes.add("include_registered", f"{config.smb_conf}: include = {config.include_file}")
+    return changes
+
+
+def result_for(module, shares, config, missing_dirs, left_out, unmapped):
+    elsewhere = defined_elsewhere(module, [s["name"] for s in shares], config.include_file)
+    result = {"changed": config.include_changed or config.conf_changed or bool(missing_dirs),
+              "include_file": config.include_file, "shares": shares,
+              RESULT_CHANGES: changes_for(shares, config, missing_dirs).to_dict(),
+              RESULT_FINDINGS: [f.to_dict() for f in findings_for(module.params, left_out, elsewhere, unmapped)]}
+    if module._diff:
+        result["diff"] = config.diff()
+    return result
+
+
+def make_folders(missing_dirs):
+    for share in missing_dirs:
+        os.makedirs(os.path.dirname(share["path"]), mode=0o755, exist_ok=True)
+        os.mkdir(share["path"], 0o770)
+        os.chmod(share["path"], 0o770)
+
+
+def write_checked(module, config):
+    """Writes the include file and smb.conf, and puts back what was there when testparm
+    rejects the result: a configuration Samba rejects must not stay."""
+    write_atomic(config.include_file, config.wanted_include, module.atomic_move)
+    if config.conf_changed:
+        write_atomic(config.smb_conf, config.wanted_conf, module.atomic_move)
+    code, out, err = module.run_command(["testparm", "-s"])
+    if code != 0:
+        if config.before_include is None:
+            os.unlink(config.include_file)
+        else:
+            write_atomic(config.include_file, config.before_include, module.atomic_move)
+        write_atomic(config.smb_conf, config.before_conf, module.atomic_move)
+        module.fail_json(msg=f"testparm rejected the new configuration, nothing kept: {(err or out).strip()}")
+
+
+def reload_samba(module, result):
+    code, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
+    if code != 0:
+        module.fail_json(msg=f"smbcontrol smbd reload-config failed: {(err or out).strip()}", **result)
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -223,68 +331,19 @@ def main():
     )
     p = module.params
     include_file = os.path.join(p["include_dir"], f"{p['namespace']}.conf")
-    try:
-        mapped = identity_map.map_from_data(p["mapping"], "mapping") if p["mapping"] else None
-        shares, left_out, unmapped = planned_shares(p, share_principals.mapping_lookup(mapped))
-    except (ValueError, identity_map.MappingFileError) as err:
-        module.fail_json(msg=str(err))
-    try:
-        wanted_include = samba_conf.render_include(p["kommune"], p["namespace"], shares)
-    except samba_conf.SambaConfError as err:
-        module.fail_json(msg=str(err))
+    shares, left_out, unmapped, wanted_include = planned_or_fail(module)
     # Kommunen of a Welle provision on the same RZ file server at once: smb.conf is read,
     # given this Kommune's include line and written back under one lock.
     with edit_lock(p["smb_conf"], module.check_mode):
-        before_include = read_text(include_file)
-        before_conf = read_text(p["smb_conf"])
-        if before_conf is None:
-            module.fail_json(msg=f"{p['smb_conf']} does not exist: is Samba installed on this host?")
-        wanted_conf = samba_conf.add_include(before_conf, include_file)
+        config = read_configuration(module, include_file, wanted_include)
         missing_dirs = [s for s in shares if not os.path.isdir(s["path"])]
-        changes = Changes("shares")
-        old_names = set(samba_conf.parse_testparm(before_include or ""))
-        for share in shares:
-            if share["name"] not in old_names:
-                changes.add("share_created", share["name"])
-            elif share["name"] in old_names and before_include != wanted_include:
-                changes.add("share_updated", share["name"])
-        for share in missing_dirs:
-            changes.add("folder_created", share["path"])
-        if wanted_conf != before_conf:
-            changes.add("include_registered", f"{p['smb_conf']}: include = {include_file}")
-        changed = before_include != wanted_include or wanted_conf != before_conf or bool(missing_dirs)
-        elsewhere = defined_elsewhere(module, [s["name"] for s in shares], include_file)
-        result = {"changed": changed, "include_file": include_file, "shares": shares,
-                  RESULT_CHANGES: changes.to_dict(),
-                  RESULT_FINDINGS: [f.to_dict() for f in findings_for(p, left_out, elsewhere, unmapped)]}
-        if module._diff:
-            result["diff"] = [{"before": before_include or "", "after": wanted_include,
-                               "before_header": include_file, "after_header": include_file},
-                              {"before": before_conf, "after": wanted_conf,
-                               "before_header": p["smb_conf"], "after_header": p["smb_conf"]}]
-        if module.check_mode or not changed:
+        result = result_for(module, shares, config, missing_dirs, left_out, unmapped)
+        if module.check_mode or not result["changed"]:
             module.exit_json(**result)
-
-        for share in missing_dirs:
-            os.makedirs(os.path.dirname(share["path"]), mode=0o755, exist_ok=True)
-            os.mkdir(share["path"], 0o770)
-            os.chmod(share["path"], 0o770)
-        write_atomic(include_file, wanted_include, module.atomic_move)
-        if wanted_conf != before_conf:
-            write_atomic(p["smb_conf"], wanted_conf, module.atomic_move)
-        code, out, err = module.run_command(["testparm", "-s"])
-        if code != 0:
-            # Put back what was there: a configuration Samba rejects must not stay.
-            if before_include is None:
-                os.unlink(include_file)
-            else:
-                write_atomic(include_file, before_include, module.atomic_move)
-            write_atomic(p["smb_conf"], before_conf, module.atomic_move)
-            module.fail_json(msg=f"testparm rejected the new configuration, nothing kept: {(err or out).strip()}")
+        make_folders(missing_dirs)
+        write_checked(module, config)
         if p["reload"]:
-            code, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
-            if code != 0:
-                module.fail_json(msg=f"smbcontrol smbd reload-config failed: {(err or out).strip()}", **result)
+            reload_samba(module, result)
         module.exit_json(**result)
 
 

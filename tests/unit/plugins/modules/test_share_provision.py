@@ -147,3 +147,72 @@ def test_two_kommunen_provisioning_at_once_both_keep_their_include_line(samba, m
     text = conf.read_text()
     for namespace in ("altdorf", "bergheim"):
         assert f"include = {tmp_path / 'umzug' / namespace}.conf" in text
+
+
+def test_check_mode_diff_shows_both_files(run_module, samba):
+    tmp_path, args, _calls = samba
+    diff = run_module(share_provision.main, args, check=True, diff=True)["diff"]
+    include, conf = str(tmp_path / "umzug" / "altdorf.conf"), str(tmp_path / "smb.conf")
+    assert [(d["before_header"], d["after_header"]) for d in diff] == [(include, include), (conf, conf)]
+    assert diff[0]["before"] == "" and diff[1]["before"] == (tmp_path / "smb.conf").read_text()
+    assert diff[1]["after"].endswith(f"include = {include}\n")
+
+
+def test_a_changed_share_is_updated_and_a_rejected_update_puts_the_old_include_back(run_module, samba,
+                                                                                     monkeypatch):
+    tmp_path, args, calls = samba
+    run_module(share_provision.main, args)
+    include = tmp_path / "umzug" / "altdorf.conf"
+    provisioned, conf = include.read_text(), (tmp_path / "smb.conf").read_text()
+    changed = [{**SHARES[0], "settings": {**SHARES[0]["settings"], "comment": "Bauamt und Planung"}}, SHARES[1]]
+    result = run_module(share_provision.main, {**args, "shares": changed}, check=True)
+    assert result["changed"] and result["umzug_changes"]["counts"] == {"share_updated": 2}
+    assert include.read_text() == provisioned
+
+    def reject(self, argv, **_kw):
+        calls.append(argv)
+        return (0, conf, "") if len(calls) == 1 else (1, "", "Unknown parameter encountered")
+
+    calls.clear()
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", reject)
+    result = run_module(share_provision.main, {**args, "shares": changed}, fails=True)
+    assert result["msg"] == "testparm rejected the new configuration, nothing kept: Unknown parameter encountered"
+    assert include.read_text() == provisioned and (tmp_path / "smb.conf").read_text() == conf
+    assert ["smbcontrol", "smbd", "reload-config"] not in calls
+
+
+def test_reload_can_be_left_out(run_module, samba):
+    _tmp_path, args, calls = samba
+    assert run_module(share_provision.main, {**args, "reload": False})["changed"]
+    assert ["smbcontrol", "smbd", "reload-config"] not in calls and ["testparm", "-s"] in calls
+
+
+def test_a_failed_reload_fails_the_task_and_keeps_the_configuration(run_module, samba, monkeypatch):
+    tmp_path, args, _calls = samba
+    conf = tmp_path / "smb.conf"
+
+    def run_command(self, argv, **_kw):
+        if argv[:2] == ["testparm", "-s"]:
+            return 0, conf.read_text(), ""
+        return 1, "", "Can't find pid for destination 'smbd'"
+
+    monkeypatch.setattr("ansible.module_utils.basic.AnsibleModule.run_command", run_command)
+    result = run_module(share_provision.main, args, fails=True)
+    assert result["msg"] == "smbcontrol smbd reload-config failed: Can't find pid for destination 'smbd'"
+    assert result["changed"] and result["include_file"] == str(tmp_path / "umzug" / "altdorf.conf")
+    assert (tmp_path / "umzug" / "altdorf.conf").exists()
+
+
+def test_a_missing_smb_conf_fails_clearly(run_module, samba):
+    tmp_path, args, _calls = samba
+    missing = str(tmp_path / "nothere" / "smb.conf")
+    result = run_module(share_provision.main, {**args, "smb_conf": missing}, check=True, fails=True)
+    assert result["msg"] == f"{missing} does not exist: is Samba installed on this host?"
+
+
+def test_a_mapping_that_is_not_one_fails_clearly(run_module, samba):
+    tmp_path, args, _calls = samba
+    result = run_module(share_provision.main, {**args, "mapping": {"schema_version": 99}}, fails=True)
+    assert result["msg"] == ("mapping: schema_version 99 was written by a newer umzug; this one reads 1; "
+                             "kommune is missing or not a string")
+    assert not (tmp_path / "umzug").exists()
