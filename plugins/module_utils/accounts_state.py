@@ -14,7 +14,8 @@ Rules:
   (``placement``, ``umzug_kommune.share_placement``; module_utils/share_placement.py) puts
   that share, so home and profile paths name the share the shares payload provisions and
   the clients are sent to, ``new`` included. Any other
-  ``\\\\<old server>\\<share>\\<rest>`` becomes ``path_template`` filled with
+  ``\\\\<old server>\\<share>\\<rest>`` (or ``//<old server>/<share>/<rest>``; read with
+  module_utils/unc.py) becomes ``path_template`` filled with
   ``server`` (the RZ file server), ``namespace`` (the Kommune's share namespace),
   ``share`` (the old share name in lower case) and ``rest``; the default
   ``\\\\{server}\\{namespace}-{share}\\{rest}`` is the RZ share naming the shares
@@ -35,7 +36,7 @@ Standard library only.
 
 from __future__ import annotations
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement, unc
 
 GROUP_TYPES = {("global", True): -2147483646, ("domain_local", True): -2147483644,
                ("universal", True): -2147483640, ("global", False): 2, ("domain_local", False): 4,
@@ -49,22 +50,21 @@ DEFAULT_PATH_TEMPLATE = "\\\\{server}\\{namespace}-{share}\\{rest}"
 
 
 def rewrite_path(path: str, old_name: str, new_name: str, settings: dict) -> str:
-    if not path.startswith("\\\\"):
+    try:
+        old = unc.parse(path)
+    except unc.UncError:
         return path
-    parts = path[2:].split("\\")
-    if len(parts) < 2:
-        return path
-    # Share names on the RZ file server are lower case, as the shares payload names them.
-    share, rest = parts[1].lower(), parts[2:]
-    if rest and rest[-1].casefold() == old_name.casefold():
-        rest[-1] = new_name
-    placed = share_placement.rewrite_unc("\\\\" + "\\".join([parts[0], parts[1], *rest]),
-                                         settings.get("placement") or {})
+    folders = list(old.folders)
+    if folders and folders[-1].casefold() == old_name.casefold():
+        folders[-1] = new_name
+    old = old.with_folders(folders)
+    placed = share_placement.rewrite_unc(str(old), settings.get("placement") or {})
     if placed is not None:
         return placed.rstrip("\\")
     template = settings.get("path_template") or DEFAULT_PATH_TEMPLATE
-    new = template.format(server=settings["server"], namespace=settings["namespace"], share=share,
-                          rest="\\".join(rest))
+    # Share names on the RZ file server are lower case, as the shares payload names them.
+    new = template.format(server=settings["server"], namespace=settings["namespace"], share=old.share.lower(),
+                          rest=old.path)
     return new.rstrip("\\")
 
 

@@ -40,8 +40,9 @@ from __future__ import annotations
 import fnmatch
 import glob
 import os
-import struct
 from collections.abc import Iterable, Mapping
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
 FLAVOURS = ("ad", "openldap")
 UAC_DISABLED = 0x2
@@ -75,15 +76,6 @@ DEFAULT_SERVICE_PATTERNS = ("svc-*", "svc_*", "dienst-*")
 SOURCE_DISABLED, SOURCE_ENABLED = "source_disabled", "source_enabled"
 
 
-def sid_from_bytes(raw: bytes) -> str:
-    """The text form (S-1-5-21-...) of a binary objectSid (MS-DTYP 2.4.2.2)."""
-    if len(raw) < 8 or raw[0] != 1 or len(raw) != 8 + 4 * raw[1]:
-        raise ValueError(f"{raw.hex()} is not a binary SID")
-    authority = int.from_bytes(raw[2:8], "big")
-    subs = struct.unpack(f"<{raw[1]}I", raw[8:])
-    return "S-1-" + "-".join(str(part) for part in (authority, *subs))
-
-
 def object_key(kind: str, sid: str | None, name: str) -> str:
     return sid.upper() if sid else f"{kind}:{name.casefold()}"
 
@@ -107,7 +99,7 @@ def _sid(entry: Mapping, attr: str) -> str | None:
     value = _one(entry, attr)
     if value in (None, "", b""):
         return None
-    return sid_from_bytes(value) if isinstance(value, bytes) else str(value).upper()
+    return sid_codec.from_bytes(value) if isinstance(value, bytes) else str(value).upper()
 
 
 def _group_scope(group_type: int) -> tuple[str, bool]:

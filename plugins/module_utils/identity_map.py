@@ -31,9 +31,10 @@ SID translation (``IdentityMap.translate_sid``), in this order:
 1. An entry with that ``old_sid``: its ``new_sid`` (None while not created). A manual
    entry can thereby redirect even a well-known SID, e.g. the old Domain Users (RID 513)
    to the Kommune's own group instead of the central Domain Users that all Kommunen share.
-2. SIDs that mean the same on every machine (everything outside ``S-1-5-21-*`` and
-   ``S-1-22-*``: Everyone S-1-1-0, CREATOR OWNER S-1-3-0, Authenticated Users S-1-5-11,
-   SYSTEM S-1-5-18, BUILTIN\\Administrators S-1-5-32-544 ...): unchanged.
+2. SIDs that mean the same on every machine (``is_universal`` of the SID codec,
+   identity/sid.py: everything outside ``S-1-5-21-*`` and ``S-1-22-*``: Everyone S-1-1-0,
+   CREATOR OWNER S-1-3-0, Authenticated Users S-1-5-11, SYSTEM S-1-5-18,
+   BUILTIN\\Administrators S-1-5-32-544 ...): unchanged.
 3. The old domain's well-known RIDs below 1000 (500 Administrator, 512 Domain Admins,
    513 Domain Users, 514 Domain Guests, 515 Domain Computers ...): the target domain's SID
    with the same RID.
@@ -57,6 +58,7 @@ from functools import cached_property
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 from ansible_collections.kommunal.umzug.plugins.module_utils.naming import (
     KINDS,
     NamingPolicy,
@@ -65,7 +67,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.naming import (
     make_dn,
     make_upn,
     sam_account_name_problems,
-    sid_numbers,
     stable_key,
 )
 
@@ -81,13 +82,7 @@ GROUP_FIELDS = ("old_name", "old_sid", "old_gid", "new_name", "new_dn", "new_sid
 INT_FIELDS = ("old_uid", "old_gid", "new_uid", "new_gid")
 REQUIRED_FIELDS = ("old_name", "new_name", "source")
 TOP_FIELDS = ("schema_version", "kommune", "source_domain_sid", "target_domain_sid", "users", "groups")
-WELL_KNOWN_RID_LIMIT = 1000
 MAX_ID = 2**32 - 1
-
-SID_PATTERN = re.compile(r"^S-1-[0-9]+(-[0-9]+)*$")
-DOMAIN_SID_PATTERN = re.compile(r"^S-1-5-21-[0-9]+-[0-9]+-[0-9]+$")
-UNIX_USER_SID = "S-1-22-1-"
-UNIX_GROUP_SID = "S-1-22-2-"
 
 # What classify_sid answers.
 SID_MAPPED = "mapped"
@@ -202,7 +197,7 @@ class IdentityMap:
         return _unambiguous((e.old_gid, e.new_gid) for e in self.groups if e.old_gid is not None)
 
     def entry_for_old_sid(self, old_sid: str) -> Entry | None:
-        return self._by_old_sid.get(old_sid.upper())
+        return self._by_old_sid.get(sid_codec.normalise(old_sid))
 
     def user_for_old_name(self, name: str) -> Entry | None:
         """``name``, ``DOMAIN\\name`` or ``name@realm``, case-insensitive."""
@@ -220,30 +215,28 @@ class IdentityMap:
 
     def classify_sid(self, old_sid: str) -> str:
         """Which rule of the module docstring applies to ``old_sid`` (one of the SID_* values)."""
-        sid = old_sid.upper()
+        sid = sid_codec.normalise(old_sid)
         if sid in self._by_old_sid:
             return SID_MAPPED
-        if sid.startswith((UNIX_USER_SID, UNIX_GROUP_SID)):
+        if sid_codec.parse_unix(sid):
             return SID_UNIX
-        if not sid.startswith("S-1-5-21-"):
+        if sid_codec.is_universal(sid):
             return SID_UNIVERSAL
-        domain, _, rid = sid.rpartition("-")
+        domain, rid = sid_codec.split_rid(sid)
         if domain != self.source_domain_sid:
             return SID_FOREIGN
-        return SID_DOMAIN_WELL_KNOWN if int(rid) < WELL_KNOWN_RID_LIMIT else SID_UNMAPPED
+        return SID_DOMAIN_WELL_KNOWN if sid_codec.is_well_known_rid(rid) else SID_UNMAPPED
 
     def translate_sid(self, old_sid: str) -> str | None:
         """The SID to put in place of ``old_sid`` in an ACL, or None if there is none (yet)."""
-        if not SID_PATTERN.match(old_sid.upper()):
-            raise ValueError(f"{old_sid!r} is not a SID")
-        kind = self.classify_sid(old_sid)
-        sid = old_sid.upper()
+        sid = sid_codec.normalise(old_sid)
+        kind = self.classify_sid(sid)
         if kind == SID_MAPPED:
             return self._by_old_sid[sid].new_sid
         if kind == SID_UNIVERSAL:
             return sid
         if kind == SID_DOMAIN_WELL_KNOWN and self.target_domain_sid:
-            return f"{self.target_domain_sid}-{sid.rpartition('-')[2]}"
+            return f"{self.target_domain_sid}-{sid_codec.rid(sid)}"
         if kind == SID_UNIX:
             return self._translate_unix_sid(sid)
         return None
@@ -258,10 +251,9 @@ class IdentityMap:
         return self.translate_sid(old_sid) is not None
 
     def _translate_unix_sid(self, sid: str) -> str | None:
-        prefix, _, number = sid.rpartition("-")
-        translate = self.translate_uid if prefix + "-" == UNIX_USER_SID else self.translate_gid
-        new = translate(int(number))
-        return None if new is None else f"{prefix}-{new}"
+        kind, number = sid_codec.parse_unix(sid)
+        new = (self.translate_uid if kind == "uid" else self.translate_gid)(number)
+        return None if new is None else sid_codec.unix_sid(kind, new)
 
 
 def bare_name(name: str) -> str:
@@ -292,7 +284,7 @@ class MapSettings:
     def __post_init__(self):
         for name in ("source_domain_sid", "target_domain_sid"):
             value = getattr(self, name)
-            if value is not None and not DOMAIN_SID_PATTERN.match(value):
+            if value is not None and not sid_codec.is_domain_sid(value):
                 raise ValueError(f"{name} {value!r} is not a domain SID like S-1-5-21-1-2-3")
 
 
@@ -319,10 +311,10 @@ def is_migrated(obj: SourceObject, source_domain_sid: str | None) -> bool:
     """Well-known objects are translated by rule (module docstring), not created anew."""
     if not obj.old_sid:
         return True
-    if not obj.old_sid.startswith("S-1-5-21-"):
+    if not sid_codec.in_domain(obj.old_sid):
         return False
-    return not (obj.old_sid.rpartition("-")[0] == source_domain_sid
-                and sid_numbers(obj.old_sid)[-1] < WELL_KNOWN_RID_LIMIT)
+    domain, rid = sid_codec.split_rid(obj.old_sid)
+    return not (domain == source_domain_sid and sid_codec.is_well_known_rid(rid))
 
 
 def regenerate(previous: IdentityMap | None, objects: Iterable[SourceObject], settings: MapSettings,
@@ -595,7 +587,7 @@ def _top_level_problems(data) -> list[str]:
         problems.append("kommune is missing or not a string")
     for name in ("source_domain_sid", "target_domain_sid"):
         value = data.get(name)
-        if value is not None and not (isinstance(value, str) and DOMAIN_SID_PATTERN.match(value)):
+        if value is not None and not sid_codec.is_domain_sid(value):
             problems.append(f"{name} {value!r} is not a domain SID like S-1-5-21-1-2-3")
     for kind in KINDS:
         if not isinstance(data.get(SECTIONS[kind]) or [], list):
@@ -641,8 +633,8 @@ def _field_problems(kind: str, name: str, value) -> list[str]:
         return [f"is {type(value).__name__} {value!r}, expected text (quote it)"]
     checks = {
         "new_name": lambda: [f"{value!r} {p}" for p in sam_account_name_problems(value, kind)],
-        "old_sid": lambda: [] if SID_PATTERN.match(value) else [f"{value!r} is not a SID"],
-        "new_sid": lambda: [] if SID_PATTERN.match(value) else [f"{value!r} is not a SID"],
+        "old_sid": lambda: [] if sid_codec.is_sid(value) else [f"{value!r} is not a SID"],
+        "new_sid": lambda: [] if sid_codec.is_sid(value) else [f"{value!r} is not a SID"],
         "upn": lambda: [] if re.match(r"^[^@\s]+@[^@\s]+$", value) else [f"{value!r} is not name@suffix"],
         "new_dn": lambda: [] if re.match(r"^CN=.+,.+=", value, re.IGNORECASE)
         else [f"{value!r} is not a DN (CN=...,OU=...)"],

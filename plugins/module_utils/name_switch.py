@@ -22,7 +22,7 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement
+from ansible_collections.kommunal.umzug.plugins.module_utils import unc
 
 MARKER = "kommunal.umzug name_switch"
 # Parameters not copied from the migrated share into the alias: include is the alias
@@ -39,12 +39,12 @@ class NameSwitchError(ValueError):
     """Input the name switch cannot act on; the message says what and where."""
 
 
-def split_unc(unc: str) -> tuple[str, str, str]:
-    """``\\\\server\\share\\rest`` as (server, share, rest), server and share in lower case
-    (the shares side's one UNC codec, module_utils/share_placement.py)."""
+def _share_path(value: str) -> unc.Unc:
+    """The UNC path ``value`` (module_utils/unc.py), server and share in lower case as DNS
+    and Samba compare them."""
     try:
-        return share_placement.split_unc(unc)
-    except share_placement.UncError as err:
+        return unc.parse(value).lower()
+    except unc.UncError as err:
         raise NameSwitchError(str(err)) from None
 
 
@@ -77,22 +77,21 @@ def aliases_from_shares(shares: dict[str, str], zone: str,
     aliases: dict[str, dict[str, str]] = {}
     skipped = []
     for old, new in sorted(shares.items()):
-        old_server, old_share, old_rest = split_unc(old)
-        new_server, new_share, new_rest = split_unc(new)
-        name = short_name(old_server, zone)
+        source, target = _share_path(old), _share_path(new)
+        name = short_name(source.server, zone)
         if name is None:
             skipped.append(f"{old}: an address, not a name; DNS cannot switch it")
             continue
-        if new_server.split(".")[0] != rz_server.lower().split(".")[0]:
-            skipped.append(f"{old}: moves to {new_server}, not to {rz_server}")
+        if target.server.split(".")[0] != rz_server.lower().split(".")[0]:
+            skipped.append(f"{old}: moves to {target.server}, not to {rz_server}")
             continue
-        if old_rest or new_rest:
+        if source.path or target.path:
             skipped.append(f"{old}: maps a folder ({new}); only whole shares can keep their old name")
             continue
         taken = aliases.setdefault(name, {})
-        if taken.get(old_share, new_share) != new_share:
-            raise NameSwitchError(f"{old} is mapped twice ({taken[old_share]} and {new_share})")
-        taken[old_share] = new_share
+        if taken.get(source.share, target.share) != target.share:
+            raise NameSwitchError(f"{old} is mapped twice ({taken[source.share]} and {target.share})")
+        taken[source.share] = target.share
     return aliases, skipped
 
 

@@ -97,6 +97,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
 KINDS = ("user", "group")
 NAME_LIMITS = {"user": 20, "group": 64}
@@ -148,7 +149,6 @@ _FIELD_SPEC = re.compile(r"^([a-z]+)([1-9][0-9]*)?$")
 _LITERAL = re.compile(r"^[A-Za-z0-9._-]*$")
 _DNS_LABEL = r"[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?"
 _UPN_SUFFIX = re.compile(rf"^{_DNS_LABEL}(\.{_DNS_LABEL})*$")
-_SID = re.compile(r"^S-1-[0-9]+(-[0-9]+)*$")
 _DN_RDN = re.compile(r"^[A-Za-z][A-Za-z0-9-]*=.+")
 
 
@@ -178,17 +178,13 @@ class SourceObject:
                               f"{', '.join(KINDS)}")
         if not self.old_name:
             raise NamingError(f"object with SID {self.old_sid}: old name is empty")
-        if self.old_sid is not None and not _SID.match(self.old_sid):
+        if self.old_sid is not None and not sid_codec.is_sid(self.old_sid):
             raise NamingError(f"object {self.old_name!r}: {self.old_sid!r} is not a SID")
-
-
-def sid_numbers(sid: str) -> tuple[int, ...]:
-    return tuple(int(part) for part in sid.split("-")[1:])
 
 
 def stable_key(obj: SourceObject) -> tuple:
     """Order that decides who gets a contested name: never the order objects were read in."""
-    sid = sid_numbers(obj.old_sid) if obj.old_sid else ()
+    sid = sid_codec.numbers(obj.old_sid) if obj.old_sid else ()
     # The tail makes the order total: two objects never tie, so input order cannot leak in.
     return (KINDS.index(obj.kind), 0 if obj.old_sid else 1, sid, obj.old_name.casefold(), obj.old_name,
             obj.given_name, obj.surname, obj.display_name, repr(obj.old_uid), repr(obj.old_gid))

@@ -29,6 +29,8 @@ import struct
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
+
 V1_HEADER = b"\x01\x00\x01\x00\x00\x00\x02\x00"
 HASH_SIZE = 64
 # ACE types whose body is mask + SID (allowed, denied, audit, alarm, and their callback forms).
@@ -44,28 +46,20 @@ class NtaclError(ValueError):
 
 
 # --- SIDs --------------------------------------------------------------------------------
+# The SID codec is identity/sid.py; here its errors become this module's, which callers catch.
 
-def sid_to_str(data: bytes, offset: int = 0) -> tuple[str, int]:
-    """The SID at ``offset`` as S-1-..., and its length in bytes."""
-    if len(data) < offset + 8:
-        raise NtaclError(f"SID at offset {offset} is cut off")
-    revision, count = data[offset], data[offset + 1]
-    length = 8 + 4 * count
-    if revision != 1 or len(data) < offset + length:
-        raise NtaclError(f"no valid SID at offset {offset}")
-    authority = int.from_bytes(data[offset + 2:offset + 8], "big")
-    subs = struct.unpack_from(f"<{count}I", data, offset + 8)
-    return "-".join(["S", "1", str(authority), *map(str, subs)]), length
+def _read_sid(data: bytes, offset: int) -> tuple[str, int]:
+    try:
+        return sid_codec.read(data, offset)
+    except sid_codec.SidError as err:
+        raise NtaclError(str(err)) from None
 
 
-def sid_to_bytes(sid: str) -> bytes:
-    parts = sid.split("-")
-    if len(parts) < 3 or parts[0] != "S" or parts[1] != "1" or not all(p.isdigit() for p in parts[2:]):
-        raise NtaclError(f"{sid!r} is not a SID")
-    subs = [int(p) for p in parts[3:]]
-    if len(subs) > 15 or any(s > 0xFFFFFFFF for s in subs):
-        raise NtaclError(f"{sid!r} is not a SID")
-    return bytes([1, len(subs)]) + int(parts[2]).to_bytes(6, "big") + struct.pack(f"<{len(subs)}I", *subs)
+def _sid_bytes(text: str) -> bytes:
+    try:
+        return sid_codec.to_bytes(text)
+    except sid_codec.SidError as err:
+        raise NtaclError(str(err)) from None
 
 
 # --- security descriptors ----------------------------------------------------------------
@@ -84,7 +78,7 @@ class Ace:
         if self.raw_body is not None:
             body = self.raw_body
         else:
-            body = struct.pack("<I", self.mask) + self.object_part + sid_to_bytes(self.sid)
+            body = struct.pack("<I", self.mask) + self.object_part + _sid_bytes(self.sid)
         size = 4 + len(body)
         return struct.pack("<BBH", self.type, self.flags, size) + body
 
@@ -116,8 +110,8 @@ class SecurityDescriptor:
     def to_bytes(self, base: int = 0) -> bytes:
         """Self-relative form; offsets count from ``base`` bytes before the SD."""
         parts = [
-            ("owner", sid_to_bytes(self.owner) if self.owner else b""),
-            ("group", sid_to_bytes(self.group) if self.group else b""),
+            ("owner", _sid_bytes(self.owner) if self.owner else b""),
+            ("group", _sid_bytes(self.group) if self.group else b""),
             ("sacl", self.sacl.to_bytes() if self.sacl else b""),
             ("dacl", self.dacl.to_bytes() if self.dacl else b""),
         ]
@@ -140,8 +134,8 @@ def parse_sd(data: bytes, start: int = 0) -> SecurityDescriptor:
         raise NtaclError(f"security descriptor revision {revision} is not 1")
     return SecurityDescriptor(
         control=control,
-        owner=sid_to_str(data, owner)[0] if owner else None,
-        group=sid_to_str(data, group)[0] if group else None,
+        owner=_read_sid(data, owner)[0] if owner else None,
+        group=_read_sid(data, group)[0] if group else None,
         sacl=_parse_acl(data, sacl) if sacl else None,
         dacl=_parse_acl(data, dacl) if dacl else None,
     )
@@ -166,7 +160,7 @@ def _parse_acl(data: bytes, offset: int) -> Acl:
 def _parse_ace(body: bytes, ace_type: int, flags: int) -> Ace:
     if ace_type in SIMPLE_ACE_TYPES:
         (mask,) = struct.unpack_from("<I", body)
-        sid, length = sid_to_str(body, 4)
+        sid, length = _read_sid(body, 4)
         # Callback ACEs carry application data after the SID; those keep their bytes.
         if 4 + length != len(body):
             return Ace(ace_type, flags, mask, sid, raw_body=body)
@@ -176,7 +170,7 @@ def _parse_ace(body: bytes, ace_type: int, flags: int) -> Ace:
         guids = 16 * bool(object_flags & ACE_OBJECT_TYPE_PRESENT) \
             + 16 * bool(object_flags & ACE_INHERITED_OBJECT_TYPE_PRESENT)
         object_part = body[4:8 + guids]
-        sid, length = sid_to_str(body, 8 + guids)
+        sid, length = _read_sid(body, 8 + guids)
         if 8 + guids + length != len(body):
             return Ace(ace_type, flags, mask, sid, object_part=object_part, raw_body=body)
         return Ace(ace_type, flags, mask, sid, object_part=object_part)

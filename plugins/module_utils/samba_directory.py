@@ -12,7 +12,8 @@ from __future__ import annotations
 import binascii
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import accounts_state
-from ansible_collections.kommunal.umzug.plugins.module_utils.directory import UAC_DISABLED, sid_from_bytes
+from ansible_collections.kommunal.umzug.plugins.module_utils.directory import UAC_DISABLED
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
 
 class Directory:
@@ -67,7 +68,7 @@ class Directory:
 
     def sid(self, dn):
         msg = self.db.search(dn, scope=self.ldb.SCOPE_BASE, attrs=["objectSid"])[0]
-        return sid_from_bytes(bytes(msg["objectSid"][0]))
+        return sid_codec.from_bytes(bytes(msg["objectSid"][0]))
 
     def add(self, dn, attrs):
         self.db.add({"dn": dn, **attrs})

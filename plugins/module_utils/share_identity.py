@@ -18,17 +18,16 @@ import subprocess
 from collections.abc import Callable, Mapping
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import identity_map
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
-UNIX_USER, UNIX_GROUP = "S-1-22-1-", "S-1-22-2-"
 # root is root on every Linux file server: its Unix SIDs stay as they are.
-ROOT_SIDS = (f"{UNIX_USER}0", f"{UNIX_GROUP}0")
+ROOT_SIDS = (sid_codec.unix_sid("uid", 0), sid_codec.unix_sid("gid", 0))
 
 
 def sid_translator(mapping: Mapping | None, filename: str = "mapping") -> Callable[[str], str | None]:
     """From the mapping file's data; without one, only SIDs that mean the same everywhere."""
     if not mapping:
-        return lambda sid: sid if sid in ROOT_SIDS else None if sid.startswith(("S-1-5-21-", UNIX_USER, UNIX_GROUP)) \
-            else sid
+        return lambda sid: sid if sid in ROOT_SIDS or sid_codec.is_universal(sid) else None
     translate = identity_map.map_from_data(dict(mapping), filename).translate_sid
     return lambda sid: sid if sid in ROOT_SIDS else translate(sid)
 
@@ -89,17 +88,17 @@ class Winbind:
 
     def uid_sid(self, uid: int) -> str | None:
         answer = self._ask("--uid-to-sid", str(uid))
-        return answer if answer and answer.startswith("S-1-") else f"{UNIX_USER}{uid}"
+        return answer if sid_codec.is_sid(answer) else sid_codec.unix_sid("uid", uid)
 
     def gid_sid(self, gid: int) -> str | None:
         answer = self._ask("--gid-to-sid", str(gid))
-        return answer if answer and answer.startswith("S-1-") else f"{UNIX_GROUP}{gid}"
+        return answer if sid_codec.is_sid(answer) else sid_codec.unix_sid("gid", gid)
 
     def target_id(self, sid: str, kind: str) -> int | None:
         """New SID -> uid or gid on this host (what share_sync.run_pass calls target_id)."""
-        prefix = UNIX_USER if kind == "uid" else UNIX_GROUP
-        if sid.startswith(prefix):
-            return int(sid[len(prefix):])
+        unix = sid_codec.parse_unix(sid)
+        if unix is not None and unix[0] == kind:
+            return unix[1]
         answer = self._ask("--sid-to-uid" if kind == "uid" else "--sid-to-gid", sid)
         return int(answer) if answer and answer.isdigit() else None
 

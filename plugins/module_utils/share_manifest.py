@@ -31,7 +31,12 @@ from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, posix_acl, share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import AGENT_BOOT, SyncError, Translator
+from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
+    AGENT_BOOT,
+    AGENT_SIDS,
+    SyncError,
+    Translator,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Node
 
 NTACL = "security.NTACL"
@@ -90,11 +95,7 @@ def content_differs(source: Side, target_root: bytes) -> list[bytes]:
 
 # --- the source's side over SSH -----------------------------------------------------------
 
-AGENT_MAIN = r'''
-def _sid(flag, number):
-    out = subprocess.run(["wbinfo", flag, str(number)], capture_output=True, text=True)
-    return out.stdout.strip() if out.returncode == 0 and out.stdout.startswith("S-1-") else None
-
+AGENT_MAIN = AGENT_SIDS + r'''
 def _manifest_agent(root):
     uids, gids = set(), set()
     below = Below(root)

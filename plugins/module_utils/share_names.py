@@ -28,6 +28,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import unc
+
 INVALID_CHARACTERS = re.compile(r'[\\:*?"<>|\x00-\x1f]')
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
 MAX_NAME_UNITS = 255
@@ -77,7 +79,7 @@ def path_problems(relative: bytes, unc_prefix: str, max_path: int) -> list[tuple
         text = relative.decode("utf-8")
     except UnicodeDecodeError:
         return []  # reported as shares.name_invalid_utf8; its length on the client is unknown
-    full = unc_prefix.rstrip("\\") + "\\" + text.replace("/", "\\")
+    full = unc.join(unc_prefix, text)
     units = utf16_units(full)
     if units > max_path:
         return [("shares.path_too_long", f"the path on the target has {units} characters, more than {max_path}")]

@@ -12,32 +12,15 @@ under which name), the accounts payload (home and profile paths), the clients pa
 (``umzug_kommune.endpoints.shares``, made from the same result) and the name switch (the
 server that takes the old names) read it through the functions here, and never restate it.
 
-Also the one UNC codec of the shares side (``split_unc``). Standard library only: runs on
-the file servers and DCs.
+UNC paths are read and written with the one UNC codec (module_utils/unc.py). Standard
+library only: runs on the file servers and DCs.
 """
 
 from __future__ import annotations
 
 import ipaddress
 
-
-class UncError(ValueError):
-    """A value that is not a UNC path naming a share."""
-
-
-def _components(unc: str) -> list[str]:
-    if not unc.startswith("\\\\"):
-        raise UncError(f"{unc!r} is not a UNC path (\\\\server\\share)")
-    parts = unc[2:].split("\\")
-    if len(parts) < 2 or not parts[0] or not parts[1]:
-        raise UncError(f"{unc!r} names no share (\\\\server\\share)")
-    return parts
-
-
-def split_unc(unc: str) -> tuple[str, str, str]:
-    """``\\\\server\\share\\rest`` as (server, share, rest), server and share in lower case."""
-    parts = _components(unc)
-    return parts[0].lower(), parts[1].lower(), "\\".join(parts[2:])
+from ansible_collections.kommunal.umzug.plugins.module_utils import unc
 
 
 def same_server(one: str | None, other: str | None) -> bool:
@@ -70,15 +53,15 @@ def place(old: str, server: str | None, namespace: str, new: str | None = None) 
     """Where the UNC path ``old`` goes: {server, share, unc}. ``new`` (the plan's) wins;
     without it, the default naming on ``server``, folders below the share kept."""
     if new:
-        parts = _components(new)
-        return {"server": parts[0], "share": parts[1], "unc": new}
-    parts = _components(old)
-    return _default(server, namespace, parts[1], parts[2:])
+        target = unc.parse(new)
+        return {"server": target.server, "share": target.share, "unc": new}
+    source = unc.parse(old)
+    return _default(server, namespace, source.share, source.folders)
 
 
-def _default(server: str | None, namespace: str, share: str, rest=()) -> dict:
+def _default(server: str | None, namespace: str, share: str, folders=()) -> dict:
     name = default_share_name(namespace, share)
-    return {"server": server, "share": name, "unc": "\\\\" + "\\".join([str(server), name, *rest])}
+    return {"server": server, "share": name, "unc": unc.build(str(server), name, *folders)}
 
 
 def placement(shares: list[dict], server: str | None, namespace: str, host: str | None = None) -> dict:
@@ -94,10 +77,10 @@ def _listed(share_placement: dict, server_names, share: str) -> dict | None:
     """The target the plan lists for the whole share ``share`` of a server known by
     ``server_names``; None when the plan does not list it."""
     for old, target in (share_placement.get("shares") or {}).items():
-        old_server, old_share, rest = split_unc(old)
-        if rest or old_share != share.lower():
+        listed = unc.parse(old).lower()
+        if listed.path or listed.share != share.lower():
             continue
-        if any(same_server(old_server, name) for name in server_names):
+        if any(same_server(listed.server, name) for name in server_names):
             return target
     return None
 
@@ -115,10 +98,10 @@ def rewrite_unc(path: str, share_placement: dict) -> str | None:
     """``path`` below a share the plan lists (whole), moved to that share's target;
     None for a path the plan does not list (the caller applies the default naming)."""
     try:
-        server, share, rest = split_unc(path)
-    except UncError:
+        source = unc.parse(path)
+    except unc.UncError:
         return None
-    listed = _listed(share_placement, (server,), share)
+    listed = _listed(share_placement, (source.server,), source.share)
     if listed is None:
         return None
-    return "\\".join([listed["unc"].rstrip("\\"), rest]) if rest else listed["unc"]
+    return unc.join(listed["unc"], source.path)

@@ -307,11 +307,14 @@ def _full_listing(source) -> tuple[list[Node], dict[int, str], dict[int, str]]:
 # The listing agent: share_tree's own source plus this main, run by ``python3 -c`` on the
 # source, so the Kommune's server needs nothing but Python 3 and winbind.
 AGENT_BOOT = "import base64,sys,zlib;exec(zlib.decompress(base64.b64decode(sys.argv[1])))"
-AGENT_MAIN = r"""
+# The source's SID of a uid or gid, as winbind there answers (None where it has none):
+# the one lookup of both agents on the source, the sync's listing and the manifest.
+AGENT_SIDS = r"""
 def _sid(flag, number):
     out = subprocess.run(["wbinfo", flag, str(number)], capture_output=True, text=True)
     return out.stdout.strip() if out.returncode == 0 and out.stdout.startswith("S-1-") else None
-
+"""
+AGENT_MAIN = AGENT_SIDS + r"""
 def _agent(root, mode):
     out = sys.stdout.buffer
     out.write(frame(b"T", b"%d" % time.time_ns()))

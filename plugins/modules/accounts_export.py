@@ -98,6 +98,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import directory, ldaps
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
 SEARCHES = {
     "ad": {"ous": (directory.AD_OU_FILTER, ()), "users": (directory.AD_USER_FILTER, directory.AD_USER_ATTRS),
@@ -112,7 +113,7 @@ SEARCHES = {
 def domain_sid_of(conn, base):
     conn.search(base, "(objectClass=*)", search_scope="BASE", attributes=["objectSid"])
     raw = conn.entries[0].entry_raw_attributes.get("objectSid") if conn.entries else None
-    return directory.sid_from_bytes(raw[0]) if raw else None
+    return sid_codec.from_bytes(raw[0]) if raw else None
 
 
 def export(params):

@@ -124,6 +124,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Finding,
     Remediation,
 )
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
 DISABLED = model.SOURCE_DISABLED
 ENABLED = model.SOURCE_ENABLED
@@ -138,8 +139,9 @@ def migrated_users(directory, mapping, bind_dn):
     binder = bind_dn.split("@")[0].casefold()
     found = []
     for user in (directory or {}).get("users") or ():
-        rid = int(user["sid"].rsplit("-", 1)[1]) if user.get("sid") else 1000
-        if user["key"] in created and rid >= 1000 and binder not in (user["name"].casefold(), user["dn"].casefold()):
+        well_known = bool(user.get("sid")) and sid_codec.is_well_known_rid(sid_codec.rid(user["sid"]))
+        bound = binder in (user["name"].casefold(), user["dn"].casefold())
+        if user["key"] in created and not well_known and not bound:
             found.append({"dn": user["dn"], "sid": user.get("sid"), "name": user["name"]})
     return found
 
@@ -178,7 +180,7 @@ class Source:
 
     def users(self):
         """{lower-case DN: {"sid", "uac"}} of every user account."""
-        return {entry["dn"].lower(): {"sid": model.sid_from_bytes(entry["objectSid"][0]),
+        return {entry["dn"].lower(): {"sid": sid_codec.from_bytes(entry["objectSid"][0]),
                                       "uac": int(entry["userAccountControl"][0])}
                 for entry in ldaps.paged(self.conn, self.base, model.AD_USER_FILTER,
                                          ["objectSid", "userAccountControl"], self.page_size)}

@@ -119,6 +119,7 @@ import xml.etree.ElementTree as ElementTree
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import unc
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
     PROBE_KINDS,
     check_profiles,
@@ -237,13 +238,13 @@ def probe_unc(module, value, auth_file, timeout) -> str:
     smbclient = module.get_bin_path("smbclient")
     if smbclient is None:
         raise ProbeFailed("smbclient is not installed on this host")
-    parts = [p for p in value[2:].split("\\") if p]
-    if len(parts) < 2:
-        raise ProbeFailed(f"{value} names no share")
-    folder = "\\".join(parts[2:])
-    command = f'cd "{folder}"; ls' if folder else "ls"
+    try:
+        target = unc.parse(value)
+    except unc.UncError as err:
+        raise ProbeFailed(str(err)) from None
+    command = f'cd "{target.path}"; ls' if target.path else "ls"
     credentials = ["-A", auth_file] if auth_file else ["-N"]
-    rc, out, err = module.run_command([smbclient, f"//{parts[0]}/{parts[1]}", *credentials, "-t", str(timeout),
+    rc, out, err = module.run_command([smbclient, target.service, *credentials, "-t", str(timeout),
                                        "-c", command])
     failure = re.search(r"NT_STATUS_[A-Z_]+", out + err)
     if rc != 0 or failure:

@@ -148,6 +148,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils import (
     share_placement,
     share_preflight,
     share_tree,
+    unc,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
@@ -247,9 +248,9 @@ def main():
             root = os.fsencode(settings["path"])
             if not os.path.isdir(root):
                 module.fail_json(msg=f"share {name}: its path {settings['path']} is not a folder on this server")
-            unc = f"\\\\{p['target_server']}\\{entry['target_name']}"
+            target_unc = unc.build(p["target_server"], entry["target_name"])
             nodes = share_tree.scan(root, wanted=share_tree.every_xattr)
-            report = share_preflight.inspect(name, nodes, unc, p["max_path"],
+            report = share_preflight.inspect(name, nodes, target_unc, p["max_path"],
                                              winbind.uid_sid, winbind.gid_sid)
             names = {sid: winbind.name(sid) for sid in report.principals}
             entry.update(report.summary(names))

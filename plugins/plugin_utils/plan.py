@@ -25,7 +25,7 @@ import jsonschema
 import yaml
 import yaml.constructor
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement
+from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement, unc
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.values import EndpointMap, MappingError
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
@@ -345,10 +345,10 @@ class _SemanticChecks:
         a whole share whose ``new`` is elsewhere, or a folder, would be provisioned where the
         clients are not sent."""
         for index, share in enumerate(kommune["endpoints"].get("shares", ())):
-            if "new" not in share or share_placement.split_unc(share["old"])[2]:
+            if "new" not in share or unc.parse(share["old"]).path:
                 continue
             target = share_placement.place(share["old"], server, "", share["new"])
-            if not share_placement.same_server(target["server"], server) or share_placement.split_unc(share["new"])[2]:
+            if not share_placement.same_server(target["server"], server) or unc.parse(share["new"]).path:
                 self.fail((*path, index, "new"),
                           f"'{share['new']}' is not a share on the Kommune's share server '{server}'; the "
                           "shares payload moves whole shares there (set 'share_server' to move them elsewhere)")

@@ -28,6 +28,7 @@ import ipaddress
 import re
 from dataclasses import dataclass, field
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import unc
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.base import ProfileError
 
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
@@ -131,16 +132,10 @@ def _parse_authority(value: str, start: int, stops: str) -> tuple[HostRef, ...]:
 
 
 def _parse_unc(value: str) -> Endpoint:
-    parts, pos = [], 2
-    while pos <= len(value):
-        nxt = value.find("\\", pos)
-        nxt = len(value) if nxt < 0 else nxt
-        parts.append((pos, nxt))
-        pos = nxt + 1
-    host = parts[0]
+    host, *parts = unc.spans(value)
     if not is_host(value[host[0]:host[1]]):
         raise EndpointUnrecognised(f"{value!r}: {value[host[0]:host[1]]!r} is not a server name")
-    return Endpoint("unc", (HostRef(host),), tuple(p for p in parts[1:] if p[0] < p[1]))
+    return Endpoint("unc", (HostRef(host),), tuple(parts))
 
 
 def _parse_jdbc(value: str) -> Endpoint:
@@ -269,8 +264,9 @@ class EndpointMap:
                     raise MappingError(f"share prefix {prefix!r} is not \\\\server\\share[\\dir]")
             if self._share_match(new) is not None:
                 raise MappingError(f"share {new!r} would be rewritten again by another share mapping")
-            again = self.lookup(_unc_host(new))
-            if again is not None and _norm(again.new) != _norm(_unc_host(new)):
+            server = unc.parse(new).server
+            again = self.lookup(server)
+            if again is not None and _norm(again.new) != _norm(server):
                 raise MappingError(f"share {new!r} is on a server that is itself mapped away")
 
     def __bool__(self):
@@ -283,7 +279,7 @@ class EndpointMap:
     def old_names(self) -> list[str]:
         """Every name an old server may appear under: for scanning files nobody told us about."""
         names = set(self._by_name)
-        names.update(_norm(_unc_host(old)) for old, _new in self.shares)
+        names.update(_norm(unc.parse(old).server) for old, _new in self.shares)
         return sorted(names)
 
     def _same_host(self, a: str, b: str) -> bool:
@@ -301,7 +297,8 @@ class EndpointMap:
         host = endpoint.refs[0].host
         best = None
         for old, new in self.shares:
-            old_parts = old[2:].split("\\")
+            prefix = unc.parse(old)
+            old_parts = [prefix.server, prefix.share, *prefix.folders]
             comps = endpoint.unc_components
             if (len(comps) >= len(old_parts) - 1 and self._same_host(value[host[0]:host[1]], old_parts[0])
                     and all(value[s:e].lower() == p.lower() for (s, e), p in zip(comps, old_parts[1:],
@@ -310,10 +307,6 @@ class EndpointMap:
                 if best is None or length > best[0]:
                     best = (length, new)
         return best
-
-
-def _unc_host(unc: str) -> str:
-    return unc[2:].split("\\")[0]
 
 
 def endpoint_edits(value: str, mapping: EndpointMap) -> list[tuple[int, int, str]]:

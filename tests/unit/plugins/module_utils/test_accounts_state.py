@@ -25,6 +25,14 @@ SID = "S-1-5-21-1-2-3"
     ("\\\\a-fs\\Bauamt\\Pläne\\2024", "\\\\rz-fs\\altdorf-bauamt\\Pläne\\2024"),
     ("anmeldung.cmd", "anmeldung.cmd"),
     ("", ""),
+    # A trailing or doubled separator does not hide the home folder's name (UNC codec).
+    ("\\\\a-fs\\home\\hmueller\\", "\\\\rz-fs\\altdorf-home\\ald-hmueller"),
+    ("\\\\a-fs\\home\\\\hmueller", "\\\\rz-fs\\altdorf-home\\ald-hmueller"),
+    # smbclient's form of a UNC path becomes the Windows form on the RZ side.
+    ("//a-fs/home/hmueller", "\\\\rz-fs\\altdorf-home\\ald-hmueller"),
+    # Not a UNC path naming a share: left as it is.
+    ("\\\\a-fs", "\\\\a-fs"),
+    ("\\\\a-fs\\", "\\\\a-fs\\"),
 ])
 def test_rewrite_path(path, expected):
     assert rewrite_path(path, "hmueller", "ald-hmueller", SETTINGS) == expected

@@ -247,6 +247,9 @@ def created_map() -> IdentityMap:
         (f"{OLD}-9999", SID_UNMAPPED, None),
         ("S-1-5-21-1-2-3-1105", SID_FOREIGN, None),
         ("s-1-1-0", SID_UNIVERSAL, "S-1-1-0"),
+        ("S-1-22-1-10001-5", SID_FOREIGN, None),                        # no Unix SID: one id only
+        ("S-1-22-3-10001", SID_FOREIGN, None),                          # neither uid nor gid
+        ("S-1-5-32-0544", SID_UNIVERSAL, "S-1-5-32-544"),               # the SID's one spelling
     ],
 )
 def test_translate_sid(created_map, old_sid, kind, new_sid):

@@ -32,6 +32,16 @@ def test_without_a_mapping_only_universal_sids_and_root_pass():
     assert [translate(s) for s in ("S-1-1-0", "S-1-22-1-0", f"{OLD}-512")] == ["S-1-1-0", "S-1-22-1-0", None]
 
 
+@pytest.mark.parametrize(("sid", "expected"), [
+    ("S-1-5-32-544", "S-1-5-32-544"),   # BUILTIN\Administrators
+    ("S-1-22-1-1000", None),            # a Unix uid of the old server
+    ("S-1-22-3-1", None),               # anything of a Unix host is no universal SID
+    (f"{OLD}-1105".lower(), None),      # an old-domain account whatever its case
+])
+def test_without_a_mapping_the_universal_rule_is_the_codecs(sid, expected):
+    assert sid_translator(None)(sid) == expected
+
+
 def test_judged_against_the_mapping_before_its_accounts_exist():
     """The dry run's mapping: entries without new_sid; sid_translator cannot map them yet, sid_judge
     knows they will be."""

@@ -4,12 +4,10 @@ and how a payload finds a share's target by the old server's names."""
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_placement import (
-    UncError,
     place,
     placement,
     rewrite_unc,
     same_server,
-    split_unc,
     target_of,
 )
 
@@ -59,9 +57,3 @@ def test_rewrite_unc(path, expected):
 ])
 def test_same_server(one, other, expected):
     assert same_server(one, other) is expected
-
-
-@pytest.mark.parametrize("value", ["/srv/x", "\\\\server", "\\\\server\\", "\\\\\\share"])
-def test_split_unc_refuses(value):
-    with pytest.raises(UncError):
-        split_unc(value)

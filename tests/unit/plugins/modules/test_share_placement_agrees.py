@@ -13,7 +13,8 @@ from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
 from ansible_collections.kommunal.umzug.plugins.filter.endpoint import endpoint_rewrite
-from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import aliases_from_shares, split_unc
+from ansible_collections.kommunal.umzug.plugins.module_utils import unc
+from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import aliases_from_shares
 from ansible_collections.kommunal.umzug.plugins.modules import accounts_apply, share_discover, share_provision
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import inventory_model, parse_plan
 from tests.unit.plugins.modules.test_accounts_apply import FakeDirectory
@@ -144,6 +145,12 @@ def accounts_targets(run_module, monkeypatch, plan_text):
     return {split_unc(old)[1]: split_unc(attrs[attr])[:2] for old, attr in (
         (user["home_directory"], "homeDirectory"), (user["profile_path"], "profilePath"),
         (user["script_path"], "scriptPath"))}
+
+
+def split_unc(value):
+    """(server, share, path) of a UNC path, server and share in lower case as payloads compare them."""
+    found = unc.parse(value).lower()
+    return found.server, found.share, found.path
 
 
 def clients_targets(plan_text):

@@ -121,3 +121,16 @@ def test_old_names_lists_every_alias(mapping):
 def test_mappings_that_would_not_be_idempotent_are_refused(data, message):
     with pytest.raises(MappingError, match=message):
         EndpointMap.from_dict(data)
+
+
+@pytest.mark.parametrize(
+    ("old", "value", "expected"),
+    [
+        # A doubled separator in the mapping's prefix is one, as in the values (UNC codec).
+        ("\\\\kommune-a-fs\\\\bauamt", "\\\\kommune-a-fs\\Bauamt\\x", "\\\\rz-fs\\bauamt\\x"),
+        ("\\\\kommune-a-fs\\bauamt", "\\\\kommune-a-fs\\\\Bauamt\\x", "\\\\rz-fs\\bauamt\\x"),
+    ],
+)
+def test_share_prefixes_match_on_whole_parts(old, value, expected):
+    mapping = EndpointMap.from_dict({"shares": {old: "\\\\rz-fs\\bauamt"}})
+    assert rewrite_endpoint(value, mapping) == expected
