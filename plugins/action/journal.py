@@ -9,7 +9,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.journal import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
     JournalError,

@@ -89,10 +89,7 @@ RETURN = r""" # """
 import os
 import signal
 from datetime import UTC, datetime
-from pathlib import Path
-from zoneinfo import ZoneInfo
 
-import yaml
 from ansible import context
 from ansible.plugins.callback import CallbackBase
 from ansible.release import __version__ as ansible_version
@@ -103,13 +100,15 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Finding,
     FindingError,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import (
     ReportBuilder,
     WaiverError,
-    parse_waivers,
+    read_waiver_file,
+    today_in_berlin,
+    waiver_file_finding,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.scrub import Scrubber, collect_secrets
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportStore
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportSettings, ReportStore, run_id
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.scrub import Scrubber, collect_secrets
 
 try:
     from ansible.parsing.vault import VaultHelper
@@ -151,10 +150,10 @@ class CallbackModule(CallbackBase):
 
     def _start(self):
         started = datetime.now(UTC)
-        run_id = f"{started.strftime('%Y%m%dT%H%M%SZ')}-{os.getpid()}"
+        settings = ReportSettings.of(self)
         args = context.CLIARGS
         run = {
-            "id": run_id,
+            "id": run_id(started, os.getpid()),
             "started": started.isoformat(timespec="seconds"),
             "check_mode": bool(args.get("check")),
             "playbooks": [],
@@ -162,37 +161,25 @@ class CallbackModule(CallbackBase):
             "tags": sorted(set(args.get("tags") or ()) - {"all"}),
             "skip_tags": sorted(args.get("skip_tags") or ()),
             "ansible_version": ansible_version,
-            "language": self.get_option("language"),
+            "language": settings.language,
             "plan_hashes": [],
         }
-        waivers, problem = self._load_waivers()
-        today = datetime.now(ZoneInfo("Europe/Berlin")).date()
-        self._builder = ReportBuilder(run, waivers, today)
-        self._store = ReportStore(Path(self.get_option("report_dir")))
+        waivers, problem = self._load_waivers(settings.waiver_file)
+        self._builder = ReportBuilder(run, waivers, today_in_berlin())
+        self._store = ReportStore(settings.report_dir)
         if problem:
             self._builder.add_finding(problem, None, None, None)
         for signum in HANDLED_SIGNALS:
             self._previous_handlers[signum] = signal.signal(signum, self._on_signal)
 
-    def _load_waivers(self):
-        path = self.get_option("waiver_file")
+    def _load_waivers(self, path):
         if not path:
             return [], None
         try:
-            with open(path, encoding="utf-8") as handle:
-                data = yaml.safe_load(handle) or {}
-            return parse_waivers(data.get("waivers") if isinstance(data, dict) else data), None
-        except (OSError, yaml.YAMLError, WaiverError) as err:
+            return read_waiver_file(path), None
+        except WaiverError as err:
             self._display.warning(f"kommunal.umzug.report: waiver file {path} not used: {err}")
-            return [], Finding(
-                key="report.waiver_file_invalid",
-                title="Waiver file cannot be used",
-                summary=f"{path}: {err}. No risk counts as accepted until it is fixed.",
-                severity="high",
-                payload="report",
-                inhibitor=True,
-                resources=(str(path),),
-            ).to_dict()
+            return [], waiver_file_finding(path, err)
 
     def v2_playbook_on_play_start(self, play):
         if play.check_mode:

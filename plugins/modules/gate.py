@@ -13,7 +13,7 @@ description:
   - An incomplete report (interrupted run, unreachable host) is NO-GO unless I(require_complete=false).
   - Refuses, each time with one sentence naming the report file, when the Kommune has no dry-run report,
     when the report is older than I(max_age), when it was made for another plan than I(plan_hash), and on NO-GO.
-  - Changes nothing. Run it on the controller (delegated to C(localhost)) when it reads a report file.
+  - Changes nothing. Runs on the controller as an action plugin; no connection to the host is made.
 author:
   - umzug developers
 options:
@@ -29,9 +29,12 @@ options:
     type: path
   report_dir:
     description:
-      - The report callback's C(report_dir). The gate reads the Kommune's latest dry-run report there, which is
+      - Folder of the reports. The gate reads the Kommune's latest dry-run report there, which is
         the newest C(<run id>/report.json) of a check-mode run that covered the Kommune, complete or not
         (an incomplete one closes the gate), so a dry run limited to one Kommune counts for it alone.
+      - Unset, and without I(report), the C(report_dir) of the C(kommunal.umzug.report) callback as it is
+        configured (C(UMZUG_REPORT_DIR), C(ansible.cfg), default C(artifacts/reports)), unless only
+        I(findings) are given; then the gate decides on those alone.
       - Mutually exclusive with I(report).
     type: path
   max_age:
@@ -48,10 +51,17 @@ options:
     description:
       - Waivers to apply, each with C(key), C(owner), C(reason), C(expires)
         and optionally C(kommune), C(resource).
-      - Usually C("{{ (lookup('file', 'waivers.yml') | from_yaml).waivers }}").
+      - Unset, the waivers of I(waiver_file). Mutually exclusive with I(waiver_file).
     type: list
     elements: dict
-    default: []
+  waiver_file:
+    description:
+      - Waiver file to apply, read as the C(kommunal.umzug.report) callback reads its C(waiver_file).
+        A file that cannot be used keeps the gate closed.
+      - Unset, and without I(waivers), the callback's C(waiver_file) as it is configured
+        (C(UMZUG_WAIVER_FILE), C(ansible.cfg)); none configured, no waivers.
+      - Mutually exclusive with I(waivers).
+    type: path
   plan_hash:
     description:
       - C(umzug_plan_hash) of the current plan; the gate fails if the report was made for another plan.
@@ -68,6 +78,9 @@ attributes:
         so a dry run of the cut-over stops where the real one would.
   diff_mode:
     support: none
+  action:
+    support: full
+    description: Runs on the controller.
 """
 
 EXAMPLES = r"""
@@ -76,17 +89,15 @@ EXAMPLES = r"""
     kommune: "{{ umzug_kommune.id }}"
     report: "{{ playbook_dir }}/../artifacts/reports/latest-dry-run/report.json"
     plan_hash: "{{ umzug_plan_hash }}"
-    waivers: "{{ (lookup('ansible.builtin.file', 'waivers.yml') | from_yaml).waivers }}"
-  delegate_to: localhost
+    waiver_file: "{{ playbook_dir }}/../inventories/waivers.yml"
   run_once: true
 
 - name: Gate before the cut-over of a wave - the Kommune's own latest dry run, at most a day old
+  # the report folder and the waiver file of the report callback
   kommunal.umzug.gate:
     kommune: "{{ umzug_kommune.id }}"
-    report_dir: "{{ playbook_dir }}/../artifacts/reports"
     max_age: 24h
     plan_hash: "{{ umzug_plan_hash }}"
-  delegate_to: localhost
 """
 
 RETURN = r"""
@@ -132,158 +143,3 @@ umzug_findings:
   elements: dict
   sample: [{key: wave.gate_closed, title: Cut-over blocked for kommune-a, severity: high, inhibitor: true}]
 """
-
-import json
-import re
-from datetime import UTC, datetime
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
-from ansible_collections.kommunal.umzug.plugins.module_utils.report_files import kommune_entry, reports_newest_first
-from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import (
-    NO_GO,
-    WaiverError,
-    evaluate_gate,
-    parse_waivers,
-    today_in_berlin,
-)
-
-
-def read_report(module, path):
-    try:
-        with open(path, encoding="utf-8") as handle:
-            report = json.load(handle)
-    except (OSError, ValueError) as err:
-        module.fail_json(msg=f"cannot read the report {path}: {err}")
-    if not str(report.get("schema_version", "")).startswith("1."):
-        module.fail_json(
-            msg=f"{path} has schema_version {report.get('schema_version')!r}; this gate reads 1.x"
-        )
-    return report
-
-
-_AGE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
-_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_age(text) -> int:
-    match = _AGE.match(str(text))
-    if not match:
-        raise ValueError(f"max_age '{text}' is not a duration such as 3600, 90m, 24h or 2d")
-    return int(match.group(1)) * _UNIT[match.group(2)]
-
-
-def show_age(seconds: int) -> str:
-    if seconds >= 5400:
-        return f"{seconds / 3600:.1f} h"
-    return f"{seconds // 60} min"
-
-
-def latest_dry_run(report_dir: str, kommune: str) -> tuple[str | None, dict | None]:
-    """The newest check-mode report that covers the Kommune."""
-    for path, report in reports_newest_first(report_dir):
-        if (report.get("run") or {}).get("check_mode") and kommune_entry(report, kommune) is not None:
-            return path, report
-    return None, None
-
-
-def report_age(report: dict, now: datetime) -> int:
-    run = report["run"]
-    ended = datetime.fromisoformat(run.get("finished") or run["started"])
-    return int((now - ended).total_seconds())
-
-
-def gate_finding(kommune, decision):
-    if decision["verdict"] == NO_GO:
-        keys = sorted({f["key"] for f in decision["inhibitors"]})
-        return Finding(
-            key="wave.gate_closed",
-            title=f"Cut-over blocked for {kommune}",
-            summary="Reasons: " + ", ".join(decision["reasons"]),
-            severity="high",
-            payload="wave",
-            inhibitor=True,
-            resources=tuple(keys),
-            kommune=kommune,
-        ).to_dict()
-    return Finding(
-        key="wave.gate_open",
-        title=f"Cut-over allowed for {kommune}",
-        summary=f"Verdict {decision['verdict']}",
-        severity="info",
-        payload="wave",
-        kommune=kommune,
-    ).to_dict()
-
-
-def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            kommune=dict(type="str", required=True),
-            report=dict(type="path"),
-            report_dir=dict(type="path"),
-            max_age=dict(type="str"),
-            findings=dict(type="list", elements="dict", default=[]),
-            waivers=dict(type="list", elements="dict", default=[]),
-            plan_hash=dict(type="str"),
-            require_complete=dict(type="bool", default=True),
-        ),
-        required_one_of=[("report", "report_dir", "findings")],
-        mutually_exclusive=[("report", "report_dir")],
-        supports_check_mode=True,
-    )
-    params = module.params
-    path = params["report"]
-    if params["report_dir"]:
-        path, _report = latest_dry_run(params["report_dir"], params["kommune"])
-        if path is None:
-            module.fail_json(
-                msg=f"{params['kommune']} has no dry-run report in {params['report_dir']}; "
-                "run the dry run (wave_phase=dryrun) first"
-            )
-    report = read_report(module, path) if path else None
-    extra = {}
-    if report is not None:
-        extra = {"report": path, "report_age": report_age(report, datetime.now(UTC))}
-        if params["max_age"] is not None:
-            try:
-                allowed = parse_age(params["max_age"])
-            except ValueError as err:
-                module.fail_json(msg=str(err))
-            if extra["report_age"] > allowed:
-                module.fail_json(
-                    msg=f"the dry-run report {path} is {show_age(extra['report_age'])} old, more than the "
-                    f"{params['max_age']} allowed (max_age); run the dry run again",
-                    **extra,
-                )
-    if params["plan_hash"] and report is not None and params["plan_hash"] not in report["run"]["plan_hashes"]:
-        module.fail_json(
-            msg=f"the dry-run report {path} was made for another plan than the current one "
-            f"({params['plan_hash'][:12]}...); run the dry run again",
-            **extra,
-        )
-    try:
-        waivers = parse_waivers(params["waivers"])
-        decision = evaluate_gate(
-            params["kommune"],
-            report,
-            params["findings"],
-            waivers,
-            today_in_berlin(),
-            params["require_complete"],
-        )
-    except (WaiverError, ValueError, KeyError) as err:
-        module.fail_json(msg=f"the gate cannot decide: {err}")
-    findings = [gate_finding(params["kommune"], decision), *decision.pop("expired_waivers")]
-    result = dict(changed=False, **decision, **extra, **{RESULT_FINDINGS: findings})
-    if decision["verdict"] == NO_GO:
-        blocked = ", ".join(sorted({f["key"] for f in decision["inhibitors"]}))
-        blocked = f"unwaived inhibitors {blocked}" if blocked else "the dry run is incomplete"
-        source = f" in {path}" if path else ""
-        module.fail_json(msg=f"NO-GO for {params['kommune']}{source}: {blocked}", **result)
-    module.exit_json(**result)
-
-
-if __name__ == "__main__":
-    main()

@@ -141,16 +141,3 @@ owner:
   type: dict
   sample: {pid: 4711, host: controller, run: 4711@controller}
 """
-
-from ansible.module_utils.basic import AnsibleModule
-
-from ansible_collections.kommunal.umzug.plugins.module_utils.journal import ARGUMENT_SPEC, REQUIRED_IF
-
-
-def main():
-    module = AnsibleModule(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF, supports_check_mode=True)
-    module.fail_json(msg="kommunal.umzug.journal runs on the controller as an action plugin; it was run as a module")
-
-
-if __name__ == "__main__":
-    main()

@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Renders the report model (module_utils/report_model.py) for machines and for people.
+"""Renders the report model (plugin_utils/report_model.py) for machines and for people.
 
 One model, three renderings: report.json (checked against schemas/report.schema.json),
 report.html (one self-contained page, German by default) and a few lines for the terminal.
@@ -16,7 +16,7 @@ import jinja2
 import jsonschema
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import PAYLOADS, SEVERITIES
-from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import GO, GO_WITH_RISKS, NO_GO
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import GO, GO_WITH_RISKS, NO_GO
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "report.schema.json"
 TEMPLATES = Path(__file__).resolve().parent / "templates"

@@ -2,7 +2,7 @@
 
 A scenario that runs a phase for several Kommunen at once cannot judge by the exit code
 alone (one Kommune's expected failure hides another's unexpected one). This reads each
-Kommune's journal (``<journal>/wave-<n>/<kommune>.json``, plugins/module_utils/journal.py)
+Kommune's journal (``<journal>/wave-<n>/<kommune>.json``, plugins/plugin_utils/journal.py)
 and the phase's steps (roles/wave/vars/main.yml), and says per Kommune whether the phase
 completed. When an outcome differs from the expected one it prints the steps the Kommune
 got through and the failure messages of the phase's output, and exits 1.

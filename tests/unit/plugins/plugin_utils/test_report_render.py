@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import ReportBuilder, parse_waivers
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import ReportBuilder, parse_waivers
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_render import (
     ReportInvalid,
     render_html,

@@ -7,9 +7,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import ReportBuilder
-from ansible_collections.kommunal.umzug.plugins.modules import acceptance_report
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportStore
+from ansible_collections.kommunal.umzug.plugins.action import acceptance_report
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import ReportBuilder
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportSettings, ReportStore
 
 
 def write(folder, run_id, results, interruptions=()):
@@ -26,19 +26,19 @@ def write(folder, run_id, results, interruptions=()):
     return path
 
 
-def test_the_newest_passed_acceptance_is_accepted_with_its_hash(run_module, tmp_path):
+def test_the_newest_passed_acceptance_is_accepted_with_its_hash(run_action, tmp_path):
     write(tmp_path, "20270313T080000Z-1", {"kommune-a": ["wave.acceptance_failed"]})
     passed = write(tmp_path, "20270313T090000Z-2", {"kommune-a": ["wave.acceptance_passed", "wave.gate_open"]})
     write(tmp_path, "20270313T100000Z-3", {"kommune-a": ["wave.gate_open"], "kommune-b": ["wave.acceptance_failed"]})
-    result = run_module(acceptance_report.main, {"kommune": "kommune-a", "report_dir": str(tmp_path)})
+    result = run_action(acceptance_report.ActionModule, {"kommune": "kommune-a", "report_dir": str(tmp_path)})
     assert result["path"] == str(passed) and result["run_id"] == "20270313T090000Z-2"
     assert result["sha256"] == hashlib.sha256(passed.read_bytes()).hexdigest()
 
 
-def test_another_kommunes_failure_in_the_same_run_does_not_count(run_module, tmp_path):
+def test_another_kommunes_failure_in_the_same_run_does_not_count(run_action, tmp_path):
     write(tmp_path, "20270313T090000Z-2", {"kommune-a": ["wave.acceptance_passed"], "kommune-b": []},
           interruptions=[{"kind": "failed", "detail": "Clients", "host": "kommune-b-fs"}])
-    assert run_module(acceptance_report.main, {"kommune": "kommune-a", "report_dir": str(tmp_path)})["sha256"]
+    assert run_action(acceptance_report.ActionModule, {"kommune": "kommune-a", "report_dir": str(tmp_path)})["sha256"]
 
 
 @pytest.mark.parametrize(
@@ -53,9 +53,10 @@ def test_another_kommunes_failure_in_the_same_run_does_not_count(run_module, tmp
          "was interrupted for kommune-a"),
     ],
 )
-def test_refusals(run_module, tmp_path, results, interruptions, message):
+def test_refusals(run_action, tmp_path, results, interruptions, message):
     write(tmp_path, "20270313T090000Z-2", results, interruptions)
-    result = run_module(acceptance_report.main, {"kommune": "kommune-a", "report_dir": str(tmp_path)}, fails=True)
+    result = run_action(acceptance_report.ActionModule, {"kommune": "kommune-a", "report_dir": str(tmp_path)},
+                        fails=True)
     assert re.search(message, result["msg"]), result["msg"]
 
 
@@ -96,33 +97,33 @@ def at(hour, minute=0):
     return datetime(2027, 3, 13, hour, minute, tzinfo=UTC)
 
 
-def finalize(run_module, folder, fails=False, waivers=()):
-    return run_module(acceptance_report.main, {"kommune": "kommune-a", "report_dir": str(folder),
+def finalize(run_action, folder, fails=False, waivers=()):
+    return run_action(acceptance_report.ActionModule, {"kommune": "kommune-a", "report_dir": str(folder),
                                                "since": CUTOVER_BEGAN, "waivers": list(waivers)}, fails=fails)
 
 
-def test_an_inhibitor_of_the_cutover_that_no_later_run_checks_blocks_the_abnahme(run_module, tmp_path):
+def test_an_inhibitor_of_the_cutover_that_no_later_run_checks_blocks_the_abnahme(run_action, tmp_path):
     # the cut-over's run started before its gate completed (CUTOVER_BEGAN) and ended after
     cutover = stored(tmp_path, at(7, 55), [PINNED, result("wave.acceptance_passed")])
     stored(tmp_path, at(10), [result("wave.acceptance_passed")])  # verify: it does not probe the pins
-    refused = finalize(run_module, tmp_path, fails=True)
+    refused = finalize(run_action, tmp_path, fails=True)
     assert refused["msg"] == (
         f"kommune-a cannot be accepted: the inhibitor clients.pinned_certificate_changed (Kommune kommune-a, "
         f"fv.rz.test:443) raised in {cutover} is neither resolved by a later run nor waived; no later phase checks "
-        "it again: fix the cause, then waive it (wave_waiver_file) saying so")
+        "it again: fix the cause, then waive it (the report's waiver_file, UMZUG_WAIVER_FILE) saying so")
     assert [(f["key"], f["report"]) for f in refused["open_inhibitors"]] == [(PINNED["key"], cutover)]
 
 
-def test_a_waiver_accepts_the_risk_and_the_abnahme_names_it(run_module, tmp_path):
+def test_a_waiver_accepts_the_risk_and_the_abnahme_names_it(run_action, tmp_path):
     stored(tmp_path, at(8), [PINNED, result("wave.acceptance_passed")])
-    accepted = finalize(run_module, tmp_path, waivers=[WAIVER])
+    accepted = finalize(run_action, tmp_path, waivers=[WAIVER])
     assert accepted["open_inhibitors"] == [] and [f["key"] for f in accepted["waived"]] == [PINNED["key"]]
 
 
-def test_a_later_verify_that_no_longer_finds_it_resolves_what_verify_checks(run_module, tmp_path):
+def test_a_later_verify_that_no_longer_finds_it_resolves_what_verify_checks(run_action, tmp_path):
     stored(tmp_path, at(8), [MISMATCH, result("wave.acceptance_failed")])
     passed = stored(tmp_path, at(10), [result("wave.acceptance_passed")])
-    assert finalize(run_module, tmp_path)["path"] == passed
+    assert finalize(run_action, tmp_path)["path"] == passed
 
 
 @pytest.mark.parametrize(
@@ -133,24 +134,42 @@ def test_a_later_verify_that_no_longer_finds_it_resolves_what_verify_checks(run_
     ],
     ids=["found-again", "other-kommune"],
 )
-def test_a_later_run_resolves_nothing_unless_it_checks_the_kommune_again(run_module, tmp_path, verify):
+def test_a_later_run_resolves_nothing_unless_it_checks_the_kommune_again(run_action, tmp_path, verify):
     stored(tmp_path, at(8), [MISMATCH, result("wave.acceptance_passed")])
     stored(tmp_path, at(10), **verify)
-    refused = finalize(run_module, tmp_path, fails=True)
+    refused = finalize(run_action, tmp_path, fails=True)
     assert "the inhibitor shares.verify_mismatch (Kommune kommune-a, bauamt)" in refused["msg"]
     assert "fix the cause and run wave_phase=verify again, or waive it" in refused["msg"]
 
 
-def test_a_verify_interrupted_on_the_kommunes_hosts_resolves_nothing(run_module, tmp_path):
+def test_a_verify_interrupted_on_the_kommunes_hosts_resolves_nothing(run_action, tmp_path):
     stored(tmp_path, at(8), [MISMATCH, result("wave.acceptance_passed")])
     stored(tmp_path, at(9), [result("wave.acceptance_passed")], interrupted_on="kommune-a-fs")
     passed = stored(tmp_path, at(10), [MISMATCH, result("wave.acceptance_passed")])
-    refused = finalize(run_module, tmp_path, fails=True)
+    refused = finalize(run_action, tmp_path, fails=True)
     assert f"raised in {passed}" in refused["msg"]
 
 
-def test_only_real_runs_since_the_cutover_began_count(run_module, tmp_path):
+def test_only_real_runs_since_the_cutover_began_count(run_action, tmp_path):
     stored(tmp_path, at(6), [PINNED, result("wave.acceptance_passed")])  # an attempt before, rolled back
     passed = stored(tmp_path, at(9), [result("wave.acceptance_passed")])
     stored(tmp_path, at(11), [PINNED], check_mode=True)  # a dry run after the cut-over
-    assert finalize(run_module, tmp_path)["path"] == passed
+    assert finalize(run_action, tmp_path)["path"] == passed
+
+
+def test_without_a_folder_or_waivers_the_report_callbacks_count(run_action, report_settings, waiver_file):
+    stored(report_settings.report_dir, at(8), [PINNED, result("wave.acceptance_passed")])
+    settings = ReportSettings(report_settings.report_dir, str(waiver_file(WAIVER)), "de")
+    accepted = run_action(acceptance_report.ActionModule, {"kommune": "kommune-a", "since": CUTOVER_BEGAN},
+                          settings=settings)
+    assert accepted["path"].startswith(str(report_settings.report_dir))
+    assert [f["key"] for f in accepted["waived"]] == [PINNED["key"]]
+
+
+def test_a_waiver_file_that_cannot_be_used_refuses_the_abnahme(run_action, tmp_path):
+    stored(tmp_path, at(8), [result("wave.acceptance_passed")])
+    missing = tmp_path / "missing.yml"
+    refused = run_action(acceptance_report.ActionModule, {"kommune": "kommune-a", "report_dir": str(tmp_path),
+                                                          "waiver_file": str(missing)}, fails=True)
+    assert refused["msg"].startswith(f"the waivers cannot be used: the waiver file {missing} cannot be used: ")
+    assert refused["open_inhibitors"] == []

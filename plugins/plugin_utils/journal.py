@@ -5,8 +5,9 @@ One journal per wave and Kommune on the controller, ``<dir>/wave-<n>/<kommune>.j
 with the completed steps of every phase, and a lock file ``<kommune>.lock`` next to it
 naming the run that owns the Kommune (PID and host of its ansible-playbook process).
 
-- Every write replaces the file atomically (temporary file, fsync, rename): a run killed
-  with SIGKILL leaves the previous journal or the new one, never half of one.
+- Every write replaces the file atomically (plugin_utils/files.py: temporary file, fsync,
+  rename, fsync of the folder): a run killed with SIGKILL leaves the previous journal or the
+  new one, never half of one. Runs on the controller only (the journal action plugin).
 - Lock decisions are made under an exclusive ``flock`` on ``<kommune>.guard``, so two runs
   that start at the same instant cannot both take the lock; the guard is held for a few
   milliseconds only. The lock file itself outlives the worker processes and is released
@@ -25,10 +26,11 @@ import json
 import os
 import re
 import socket
-import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.files import write_atomic
 
 SCHEMA_VERSION = 1
 PHASES = ("discover", "dryrun", "seed", "cutover", "verify", "finalize", "rollback")
@@ -70,21 +72,9 @@ def pid_alive(pid: int) -> bool:
     return True
 
 
-def write_atomically(path: Path, data: dict) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            json.dump(data, stream, ensure_ascii=False, indent=2, sort_keys=True)
-            stream.write("\n")
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o640)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
+def write_json(path: Path, data: dict) -> None:
+    """Journals and locks are read by people too: indented, sorted, readable by the group."""
+    write_atomic(path, json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n", mode=0o640)
 
 
 def check_record(record: dict | None, where: str = "record") -> dict:
@@ -186,7 +176,7 @@ class Journal:
                 )
             new = dict(owner.to_dict(), phase=phase, since=now(), kommune=self.kommune, wave=self.wave)
             if write:
-                write_atomically(self.lock_path, new)
+                write_json(self.lock_path, new)
             return {"changed": True, "warning": warning, "lock": new}
 
     def release(self, owner: Owner, write: bool = True) -> bool:
@@ -225,7 +215,7 @@ class Journal:
         self.refuse_after_finalize(data, phase)
         taken = self.acquire(owner, phase, write)
         if write and not self.path.exists():
-            write_atomically(self.path, data)
+            write_json(self.path, data)
         return dict(taken, journal=data, completed=self.completed(data, phase))
 
     def done(self, owner: Owner, phase: str, step: str, record: dict | None = None, write: bool = True) -> dict:
@@ -244,7 +234,7 @@ class Journal:
             if phase == "finalize" and step == "accepted":
                 data["finalized"] = dict(record, at=entry["at"])
             if write:
-                write_atomically(self.path, data)
+                write_json(self.path, data)
             return {"changed": True, "journal": data, "completed": self.completed(data, phase)}
 
     def reset(self, owner: Owner, phases: list[str], reason: str, write: bool = True) -> dict:
@@ -261,7 +251,7 @@ class Journal:
                 return {"changed": False, "journal": data, "completed": []}
             data["history"].append({"at": now(), "run": owner.run, "reason": reason, "phases": moved})
             if write:
-                write_atomically(self.path, data)
+                write_json(self.path, data)
             return {"changed": True, "journal": data, "completed": []}
 
 

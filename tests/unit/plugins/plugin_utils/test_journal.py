@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import journal as journal_mod
-from ansible_collections.kommunal.umzug.plugins.module_utils.journal import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import journal as journal_mod
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import (
     Journal,
     JournalError,
     Owner,

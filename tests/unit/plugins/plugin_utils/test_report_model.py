@@ -2,7 +2,7 @@ from datetime import date
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.report_model import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import (
     GO,
     GO_WITH_RISKS,
     NO_GO,

@@ -1,9 +1,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """The report model: findings per Kommune, waivers, verdicts and what changed since the last dry run.
 
-The report callback builds one model per run with ``ReportBuilder`` and the ``gate`` module
-re-applies the same waiver and verdict rules to a report, so both decide alike. Standard
-library only: the gate is a module.
+The report callback builds one model per run with ``ReportBuilder``; the gate and the Abnahme
+(action plugins) read the same waiver file with ``read_waiver_file`` and re-apply the same
+waiver and verdict rules to a report, so all of them decide alike. Controller side only.
 
 Verdict rules, per Kommune:
 - NO-GO if the run is incomplete (interrupted, a host unreachable or failed), or if an
@@ -16,6 +16,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+import yaml
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import SEVERITIES, Finding
 
@@ -99,6 +102,32 @@ def parse_waivers(entries: list | None) -> list[Waiver]:
     if not isinstance(entries, list):
         raise WaiverError("the waivers must be a list")
     return [Waiver.from_dict(entry, index) for index, entry in enumerate(entries)]
+
+
+def read_waiver_file(path: str) -> list[Waiver]:
+    """The waivers of a waiver file (a mapping with a list ``waivers``, or the bare list).
+
+    Raises WaiverError with the reason when the file cannot be read or a waiver is invalid.
+    """
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = yaml.safe_load(handle) or {}
+        return parse_waivers(data.get("waivers") if isinstance(data, dict) else data)
+    except (OSError, yaml.YAMLError) as err:
+        raise WaiverError(str(err)) from err
+
+
+def waiver_file_finding(path: str, err: WaiverError) -> dict:
+    """A waiver file that cannot be used accepts no risk at all: an inhibitor for the whole run."""
+    return Finding(
+        key="report.waiver_file_invalid",
+        title="Waiver file cannot be used",
+        summary=f"{path}: {err}. No risk counts as accepted until it is fixed.",
+        severity="high",
+        payload="report",
+        inhibitor=True,
+        resources=(str(path),),
+    ).to_dict()
 
 
 def expired_waiver_finding(waiver: Waiver, kommune: str | None) -> dict:
@@ -359,6 +388,11 @@ def _waves(kommunen: list[dict]) -> list[dict]:
     return [{"wave": wave, "kommunen": ids} for wave, ids in waves.items()]
 
 
+def kommune_entry(report: dict, kommune: str) -> dict | None:
+    """A Kommune's part of a report, or None when the report does not cover it."""
+    return next((k for k in report.get("kommunen") or () if k.get("id") == kommune), None)
+
+
 def _unwaived(finding: dict) -> dict:
     """A finding as a task returned it, so that today's waivers are applied afresh."""
     return {key: value for key, value in finding.items() if key not in ("waiver",)}
@@ -367,10 +401,8 @@ def _unwaived(finding: dict) -> dict:
 def today_in_berlin() -> date:
     """The date waivers are judged by (they expire at the end of a German calendar day)."""
     try:
-        from zoneinfo import ZoneInfo
-
         return datetime.now(ZoneInfo("Europe/Berlin")).date()
-    except Exception:  # a target without tzdata: the host's own date is off by one at most around midnight
+    except Exception:  # a controller without tzdata: its own date is off by one at most around midnight
         return date.today()
 
 
@@ -396,7 +428,7 @@ def evaluate_gate(
     """
     own, rz, complete = [dict(f, task=f.get("task")) for f in findings], [], True
     if report is not None:
-        entry = next((k for k in report["kommunen"] if k["id"] == kommune), None)
+        entry = kommune_entry(report, kommune)
         if entry is None:
             raise ValueError(f"the report {report['run']['id']} has no Kommune '{kommune}'")
         own += [_unwaived(f) for f in entry["findings"] if f["key"] != "report.waiver_expired"]

@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.scrub import MASK, Scrubber, collect_secrets
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.scrub import MASK, Scrubber, collect_secrets
 
 
 @pytest.mark.parametrize(

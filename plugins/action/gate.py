@@ -1,0 +1,197 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Runs kommunal.umzug.gate on the controller, where the reports and the waiver file are.
+
+The report folder and the waiver file are the report callback's (plugin_utils/report_store.py)
+unless the task names others, and the verdict is the report's own rule
+(plugin_utils/report_model.py), so the gate decides as the report did.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from ansible.plugins.action import ActionBase
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import (
+    NO_GO,
+    WaiverError,
+    evaluate_gate,
+    kommune_entry,
+    today_in_berlin,
+)
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import (
+    ReportSettings,
+    reports_newest_first,
+    task_waivers,
+)
+
+ARGUMENT_SPEC = {
+    "kommune": {"type": "str", "required": True},
+    "report": {"type": "path"},
+    "report_dir": {"type": "path"},
+    "max_age": {"type": "str"},
+    "findings": {"type": "list", "elements": "dict", "default": []},
+    "waivers": {"type": "list", "elements": "dict"},
+    "waiver_file": {"type": "path"},
+    "plan_hash": {"type": "str"},
+    "require_complete": {"type": "bool", "default": True},
+}
+MUTUALLY_EXCLUSIVE = [("report", "report_dir"), ("waivers", "waiver_file")]
+
+
+class Refused(Exception):
+    """The gate stays closed; the message is one sentence, ``fields`` go into the result."""
+
+    def __init__(self, msg: str, **fields):
+        super().__init__(msg)
+        self.fields = fields
+
+
+def read_report(path: str) -> dict:
+    try:
+        with open(path, encoding="utf-8") as handle:
+            report = json.load(handle)
+    except (OSError, ValueError) as err:
+        raise Refused(f"cannot read the report {path}: {err}") from None
+    if not str(report.get("schema_version", "")).startswith("1."):
+        raise Refused(f"{path} has schema_version {report.get('schema_version')!r}; this gate reads 1.x")
+    return report
+
+
+_AGE = re.compile(r"^\s*(\d+)\s*([smhd]?)\s*$")
+_UNIT = {"": 1, "s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_age(text) -> int:
+    match = _AGE.match(str(text))
+    if not match:
+        raise ValueError(f"max_age '{text}' is not a duration such as 3600, 90m, 24h or 2d")
+    return int(match.group(1)) * _UNIT[match.group(2)]
+
+
+def show_age(seconds: int) -> str:
+    if seconds >= 5400:
+        return f"{seconds / 3600:.1f} h"
+    return f"{seconds // 60} min"
+
+
+def latest_dry_run(report_dir: str, kommune: str) -> tuple[str | None, dict | None]:
+    """The newest check-mode report that covers the Kommune."""
+    for path, report in reports_newest_first(report_dir):
+        if (report.get("run") or {}).get("check_mode") and kommune_entry(report, kommune) is not None:
+            return path, report
+    return None, None
+
+
+def report_age(report: dict, now: datetime) -> int:
+    run = report["run"]
+    ended = datetime.fromisoformat(run.get("finished") or run["started"])
+    return int((now - ended).total_seconds())
+
+
+def gate_finding(kommune, decision):
+    if decision["verdict"] == NO_GO:
+        keys = sorted({f["key"] for f in decision["inhibitors"]})
+        return Finding(
+            key="wave.gate_closed",
+            title=f"Cut-over blocked for {kommune}",
+            summary="Reasons: " + ", ".join(decision["reasons"]),
+            severity="high",
+            payload="wave",
+            inhibitor=True,
+            resources=tuple(keys),
+            kommune=kommune,
+        ).to_dict()
+    return Finding(
+        key="wave.gate_open",
+        title=f"Cut-over allowed for {kommune}",
+        summary=f"Verdict {decision['verdict']}",
+        severity="info",
+        payload="wave",
+        kommune=kommune,
+    ).to_dict()
+
+
+def report_path(args: dict, settings: Callable[[], ReportSettings]) -> str | None:
+    """The report to decide on: the one named, else the Kommune's latest dry run in the report folder.
+
+    The folder is the task's I(report_dir), else the report callback's, unless the task decides on
+    its I(findings) alone.
+    """
+    if args["report"]:
+        return args["report"]
+    if not args["report_dir"] and args["findings"]:
+        return None
+    report_dir = args["report_dir"] or str(settings().report_dir)
+    path, _report = latest_dry_run(report_dir, args["kommune"])
+    if path is None:
+        raise Refused(
+            f"{args['kommune']} has no dry-run report in {report_dir}; run the dry run (wave_phase=dryrun) first"
+        )
+    return path
+
+
+def decide(args: dict, settings: Callable[[], ReportSettings], now: datetime) -> dict:
+    """The gate's task result; raises Refused when the gate stays closed."""
+    kommune = args["kommune"]
+    path = report_path(args, settings)
+    report = read_report(path) if path else None
+    extra = {}
+    if report is not None:
+        extra = {"report": path, "report_age": report_age(report, now)}
+        if args["max_age"] is not None:
+            try:
+                allowed = parse_age(args["max_age"])
+            except ValueError as err:
+                raise Refused(str(err)) from None
+            if extra["report_age"] > allowed:
+                raise Refused(
+                    f"the dry-run report {path} is {show_age(extra['report_age'])} old, more than the "
+                    f"{args['max_age']} allowed (max_age); run the dry run again",
+                    **extra,
+                )
+    if args["plan_hash"] and report is not None and args["plan_hash"] not in report["run"]["plan_hashes"]:
+        raise Refused(
+            f"the dry-run report {path} was made for another plan than the current one "
+            f"({args['plan_hash'][:12]}...); run the dry run again",
+            **extra,
+        )
+    try:
+        waivers = task_waivers(args["waivers"], args["waiver_file"], settings)
+        decision = evaluate_gate(
+            kommune, report, args["findings"], waivers, today_in_berlin(), args["require_complete"]
+        )
+    except (WaiverError, ValueError, KeyError) as err:
+        raise Refused(f"the gate cannot decide: {err}") from None
+    findings = [gate_finding(kommune, decision), *decision.pop("expired_waivers")]
+    result = dict(changed=False, **decision, **extra, **{RESULT_FINDINGS: findings})
+    if decision["verdict"] == NO_GO:
+        blocked = ", ".join(sorted({f["key"] for f in decision["inhibitors"]}))
+        blocked = f"unwaived inhibitors {blocked}" if blocked else "the dry run is incomplete"
+        source = f" in {path}" if path else ""
+        raise Refused(f"NO-GO for {kommune}{source}: {blocked}", **result)
+    return result
+
+
+class ActionModule(ActionBase):
+    TRANSFERS_FILES = False
+    _requires_connection = False
+
+    # The report callback's settings, read only when the task leaves the folder or the waivers open.
+    settings = staticmethod(ReportSettings.configured)
+
+    def run(self, tmp=None, task_vars=None):
+        result = super().run(tmp, task_vars)
+        _validation, args = self.validate_argument_spec(
+            argument_spec=ARGUMENT_SPEC, mutually_exclusive=MUTUALLY_EXCLUSIVE
+        )
+        # Check mode decides and refuses as the real run does: the gate changes nothing.
+        try:
+            result.update(decide(args, self.settings, datetime.now(UTC)))
+        except Refused as refused:
+            result.update(refused.fields, failed=True, msg=str(refused))
+        return result

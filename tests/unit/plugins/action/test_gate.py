@@ -1,0 +1,164 @@
+"""The gate before a cut-over: the Kommune's latest dry run, its age, its plan, its inhibitors."""
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from ansible.errors import AnsibleActionFail
+
+from ansible_collections.kommunal.umzug.plugins.action import gate
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportSettings
+
+PLAN = "a" * 64
+INHIBITOR = Finding(
+    key="shares.path_too_long", title="too long", summary="", severity="high", payload="shares", inhibitor=True
+).to_dict()
+
+
+def write_report(folder, run_id, *, kommunen=("kommune-a",), age=timedelta(hours=1), check=True,
+                 complete=True, plan=PLAN, findings=()):
+    finished = datetime.now(UTC) - age
+    report = {
+        "schema_version": "1.0",
+        "run": {"id": run_id, "started": (finished - timedelta(minutes=5)).isoformat(timespec="seconds"),
+                "finished": finished.isoformat(timespec="seconds"), "check_mode": check,
+                "complete": complete, "plan_hashes": [plan]},
+        "kommunen": [{"id": k, "findings": list(findings)} for k in kommunen],
+        "general": {"findings": []},
+    }
+    path = folder / run_id / "report.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(report))
+    return path
+
+
+def args(report_dir, **extra):
+    return {"kommune": "kommune-a", "report_dir": str(report_dir), "max_age": "24h", "plan_hash": PLAN, **extra}
+
+
+def test_go_names_the_report_it_read(run_action, tmp_path):
+    path = write_report(tmp_path, "20270312T160000Z-100")
+    result = run_action(gate.ActionModule, args(tmp_path))
+    assert result["verdict"] == "go" and result["report"] == str(path)
+    assert 3500 < result["report_age"] < 3700
+
+
+def test_the_kommunes_own_latest_dry_run_counts(run_action, tmp_path):
+    write_report(tmp_path, "20270312T100000Z-1", findings=[INHIBITOR])
+    newest = write_report(tmp_path, "20270312T120000Z-2")
+    write_report(tmp_path, "20270312T130000Z-3", kommunen=("kommune-b",), findings=[INHIBITOR])
+    write_report(tmp_path, "20270312T140000Z-4", check=False, findings=[INHIBITOR])
+    (tmp_path / "20270312T150000Z-5").mkdir()  # killed before its report was written
+    assert run_action(gate.ActionModule, args(tmp_path))["report"] == str(newest)
+
+
+@pytest.mark.parametrize(
+    ("report", "gate_args", "message"),
+    [
+        ({"age": timedelta(hours=25)}, {}, r"is 25\.0 h old, more than the 24h allowed"),
+        ({"age": timedelta(minutes=50)}, {"max_age": "30m"}, "is 50 min old, more than the 30m allowed"),
+        ({"plan": "b" * 64}, {}, "was made for another plan than the current one"),
+        ({"findings": [INHIBITOR]}, {}, "unwaived inhibitors shares.path_too_long"),
+        ({"complete": False}, {}, "the dry run is incomplete"),
+    ],
+)
+def test_each_refusal_is_one_sentence_naming_the_report(run_action, tmp_path, report, gate_args, message):
+    path = write_report(tmp_path, "20270312T160000Z-100", **report)
+    result = run_action(gate.ActionModule, args(tmp_path, **gate_args), fails=True)
+    assert str(path) in result["msg"]
+    assert re.search(message, result["msg"]), result["msg"]
+
+
+def test_a_waiver_given_after_the_dry_run_opens_the_gate(run_action, tmp_path):
+    write_report(tmp_path, "20270312T160000Z-100", findings=[INHIBITOR])
+    waiver = {"key": "shares.path_too_long", "owner": "Erika Muster", "reason": "Ticket 4711",
+              "expires": "2999-12-31", "kommune": "kommune-a"}
+    result = run_action(gate.ActionModule, args(tmp_path, waivers=[waiver]))
+    assert result["verdict"] == "go_with_accepted_risks"
+
+
+def test_no_dry_run_at_all(run_action, tmp_path):
+    write_report(tmp_path, "20270312T160000Z-100", kommunen=("kommune-b",))
+    result = run_action(gate.ActionModule, args(tmp_path), fails=True)
+    assert result["msg"] == f"kommune-a has no dry-run report in {tmp_path}; run the dry run (wave_phase=dryrun) first"
+
+
+def test_max_age_must_be_a_duration(run_action, tmp_path):
+    write_report(tmp_path, "20270312T160000Z-100")
+    result = run_action(gate.ActionModule, args(tmp_path, max_age="a day"), fails=True)
+    assert "max_age 'a day' is not a duration" in result["msg"]
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("3600", 3600), ("90m", 5400), ("24h", 86400), (" 2d ", 172800)])
+def test_parse_age(text, seconds):
+    assert gate.parse_age(text) == seconds
+
+
+def test_without_max_age_any_age_passes(run_action, tmp_path):
+    write_report(tmp_path, "20270312T160000Z-100", age=timedelta(days=30))
+    assert run_action(gate.ActionModule, args(tmp_path, max_age=None))["verdict"] == "go"
+
+
+# --- the report folder and the waivers are the report callback's unless the task names others -----
+
+WAIVER = {"key": "shares.path_too_long", "owner": "Erika Muster", "reason": "Ticket 4711", "expires": "2999-12-31",
+          "kommune": "kommune-a"}
+
+
+def test_without_a_folder_the_gate_reads_the_report_callbacks(run_action, report_settings):
+    path = write_report(report_settings.report_dir, "20270312T160000Z-100")
+    result = run_action(gate.ActionModule, {"kommune": "kommune-a", "plan_hash": PLAN})
+    assert result["verdict"] == "go" and result["report"] == str(path)
+
+
+@pytest.mark.parametrize(
+    ("task_waivers", "callback_file", "verdict"),
+    [
+        ({}, True, "go_with_accepted_risks"),  # the report callback's waiver file
+        ({"waiver_file": "task"}, False, "go_with_accepted_risks"),  # the task's own file
+        ({"waivers": []}, True, "no_go"),  # the task says: no waivers
+        ({}, False, "no_go"),  # no waiver file anywhere
+    ],
+    ids=["callback-file", "task-file", "task-list", "none"],
+)
+def test_waivers_come_from_the_task_or_the_report_callbacks_file(
+    run_action, report_settings, tmp_path, waiver_file, task_waivers, callback_file, verdict
+):
+    write_report(tmp_path / "reports", "20270312T160000Z-100", findings=[INHIBITOR])
+    path = str(waiver_file(WAIVER))
+    task = {key: path if value == "task" else value for key, value in task_waivers.items()}
+    settings = ReportSettings(report_settings.report_dir, path if callback_file else None, "de")
+    result = run_action(gate.ActionModule, args(tmp_path / "reports", **task), settings=settings,
+                        fails=verdict == "no_go")
+    assert result["verdict"] == verdict
+
+
+@pytest.mark.parametrize("content", ["waivers: [", "waivers:\n  - key: shares.path_too_long\n"])
+def test_a_waiver_file_that_cannot_be_used_keeps_the_gate_closed(run_action, tmp_path, content):
+    write_report(tmp_path / "reports", "20270312T160000Z-100")
+    broken = tmp_path / "broken.yml"
+    broken.write_text(content)
+    result = run_action(gate.ActionModule, args(tmp_path / "reports", waiver_file=str(broken)), fails=True)
+    assert result["msg"].startswith(f"the gate cannot decide: the waiver file {broken} cannot be used: ")
+
+
+def test_findings_alone_are_decided_without_a_report(run_action):
+    result = run_action(gate.ActionModule, {"kommune": "kommune-a", "findings": [INHIBITOR], "waivers": []},
+                        settings=object(), fails=True)  # the callback's settings are not read
+    assert result["msg"] == "NO-GO for kommune-a: unwaived inhibitors shares.path_too_long"
+    assert "report" not in result
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["run", "check"])
+def test_check_mode_decides_as_the_real_run(run_action, tmp_path, check):
+    write_report(tmp_path, "20270312T160000Z-100", findings=[INHIBITOR])
+    result = run_action(gate.ActionModule, args(tmp_path), check=check, fails=True)
+    assert (result["verdict"], result["changed"]) == ("no_go", False)
+    assert [f["key"] for f in result["umzug_findings"]] == ["wave.gate_closed"]
+
+
+def test_waivers_and_a_waiver_file_exclude_each_other(run_action, tmp_path):
+    with pytest.raises(AnsibleActionFail, match="mutually exclusive"):
+        run_action(gate.ActionModule, args(tmp_path, waivers=[], waiver_file=str(tmp_path / "w.yml")))
