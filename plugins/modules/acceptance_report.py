@@ -24,7 +24,9 @@ description:
   - Returns the report's path and sha256, which the finalize phase records in the journal as the Abnahme.
   - Changes nothing. Runs on the controller (delegated to C(localhost)).
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   kommune:
     description: Id of the Kommune (C(umzug_kommune.id)).

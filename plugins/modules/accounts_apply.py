@@ -16,8 +16,9 @@ description:
     reported. A carried hash that changed at the source is carried again on a later run.
   - Check mode computes every operation without writing; diff lists every object and attribute.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.samdb
 options:
   directory:

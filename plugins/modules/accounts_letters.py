@@ -16,7 +16,9 @@ description:
     logon. The result is secret; run the task with C(no_log=true).
   - In check mode the letters are made but not written; the diff lists the names of new letters, never a password.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   path:
     description: The Kommune's letter file (vault-encrypted YAML). Its folder must exist.

@@ -19,8 +19,9 @@ description:
     ppolicy overlay, and whatever reads the directory decides what a lock means), so nothing is changed there;
     the accounts are reported (C(accounts.source_disable_unsupported)) for the Kommune's administrators.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.directory_connection
 options:
   state:

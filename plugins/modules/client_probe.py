@@ -22,7 +22,9 @@ description:
   - Changes nothing (it runs in check mode too); the module itself succeeds even when probes fail, so that
     the caller can roll the client back. O(fail_on_error) makes it fail instead.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   profile:
     description: One client profile (docs/clients.md).

@@ -15,7 +15,9 @@ description:
     when the report is older than I(max_age), when it was made for another plan than I(plan_hash), and on NO-GO.
   - Changes nothing. Run it on the controller (delegated to C(localhost)) when it reads a report file.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   kommune:
     description: Id of the Kommune (C(umzug_kommune.id)).

@@ -22,7 +22,9 @@ description:
     share that is not defined on this server (in check mode it is listed in RV(skipped) instead, since a dry run
     comes before the shares payload provisions it).
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   kommune:
     description: The Kommune id the old names belong to, e.g. C(kommune-a).

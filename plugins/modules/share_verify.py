@@ -21,8 +21,9 @@ description:
     identical share removes the record. Holds the share's pass lock while it compares, so it neither
     runs beside a pass nor lets one start; in check mode it takes no lock and writes nothing.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.share_source
 options:
   manifest_dir:
