@@ -190,8 +190,8 @@ def main():
         module.fail_json(msg="; ".join(problems))
     chosen = accounts_passwords.users_by_policy(p["directory"], p["mapping"], p["policy"], p["overrides"])
     result = dict(changed=False, passwords={}, added=[],
-                  hash_sids=sorted(u["sid"].upper() for u, _ in chosen["hash"] if u.get("sid")),
-                  policies={u["name"]: policy for policy, pairs in chosen.items() for u, _ in pairs})
+                  hash_sids=sorted(u["sid"].upper() for u, _dummy in chosen["hash"] if u.get("sid")),
+                  policies={u["name"]: policy for policy, pairs in chosen.items() for u, _dummy in pairs})
     if not chosen["reset"] and not os.path.exists(p["path"]):
         module.exit_json(**result, **{RESULT_FINDINGS: []})
     if YAML_ERROR:
