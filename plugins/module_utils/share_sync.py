@@ -166,7 +166,7 @@ class _Listing:
                             f"{detail[-1] if detail else f'exit code {code}'}") from None
 
     def entries(self, keep: Callable[[bytes], bool] | None = None) -> tuple[list[bytes], list[bytes],
-                                                                          list[bytes], int]:
+                                                                            list[bytes], int]:
         """Every path below the root: (paths, records, symlink targets), and when the
         scan started on the source's clock. Paths ``keep`` refuses are left out (in
         ``left_out``); ``read`` takes positions in what is returned."""

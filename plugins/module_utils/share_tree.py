@@ -127,7 +127,6 @@ class Node:
             parts += (name.encode(), self.xattrs[name])
         return hashlib.blake2b(b"\0".join(parts), digest_size=16).digest()
 
-
     def to_wire(self) -> dict:
         data = asdict(self)
         data["path"] = _b64(self.path)

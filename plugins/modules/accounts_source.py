@@ -111,9 +111,9 @@ umzug_findings:
 
 import datetime
 import os
+import traceback
 
-import yaml
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import directory as model
 from ansible_collections.kommunal.umzug.plugins.module_utils import ldaps
@@ -124,6 +124,14 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Finding,
     Remediation,
 )
+
+try:
+    import yaml
+except ImportError:
+    yaml = None
+    YAML_ERROR = traceback.format_exc()
+else:
+    YAML_ERROR = None
 
 DISABLED = model.SOURCE_DISABLED
 ENABLED = model.SOURCE_ENABLED
@@ -250,6 +258,8 @@ def main():
     )
     p = module.params
     ldaps.check_usable(module)
+    if YAML_ERROR:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_ERROR)
     try:
         accounts, skipped, path, findings = run(module, p)
     except (ldaps.LDAPException, ValueError, OSError, yaml.YAMLError) as err:

@@ -224,7 +224,7 @@ def main():
         missing=[shown(x) for x in comparison.missing[:show]], extra=[shown(x) for x in comparison.extra[:show]],
         differ={shown(k): v for k, v in list(comparison.differ.items())[:show]}, flagged=flagged,
         **{RESULT_FINDINGS: [f.to_dict() for f in findings(p["share"], comparison, where, flagged,
-                                                              bool(p["state_path"]) and module.check_mode)]})
+                                                           bool(p["state_path"]) and module.check_mode)]})
 
 
 if __name__ == "__main__":
