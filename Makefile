@@ -7,7 +7,7 @@ export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
 SCENARIOS ?= $(notdir $(wildcard molecule/*))
 
-.PHONY: help bootstrap lab lab-down lab-status lab-fresh images demo test lint unit molecule build clean
+.PHONY: help bootstrap lab lab-down lab-status lab-fresh images demo test lint sanity unit molecule build clean
 
 # `make molecule SCENARIOS=accounts` runs one scenario.
 
@@ -16,7 +16,7 @@ help:
 	@echo "make test      lint, unit tests and every Molecule scenario (what CI runs)"
 	@echo "make lab       build the images and start the lab; make lab-down removes it"
 	@echo "make lab-fresh provision the lab from an empty state folder, then remove it (part of make test)"
-	@echo "make lint | unit | molecule | build"
+	@echo "make lint | sanity | unit | molecule | build"
 
 bootstrap:
 	@scripts/bootstrap
@@ -82,10 +82,36 @@ demo: lab
 	echo "Journal:  $(CURDIR)/$(DEMO_JOURNAL)/"; \
 	exit $$status
 
-lint: bootstrap
+lint: sanity
 	$(VENV)/yamllint --strict .
 	$(VENV)/ruff check .
 	$(VENV)/ansible-lint --profile production
+
+# `ansible-test sanity`, what collection certification runs, on what the collection ships:
+# the tarball `make build` makes (galaxy.yml's build_ignore leaves out tests, lab tooling,
+# molecule; ruff and yamllint above read those), unpacked where ansible-test wants it, at a
+# path ending in ansible_collections/kommunal/umzug. Every test that applies runs. (pslint and
+# shellcheck have nothing to read while no .ps1 or .sh file ships; pwsh and shellcheck are not
+# installed here, and ansible-test would only warn and skip them once such a file comes.)
+# ansible-test bootstraps pip in its venvs with a script it downloads from ansible's CI file
+# host, which these machines cannot reach; a stand-in that installs the pip Python bundles
+# sits where it looks first (pip 24.2 is what ansible-core 2.19's ansible-test asks for; an
+# existing file is left alone). The tests' own requirements then come from PyPI.
+# The copy lies inside this checkout, where git ignores it; ansible-test lists the files of the
+# git repository around it, so the copy is made a repository of its own (git init, nothing
+# committed: ansible-test reads untracked files too).
+# ANSIBLE_CONFIG is unset so that the checkout's ansible.cfg (collections_path ./collections)
+# does not put this checkout in front of the copy under test.
+SANITY_ROOT := $(CURDIR)/.sanity
+SANITY_COLLECTION := $(SANITY_ROOT)/ansible_collections/kommunal/umzug
+GET_PIP := $(HOME)/.ansible/test/cache/get_pip_24_2.py
+sanity: bootstrap
+	@set -e; rm -rf $(SANITY_ROOT); mkdir -p $(SANITY_COLLECTION) $(dir $(GET_PIP)); \
+	test -e $(GET_PIP) || echo 'import ensurepip, sys; sys.exit(ensurepip._main(["--upgrade", "--default-pip"]) or 0)' >$(GET_PIP); \
+	$(VENV)/ansible-galaxy collection build --force --output-path $(SANITY_ROOT) >/dev/null; \
+	tar -xzf $(SANITY_ROOT)/kommunal-umzug-*.tar.gz -C $(SANITY_COLLECTION); \
+	git init -q $(SANITY_COLLECTION); \
+	cd $(SANITY_COLLECTION) && env -u ANSIBLE_CONFIG $(CURDIR)/$(VENV)/ansible-test sanity --local --python 3.11 --color no
 
 unit: bootstrap
 	$(VENV)/pytest tests/unit
@@ -109,4 +135,4 @@ build: bootstrap
 	$(VENV)/ansible-galaxy collection build --force
 
 clean:
-	rm -rf .pytest_cache .ruff_cache kommunal-umzug-*.tar.gz
+	rm -rf .pytest_cache .ruff_cache .sanity kommunal-umzug-*.tar.gz

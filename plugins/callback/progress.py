@@ -15,7 +15,7 @@ description:
   - Enable it with C(callbacks_enabled = kommunal.umzug.progress) in C(ansible.cfg)
     or C(ANSIBLE_CALLBACKS_ENABLED).
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 options:
   prefix:
     description: Printed before every line, so a CI log can be filtered for it.

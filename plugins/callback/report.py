@@ -19,7 +19,7 @@ description:
   - Writes C(<report_dir>/<run id>/report.{json,html}), points C(<report_dir>/latest) and, for dry runs,
     C(<report_dir>/latest-dry-run) at it, and keeps the comparison baseline in C(<report_dir>/state/).
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 requirements:
   - Enable it with C(callbacks_enabled = kommunal.umzug.report) in C(ansible.cfg)
     or C(ANSIBLE_CALLBACKS_ENABLED).

@@ -19,7 +19,7 @@ description:
     read by every payload). Extra variables given per host in the plan are kept.
   - Works through the built-in C(auto) inventory plugin, so no C(enable_plugins) change is needed.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 options:
   plugin:
     description: Marks the file as an umzug plan.

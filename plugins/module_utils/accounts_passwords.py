@@ -57,7 +57,8 @@ def check_policies(default: str, overrides: Mapping[str, str]) -> list[str]:
 def generate() -> str:
     """Four groups of four from letters and digits; upper, lower case and a digit each time."""
     while True:
-        password = "-".join("".join(secrets.choice(ALPHABET) for _ in range(GROUP_LENGTH)) for _ in range(GROUPS))
+        password = "-".join("".join(secrets.choice(ALPHABET) for _char in range(GROUP_LENGTH))
+                            for _group in range(GROUPS))
         if (any(c.isupper() for c in password) and any(c.islower() for c in password)
                 and any(c.isdigit() for c in password)):
             return password

@@ -110,7 +110,7 @@ def _group_scope(group_type: int) -> tuple[str, bool]:
 
 def is_service(name: str, uac: int, spns: Iterable, patterns: Iterable[str]) -> bool:
     """A service account: password set never to expire, an SPN, or a name like svc-*."""
-    return bool(uac & UAC_DONT_EXPIRE_PASSWORD) or any(True for _ in spns) or any(
+    return bool(uac & UAC_DONT_EXPIRE_PASSWORD) or any(True for _dummy in spns) or any(
         fnmatch.fnmatch(name.lower(), pattern.lower()) for pattern in patterns)
 
 

@@ -262,7 +262,7 @@ def bare_name(name: str) -> str:
 
 def _unambiguous(pairs: Iterable[tuple[int, int | None]]) -> dict[int, int | None]:
     pairs = list(pairs)
-    counts = Counter(old for old, _ in pairs)
+    counts = Counter(old for old, _dummy in pairs)
     return {old: new for old, new in pairs if counts[old] == 1}
 
 
@@ -328,7 +328,7 @@ def regenerate(previous: IdentityMap | None, objects: Iterable[SourceObject], se
     by_key = {identity_key(o.kind, o.old_sid, o.old_name): o for o in objects}
     findings: list[Finding] = []
     kept, renamed = _carry_over(previous.entries if previous else (), by_key, live, settings, findings)
-    known = {entry.key for entry in kept} | {identity_key(e.kind, e.old_sid, e.old_name) for e, _ in renamed}
+    known = {entry.key for entry in kept} | {identity_key(e.kind, e.old_sid, e.old_name) for e, _dummy in renamed}
     fresh = [o for o in objects if identity_key(o.kind, o.old_sid, o.old_name) not in known
              and is_migrated(o, settings.source_domain_sid)]
     entries = kept + _named_entries(renamed, fresh, kept, live, settings, findings)
@@ -386,7 +386,7 @@ def _live_conflict(entry: Entry, live: LiveDirectory, settings: MapSettings) -> 
 def _named_entries(renamed, fresh, kept, live: LiveDirectory, settings: MapSettings,
                    findings: list[Finding]) -> list[Entry]:
     previous = {identity_key(o.kind, o.old_sid, o.old_name): entry for entry, o in renamed}
-    objects = [o for _, o in renamed] + fresh
+    objects = [o for _dummy, o in renamed] + fresh
     taken = {e.new_name for e in kept} | set(live.lower_names)
     names, naming_findings = assign_names(objects, settings.policy, taken=taken,
                                           taken_dns=(e.new_dn for e in kept if e.new_dn))

@@ -14,8 +14,9 @@ from ansible.module_utils.basic import missing_required_lib
 from ansible_collections.kommunal.umzug.plugins.module_utils.directory import FLAVOURS
 
 try:
+    # LDAPException is re-exported: the modules catch it as ldaps.LDAPException.
     import ldap3
-    from ldap3.core.exceptions import LDAPException
+    from ldap3.core.exceptions import LDAPException  # pylint: disable=unused-import
 except ImportError:
     ldap3 = None
     LDAP3_ERROR = traceback.format_exc()

@@ -123,7 +123,7 @@ def dns_plan(state: str, records: list[tuple[str, str]], address: str,
     operation ("add" | "delete", address), adds first so the name never resolves to
     nothing; the state to keep is None once nothing needs restoring.
     """
-    if any(kind == "CNAME" for kind, _ in records):
+    if any(kind == "CNAME" for kind, _dummy in records):
         raise NameSwitchError("the name is a CNAME; switch the name it points to instead")
     current = [value for kind, value in records if kind == "A"]
     if state == "present":

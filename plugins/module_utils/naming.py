@@ -438,7 +438,7 @@ def _render(obj: SourceObject, policy: NamingPolicy) -> tuple[list[tuple[str | N
 
 
 def _fit(pieces: list[tuple[str | None, str]], limit: int) -> str:
-    texts = [text for _, text in pieces]
+    texts = [text for _dummy, text in pieces]
     while len(tidy("".join(texts))) > limit:
         index = _piece_to_cut(pieces, texts)
         if index is None:
@@ -450,7 +450,7 @@ def _fit(pieces: list[tuple[str | None, str]], limit: int) -> str:
 def _piece_to_cut(pieces, texts) -> int | None:
     """The longest name field, ties by TRIM_PRIORITY; a field keeps one character while others can give."""
     candidates = [(len(texts[i]) > 1, len(texts[i]), -TRIM_PRIORITY.index(name), i)
-                  for i, (name, _) in enumerate(pieces) if name in TRIM_PRIORITY and texts[i]]
+                  for i, (name, _dummy) in enumerate(pieces) if name in TRIM_PRIORITY and texts[i]]
     return max(candidates)[3] if candidates else None
 
 
@@ -491,7 +491,7 @@ def _base_name(obj: SourceObject, policy: NamingPolicy, findings: list[Finding])
         findings.append(invisible)
     pieces, fell_back = _render(obj, policy)
     limit = NAME_LIMITS[obj.kind]
-    full = tidy("".join(text for _, text in pieces))
+    full = tidy("".join(text for _dummy, text in pieces))
     name = _fit(pieces, limit)
     if fell_back:
         findings.append(_finding("accounts.name_fallback", "Name not derivable from the person's name",

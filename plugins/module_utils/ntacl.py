@@ -129,7 +129,7 @@ def parse_sd(data: bytes, start: int = 0) -> SecurityDescriptor:
     plain self-relative SD, ``start`` is 0 and both are the same)."""
     if len(data) < start + 20:
         raise NtaclError("security descriptor is cut off")
-    revision, _, control, owner, group, sacl, dacl = struct.unpack_from("<BBHIIII", data, start)
+    revision, _dummy, control, owner, group, sacl, dacl = struct.unpack_from("<BBHIIII", data, start)
     if revision != 1:
         raise NtaclError(f"security descriptor revision {revision} is not 1")
     return SecurityDescriptor(
@@ -144,11 +144,11 @@ def parse_sd(data: bytes, start: int = 0) -> SecurityDescriptor:
 def _parse_acl(data: bytes, offset: int) -> Acl:
     if len(data) < offset + 8:
         raise NtaclError(f"ACL at offset {offset} is cut off")
-    revision, _, size, count, _ = struct.unpack_from("<BBHHH", data, offset)
+    revision, _dummy, size, count, _dummy = struct.unpack_from("<BBHHH", data, offset)
     if len(data) < offset + size:
         raise NtaclError(f"ACL at offset {offset} claims {size} bytes, the blob ends before")
     aces, position = [], offset + 8
-    for _ in range(count):
+    for _dummy in range(count):
         ace_type, flags, ace_size = struct.unpack_from("<BBH", data, position)
         if ace_size < 8 or position + ace_size > offset + size:
             raise NtaclError(f"ACE at offset {position} has a bad size {ace_size}")

@@ -79,7 +79,7 @@ def inspect(share: str, nodes: Iterable[Node], unc_prefix: str, max_path: int,
         _principals(report, node, uid_sid, gid_sid)
         if not node.path:
             continue
-        parent, _, name = node.path.rpartition(b"/")
+        parent, _dummy, name = node.path.rpartition(b"/")
         children.setdefault(parent, []).append(name)
         for key, sentence in share_names.name_problems(name):
             report.problem(key, shown(node.path), sentence)
@@ -178,7 +178,7 @@ def findings(report: ShareReport, kommune: str | None, host: str | None) -> list
             key=key, title=f"{title} in share {report.name}",
             summary=f"{len(entries)} path(s) in share {report.name}. {first}" + (" ..." if len(entries) > 3 else ""),
             severity=severity, payload="shares", remediation=Remediation("hint", hint),
-            resources=(report.name, *sorted({path for path, _ in entries})[:RESOURCE_LIMIT]),
+            resources=(report.name, *sorted({path for path, _dummy in entries})[:RESOURCE_LIMIT]),
             kommune=kommune, host=host))
     return result
 
@@ -248,7 +248,7 @@ def parse_smbstatus_locks(text: str) -> list[dict]:
         rest = line.split(None, 6)[6] if len(line.split(None, 6)) > 6 else ""
         mode = parts[4]
         rest = rest.rsplit(None, 5)[0] if len(rest.split()) > 5 else rest
-        share_path, _, name = rest.partition("   ")
+        share_path, _dummy, name = rest.partition("   ")
         name = name.strip()
         result.append({"path": os.path.join(share_path.strip(), name) if name and name != "." else share_path.strip(),
                        "user": parts[1], "mode": mode})

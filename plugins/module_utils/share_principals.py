@@ -88,10 +88,10 @@ def quote(name: str) -> str:
 def _split_name(name: str) -> tuple[str, str]:
     """(domain, account) of ``DOMAIN\\account`` or ``account@domain``; domain '' if none."""
     if "\\" in name:
-        domain, _, account = name.partition("\\")
+        domain, _dummy, account = name.partition("\\")
         return domain, account
     if "@" in name:
-        account, _, domain = name.rpartition("@")
+        account, _dummy, domain = name.rpartition("@")
         return domain, account
     return "", name
 

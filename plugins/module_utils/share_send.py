@@ -252,10 +252,10 @@ class Sender:
             return short
         sparse_map = b"%d\n" % len(segments) + b"".join(b"%d\n%d\n" % segment for segment in segments)
         sparse_map += bytes(-len(sparse_map) % BLOCK)
-        stored = len(sparse_map) + sum(length for _, length in segments)
+        stored = len(sparse_map) + sum(length for _dummy, length in segments)
         extra = ((b"GNU.sparse.major", b"1"), (b"GNU.sparse.minor", b"0"), (b"GNU.sparse.name", path),
                  (b"GNU.sparse.realsize", b"%d" % st.st_size))
-        parent, _, base = path.rpartition(b"/")
+        parent, _dummy, base = path.rpartition(b"/")
         stand_in = (parent + b"/" if parent else b"") + b"GNUSparseFile.0/" + base
         self.buffer += entry(stand_in, st, b"0", stored, xattrs=xattrs, extra=extra) + sparse_map
         short = sum(self._data(fd, offset, length) for offset, length in segments)

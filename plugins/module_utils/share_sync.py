@@ -166,7 +166,7 @@ class _Listing:
                             f"{detail[-1] if detail else f'exit code {code}'}") from None
 
     def entries(self, keep: Callable[[bytes], bool] | None = None) -> tuple[list[bytes], list[bytes],
-                                                                          list[bytes], int]:
+                                                                            list[bytes], int]:
         """Every path below the root: (paths, records, symlink targets), and when the
         scan started on the source's clock. Paths ``keep`` refuses are left out (in
         ``left_out``); ``read`` takes positions in what is returned."""
@@ -237,7 +237,7 @@ def _target_listing(root: bytes) -> dict[bytes, bytes]:
     core while this one takes the source's listing in."""
     command = [sys.executable, "-c", AGENT_BOOT, *_agent_arguments(root, "target")]
     with _Listing(command, f"target {os.fsdecode(root)}") as listing:
-        paths, records, _, _ = listing.entries()
+        paths, records, _dummy, _dummy = listing.entries()
     dir_key, size = share_tree.DIR_KEY, share_tree.TARGET_KEY
     return {p: (dir_key if r[0] == share_tree.DIR else r[:size]) for p, r in zip(paths, records, strict=True)}
 
@@ -297,7 +297,7 @@ class SshSource:
 
 def _full_listing(source) -> tuple[list[Node], dict[int, str], dict[int, str]]:
     with source.session() as listing:
-        paths, records, links, _ = listing.entries()
+        paths, records, links, _dummy = listing.entries()
         wanted = [i for i, r in enumerate(records) if r[0] != share_tree.OTHER]
         xattrs, uid_sids, gid_sids = listing.read(wanted)
     return ([share_tree.node_of(share_tree.entry_from_wire(paths[i], records[i], links[i]), x)
@@ -665,7 +665,7 @@ def state_lock(state_path: str, what: str) -> Iterator[None]:
 
 
 def _lock_holder(fd: int) -> str:
-    for _ in range(20):  # the holder writes its name right after it took the lock
+    for _dummy in range(20):  # the holder writes its name right after it took the lock
         try:
             holder = json.loads(os.pread(fd, 4096, 0))
             return f"the {holder['what']} of PID {holder['pid']} on {holder['host']} since {holder['since']}"

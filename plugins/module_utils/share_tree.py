@@ -127,7 +127,6 @@ class Node:
             parts += (name.encode(), self.xattrs[name])
         return hashlib.blake2b(b"\0".join(parts), digest_size=16).digest()
 
-
     def to_wire(self) -> dict:
         data = asdict(self)
         data["path"] = _b64(self.path)
@@ -218,7 +217,7 @@ def walk_records(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[tuple[byte
     """(path, record, symlink target) of every path below ``root`` (the root itself first,
     as b''), parents before children, names sorted; symlinks are reported, never
     followed (see ``walk_at``). ``skip`` names top-level entries to leave out."""
-    for path, st, target, _, _ in walk_at(root, skip):
+    for path, st, target, _dummy, _dummy in walk_at(root, skip):
         yield path, record_of(st), target
 
 
@@ -239,7 +238,7 @@ def walk_at(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[tuple[bytes, os
         yield b"", os.fstat(root_fd), None, root_fd, None
         stack[-1] = (root_fd, b"", iter((yield from _children(root_fd, b"", skipped))))
         while stack:
-            parent, _, pending = stack[-1]
+            parent, _dummy, pending = stack[-1]
             for name, path in pending:
                 try:
                     fd = os.open(name, FOLDER_FLAGS, dir_fd=parent)
@@ -253,7 +252,7 @@ def walk_at(root: bytes, skip: Iterable[bytes] = ()) -> Iterator[tuple[bytes, os
             else:
                 os.close(stack.pop()[0])
     finally:
-        for fd, _, _ in stack:
+        for fd, _dummy, _dummy in stack:
             os.close(fd)
 
 
@@ -365,7 +364,7 @@ class Below:
         descriptor, None and its stat."""
         if not relative:
             return self.root, None, os.fstat(self.root)
-        parent, _, name = relative.rpartition(b"/")
+        parent, _dummy, name = relative.rpartition(b"/")
         folder = self.folder(parent)
         if name in (b".", b".."):
             raise PathChanged(relative, "not a plain path below the share root")
@@ -401,7 +400,7 @@ class Below:
 
     def xattrs(self, relative: bytes) -> dict[str, bytes]:
         """The carried xattrs of a path (of the symlink itself if it is one now)."""
-        folder, name, _ = self.lstat(relative)
+        folder, name, _dummy = self.lstat(relative)
         return read_xattrs_at(folder, name)
 
 
@@ -422,7 +421,7 @@ def content_sha256(below: Below, relative: bytes) -> str | None:
     """SHA-256 of a file's content, read through ``below``; None when the path is no longer
     a file there (never read through a symlink)."""
     try:
-        fd, _ = below.open(relative, FILE)
+        fd, _dummy = below.open(relative, FILE)
     except PathChanged:
         return None
     digest = hashlib.sha256()
@@ -484,7 +483,7 @@ def target_listing(root: bytes) -> dict[bytes, bytes]:
     """The target's paths with what ``triage`` and ``plan`` compare: type, size, mtime."""
     if not os.path.isdir(root):
         return {}
-    return {p: (DIR_KEY if r[0] == DIR else r[:TARGET_KEY]) for p, r, _ in walk_records(root)}
+    return {p: (DIR_KEY if r[0] == DIR else r[:TARGET_KEY]) for p, r, _dummy in walk_records(root)}
 
 
 def triage(paths: list[bytes], records: list[bytes], target: Mapping[bytes, bytes],

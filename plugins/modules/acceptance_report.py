@@ -1,6 +1,9 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+# The annotations (X | None) stay unevaluated on the older Pythons a managed host may have.
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: acceptance_report
 short_description: Names the report a Kommune's Abnahme accepts, with its sha256
@@ -25,7 +28,9 @@ description:
   - Returns the report's path and sha256, which the finalize phase records in the journal as the Abnahme.
   - Changes nothing. Runs on the controller as an action plugin; no connection to the host is made.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   kommune:
     description: Id of the Kommune (C(umzug_kommune.id)).

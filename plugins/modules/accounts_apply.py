@@ -16,8 +16,9 @@ description:
     reported. A carried hash that changed at the source is carried again on a later run.
   - Check mode computes every operation without writing; diff lists every object and attribute.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.samdb
 options:
   directory:
@@ -192,7 +193,7 @@ def execute(directory, op, want, hashes, passwords, created, no_password):
         created.append({"dn": dn, "kind": op[2]["kind"], "sid": directory.sid(dn)})
     elif kind == "modify":
         directory.modify(dn, {a: ("delete", []) if new is None else ("replace", [new])
-                              for a, (_, new) in op[2].items()})
+                              for a, (_dummy, new) in op[2].items()})
     elif kind in ("enable", "disable"):
         uac = directory.uac(dn)
         uac = uac & ~UAC_DISABLED if kind == "enable" else uac | UAC_DISABLED
@@ -253,8 +254,8 @@ def diff_of(ops, hashes, passwords):
         elif kind == "add_ou":
             after[dn] = {"objectClass": "organizationalUnit"}
         elif kind == "modify":
-            before.setdefault(dn, {}).update({a: old for a, (old, _) in op[2].items()})
-            after.setdefault(dn, {}).update({a: new for a, (_, new) in op[2].items()})
+            before.setdefault(dn, {}).update({a: old for a, (old, _dummy) in op[2].items()})
+            after.setdefault(dn, {}).update({a: new for a, (_dummy, new) in op[2].items()})
         elif kind in ("add_members", "remove_members"):
             side = after if kind == "add_members" else before
             side.setdefault(dn, {}).setdefault("member", []).extend(op[2])

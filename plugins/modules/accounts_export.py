@@ -20,8 +20,9 @@ description:
     umzug's own disable at cut-over is not the Kommune's and must not reach the central directory. A user the
     Kommune disabled itself stays disabled.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.directory_connection
 options:
   base_dn:

@@ -10,8 +10,9 @@ description:
     LDAP never hands it out.
   - Only for the users listed, by SID. Run the task with C(no_log=true), because its result is secret.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.samdb
 options:
   sids:

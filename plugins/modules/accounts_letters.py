@@ -16,7 +16,9 @@ description:
     logon. The result is secret; run the task with C(no_log=true).
   - In check mode the letters are made but not written; the diff lists the names of new letters, never a password.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   path:
     description: The Kommune's letter file (vault-encrypted YAML). Its folder must exist.
@@ -185,8 +187,8 @@ def main():
         module.fail_json(msg="; ".join(problems))
     chosen = accounts_passwords.users_by_policy(p["directory"], p["mapping"], p["policy"], p["overrides"])
     result = dict(changed=False, passwords={}, added=[],
-                  hash_sids=sorted(u["sid"].upper() for u, _ in chosen["hash"] if u.get("sid")),
-                  policies={u["name"]: policy for policy, pairs in chosen.items() for u, _ in pairs})
+                  hash_sids=sorted(u["sid"].upper() for u, _dummy in chosen["hash"] if u.get("sid")),
+                  policies={u["name"]: policy for policy, pairs in chosen.items() for u, _dummy in pairs})
     if not chosen["reset"] and not os.path.exists(p["path"]):
         module.exit_json(**result, **{RESULT_FINDINGS: []})
     if YAML_ERROR:

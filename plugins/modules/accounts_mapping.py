@@ -12,7 +12,9 @@ description:
   - Records C(new_sid) of entries whose object exists in the central directory at the planned DN.
   - With check mode nothing is written; with diff the file's text before and after is returned.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   path:
     description: The mapping file (created if missing, its folder must exist).

@@ -11,8 +11,9 @@ description:
     object at the recorded DN still has the recorded SID. OUs it created are deleted once empty (delete mode).
   - Anything not in the journal, or whose SID differs, is left alone and reported.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.samdb
 options:
   created:

@@ -19,8 +19,9 @@ description:
     ppolicy overlay, and whatever reads the directory decides what a lock means), so nothing is changed there;
     the accounts are reported (C(accounts.source_disable_unsupported)) for the Kommune's administrators.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.directory_connection
 options:
   state:
@@ -110,9 +111,9 @@ umzug_findings:
 
 import datetime
 import os
+import traceback
 
-import yaml
-from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import directory as model
 from ansible_collections.kommunal.umzug.plugins.module_utils import ldaps
@@ -125,6 +126,14 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Remediation,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
+
+try:
+    import yaml
+except ImportError:
+    yaml = None
+    YAML_ERROR = traceback.format_exc()
+else:
+    YAML_ERROR = None
 
 DISABLED = model.SOURCE_DISABLED
 ENABLED = model.SOURCE_ENABLED
@@ -249,6 +258,8 @@ def main():
     )
     p = module.params
     ldaps.check_usable(module)
+    if YAML_ERROR:
+        module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_ERROR)
     try:
         accounts, skipped, path, findings = run(module, p)
     except (ldaps.LDAPException, ValueError, OSError, yaml.YAMLError) as err:

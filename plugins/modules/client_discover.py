@@ -14,7 +14,9 @@ description:
     mapping) becomes a finding C(clients.unmanaged_reference); such files are never rewritten.
   - Reads only; never changes anything.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   profiles:
     description: Client profiles (docs/clients.md), usually the role's catalog.

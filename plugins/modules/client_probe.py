@@ -1,6 +1,9 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+# The annotations (X | None) stay unevaluated on the older Pythons a managed host may have.
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: client_probe
 short_description: Proves from the workstation that a re-pointed Fachverfahren client reaches its servers
@@ -22,7 +25,9 @@ description:
   - Changes nothing (it runs in check mode too); the module itself succeeds even when probes fail, so that
     the caller can roll the client back. O(fail_on_error) makes it fail instead.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   profile:
     description: One client profile (docs/clients.md).
@@ -114,10 +119,10 @@ import re
 import socket
 import ssl
 import urllib.error
-import urllib.request
-import xml.etree.ElementTree as ElementTree
+from xml.etree import ElementTree
 
 from ansible.module_utils.basic import AnsibleModule
+from ansible.module_utils.urls import open_url
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import unc
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
@@ -199,9 +204,10 @@ def pin_matches(pin: str, prints: dict) -> bool:
 
 
 def probe_http(url, timeout, ca_file, status=200, wsdl=False) -> str:
-    request = urllib.request.Request(url, headers={"User-Agent": "umzug-client-probe"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout, context=tls_context(ca_file)) as response:
+        # As urllib's urlopen with a default TLS context on ca_file; no .netrc credentials, the body as sent.
+        with open_url(url, timeout=timeout, ca_path=ca_file, http_agent="umzug-client-probe",
+                      use_netrc=False, decompress=False) as response:
             code, body = response.status, response.read(1 << 20)
     except urllib.error.HTTPError as err:
         code, body = err.code, b""
@@ -279,6 +285,7 @@ class Prober:
         return data if self.planned is None else rewrite_file(data, spec, self.planned)[0]
 
     def run(self) -> list[dict]:
+        problem = None
         try:
             values = self.values()
         except ProbeFailed as err:

@@ -16,7 +16,9 @@ description:
   - Check mode computes exactly the same and writes nothing; with C(--diff) it shows a unified diff per file.
   - A second run changes nothing, because a mapped value is never mapped again.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   profile:
     description: One client profile (docs/clients.md).

@@ -12,7 +12,9 @@ description:
     need to report it like a module would.
   - Changes nothing; the finding is validated (dotted key, severity, payload) before it is returned.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   key:
     description: Stable dotted key, e.g. C(shares.path_too_long). Waivers and run comparisons match on it.
@@ -43,7 +45,7 @@ options:
   remediation:
     description: How to fix it.
     type: dict
-    options:
+    suboptions:
       kind:
         description: A hint in words, a command to run or a playbook to run.
         type: str

@@ -1,6 +1,9 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+# The annotations (X | None) stay unevaluated on the older Pythons a managed host may have.
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: gate
 short_description: Stops a cut-over while a Kommune has unwaived inhibitors
@@ -15,7 +18,9 @@ description:
     when the report is older than I(max_age), when it was made for another plan than I(plan_hash), and on NO-GO.
   - Changes nothing. Runs on the controller as an action plugin; no connection to the host is made.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   kommune:
     description: Id of the Kommune (C(umzug_kommune.id)).

@@ -24,7 +24,10 @@ description:
     records; record keys naming secrets (password, secret, token, private key ...) are refused.
   - Runs on the controller as an action plugin; no connection to the host is made.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
+  - kommunal.umzug.attributes.action
 options:
   state:
     description: What to do, see the description.
@@ -75,7 +78,6 @@ attributes:
     support: none
   action:
     support: full
-    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

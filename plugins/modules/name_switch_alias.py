@@ -22,7 +22,9 @@ description:
     share that is not defined on this server (in check mode it is listed in RV(skipped) instead, since a dry run
     comes before the shares payload provisions it).
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   kommune:
     description: The Kommune id the old names belong to, e.g. C(kommune-a).
@@ -261,7 +263,7 @@ def main():
                  (p["smb_conf"], old_conf, new_conf)]
         if new_global is None:
             files.reverse()
-        changed = any(before != after for _, before, after in files)
+        changed = any(before != after for _dummy, before, after in files)
         if changed and not module.check_mode:
             os.makedirs(p["smb_include_dir"], mode=0o755, exist_ok=True)
             apply(module, p, files)

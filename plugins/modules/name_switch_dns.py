@@ -18,7 +18,9 @@ description:
     name never resolves to nothing.
   - A name that is a CNAME is refused with one sentence; switch the name it points to.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   shares:
     description: The plan's share mapping, old UNC path to new (C(umzug_kommune.endpoints.shares)).

@@ -19,7 +19,9 @@ description:
     the target short of what the shares need (an inhibitor).
   - Reads only; never changes anything.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   shares:
     description: Names of the shares to report on; empty means every file share.
@@ -123,6 +125,45 @@ shares:
       allocated_bytes: 16384
       principals:
         - {sid: S-1-5-21-1-2-3-1107, name: KOMMUNEA\bauamt, paths: 7}
+  contains:
+    name:
+      description: Name of the share on this server.
+      type: str
+      sample: bauamt
+    path:
+      description: Folder of the share on this server.
+      type: str
+      sample: /srv/shares/bauamt
+    target_name:
+      description: Name the share gets on the RZ file server (O(placement), else C(<namespace>-<share>)).
+      type: str
+      sample: altdorf-bauamt
+    frozen:
+      description:
+        - Whether M(kommunal.umzug.share_freeze) has frozen the share; RV(shares[].settings) are then
+          the settings it had before the freeze.
+      type: bool
+      sample: false
+    settings:
+      description: The share's section of Samba's configuration.
+      type: dict
+      sample: {comment: Bauamt, read only: "No"}
+    files:
+      description: Number of files (with O(scan)); C(dirs), C(symlinks) and C(others) count the other kinds.
+      type: int
+      returned: with O(scan)
+      sample: 4
+    bytes:
+      description: Sum of the file sizes (with O(scan)); C(allocated_bytes) is the space they take on disk.
+      type: int
+      returned: with O(scan)
+      sample: 431
+    principals:
+      description: Every SID the owners and Windows ACLs name, with its name and the number of paths naming it.
+      type: list
+      elements: dict
+      returned: with O(scan)
+      sample: [{sid: S-1-5-21-1-2-3-1107, name: KOMMUNEA\bauamt, paths: 7}]
 needed_bytes:
   description: Sum of the file sizes of all reported shares (with O(scan)).
   returned: success

@@ -15,7 +15,9 @@ description:
   - Only shares defined in O(smb_conf) itself; shares in the registry or in included files make the
     module fail with a message naming the share.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   share:
     description: Name of the share on this server.

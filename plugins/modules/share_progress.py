@@ -10,7 +10,9 @@ description:
     returns the figures of the pass's progress file and one line for a log (files, bytes, rate, time left).
   - Meant for a polling loop next to an C(async) sync task; reads only.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   path:
     description: The pass's progress file (O(kommunal.umzug.share_sync#module:progress_path)).

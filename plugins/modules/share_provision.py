@@ -26,7 +26,9 @@ description:
   - The new configuration is checked with C(testparm) before Samba reloads it; a failing check restores
     the previous files.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
 options:
   shares:
     description:

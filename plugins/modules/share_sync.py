@@ -31,8 +31,9 @@ description:
     mode takes no lock, so a dry run never keeps a real pass from starting; it reads the state as the
     last completed pass wrote it.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.share_source
 options:
   state_path:
@@ -114,6 +115,25 @@ counts:
   returned: success
   type: dict
   sample: {mkdir: 3, copy: 12, meta: 1, delete: 2, unchanged: 40, recopied: 1}
+  contains:
+    mkdir:
+      description: Folders the pass creates on the target.
+      type: int
+    copy:
+      description: Files whose content the pass copies.
+      type: int
+    meta:
+      description: Paths whose content is current and whose metadata (owner, mode, ACL, times) the pass sets.
+      type: int
+    delete:
+      description: Paths on the target the source no longer has, which the pass removes.
+      type: int
+    unchanged:
+      description: Paths already the same on both sides.
+      type: int
+    recopied:
+      description: Files copied again only because of O(compare_content) (RV(recopied) lists the first).
+      type: int
 bytes:
   description: Bytes of content the pass copies.
   returned: success

@@ -21,8 +21,9 @@ description:
     identical share removes the record. Holds the share's pass lock while it compares, so it neither
     runs beside a pass nor lets one start; in check mode it takes no lock and writes nothing.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
 extends_documentation_fragment:
+  - kommunal.umzug.attributes
   - kommunal.umzug.share_source
 options:
   manifest_dir:
@@ -223,7 +224,7 @@ def main():
         missing=[shown(x) for x in comparison.missing[:show]], extra=[shown(x) for x in comparison.extra[:show]],
         differ={shown(k): v for k, v in list(comparison.differ.items())[:show]}, flagged=flagged,
         **{RESULT_FINDINGS: [f.to_dict() for f in findings(p["share"], comparison, where, flagged,
-                                                              bool(p["state_path"]) and module.check_mode)]})
+                                                           bool(p["state_path"]) and module.check_mode)]})
 
 
 if __name__ == "__main__":

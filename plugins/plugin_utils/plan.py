@@ -21,12 +21,16 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import jsonschema
 import yaml
 import yaml.constructor
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement, unc
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.values import EndpointMap, MappingError
+
+try:
+    import jsonschema
+except ImportError:  # pyproject.toml installs it; without it no plan can be validated (_validator says so)
+    jsonschema = None
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
 TIMEZONE = "Europe/Berlin"
@@ -153,6 +157,8 @@ class _LineTracker:
 
 @cache
 def _validator() -> jsonschema.Draft202012Validator:
+    if jsonschema is None:
+        raise PlanError(["validating a plan needs the Python package jsonschema on the controller"])
     schema = json.loads(SCHEMA_PATH.read_text(encoding="utf-8"))
     return jsonschema.Draft202012Validator(schema)
 

@@ -246,9 +246,9 @@ def compare(previous: dict | None, findings: list[dict]) -> dict:
         "new": len(new),
         "resolved": len(resolved),
         "changed": len(changed),
-        "new_keys": sorted({key for key, _ in new}),
-        "resolved_keys": sorted({key for key, _ in resolved}),
-        "changed_keys": sorted({key for key, _ in changed}),
+        "new_keys": sorted({key for key, _dummy in new}),
+        "resolved_keys": sorted({key for key, _dummy in resolved}),
+        "changed_keys": sorted({key for key, _dummy in changed}),
     }
 
 

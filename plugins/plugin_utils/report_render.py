@@ -13,10 +13,14 @@ from functools import cache
 from pathlib import Path
 
 import jinja2
-import jsonschema
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import PAYLOADS, SEVERITIES
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import GO, GO_WITH_RISKS, NO_GO
+
+try:
+    import jsonschema
+except ImportError:  # pyproject.toml installs it; without it report.json cannot be checked (_schema_validator)
+    jsonschema = None
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "report.schema.json"
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -200,6 +204,8 @@ class ReportInvalid(ValueError):
 
 @cache
 def _schema_validator() -> jsonschema.Draft202012Validator:
+    if jsonschema is None:
+        raise ImportError("checking report.json against its schema needs the Python package jsonschema")
     return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
 
 

@@ -200,7 +200,6 @@ class Document:
                           offsets=None if offsets is None else tuple(offsets),
                           quoting=quoting, unsupported=unsupported)
 
-
     def unreadable(self, selector: Selector, start: int, end: int, reason: str) -> Occurrence:
         """An occurrence of something that is not a text value (a mapping, a number ...)."""
         return Occurrence(selector=selector.label, line=self.line_of(start), value=None,

@@ -139,4 +139,3 @@ class JsonHandler(Handler):
 
     def escape(self, text, quoting):
         return json.dumps(text, ensure_ascii=False)[1:-1]
-

@@ -136,7 +136,7 @@ class RegHandler(Handler):
                                                             "re-point it by hand"))
                 else:
                     found.append(doc.unreadable(sel, start, end, f"the value {doc.text[start:end][:30]!r} "
-                                                                  "is not a string"))
+                                                                 "is not a string"))
         return found
 
     def escape(self, text, quoting):

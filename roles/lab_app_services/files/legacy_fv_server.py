@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Lab only: a Kommune's old Fachverfahren server in miniature.
 
 A TCP port that greets with a banner line, and an HTTPS port (the lab CA's host

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Lab only: create the seeded OUs, groups, users and memberships in a Samba AD DC.
 
 Runs on the DC itself through Samba's Python API (one process instead of a samba-tool

@@ -1,4 +1,3 @@
-#!/usr/bin/python3
 """Lab only: fill a member file server's shares the way people would have.
 
 Each share root gets its Windows ACL (smbcacls, as the domain Administrator); each file
@@ -32,7 +31,7 @@ def ace(spec, name, access, flags=INHERIT):
 
 
 def run(args, secret_env=None):
-    proc = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **(secret_env or {})})
+    proc = subprocess.run(args, capture_output=True, text=True, check=False, env={**os.environ, **(secret_env or {})})
     if proc.returncode != 0:
         # The command line carries no password (it goes through the environment).
         raise SystemExit(f"{' '.join(args[:3])} failed: {(proc.stdout + proc.stderr).strip()}")

@@ -122,3 +122,12 @@ def test_plain_ldap_is_refused(run_module, source):
     args, _ = source
     result = run_module(accounts_source.main, args("disabled", server="ldap://a-dc"), fails=True)
     assert "is not an ldaps:// URI" in result["msg"]
+
+
+def test_without_pyyaml_the_module_fails_with_one_sentence_and_changes_nothing(run_module, source, monkeypatch):
+    monkeypatch.setattr(accounts_source, "YAML_ERROR", "Traceback: No module named 'yaml'")
+    args, path = source
+    before = {k: dict(v) for k, v in FakeSource.state.items()}
+    result = run_module(accounts_source.main, args("disabled"), fails=True)
+    assert result["msg"].startswith("Failed to import the required Python library (PyYAML)")
+    assert FakeSource.state == before and not path.exists()

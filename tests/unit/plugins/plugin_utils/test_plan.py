@@ -2,6 +2,7 @@
 
 import pytest
 
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import plan as plan_module
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import (
     PlanError,
     group_name,
@@ -487,3 +488,12 @@ def test_plan_hash_changes_with_the_file():
 )
 def test_group_names(prefix, ident, group):
     assert group_name(prefix, ident) == group
+
+
+def test_without_jsonschema_a_plan_is_refused_with_one_sentence(monkeypatch):
+    monkeypatch.setattr(plan_module, "jsonschema", None)
+    plan_module._validator.cache_clear()
+    try:
+        assert errors_of(VALID) == ["validating a plan needs the Python package jsonschema on the controller"]
+    finally:
+        plan_module._validator.cache_clear()

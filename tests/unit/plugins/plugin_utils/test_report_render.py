@@ -10,6 +10,7 @@ import jsonschema
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import ReportBuilder, parse_waivers
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import report_render
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_render import (
     ReportInvalid,
     render_html,
@@ -173,3 +174,13 @@ def test_html_loads_in_a_headless_browser_without_console_errors(tmp_path):
     assert screenshot.stat().st_size > 10_000
     assert 'data-verdict="no_go">NO-GO</span>' in dom.stdout
     assert "PROBELAUF (--check)" in dom.stdout
+
+
+def test_without_jsonschema_report_json_is_not_written_unchecked(monkeypatch):
+    monkeypatch.setattr(report_render, "jsonschema", None)
+    report_render._schema_validator.cache_clear()
+    try:
+        with pytest.raises(ImportError, match="needs the Python package jsonschema"):
+            validate_report({})
+    finally:
+        report_render._schema_validator.cache_clear()
