@@ -684,6 +684,9 @@ class PassResult:
     # Paths the sender skipped, with the reason: gone, a symlink or of another type since
     # the listing (never followed). Not in the new state: the next pass tries them again.
     changed_during_copy: dict[bytes, str] = field(default_factory=dict)
+    # Target paths the source no longer has, which the pass did not delete (delete off,
+    # the role's shares_safe_mode): still on the target, reported instead.
+    not_deleted: list[bytes] = field(default_factory=list)
 
 
 def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
@@ -769,6 +772,7 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
                                                                        after.st_mtime_ns)
             finally:
                 changed = copying.result() if copying is not None else {}
+    not_deleted = [] if delete else sorted(n.path for n in work.delete)
     if not delete:
         work.delete = []
     recopied = sorted({n.path for n in (*work.mkdir, *work.copy)} & recopy)
@@ -776,7 +780,8 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
         # Translate what would be written, so unmapped SIDs show up in the dry run too.
         for node in (*work.mkdir, *work.copy, *work.meta):
             _dry_translate(node, translate)
-        return PassResult(work, translate, time.monotonic() - started, recopied, too_long)
+        return PassResult(work, translate, time.monotonic() - started, recopied, too_long,
+                          not_deleted=not_deleted)
 
     if not work.is_empty():
         _apply(target_root, work, paths, records, translate)
@@ -790,7 +795,8 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
         save_state(state_path, new_state)
     if flagged:
         flag_for_next_pass(state_path, ())  # copied again: done
-    return PassResult(work, translate, time.monotonic() - started, recopied, too_long, changed)
+    return PassResult(work, translate, time.monotonic() - started, recopied, too_long, changed,
+                      not_deleted=not_deleted)
 
 
 def _clear_retyped(target_root: bytes, target: dict[bytes, bytes], retyped: list[bytes]) -> dict[bytes, bytes]:
