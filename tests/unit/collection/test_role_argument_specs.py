@@ -16,9 +16,14 @@ ROLES = ["accounts", "clients", "name_switch", "shares", "wave"]
 # Arguments without a value in defaults/main.yml on purpose (a secret, a site's own file,
 # or one the playbooks' host pattern reads before any role variable exists).
 WITHOUT_DEFAULT = {
-    "accounts": {"accounts_source_bind_password", "accounts_central_bind_password"},
+    "accounts": {"accounts_source_bind_password", "accounts_central_bind_password", "accounts_ca_file",
+                 "accounts_letters_vault_password_file"},
     "wave": {"wave_number"},
 }
+
+
+# Values for the arguments a site must give (an inventory names them).
+REQUIRED = {"accounts": {"accounts_ca_file": "/etc/umzug/ca.crt"}}
 
 
 def spec(role: str) -> dict:
@@ -62,7 +67,7 @@ def test_a_literal_default_is_the_specs_default_and_a_computed_one_is_described(
 
 @pytest.mark.parametrize("role", ROLES)
 def test_the_literal_defaults_pass_the_validator(role):
-    given = {n: v for n, v in defaults(role).items() if literal(v)}
+    given = {n: v for n, v in defaults(role).items() if literal(v)} | REQUIRED.get(role, {})
     result = ArgumentSpecValidator(options(role)).validate(given, validate_role_argument_spec=True)
     assert result.error_messages == []
 
@@ -89,6 +94,14 @@ def test_the_roles_are_used_through_their_main_entry_point():
 @pytest.mark.parametrize(("role", "entry"), sorted(entry_points_used()))
 def test_every_entry_point_in_use_has_a_spec(role, entry):
     assert entry in spec(role)
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_only_what_a_site_must_give_is_required(role):
+    assert {n for n, o in options(role).items() if o.get("required")} == set(REQUIRED.get(role, {}))
+    result = ArgumentSpecValidator(options(role)).validate({}, validate_role_argument_spec=True)
+    assert [m for m in result.error_messages if "missing required" in m] == (
+        [f"missing required arguments: {', '.join(sorted(REQUIRED[role]))}"] if role in REQUIRED else [])
 
 
 def test_the_accounts_actions_are_the_task_files_the_role_has():
@@ -122,6 +135,7 @@ REFUSED = [
 
 @pytest.mark.parametrize(("role", "given", "name"), REFUSED, ids=[f"{r}-{n}" for r, _g, n in REFUSED])
 def test_the_validator_refuses_a_wrong_value_and_names_the_argument(role, given, name):
+    given = REQUIRED.get(role, {}) | given
     result = ArgumentSpecValidator(options(role)).validate(given, validate_role_argument_spec=True)
     assert len(result.error_messages) == 1 and name in result.error_messages[0]
 
@@ -137,5 +151,6 @@ ACCEPTED = [
 
 @pytest.mark.parametrize(("role", "given"), ACCEPTED, ids=[r for r, _g in ACCEPTED])
 def test_the_validator_takes_values_as_extra_vars_give_them(role, given):
+    given = REQUIRED.get(role, {}) | given
     result = ArgumentSpecValidator(options(role)).validate(given, validate_role_argument_spec=True)
     assert result.error_messages == []
