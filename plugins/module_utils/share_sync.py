@@ -687,6 +687,9 @@ class PassResult:
     # Paths the sender skipped, with the reason: gone, a symlink or of another type since
     # the listing (never followed). Not in the new state: the next pass tries them again.
     changed_during_copy: dict[bytes, str] = field(default_factory=dict)
+    # Target paths the source no longer has, which the pass did not delete (delete off,
+    # the role's shares_safe_mode): still on the target, reported instead.
+    not_deleted: list[bytes] = field(default_factory=list)
 
 
 def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
@@ -738,17 +741,20 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
                 written = _owners_as_copied(target_root, scan, work, translate, copied) if copying is not None else {}
             finally:
                 changed = copying.result() if copying is not None else {}
+    not_deleted = [] if delete else sorted(n.path for n in work.delete)
     if not delete:
         work.delete = []
     recopied = sorted({n.path for n in (*work.mkdir, *work.copy)} & last.recopy)
     if check:
         _dry_translate_plan(work, translate)
-        return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long)
+        return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long,
+                          not_deleted=not_deleted)
 
     if not work.is_empty():
         _apply(target_root, work, scan.paths, scan.records, translate)
     _record_pass(state_path, last, _new_state(last, scan, triage, nodes, written, changed))
-    return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long, changed)
+    return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long, changed,
+                      not_deleted=not_deleted)
 
 
 @dataclass

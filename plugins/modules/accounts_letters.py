@@ -136,8 +136,8 @@ class LetterFile:
 
     def __init__(self, module, path, password_file, vault_id):
         if not os.path.isfile(password_file):
-            raise ValueError(f"vault password file {password_file} does not exist; create it (the lab makes its own "
-                             "in .lab/passwords/) or set accounts_letters_vault_password_file")
+            raise ValueError(f"vault password file {password_file} does not exist; create it or set "
+                             "accounts_letters_vault_password_file")
         self.module, self.path, self.vault_id = module, path, vault_id
         # The controller's ansible-vault, next to the Python that runs this module first.
         self.vault = module.get_bin_path("ansible-vault", required=True, opt_dirs=[os.path.dirname(sys.executable)])

@@ -10,7 +10,8 @@ description:
     the pass against the target and the state of the last pass, pulls the content that changed as a
     tar stream over the same SSH connection (never through the Ansible controller), and applies owners,
     POSIX ACLs and Windows ACLs translated through the identity mapping. Paths the source no longer has
-    are deleted inside O(target_root) only.
+    are deleted inside O(target_root) only, or with O(delete=false) left there and reported
+    (C(shares.deletion_held)).
   - A pass interrupted at any point (kill -9, a dropped connection) is completed by the next one; the
     state of the last pass is written atomically at its end.
   - The source is read without following a symlink in any component of a path (each folder opened by name
@@ -49,7 +50,11 @@ options:
     choices: [seed, delta, final]
     default: delta
   delete:
-    description: Delete target paths the source no longer has (inside O(target_root) only).
+    description:
+      - Delete target paths the source no longer has (inside O(target_root) only).
+      - V(false) deletes nothing; the paths a pass would have deleted are one finding
+        (C(shares.deletion_held)) with their count and the first O(show) of them, and RV(not_deleted).
+        The shares role passes V(false) while its C(shares_safe_mode) is on (the default).
     type: bool
     default: true
   show:
@@ -114,7 +119,7 @@ counts:
   description: Paths per kind of work (exact, also in check mode).
   returned: success
   type: dict
-  sample: {mkdir: 3, copy: 12, meta: 1, delete: 2, unchanged: 40, recopied: 1}
+  sample: {mkdir: 3, copy: 12, meta: 1, delete: 2, unchanged: 40, recopied: 1, not_deleted: 0}
   contains:
     mkdir:
       description: Folders the pass creates on the target.
@@ -134,6 +139,9 @@ counts:
     recopied:
       description: Files copied again only because of O(compare_content) (RV(recopied) lists the first).
       type: int
+    not_deleted:
+      description: Paths on the target the source no longer has, which the pass left in place (O(delete=false)).
+      type: int
 bytes:
   description: Bytes of content the pass copies.
   returned: success
@@ -152,6 +160,14 @@ recopied:
   type: list
   elements: str
   sample: [Pläne/Bebauungsplan Nr. 12.txt]
+not_deleted:
+  description:
+    - Target paths the source no longer has that the pass left there because O(delete) is off, first
+      O(show); the count in RV(counts.not_deleted).
+  returned: success
+  type: list
+  elements: str
+  sample: [alt/Entwurf.txt]
 seconds:
   description: How long the pass took.
   returned: success
@@ -164,7 +180,8 @@ umzug_changes:
   sample: {payload: shares, counts: {copy: 12}, items: {copy: [bauamt/a.txt]}, truncated: false}
 umzug_findings:
   description: Findings (SIDs and ids the identity mapping cannot translate, unreadable Windows ACLs, paths
-    longer than the target takes, which the pass leaves out, paths that changed while they were copied).
+    longer than the target takes, which the pass leaves out, paths that changed while they were copied,
+    paths the pass did not delete because O(delete) is off).
   returned: success
   type: list
   elements: dict
@@ -256,6 +273,22 @@ def changed_during_copy_findings(share, changed, where):
         resources=(share, *(shown(p) for p in paths[:20])), **where)]
 
 
+def not_deleted_findings(share, not_deleted, where, show=10):
+    """The target paths the source no longer has, left there because deletion is off (the
+    role's safe mode): one finding, so a person decides before anything is deleted."""
+    if not not_deleted:
+        return []
+    paths = [shown(p) for p in sorted(not_deleted)]
+    return [Finding(
+        key="shares.deletion_held", title=f"Paths the source no longer has, not deleted on the RZ, share {share}",
+        summary=f"{len(paths)} path(s) on the RZ file server are gone from the source; the pass left them there "
+                f"(deletion is off): {', '.join(paths[:show])}.",
+        severity="medium", payload="shares",
+        remediation=Remediation("hint", "Check these paths; to delete them on the RZ file server, run the next "
+                                "pass with shares_safe_mode: false (and shares_delete: true, the default)."),
+        resources=(share, *paths[:20]), **where)]
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -293,6 +326,7 @@ def main():
     counts = {kind: len(getattr(plan, kind)) for kind in KINDS}
     counts["unchanged"] = plan.unchanged
     counts["recopied"] = len(done.recopied)
+    counts["not_deleted"] = len(done.not_deleted)
     changes = Changes("shares", limit=p["show"])
     for kind in KINDS:
         for node in getattr(plan, kind):
@@ -302,11 +336,14 @@ def main():
         bytes=plan.bytes_to_copy, seconds=round(done.seconds, 3),
         first={kind: [shown(n.path) for n in getattr(plan, kind)[:p["show"]]] for kind in KINDS},
         recopied=[shown(path) for path in done.recopied[:p["show"]]],
+        not_deleted=[shown(path) for path in done.not_deleted[:p["show"]]],
         **{RESULT_CHANGES: changes.to_dict(),
            RESULT_FINDINGS: [f.to_dict() for f in (*translation_findings(p["share"], done.translate, where),
                                                    *too_long_findings(p["share"], done.too_long, where),
                                                    *changed_during_copy_findings(p["share"], done.changed_during_copy,
-                                                                                 where))]})
+                                                                                 where),
+                                                   *not_deleted_findings(p["share"], done.not_deleted, where,
+                                                                         p["show"]))]})
 
 
 if __name__ == "__main__":

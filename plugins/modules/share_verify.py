@@ -146,8 +146,8 @@ def remediation(kind, flagged, dry=False):
     if kind == "missing":
         return "Run a pass (shares_action=sync): it copies what the RZ side lacks; then verify again."
     if kind == "extra":
-        return ("Run a pass with deletion on (shares_delete, the default): it removes what the source no longer "
-                "has; then verify again.")
+        return ("Check these paths, then run a pass with deletion on (shares_safe_mode: false; shares_delete: true, "
+                "the default): it removes what the source no longer has; then verify again.")
     if flagged:
         return (f"Run a pass (shares_action=sync): these paths are recorded in {flagged} and the pass copies them "
                 "again (shares_compare_content: flagged, the default); then verify again. If a path still "

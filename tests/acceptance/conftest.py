@@ -14,8 +14,11 @@ from pathlib import Path
 
 import pytest
 
+# TOP is the collection: a checkout (collections/ links it as ansible_collections/kommunal/umzug)
+# or the installed collection, whose collections folder is three levels up.
 TOP = Path(__file__).resolve().parents[2]
-for path in (TOP, TOP / "collections"):
+INSTALLED = TOP.parents[1].name == "ansible_collections"
+for path in (TOP, TOP.parents[2] if INSTALLED else TOP / "collections"):
     if str(path) not in sys.path:
         sys.path.insert(0, str(path))
 
@@ -29,7 +32,18 @@ from tests.acceptance.skips import (  # noqa: E402, F401 (the skip policy's hook
     pytest_make_collect_report,
     pytest_runtest_makereport,
 )
-from tests.support.lab import state_dir  # noqa: E402
+
+
+def lab_credentials() -> Path:
+    """Without --credentials-dir: the lab's credentials, in a checkout that has the lab.
+    The installed collection has no lab, so there the folder must be named."""
+    try:
+        from tests.support.lab import state_dir
+    except (ImportError, OSError):
+        raise AcceptanceSetupError(
+            "--credentials-dir is needed: the folder of <WORKGROUP>.yml files with the test users' passwords "
+            "(the lab's default exists only in a checkout with the lab)") from None
+    return state_dir() / "credentials"
 
 
 def pytest_addoption(parser):
@@ -38,7 +52,8 @@ def pytest_addoption(parser):
     group.addoption("--inventory", default=str(TOP / "inventories" / "lab"),
                     help="the plan inventory (file or folder); default: the lab's")
     group.addoption("--credentials-dir", default=None,
-                    help="folder of <WORKGROUP>.yml files with test users' passwords; default: the lab's")
+                    help="folder of <WORKGROUP>.yml files with test users' passwords; default: the lab's "
+                         "(in a checkout with the lab)")
     group.addoption("--mapping-dir", default=None,
                     help="folder of the accounts payload's mapping files; default: accounts_mapping_dir from "
                          "the inventory, else artifacts/mapping")
@@ -60,7 +75,7 @@ def _kommune(config) -> Kommune:
         mapping = config.getoption("--mapping-dir")
         try:
             cached = Kommune.load(kommune_id, config.getoption("--inventory"),
-                                  Path(credentials) if credentials else state_dir() / "credentials",
+                                  Path(credentials) if credentials else lab_credentials(),
                                   Path(mapping) if mapping else None)
         except AcceptanceSetupError as err:
             raise pytest.UsageError(str(err)) from None

@@ -1,9 +1,9 @@
 """SMB as the Kommune's people use it: smbclient on a workstation, one log-on per user and
-server, the password only in the environment (tests/support/lab.run_with_password)."""
+server, the password only in the environment (remote.run_with_password)."""
 
 from __future__ import annotations
 
-from tests.support.lab import run_with_password
+from tests.acceptance.remote import run_with_password
 
 # Lists each share given and prints "<share> <exit code>"; smbclient reads $PASSWD.
 _LIST_EACH = 'server=$1; user=$2; shift 2; for s in "$@"; do smbclient "//$server/$s" -U "$user" -c ls ' \

@@ -3,9 +3,9 @@ each active entry of the identity mapping exists at its new DN with its new SID,
 mapped group has the translated members of the old group, and the test users (those with a
 password in the credentials) log on to the RZ file server with their old passwords."""
 
+from tests.acceptance.remote import parse_ldif
 from tests.acceptance.skips import expected_skip
 from tests.acceptance.smb import logs_on
-from tests.support.lab import parse_ldif
 
 SAM = "/var/lib/samba/private/sam.ldb"
 

@@ -2,28 +2,21 @@
 
 What the lab should contain is read from lab/seed.yml, the same data the seed created
 it from, so a test never restates the seed. Passwords come from the credentials files
-the seed writes into the ignored .lab/ folder; they reach remote commands through the
-environment only, and results are returned without the command line, so no password
-can show up in an assertion message or a log.
+the seed writes into the ignored .lab/ folder; they reach remote commands as the
+acceptance suite's do (tests/acceptance/remote.py: through the environment only).
 """
 
 from __future__ import annotations
 
-import base64
-import logging
 import os
-import shlex
-from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
 
+from tests.acceptance.remote import Outcome, run_with_password
+
 TOP = Path(__file__).resolve().parents[2]
 SEED = yaml.safe_load((TOP / "lab" / "seed.yml").read_text(encoding="utf-8"))["lab_seed_kommunen"]
-
-# testinfra logs every command line it runs; the lab's commands carry passwords in
-# their environment assignments.
-logging.getLogger("testinfra").setLevel(logging.WARNING)
 
 
 def state_dir() -> Path:
@@ -49,32 +42,6 @@ def users(kommune: str, *, enabled_only: bool = False, people_only: bool = False
         u for u in SEED[kommune]["users"]
         if (not enabled_only or u.get("enabled", True)) and (not people_only or not u.get("service"))
     ]
-
-
-@dataclass(frozen=True)
-class Outcome:
-    rc: int
-    stdout: str
-    stderr: str
-
-    @property
-    def output(self) -> str:
-        return self.stdout + self.stderr
-
-
-def run_with_password(host, secret: str, command: list[str]) -> Outcome:
-    """Run `command` with the password in $PASSWD (read by smbclient, smbcacls, and by
-    ldapsearch through -y); the result carries no trace of it."""
-    line = " ".join(shlex.quote(part) for part in command)
-    # testinfra raises on exit code 255 (it takes it for ssh's own failure) and puts the
-    # whole command line, password included, into that error; so 255 never comes back,
-    # and any backend error is replaced by one without the command.
-    script = f"PASSWD={shlex.quote(secret)} {line}; rc=$?; [ $rc -eq 255 ] && rc=254; exit $rc"
-    try:
-        result = host.run(script)
-    except Exception:
-        raise AssertionError(f"{command[0]} could not be run on the lab host") from None
-    return Outcome(result.rc, result.stdout, result.stderr)
 
 
 def smbclient(host, server: str, share: str, workgroup: str, user: str, commands: str) -> Outcome:
@@ -106,31 +73,3 @@ def ldaps_search(host, dc_fqdn: str, realm: str, workgroup: str, user: str, base
         host, password(workgroup, user),
         ["bash", "-c", script, "ldaps", dc_fqdn, f"{user}@{realm.lower()}", base, filt, *attrs],
     )
-
-
-def parse_ldif(text: str) -> list[dict[str, list[str]]]:
-    """Entries of ldbsearch/ldapsearch output as {attribute: [values]}, with folded lines
-    joined and base64 values (`attr:: ...`, used for anything non-ASCII) decoded."""
-    entries, current = [], None
-    lines = []
-    for raw in text.splitlines():
-        if raw.startswith(" ") and lines:
-            lines[-1] += raw[1:]
-        else:
-            lines.append(raw)
-    for line in lines:
-        if not line or line.startswith("#"):
-            current = None
-            continue
-        if current is None:
-            current = {}
-            entries.append(current)
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        if value.startswith(":"):
-            value = base64.b64decode(value[1:].strip()).decode("utf-8")
-        else:
-            value = value.strip()
-        current.setdefault(key, []).append(value)
-    return [e for e in entries if "dn" in e]

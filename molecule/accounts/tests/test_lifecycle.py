@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from tests.support.lab import SEED, parse_ldif, password, run_with_password, users
+from tests.acceptance.remote import parse_ldif, run_with_password
+from tests.support.lab import SEED, password, users
 
 testinfra_hosts = ["ansible://acc-rz-dc"]
 SAM = "/var/lib/samba/private/sam.ldb"

@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.support.lab import SEED, parse_ldif, users
+from tests.acceptance.remote import parse_ldif
+from tests.support.lab import SEED, users
 
 testinfra_hosts = ["ansible://dc"]
 KOMMUNE = "kommune-a"

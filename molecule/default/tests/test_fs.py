@@ -2,7 +2,8 @@
 
 import pytest
 
-from tests.support.lab import SEED, password, run_with_password, users
+from tests.acceptance.remote import run_with_password
+from tests.support.lab import SEED, password, users
 
 testinfra_hosts = ["ansible://fs"]
 KOMMUNE = "kommune-a"

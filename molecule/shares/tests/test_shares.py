@@ -15,7 +15,8 @@ import pytest
 import testinfra
 import yaml
 
-from tests.support.lab import SEED, TOP, password, run_with_password, smbclient
+from tests.acceptance.remote import run_with_password
+from tests.support.lab import SEED, TOP, password, smbclient
 
 testinfra_hosts = ["ansible://shr-rz-fs"]
 EPHEMERAL = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent"))

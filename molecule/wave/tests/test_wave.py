@@ -11,7 +11,8 @@ import pytest
 import testinfra
 
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import inventory_model, load_plan
-from tests.support.lab import admin_password, run_with_password, users
+from tests.acceptance.remote import run_with_password
+from tests.support.lab import admin_password, users
 
 testinfra_hosts = ["ansible://clients"]
 

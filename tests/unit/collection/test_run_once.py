@@ -15,7 +15,8 @@ import yaml
 TOP = Path(__file__).resolve().parents[3]
 TASK_FILES = sorted(
     [*TOP.glob("roles/*/tasks/**/*.yml"), *TOP.glob("roles/*/handlers/*.yml"), *TOP.glob("playbooks/*.yml"),
-     *TOP.glob("lab/*.yml"), *TOP.glob("molecule/*/*.yml"), *TOP.glob("molecule/*/tasks/*.yml")])
+     *TOP.glob("lab/roles/*/tasks/**/*.yml"), *TOP.glob("lab/roles/*/handlers/*.yml"), *TOP.glob("lab/*.yml"),
+     *TOP.glob("molecule/*/*.yml"), *TOP.glob("molecule/*/tasks/*.yml")])
 BLOCK_KEYS = ("block", "rescue", "always")
 PLAY_TASK_KEYS = ("pre_tasks", "tasks", "post_tasks", "handlers")
 
@@ -75,7 +76,8 @@ def test_the_rule_finds_the_pattern(tasks, expected):
 
 def test_task_files_are_found():
     names = {p.relative_to(TOP).as_posix() for p in TASK_FILES}
-    assert "roles/lab_seed/tasks/main.yml" in names and "lab/provision.yml" in names
+    assert "lab/roles/lab_seed/tasks/main.yml" in names and "lab/provision.yml" in names
+    assert "roles/shares/tasks/sync.yml" in names
 
 
 @pytest.mark.parametrize("path", TASK_FILES, ids=lambda p: p.relative_to(TOP).as_posix())

@@ -147,6 +147,21 @@ def test_delta_pass_brings_changes_and_deletions_only(tree):
     assert "g:304111:---" in acl
 
 
+@pytest.mark.parametrize("check", [False, True], ids=["pass", "check mode"])
+def test_with_deletion_off_a_pass_deletes_nothing_and_names_what_it_left(tree, check):
+    src, dst, state = tree
+    sync(src, dst, state)
+    (src / "Pläne" / "plan-kopie.pdf").unlink()
+    (dst / "nur-im-ziel.txt").write_text("kept: deletion is off")
+    result = sync(src, dst, state, check=check, delete=False)
+    assert result.plan.delete == []
+    assert result.not_deleted == [b"Pl\xc3\xa4ne/plan-kopie.pdf", b"nur-im-ziel.txt"]
+    assert (dst / "Pläne" / "plan-kopie.pdf").exists() and (dst / "nur-im-ziel.txt").exists()
+    # The next pass finds them again: they stay reported until someone lets them go.
+    assert sync(src, dst, state, check=True, delete=False).not_deleted == result.not_deleted
+    assert sync(src, dst, state, check=True).not_deleted == []
+
+
 def test_check_mode_changes_nothing_and_says_what_it_would_do(tree):
     src, dst, state = tree
     sync(src, dst, state)
