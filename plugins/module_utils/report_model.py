@@ -104,15 +104,9 @@ def parse_waivers(entries: list | None) -> list[Waiver]:
 def expired_waiver_finding(waiver: Waiver, kommune: str | None) -> dict:
     """An expired waiver is itself a finding: the risk it accepted is open again."""
     scope = " / ".join(part for part in (waiver.kommune, waiver.resource) if part)
-    return Finding(
-        key="report.waiver_expired",
-        title=f"Waiver for {waiver.key} expired on {waiver.expires.isoformat()}",
-        summary=f"{waiver.owner} accepted {waiver.key}{f' ({scope})' if scope else ''}: {waiver.reason}. "
-        "The finding counts again until the waiver is renewed or the cause fixed.",
-        severity="medium",
-        payload="report",
-        kommune=kommune,
-        resources=(waiver.key,),
+    return Finding.of(
+        "report.waiver_expired", waived_key=waiver.key, expires=waiver.expires.isoformat(), owner=waiver.owner,
+        scope=f" ({scope})" if scope else "", reason=waiver.reason, kommune=kommune, resources=(waiver.key,),
     ).to_dict()
 
 
