@@ -89,7 +89,7 @@ CATALOG = {
         "payload": "shares", "severity": "high", "inhibitor": False, "remediation": "hint",
         "en": {"title": "Paths longer than Linux takes (PATH_MAX): not copied in share {share}", "summary": _PATHS_EN,
                "remediation": "Shorten or flatten these folders on the source; the passes copy them once they fit."},
-        "de": {"title": "Pfade, länger als Linux erlaubt (PATH_MAX), werden nicht kopiert, in der Freigabe {share}",
+        "de": {"title": "Pfade in der Freigabe {share}, die länger sind, als Linux erlaubt (PATH_MAX): nicht kopiert",
                "summary": _PATHS_DE,
                "remediation": "Diese Ordner an der Quelle kürzen oder flacher anlegen; die Kopierläufe übernehmen "
                               "sie, sobald sie passen."},
@@ -230,7 +230,7 @@ CATALOG = {
                           "{described}",
                "remediation": "Run the next pass; a path that keeps changing its type (a folder swapped for a "
                               "symlink) is worth a look on the source."},
-        "de": {"title": "Pfade, die sich während des Kopierlaufs geändert haben, Freigabe {share}",
+        "de": {"title": "Pfade, die sich während des Kopierlaufs geändert haben, in der Freigabe {share}",
                "summary": "{count} Pfad(e) waren beim Lesen ihres Inhalts nicht mehr das, was die Auflistung "
                           "gefunden hatte, und wurden übersprungen (einem Symlink wird nie gefolgt); der nächste "
                           "Kopierlauf kopiert sie. {described}",
@@ -481,7 +481,7 @@ CATALOG = {
         "payload": "accounts", "severity": "low", "inhibitor": False, "remediation": None,
         "en": {"title": "Reserved name avoided",
                "summary": "{old_name} would be named {new_name}, which is reserved."},
-        "de": {"title": "Reservierten Namen vermieden",
+        "de": {"title": "Reservierter Name vermieden",
                "summary": "{old_name} hieße {new_name}; dieser Name ist reserviert."},
     },
     "accounts.name_collision": {
@@ -542,8 +542,8 @@ CATALOG = {
                "summary": "{id_field} {number} belongs to {owners}; files owned by it cannot be given to one of "
                           "them automatically.",
                "remediation": "Decide who owns those files; set the others' old id to null (source: manual)."},
-        "de": {"title": {"user": "Alte old_uid von mehreren Benutzern geteilt",
-                         "group": "Alte old_gid von mehreren Gruppen geteilt"},
+        "de": {"title": {"user": "old_uid von mehreren Benutzern geteilt",
+                         "group": "old_gid von mehreren Gruppen geteilt"},
                "summary": "{id_field} {number} gehört {owners}; Dateien mit diesem Besitzer lassen sich keinem "
                           "von ihnen automatisch zuordnen.",
                "remediation": "Entscheiden, wem diese Dateien gehören; bei den anderen die alte ID auf null "
