@@ -96,24 +96,9 @@ def report_age(report: dict, now: datetime) -> int:
 def gate_finding(kommune, decision):
     if decision["verdict"] == NO_GO:
         keys = sorted({f["key"] for f in decision["inhibitors"]})
-        return Finding(
-            key="wave.gate_closed",
-            title=f"Cut-over blocked for {kommune}",
-            summary="Reasons: " + ", ".join(decision["reasons"]),
-            severity="high",
-            payload="wave",
-            inhibitor=True,
-            resources=tuple(keys),
-            kommune=kommune,
-        ).to_dict()
-    return Finding(
-        key="wave.gate_open",
-        title=f"Cut-over allowed for {kommune}",
-        summary=f"Verdict {decision['verdict']}",
-        severity="info",
-        payload="wave",
-        kommune=kommune,
-    ).to_dict()
+        return Finding.of("wave.gate_closed", reasons=", ".join(decision["reasons"]), resources=keys,
+                          kommune=kommune).to_dict()
+    return Finding.of("wave.gate_open", verdict=decision["verdict"], kommune=kommune).to_dict()
 
 
 def report_path(args: dict, settings: Callable[[], ReportSettings]) -> str | None:

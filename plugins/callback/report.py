@@ -35,7 +35,8 @@ options:
       - section: callback_umzug_report
         key: report_dir
   language:
-    description: Language of report.html and the terminal summary; report.json is language-neutral.
+    description: Language of report.html (its findings' texts too, from the finding catalog) and the terminal
+      summary; report.json keeps the English texts and each finding's parameters.
     type: str
     default: de
     choices: [de, en]
@@ -245,15 +246,8 @@ class CallbackModule(CallbackBase):
                 self._builder.add_finding(self._scrubber.data(finding), host, kommune, task)
             except (FindingError, TypeError, AttributeError) as err:
                 self._builder.add_finding(
-                    Finding(
-                        key="report.invalid_finding",
-                        title="A task returned a finding the report cannot read",
-                        summary=self._scrubber.text(str(err)),
-                        severity="medium",
-                        payload="report",
-                        host=host,
-                        kommune=kommune,
-                    ).to_dict(),
+                    Finding.of("report.invalid_finding", error=self._scrubber.text(str(err)), host=host,
+                               kommune=kommune).to_dict(),
                     host,
                     kommune,
                     task,

@@ -37,7 +37,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.base import KEY_UNRECOGNISED, Document
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 
 CATEGORIES = ("Meldewesen", "Personenstand", "Finanzwesen", "Gewerbe", "Kfz", "DMS", "Schnittstelle",
               "Sozialwesen", "Ordnungswesen", "Bauwesen", "Personalwesen", "Terminalserver", "Anmeldeskript")
@@ -240,12 +240,8 @@ def config_findings(err: ConfigError, path: str, **where) -> list[dict]:
 
 
 def missing_file_finding(profile: dict, path: str, **where) -> dict:
-    return Finding(key=KEY_MISSING_FILE, title="Client configuration file is missing",
-                   summary=f"{profile['fachverfahren']} ({profile['id']}) is installed, but {path} does not exist",
-                   severity="medium", payload="clients", inhibitor=False,
-                   remediation=Remediation("hint", "Check the installation, or mark the file optional in the "
-                                                   "client profile."),
-                   resources=(path,), **where).to_dict()
+    return Finding.of(KEY_MISSING_FILE, fachverfahren=profile["fachverfahren"], profile=profile["id"], path=path,
+                      resources=(path,), **where).to_dict()
 
 
 class OriginalStore:

@@ -8,13 +8,21 @@ anything itself.
 
 A finding's ``key`` is stable and dotted (``shares.path_too_long``): waivers and the
 "changed since the last dry run" comparison match on it, so it must never be derived from
-the finding's text. This file runs on managed nodes too: standard library only.
+the finding's text. Every key raised is in the catalog (finding_catalog.py), which holds
+its severity, whether it blocks and its texts in German and English: ``Finding.of`` builds a
+finding from key, parameters and resources. The finding carries the English texts (what
+report.json holds) and its parameters, so the report renders it in German from the catalog
+(``texts``). This file runs on managed nodes too: standard library only.
 """
 
 from __future__ import annotations
 
 import re
+import string
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog import CATALOG, LANGUAGES
 
 SEVERITIES = ("info", "low", "medium", "high")
 # "report": findings the report raises itself (an expired waiver, an interrupted run).
@@ -52,6 +60,22 @@ class Finding:
     resources: tuple[str, ...] = ()
     kommune: str | None = None
     host: str | None = None
+    # What the catalog's placeholders were filled with; lets the report render the texts in
+    # another language. Not part of a finding's identity.
+    params: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, key: str, *, resources=(), kommune: str | None = None, host: str | None = None,
+           **params) -> Finding:
+        """The finding ``key`` of the catalog, its placeholders filled from ``params``."""
+        entry = catalog_entry(key)
+        values = {name: str(value) for name, value in params.items()}
+        english = texts(key, values, "en", kommune)
+        kind = entry["remediation"]
+        return cls(key=key, title=english["title"], summary=english.get("summary", ""),
+                   severity=entry["severity"], payload=entry["payload"], inhibitor=entry["inhibitor"],
+                   remediation=Remediation(kind, english["remediation"]) if kind else None,
+                   resources=tuple(str(r) for r in resources), kommune=kommune, host=host, params=values)
 
     def __post_init__(self):
         if not KEY_PATTERN.match(self.key):
@@ -80,6 +104,7 @@ class Finding:
             "resources": list(self.resources),
             "kommune": self.kommune,
             "host": self.host,
+            **({"params": dict(self.params)} if self.params else {}),
         }
 
     @classmethod
@@ -97,9 +122,64 @@ class Finding:
                 resources=tuple(data.get("resources") or ()),
                 kommune=data.get("kommune"),
                 host=data.get("host"),
+                params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
             )
         except KeyError as err:
             raise FindingError(f"finding {data.get('key', '?')}: missing field {err.args[0]!r}") from None
+
+
+def catalog_entry(key: str) -> dict:
+    try:
+        return CATALOG[key]
+    except KeyError:
+        raise FindingError(f"finding key {key!r} is not in the catalog (plugins/module_utils/finding_catalog.py)") \
+            from None
+
+
+def placeholders(template: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+
+
+def _template(key: str, text, params: Mapping[str, str]) -> str:
+    if isinstance(text, str):
+        return text
+    variant = params.get("variant")
+    if variant not in text:
+        raise FindingError(f"finding {key}: variant {variant!r} is not one of {', '.join(sorted(text))}")
+    return text[variant]
+
+
+def texts(key: str, params: Mapping[str, str], language: str, kommune: str | None = None) -> dict[str, str]:
+    """Title, summary and remediation of ``key`` in ``language``, filled from ``params``
+    (``{kommune}`` from the finding's Kommune unless a parameter names it)."""
+    if language not in LANGUAGES:
+        raise FindingError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    entry = catalog_entry(key)
+    values = {"kommune": kommune or "", **params}
+    result = {}
+    for name, text in entry[language].items():
+        template = _template(key, text, values)
+        try:
+            result[name] = template.format(**values)
+        except KeyError as err:
+            raise FindingError(f"finding {key}: parameter {err.args[0]!r} of its {name} is missing") from None
+    return result
+
+
+def localised(finding: Mapping, language: str) -> dict:
+    """A finding dict with its texts in ``language``: from the catalog where the finding was
+    built from it (it has the parameters the texts need), else as it came."""
+    key = finding.get("key")
+    if key not in CATALOG:
+        return dict(finding)
+    try:
+        words = texts(key, finding.get("params") or {}, language, finding.get("kommune"))
+    except FindingError:
+        return dict(finding)
+    remedy = finding.get("remediation")
+    return {**finding, "title": words["title"], "summary": words.get("summary", finding.get("summary", "")),
+            "remediation": remedy if not remedy or "remediation" not in words
+            else {**remedy, "text": words["remediation"]}}
 
 
 @dataclass

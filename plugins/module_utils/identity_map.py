@@ -57,7 +57,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 from ansible_collections.kommunal.umzug.plugins.module_utils.naming import (
     KINDS,
@@ -343,11 +343,8 @@ def regenerate(previous: IdentityMap | None, objects: Iterable[SourceObject], se
     return identity_map, findings
 
 
-def _finding(settings: MapSettings, key: str, title: str, summary: str, severity: str, *resources: str,
-             inhibitor: bool = False, hint: str | None = None) -> Finding:
-    return Finding(key=key, title=title, summary=summary, severity=severity, payload="accounts",
-                   inhibitor=inhibitor, remediation=Remediation("hint", hint) if hint else None,
-                   resources=tuple(resources), kommune=settings.policy.kommune or None)
+def _finding(settings: MapSettings, key: str, *resources: str, **params) -> Finding:
+    return Finding.of(key, resources=resources, kommune=settings.policy.kommune or None, **params)
 
 
 def _carry_over(previous: Iterable[Entry], by_key: Mapping[tuple, SourceObject], live: LiveDirectory,
@@ -358,11 +355,9 @@ def _carry_over(previous: Iterable[Entry], by_key: Mapping[tuple, SourceObject],
         source = by_key.get(entry.key)
         if source is None:
             kept.append(replace(entry, status="gone"))
-            findings.append(_finding(settings, "accounts.source_object_gone", "Old object gone",
-                                     f"{entry.old_name!r} ({entry.old_sid or 'no SID'}) is no longer in "
-                                     f"the old directory; its entry {entry.new_name!r} is kept, marked gone.",
-                                     "medium", entry.old_name, entry.new_name,
-                                     hint="Delete the entry once no file or ACL refers to its ids."))
+            findings.append(_finding(settings, "accounts.source_object_gone", entry.old_name, entry.new_name,
+                                     old_name=repr(entry.old_name), old_sid=entry.old_sid or "no SID",
+                                     new_name=repr(entry.new_name)))
         elif entry.manual or entry.new_sid or entry.new_name.lower() in live.lower_names:
             kept.append(replace(entry, status="active"))
             findings.extend(_live_conflict(entry, live, settings))
@@ -375,12 +370,9 @@ def _live_conflict(entry: Entry, live: LiveDirectory, settings: MapSettings) -> 
     name = entry.new_name.lower()
     if name not in live.lower_names or (entry.new_sid and live.lower_names[name] == entry.new_sid):
         return []
-    return [_finding(settings, "accounts.fixed_name_taken", "Fixed name held by another object",
-                     f"{entry.new_name!r} ({entry.source} entry for {entry.old_name!r}) exists in the "
-                     f"central directory as {live.lower_names[name] or 'an object of unknown SID'}, "
-                     f"but the entry's new_sid is {entry.new_sid or 'empty'}.",
-                     "high", entry.old_name, entry.new_name, inhibitor=True,
-                     hint="Choose another new_name (source: manual), or record the right new_sid.")]
+    return [_finding(settings, "accounts.fixed_name_taken", entry.old_name, entry.new_name,
+                     new_name=repr(entry.new_name), source=entry.source, old_name=repr(entry.old_name),
+                     holder=live.lower_names[name] or "an object of unknown SID", new_sid=entry.new_sid or "empty")]
 
 
 def _named_entries(renamed, fresh, kept, live: LiveDirectory, settings: MapSettings,
@@ -463,11 +455,8 @@ def _free_ids(id_range: IdRange, used: set[int]):
 
 
 def _exhausted(settings: MapSettings, kind: str, id_range: IdRange, starved: list[str]) -> Finding:
-    id_name = "uid" if kind == "user" else "gid"
-    return _finding(settings, f"accounts.{id_name}_range_exhausted", f"{id_name} range exhausted",
-                    f"The {id_name} range {id_range.first}-{id_range.last} has no free id left for "
-                    f"{len(starved)} {kind}(s).", "high", *starved, inhibitor=True,
-                    hint=f"Widen the Kommune's {id_name}_range in the plan.")
+    key = "accounts.uid_range_exhausted" if kind == "user" else "accounts.gid_range_exhausted"
+    return _finding(settings, key, *starved, first=id_range.first, last=id_range.last, count=len(starved))
 
 
 def _ambiguous_old_ids(entries: list[Entry], settings: MapSettings) -> list[Finding]:
@@ -477,11 +466,8 @@ def _ambiguous_old_ids(entries: list[Entry], settings: MapSettings) -> list[Find
                          if e.kind == kind and getattr(e, id_field) is not None)
         for number in sorted(n for n, count in counts.items() if count > 1):
             owners = sorted(e.old_name for e in entries if e.kind == kind and getattr(e, id_field) == number)
-            findings.append(_finding(
-                settings, "accounts.old_id_ambiguous", f"Old {id_field} shared by several {kind}s",
-                f"{id_field} {number} belongs to {', '.join(owners)}; files owned by it cannot be "
-                "given to one of them automatically.", "medium", *owners,
-                hint="Decide who owns those files; set the others' old id to null (source: manual)."))
+            findings.append(_finding(settings, "accounts.old_id_ambiguous", *owners, variant=kind,
+                                     id_field=id_field, number=number, owners=", ".join(owners)))
     return findings
 
 

@@ -96,7 +96,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
 KINDS = ("user", "group")
@@ -462,11 +462,8 @@ def _with_suffix(pieces, limit: int, number: int) -> str:
     return name + str(number)
 
 
-def _finding(key: str, title: str, summary: str, severity: str, policy: NamingPolicy, *resources: str,
-             hint: str | None = None) -> Finding:
-    return Finding(key=key, title=title, summary=summary, severity=severity, payload="accounts",
-                   remediation=Remediation("hint", hint) if hint else None,
-                   resources=tuple(resources), kommune=policy.kommune or None)
+def _finding(key: str, policy: NamingPolicy, *resources: str, **params) -> Finding:
+    return Finding.of(key, resources=resources, kommune=policy.kommune or None, **params)
 
 
 def _invisible_finding(obj: SourceObject, policy: NamingPolicy) -> Finding | None:
@@ -477,12 +474,8 @@ def _invisible_finding(obj: SourceObject, policy: NamingPolicy) -> Finding | Non
         return None
     described = "; ".join(f"{label}: " + ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in chars)
                           for label, chars in found.items())
-    return _finding("accounts.invisible_characters", "Invisible characters removed from a name",
-                    f"{obj.old_name!r} has invisible format characters ({described}); they are left out of "
-                    "its new account name and CN.",
-                    "low", policy, obj.old_name,
-                    hint="Remove them in the old directory (they come with text pasted from a word processor), "
-                         "or set a manual new_name in the mapping file.")
+    return _finding("accounts.invisible_characters", policy, obj.old_name, old_name=repr(obj.old_name),
+                    described=described)
 
 
 def _base_name(obj: SourceObject, policy: NamingPolicy, findings: list[Finding]) -> tuple[list, str]:
@@ -494,16 +487,11 @@ def _base_name(obj: SourceObject, policy: NamingPolicy, findings: list[Finding])
     full = tidy("".join(text for _dummy, text in pieces))
     name = _fit(pieces, limit)
     if fell_back:
-        findings.append(_finding("accounts.name_fallback", "Name not derivable from the person's name",
-                                 f"The names of {obj.old_name!r} give no usable characters; "
-                                 f"it is named {name!r}.",
-                                 "medium", policy, obj.old_name,
-                                 hint="Set a manual new_name in the mapping file if this one is not wanted."))
+        findings.append(_finding("accounts.name_fallback", policy, obj.old_name, old_name=repr(obj.old_name),
+                                 new_name=repr(name)))
     elif len(full) > limit:
-        findings.append(_finding("accounts.name_shortened", "Name shortened",
-                                 f"{full!r} is longer than {limit} characters; "
-                                 f"{obj.old_name!r} is named {name!r}.",
-                                 "info", policy, obj.old_name))
+        findings.append(_finding("accounts.name_shortened", policy, obj.old_name, full=repr(full), limit=limit,
+                                 old_name=repr(obj.old_name), new_name=repr(name)))
     return pieces, name
 
 
@@ -531,9 +519,8 @@ def _first_come_names(ordered, bases, used: set[str], policy, findings) -> dict[
     for obj in ordered:
         name = bases[obj][1]
         if policy.is_reserved(name):
-            findings.append(_finding("accounts.reserved_name", "Reserved name avoided",
-                                     f"{obj.old_name!r} would be named {name!r}, which is reserved.",
-                                     "low", policy, obj.old_name))
+            findings.append(_finding("accounts.reserved_name", policy, obj.old_name, old_name=repr(obj.old_name),
+                                     new_name=repr(name)))
         elif name.lower() not in used:
             names[obj] = name
             used.add(name.lower())
@@ -554,10 +541,8 @@ def _suffixed_name(obj, base, used: set[str], next_number: dict[tuple, int], pol
     used.add(name.lower())
     if policy.is_reserved(wanted):
         return name  # already reported as accounts.reserved_name
-    findings.append(_finding("accounts.name_collision", "Name already taken",
-                             f"{wanted!r} is taken or reserved; {obj.old_name!r} is named {name!r}.",
-                             "low", policy, obj.old_name, name,
-                             hint="Set a manual new_name in the mapping file if this one is not wanted."))
+    findings.append(_finding("accounts.name_collision", policy, obj.old_name, name, wanted=repr(wanted),
+                             old_name=repr(obj.old_name), new_name=repr(name)))
     return name
 
 

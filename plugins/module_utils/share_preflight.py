@@ -20,31 +20,13 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, share_names
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import Node, carried, shown
 
 NTACL_NAME = "security.NTACL"
 
 # How many paths one finding names; the summary says how many there are in all.
 RESOURCE_LIMIT = 20
-
-NAME_TITLES = {
-    "shares.name_invalid_utf8": ("Names that are not valid UTF-8", "high"),
-    "shares.name_invalid_character": ("Names with characters SMB clients cannot use", "medium"),
-    "shares.name_trailing_dot_or_space": ("Names ending in a dot or a space", "medium"),
-    "shares.name_reserved": ("Reserved DOS device names", "medium"),
-    "shares.name_case_collision": ("Names that differ only in case or Unicode form (NFC/NFD)", "medium"),
-    "shares.path_too_long": ("Paths too long for Windows clients on the target", "medium"),
-    "shares.path_beyond_path_max": ("Paths longer than Linux takes (PATH_MAX): not copied", "high"),
-}
-NAME_HINTS = {
-    "shares.name_invalid_utf8": "Rename the files with a UTF-8 name (convmv -f latin1 -t utf8) before the final pass.",
-    "shares.name_case_collision": "Rename one of each pair; a Windows client sees only one of them.",
-    "shares.path_too_long": "Shorten folder names, or enable long path support on the clients.",
-    "shares.path_beyond_path_max": "Shorten or flatten these folders on the source; the passes copy them once "
-                                   "they fit.",
-}
-
 
 @dataclass
 class ShareReport:
@@ -144,40 +126,14 @@ def _symlink(report: ShareReport, node: Node) -> None:
         report.problem("shares.symlink", shown(node.path), f"points to {shown(target)} inside the share")
 
 
-SEVERITY = {
-    "shares.sparse_file": ("Sparse files", "info", "Kept sparse by the copy; the target needs their full size "
-                           "only where they are written."),
-    "shares.hard_link": ("Hard links", "low", "Kept as hard links inside the share; links to files outside "
-                         "the share become separate copies."),
-    "shares.symlink": ("Symbolic links inside the share", "info", "Copied as links; SMB clients see them only "
-                       "where the target allows following symlinks."),
-    "shares.symlink_outside": ("Symbolic links pointing outside the share", "medium", "Replace the link by "
-                               "the data it points to, or accept that it dangles on the target."),
-    "shares.special_file": ("Devices, fifos or sockets", "low", "They are not copied; remove them."),
-    "shares.ntacl_unreadable": ("Windows ACLs that cannot be read", "high", "Reset the ACL of these paths "
-                                "(smbcacls --set) before the move; they are copied as they are."),
-    "shares.xattr_not_carried": ("Extended attributes that are not carried", "medium",
-                                 "A sync carries user.*, trusted.*, the Windows ACL and the POSIX ACLs. File "
-                                 "capabilities (security.capability) are left behind on purpose: a file share "
-                                 "grants no program privileges; set one on the target by hand if it is really "
-                                 "needed. SELinux labels and other security.* come from the target's own policy."),
-}
-
-
 def findings(report: ShareReport, kommune: str | None, host: str | None) -> list[Finding]:
     result = []
     for key in sorted(report.problems):
         entries = report.problems[key]
-        if key in NAME_TITLES:
-            title, severity = NAME_TITLES[key]
-            hint = NAME_HINTS.get(key, "Rename these paths before the final pass.")
-        else:
-            title, severity, hint = SEVERITY[key]
         first = "; ".join(f"{path}: {sentence}" for path, sentence in entries[:3])
-        result.append(Finding(
-            key=key, title=f"{title} in share {report.name}",
-            summary=f"{len(entries)} path(s) in share {report.name}. {first}" + (" ..." if len(entries) > 3 else ""),
-            severity=severity, payload="shares", remediation=Remediation("hint", hint),
+        result.append(Finding.of(
+            key, share=report.name, count=len(entries), first=first, more=" ..." if len(entries) > 3 else "",
+            variant="preflight",
             resources=(report.name, *sorted({path for path, _dummy in entries})[:RESOURCE_LIMIT]),
             kommune=kommune, host=host))
     return result
@@ -191,13 +147,8 @@ def unmapped_sid_findings(share: str, principals: Mapping[str, int], will_transl
     if not unmapped:
         return []
     described = ", ".join(f"{sid} ({names.get(sid) or 'unknown'}, {principals[sid]} paths)" for sid in unmapped)
-    return [Finding(
-        key="shares.sid_unmapped", title=f"SIDs without a new identity in share {share}",
-        summary=f"{len(unmapped)} SID(s) in owners or Windows ACLs have no entry in the identity mapping and no "
-                f"rule that maps them: {described}. They are copied unchanged and grant nothing on the target.",
-        severity="medium", payload="shares",
-        remediation=Remediation("hint", "Add manual entries to the mapping file (source: manual), then discover "
-                                "again."),
+    return [Finding.of(
+        "shares.sid_unmapped", share=share, count=len(unmapped), described=described, variant="preflight",
         resources=(share, *unmapped[:RESOURCE_LIMIT]), kommune=kommune, host=host)]
 
 
@@ -211,12 +162,8 @@ def open_file_findings(open_files: Iterable[Mapping], shares: Mapping[str, str],
             if (item["path"] + "/").startswith(root):
                 per_share.setdefault(name, []).append(f"{item['path'][len(root):] or '.'} ({item.get('user') or '?'}"
                                                       f", {item.get('mode') or '?'})")
-    return [Finding(
-        key="shares.file_open", title=f"Files open or locked in share {name}",
-        summary=f"{len(paths)} file(s) open over SMB right now: {'; '.join(paths[:5])}. A pass copies what is on "
-                "disk; changes still held by a client arrive with a later pass.",
-        severity="low", payload="shares",
-        remediation=Remediation("hint", "Before the final pass, freeze the share (it closes the connections)."),
+    return [Finding.of(
+        "shares.file_open", share=name, count=len(paths), files="; ".join(paths[:5]),
         resources=(name, *paths[:RESOURCE_LIMIT]), kommune=kommune, host=host)
         for name, paths in sorted(per_share.items())]
 
@@ -228,12 +175,8 @@ def space_finding(needed: int, free: int | None, margin_percent: int, target: st
     wanted = needed + needed * margin_percent // 100
     if wanted <= free:
         return []
-    return [Finding(
-        key="shares.target_space_short", title="Not enough free space on the RZ file server",
-        summary=f"The shares need {needed} bytes (+{margin_percent} % margin: {wanted}); {target} has {free} "
-                "bytes free.",
-        severity="high", payload="shares", inhibitor=True,
-        remediation=Remediation("hint", f"Grow the file system of {target} before the seed pass."),
+    return [Finding.of(
+        "shares.target_space_short", needed=needed, margin=margin_percent, wanted=wanted, target=target, free=free,
         resources=(target,), kommune=kommune, host=host)]
 
 

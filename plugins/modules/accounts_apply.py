@@ -139,7 +139,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Changes,
     Finding,
-    Remediation,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.samba_directory import Directory
 
@@ -271,22 +270,11 @@ def diff_of(ops, hashes, passwords):
 def findings_of(hashes_used, no_password, kommune):
     found = []
     if hashes_used:
-        found.append(Finding(
-            key="accounts.kerberos_rc4_only", title="Carried passwords give Kerberos RC4 keys only",
-            summary=f"{len(hashes_used)} account(s) got their old NT hash. They log on over NTLM and LDAPS "
-                    "at once, but Kerberos only with RC4 keys until the next password change (AES keys "
-                    "are salted with realm and name and cannot be carried).",
-            severity="medium", payload="accounts", resources=tuple(sorted(hashes_used)), kommune=kommune,
-            remediation=Remediation("hint", "Have the people change their password after the cut-over; "
-                                            "keep RC4 allowed for them until then.")).to_dict())
+        found.append(Finding.of("accounts.kerberos_rc4_only", count=len(hashes_used),
+                                resources=sorted(hashes_used), kommune=kommune).to_dict())
     if no_password:
-        found.append(Finding(
-            key="accounts.no_password", title="Accounts created without a password stay disabled",
-            summary=f"{len(no_password)} account(s) had neither a carried hash nor an initial password.",
-            severity="high", payload="accounts", inhibitor=True, resources=tuple(sorted(no_password)),
-            kommune=kommune,
-            remediation=Remediation("hint", "Read their hashes on the source DC, or choose the random "
-                                            "initial password policy for them.")).to_dict())
+        found.append(Finding.of("accounts.no_password", count=len(no_password), resources=sorted(no_password),
+                                kommune=kommune).to_dict())
     return found
 
 

@@ -98,7 +98,7 @@ umzug_findings:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import directory, ldaps
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
 SEARCHES = {
@@ -135,27 +135,16 @@ def export(params):
 def findings_for(model, kommune):
     found = []
 
-    def add(key, title, summary, severity, resources, hint):
-        found.append(Finding(key=key, title=title, summary=summary, severity=severity, payload="accounts",
-                             remediation=Remediation("hint", hint), resources=tuple(resources),
-                             kommune=kommune).to_dict())
+    def add(key, resources):
+        found.append(Finding.of(key, count=len(resources), resources=resources, kommune=kommune).to_dict())
 
     service = [u["name"] for u in model["users"] if u["service"]]
     if service:
-        add("accounts.service_account", "Service accounts are migrated",
-            f"{len(service)} service account(s) move with the people; whatever uses them (scanners, "
-            "Fachverfahren, backups) must get the new name and password.", "medium", service,
-            "List each service account's consumers and plan their reconfiguration for the cut-over.")
+        add("accounts.service_account", service)
     if model["computers"]:
-        add("accounts.computers_not_migrated", "Computers are not migrated",
-            f"{len(model['computers'])} computer account(s) stay in the old domain; the PCs join the RZ "
-            "domain separately.", "info", [c["name"] for c in model["computers"]],
-            "Rejoin the PCs to the RZ domain as part of the client payload.")
+        add("accounts.computers_not_migrated", [c["name"] for c in model["computers"]])
     if model["foreign_members"]:
-        add("accounts.foreign_members", "Group members outside the Kommune's directory",
-            f"{len(model['foreign_members'])} group member(s) are not users or groups of the export "
-            "(foreign security principals, well-known groups); they are not carried over.", "low",
-            model["foreign_members"], "Add the equivalent RZ principals to the groups by hand if needed.")
+        add("accounts.foreign_members", model["foreign_members"])
     return found
 
 

@@ -119,7 +119,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Finding,
-    Remediation,
 )
 
 try:
@@ -205,13 +204,9 @@ def main():
     if module._diff:
         result["diff"] = {"before": {"letters": sorted(x["name"] for x in existing)},
                           "after": {"letters": sorted(x["name"] for x in letters)}}
-    findings = [Finding(
-        key="accounts.initial_password_letters", title="Initial-password letters to hand out",
-        summary=f"{len(letters)} account(s) get a random initial password that must be changed at the first "
-                f"logon; the letters are in {p['path']} (ansible-vault, id {p['vault_id']}).",
-        severity="info", payload="accounts", resources=tuple(x["name"] for x in letters), kommune=p["kommune"],
-        remediation=Remediation("command", f"ansible-vault view --vault-id {p['vault_id']}@<password file> "
-                                           f"{p['path']}")).to_dict()] if letters else []
+    findings = [Finding.of(
+        "accounts.initial_password_letters", count=len(letters), path=p["path"], vault_id=p["vault_id"],
+        resources=(x["name"] for x in letters), kommune=p["kommune"]).to_dict()] if letters else []
     module.exit_json(**result, **{RESULT_FINDINGS: findings})
 
 

@@ -134,10 +134,8 @@ def main():
     changes = Changes(payload="accounts")
     for kind, dn in ops:
         changes.add({"disable": "disabled"}.get(kind, "deleted"), dn)
-    findings = [Finding(key="accounts.rollback_skipped", title="Journal entries left alone",
-                        summary=f"{len(skipped)} object(s) at a journalled DN have another SID now; umzug did "
-                                "not create them, so rollback leaves them.",
-                        severity="medium", payload="accounts", resources=tuple(skipped)).to_dict()] if skipped else []
+    findings = [Finding.of("accounts.rollback_skipped", count=len(skipped),
+                           resources=skipped).to_dict()] if skipped else []
     module.exit_json(changed=bool(ops), **{RESULT_CHANGES: changes.to_dict(), RESULT_FINDINGS: findings})
 
 

@@ -123,7 +123,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Changes,
     Finding,
-    Remediation,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
@@ -203,14 +202,8 @@ class Source:
 
 
 def unsupported(accounts, kommune):
-    return Finding(
-        key="accounts.source_disable_unsupported", title="Source accounts cannot be disabled in OpenLDAP",
-        summary=f"{len(accounts)} migrated account(s) stay usable in the old OpenLDAP directory: it has no "
-                "standard disabled flag, so umzug changes nothing there.",
-        severity="high", payload="accounts", resources=tuple(a["name"] for a in accounts), kommune=kommune,
-        remediation=Remediation("hint", "Lock them the way the Kommune's services read the directory (ppolicy "
-                                        "pwdAccountLockedTime, a removed loginShell, an access rule) and "
-                                        "undo that on rollback.")).to_dict()
+    return Finding.of("accounts.source_disable_unsupported", count=len(accounts),
+                      resources=(a["name"] for a in accounts), kommune=kommune).to_dict()
 
 
 def run(module, p):
@@ -269,11 +262,8 @@ def main():
     for account in accounts:
         changes.add(kind, account["dn"])
     if skipped:
-        findings.append(Finding(
-            key="accounts.source_skipped", title="Source accounts left alone",
-            summary=f"{len(skipped)} journalled account(s) have another SID at the source now; umzug did not "
-                    "disable that object, so it leaves it.", severity="medium", payload="accounts",
-            resources=tuple(skipped), kommune=p["kommune"]).to_dict())
+        findings.append(Finding.of("accounts.source_skipped", count=len(skipped), resources=skipped,
+                                   kommune=p["kommune"]).to_dict())
     result = dict(changed=bool(accounts), accounts=accounts, journal_file=path,
                   **{RESULT_CHANGES: changes.to_dict(), RESULT_FINDINGS: findings})
     if module._diff:

@@ -138,7 +138,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     ProfileError,
     parse_endpoint,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
 
 KEY_PROBE_FAILED = "clients.probe_failed"
 KEY_PIN_CHANGED = "clients.pinned_certificate_changed"
@@ -344,24 +344,16 @@ class Prober:
 
     def failed(self, probe: dict, entry: dict) -> dict:
         name = f"{self.profile['fachverfahren']} ({self.profile['id']})"
-        return Finding(
-            key=KEY_PROBE_FAILED, title="Client probe failed after re-pointing" if self.planned is None
-            else "Client probe of the RZ endpoint failed (before re-pointing)",
-            summary=f"{name}: {probe['kind']} probe of {entry['target'] or '?'} failed: {entry['detail']}",
-            severity="high", payload="clients", inhibitor=True,
-            remediation=Remediation("hint", "Check that the RZ service answers and the mapping is right; "
-                                            "the client is rolled back unless clients_rollback_on_failure is false."),
+        return Finding.of(
+            KEY_PROBE_FAILED, variant="after" if self.planned is None else "before", name=name, kind=probe["kind"],
+            target=entry["target"] or "?", detail=entry["detail"],
             resources=(self.profile["id"], probe["kind"], entry["target"] or "?"), **self.where).to_dict()
 
     def pin_changed(self, pinned: str, prints: dict, target: str) -> dict:
         name = f"{self.profile['fachverfahren']} ({self.profile['id']})"
-        return Finding(
-            key=KEY_PIN_CHANGED, title="Pinned certificate thumbprint differs from the RZ service's",
-            summary=f"{name} pins {pinned}; {target} presents SHA-1 {prints['sha1']} / SHA-256 {prints['sha256']}",
-            severity="high", payload="clients", inhibitor=True,
-            remediation=Remediation("hint", f"Set the pinned thumbprint to {prints['sha1'].replace(':', '')} "
-                                            "(SHA-1, as Windows shows it) after checking it with the RZ."),
-            resources=(self.profile["id"], target), **self.where).to_dict()
+        return Finding.of(
+            KEY_PIN_CHANGED, name=name, pinned=pinned, target=target, sha1=prints["sha1"], sha256=prints["sha256"],
+            thumbprint=prints["sha1"].replace(":", ""), resources=(self.profile["id"], target), **self.where).to_dict()
 
 
 def main():

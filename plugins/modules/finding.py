@@ -6,44 +6,58 @@ module: finding
 short_description: Reports one umzug finding from a task
 version_added: 0.1.0
 description:
-  - Turns its arguments into one finding of the umzug findings model and returns it as C(umzug_findings),
-    where the C(kommunal.umzug.report) callback picks it up.
+  - Turns a finding key of the umzug finding catalog, its parameters and its resources into one finding
+    of the umzug findings model and returns it as C(umzug_findings), where the C(kommunal.umzug.report)
+    callback picks it up.
   - For roles and playbooks that detect a problem with ordinary tasks (C(stat), C(command), asserts) and
     need to report it like a module would.
-  - Changes nothing; the finding is validated (dotted key, severity, payload) before it is returned.
+  - Severity, whether the finding blocks, its payload and its texts (German and English) come from the
+    catalog (C(plugins/module_utils/finding_catalog.py)); a key that is not in the catalog, or a parameter
+    its texts need but the task does not give, fails the task.
+  - A playbook outside the collection (a site's own check) may raise a finding of its own instead, by giving
+    O(title), O(payload) and the rest itself; the report then shows it with these texts in every language.
+    The collection's roles never do (a unit test holds them to the catalog).
+  - Changes nothing.
 author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
   - kommunal.umzug.attributes
 options:
   key:
-    description: Stable dotted key, e.g. C(shares.path_too_long). Waivers and run comparisons match on it.
+    description: Stable dotted key of the finding catalog, e.g. C(shares.mapping_missing). Waivers and run
+      comparisons match on it.
     type: str
     required: true
+  params:
+    description:
+      - What the placeholders of the key's texts are filled with (names, paths, counts), as the catalog
+        names them. C(variant) chooses among a key's alternative texts where it has them.
+      - C({kommune}) in a text is filled from O(kommune); C(key), C(resources), C(kommune) and C(host) are no
+        parameter names.
+    type: dict
+    default: {}
   title:
-    description: One line an engineer reads first.
+    description: A finding of its own (not from the catalog) - one line an engineer reads first.
     type: str
-    required: true
   summary:
-    description: What was found and why it matters.
+    description: A finding of its own - what was found and why it matters.
     type: str
     default: ''
   severity:
-    description: How serious the finding is.
+    description: A finding of its own - how serious it is.
     type: str
     choices: [info, low, medium, high]
     default: info
   payload:
-    description: Which part of the migration the finding belongs to.
+    description: A finding of its own - which part of the migration it belongs to.
     type: str
-    required: true
     choices: [plan, shares, accounts, clients, wave, lab, report]
   inhibitor:
-    description: Whether the finding blocks the cut-over until fixed or waived.
+    description: A finding of its own - whether it blocks the cut-over until fixed or waived.
     type: bool
     default: false
   remediation:
-    description: How to fix it.
+    description: A finding of its own - how to fix it.
     type: dict
     suboptions:
       kind:
@@ -71,37 +85,36 @@ attributes:
 """
 
 EXAMPLES = r"""
-- name: Report shares whose paths are too long for the RZ file server
+- name: Report a missing identity mapping
   kommunal.umzug.finding:
-    key: shares.path_too_long
-    title: "{{ item.path }} is longer than 255 characters"
-    severity: high
-    inhibitor: true
-    payload: shares
-    resources: ["{{ item.path }}"]
-    remediation:
-      kind: hint
-      text: Shorten the folder names before the cut-over.
-  loop: "{{ long_paths.files }}"
+    key: shares.mapping_missing
+    params:
+      mapping_file: "{{ shares_mapping_file }}"
+    resources: ["{{ shares_mapping_file }}"]
+    kommune: "{{ umzug_kommune.id }}"
 """
 
 RETURN = r"""
 umzug_findings:
-  description: The finding, as a list of one finding dict of the umzug findings model.
+  description: The finding, as a list of one finding dict of the umzug findings model (English texts and the
+    parameters they were filled with).
   returned: success
   type: list
   elements: dict
   sample:
-    - key: shares.path_too_long
-      title: \\kommune-a-fs\daten\Bauamt is longer than 255 characters
-      summary: ''
-      severity: high
+    - key: shares.mapping_missing
+      title: No identity mapping for kommune-a yet
+      summary: /var/lib/umzug/mapping/kommune-a.yml does not exist and no accounts step of this run computed the
+        mapping (shares_mapping_planned), so every owner and ACL entry of the Kommune's domain counts as unmapped
+        in this pre-flight.
+      severity: medium
       payload: shares
-      inhibitor: true
-      remediation: {kind: hint, text: Shorten the folder names before the cut-over.}
-      resources: ['\\kommune-a-fs\daten\Bauamt']
-      kommune: null
+      inhibitor: false
+      remediation: {kind: playbook, text: playbooks/accounts.yml}
+      resources: [/var/lib/umzug/mapping/kommune-a.yml]
+      kommune: kommune-a
       host: null
+      params: {mapping_file: /var/lib/umzug/mapping/kommune-a.yml}
 """
 
 from ansible.module_utils.basic import AnsibleModule
@@ -117,14 +130,24 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
 )
 
 
+def own_finding(p):
+    """A finding the task states itself (a site's playbook), not one of the catalog."""
+    remedy = p["remediation"]
+    return Finding(key=p["key"], title=p["title"], summary=p["summary"], severity=p["severity"],
+                   payload=p["payload"], inhibitor=p["inhibitor"],
+                   remediation=Remediation(remedy["kind"], remedy["text"]) if remedy else None,
+                   resources=tuple(p["resources"]), kommune=p["kommune"])
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
             key=dict(type="str", required=True, no_log=False),
-            title=dict(type="str", required=True),
+            params=dict(type="dict", default={}),
+            title=dict(type="str"),
             summary=dict(type="str", default=""),
             severity=dict(type="str", choices=list(SEVERITIES), default="info"),
-            payload=dict(type="str", required=True, choices=list(PAYLOADS)),
+            payload=dict(type="str", choices=list(PAYLOADS)),
             inhibitor=dict(type="bool", default=False),
             remediation=dict(
                 type="dict",
@@ -136,22 +159,16 @@ def main():
             resources=dict(type="list", elements="str", default=[]),
             kommune=dict(type="str"),
         ),
+        required_by={"title": "payload"},
         supports_check_mode=True,
     )
-    params = module.params
-    remedy = params["remediation"]
+    p = module.params
+    reserved = sorted(set(p["params"] or {}) & {"key", "resources", "kommune", "host"})
+    if reserved:
+        module.fail_json(msg=f"params may not name {', '.join(reserved)}: give kommune and resources as options")
     try:
-        finding = Finding(
-            key=params["key"],
-            title=params["title"],
-            summary=params["summary"],
-            severity=params["severity"],
-            payload=params["payload"],
-            inhibitor=params["inhibitor"],
-            remediation=Remediation(remedy["kind"], remedy["text"]) if remedy else None,
-            resources=tuple(params["resources"]),
-            kommune=params["kommune"],
-        )
+        finding = own_finding(p) if p["title"] else Finding.of(p["key"], resources=p["resources"],
+                                                                kommune=p["kommune"], **(p["params"] or {}))
     except FindingError as err:
         module.fail_json(msg=str(err))
     module.exit_json(changed=False, **{RESULT_FINDINGS: [finding.to_dict()]})

@@ -136,7 +136,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Changes,
     Finding,
-    Remediation,
 )
 
 
@@ -170,32 +169,16 @@ def findings_for(params, left_out, elsewhere, unmapped):
     found = []
     for share, problems in sorted(unmapped.items()):
         for problem in problems:
-            found.append(Finding(
-                key="shares.setting_principal_unmapped",
-                title=f"Share {share}: {problem.setting} names {problem.name}, which has no new name",
-                summary=f"'{problem.setting}' of share {share} names {problem.name}: {problem.reason}. The name "
-                        "stays in the RZ share's setting as it was (dropped, it could widen or narrow access), "
-                        "where it matches nobody.",
-                severity="high", payload="shares", inhibitor=True,
-                remediation=Remediation("hint", f"Add {problem.name} to the identity mapping (source: manual) and "
-                                        "provision again, or change the setting at the source."),
-                resources=(share, problem.setting, problem.name), **where))
+            found.append(Finding.of(
+                "shares.setting_principal_unmapped", share=share, setting=problem.setting, name=problem.name,
+                reason=problem.reason, resources=(share, problem.setting, problem.name), **where))
     for share, left in sorted(left_out.items()):
-        found.append(Finding(
-            key="shares.setting_not_carried", title=f"Settings of share {share} not carried to the RZ",
-            summary="These settings belong to the old server and are not written on the RZ file server: "
-                    + "; ".join(f"{k} = {v}" for k, v in sorted(left.items())),
-            severity="medium", payload="shares",
-            remediation=Remediation("hint", "Set the equivalent on the RZ share by hand if it is still needed."),
+        found.append(Finding.of(
+            "shares.setting_not_carried", share=share,
+            settings="; ".join(f"{k} = {v}" for k, v in sorted(left.items())),
             resources=(share, *sorted(left)), **where))
     for name in sorted(elsewhere):
-        found.append(Finding(
-            key="shares.target_share_defined_elsewhere", title=f"Share {name} is already defined on the RZ file server",
-            summary=f"[{name}] exists in the RZ server's configuration outside umzug's include file; the include "
-                    "comes last, so its settings win, and the other definition's remaining settings still apply.",
-            severity="medium", payload="shares",
-            remediation=Remediation("hint", f"Remove the other definition of [{name}]."),
-            resources=(name,), **where))
+        found.append(Finding.of("shares.target_share_defined_elsewhere", share=name, resources=(name,), **where))
     return found
 
 

@@ -199,7 +199,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Changes,
     Finding,
-    Remediation,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_names import PATH_MAX_BYTES
@@ -219,28 +218,17 @@ def translation_findings(share, translate, where):
     if translate.unmapped_sids:
         sids = sorted(translate.unmapped_sids)
         paths = sorted({shown(p) for s in sids for p in translate.unmapped_sids[s]})
-        found.append(Finding(
-            key="shares.sid_unmapped", title=f"SIDs without a new identity in share {share}",
-            summary=f"{len(sids)} SID(s) in Windows ACLs of {len(paths)} path(s) were kept unchanged: "
-                    f"{', '.join(sids[:10])}. They grant nothing on the target.",
-            severity="medium", payload="shares",
-            remediation=Remediation("hint", "Add manual entries to the identity mapping, then run the next pass."),
-            resources=(share, *sids[:20]), **where))
+        found.append(Finding.of(
+            "shares.sid_unmapped", share=share, count=len(sids), paths=len(paths), sids=", ".join(sids[:10]),
+            variant="pass", resources=(share, *sids[:20]), **where))
     if translate.unmapped_ids:
         ids = sorted(translate.unmapped_ids)
-        found.append(Finding(
-            key="shares.id_unmapped", title=f"Owners or POSIX ACL entries without a new id in share {share}",
-            summary=f"{', '.join(ids[:10])} could not be translated and were kept as numbers.",
-            severity="medium", payload="shares",
-            remediation=Remediation("hint", "Map the owners' SIDs in the identity mapping."),
-            resources=(share, *ids[:20]), **where))
+        found.append(Finding.of(
+            "shares.id_unmapped", share=share, ids=", ".join(ids[:10]), resources=(share, *ids[:20]), **where))
     if translate.unreadable_ntacls:
         paths = sorted(shown(p) for p in translate.unreadable_ntacls)
-        found.append(Finding(
-            key="shares.ntacl_unreadable", title=f"Windows ACLs that cannot be read in share {share}",
-            summary=f"{len(paths)} path(s) kept their ACL blob untranslated: {', '.join(paths[:5])}.",
-            severity="high", payload="shares",
-            remediation=Remediation("hint", "Reset these ACLs on the source (smbcacls --set), then run a pass."),
+        found.append(Finding.of(
+            "shares.ntacl_unreadable", share=share, count=len(paths), paths=", ".join(paths[:5]), variant="pass",
             resources=(share, *paths[:20]), **where))
     return found
 
@@ -263,13 +251,8 @@ def changed_during_copy_findings(share, changed, where):
         return []
     paths = sorted(changed)
     described = "; ".join(f"{shown(p)} ({changed[p]})" for p in paths[:5])
-    return [Finding(
-        key="shares.path_changed_during_copy", title=f"Paths that changed while the pass copied them, share {share}",
-        summary=f"{len(paths)} path(s) were no longer what the listing had found when their content was read "
-                f"and were skipped (a symlink is never followed); the next pass copies them. {described}",
-        severity="medium", payload="shares",
-        remediation=Remediation("hint", "Run the next pass; a path that keeps changing its type (a folder "
-                                "swapped for a symlink) is worth a look on the source."),
+    return [Finding.of(
+        "shares.path_changed_during_copy", share=share, count=len(paths), described=described,
         resources=(share, *(shown(p) for p in paths[:20])), **where)]
 
 
@@ -279,13 +262,8 @@ def not_deleted_findings(share, not_deleted, where, show=10):
     if not not_deleted:
         return []
     paths = [shown(p) for p in sorted(not_deleted)]
-    return [Finding(
-        key="shares.deletion_held", title=f"Paths the source no longer has, not deleted on the RZ, share {share}",
-        summary=f"{len(paths)} path(s) on the RZ file server are gone from the source; the pass left them there "
-                f"(deletion is off): {', '.join(paths[:show])}.",
-        severity="medium", payload="shares",
-        remediation=Remediation("hint", "Check these paths; to delete them on the RZ file server, run the next "
-                                "pass with shares_safe_mode: false (and shares_delete: true, the default)."),
+    return [Finding.of(
+        "shares.deletion_held", share=share, count=len(paths), paths=", ".join(paths[:show]),
         resources=(share, *paths[:20]), **where)]
 
 

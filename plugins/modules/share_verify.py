@@ -123,7 +123,7 @@ import socket
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
     SshSource,
@@ -134,46 +134,26 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import shown
 
-FINDINGS = {
-    "missing": ("shares.verify_missing", "Paths missing on the RZ file server"),
-    "extra": ("shares.verify_extra", "Paths on the RZ file server the source does not have"),
-    "differ": ("shares.verify_mismatch", "Paths that differ between source and RZ file server"),
-}
+FINDINGS = {"missing": "shares.verify_missing", "extra": "shares.verify_extra", "differ": "shares.verify_mismatch"}
 
 
-def remediation(kind, flagged, dry=False):
-    """What fixes this kind of mismatch; each sentence true as the pass works."""
-    if kind == "missing":
-        return "Run a pass (shares_action=sync): it copies what the RZ side lacks; then verify again."
-    if kind == "extra":
-        return ("Check these paths, then run a pass with deletion on (shares_safe_mode: false; shares_delete: true, "
-                "the default): it removes what the source no longer has; then verify again.")
-    if flagged:
-        return (f"Run a pass (shares_action=sync): these paths are recorded in {flagged} and the pass copies them "
-                "again (shares_compare_content: flagged, the default); then verify again. If a path still "
-                "differs, compare it by hand (docs/shares.md).")
-    if dry:
-        return ("Verify without check mode: it records these paths beside the pass state, and the next pass "
-                "copies them again (shares_compare_content: flagged, the default); then verify again.")
-    return ("Verify again with state_path (the role passes it), so these paths are recorded for the next pass, "
-            "then run a pass and verify again; a pass with compare_content=all finds content changes by itself.")
+def mismatch_variant(flagged, dry):
+    """Which of the catalog's remediations of a mismatch is true as the pass works."""
+    return "flagged" if flagged else "dry" if dry else "unrecorded"
 
 
 def findings(share, comparison, where, flagged=None, dry=False):
     result = []
-    for kind, (key, title) in FINDINGS.items():
+    for kind, key in FINDINGS.items():
         items = getattr(comparison, kind)
         if not items:
             continue
         paths = [shown(p) for p in items]
         detail = ([f"{shown(p)} ({', '.join(f)})" for p, f in list(comparison.differ.items())[:5]]
                   if kind == "differ" else paths[:5])
-        result.append(Finding(
-            key=key, title=f"{title} (share {share})",
-            summary=f"{len(paths)} path(s): {'; '.join(detail)}" + (" ..." if len(paths) > 5 else ""),
-            severity="high", payload="shares", inhibitor=True,
-            remediation=Remediation("hint", remediation(kind, flagged, dry)),
-            resources=(share, *paths[:20]), **where))
+        result.append(Finding.of(
+            key, share=share, count=len(paths), detail="; ".join(detail), more=" ..." if len(paths) > 5 else "",
+            flagged=flagged or "", variant=mismatch_variant(flagged, dry), resources=(share, *paths[:20]), **where))
     return result
 
 

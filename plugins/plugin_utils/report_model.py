@@ -119,29 +119,15 @@ def read_waiver_file(path: str) -> list[Waiver]:
 
 def waiver_file_finding(path: str, err: WaiverError) -> dict:
     """A waiver file that cannot be used accepts no risk at all: an inhibitor for the whole run."""
-    return Finding(
-        key="report.waiver_file_invalid",
-        title="Waiver file cannot be used",
-        summary=f"{path}: {err}. No risk counts as accepted until it is fixed.",
-        severity="high",
-        payload="report",
-        inhibitor=True,
-        resources=(str(path),),
-    ).to_dict()
+    return Finding.of("report.waiver_file_invalid", path=path, error=err, resources=(str(path),)).to_dict()
 
 
 def expired_waiver_finding(waiver: Waiver, kommune: str | None) -> dict:
     """An expired waiver is itself a finding: the risk it accepted is open again."""
     scope = " / ".join(part for part in (waiver.kommune, waiver.resource) if part)
-    return Finding(
-        key="report.waiver_expired",
-        title=f"Waiver for {waiver.key} expired on {waiver.expires.isoformat()}",
-        summary=f"{waiver.owner} accepted {waiver.key}{f' ({scope})' if scope else ''}: {waiver.reason}. "
-        "The finding counts again until the waiver is renewed or the cause fixed.",
-        severity="medium",
-        payload="report",
-        kommune=kommune,
-        resources=(waiver.key,),
+    return Finding.of(
+        "report.waiver_expired", waived_key=waiver.key, expires=waiver.expires.isoformat(), owner=waiver.owner,
+        scope=f" ({scope})" if scope else "", reason=waiver.reason, kommune=kommune, resources=(waiver.key,),
     ).to_dict()
 
 

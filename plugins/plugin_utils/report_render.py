@@ -3,6 +3,8 @@
 
 One model, three renderings: report.json (checked against schemas/report.schema.json),
 report.html (one self-contained page, German by default) and a few lines for the terminal.
+report.json carries the findings' English texts and their parameters; report.html shows
+each finding in its own language, rendered from the finding catalog.
 Controller side only (Jinja2, jsonschema).
 """
 
@@ -14,7 +16,7 @@ from pathlib import Path
 
 import jinja2
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import PAYLOADS, SEVERITIES
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import PAYLOADS, SEVERITIES, localised
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import GO, GO_WITH_RISKS, NO_GO
 
 try:
@@ -254,9 +256,19 @@ def _remediations(findings: list[dict]) -> list[tuple[str, dict, int]]:
     return [tuple(entry) for entry in seen.values()]
 
 
+def _in_language(report: dict, language: str) -> dict:
+    """The report with every finding's texts in ``language`` (the model stays as it is)."""
+    def findings(section: dict) -> dict:
+        return {**section, "findings": [localised(f, language) for f in section["findings"]]}
+
+    return {**report, "general": findings(report["general"]),
+            "kommunen": [findings(kommune) for kommune in report["kommunen"]]}
+
+
 def render_html(report: dict, language: str = "de") -> str:
     if language not in LANGUAGES:
         raise ValueError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    report = _in_language(report, language)
     template = _environment().get_template("report.html.j2")
     strings = dict(STRINGS[language])
     kommunen = {k["id"]: k for k in report["kommunen"]}

@@ -15,7 +15,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 
 BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -29,18 +29,6 @@ KEY_NO_MATCH = "clients.selector_no_match"
 KEY_UNRECOGNISED = "clients.endpoint_unrecognised"
 KEY_UNENCODABLE = "clients.replacement_unencodable"
 
-# One table for how each problem is reported; the finding's summary carries file and line.
-_FINDING_TEXT = {
-    KEY_UNPARSEABLE: ("Client configuration cannot be parsed", "high",
-                      "Fix the file by hand or correct the format/encoding in the client profile; "
-                      "umzug does not rewrite a file it cannot parse."),
-    KEY_NO_MATCH: ("Client profile selector matches nothing", "medium",
-                   "Check the selector in the client profile against this file, or mark it optional."),
-    KEY_UNRECOGNISED: ("Configured value is not a recognisable endpoint", "high",
-                       "Re-point this value by hand; umzug rewrites only values it can parse."),
-    KEY_UNENCODABLE: ("New endpoint cannot be written in the file's encoding", "high",
-                      "Re-point this value by hand, or choose a new name the client's encoding can hold."),
-}
 
 
 class ProfileError(ValueError):
@@ -83,15 +71,12 @@ class Refused(ConfigError):
 
 def problem_finding(problem: Problem, path: str, *, kommune: str | None = None,
                     host: str | None = None) -> Finding:
-    title, severity, hint = _FINDING_TEXT[problem.key]
-    where = f"{path}:{problem.line}"
-    summary = f"{where}: {problem.message}" + (f" (selector {problem.selector})" if problem.selector else "")
     # The line is in the summary, not the resources: lines move between runs, and the
     # resources are what identifies "the same finding" across runs.
     resources = (path, problem.selector) if problem.selector else (path,)
-    return Finding(key=problem.key, title=title, summary=summary, severity=severity, payload="clients",
-                   inhibitor=True, remediation=Remediation("hint", hint), resources=resources,
-                   kommune=kommune, host=host)
+    return Finding.of(problem.key, location=f"{path}:{problem.line}", message=problem.message,
+                      selector=problem.selector, variant="selector" if problem.selector else "plain",
+                      resources=resources, kommune=kommune, host=host)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.base impo
     ConfigError,
     Document,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Remediation
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 
 KEY_UNMANAGED = "clients.unmanaged_reference"
 _NO_NEWLINE = "\\ No newline at end of file\n"
@@ -75,9 +75,5 @@ def unmanaged_reference_finding(path: str, hits: list[tuple[int, str]], *, kommu
     """One finding per file that still names an old server although no profile manages it."""
     lines = ", ".join(str(number) for number, _text in hits[:10]) + (" ..." if len(hits) > 10 else "")
     first = hits[0][1].strip()[:120]
-    return Finding(key=KEY_UNMANAGED, title="File outside the client profiles names an old server",
-                   summary=f"{path}: line(s) {lines} name an old server, e.g. {first!r}",
-                   severity="medium", payload="clients", inhibitor=False,
-                   remediation=Remediation("hint", "Add a client profile for this file, or re-point it "
-                                                   "by hand."),
-                   resources=(path,), kommune=kommune, host=host)
+    return Finding.of(KEY_UNMANAGED, path=path, lines=lines, first=repr(first), resources=(path,), kommune=kommune,
+                      host=host)

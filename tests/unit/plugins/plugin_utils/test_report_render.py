@@ -9,8 +9,9 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import ReportBuilder, parse_waivers
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 from ansible_collections.kommunal.umzug.plugins.plugin_utils import report_render
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import ReportBuilder, parse_waivers
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_render import (
     ReportInvalid,
     render_html,
@@ -125,6 +126,32 @@ def test_html_says_what_happened(language, check_mode, complete, present):
     assert [text for text in present if text not in html] == []
     assert "Pfad &lt;zu lang&gt;" in html
     assert ('id="dry-run"' in html) is check_mode
+
+
+@pytest.mark.parametrize(
+    ("language", "present", "absent"),
+    [
+        ("de", ["Zu wenig freier Platz auf dem RZ-Dateiserver",
+                "Die Freigaben brauchen 100 Bytes (+10 % Reserve: 110); rz-fs hat 50 Bytes frei.",
+                "Das Dateisystem von rz-fs vor dem Erstkopierlauf vergrößern."],
+         ["Not enough free space"]),
+        ("en", ["Not enough free space on the RZ file server",
+                "Grow the file system of rz-fs before the seed pass."],
+         ["Zu wenig freier Platz"]),
+    ],
+)
+def test_findings_from_the_catalog_speak_the_report_language(language, present, absent):
+    data = report()
+    finding = Finding.of("shares.target_space_short", needed=100, margin=10, wanted=110, target="rz-fs", free=50,
+                         resources=("rz-fs",), kommune="altdorf")
+    data["kommunen"][0]["findings"].append({**finding.to_dict(), "task": "t", "waiver": None})
+    html = render_html(data, language)
+    assert [text for text in present if text not in html] == []
+    assert [text for text in absent if text in html] == []
+    # report.json keeps the English texts and the parameters, whatever the page's language
+    stored = json.loads(render_json(data))["kommunen"][0]["findings"][-1]
+    assert stored["title"] == "Not enough free space on the RZ file server"
+    assert stored["params"]["target"] == "rz-fs"
 
 
 def test_terminal_summary():

@@ -1,0 +1,721 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The catalog of finding keys: the one place that says what each finding means.
+
+For every stable key: the payload it belongs to, its severity, whether it blocks the
+cut-over (inhibitor), the kind of its remediation (``None``: it has none), and the title,
+summary and remediation templates in German (``de``, the report's language) and English
+(``en``, the texts report.json carries). ``findings.Finding.of`` builds a finding from a
+key, its parameters and its resources; placeholders (``{share}``) are filled from the
+parameters, ``{kommune}`` from the finding's Kommune.
+
+A text is a string, or a table of variants chosen by the parameter ``variant`` (where one
+key is raised in situations that need different words, e.g. by pre-flight and by a pass).
+Parameters are data (names, paths, counts, lists joined by the call site); the words around
+them are here. Keys never change: waivers (lab/waivers.yml), run comparisons and the docs
+match on them.
+
+Plain data, standard library only: modules import it on managed hosts.
+"""
+
+from __future__ import annotations
+
+LANGUAGES = ("de", "en")
+TEXT_FIELDS = ("title", "summary", "remediation")
+
+# Shared wording of the pre-flight findings that list paths of one share.
+_PATHS_EN = "{count} path(s) in share {share}. {first}{more}"
+_PATHS_DE = "{count} Pfad(e) in der Freigabe {share}. {first}{more}"
+_RENAME_EN = "Rename these paths before the final pass."
+_RENAME_DE = "Diese Pfade vor dem letzten Kopierlauf umbenennen."
+# The four reasons a client configuration file is not rewritten.
+_CONFIG_SUMMARY_EN = {"plain": "{location}: {message}", "selector": "{location}: {message} (selector {selector})"}
+_CONFIG_SUMMARY_DE = {"plain": "{location}: {message}", "selector": "{location}: {message} (Selektor {selector})"}
+# Same verify summary for the three kinds of mismatch.
+_VERIFY_EN = "{count} path(s): {detail}{more}"
+_VERIFY_DE = "{count} Pfad(e): {detail}{more}"
+_MANUAL_NAME_EN = "Set a manual new_name in the mapping file if this one is not wanted."
+_MANUAL_NAME_DE = "Einen manuellen new_name in der Zuordnungsdatei setzen, falls dieser Name nicht gewünscht ist."
+
+CATALOG = {
+    # ----------------------------------------------------------------------------- shares
+    "shares.name_invalid_utf8": {
+        "payload": "shares", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Names that are not valid UTF-8 in share {share}", "summary": _PATHS_EN,
+               "remediation": "Rename the files with a UTF-8 name (convmv -f latin1 -t utf8) before the final pass."},
+        "de": {"title": "Namen, die kein gültiges UTF-8 sind, in der Freigabe {share}", "summary": _PATHS_DE,
+               "remediation": "Die Dateien vor dem letzten Kopierlauf auf UTF-8-Namen umbenennen "
+                              "(convmv -f latin1 -t utf8)."},
+    },
+    "shares.name_invalid_character": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Names with characters SMB clients cannot use in share {share}", "summary": _PATHS_EN,
+               "remediation": _RENAME_EN},
+        "de": {"title": "Namen mit Zeichen, die SMB-Clients nicht verwenden können, in der Freigabe {share}",
+               "summary": _PATHS_DE, "remediation": _RENAME_DE},
+    },
+    "shares.name_trailing_dot_or_space": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Names ending in a dot or a space in share {share}", "summary": _PATHS_EN,
+               "remediation": _RENAME_EN},
+        "de": {"title": "Namen, die auf einen Punkt oder ein Leerzeichen enden, in der Freigabe {share}",
+               "summary": _PATHS_DE, "remediation": _RENAME_DE},
+    },
+    "shares.name_reserved": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Reserved DOS device names in share {share}", "summary": _PATHS_EN,
+               "remediation": _RENAME_EN},
+        "de": {"title": "Reservierte DOS-Gerätenamen in der Freigabe {share}", "summary": _PATHS_DE,
+               "remediation": _RENAME_DE},
+    },
+    "shares.name_case_collision": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Names that differ only in case or Unicode form (NFC/NFD) in share {share}",
+               "summary": _PATHS_EN,
+               "remediation": "Rename one of each pair; a Windows client sees only one of them."},
+        "de": {"title": "Namen, die sich nur in Groß-/Kleinschreibung oder Unicode-Form (NFC/NFD) unterscheiden, "
+                        "in der Freigabe {share}",
+               "summary": _PATHS_DE,
+               "remediation": "Je Paar einen der beiden umbenennen; ein Windows-Client sieht nur einen davon."},
+    },
+    "shares.path_too_long": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Paths too long for Windows clients on the target in share {share}", "summary": _PATHS_EN,
+               "remediation": "Shorten folder names, or enable long path support on the clients."},
+        "de": {"title": "Pfade, die für Windows-Clients auf dem Ziel zu lang sind, in der Freigabe {share}",
+               "summary": _PATHS_DE,
+               "remediation": "Ordnernamen kürzen oder auf den Clients die Unterstützung langer Pfade einschalten."},
+    },
+    "shares.path_beyond_path_max": {
+        "payload": "shares", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Paths longer than Linux takes (PATH_MAX): not copied in share {share}", "summary": _PATHS_EN,
+               "remediation": "Shorten or flatten these folders on the source; the passes copy them once they fit."},
+        "de": {"title": "Pfade in der Freigabe {share}, die länger sind, als Linux erlaubt (PATH_MAX): nicht kopiert",
+               "summary": _PATHS_DE,
+               "remediation": "Diese Ordner an der Quelle kürzen oder flacher anlegen; die Kopierläufe übernehmen "
+                              "sie, sobald sie passen."},
+    },
+    "shares.sparse_file": {
+        "payload": "shares", "severity": "info", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Sparse files in share {share}", "summary": _PATHS_EN,
+               "remediation": "Kept sparse by the copy; the target needs their full size only where they are "
+                              "written."},
+        "de": {"title": "Dünn besetzte Dateien (sparse) in der Freigabe {share}", "summary": _PATHS_DE,
+               "remediation": "Die Kopie lässt sie dünn besetzt; das Ziel braucht ihre volle Größe erst dort, "
+                              "wo sie beschrieben werden."},
+    },
+    "shares.hard_link": {
+        "payload": "shares", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Hard links in share {share}", "summary": _PATHS_EN,
+               "remediation": "Kept as hard links inside the share; links to files outside the share become "
+                              "separate copies."},
+        "de": {"title": "Harte Links in der Freigabe {share}", "summary": _PATHS_DE,
+               "remediation": "Innerhalb der Freigabe bleiben sie harte Links; Links auf Dateien außerhalb der "
+                              "Freigabe werden zu eigenen Kopien."},
+    },
+    "shares.symlink": {
+        "payload": "shares", "severity": "info", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Symbolic links inside the share in share {share}", "summary": _PATHS_EN,
+               "remediation": "Copied as links; SMB clients see them only where the target allows following "
+                              "symlinks."},
+        "de": {"title": "Symbolische Links innerhalb der Freigabe {share}", "summary": _PATHS_DE,
+               "remediation": "Sie werden als Links kopiert; SMB-Clients sehen sie nur, wo das Ziel das Folgen "
+                              "von Symlinks erlaubt."},
+    },
+    "shares.symlink_outside": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Symbolic links pointing outside the share in share {share}", "summary": _PATHS_EN,
+               "remediation": "Replace the link by the data it points to, or accept that it dangles on the target."},
+        "de": {"title": "Symbolische Links, die aus der Freigabe {share} hinauszeigen", "summary": _PATHS_DE,
+               "remediation": "Den Link durch die Daten ersetzen, auf die er zeigt, oder hinnehmen, dass er auf "
+                              "dem Ziel ins Leere zeigt."},
+    },
+    "shares.special_file": {
+        "payload": "shares", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Devices, fifos or sockets in share {share}", "summary": _PATHS_EN,
+               "remediation": "They are not copied; remove them."},
+        "de": {"title": "Gerätedateien, FIFOs oder Sockets in der Freigabe {share}", "summary": _PATHS_DE,
+               "remediation": "Sie werden nicht kopiert; bitte entfernen."},
+    },
+    "shares.ntacl_unreadable": {
+        "payload": "shares", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Windows ACLs that cannot be read in share {share}",
+               "summary": {"preflight": _PATHS_EN,
+                           "pass": "{count} path(s) kept their ACL blob untranslated: {paths}."},
+               "remediation": {"preflight": "Reset the ACL of these paths (smbcacls --set) before the move; they "
+                                            "are copied as they are.",
+                               "pass": "Reset these ACLs on the source (smbcacls --set), then run a pass."}},
+        "de": {"title": "Nicht lesbare Windows-ACLs in der Freigabe {share}",
+               "summary": {"preflight": _PATHS_DE,
+                           "pass": "{count} Pfad(e) behielten ihre ACL unübersetzt: {paths}."},
+               "remediation": {"preflight": "Die ACL dieser Pfade vor dem Umzug zurücksetzen (smbcacls --set); "
+                                            "sie werden so kopiert, wie sie sind.",
+                               "pass": "Diese ACLs an der Quelle zurücksetzen (smbcacls --set), dann einen "
+                                       "Kopierlauf starten."}},
+    },
+    "shares.xattr_not_carried": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Extended attributes that are not carried in share {share}", "summary": _PATHS_EN,
+               "remediation": "A sync carries user.*, trusted.*, the Windows ACL and the POSIX ACLs. File "
+                              "capabilities (security.capability) are left behind on purpose: a file share "
+                              "grants no program privileges; set one on the target by hand if it is really "
+                              "needed. SELinux labels and other security.* come from the target's own policy."},
+        "de": {"title": "Erweiterte Attribute, die nicht übernommen werden, in der Freigabe {share}",
+               "summary": _PATHS_DE,
+               "remediation": "Ein Kopierlauf übernimmt user.*, trusted.*, die Windows-ACL und die POSIX-ACLs. "
+                              "Datei-Capabilities (security.capability) bleiben absichtlich zurück: eine "
+                              "Dateifreigabe verleiht Programmen keine Rechte; wo wirklich nötig, auf dem Ziel von "
+                              "Hand setzen. SELinux-Labels und andere security.* kommen aus der Richtlinie des "
+                              "Ziels."},
+    },
+    "shares.sid_unmapped": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "SIDs without a new identity in share {share}",
+               "summary": {"preflight": "{count} SID(s) in owners or Windows ACLs have no entry in the identity "
+                                        "mapping and no rule that maps them: {described}. They are copied "
+                                        "unchanged and grant nothing on the target.",
+                           "pass": "{count} SID(s) in Windows ACLs of {paths} path(s) were kept unchanged: "
+                                   "{sids}. They grant nothing on the target."},
+               "remediation": {"preflight": "Add manual entries to the mapping file (source: manual), then "
+                                            "discover again.",
+                               "pass": "Add manual entries to the identity mapping, then run the next pass."}},
+        "de": {"title": "SIDs ohne neue Identität in der Freigabe {share}",
+               "summary": {"preflight": "{count} SID(s) in Besitzern oder Windows-ACLs haben weder einen Eintrag "
+                                        "in der Identitätszuordnung noch eine Regel, die sie abbildet: "
+                                        "{described}. Sie werden unverändert kopiert und berechtigen auf dem Ziel "
+                                        "niemanden.",
+                           "pass": "{count} SID(s) in Windows-ACLs von {paths} Pfad(en) blieben unverändert: "
+                                   "{sids}. Sie berechtigen auf dem Ziel niemanden."},
+               "remediation": {"preflight": "Manuelle Einträge in der Zuordnungsdatei ergänzen (source: manual), "
+                                            "dann die Bestandsaufnahme wiederholen.",
+                               "pass": "Manuelle Einträge in der Identitätszuordnung ergänzen, dann den nächsten "
+                                       "Kopierlauf starten."}},
+    },
+    "shares.id_unmapped": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Owners or POSIX ACL entries without a new id in share {share}",
+               "summary": "{ids} could not be translated and were kept as numbers.",
+               "remediation": "Map the owners' SIDs in the identity mapping."},
+        "de": {"title": "Besitzer oder POSIX-ACL-Einträge ohne neue ID in der Freigabe {share}",
+               "summary": "{ids} ließen sich nicht übersetzen und blieben als Zahlen erhalten.",
+               "remediation": "Die SIDs der Besitzer in der Identitätszuordnung abbilden."},
+    },
+    "shares.file_open": {
+        "payload": "shares", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Files open or locked in share {share}",
+               "summary": "{count} file(s) open over SMB right now: {files}. A pass copies what is on disk; "
+                          "changes still held by a client arrive with a later pass.",
+               "remediation": "Before the final pass, freeze the share (it closes the connections)."},
+        "de": {"title": "Geöffnete oder gesperrte Dateien in der Freigabe {share}",
+               "summary": "{count} Datei(en) sind gerade über SMB geöffnet: {files}. Ein Kopierlauf kopiert, was "
+                          "auf der Platte steht; Änderungen, die ein Client noch hält, kommen mit einem späteren "
+                          "Kopierlauf.",
+               "remediation": "Vor dem letzten Kopierlauf die Freigabe einfrieren (das trennt die Verbindungen)."},
+    },
+    "shares.target_space_short": {
+        "payload": "shares", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Not enough free space on the RZ file server",
+               "summary": "The shares need {needed} bytes (+{margin} % margin: {wanted}); {target} has {free} "
+                          "bytes free.",
+               "remediation": "Grow the file system of {target} before the seed pass."},
+        "de": {"title": "Zu wenig freier Platz auf dem RZ-Dateiserver",
+               "summary": "Die Freigaben brauchen {needed} Bytes (+{margin} % Reserve: {wanted}); {target} hat "
+                          "{free} Bytes frei.",
+               "remediation": "Das Dateisystem von {target} vor dem Erstkopierlauf vergrößern."},
+    },
+    "shares.deletion_held": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Paths the source no longer has, not deleted on the RZ, share {share}",
+               "summary": "{count} path(s) on the RZ file server are gone from the source; the pass left them "
+                          "there (deletion is off): {paths}.",
+               "remediation": "Check these paths; to delete them on the RZ file server, run the next pass with "
+                              "shares_safe_mode: false (and shares_delete: true, the default)."},
+        "de": {"title": "Pfade, die die Quelle nicht mehr hat, auf dem RZ nicht gelöscht, Freigabe {share}",
+               "summary": "{count} Pfad(e) auf dem RZ-Dateiserver gibt es an der Quelle nicht mehr; der "
+                          "Kopierlauf hat sie stehen lassen (Löschen ist aus): {paths}.",
+               "remediation": "Diese Pfade prüfen; um sie auf dem RZ-Dateiserver zu löschen, den nächsten "
+                              "Kopierlauf mit shares_safe_mode: false starten (und shares_delete: true, die "
+                              "Voreinstellung)."},
+    },
+    "shares.path_changed_during_copy": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Paths that changed while the pass copied them, share {share}",
+               "summary": "{count} path(s) were no longer what the listing had found when their content was "
+                          "read and were skipped (a symlink is never followed); the next pass copies them. "
+                          "{described}",
+               "remediation": "Run the next pass; a path that keeps changing its type (a folder swapped for a "
+                              "symlink) is worth a look on the source."},
+        "de": {"title": "Pfade, die sich während des Kopierlaufs geändert haben, in der Freigabe {share}",
+               "summary": "{count} Pfad(e) waren beim Lesen ihres Inhalts nicht mehr das, was die Auflistung "
+                          "gefunden hatte, und wurden übersprungen (einem Symlink wird nie gefolgt); der nächste "
+                          "Kopierlauf kopiert sie. {described}",
+               "remediation": "Den nächsten Kopierlauf starten; ein Pfad, der immer wieder seine Art wechselt "
+                              "(ein Ordner, gegen einen Symlink getauscht), ist einen Blick an der Quelle wert."},
+    },
+    "shares.setting_principal_unmapped": {
+        "payload": "shares", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Share {share}: {setting} names {name}, which has no new name",
+               "summary": "'{setting}' of share {share} names {name}: {reason}. The name stays in the RZ share's "
+                          "setting as it was (dropped, it could widen or narrow access), where it matches nobody.",
+               "remediation": "Add {name} to the identity mapping (source: manual) and provision again, or "
+                              "change the setting at the source."},
+        "de": {"title": "Freigabe {share}: {setting} nennt {name}, das keinen neuen Namen hat",
+               "summary": "„{setting}“ der Freigabe {share} nennt {name}: {reason}. Der Name bleibt in der "
+                          "Einstellung der RZ-Freigabe, wie er war (weggelassen könnte er den Zugriff erweitern "
+                          "oder einschränken), und trifft dort niemanden.",
+               "remediation": "{name} in der Identitätszuordnung ergänzen (source: manual) und erneut "
+                              "bereitstellen, oder die Einstellung an der Quelle ändern."},
+    },
+    "shares.setting_not_carried": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Settings of share {share} not carried to the RZ",
+               "summary": "These settings belong to the old server and are not written on the RZ file server: "
+                          "{settings}",
+               "remediation": "Set the equivalent on the RZ share by hand if it is still needed."},
+        "de": {"title": "Einstellungen der Freigabe {share} nicht ins RZ übernommen",
+               "summary": "Diese Einstellungen gehören zum alten Server und werden auf dem RZ-Dateiserver nicht "
+                          "gesetzt: {settings}",
+               "remediation": "Falls noch nötig, die Entsprechung an der RZ-Freigabe von Hand setzen."},
+    },
+    "shares.target_share_defined_elsewhere": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Share {share} is already defined on the RZ file server",
+               "summary": "[{share}] exists in the RZ server's configuration outside umzug's include file; the "
+                          "include comes last, so its settings win, and the other definition's remaining "
+                          "settings still apply.",
+               "remediation": "Remove the other definition of [{share}]."},
+        "de": {"title": "Freigabe {share} ist auf dem RZ-Dateiserver schon definiert",
+               "summary": "[{share}] steht in der Konfiguration des RZ-Servers außerhalb der Include-Datei von "
+                          "umzug; das Include kommt zuletzt, seine Einstellungen gewinnen also, und die übrigen "
+                          "Einstellungen der anderen Definition gelten weiter.",
+               "remediation": "Die andere Definition von [{share}] entfernen."},
+    },
+    "shares.verify_missing": {
+        "payload": "shares", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Paths missing on the RZ file server (share {share})", "summary": _VERIFY_EN,
+               "remediation": "Run a pass (shares_action=sync): it copies what the RZ side lacks; then verify "
+                              "again."},
+        "de": {"title": "Pfade, die auf dem RZ-Dateiserver fehlen (Freigabe {share})", "summary": _VERIFY_DE,
+               "remediation": "Einen Kopierlauf starten (shares_action=sync): er kopiert, was auf der RZ-Seite "
+                              "fehlt; dann erneut prüfen."},
+    },
+    "shares.verify_extra": {
+        "payload": "shares", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Paths on the RZ file server the source does not have (share {share})",
+               "summary": _VERIFY_EN,
+               "remediation": "Check these paths, then run a pass with deletion on (shares_safe_mode: false; "
+                              "shares_delete: true, the default): it removes what the source no longer has; "
+                              "then verify again."},
+        "de": {"title": "Pfade auf dem RZ-Dateiserver, die die Quelle nicht hat (Freigabe {share})",
+               "summary": _VERIFY_DE,
+               "remediation": "Diese Pfade prüfen, dann einen Kopierlauf mit Löschen starten (shares_safe_mode: "
+                              "false; shares_delete: true, die Voreinstellung): er entfernt, was die Quelle "
+                              "nicht mehr hat; dann erneut prüfen."},
+    },
+    "shares.verify_mismatch": {
+        "payload": "shares", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Paths that differ between source and RZ file server (share {share})",
+               "summary": _VERIFY_EN,
+               "remediation": {
+                   "flagged": "Run a pass (shares_action=sync): these paths are recorded in {flagged} and the pass "
+                              "copies them again (shares_compare_content: flagged, the default); then verify "
+                              "again. If a path still differs, compare it by hand (docs/shares.md).",
+                   "dry": "Verify without check mode: it records these paths beside the pass state, and the next "
+                          "pass copies them again (shares_compare_content: flagged, the default); then verify "
+                          "again.",
+                   "unrecorded": "Verify again with state_path (the role passes it), so these paths are recorded "
+                                 "for the next pass, then run a pass and verify again; a pass with "
+                                 "compare_content=all finds content changes by itself."}},
+        "de": {"title": "Pfade, die sich zwischen Quelle und RZ-Dateiserver unterscheiden (Freigabe {share})",
+               "summary": _VERIFY_DE,
+               "remediation": {
+                   "flagged": "Einen Kopierlauf starten (shares_action=sync): diese Pfade sind in {flagged} "
+                              "vermerkt, und der Kopierlauf kopiert sie erneut (shares_compare_content: flagged, "
+                              "die Voreinstellung); dann erneut prüfen. Unterscheidet sich ein Pfad danach noch, "
+                              "von Hand vergleichen (docs/shares.md).",
+                   "dry": "Ohne Probelauf (check mode) prüfen: das vermerkt diese Pfade neben dem Stand der "
+                          "Kopierläufe, und der nächste Kopierlauf kopiert sie erneut (shares_compare_content: "
+                          "flagged, die Voreinstellung); dann erneut prüfen.",
+                   "unrecorded": "Erneut mit state_path prüfen (die Rolle übergibt ihn), damit diese Pfade für den "
+                                 "nächsten Kopierlauf vermerkt werden, dann einen Kopierlauf starten und erneut "
+                                 "prüfen; ein Kopierlauf mit compare_content=all findet Inhaltsänderungen "
+                                 "selbst."}},
+    },
+    "shares.mapping_missing": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "playbook",
+        "en": {"title": "No identity mapping for {kommune} yet",
+               "summary": "{mapping_file} does not exist and no accounts step of this run computed the mapping "
+                          "(shares_mapping_planned), so every owner and ACL entry of the Kommune's domain counts "
+                          "as unmapped in this pre-flight.",
+               "remediation": "playbooks/accounts.yml"},
+        "de": {"title": "Noch keine Identitätszuordnung für {kommune}",
+               "summary": "{mapping_file} existiert nicht, und kein Konten-Schritt dieses Laufs hat die Zuordnung "
+                          "berechnet (shares_mapping_planned); in dieser Vorprüfung gilt daher jeder Besitzer und "
+                          "jeder ACL-Eintrag aus der Domäne der Kommune als nicht zugeordnet.",
+               "remediation": "playbooks/accounts.yml"},
+    },
+    # --------------------------------------------------------------------------- accounts
+    "accounts.service_account": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Service accounts are migrated",
+               "summary": "{count} service account(s) move with the people; whatever uses them (scanners, "
+                          "Fachverfahren, backups) must get the new name and password.",
+               "remediation": "List each service account's consumers and plan their reconfiguration for the "
+                              "cut-over."},
+        "de": {"title": "Dienstkonten werden mit umgezogen",
+               "summary": "{count} Dienstkonto/-konten ziehen mit den Personen um; was sie nutzt (Scanner, "
+                          "Fachverfahren, Sicherungen), braucht den neuen Namen und das neue Passwort.",
+               "remediation": "Für jedes Dienstkonto auflisten, was es nutzt, und dessen Umkonfiguration für die "
+                              "Umstellung einplanen."},
+    },
+    "accounts.computers_not_migrated": {
+        "payload": "accounts", "severity": "info", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Computers are not migrated",
+               "summary": "{count} computer account(s) stay in the old domain; the PCs join the RZ domain "
+                          "separately.",
+               "remediation": "Rejoin the PCs to the RZ domain as part of the client payload."},
+        "de": {"title": "Computerkonten werden nicht umgezogen",
+               "summary": "{count} Computerkonto/-konten bleiben in der alten Domäne; die PCs treten der "
+                          "RZ-Domäne gesondert bei.",
+               "remediation": "Die PCs im Rahmen der Client-Umstellung neu in die RZ-Domäne aufnehmen."},
+    },
+    "accounts.foreign_members": {
+        "payload": "accounts", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Group members outside the Kommune's directory",
+               "summary": "{count} group member(s) are not users or groups of the export (foreign security "
+                          "principals, well-known groups); they are not carried over.",
+               "remediation": "Add the equivalent RZ principals to the groups by hand if needed."},
+        "de": {"title": "Gruppenmitglieder außerhalb des Verzeichnisses der Kommune",
+               "summary": "{count} Gruppenmitglied(er) sind keine Benutzer oder Gruppen des Exports (Foreign "
+                          "Security Principals, vordefinierte Gruppen); sie werden nicht übernommen.",
+               "remediation": "Falls nötig, die entsprechenden RZ-Konten oder -Gruppen von Hand in die Gruppen "
+                              "aufnehmen."},
+    },
+    "accounts.kerberos_rc4_only": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Carried passwords give Kerberos RC4 keys only",
+               "summary": "{count} account(s) got their old NT hash. They log on over NTLM and LDAPS at once, but "
+                          "Kerberos only with RC4 keys until the next password change (AES keys are salted with "
+                          "realm and name and cannot be carried).",
+               "remediation": "Have the people change their password after the cut-over; keep RC4 allowed for "
+                              "them until then."},
+        "de": {"title": "Übernommene Passwörter ergeben nur Kerberos-RC4-Schlüssel",
+               "summary": "{count} Konto/Konten haben ihren alten NT-Hash erhalten. Die Anmeldung über NTLM und "
+                          "LDAPS geht sofort, Kerberos bis zum nächsten Passwortwechsel aber nur mit "
+                          "RC4-Schlüsseln (AES-Schlüssel sind mit Realm und Namen gesalzen und lassen sich nicht "
+                          "übernehmen).",
+               "remediation": "Die Personen nach der Umstellung ihr Passwort ändern lassen; RC4 bis dahin für sie "
+                              "erlaubt lassen."},
+    },
+    "accounts.no_password": {
+        "payload": "accounts", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Accounts created without a password stay disabled",
+               "summary": "{count} account(s) had neither a carried hash nor an initial password.",
+               "remediation": "Read their hashes on the source DC, or choose the random initial password policy "
+                              "for them."},
+        "de": {"title": "Ohne Passwort angelegte Konten bleiben deaktiviert",
+               "summary": "{count} Konto/Konten hatten weder einen übernommenen Hash noch ein Erstpasswort.",
+               "remediation": "Ihre Hashes auf dem Quell-DC auslesen oder für sie die Richtlinie mit zufälligem "
+                              "Erstpasswort wählen."},
+    },
+    "accounts.source_disable_unsupported": {
+        "payload": "accounts", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Source accounts cannot be disabled in OpenLDAP",
+               "summary": "{count} migrated account(s) stay usable in the old OpenLDAP directory: it has no "
+                          "standard disabled flag, so umzug changes nothing there.",
+               "remediation": "Lock them the way the Kommune's services read the directory (ppolicy "
+                              "pwdAccountLockedTime, a removed loginShell, an access rule) and undo that on "
+                              "rollback."},
+        "de": {"title": "Quellkonten lassen sich in OpenLDAP nicht deaktivieren",
+               "summary": "{count} umgezogene(s) Konto/Konten bleiben im alten OpenLDAP-Verzeichnis nutzbar: es "
+                          "kennt kein übliches Deaktiviert-Merkmal, daher ändert umzug dort nichts.",
+               "remediation": "Sie so sperren, wie die Dienste der Kommune das Verzeichnis lesen (ppolicy "
+                              "pwdAccountLockedTime, eine entfernte loginShell, eine Zugriffsregel), und das beim "
+                              "Rollback zurücknehmen."},
+    },
+    "accounts.source_skipped": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": None,
+        "en": {"title": "Source accounts left alone",
+               "summary": "{count} journalled account(s) have another SID at the source now; umzug did not "
+                          "disable that object, so it leaves it."},
+        "de": {"title": "Quellkonten unangetastet gelassen",
+               "summary": "{count} im Journal verzeichnete(s) Konto/Konten haben an der Quelle inzwischen eine "
+                          "andere SID; dieses Objekt hat umzug nicht deaktiviert, also lässt es es in Ruhe."},
+    },
+    "accounts.initial_password_letters": {
+        "payload": "accounts", "severity": "info", "inhibitor": False, "remediation": "command",
+        "en": {"title": "Initial-password letters to hand out",
+               "summary": "{count} account(s) get a random initial password that must be changed at the first "
+                          "logon; the letters are in {path} (ansible-vault, id {vault_id}).",
+               "remediation": "ansible-vault view --vault-id {vault_id}@<password file> {path}"},
+        "de": {"title": "Erstpasswort-Briefe zum Aushändigen",
+               "summary": "{count} Konto/Konten erhalten ein zufälliges Erstpasswort, das bei der ersten "
+                          "Anmeldung geändert werden muss; die Briefe liegen in {path} (ansible-vault, ID "
+                          "{vault_id}).",
+               "remediation": "ansible-vault view --vault-id {vault_id}@<Passwortdatei> {path}"},
+    },
+    "accounts.rollback_skipped": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": None,
+        "en": {"title": "Journal entries left alone",
+               "summary": "{count} object(s) at a journalled DN have another SID now; umzug did not create them, "
+                          "so rollback leaves them."},
+        "de": {"title": "Journal-Einträge unangetastet gelassen",
+               "summary": "{count} Objekt(e) unter einem im Journal verzeichneten DN haben inzwischen eine andere "
+                          "SID; umzug hat sie nicht angelegt, daher lässt der Rollback sie stehen."},
+    },
+    "accounts.invisible_characters": {
+        "payload": "accounts", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Invisible characters removed from a name",
+               "summary": "{old_name} has invisible format characters ({described}); they are left out of its "
+                          "new account name and CN.",
+               "remediation": "Remove them in the old directory (they come with text pasted from a word "
+                              "processor), or set a manual new_name in the mapping file."},
+        "de": {"title": "Unsichtbare Zeichen aus einem Namen entfernt",
+               "summary": "{old_name} enthält unsichtbare Formatzeichen ({described}); sie fehlen im neuen "
+                          "Kontonamen und im CN.",
+               "remediation": "Sie im alten Verzeichnis entfernen (sie kommen mit Text, der aus einer "
+                              "Textverarbeitung eingefügt wurde) oder einen manuellen new_name in der "
+                              "Zuordnungsdatei setzen."},
+    },
+    "accounts.name_fallback": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Name not derivable from the person's name",
+               "summary": "The names of {old_name} give no usable characters; it is named {new_name}.",
+               "remediation": _MANUAL_NAME_EN},
+        "de": {"title": "Name nicht aus dem Namen der Person ableitbar",
+               "summary": "Die Namen von {old_name} ergeben keine verwendbaren Zeichen; das Konto heißt "
+                          "{new_name}.",
+               "remediation": _MANUAL_NAME_DE},
+    },
+    "accounts.name_shortened": {
+        "payload": "accounts", "severity": "info", "inhibitor": False, "remediation": None,
+        "en": {"title": "Name shortened",
+               "summary": "{full} is longer than {limit} characters; {old_name} is named {new_name}."},
+        "de": {"title": "Name gekürzt",
+               "summary": "{full} ist länger als {limit} Zeichen; {old_name} heißt {new_name}."},
+    },
+    "accounts.reserved_name": {
+        "payload": "accounts", "severity": "low", "inhibitor": False, "remediation": None,
+        "en": {"title": "Reserved name avoided",
+               "summary": "{old_name} would be named {new_name}, which is reserved."},
+        "de": {"title": "Reservierter Name vermieden",
+               "summary": "{old_name} hieße {new_name}; dieser Name ist reserviert."},
+    },
+    "accounts.name_collision": {
+        "payload": "accounts", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Name already taken",
+               "summary": "{wanted} is taken or reserved; {old_name} is named {new_name}.",
+               "remediation": _MANUAL_NAME_EN},
+        "de": {"title": "Name schon vergeben",
+               "summary": "{wanted} ist vergeben oder reserviert; {old_name} heißt {new_name}.",
+               "remediation": _MANUAL_NAME_DE},
+    },
+    "accounts.source_object_gone": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Old object gone",
+               "summary": "{old_name} ({old_sid}) is no longer in the old directory; its entry {new_name} is "
+                          "kept, marked gone.",
+               "remediation": "Delete the entry once no file or ACL refers to its ids."},
+        "de": {"title": "Altes Objekt nicht mehr vorhanden",
+               "summary": "{old_name} ({old_sid}) ist nicht mehr im alten Verzeichnis; sein Eintrag {new_name} "
+                          "bleibt erhalten und ist als gone markiert.",
+               "remediation": "Den Eintrag löschen, sobald keine Datei und keine ACL mehr auf seine IDs "
+                              "verweist."},
+    },
+    "accounts.fixed_name_taken": {
+        "payload": "accounts", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Fixed name held by another object",
+               "summary": "{new_name} ({source} entry for {old_name}) exists in the central directory as "
+                          "{holder}, but the entry's new_sid is {new_sid}.",
+               "remediation": "Choose another new_name (source: manual), or record the right new_sid."},
+        "de": {"title": "Festgelegter Name gehört einem anderen Objekt",
+               "summary": "{new_name} ({source}-Eintrag für {old_name}) gibt es im zentralen Verzeichnis als "
+                          "{holder}, der new_sid des Eintrags ist aber {new_sid}.",
+               "remediation": "Einen anderen new_name wählen (source: manual) oder den richtigen new_sid "
+                              "eintragen."},
+    },
+    "accounts.uid_range_exhausted": {
+        "payload": "accounts", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "uid range exhausted",
+               "summary": "The uid range {first}-{last} has no free id left for {count} user(s).",
+               "remediation": "Widen the Kommune's uid_range in the plan."},
+        "de": {"title": "uid-Bereich erschöpft",
+               "summary": "Der uid-Bereich {first}-{last} hat keine freie ID mehr für {count} Benutzer.",
+               "remediation": "Den uid_range der Kommune im Plan erweitern."},
+    },
+    "accounts.gid_range_exhausted": {
+        "payload": "accounts", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "gid range exhausted",
+               "summary": "The gid range {first}-{last} has no free id left for {count} group(s).",
+               "remediation": "Widen the Kommune's gid_range in the plan."},
+        "de": {"title": "gid-Bereich erschöpft",
+               "summary": "Der gid-Bereich {first}-{last} hat keine freie ID mehr für {count} Gruppe(n).",
+               "remediation": "Den gid_range der Kommune im Plan erweitern."},
+    },
+    "accounts.old_id_ambiguous": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": {"user": "Old old_uid shared by several users", "group": "Old old_gid shared by several "
+                                                                                  "groups"},
+               "summary": "{id_field} {number} belongs to {owners}; files owned by it cannot be given to one of "
+                          "them automatically.",
+               "remediation": "Decide who owns those files; set the others' old id to null (source: manual)."},
+        "de": {"title": {"user": "old_uid von mehreren Benutzern geteilt",
+                         "group": "old_gid von mehreren Gruppen geteilt"},
+               "summary": "{id_field} {number} gehört {owners}; Dateien mit diesem Besitzer lassen sich keinem "
+                          "von ihnen automatisch zuordnen.",
+               "remediation": "Entscheiden, wem diese Dateien gehören; bei den anderen die alte ID auf null "
+                              "setzen (source: manual)."},
+    },
+    # ---------------------------------------------------------------------------- clients
+    "clients.unparseable_config": {
+        "payload": "clients", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Client configuration cannot be parsed", "summary": _CONFIG_SUMMARY_EN,
+               "remediation": "Fix the file by hand or correct the format/encoding in the client profile; umzug "
+                              "does not rewrite a file it cannot parse."},
+        "de": {"title": "Client-Konfiguration lässt sich nicht lesen", "summary": _CONFIG_SUMMARY_DE,
+               "remediation": "Die Datei von Hand korrigieren oder Format/Kodierung im Client-Profil berichtigen; "
+                              "umzug schreibt keine Datei um, die es nicht lesen kann."},
+    },
+    "clients.selector_no_match": {
+        "payload": "clients", "severity": "medium", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Client profile selector matches nothing", "summary": _CONFIG_SUMMARY_EN,
+               "remediation": "Check the selector in the client profile against this file, or mark it optional."},
+        "de": {"title": "Selektor des Client-Profils trifft nichts", "summary": _CONFIG_SUMMARY_DE,
+               "remediation": "Den Selektor im Client-Profil mit dieser Datei abgleichen oder ihn als optional "
+                              "markieren."},
+    },
+    "clients.endpoint_unrecognised": {
+        "payload": "clients", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Configured value is not a recognisable endpoint", "summary": _CONFIG_SUMMARY_EN,
+               "remediation": "Re-point this value by hand; umzug rewrites only values it can parse."},
+        "de": {"title": "Konfigurierter Wert ist kein erkennbarer Endpunkt", "summary": _CONFIG_SUMMARY_DE,
+               "remediation": "Diesen Wert von Hand umstellen; umzug schreibt nur Werte um, die es lesen kann."},
+    },
+    "clients.replacement_unencodable": {
+        "payload": "clients", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "New endpoint cannot be written in the file's encoding", "summary": _CONFIG_SUMMARY_EN,
+               "remediation": "Re-point this value by hand, or choose a new name the client's encoding can hold."},
+        "de": {"title": "Neuer Endpunkt lässt sich in der Kodierung der Datei nicht schreiben",
+               "summary": _CONFIG_SUMMARY_DE,
+               "remediation": "Diesen Wert von Hand umstellen oder einen neuen Namen wählen, den die Kodierung "
+                              "des Clients darstellen kann."},
+    },
+    "clients.config_missing": {
+        "payload": "clients", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Client configuration file is missing",
+               "summary": "{fachverfahren} ({profile}) is installed, but {path} does not exist",
+               "remediation": "Check the installation, or mark the file optional in the client profile."},
+        "de": {"title": "Konfigurationsdatei des Clients fehlt",
+               "summary": "{fachverfahren} ({profile}) ist installiert, aber {path} existiert nicht",
+               "remediation": "Die Installation prüfen oder die Datei im Client-Profil als optional markieren."},
+    },
+    "clients.profile_invalid": {
+        "payload": "clients", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Client profile is invalid", "summary": "{profile}: {message}",
+               "remediation": "Correct the client profile."},
+        "de": {"title": "Client-Profil ist ungültig", "summary": "{profile}: {message}",
+               "remediation": "Das Client-Profil berichtigen."},
+    },
+    "clients.unmanaged_reference": {
+        "payload": "clients", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "File outside the client profiles names an old server",
+               "summary": "{path}: line(s) {lines} name an old server, e.g. {first}",
+               "remediation": "Add a client profile for this file, or re-point it by hand."},
+        "de": {"title": "Datei außerhalb der Client-Profile nennt einen alten Server",
+               "summary": "{path}: Zeile(n) {lines} nennen einen alten Server, z. B. {first}",
+               "remediation": "Ein Client-Profil für diese Datei anlegen oder sie von Hand umstellen."},
+    },
+    "clients.probe_failed": {
+        "payload": "clients", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": {"after": "Client probe failed after re-pointing",
+                         "before": "Client probe of the RZ endpoint failed (before re-pointing)"},
+               "summary": "{name}: {kind} probe of {target} failed: {detail}",
+               "remediation": "Check that the RZ service answers and the mapping is right; the client is rolled "
+                              "back unless clients_rollback_on_failure is false."},
+        "de": {"title": {"after": "Client-Test nach dem Umstellen fehlgeschlagen",
+                         "before": "Client-Test gegen den RZ-Endpunkt fehlgeschlagen (vor dem Umstellen)"},
+               "summary": "{name}: {kind}-Test von {target} fehlgeschlagen: {detail}",
+               "remediation": "Prüfen, ob der RZ-Dienst antwortet und die Zuordnung stimmt; der Client wird "
+                              "zurückgesetzt, außer clients_rollback_on_failure ist false."},
+    },
+    "clients.pinned_certificate_changed": {
+        "payload": "clients", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Pinned certificate thumbprint differs from the RZ service's",
+               "summary": "{name} pins {pinned}; {target} presents SHA-1 {sha1} / SHA-256 {sha256}",
+               "remediation": "Set the pinned thumbprint to {thumbprint} (SHA-1, as Windows shows it) after "
+                              "checking it with the RZ."},
+        "de": {"title": "Fest hinterlegter Zertifikats-Fingerabdruck weicht von dem des RZ-Dienstes ab",
+               "summary": "{name} erwartet {pinned}; {target} zeigt SHA-1 {sha1} / SHA-256 {sha256}",
+               "remediation": "Den hinterlegten Fingerabdruck auf {thumbprint} setzen (SHA-1, wie Windows ihn "
+                              "anzeigt), nachdem er mit dem RZ abgeglichen ist."},
+    },
+    # ------------------------------------------------------------------------------- wave
+    "wave.gate_closed": {
+        "payload": "wave", "severity": "high", "inhibitor": True, "remediation": None,
+        "en": {"title": "Cut-over blocked for {kommune}", "summary": "Reasons: {reasons}"},
+        "de": {"title": "Umstellung für {kommune} gesperrt", "summary": "Gründe: {reasons}"},
+    },
+    "wave.gate_open": {
+        "payload": "wave", "severity": "info", "inhibitor": False, "remediation": None,
+        "en": {"title": "Cut-over allowed for {kommune}", "summary": "Verdict {verdict}"},
+        "de": {"title": "Umstellung für {kommune} freigegeben", "summary": "Votum {verdict}"},
+    },
+    "wave.rolled_back": {
+        "payload": "wave", "severity": "medium", "inhibitor": False, "remediation": None,
+        "en": {"title": "{kommune} rolled back",
+               "summary": {"purge": "Rolled back: {steps}. Accounts created in the RZ were removed.",
+                           "keep": "Rolled back: {steps}. Data and accounts in the RZ are kept for the next "
+                                   "attempt."}},
+        "de": {"title": "{kommune} zurückgerollt",
+               "summary": {"purge": "Zurückgerollt: {steps}. Im RZ angelegte Konten wurden entfernt.",
+                           "keep": "Zurückgerollt: {steps}. Daten und Konten im RZ bleiben für den nächsten "
+                                   "Versuch erhalten."}},
+    },
+    "wave.accepted": {
+        "payload": "wave", "severity": "info", "inhibitor": False, "remediation": None,
+        "en": {"title": "{kommune} accepted by {by}",
+               "summary": {"plain": "Abnahme of {report} (sha256 {sha256}); no rollback after this point.",
+                           "waived": "Abnahme of {report} (sha256 {sha256}); no rollback after this point. "
+                                     "Accepted risks of the cut-over (waived): {waived}."}},
+        "de": {"title": "Abnahme von {kommune} durch {by}",
+               "summary": {"plain": "Abnahme von {report} (sha256 {sha256}); ab jetzt kein Rollback mehr.",
+                           "waived": "Abnahme von {report} (sha256 {sha256}); ab jetzt kein Rollback mehr. "
+                                     "Akzeptierte Risiken der Umstellung (per Ausnahme): {waived}."}},
+    },
+    "wave.acceptance_passed": {
+        "payload": "wave", "severity": "info", "inhibitor": False, "remediation": None,
+        "en": {"title": "Acceptance suite passed for {kommune}", "summary": "{details}"},
+        "de": {"title": "Abnahmetests für {kommune} bestanden", "summary": "{details}"},
+    },
+    "wave.acceptance_failed": {
+        "payload": "wave", "severity": "high", "inhibitor": True, "remediation": None,
+        "en": {"title": "Acceptance suite failed for {kommune}", "summary": "{details}"},
+        "de": {"title": "Abnahmetests für {kommune} fehlgeschlagen", "summary": "{details}"},
+    },
+    "wave.acceptance_missing": {
+        "payload": "wave", "severity": "high", "inhibitor": True, "remediation": None,
+        "en": {"title": "Acceptance suite not found for {kommune}", "summary": "{details}"},
+        "de": {"title": "Abnahmetests für {kommune} nicht gefunden", "summary": "{details}"},
+    },
+    # ----------------------------------------------------------------------------- report
+    "report.waiver_expired": {
+        "payload": "report", "severity": "medium", "inhibitor": False, "remediation": None,
+        "en": {"title": "Waiver for {waived_key} expired on {expires}",
+               "summary": "{owner} accepted {waived_key}{scope}: {reason}. The finding counts again until the "
+                          "waiver is renewed or the cause fixed."},
+        "de": {"title": "Ausnahme für {waived_key} am {expires} abgelaufen",
+               "summary": "{owner} hat {waived_key}{scope} akzeptiert: {reason}. Der Befund zählt wieder, bis die "
+                          "Ausnahme verlängert oder die Ursache behoben ist."},
+    },
+    "report.waiver_file_invalid": {
+        "payload": "report", "severity": "high", "inhibitor": True, "remediation": None,
+        "en": {"title": "Waiver file cannot be used",
+               "summary": "{path}: {error}. No risk counts as accepted until it is fixed."},
+        "de": {"title": "Ausnahmedatei nicht verwendbar",
+               "summary": "{path}: {error}. Bis sie korrigiert ist, gilt kein Risiko als akzeptiert."},
+    },
+    "report.invalid_finding": {
+        "payload": "report", "severity": "medium", "inhibitor": False, "remediation": None,
+        "en": {"title": "A task returned a finding the report cannot read", "summary": "{error}"},
+        "de": {"title": "Ein Task lieferte einen Befund, den der Bericht nicht lesen kann", "summary": "{error}"},
+    },
+}
