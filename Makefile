@@ -48,7 +48,8 @@ lab-fresh: images
 	echo "== lab from an empty state folder: provisioned in $$(( $$(date +%s) - start )) s, removed"
 
 # The lab's Welle (docs/wave.md): dry run, seed, cut-over, verify and Abnahme of both
-# Kommunen, then the verdicts and where the reports are. Re-runnable: the journal decides
+# Kommunen (the phases from roles/wave/vars/main.yml, lab/demo_state.py --phases), then the
+# verdicts and where the reports are. Re-runnable: the journal decides
 # (lab/demo_state.py). An accepted Kommune is left alone (after the Abnahme nothing runs
 # on it again); an unfinished one continues where it stopped; when all are accepted the
 # demo says so and exits 0. A journal older than the lab's containers (make lab-down &&
@@ -67,7 +68,8 @@ demo: lab
 	  echo "== Welle 1: every Kommune was accepted before; nothing left to do (afresh: make lab-down && make lab)"; \
 	else \
 	  limit=$$(echo $$todo | tr ' ' ','); \
-	  for phase in dryrun seed cutover verify finalize; do \
+	  phases=$$($(VENV)/python lab/demo_state.py --phases) || exit $$?; \
+	  for phase in $$phases; do \
 	    echo "== Welle 1: $$phase ($$limit)"; \
 	    $(WAVE_DEMO) --limit $$limit -e wave_phase=$$phase; status=$$?; \
 	    if [ $$phase = dryrun ]; then \

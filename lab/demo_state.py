@@ -8,8 +8,12 @@ A journal older than the Kommune's lab containers belongs to a lab that no longe
 (`make lab-down && make lab`, or a container `make lab` recreated): the wave's journal
 folder is then moved aside to `<folder>.before-<time>` and the lab starts afresh.
 
+With --phases it prints the phases the demo runs, in order: the Welle's phases from the dry
+run through the Abnahme, as the wave role's table has them (roles/wave/vars/main.yml).
+
     python lab/demo_state.py artifacts/journal/wave-1 kommune-a kommune-b
     python lab/demo_state.py --verdicts artifacts/reports/latest-dry-run/report.json
+    python lab/demo_state.py --phases
 """
 
 from __future__ import annotations
@@ -20,11 +24,25 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
+TOP = Path(__file__).resolve().parents[1]
+# The collection from this checkout, through the link in collections/.
+if str(TOP / "collections") not in sys.path:
+    sys.path.insert(0, str(TOP / "collections"))
+
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps  # noqa: E402
+
 
 def group_name(kommune: str) -> str:
     """The plan inventory's group of a Kommune (plan.py group_name): kommune-a -> kommune_a."""
     name = kommune.replace("-", "_")
     return name if name.startswith("kommune_") else f"kommune_{name}"
+
+
+def demo_phases() -> list[str]:
+    """The phases `make demo` runs: the Welle's, in their order, from the dry run through the
+    Abnahme (discover only looks, a rollback is not part of the demo)."""
+    phases = list(wave_steps.phases())
+    return phases[phases.index("dryrun"): phases.index("finalize") + 1]
 
 
 def say(text: str) -> None:
@@ -102,6 +120,9 @@ def verdicts(report: str) -> int:
 
 
 if __name__ == "__main__":
+    if sys.argv[1:] == ["--phases"]:
+        print(" ".join(demo_phases()))
+        sys.exit(0)
     if len(sys.argv) == 3 and sys.argv[1] == "--verdicts":
         sys.exit(verdicts(sys.argv[2]))
     if len(sys.argv) < 3:

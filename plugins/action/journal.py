@@ -2,7 +2,8 @@
 """Runs kommunal.umzug.journal on the controller, in the worker forked from ansible-playbook.
 
 The lock names the run by the PID of that ansible-playbook process (the worker's parent):
-workers come and go with every task, the playbook process lives as long as the run.
+workers come and go with every task, the playbook process lives as long as the run. The
+phases are the wave table's (roles/wave/vars/main.yml, read by plugin_utils/wave_steps.py).
 """
 
 import os
@@ -16,6 +17,7 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import (
     Owner,
     run_journal,
 )
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
 
 
 class ActionModule(ActionBase):
@@ -24,10 +26,12 @@ class ActionModule(ActionBase):
 
     def run(self, tmp=None, task_vars=None):
         result = super().run(tmp, task_vars)
-        _validation, args = self.validate_argument_spec(argument_spec=ARGUMENT_SPEC, required_if=REQUIRED_IF)
+        rules = wave_steps.journal_rules()
+        spec = dict(ARGUMENT_SPEC, phase=dict(ARGUMENT_SPEC["phase"], choices=list(rules.phases)))
+        _validation, args = self.validate_argument_spec(argument_spec=spec, required_if=REQUIRED_IF)
         owner = Owner.current(os.getppid())
         try:
-            result.update(run_journal(args, owner, check_mode=bool(self._play_context.check_mode)))
+            result.update(run_journal(args, owner, rules, check_mode=bool(self._play_context.check_mode)))
         except JournalError as err:
             result.update(failed=True, msg=str(err))
         return result

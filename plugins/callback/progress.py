@@ -6,10 +6,11 @@ type: notification
 short_description: One line per Kommune and wave step, readable in a CI log
 version_added: 0.1.0
 description:
-  - Prints the progress lines of the wave playbook (tasks named C(Progress) that show a message, such as
-    C([wave 1] kommune-a cutover 4/9 final share sync ... running)) as single lines with the time,
-    next to whatever the stdout callback shows. Progress messages of payload roles inside a step (the shares
-    sync's polling) are printed the same way, after the Kommune and phase of their host.
+  - Prints the progress of the wave playbook as single lines with the time (see the examples), next to
+    whatever the stdout callback shows, one per Kommune and step of a phase, with its begin and end. It reads the
+    progress from the task results as data (C(umzug_progress), which M(kommunal.umzug.wave_progress) returns),
+    never from a task's text. Progress of payload roles inside a step (the shares sync's polling,
+    M(kommunal.umzug.share_progress)) is printed the same way, after the Kommune and phase of its host.
   - When a task fails on a host or a host is unreachable, prints one line naming the Kommune and phase, the
     host, the task and the first 240 characters of its message.
   - Enable it with C(callbacks_enabled = kommunal.umzug.progress) in C(ansible.cfg)
@@ -32,6 +33,7 @@ EXAMPLES = r"""
 # ANSIBLE_CALLBACKS_ENABLED=kommunal.umzug.report,kommunal.umzug.progress \
 #   ansible-playbook playbooks/wave.yml -e wave_phase=cutover
 # UMZUG 18:02:11 [wave 1] kommune-a cutover: 4/9 final share sync ... running
+# UMZUG 18:02:16 [wave 1] kommune-a cutover: bauamt (final): 1200/5000 files, 1.2 GiB/4.0 GiB, 95.3 MiB/s, 30 s left
 """
 
 RETURN = r""" # """
@@ -40,7 +42,21 @@ from datetime import datetime
 
 from ansible.plugins.callback import CallbackBase
 
-PROGRESS_TASK = "Progress"
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave_steps import progress_text, progress_where
+
+PROGRESS = "umzug_progress"
+OUTSIDE = "[wave] outside a wave step"
+REASON_LENGTH = 240
+
+
+def progress_of(result: dict) -> dict | None:
+    progress = result.get(PROGRESS)
+    return progress if isinstance(progress, dict) and progress.get("event") else None
+
+
+def shorten(text: str, length: int = REASON_LENGTH) -> str:
+    text = " ".join(str(text).split())
+    return text if len(text) <= length else text[: length - 3] + "..."
 
 
 class CallbackModule(CallbackBase):
@@ -56,37 +72,33 @@ class CallbackModule(CallbackBase):
     def _line(self, text):
         self._display.display(f"{self.get_option('prefix')} {datetime.now().strftime('%H:%M:%S')} {text}")
 
-    def v2_runner_on_ok(self, result):
-        if result._task.name != PROGRESS_TASK:
-            return
-        message = result._result.get("msg")
-        if not isinstance(message, str) or not message:
-            return
-        host = result._host.name
-        if message.startswith("[wave "):
-            # "[wave 1] kommune-a cutover: 4/9 ..." -> "[wave 1] kommune-a cutover"
-            self._where[host] = message.split(":", 1)[0]
-            self._line(message)
-        else:
+    def progress(self, host: str, progress: dict) -> str:
+        """The line of one progress event of a host; remembers where the host stands."""
+        if progress["event"] == "payload":
             # a payload's own progress inside a step, e.g. the shares sync's polling
-            self._line(f"{self._where.get(host, host)}: {' '.join(message.split())}")
+            return f"{self._where.get(host, host)}: {progress_text(progress)}"
+        self._where[host] = progress_where(progress)
+        return f"{self._where[host]}: {progress_text(progress)}"
+
+    def failure(self, host: str, task: str, result: dict, what: str) -> str:
+        progress = progress_of(result)
+        if progress and progress["event"] != "payload":
+            # the wave role's own refusals say which Kommune and step
+            where = progress_where(progress)
+            reason = shorten(f"{where}: {progress_text(progress)}")[len(where) + 2:]
+        else:
+            where, reason = self._where.get(host, OUTSIDE), shorten(result.get("msg", ""))
+        return f"{where}: {what} on {host} ({task}): {reason}"
+
+    def v2_runner_on_ok(self, result):
+        progress = progress_of(result._result)
+        if progress:
+            self._line(self.progress(result._host.name, progress))
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
         if ignore_errors:
             return
-        self._failure(result, "FAILED")
+        self._line(self.failure(result._host.name, result._task.get_name(), result._result, "FAILED"))
 
     def v2_runner_on_unreachable(self, result):
-        self._failure(result, "UNREACHABLE")
-
-    def _failure(self, result, what):
-        host = result._host.name
-        reason = " ".join(str(result._result.get("msg", "")).split())
-        if len(reason) > 240:
-            reason = reason[:237] + "..."
-        if reason.startswith("[wave ") and ": " in reason:
-            # the wave role's own refusals name their Kommune and step already
-            where, reason = reason.split(": ", 1)
-        else:
-            where = self._where.get(host, "[wave] outside a wave step")
-        self._line(f"{where}: {what} on {host} ({result._task.get_name()}): {reason}")
+        self._line(self.failure(result._host.name, result._task.get_name(), result._result, "UNREACHABLE"))

@@ -19,7 +19,8 @@ description:
     the next attempt starts them afresh (after a rollback); C(state=release) removes the lock if it is
     this run's.
   - The step C(accepted) of the phase C(finalize) is the Abnahme, the point of no return; afterwards
-    C(begin) and C(check) refuse the phases seed, cutover and rollback.
+    C(begin) and C(check) refuse the phases that no longer run then (seed, cutover and rollback;
+    C(after_abnahme) in the table).
   - Every write replaces the file atomically. The journal keeps step names, times, run ids and small
     records; record keys naming secrets (password, secret, token, private key ...) are refused.
   - Runs on the controller as an action plugin; no connection to the host is made.
@@ -47,9 +48,11 @@ options:
     type: str
     required: true
   phase:
-    description: The phase the step belongs to. Required for C(begin), C(check) and C(done).
+    description:
+      - The phase the step belongs to. Required for C(begin), C(check) and C(done).
+      - One of the phases of the Welle's table (C(roles/wave/vars/main.yml)), which the action plugin checks
+        it against; today discover, dryrun, seed, cutover, verify, finalize, rollback.
     type: str
-    choices: [discover, dryrun, seed, cutover, verify, finalize, rollback]
   step:
     description:
       - Name of the completed step for C(state=done), e.g. C(final_sync@kommune-a-fs).

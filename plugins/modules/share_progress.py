@@ -49,6 +49,13 @@ msg:
   returned: success
   type: str
   sample: "bauamt seed: 1200/5000 files, 1.2 GiB/4.0 GiB, 95.3 MiB/s, 30 s left"
+umzug_progress:
+  description:
+    - The line as a progress event of a payload, which the C(kommunal.umzug.progress) callback prints after the
+      Kommune and phase of the host.
+  returned: success
+  type: dict
+  sample: {event: payload, message: "bauamt seed: 1200/5000 files, 1.2 GiB/4.0 GiB, 95.3 MiB/s, 30 s left"}
 progress:
   description: The figures as the pass wrote them (empty while it lists the trees).
   returned: success
@@ -101,7 +108,9 @@ def main():
     # A steady beat: one line per wait, whatever the pass's own update rate.
     time.sleep(max(p["wait"], 0))
     progress = read(p["path"])
-    module.exit_json(changed=False, msg=line(p["label"], progress), progress=progress)
+    message = line(p["label"], progress)
+    module.exit_json(changed=False, msg=message, progress=progress,
+                     umzug_progress={"event": "payload", "message": message})
 
 
 if __name__ == "__main__":

@@ -33,15 +33,26 @@ from pathlib import Path
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.files import write_atomic
 
 SCHEMA_VERSION = 1
-PHASES = ("discover", "dryrun", "seed", "cutover", "verify", "finalize", "rollback")
-# Once a Kommune's Abnahme is recorded these phases no longer run (the point of no return).
-REFUSED_AFTER_FINALIZE = ("seed", "cutover", "rollback")
 _SECRET_KEY = re.compile(r"passw|passwd|secret|token|credential|private|api_?key|nt_?hash|unicodepwd", re.IGNORECASE)
 _STEP = re.compile(r"^[a-z0-9][a-z0-9_.@-]{0,120}$")
 
 
 class JournalError(Exception):
     """A request the journal refuses; the message is one sentence for the engineer."""
+
+
+@dataclass(frozen=True)
+class PhaseRules:
+    """What the journal knows of the Welle's phases, from the wave's table on the controller
+    (roles/wave/vars/main.yml, plugins/plugin_utils/wave_steps.py journal_rules)."""
+
+    phases: tuple[str, ...]
+    # Once a Kommune's Abnahme is recorded these phases no longer run (the point of no return).
+    refused_after_finalize: tuple[str, ...]
+
+    def check(self, phase: str) -> None:
+        if phase not in self.phases:
+            raise JournalError(f"'{phase}' is not a phase; phases are {', '.join(self.phases)}")
 
 
 @dataclass(frozen=True)
@@ -89,10 +100,10 @@ def check_record(record: dict | None, where: str = "record") -> dict:
 
 
 class Journal:
-    def __init__(self, directory: str | Path, wave: int | str, kommune: str):
+    def __init__(self, directory: str | Path, wave: int | str, kommune: str, rules: PhaseRules):
         if not re.match(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$", str(kommune)):
             raise JournalError(f"'{kommune}' is not a Kommune id the journal can name a file after")
-        self.wave, self.kommune = str(wave), str(kommune)
+        self.wave, self.kommune, self.rules = str(wave), str(kommune), rules
         self.folder = Path(directory) / f"wave-{self.wave}"
         self.path = self.folder / f"{self.kommune}.json"
         self.lock_path = self.folder / f"{self.kommune}.lock"
@@ -201,7 +212,7 @@ class Journal:
 
     def refuse_after_finalize(self, data: dict, phase: str) -> None:
         accepted = data["finalized"]
-        if accepted and phase in REFUSED_AFTER_FINALIZE:
+        if accepted and phase in self.rules.refused_after_finalize:
             raise JournalError(
                 f"{self.kommune} was accepted (Abnahme by {accepted.get('by')} at {accepted.get('at')}); "
                 f"after the point of no return the phase {phase} no longer runs"
@@ -210,7 +221,7 @@ class Journal:
     # --- steps -----------------------------------------------------------------------------
 
     def begin(self, owner: Owner, phase: str, write: bool = True) -> dict:
-        check_phase(phase)
+        self.rules.check(phase)
         data = self.read()
         self.refuse_after_finalize(data, phase)
         taken = self.acquire(owner, phase, write)
@@ -219,7 +230,7 @@ class Journal:
         return dict(taken, journal=data, completed=self.completed(data, phase))
 
     def done(self, owner: Owner, phase: str, step: str, record: dict | None = None, write: bool = True) -> dict:
-        check_phase(phase)
+        self.rules.check(phase)
         check_step(step)
         record = check_record(record)
         with self.guard():
@@ -240,7 +251,7 @@ class Journal:
     def reset(self, owner: Owner, phases: list[str], reason: str, write: bool = True) -> dict:
         """Moves the phases' steps into the history, so that the next attempt starts them afresh."""
         for phase in phases:
-            check_phase(phase)
+            self.rules.check(phase)
         with self.guard():
             self.require_lock(owner)
             data = self.read()
@@ -255,11 +266,6 @@ class Journal:
             return {"changed": True, "journal": data, "completed": []}
 
 
-def check_phase(phase: str) -> None:
-    if phase not in PHASES:
-        raise JournalError(f"'{phase}' is not a phase; phases are {', '.join(PHASES)}")
-
-
 def check_step(step: str) -> None:
     if not _STEP.match(str(step)):
         raise JournalError(
@@ -268,13 +274,14 @@ def check_step(step: str) -> None:
 
 
 # --- the task interface (plugins/action/journal.py) ---------------------------------------
+# The phases are the wave table's (PhaseRules): the action plugin checks them with it.
 
 ARGUMENT_SPEC = {
     "state": {"type": "str", "required": True, "choices": ["begin", "check", "done", "reset", "release"]},
     "dir": {"type": "path", "required": True},
     "wave": {"type": "str", "required": True},
     "kommune": {"type": "str", "required": True},
-    "phase": {"type": "str", "choices": list(PHASES)},
+    "phase": {"type": "str"},
     "step": {"type": "str"},
     "record": {"type": "dict", "default": {}},
     "phases": {"type": "list", "elements": "str", "default": []},
@@ -288,9 +295,9 @@ REQUIRED_IF = [
 ]
 
 
-def run_journal(args: dict, owner: Owner, check_mode: bool = False) -> dict:
+def run_journal(args: dict, owner: Owner, rules: PhaseRules, check_mode: bool = False) -> dict:
     """One journal request as a task result; raises JournalError with the refusal."""
-    journal = Journal(args["dir"], args["wave"], args["kommune"])
+    journal = Journal(args["dir"], args["wave"], args["kommune"], rules)
     write = not check_mode
     state = args["state"]
     warnings = []
@@ -299,7 +306,7 @@ def run_journal(args: dict, owner: Owner, check_mode: bool = False) -> dict:
         if outcome["warning"]:
             warnings.append(outcome["warning"])
     elif state == "check":
-        check_phase(args["phase"])
+        rules.check(args["phase"])
         data = journal.read()
         journal.refuse_after_finalize(data, args["phase"])
         outcome = {"changed": False, "journal": data, "completed": journal.completed(data, args["phase"])}

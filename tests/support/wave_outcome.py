@@ -3,9 +3,10 @@
 A scenario that runs a phase for several Kommunen at once cannot judge by the exit code
 alone (one Kommune's expected failure hides another's unexpected one). This reads each
 Kommune's journal (``<journal>/wave-<n>/<kommune>.json``, plugins/plugin_utils/journal.py)
-and the phase's steps (roles/wave/vars/main.yml), and says per Kommune whether the phase
-completed. When an outcome differs from the expected one it prints the steps the Kommune
-got through and the failure messages of the phase's output, and exits 1.
+and the phase's steps (roles/wave/vars/main.yml, read by plugins/plugin_utils/wave_steps.py),
+and says per Kommune whether the phase completed. When an outcome differs from the expected
+one it prints the steps the Kommune got through and the failure messages of the phase's
+output, and exits 1.
 
     python -m tests.support.wave_outcome --journal DIR --wave 1 --phase cutover \
         --log cutover.log --rc 2 kommune-a=completed kommune-b=failed
@@ -19,10 +20,15 @@ import re
 import sys
 from pathlib import Path
 
-import yaml
-
 TOP = Path(__file__).resolve().parents[2]
-STEPS = yaml.safe_load((TOP / "roles" / "wave" / "vars" / "main.yml").read_text(encoding="utf-8"))["__wave_steps"]
+# Run as `python -m tests.support.wave_outcome` from the checkout: the collection is importable
+# through the link in collections/ (as tests/conftest.py makes it for the tests).
+if str(TOP / "collections") not in sys.path:
+    sys.path.insert(0, str(TOP / "collections"))
+
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps  # noqa: E402
+
+TABLE = wave_steps.load()
 OUTCOMES = ("completed", "failed")
 # Lines of ansible-playbook's output that say why a task failed: the progress callback's
 # one line per failed step first (kommunal.umzug.progress), Ansible's own after it.
@@ -51,7 +57,7 @@ def completed(data: dict, phase: str) -> bool:
         # steps, and no cut-over or rollback step was recorded since.
         newest = (data.get("history") or [{}])[-1].get("phases", {})
         return bool(newest.get("rollback")) and not current.get("cutover") and not current.get("rollback")
-    last = STEPS[phase][-1]["id"]
+    last = TABLE.phases[phase].steps[-1]
     return any(entry["step"].split("@")[0] == last for entry in current.get(phase, []))
 
 
@@ -63,10 +69,9 @@ def failure_lines(log: Path | None, limit: int = 40) -> list[str]:
     return [line for line in lines if FAILURE.match(line)][-limit:]
 
 
-# Phases that only read record no steps (roles/wave/vars/main.yml __wave_recorded_phases):
-# their outcome is the run's exit code.
-RECORDED = yaml.safe_load((TOP / "roles" / "wave" / "vars" / "main.yml").read_text(encoding="utf-8"))[
-    "__wave_recorded_phases"]
+# Phases that only read record no steps (`recorded` in the wave's table): their outcome is the
+# run's exit code.
+RECORDED = [name for name, phase in TABLE.phases.items() if phase.recorded]
 
 
 def check(folder: Path, wave: str, phase: str, expected: dict[str, str], log: Path | None,
@@ -97,7 +102,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--journal", type=Path, required=True, help="the wave_journal_dir of the run")
     parser.add_argument("--wave", default="1")
-    parser.add_argument("--phase", required=True, choices=sorted(STEPS))
+    parser.add_argument("--phase", required=True, choices=sorted(TABLE.phases))
     parser.add_argument("--log", type=Path, help="the phase's ansible-playbook output")
     parser.add_argument("--rc", type=int, help="the run's exit code (judges the phases that record no steps)")
     parser.add_argument("expected", nargs="+", metavar="KOMMUNE=OUTCOME", help=f"outcome one of {OUTCOMES}")

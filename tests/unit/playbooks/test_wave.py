@@ -145,6 +145,25 @@ def test_dry_run_checks_every_kommune_and_writes_the_report_the_gate_reads(wave,
     assert wave.completed("altdorf", "dryrun") == [] and not list((wave.journal / "wave-7").glob("*.lock"))
 
 
+def test_a_step_runs_the_payload_entry_points_its_table_names(wave):
+    """The runner (roles/wave/tasks/step.yml) with a table whose step names a test role twice."""
+    table = {"__wave_steps": {
+        "shares_verify": {"label": "shares verify", "group": "fs", "payload": [
+            {"role": "wave_test_payload", "tasks_from": "entry", "vars": {"wave_test_payload_value": "first"},
+             "throttle": 1},
+            {"role": "wave_test_payload", "tasks_from": "entry", "check_mode": True}]},
+        "acceptance": {"label": "acceptance suite", "group": "kommune", "tasks": "steps/acceptance.yml"}},
+        "wave_steps_dir": ""}
+    result = wave.run("verify", "--limit", "kommune_altdorf", "-e", json.dumps(table),
+                      env={"ANSIBLE_ROLES_PATH": str(FIXTURES / "roles")})
+    assert result.returncode == 0, result.stdout
+    # the second call sees the role's default, not the first call's value, and runs in check mode
+    assert wave.steps() == ["verify shares_verify altdorf-fs first", "verify shares_verify altdorf-fs first written",
+                            "verify shares_verify altdorf-fs default"]
+    assert "[wave 7] altdorf verify: 2/2 acceptance suite ... running" in progress(result)
+    assert "wave.acceptance_passed" in findings(wave.latest(), "altdorf")
+
+
 def test_the_gate_refuses_a_cutover_without_a_dry_run(wave):
     result = wave.run("cutover", "--limit", "kommune_altdorf")
     assert result.returncode == 2

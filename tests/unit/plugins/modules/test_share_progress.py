@@ -17,3 +17,10 @@ def test_a_line_with_files_bytes_rate_and_time_left(run_module, tmp_path):
 def test_before_content_moves(run_module, tmp_path):
     result = run_module(share_progress.main, {"path": str(tmp_path / "none.json"), "wait": 0})
     assert result["msg"] == "listing source and target" and result["progress"] == {}
+
+
+def test_the_line_travels_as_a_payload_progress_event(run_module, tmp_path):
+    """The progress callback prints it from the result's data (plugins/callback/progress.py)."""
+    result = run_module(share_progress.main, {"path": str(tmp_path / "none.json"), "label": "bauamt (final)",
+                                              "wait": 0})
+    assert result["umzug_progress"] == {"event": "payload", "message": "bauamt (final): listing source and target"}

@@ -16,6 +16,10 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import (
     Owner,
     run_journal,
 )
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
+
+# The phases as the wave's table has them, as the action plugin hands them to the journal.
+RULES = wave_steps.journal_rules()
 
 
 def dead_pid() -> int:
@@ -26,7 +30,7 @@ def dead_pid() -> int:
 
 @pytest.fixture
 def journal(tmp_path):
-    return Journal(tmp_path, 1, "kommune-a")
+    return Journal(tmp_path, 1, "kommune-a", RULES)
 
 
 def me() -> Owner:
@@ -76,7 +80,7 @@ def test_a_lock_from_another_host_is_never_taken_over(journal):
 def _race(directory, start, results):
     start.wait()
     try:
-        Journal(directory, 1, "kommune-a").begin(Owner.current(os.getpid()), "cutover")
+        Journal(directory, 1, "kommune-a", RULES).begin(Owner.current(os.getpid()), "cutover")
         results.put("won")
     except JournalError:
         results.put("refused")
@@ -182,21 +186,28 @@ def test_a_foreign_journal_is_refused(journal, content, message):
 
 def test_a_kommune_id_cannot_escape_the_folder(tmp_path):
     with pytest.raises(JournalError, match="Kommune id"):
-        Journal(tmp_path, 1, "../x")
+        Journal(tmp_path, 1, "../x", RULES)
 
 
 def test_run_journal_is_the_task_result(tmp_path):
     args = {"dir": str(tmp_path), "wave": "1", "kommune": "kommune-b", "phase": "seed", "step": None,
             "record": {}, "phases": [], "reason": ""}
-    begun = run_journal(dict(args, state="begin"), me())
+    begun = run_journal(dict(args, state="begin"), me(), RULES)
     assert begun["changed"] and begun["completed"] == [] and begun["path"].endswith("wave-1/kommune-b.json")
-    run_journal(dict(args, state="done", step="accounts@kommune-b-dc"), me())
-    checked = run_journal(dict(args, state="check"), me())
+    run_journal(dict(args, state="done", step="accounts@kommune-b-dc"), me(), RULES)
+    checked = run_journal(dict(args, state="check"), me(), RULES)
     assert checked["changed"] is False and checked["completed"] == ["accounts@kommune-b-dc"]
     assert checked["phases"] == {"seed": ["accounts@kommune-b-dc"]}
     stale = Owner(pid=dead_pid(), host=socket.gethostname(), run="gone")
-    released = run_journal(dict(args, state="release"), me())
+    released = run_journal(dict(args, state="release"), me(), RULES)
     assert released["changed"] is True
-    run_journal(dict(args, state="begin"), stale)
-    warned = run_journal(dict(args, state="begin"), me())
+    run_journal(dict(args, state="begin"), stale, RULES)
+    warned = run_journal(dict(args, state="begin"), me(), RULES)
     assert "took over" in warned["warnings"][0]
+
+
+def test_a_phase_the_wave_s_table_does_not_have_is_refused(journal):
+    with pytest.raises(JournalError, match="'migrate' is not a phase; phases are discover, dryrun, seed, cutover, "
+                                           "verify, finalize, rollback"):
+        journal.begin(me(), "migrate")
+    assert not journal.lock_path.exists()
