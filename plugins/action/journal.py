@@ -10,6 +10,7 @@ import os
 
 from ansible.plugins.action import ActionBase
 
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
@@ -17,7 +18,6 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import (
     Owner,
     run_journal,
 )
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
 
 
 class ActionModule(ActionBase):

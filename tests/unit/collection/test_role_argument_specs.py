@@ -10,6 +10,8 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
+
 TOP = Path(__file__).resolve().parents[3]
 ROLES = ["accounts", "clients", "name_switch", "shares", "wave"]
 
@@ -84,6 +86,12 @@ def entry_points_used() -> set[tuple[str, str]]:
                                  text, re.MULTILINE):
             tasks_from = re.search(r"tasks_from:\s*(\S+)", match.group(2))
             used.add((match.group(1), Path(tasks_from.group(1)).stem if tasks_from else "main"))
+    # The Welle's steps run payload roles from the wave table (roles/wave/vars/main.yml).
+    for step in wave_steps.load().steps.values():
+        for call in step.payload:
+            role = call.role.removeprefix("kommunal.umzug.")
+            if role in ROLES:
+                used.add((role, Path(call.tasks_from).stem))
     return used
 
 

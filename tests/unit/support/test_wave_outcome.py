@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import Journal, Owner
 from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import Journal, Owner
 from tests.support import wave_outcome
 
 

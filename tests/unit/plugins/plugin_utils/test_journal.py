@@ -10,13 +10,13 @@ import sys
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.plugin_utils import journal as journal_mod
+from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import (
     Journal,
     JournalError,
     Owner,
     run_journal,
 )
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
 
 # The phases as the wave's table has them, as the action plugin hands them to the journal.
 RULES = wave_steps.journal_rules()
