@@ -14,7 +14,8 @@ Two halves, both reversible:
   whose share names could collide gets its own address on the RZ file server.
 
 Pure functions: the modules name_switch_dns and name_switch_alias run the commands.
-Standard library only (runs on the DCs and file servers).
+smb.conf and the include files are read and written by the one codec,
+module_utils/samba_conf.py. Standard library only (runs on the DCs and file servers).
 """
 
 from __future__ import annotations
@@ -22,15 +23,13 @@ from __future__ import annotations
 import ipaddress
 import re
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import unc
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf, unc
 
 MARKER = "kommunal.umzug name_switch"
 # Parameters not copied from the migrated share into the alias: include is the alias
 # mechanism itself; the rest describe the share name, not what it serves.
 NOT_COPIED = {"include", "copy"}
 _RECORD = re.compile(r"^\s+([A-Z]+): (\S+)(?: \(flags=.*\))?\s*$")
-_SECTION = re.compile(r"^\[(.+)\]\s*$")
-_PARAM = re.compile(r"^\s*([^=]+?)\s*=\s*(.*?)\s*$")
 _HEADER = re.compile(r"^# (kommune|names|address): (.*)$")
 _NAME = re.compile(r"^[a-z0-9]([a-z0-9-]{0,13}[a-z0-9])?$")
 
@@ -142,17 +141,7 @@ def dns_plan(state: str, records: list[tuple[str, str]], address: str,
 
 def parse_testparm_section(text: str, section: str) -> dict[str, str]:
     """Parameters of one section in ``testparm -s --section-name`` output."""
-    params: dict[str, str] = {}
-    inside = False
-    for line in text.splitlines():
-        head = _SECTION.match(line.strip())
-        if head:
-            inside = head.group(1).lower() == section.lower()
-            continue
-        if inside and line.strip() and not line.lstrip().startswith(("#", ";")):
-            match = _PARAM.match(line)
-            if match:
-                params[match.group(1).lower()] = match.group(2)
+    params = samba_conf.section(text, section)
     if not params:
         raise NameSwitchError(f"share {section!r} is not defined on the file server")
     return params
@@ -171,9 +160,10 @@ def render_alias_file(kommune: str, address: str, names: list[str], shares: dict
         f"# address: {address}",
     ]
     for old in sorted(shares):
-        lines += ["", f"[{old}]"]
-        lines += [f"\t{key} = {value}" for key, value in sorted(shares[old].items()) if key not in NOT_COPIED]
-    return "\n".join(lines) + "\n"
+        copied = [(key, value) for key, value in sorted(shares[old].items())
+                  if samba_conf.normal_key(key) not in NOT_COPIED]
+        lines += ["", *samba_conf.section_lines(old, copied)]
+    return samba_conf.text_of(lines)
 
 
 def parse_alias_header(text: str) -> dict[str, str]:
@@ -192,26 +182,10 @@ def render_global_file(aliases: list[str], include_dir: str) -> str | None:
     anywhere earlier, what follows would land in its last share."""
     if not aliases:
         return None
-    return "\n".join([
+    return samba_conf.text_of([
         f"# {MARKER}: the old file server names of migrated Kommunen. Do not edit.",
-        "[global]",
-        f"\tnetbios aliases = {' '.join(sorted({a.upper() for a in aliases}))}",
-        f"\tinclude = {include_dir.rstrip('/')}/%i.conf",
-    ]) + "\n"
-
-
-def _is_include_of(line: str, path: str) -> bool:
-    match = _PARAM.match(line)
-    return bool(match) and match.group(1).replace(" ", "").lower() == "include" and match.group(2) == path
-
-
-def register_include(text: str, path: str, present: bool) -> str:
-    """smb.conf with ``include = path`` as its last line (present) or without it, the rest
-    byte for byte as it was."""
-    lines = text.splitlines(keepends=True)
-    found = any(_is_include_of(line, path) for line in lines)
-    if present and not found:
-        return text + ("" if text.endswith("\n") or not text else "\n") + f"include = {path}\n"
-    if not present and found:
-        return "".join(line for line in lines if not _is_include_of(line, path))
-    return text
+        *samba_conf.section_lines("global", [
+            ("netbios aliases", " ".join(sorted({a.upper() for a in aliases}))),
+            ("include", f"{include_dir.rstrip('/')}/%i.conf"),
+        ]),
+    ])

@@ -137,6 +137,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import edit_lock, read_text, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
 from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import (
@@ -145,7 +146,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import 
     one_share_each,
     parse_alias_header,
     parse_testparm_section,
-    register_include,
     render_alias_file,
     render_global_file,
 )
@@ -179,9 +179,8 @@ def wanted_file(module, p, address):
     if p["state"] == "absent":
         if old_file is not None:
             first = parse_alias_header(old_file).get("names", "").split(" ")[0]
-            for line in old_file.splitlines():
-                if line.startswith("["):
-                    changes.add("removed", f"\\\\{first}\\{line.strip('[]')}")
+            for share in samba_conf.sections(old_file):
+                changes.add("removed", f"\\\\{first}\\{share}")
         return include_file, old_file, None, [], changes, []
     try:
         aliases, skipped = aliases_from_shares(p["shares"], p["zone"], p["rz_server"])
@@ -202,10 +201,14 @@ def wanted_file(module, p, address):
         module.fail_json(msg=f"name switch for {p['kommune']}: no share of the mapping moves whole to "
                              f"{p['rz_server']}: {'; '.join(skipped) or 'the mapping is empty'}")
     names = sorted(aliases)
+    served_before = {samba_conf.section_key(share) for share in samba_conf.sections(old_file or "")}
     for old, new in sorted(served.items()):
-        if old_file is None or f"[{old}]" not in old_file:
+        if samba_conf.section_key(old) not in served_before:
             changes.add("added", f"\\\\{names[0]}\\{old} -> {new}")
-    new_file = render_alias_file(p["kommune"], address, names, params)
+    try:
+        new_file = render_alias_file(p["kommune"], address, names, params)
+    except samba_conf.SambaConfError as err:
+        module.fail_json(msg=f"name switch for {p['kommune']}: {err}")
     return include_file, old_file, new_file, names, changes, skipped
 
 
@@ -256,7 +259,8 @@ def main():
         old_global = read_text(global_path)
         new_global = render_global_file(aliases, p["include_dir"])
         old_conf = read_text(p["smb_conf"]) or ""
-        new_conf = register_include(old_conf, global_path, new_global is not None)
+        new_conf = (samba_conf.add_include(old_conf, global_path) if new_global is not None
+                    else samba_conf.remove_include(old_conf, global_path))
         # Order matters for a reader between two writes: the old share names before the
         # file naming them, the include line last (and first out on removal).
         files = [(include_file, old_file, new_file), (global_path, old_global, new_global),

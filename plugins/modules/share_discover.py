@@ -188,6 +188,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils import (
     share_identity,
     share_placement,
     share_preflight,
+    share_samba_conf,
     share_tree,
     unc,
 )
@@ -206,7 +207,7 @@ def read_shares(module, wanted, skip):
     code, out, err = module.run_command(["testparm", "-s"])
     if code != 0:
         module.fail_json(msg=f"testparm -s failed: {err.strip() or out.strip()}")
-    shares = samba_conf.file_shares(samba_conf.parse_testparm(out))
+    shares = share_samba_conf.file_shares(samba_conf.sections(out))
     unknown = sorted(set(wanted) - set(shares))
     if unknown:
         module.fail_json(msg=f"shares {', '.join(unknown)} are not file shares of this server "
@@ -222,13 +223,8 @@ def unfrozen_settings(settings, record_file):
             record = json.load(handle)
     except FileNotFoundError:
         return settings, False
-    before = {k: v for k, v in settings.items() if samba_conf.normal_key(k) not in samba_conf.WRITE_KEYS}
-    for _offset, line in record.get("removed") or ():
-        parameter = samba_conf.PARAMETER.match(line)
-        if parameter:
-            key, value = samba_conf.as_testparm(parameter["key"], parameter["value"])
-            before[key] = value
-    return before, True
+    before = {k: v for k, v in settings.items() if samba_conf.normal_key(k) not in share_samba_conf.WRITE_KEYS}
+    return {**before, **share_samba_conf.record_settings(record)}, True
 
 
 def open_files(module):

@@ -81,7 +81,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf, share_samba_conf
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
 
@@ -110,10 +110,10 @@ def main():
     record_file = record_path(p["state_dir"], p["share"])
     changes = Changes("shares")
     try:
-        frozen = samba_conf.is_frozen(before, p["share"])
+        frozen = share_samba_conf.is_frozen(before, p["share"])
         record = None
         if p["state"] == "frozen" and not frozen:
-            after, record = samba_conf.freeze_section(before, p["share"])
+            after, record = share_samba_conf.freeze_section(before, p["share"])
             changes.add("frozen", p["share"])
         elif p["state"] == "writable" and frozen:
             try:
@@ -122,7 +122,7 @@ def main():
             except FileNotFoundError:
                 module.fail_json(msg=f"share [{p['share']}] is frozen but its record {record_file} is missing: "
                                      "restore its read only / write list lines by hand")
-            after = samba_conf.unfreeze_section(before, p["share"], record)
+            after = share_samba_conf.unfreeze_section(before, p["share"], record)
             changes.add("unfrozen", p["share"])
         else:
             after = before

@@ -129,7 +129,12 @@ from dataclasses import dataclass
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import identity_map, samba_conf, share_principals
+from ansible_collections.kommunal.umzug.plugins.module_utils import (
+    identity_map,
+    samba_conf,
+    share_principals,
+    share_samba_conf,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import edit_lock, read_text, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
@@ -146,8 +151,8 @@ def planned_shares(params, lookup):
     for share in params["shares"]:
         # share_discover names the target by the plan's placement (share_placement); a share
         # given by hand without one gets the default naming.
-        name = share.get("target_name") or samba_conf.target_share_name(params["namespace"], share["name"])
-        carried, left = samba_conf.carried_settings(share.get("settings") or {})
+        name = share.get("target_name") or share_samba_conf.target_share_name(params["namespace"], share["name"])
+        carried, left = share_samba_conf.carried_settings(share.get("settings") or {})
         for key in [k for k in left if k in share_principals.SETTINGS]:
             if not params["target_workgroup"]:
                 raise ValueError(f"share {share['name']} has '{key} = {left[key]}': target_workgroup is needed "
@@ -187,8 +192,8 @@ def defined_elsewhere(module, names, include_file):
     code, out, _err = module.run_command(["testparm", "-s"])
     if code != 0:
         return []
-    ours = samba_conf.parse_testparm(read_text(include_file) or "")
-    current = samba_conf.parse_testparm(out)
+    ours = samba_conf.sections(read_text(include_file) or "")
+    current = samba_conf.sections(out)
     lower = {n.lower() for n in current}
     return [n for n in names if n.lower() in lower and n not in ours]
 
@@ -227,7 +232,7 @@ def planned_or_fail(module):
     except (ValueError, identity_map.MappingFileError) as err:
         module.fail_json(msg=str(err))
     try:
-        wanted_include = samba_conf.render_include(p["kommune"], p["namespace"], shares)
+        wanted_include = share_samba_conf.render_include(p["kommune"], p["namespace"], shares)
     except samba_conf.SambaConfError as err:
         module.fail_json(msg=str(err))
     return shares, left_out, unmapped, wanted_include
@@ -245,7 +250,7 @@ def read_configuration(module, include_file, wanted_include):
 
 def changes_for(shares, config, missing_dirs):
     changes = Changes("shares")
-    old_names = set(samba_conf.parse_testparm(config.before_include or ""))
+    old_names = set(samba_conf.sections(config.before_include or ""))
     for share in shares:
         if share["name"] not in old_names:
             changes.add("share_created", share["name"])

@@ -18,7 +18,7 @@ from pathlib import Path
 import testinfra
 import yaml
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl
+from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, samba_conf
 
 TOP = Path(__file__).resolve().parents[2]
 ANSIBLE_INVENTORY = Path(sys.executable).with_name("ansible-inventory")
@@ -56,19 +56,6 @@ def plain(value):
     if isinstance(value, list):
         return [plain(item) for item in value]
     return value
-
-
-def parse_testparm(text: str) -> dict[str, dict[str, str]]:
-    sections: dict[str, dict[str, str]] = {}
-    current = None
-    for line in text.splitlines():
-        stripped = line.strip()
-        if stripped.startswith("[") and stripped.endswith("]"):
-            current = sections.setdefault(stripped[1:-1], {})
-        elif current is not None and "=" in stripped and not stripped.startswith(("#", ";")):
-            key, _, value = stripped.partition("=")
-            current[key.strip().lower()] = value.strip()
-    return sections
 
 
 @dataclass
@@ -153,7 +140,7 @@ class Kommune:
     def source_shares(self) -> dict[str, str]:
         """Share name -> path on the Kommune's file server (Samba's own view)."""
         result = self.host(self.one("fs")).run("testparm -s")
-        return {name: params["path"] for name, params in parse_testparm(result.stdout).items()
+        return {name: params["path"] for name, params in samba_conf.sections(result.stdout).items()
                 if name.lower() not in NOT_SHARES and "path" in params}
 
     def source_acl(self, share: str):
@@ -170,7 +157,7 @@ class Kommune:
     @cached_property
     def target_shares(self) -> dict[str, str]:
         result = self.host(self.rz_fs).run("testparm -s")
-        return {name: params.get("path", "") for name, params in parse_testparm(result.stdout).items()}
+        return {name: params.get("path", "") for name, params in samba_conf.sections(result.stdout).items()}
 
     # --- accounts ----------------------------------------------------------------------
 

@@ -1,5 +1,6 @@
 """The name switch's decisions: which names and shares, DNS records to change and to
-restore, and the smb.conf block that a removal takes out byte for byte."""
+restore, and the files it serves. Its include line in smb.conf, which a removal takes out
+byte for byte, is the codec's (test_samba_conf.py)."""
 
 import pytest
 
@@ -11,7 +12,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import 
     parse_alias_header,
     parse_dns_query,
     parse_testparm_section,
-    register_include,
     render_alias_file,
     render_global_file,
     short_name,
@@ -107,27 +107,11 @@ def test_alias_file_copies_the_share_and_names_its_owner():
     assert parse_alias_header(text) == {"kommune": "kommune-a", "names": "kommune-a-fs", "address": NEW}
 
 
-CONF = ("[global]\n\tworkgroup = RZ\n\n[altdorf-bauamt]\n\tpath = /srv/rz/altdorf-bauamt\n"
-        "include = /etc/samba/umzug/altdorf.conf\n")
-GLOBAL = "/etc/samba/umzug/name-switch.conf"
-
-
 def test_global_file_answers_to_every_old_name():
     text = render_global_file(["kommune-b-fs", "kommune-a-fs"], "/etc/samba/umzug-names/")
     assert text.splitlines()[1:] == ["[global]", "\tnetbios aliases = KOMMUNE-A-FS KOMMUNE-B-FS",
                                      "\tinclude = /etc/samba/umzug-names/%i.conf"]
     assert render_global_file([], "/x") is None
-
-
-@pytest.mark.parametrize("ending", ["\n", "", "\n\n"])
-def test_include_goes_last_and_comes_out_byte_for_byte(ending):
-    conf = CONF.rstrip("\n") + ending
-    switched = register_include(conf, GLOBAL, True)
-    assert switched.endswith(f"\ninclude = {GLOBAL}\n")
-    assert register_include(switched, GLOBAL, True) == switched
-    restored = register_include(switched, GLOBAL, False)
-    assert restored == (conf if conf.endswith("\n") else conf + "\n")
-    assert register_include(conf, GLOBAL, False) == conf
 
 
 def test_two_old_servers_of_one_kommune_share_an_address_only_without_clashes():

@@ -3,7 +3,7 @@ settings, the per-Kommune include file, and a freeze that unfreeze undoes exactl
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf, share_samba_conf
 
 TESTPARM = """# Global parameters
 [global]
@@ -46,15 +46,15 @@ SMB_CONF = """[global]
 
 
 def test_testparm_sections_and_file_shares():
-    sections = samba_conf.parse_testparm(TESTPARM)
+    sections = samba_conf.sections(TESTPARM)
     assert sections["bauamt"]["comment"] == "Bauamt - Bauanträge und Pläne"
     assert sections["bauamt"]["veto files"] == "/Thumbs.db/.DS_Store/"
-    assert sorted(samba_conf.file_shares(sections)) == ["bauamt", "home"]
+    assert sorted(share_samba_conf.file_shares(sections)) == ["bauamt", "home"]
 
 
 def test_principal_and_host_settings_are_not_carried():
-    settings = samba_conf.parse_testparm(TESTPARM)["bauamt"]
-    carried, left = samba_conf.carried_settings(settings)
+    settings = samba_conf.sections(TESTPARM)["bauamt"]
+    carried, left = share_samba_conf.carried_settings(settings)
     assert carried == {"access based share enum": "Yes", "comment": "Bauamt - Bauanträge und Pläne",
                        "read only": "No", "veto files": "/Thumbs.db/.DS_Store/"}
     assert left == {"valid users": "@KOMMUNEA\\bauamt"}
@@ -65,23 +65,24 @@ def test_principal_and_host_settings_are_not_carried():
     ("altdorf", "Standesamt", "altdorf-standesamt"),
 ])
 def test_target_share_name(namespace, share, expected):
-    assert samba_conf.target_share_name(namespace, share) == expected
+    assert share_samba_conf.target_share_name(namespace, share) == expected
 
 
 def test_include_file_round_trips_through_testparm_parsing():
-    text = samba_conf.render_include("kommune-a", "altdorf", [
+    text = share_samba_conf.render_include("kommune-a", "altdorf", [
         {"name": "altdorf-bauamt", "path": "/srv/shares/altdorf-bauamt", "settings": {"comment": "Bauamt",
                                                                                    "read only": "No"}},
         {"name": "altdorf-austausch", "path": "/srv/shares/altdorf-austausch", "settings": {}},
     ])
-    parsed = samba_conf.parse_testparm(text)
+    parsed = samba_conf.sections(text)
     assert list(parsed) == ["altdorf-austausch", "altdorf-bauamt"]
     assert parsed["altdorf-bauamt"] == {"path": "/srv/shares/altdorf-bauamt", "comment": "Bauamt", "read only": "No"}
 
 
 def test_a_value_with_a_line_break_is_refused():
     with pytest.raises(samba_conf.SambaConfError, match="comment"):
-        samba_conf.render_include("k", "ns", [{"name": "ns-a", "path": "/x", "settings": {"comment": "a\n[evil]"}}])
+        share_samba_conf.render_include("k", "ns", [{"name": "ns-a", "path": "/x",
+                                                      "settings": {"comment": "a\n[evil]"}}])
 
 
 def test_include_line_added_once_at_the_end():
@@ -91,30 +92,30 @@ def test_include_line_added_once_at_the_end():
 
 
 def test_freeze_takes_out_every_write_setting_and_unfreeze_restores_exactly():
-    frozen, record = samba_conf.freeze_section(SMB_CONF, "bauamt")
+    frozen, record = share_samba_conf.freeze_section(SMB_CONF, "bauamt")
     section = frozen.split("[bauamt]")[1].split("[austausch]")[0]
     assert "read only = yes" in section
     assert "write list" not in section and "read only = no" not in section
     assert "browseable = yes" in section
-    assert samba_conf.is_frozen(frozen, "bauamt") and not samba_conf.is_frozen(frozen, "austausch")
+    assert share_samba_conf.is_frozen(frozen, "bauamt") and not share_samba_conf.is_frozen(frozen, "austausch")
     assert [line for _offset, line in record["removed"]] == ["    read only = no", "    write list = @bauamt"]
-    assert samba_conf.unfreeze_section(frozen, "bauamt", record) == SMB_CONF
+    assert share_samba_conf.unfreeze_section(frozen, "bauamt", record) == SMB_CONF
 
 
 def test_freeze_of_a_synonym_and_of_the_last_section():
-    frozen, record = samba_conf.freeze_section(SMB_CONF, "AUSTAUSCH")
+    frozen, record = share_samba_conf.freeze_section(SMB_CONF, "AUSTAUSCH")
     assert "writeable" not in frozen.split("[austausch]")[1]
-    assert samba_conf.unfreeze_section(frozen, "austausch", record) == SMB_CONF
+    assert share_samba_conf.unfreeze_section(frozen, "austausch", record) == SMB_CONF
 
 
 def test_freezing_twice_or_an_unknown_share_is_refused():
-    frozen, _record = samba_conf.freeze_section(SMB_CONF, "bauamt")
+    frozen, _record = share_samba_conf.freeze_section(SMB_CONF, "bauamt")
     with pytest.raises(samba_conf.SambaConfError, match="already frozen"):
-        samba_conf.freeze_section(frozen, "bauamt")
+        share_samba_conf.freeze_section(frozen, "bauamt")
     with pytest.raises(samba_conf.SambaConfError, match="not defined"):
-        samba_conf.freeze_section(SMB_CONF, "kaemmerei")
+        share_samba_conf.freeze_section(SMB_CONF, "kaemmerei")
     with pytest.raises(samba_conf.SambaConfError, match="not frozen"):
-        samba_conf.unfreeze_section(SMB_CONF, "bauamt", {"removed": []})
+        share_samba_conf.unfreeze_section(SMB_CONF, "bauamt", {"removed": []})
 
 
 @pytest.mark.parametrize(("line", "expected"), [
@@ -124,4 +125,46 @@ def test_freezing_twice_or_an_unknown_share_is_refused():
     (("write list", "@bauamt"), ("write list", "@bauamt")),
 ])
 def test_freeze_record_lines_read_back_as_testparm_shows_them(line, expected):
-    assert samba_conf.as_testparm(*line) == expected
+    assert share_samba_conf.as_testparm(*line) == expected
+
+
+@pytest.mark.parametrize(("settings", "carried", "left"), [
+    ({"Valid_Users": "@KOMMUNEA\\bauamt", "comment": "c"}, {"comment": "c"}, {"Valid_Users": "@KOMMUNEA\\bauamt"}),
+    ({"writelist": "@bauamt"}, {}, {"writelist": "@bauamt"}),
+    ({"VFS Objects": "acl_xattr", "Path": "/srv/x"}, {}, {"VFS Objects": "acl_xattr"}),
+    ({"read only": "No"}, {"read only": "No"}, {}),
+])
+def test_settings_are_recognised_in_any_spelling(settings, carried, left):
+    assert share_samba_conf.carried_settings(settings) == (carried, left)
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("[a]\npath = /a\n[p]\npath = /p\nprintable = on\n[q]\nPATH = /q\nPrintable = no\n", ["a", "q"]),
+    ("[Homes]\npath = /h\n[IPC$]\npath = /tmp\n[leer]\ncomment = ohne Pfad\n", []),
+])
+def test_file_shares_read_samba_booleans_and_spellings(text, expected):
+    assert sorted(share_samba_conf.file_shares(samba_conf.sections(text))) == expected
+
+
+ODD_CONF = """[global]
+\tworkgroup = KOMMUNEA
+
+[bauamt] ; Bauamt
+\tpath = /srv/shares/bauamt
+\twrite list = @bauamt \\
+\t\t@bauleitung
+\tRead_Only = no
+\t; writeable = yes
+\tbrowseable = yes
+"""
+
+
+def test_freeze_takes_a_continued_line_out_whole_and_unfreeze_restores_exactly():
+    frozen, record = share_samba_conf.freeze_section(ODD_CONF, "bauamt")
+    assert samba_conf.section(frozen, "bauamt") == {"path": "/srv/shares/bauamt", "read only": "yes",
+                                                    "browseable": "yes"}
+    assert [line for _offset, line in record["removed"]] == ["\twrite list = @bauamt \\\n\t\t@bauleitung",
+                                                             "\tRead_Only = no"]
+    assert "; writeable = yes" in frozen
+    assert share_samba_conf.unfreeze_section(frozen, "bauamt", record) == ODD_CONF
+    assert share_samba_conf.record_settings(record) == {"write list": "@bauamt @bauleitung", "read only": "No"}
