@@ -259,7 +259,7 @@ CATALOG = {
                "remediation": "Add {name} to the identity mapping (source: manual) and provision again, or "
                               "change the setting at the source."},
         "de": {"title": "Freigabe {share}: {setting} nennt {name}, das keinen neuen Namen hat",
-               "summary": "„{setting}“ der Freigabe {share} nennt {name}: {reason}. Der Name bleibt in der "
+               "summary": "'{setting}' der Freigabe {share} nennt {name}: {reason}. Der Name bleibt in der "
                           "Einstellung der RZ-Freigabe, wie er war (weggelassen könnte er den Zugriff erweitern "
                           "oder einschränken), und trifft dort niemanden.",
                "remediation": "{name} in der Identitätszuordnung ergänzen (source: manual) und erneut "
@@ -553,8 +553,8 @@ CATALOG = {
     },
     "accounts.old_id_ambiguous": {
         "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",
-        "en": {"title": {"user": "Old old_uid shared by several users", "group": "Old old_gid shared by several "
-                                                                                  "groups"},
+        "en": {"title": {"user": "Old old_uid shared by several users",
+                         "group": "Old old_gid shared by several groups"},
                "summary": "{id_field} {number} belongs to {owners}; files owned by it cannot be given to one of "
                           "them automatically.",
                "remediation": "Decide who owns those files; set the others' old id to null (source: manual)."},

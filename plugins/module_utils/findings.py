@@ -137,7 +137,7 @@ def catalog_entry(key: str) -> dict:
 
 
 def placeholders(template: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(template) if name}
+    return {name for _literal, name, _spec, _conversion in string.Formatter().parse(template) if name}
 
 
 def _template(key: str, text, params: Mapping[str, str]) -> str:

@@ -28,6 +28,7 @@ NTACL_NAME = "security.NTACL"
 # How many paths one finding names; the summary says how many there are in all.
 RESOURCE_LIMIT = 20
 
+
 @dataclass
 class ShareReport:
     name: str

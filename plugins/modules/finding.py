@@ -167,8 +167,8 @@ def main():
     if reserved:
         module.fail_json(msg=f"params may not name {', '.join(reserved)}: give kommune and resources as options")
     try:
-        finding = own_finding(p) if p["title"] else Finding.of(p["key"], resources=p["resources"],
-                                                                kommune=p["kommune"], **(p["params"] or {}))
+        finding = own_finding(p) if p["title"] else Finding.of(
+            p["key"], resources=p["resources"], kommune=p["kommune"], **(p["params"] or {}))
     except FindingError as err:
         module.fail_json(msg=str(err))
     module.exit_json(changed=False, **{RESULT_FINDINGS: [finding.to_dict()]})

@@ -16,7 +16,10 @@ description:
     (the Kommune stopped where a host failed) fail the task with their line.
   - Runs on the controller as an action plugin and touches nothing.
 author:
-  - umzug developers
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
+  - kommunal.umzug.attributes.action
 options:
   event:
     description: What happened.
@@ -79,7 +82,6 @@ attributes:
     support: none
   action:
     support: full
-    description: Runs on the controller.
 """
 
 EXAMPLES = r"""

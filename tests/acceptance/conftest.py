@@ -27,7 +27,9 @@ for path in (TOP, TOP.parents[2] if INSTALLED else TOP / "collections"):
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
 from tests.acceptance.kommune import AcceptanceSetupError, Kommune  # noqa: E402
-from tests.acceptance.skips import (  # noqa: E402, F401 (the skip policy's hooks apply through this import)
+
+# The skip policy's hooks apply through this import.
+from tests.acceptance.skips import (  # noqa: E402, F401  # pylint: disable=unused-import
     expected_skip_of,
     pytest_make_collect_report,
     pytest_runtest_makereport,

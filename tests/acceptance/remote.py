@@ -43,7 +43,6 @@ def run_with_password(host, secret: str, command: list[str]) -> Outcome:
     return Outcome(result.rc, result.stdout, result.stderr)
 
 
-
 def parse_ldif(text: str) -> list[dict[str, list[str]]]:
     """Entries of ldbsearch/ldapsearch output as {attribute: [values]}, with folded lines
     joined and base64 values (`attr:: ...`, used for anything non-ASCII) decoded."""

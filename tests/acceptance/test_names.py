@@ -8,8 +8,8 @@ from tests.acceptance.smb import listing
 
 
 def switched(kommune):
-    aliases, _ = aliases_from_shares(kommune.context["endpoints"]["shares"], kommune.domain["dns_domain"],
-                                     kommune.rz_fs)
+    aliases, _dummy = aliases_from_shares(kommune.context["endpoints"]["shares"], kommune.domain["dns_domain"],
+                                          kommune.rz_fs)
     return aliases
 
 

@@ -64,5 +64,5 @@ def test_share_access_as_mapped(kommune, share, access):
 
 def test_access_sample_has_allowed_and_denied(access):
     """The comparison proves something only if both outcomes occur."""
-    outcomes = {allowed for home, _ in access.values() for allowed in home.values()}
+    outcomes = {allowed for home, _dummy in access.values() for allowed in home.values()}
     assert outcomes == {True, False}, f"every test user got {outcomes} on every share"

@@ -30,7 +30,6 @@ KEY_UNRECOGNISED = "clients.endpoint_unrecognised"
 KEY_UNENCODABLE = "clients.replacement_unencodable"
 
 
-
 class ProfileError(ValueError):
     """A selector or declared encoding in a client profile is malformed (a profile bug, not a file bug)."""
 

@@ -81,7 +81,7 @@ def is_sid(text) -> bool:
 # --- binary (MS-DTYP 2.4.2.2) --------------------------------------------------------------
 
 def to_bytes(sid: str) -> bytes:
-    _, authority, *subs = numbers(sid)
+    _revision, authority, *subs = numbers(sid)
     return bytes([REVISION, len(subs)]) + authority.to_bytes(6, "big") + struct.pack(f"<{len(subs)}I", *subs)
 
 
