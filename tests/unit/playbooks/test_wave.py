@@ -255,6 +255,12 @@ def test_finalize_records_the_abnahme_and_refuses_rollback_afterwards(wave, dry_
     assert not any(line.startswith("rollback") for line in wave.steps())
 
 
+def remote_tmp_of_a_stranger(tmp: Path) -> dict:
+    """USER names a login that does not exist here, so Ansible's default remote_tmp (~erika/...)
+    would not expand and would be made as a folder literally named ~erika inside the checkout."""
+    return {"ANSIBLE_REMOTE_TMP": str(tmp / "remote-tmp")}
+
+
 @pytest.mark.parametrize("name", ["", "   ", "unknown", "Root"])
 def test_the_abnahme_is_signed_by_a_person(tmp_path, name):
     """The first check of the Abnahme, on its own (the role's vars, the step file)."""
@@ -265,7 +271,8 @@ def test_the_abnahme_is_signed_by_a_person(tmp_path, name):
         "tasks": [{"ansible.builtin.include_tasks": str(ROOT / "roles/wave/tasks/steps/accepted.yml")}],
     }]))
     result = subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, check=False, env={**os.environ, "USER": "erika", "ANSIBLE_NOCOLOR": "1"})
+                            timeout=300, check=False, env={**os.environ, "USER": "erika", "ANSIBLE_NOCOLOR": "1",
+                                                           **remote_tmp_of_a_stranger(tmp_path)})
     assert result.returncode == 2
     assert "altdorf cannot be accepted without the name of the person who accepts it" in text(result)
 
@@ -278,7 +285,8 @@ def test_the_abnahme_needs_a_signature_and_no_open_inhibitor_of_the_cutover(wave
     assert "clients.pinned_certificate_changed" in findings(json.loads(cutover_report.read_text()), "altdorf")
 
     # no default signature: not the login name
-    unsigned = wave.run("finalize", "--limit", "kommune_altdorf", env={"USER": "erika"})
+    unsigned = wave.run("finalize", "--limit", "kommune_altdorf",
+                        env={"USER": "erika", **remote_tmp_of_a_stranger(wave.tmp)})
     assert unsigned.returncode == 2
     assert "altdorf cannot be accepted without the name of the person who accepts it" in text(unsigned)
 
