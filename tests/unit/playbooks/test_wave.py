@@ -277,6 +277,40 @@ def test_the_abnahme_is_signed_by_a_person(tmp_path, name):
     assert "altdorf cannot be accepted without the name of the person who accepts it" in text(result)
 
 
+ARGV_SUITE = """
+import json, pathlib, sys
+pathlib.Path(sys.argv[1]).write_text(json.dumps(sys.argv[2:]))
+path = pathlib.Path(sys.argv[2])
+path.parent.mkdir(parents=True, exist_ok=True)
+path.write_text(json.dumps({"schema_version": 1, "passed": True, "counts": {"passed": 1}, "expected_skips": {},
+                            "tests": []}))
+"""
+
+
+@pytest.mark.parametrize("credentials", ["", "/etc/umzug/acceptance"])
+def test_the_acceptance_suite_gets_the_credentials_folder_an_rz_sets(tmp_path, credentials):
+    """The acceptance step on its own: --credentials-dir is added to the suite's command when
+    wave_acceptance_credentials_dir is set, and only then (the lab's credentials otherwise)."""
+    argv = tmp_path / "argv.json"
+    playbook = tmp_path / "acceptance.yml"
+    playbook.write_text(json.dumps([{
+        "hosts": "localhost", "gather_facts": False,
+        "vars": {"umzug_kommune": {"id": "altdorf"}, "wave_acceptance_dir": str(tmp_path),
+                 "wave_acceptance_json_dir": str(tmp_path / "acceptance"),
+                 "wave_acceptance_credentials_dir": credentials,
+                 "wave_acceptance_command": [sys.executable, "-c", ARGV_SUITE, str(argv),
+                                             "{{ wave_acceptance_json_dir }}/altdorf.json"]},
+        "tasks": [{"ansible.builtin.include_tasks": str(ROOT / "roles/wave/tasks/steps/acceptance.yml")}],
+    }]))
+    result = subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+    assert result.returncode == 0, result.stdout
+    expected = [str(tmp_path / "acceptance" / "altdorf.json")]
+    if credentials:
+        expected.append(f"--credentials-dir={credentials}")
+    assert json.loads(argv.read_text()) == expected
+
+
 def test_the_abnahme_needs_a_signature_and_no_open_inhibitor_of_the_cutover(wave, dry_run):
     pinned = {"key": "clients.pinned_certificate_changed", "at": "clients_rewrite", "resources": ["fv.rz.test:443"]}
     cutover = wave.run("cutover", "--limit", "kommune_altdorf", "-e", json.dumps({"wave_test_inhibitor": pinned}))
