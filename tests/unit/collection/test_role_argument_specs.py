@@ -130,10 +130,10 @@ REFUSED = [
     ("shares", {"shares_compare_content": "some"}, "shares_compare_content"),
     ("shares", {"shares_only": {"bauamt": 1}}, "shares_only"),
     ("shares", {"shares_max_path": "long"}, "shares_max_path"),
-    ("clients", {"clients_state": "present"}, "clients_state"),
+    ("clients", {"clients_action": "rewritten"}, "clients_action"),
     ("clients", {"clients_platform": "macos"}, "clients_platform"),
     ("clients", {"clients_probe_timeout": "soon"}, "clients_probe_timeout"),
-    ("name_switch", {"name_switch_state": "switched"}, "name_switch_state"),
+    ("name_switch", {"name_switch_action": "present"}, "name_switch_action"),
     ("name_switch", {"name_switch_dns": "maybe"}, "name_switch_dns"),
     ("name_switch", {"name_switch_shares": ["\\\\a-fs\\bauamt"]}, "name_switch_shares"),
     ("wave", {"wave_number": "first"}, "wave_number"),
@@ -151,8 +151,8 @@ def test_the_validator_refuses_a_wrong_value_and_names_the_argument(role, given,
 ACCEPTED = [
     ("accounts", {"accounts_action": "rollback", "accounts_safe_mode": "false", "accounts_page_size": "200"}),
     ("shares", {"shares_action": "sync", "shares_pass": "final", "shares_delete": "no"}),
-    ("clients", {"clients_state": "rolled_back", "clients_platform": "windows"}),
-    ("name_switch", {"name_switch_state": "absent", "name_switch_smb": False}),
+    ("clients", {"clients_action": "restore", "clients_platform": "windows"}),
+    ("name_switch", {"name_switch_action": "switch_back", "name_switch_smb": False}),
     ("wave", {"wave_phase": "cutover", "wave_number": "7", "wave_dryrun_max_age": "0"}),
 ]
 
