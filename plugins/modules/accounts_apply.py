@@ -72,7 +72,7 @@ options:
     default: {}
   managed:
     description:
-      - DNs of the objects umzug created (the journal). Only these are disabled or deleted when the source no
+      - DNs of the objects umzug created (the undo record). Only these are disabled or deleted when the source no
         longer has them; objects someone else put into the OU are left alone. Omitted, every object counts.
     type: list
     elements: str
@@ -105,7 +105,7 @@ EXAMPLES = r"""
 
 RETURN = r"""
 created:
-  description: Objects this run created (for the rollback journal); never a password or hash.
+  description: Objects this run created (for the undo record); never a password or hash.
   returned: success
   type: list
   elements: dict

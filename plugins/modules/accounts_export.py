@@ -15,7 +15,7 @@ description:
   - Reports service accounts (migrated, flagged), computers (not migrated) and members outside the export
     as findings. Reads only; runs on the controller (needs the C(ldap3) Python library).
   - Never reads password attributes; hashes are read on the DC itself by M(kommunal.umzug.accounts_hashes).
-  - With O(journal_dir), a user that M(kommunal.umzug.accounts_source) disabled at the source (the journal's
+  - With O(journal_dir), a user that M(kommunal.umzug.accounts_source) disabled at the source (the undo record's
     C(source_disabled), not given back since, same SID) is exported with its state from before (enabled), because
     umzug's own disable at cut-over is not the Kommune's and must not reach the central directory. A user the
     Kommune disabled itself stays disabled.
@@ -45,7 +45,8 @@ options:
     default: true
   journal_dir:
     description:
-      - The Kommune's accounts journal folder on the controller (read only; a missing folder is an empty journal).
+      - The folder of the Kommune's accounts undo record on the controller (read only; a missing folder is an empty
+        record).
       - Give it for the Kommune's own directory, never for the central one.
     type: path
 attributes:
@@ -82,7 +83,7 @@ directory:
     computers: [{dn: "CN=PC01,CN=Computers,DC=kommune-a,DC=test", name: PC01$}]
     foreign_members: []
 held_by_umzug:
-  description: Users disabled at the source by umzug (journal), exported with their state from before (enabled).
+  description: Users disabled at the source by umzug (undo record), exported with their state from before (enabled).
   returned: success
   type: list
   elements: str
@@ -164,7 +165,7 @@ def main():
     try:
         records = directory.read_journal(journal_dir) if journal_dir else []
     except (OSError, ValueError) as err:
-        module.fail_json(msg=f"reading the accounts journal {journal_dir} failed: {err}")
+        module.fail_json(msg=f"reading the accounts undo record {journal_dir} failed: {err}")
     try:
         model = export(module.params)
     except (ldaps.LDAPException, ValueError, OSError) as err:

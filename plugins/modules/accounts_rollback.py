@@ -6,10 +6,10 @@ module: accounts_rollback
 short_description: Undoes what the accounts payload created in the central Samba AD, nothing else
 version_added: 0.1.0
 description:
-  - Takes the journal records of M(kommunal.umzug.accounts_apply) (C(created)) and, on the central DC,
+  - Takes the undo record entries of M(kommunal.umzug.accounts_apply) (C(created)) and, on the central DC,
     disables (O(mode=disable)) or deletes (O(mode=delete)) exactly those users and groups, each only if the
     object at the recorded DN still has the recorded SID. OUs it created are deleted once empty (delete mode).
-  - Anything not in the journal, or whose SID differs, is left alone and reported.
+  - Anything not in the undo record, or whose SID differs, is left alone and reported.
 author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
@@ -17,7 +17,7 @@ extends_documentation_fragment:
   - kommunal.umzug.samdb
 options:
   created:
-    description: Journal records, each with dn, kind (ou, user, group) and sid.
+    description: Undo record entries, each with dn, kind (ou, user, group) and sid.
     type: list
     elements: dict
     required: true
@@ -50,7 +50,7 @@ umzug_changes:
   type: dict
   sample: {payload: accounts, counts: {deleted: 3}}
 umzug_findings:
-  description: Journal records whose object changed identity (left alone).
+  description: Undo record entries whose object changed identity (left alone).
   returned: success
   type: list
   elements: dict

@@ -10,9 +10,9 @@ description:
   - O(state=disabled) sets the ACCOUNTDISABLE bit of C(userAccountControl) on every user of the export that has
     been migrated (an active mapping entry with its C(new_sid)) and is enabled at the source now. Accounts already
     disabled are left alone and not recorded; so are well-known accounts (RID below 1000) and the bind account.
-  - Each account it disabled is recorded in the journal (O(journal_dir), one file per run, C(source_disabled)),
+  - Each account it disabled is recorded in the undo record (O(journal_dir), one file per run, C(source_disabled)),
     also when the run stops half-way.
-  - O(state=enabled) (and rollback) enables exactly the accounts the journal says umzug disabled and has not
+  - O(state=enabled) (and rollback) enables exactly the accounts the undo record says umzug disabled and has not
     enabled since, each only if the object at that DN still has the recorded SID; it records them as
     C(source_enabled), so a later run never touches them again.
   - An OpenLDAP source has no standard way to disable an account (ppolicy's C(pwdAccountLockedTime) needs the
@@ -47,7 +47,7 @@ options:
     description: The mapping file's data; only users with an active entry and a C(new_sid) count as migrated.
     type: dict
   journal_dir:
-    description: The Kommune's journal folder on the controller (created if missing).
+    description: The folder of the Kommune's undo record on the controller (created if missing).
     type: path
     required: true
   kommune:
@@ -86,13 +86,13 @@ EXAMPLES = r"""
 
 RETURN = r"""
 accounts:
-  description: The accounts this run disabled or enabled (or would, in check mode), as recorded in the journal.
+  description: The accounts this run disabled or enabled (or would, in check mode), as recorded in the undo record.
   returned: success
   type: list
   elements: dict
   sample: [{dn: "CN=Hans Müller,OU=Verwaltung,DC=kommune-a,DC=test", sid: S-1-5-21-1-2-3-1105, name: hmueller}]
 journal_file:
-  description: The journal file this run wrote (empty if it changed nothing).
+  description: The undo record file this run wrote (empty if it changed nothing).
   returned: success
   type: str
   sample: artifacts/journal/accounts/kommune-a/20261121T230102000000-source.yml
@@ -102,7 +102,7 @@ umzug_changes:
   type: dict
   sample: {payload: accounts, counts: {source_disabled: 12}}
 umzug_findings:
-  description: Journal entries left alone (SID changed), accounts an OpenLDAP source cannot have disabled.
+  description: Undo record entries left alone (SID changed), accounts an OpenLDAP source cannot have disabled.
   returned: success
   type: list
   elements: dict
@@ -229,7 +229,7 @@ def run(module, p):
                 source.set_disabled(account["dn"], now["uac"], p["state"] == "disabled")
             done.append(account)
     finally:
-        # Whatever was changed is in the journal, even if the run stops half-way.
+        # Whatever was changed is in the undo record, even if the run stops half-way.
         path = write_journal(module, p["journal_dir"], DISABLED if p["state"] == "disabled" else ENABLED,
                              done) if done else ""
         source.close()

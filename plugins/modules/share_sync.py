@@ -6,8 +6,8 @@ module: share_sync
 short_description: Runs one sync pass of a share, pulled by the RZ file server from the Kommune's
 version_added: 0.1.0
 description:
-  - Runs on the RZ file server. Reads the source share's listing over SSH with the transfer key, plans
-    the pass against the target and the state of the last pass, pulls the content that changed as a
+  - Runs on the RZ file server. Reads the source share's listing over SSH with the transfer key, works
+    out the pass's work list against the target and the state of the last pass, pulls the content that changed as a
     tar stream over the same SSH connection (never through the Ansible controller), and applies owners,
     POSIX ACLs and Windows ACLs translated through the identity mapping. Paths the source no longer has
     are deleted inside O(target_root) only, or with O(delete=false) left there and reported
