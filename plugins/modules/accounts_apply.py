@@ -297,24 +297,25 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    hashes = {k.upper(): v for k, v in p["hashes"].items()}
+    params = module.params
+    hashes = {k.upper(): v for k, v in params["hashes"].items()}
     try:
-        directory = Directory(p["samdb"])
-        settings = {"server": p["file_server"], "namespace": p["share_namespace"], "path_template": p["path_template"],
-                    "placement": p["placement"],
-                    "mail_domain": p["mail_domain"], "ou": p["ou"], "domain_dn": directory.domain_dn()}
-        want = accounts_state.desired(p["directory"], p["mapping"], settings)
-        have, current_hashes = directory.read(p["ou"])
+        directory = Directory(params["samdb"])
+        settings = {"server": params["file_server"], "namespace": params["share_namespace"],
+                    "path_template": params["path_template"],
+                    "placement": params["placement"],
+                    "mail_domain": params["mail_domain"], "ou": params["ou"], "domain_dn": directory.domain_dn()}
+        want = accounts_state.desired(params["directory"], params["mapping"], settings)
+        have, current_hashes = directory.read(params["ou"])
         have["ous"] = [dn for dn in want["ous"] if directory.exists(dn)]
-        ops = (credential_ops(want, have, current_hashes, hashes, p["initial_passwords"])
-               + accounts_state.plan(want, have, p["on_removed"], p["managed"]))
-        ops, no_password = without_uncredentialed_enables(ops, want, hashes, p["initial_passwords"])
+        ops = (credential_ops(want, have, current_hashes, hashes, params["initial_passwords"])
+               + accounts_state.plan(want, have, params["on_removed"], params["managed"]))
+        ops, no_password = without_uncredentialed_enables(ops, want, hashes, params["initial_passwords"])
         created = []
         if ops and not module.check_mode:
-            run(directory, ops, want, hashes, p["initial_passwords"], created, no_password)
+            run(directory, ops, want, hashes, params["initial_passwords"], created, no_password)
     except Exception as err:  # ldb raises its own error type, unknown before import
-        module.fail_json(msg=f"applying the accounts of {p['ou']} failed: {err}")
+        module.fail_json(msg=f"applying the accounts of {params['ou']} failed: {err}")
     changes = Changes(payload="accounts")
     for op in ops:
         changes.add(*accounts_state.describe(op))
@@ -323,9 +324,9 @@ def main():
                 if op[0] == "add" and op[2]["kind"] == "user" and op[2]["key"] in hashes]
     result = dict(changed=bool(ops), created=created, operations=len(ops),
                   **{RESULT_CHANGES: changes.to_dict(),
-                     RESULT_FINDINGS: findings_of(carried, no_password, p["mapping"].get("kommune"))})
+                     RESULT_FINDINGS: findings_of(carried, no_password, params["mapping"].get("kommune"))})
     if module._diff:
-        result["diff"] = diff_of(ops, hashes, p["initial_passwords"])
+        result["diff"] = diff_of(ops, hashes, params["initial_passwords"])
     module.exit_json(**result)
 
 

@@ -180,33 +180,34 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    problems = accounts_passwords.check_policies(p["policy"], p["overrides"])
+    params = module.params
+    problems = accounts_passwords.check_policies(params["policy"], params["overrides"])
     if problems:
         module.fail_json(msg="; ".join(problems))
-    chosen = accounts_passwords.users_by_policy(p["directory"], p["mapping"], p["policy"], p["overrides"])
+    chosen = accounts_passwords.users_by_policy(params["directory"], params["mapping"], params["policy"],
+                                                params["overrides"])
     result = dict(changed=False, passwords={}, added=[],
                   hash_sids=sorted(u["sid"].upper() for u, _dummy in chosen["hash"] if u.get("sid")),
                   policies={u["name"]: policy for policy, pairs in chosen.items() for u, _dummy in pairs})
-    if not chosen["reset"] and not os.path.exists(p["path"]):
+    if not chosen["reset"] and not os.path.exists(params["path"]):
         module.exit_json(**result, **{RESULT_FINDINGS: []})
     if YAML_ERROR:
         module.fail_json(msg="PyYAML is missing on the controller", exception=YAML_ERROR)
     try:
-        letter_file = LetterFile(module, p["path"], p["vault_password_file"], p["vault_id"])
+        letter_file = LetterFile(module, params["path"], params["vault_password_file"], params["vault_id"])
         existing = letter_file.read()
         letters, added = accounts_passwords.letters_for(chosen["reset"], existing)
         if added and not module.check_mode:
-            letter_file.write(p["kommune"], letters)
+            letter_file.write(params["kommune"], letters)
     except (ValueError, OSError, yaml.YAMLError) as err:
-        module.fail_json(msg=f"letter file {p['path']}: {err}")
+        module.fail_json(msg=f"letter file {params['path']}: {err}")
     result.update(changed=bool(added), added=added, passwords={x["name"]: x["password"] for x in letters})
     if module._diff:
         result["diff"] = {"before": {"letters": sorted(x["name"] for x in existing)},
                           "after": {"letters": sorted(x["name"] for x in letters)}}
     findings = [Finding.of(
-        "accounts.initial_password_letters", count=len(letters), path=p["path"], vault_id=p["vault_id"],
-        resources=(x["name"] for x in letters), kommune=p["kommune"]).to_dict()] if letters else []
+        "accounts.initial_password_letters", count=len(letters), path=params["path"], vault_id=params["vault_id"],
+        resources=(x["name"] for x in letters), kommune=params["kommune"]).to_dict()] if letters else []
     module.exit_json(**result, **{RESULT_FINDINGS: findings})
 
 

@@ -206,31 +206,32 @@ def unsupported(accounts, kommune):
                       resources=(a["name"] for a in accounts), kommune=kommune).to_dict()
 
 
-def run(module, p):
-    journal = model.read_journal(p["journal_dir"])
-    if p["state"] == "disabled":
-        candidates = migrated_users(p["directory"], p["mapping"], p["bind_dn"])
+def run(module, params):
+    journal = model.read_journal(params["journal_dir"])
+    if params["state"] == "disabled":
+        candidates = migrated_users(params["directory"], params["mapping"], params["bind_dn"])
     else:
         candidates = model.held_by_umzug(journal)
-    if p["flavour"] == "openldap":
-        return [], [], "", [unsupported(candidates, p["kommune"])] if candidates and p["state"] == "disabled" else []
+    if params["flavour"] == "openldap":
+        return [], [], "", ([unsupported(candidates, params["kommune"])]
+                            if candidates and params["state"] == "disabled" else [])
     if not candidates:
         return [], [], "", []
-    source = Source(p)
+    source = Source(params)
     done = []
     try:
         current = source.users()
-        change, skipped = plan(p["state"], candidates, current)
+        change, skipped = plan(params["state"], candidates, current)
         if module.check_mode:
             return change, skipped, "", []
         for account in change:
             now = current[account["dn"].lower()]
-            if p["state"] == "disabled" or now["uac"] & model.UAC_DISABLED:
-                source.set_disabled(account["dn"], now["uac"], p["state"] == "disabled")
+            if params["state"] == "disabled" or now["uac"] & model.UAC_DISABLED:
+                source.set_disabled(account["dn"], now["uac"], params["state"] == "disabled")
             done.append(account)
     finally:
         # Whatever was changed is in the undo record, even if the run stops half-way.
-        path = write_journal(module, p["journal_dir"], DISABLED if p["state"] == "disabled" else ENABLED,
+        path = write_journal(module, params["journal_dir"], DISABLED if params["state"] == "disabled" else ENABLED,
                              done) if done else ""
         source.close()
     return done, skipped, path, []
@@ -249,21 +250,21 @@ def main():
         required_if=[("state", "disabled", ("directory", "mapping"))],
         supports_check_mode=True,
     )
-    p = module.params
+    params = module.params
     ldaps.check_usable(module)
     if YAML_ERROR:
         module.fail_json(msg=missing_required_lib("PyYAML"), exception=YAML_ERROR)
     try:
-        accounts, skipped, path, findings = run(module, p)
+        accounts, skipped, path, findings = run(module, params)
     except (ldaps.LDAPException, ValueError, OSError, yaml.YAMLError) as err:
-        module.fail_json(msg=f"setting the migrated accounts of {p['server']} {p['state']} failed: {err}")
-    kind = DISABLED if p["state"] == "disabled" else ENABLED
+        module.fail_json(msg=f"setting the migrated accounts of {params['server']} {params['state']} failed: {err}")
+    kind = DISABLED if params["state"] == "disabled" else ENABLED
     changes = Changes(payload="accounts")
     for account in accounts:
         changes.add(kind, account["dn"])
     if skipped:
         findings.append(Finding.of("accounts.source_skipped", count=len(skipped), resources=skipped,
-                                   kommune=p["kommune"]).to_dict())
+                                   kommune=params["kommune"]).to_dict())
     result = dict(changed=bool(accounts), accounts=accounts, journal_file=path,
                   **{RESULT_CHANGES: changes.to_dict(), RESULT_FINDINGS: findings})
     if module._diff:

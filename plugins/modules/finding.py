@@ -130,13 +130,13 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
 )
 
 
-def own_finding(p):
+def own_finding(params):
     """A finding the task states itself (a site's playbook), not one of the catalog."""
-    remedy = p["remediation"]
-    return Finding(key=p["key"], title=p["title"], summary=p["summary"], severity=p["severity"],
-                   payload=p["payload"], inhibitor=p["inhibitor"],
+    remedy = params["remediation"]
+    return Finding(key=params["key"], title=params["title"], summary=params["summary"], severity=params["severity"],
+                   payload=params["payload"], inhibitor=params["inhibitor"],
                    remediation=Remediation(remedy["kind"], remedy["text"]) if remedy else None,
-                   resources=tuple(p["resources"]), kommune=p["kommune"])
+                   resources=tuple(params["resources"]), kommune=params["kommune"])
 
 
 def main():
@@ -162,13 +162,13 @@ def main():
         required_by={"title": "payload"},
         supports_check_mode=True,
     )
-    p = module.params
-    reserved = sorted(set(p["params"] or {}) & {"key", "resources", "kommune", "host"})
+    params = module.params
+    reserved = sorted(set(params["params"] or {}) & {"key", "resources", "kommune", "host"})
     if reserved:
         module.fail_json(msg=f"params may not name {', '.join(reserved)}: give kommune and resources as options")
     try:
-        finding = own_finding(p) if p["title"] else Finding.of(
-            p["key"], resources=p["resources"], kommune=p["kommune"], **(p["params"] or {}))
+        finding = own_finding(params) if params["title"] else Finding.of(
+            params["key"], resources=params["resources"], kommune=params["kommune"], **(params["params"] or {}))
     except FindingError as err:
         module.fail_json(msg=str(err))
     module.exit_json(changed=False, **{RESULT_FINDINGS: [finding.to_dict()]})

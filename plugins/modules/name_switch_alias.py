@@ -167,59 +167,59 @@ def other_names(include_dir, own_file):
     return names
 
 
-def wanted_file(module, p, address):
+def wanted_file(module, params, address):
     """The include file the Kommune should have (None: none), its names, and the change records."""
     changes = Changes(payload="wave")
-    include_file = os.path.join(p["include_dir"], f"{address}.conf")
+    include_file = os.path.join(params["include_dir"], f"{address}.conf")
     old_file = read_text(include_file)
     owner = parse_alias_header(old_file or "").get("kommune")
-    if owner and owner != p["kommune"]:
+    if owner and owner != params["kommune"]:
         module.fail_json(msg=f"address {address} already serves the old names of {owner}; give "
-                             f"{p['kommune']} an address of its own (name_switch_addresses)")
-    if p["state"] == "absent":
+                             f"{params['kommune']} an address of its own (name_switch_addresses)")
+    if params["state"] == "absent":
         if old_file is not None:
             first = parse_alias_header(old_file).get("names", "").split(" ")[0]
             for share in samba_conf.sections(old_file):
                 changes.add("removed", f"\\\\{first}\\{share}")
         return include_file, old_file, None, [], changes, []
     try:
-        aliases, skipped = aliases_from_shares(p["shares"], p["zone"], p["rz_server"])
+        aliases, skipped = aliases_from_shares(params["shares"], params["zone"], params["rz_server"])
         served = one_share_each(aliases)
-        params = {}
+        settings = {}
         for old, new in served.items():
             try:
-                params[old] = share_params(module, new)
+                settings[old] = share_params(module, new)
             except NameSwitchError:
                 # A dry run before the seed: the migrated share comes with the shares payload.
                 if not module.check_mode:
                     raise
                 skipped.append(f"{old}: {new} is not provisioned yet (the seed creates it)")
-                params[old] = {}
+                settings[old] = {}
     except NameSwitchError as err:
-        module.fail_json(msg=f"name switch for {p['kommune']}: {err}")
+        module.fail_json(msg=f"name switch for {params['kommune']}: {err}")
     if not served:
-        module.fail_json(msg=f"name switch for {p['kommune']}: no share of the mapping moves whole to "
-                             f"{p['rz_server']}: {'; '.join(skipped) or 'the mapping is empty'}")
+        module.fail_json(msg=f"name switch for {params['kommune']}: no share of the mapping moves whole to "
+                             f"{params['rz_server']}: {'; '.join(skipped) or 'the mapping is empty'}")
     names = sorted(aliases)
     served_before = {samba_conf.section_key(share) for share in samba_conf.sections(old_file or "")}
     for old, new in sorted(served.items()):
         if samba_conf.section_key(old) not in served_before:
             changes.add("added", f"\\\\{names[0]}\\{old} -> {new}")
     try:
-        new_file = render_alias_file(p["kommune"], address, names, params)
+        new_file = render_alias_file(params["kommune"], address, names, settings)
     except samba_conf.SambaConfError as err:
-        module.fail_json(msg=f"name switch for {p['kommune']}: {err}")
+        module.fail_json(msg=f"name switch for {params['kommune']}: {err}")
     return include_file, old_file, new_file, names, changes, skipped
 
 
-def apply(module, p, files):
+def apply(module, params, files):
     """Writes (or removes) each (path, before, after) that differs, then reloads smbd."""
     for path, before, after in files:
         if after is None and before is not None:
             os.remove(path)
         elif after is not None and before != after:
             write_atomic(path, after, module.atomic_move)
-    if p["reload"]:
+    if params["reload"]:
         rc, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
         if rc != 0:
             module.warn(f"smbd did not take the reload: {(err or out).strip()}")
@@ -241,36 +241,36 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    params = module.params
     try:
-        address = str(ipaddress.ip_address(p["address"]))
+        address = str(ipaddress.ip_address(params["address"]))
     except ValueError:
-        module.fail_json(msg=f"address {p['address']!r} is not an IP address")
-    if p["state"] == "present" and not p["shares"]:
+        module.fail_json(msg=f"address {params['address']!r} is not an IP address")
+    if params["state"] == "present" and not params["shares"]:
         module.fail_json(msg="state=present needs the Kommune's share mapping "
                              "(shares, umzug_kommune.endpoints.shares)")
 
-    global_path = os.path.join(p["smb_include_dir"], "name-switch.conf")
+    global_path = os.path.join(params["smb_include_dir"], "name-switch.conf")
     # Kommunen of a Welle switch in parallel on the same RZ file server, and the shares
     # payload edits the same smb.conf: one lock for all of them (files.edit_lock).
-    with edit_lock(p["smb_conf"], module.check_mode):
-        include_file, old_file, new_file, own_names, changes, skipped = wanted_file(module, p, address)
-        aliases = sorted({n.upper() for n in other_names(p["include_dir"], include_file) + own_names})
+    with edit_lock(params["smb_conf"], module.check_mode):
+        include_file, old_file, new_file, own_names, changes, skipped = wanted_file(module, params, address)
+        aliases = sorted({n.upper() for n in other_names(params["include_dir"], include_file) + own_names})
         old_global = read_text(global_path)
-        new_global = render_global_file(aliases, p["include_dir"])
-        old_conf = read_text(p["smb_conf"]) or ""
+        new_global = render_global_file(aliases, params["include_dir"])
+        old_conf = read_text(params["smb_conf"]) or ""
         new_conf = (samba_conf.add_include(old_conf, global_path) if new_global is not None
                     else samba_conf.remove_include(old_conf, global_path))
         # Order matters for a reader between two writes: the old share names before the
         # file naming them, the include line last (and first out on removal).
         files = [(include_file, old_file, new_file), (global_path, old_global, new_global),
-                 (p["smb_conf"], old_conf, new_conf)]
+                 (params["smb_conf"], old_conf, new_conf)]
         if new_global is None:
             files.reverse()
         changed = any(before != after for _dummy, before, after in files)
         if changed and not module.check_mode:
-            os.makedirs(p["smb_include_dir"], mode=0o755, exist_ok=True)
-            apply(module, p, files)
+            os.makedirs(params["smb_include_dir"], mode=0o755, exist_ok=True)
+            apply(module, params, files)
 
     result = dict(changed=changed, aliases=aliases, include_file=include_file, skipped=skipped,
                   **{RESULT_CHANGES: changes.to_dict()})

@@ -267,27 +267,27 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    where = {"kommune": p["kommune"], "host": socket.gethostname()}
+    params = module.params
+    where = {"kommune": params["kommune"], "host": socket.gethostname()}
     will_translate = share_identity.module_judge(module)
-    shares = read_shares(module, p["shares"], p["skip"])
+    shares = read_shares(module, params["shares"], params["skip"])
     result, findings, needed = [], [], 0
     winbind = Winbind()
     for name, settings in shares.items():
-        settings, frozen = unfrozen_settings(settings, os.path.join(p["freeze_state_dir"], f"{name}.json"))
-        target = target_of(p, name)
-        if not share_placement.same_server(target["server"], p["target_server"]):
+        settings, frozen = unfrozen_settings(settings, os.path.join(params["freeze_state_dir"], f"{name}.json"))
+        target = target_of(params, name)
+        if not share_placement.same_server(target["server"], params["target_server"]):
             module.fail_json(msg=f"share {name}: the plan places it on {target['server']} ({target['unc']}), "
-                                 f"but this run provisions on {p['target_server']}")
+                                 f"but this run provisions on {params['target_server']}")
         entry = {"name": name, "path": settings["path"], "frozen": frozen,
                  "target_name": target["share"], "settings": settings}
-        if p["scan"]:
+        if params["scan"]:
             root = os.fsencode(settings["path"])
             if not os.path.isdir(root):
                 module.fail_json(msg=f"share {name}: its path {settings['path']} is not a folder on this server")
-            target_unc = unc.build(p["target_server"], entry["target_name"])
+            target_unc = unc.build(params["target_server"], entry["target_name"])
             nodes = share_tree.scan(root, wanted=share_tree.every_xattr)
-            report = share_preflight.inspect(name, nodes, target_unc, p["max_path"],
+            report = share_preflight.inspect(name, nodes, target_unc, params["max_path"],
                                              winbind.uid_sid, winbind.gid_sid)
             names = {sid: winbind.name(sid) for sid in report.principals}
             entry.update(report.summary(names))
@@ -295,11 +295,11 @@ def main():
             findings += share_preflight.findings(report, **where)
             findings += share_preflight.unmapped_sid_findings(name, report.principals, will_translate, names, **where)
         result.append(entry)
-    if p["scan"]:
+    if params["scan"]:
         findings += share_preflight.open_file_findings(open_files(module), {n: s["path"] for n, s in shares.items()},
                                                        **where)
-        findings += share_preflight.space_finding(needed, p["target_free_bytes"], p["space_margin_percent"],
-                                                  p["target_server"], **where)
+        findings += share_preflight.space_finding(needed, params["target_free_bytes"], params["space_margin_percent"],
+                                                  params["target_server"], **where)
     module.exit_json(changed=False, shares=result, needed_bytes=needed,
                      **{RESULT_FINDINGS: [f.to_dict() for f in findings]})
 

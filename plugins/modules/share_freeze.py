@@ -101,53 +101,53 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
+    params = module.params
     try:
-        with open(p["smb_conf"], encoding="utf-8") as handle:
+        with open(params["smb_conf"], encoding="utf-8") as handle:
             before = handle.read()
     except OSError as err:
-        module.fail_json(msg=f"cannot read {p['smb_conf']}: {err.strerror}")
-    record_file = record_path(p["state_dir"], p["share"])
+        module.fail_json(msg=f"cannot read {params['smb_conf']}: {err.strerror}")
+    record_file = record_path(params["state_dir"], params["share"])
     changes = Changes("shares")
     try:
-        frozen = share_samba_conf.is_frozen(before, p["share"])
+        frozen = share_samba_conf.is_frozen(before, params["share"])
         record = None
-        if p["state"] == "frozen" and not frozen:
-            after, record = share_samba_conf.freeze_section(before, p["share"])
-            changes.add("frozen", p["share"])
-        elif p["state"] == "writable" and frozen:
+        if params["state"] == "frozen" and not frozen:
+            after, record = share_samba_conf.freeze_section(before, params["share"])
+            changes.add("frozen", params["share"])
+        elif params["state"] == "writable" and frozen:
             try:
                 with open(record_file, encoding="utf-8") as handle:
                     record = json.load(handle)
             except FileNotFoundError:
-                module.fail_json(msg=f"share [{p['share']}] is frozen but its record {record_file} is missing: "
+                module.fail_json(msg=f"share [{params['share']}] is frozen but its record {record_file} is missing: "
                                      "restore its read only / write list lines by hand")
-            after = share_samba_conf.unfreeze_section(before, p["share"], record)
-            changes.add("unfrozen", p["share"])
+            after = share_samba_conf.unfreeze_section(before, params["share"], record)
+            changes.add("unfrozen", params["share"])
         else:
             after = before
     except samba_conf.SambaConfError as err:
-        module.fail_json(msg=f"{p['smb_conf']}: {err}")
+        module.fail_json(msg=f"{params['smb_conf']}: {err}")
     changed = after != before
-    result = {"changed": changed, "frozen": p["state"] == "frozen", "record": record or {},
+    result = {"changed": changed, "frozen": params["state"] == "frozen", "record": record or {},
               RESULT_CHANGES: changes.to_dict()}
     if module._diff:
-        result["diff"] = {"before": before, "after": after, "before_header": p["smb_conf"],
-                          "after_header": p["smb_conf"]}
+        result["diff"] = {"before": before, "after": after, "before_header": params["smb_conf"],
+                          "after_header": params["smb_conf"]}
     if module.check_mode or not changed:
         module.exit_json(**result)
 
-    if p["state"] == "frozen":
+    if params["state"] == "frozen":
         # The record first: a freeze that cannot be undone exactly must not happen.
         write_atomic(record_file, json.dumps(record), module.atomic_move, mode=0o600)
-    write_atomic(p["smb_conf"], after, module.atomic_move)
+    write_atomic(params["smb_conf"], after, module.atomic_move)
     code, out, err = module.run_command(["smbcontrol", "smbd", "reload-config"])
     if code != 0:
         module.fail_json(msg=f"smbcontrol smbd reload-config failed: {(err or out).strip()}", **result)
-    if p["state"] == "frozen" and p["close_connections"]:
+    if params["state"] == "frozen" and params["close_connections"]:
         # Open connections keep the rights they had; closing them makes clients reconnect read-only.
-        module.run_command(["smbcontrol", "smbd", "close-share", p["share"]])
-    if p["state"] == "writable":
+        module.run_command(["smbcontrol", "smbd", "close-share", params["share"]])
+    if params["state"] == "writable":
         os.unlink(record_file)
     module.exit_json(**result)
 

@@ -104,11 +104,11 @@ def main():
                            wait=dict(type="float", default=5)),
         supports_check_mode=True,
     )
-    p = module.params
+    params = module.params
     # A steady beat: one line per wait, whatever the pass's own update rate.
-    time.sleep(max(p["wait"], 0))
-    progress = read(p["path"])
-    message = line(p["label"], progress)
+    time.sleep(max(params["wait"], 0))
+    progress = read(params["path"])
+    message = line(params["label"], progress)
     module.exit_json(changed=False, msg=message, progress=progress,
                      umzug_progress={"event": "payload", "message": message})
 

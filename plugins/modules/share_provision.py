@@ -225,27 +225,27 @@ class Configuration:
 
 def planned_or_fail(module):
     """(shares, settings left out, untranslatable principals, the include file's text)."""
-    p = module.params
+    params = module.params
     try:
-        mapped = identity_map.map_from_data(p["mapping"], "mapping") if p["mapping"] else None
-        shares, left_out, unmapped = planned_shares(p, share_principals.mapping_lookup(mapped))
+        mapped = identity_map.map_from_data(params["mapping"], "mapping") if params["mapping"] else None
+        shares, left_out, unmapped = planned_shares(params, share_principals.mapping_lookup(mapped))
     except (ValueError, identity_map.MappingFileError) as err:
         module.fail_json(msg=str(err))
     try:
-        wanted_include = share_samba_conf.render_include(p["kommune"], p["namespace"], shares)
+        wanted_include = share_samba_conf.render_include(params["kommune"], params["namespace"], shares)
     except samba_conf.SambaConfError as err:
         module.fail_json(msg=str(err))
     return shares, left_out, unmapped, wanted_include
 
 
 def read_configuration(module, include_file, wanted_include):
-    p = module.params
+    params = module.params
     before_include = read_text(include_file)
-    before_conf = read_text(p["smb_conf"])
+    before_conf = read_text(params["smb_conf"])
     if before_conf is None:
-        module.fail_json(msg=f"{p['smb_conf']} does not exist: is Samba installed on this host?")
+        module.fail_json(msg=f"{params['smb_conf']} does not exist: is Samba installed on this host?")
     wanted_conf = samba_conf.add_include(before_conf, include_file)
-    return Configuration(include_file, before_include, wanted_include, p["smb_conf"], before_conf, wanted_conf)
+    return Configuration(include_file, before_include, wanted_include, params["smb_conf"], before_conf, wanted_conf)
 
 
 def changes_for(shares, config, missing_dirs):
@@ -319,12 +319,12 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    include_file = os.path.join(p["include_dir"], f"{p['namespace']}.conf")
+    params = module.params
+    include_file = os.path.join(params["include_dir"], f"{params['namespace']}.conf")
     shares, left_out, unmapped, wanted_include = planned_or_fail(module)
     # Kommunen of a Welle provision on the same RZ file server at once: smb.conf is read,
     # given this Kommune's include line and written back under one lock.
-    with edit_lock(p["smb_conf"], module.check_mode):
+    with edit_lock(params["smb_conf"], module.check_mode):
         config = read_configuration(module, include_file, wanted_include)
         missing_dirs = [s for s in shares if not os.path.isdir(s["path"])]
         result = result_for(module, shares, config, missing_dirs, left_out, unmapped)
@@ -332,7 +332,7 @@ def main():
             module.exit_json(**result)
         make_folders(missing_dirs)
         write_checked(module, config)
-        if p["reload"]:
+        if params["reload"]:
             reload_samba(module, result)
         module.exit_json(**result)
 

@@ -280,48 +280,49 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    where = {"kommune": p["kommune"], "host": socket.gethostname()}
+    params = module.params
+    where = {"kommune": params["kommune"], "host": socket.gethostname()}
     translate_sid = share_identity.module_translator(module)
-    if p["key"] and not os.path.isfile(p["key"]):
-        module.fail_json(msg=f"transfer key {p['key']} does not exist on this host")
-    source = SshSource(p["source_host"], os.fsencode(p["source_root"]), p["source_user"], p["key"], p["ssh_options"])
-    target_root = os.fsencode(p["target_root"])
+    if params["key"] and not os.path.isfile(params["key"]):
+        module.fail_json(msg=f"transfer key {params['key']} does not exist on this host")
+    source = SshSource(params["source_host"], os.fsencode(params["source_root"]), params["source_user"], params["key"],
+                       params["ssh_options"])
+    target_root = os.fsencode(params["target_root"])
 
     def content_differs():
         # The source's hashes from verify's own agent, read on the source.
-        side = share_manifest.remote_side(source.ssh_command(), p["source_host"], source.root)
+        side = share_manifest.remote_side(source.ssh_command(), params["source_host"], source.root)
         return share_manifest.content_differs(side, target_root)
 
     try:
-        done = run_pass(source, target_root, p["state_path"], translate_sid,
-                        Winbind().target_id, check=module.check_mode, delete=p["delete"],
-                        progress_path=p["progress_path"], compare_content=p["compare_content"],
-                        content_differs=content_differs, what=f"{p['sync_pass']} pass of share {p['share']}")
+        done = run_pass(source, target_root, params["state_path"], translate_sid,
+                        Winbind().target_id, check=module.check_mode, delete=params["delete"],
+                        progress_path=params["progress_path"], compare_content=params["compare_content"],
+                        content_differs=content_differs, what=f"{params['sync_pass']} pass of share {params['share']}")
     except (SyncError, OSError) as err:
-        module.fail_json(msg=f"share {p['share']}, {p['sync_pass']} pass: {err}")
+        module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
     plan = done.plan
     counts = {kind: len(getattr(plan, kind)) for kind in KINDS}
     counts["unchanged"] = plan.unchanged
     counts["recopied"] = len(done.recopied)
     counts["not_deleted"] = len(done.not_deleted)
-    changes = Changes("shares", limit=p["show"])
+    changes = Changes("shares", limit=params["show"])
     for kind in KINDS:
         for node in getattr(plan, kind):
-            changes.add(kind, f"{p['share']}/{shown(node.path)}")
+            changes.add(kind, f"{params['share']}/{shown(node.path)}")
     module.exit_json(
-        changed=not plan.is_empty(), share=p["share"], sync_pass=p["sync_pass"], counts=counts,
+        changed=not plan.is_empty(), share=params["share"], sync_pass=params["sync_pass"], counts=counts,
         bytes=plan.bytes_to_copy, seconds=round(done.seconds, 3),
-        first={kind: [shown(n.path) for n in getattr(plan, kind)[:p["show"]]] for kind in KINDS},
-        recopied=[shown(path) for path in done.recopied[:p["show"]]],
-        not_deleted=[shown(path) for path in done.not_deleted[:p["show"]]],
+        first={kind: [shown(n.path) for n in getattr(plan, kind)[:params["show"]]] for kind in KINDS},
+        recopied=[shown(path) for path in done.recopied[:params["show"]]],
+        not_deleted=[shown(path) for path in done.not_deleted[:params["show"]]],
         **{RESULT_CHANGES: changes.to_dict(),
-           RESULT_FINDINGS: [f.to_dict() for f in (*translation_findings(p["share"], done.translate, where),
-                                                   *too_long_findings(p["share"], done.too_long, where),
-                                                   *changed_during_copy_findings(p["share"], done.changed_during_copy,
-                                                                                 where),
-                                                   *not_deleted_findings(p["share"], done.not_deleted, where,
-                                                                         p["show"]))]})
+           RESULT_FINDINGS: [f.to_dict() for f in (*translation_findings(params["share"], done.translate, where),
+                                                   *too_long_findings(params["share"], done.too_long, where),
+                                                   *changed_during_copy_findings(params["share"],
+                                                                                 done.changed_during_copy, where),
+                                                   *not_deleted_findings(params["share"], done.not_deleted, where,
+                                                                         params["show"]))]})
 
 
 if __name__ == "__main__":

@@ -167,44 +167,45 @@ def main():
         ),
         supports_check_mode=True,
     )
-    p = module.params
-    where = {"kommune": p["kommune"], "host": socket.gethostname()}
+    params = module.params
+    where = {"kommune": params["kommune"], "host": socket.gethostname()}
     translate_sid = share_identity.module_translator(module)
-    target_root = os.fsencode(p["target_root"])
+    target_root = os.fsencode(params["target_root"])
     if not os.path.isdir(target_root):
-        module.fail_json(msg=f"share {p['share']}: {p['target_root']} does not exist on this host; "
+        module.fail_json(msg=f"share {params['share']}: {params['target_root']} does not exist on this host; "
                              "provision and sync it first")
-    ssh = SshSource(p["source_host"], os.fsencode(p["source_root"]), p["source_user"], p["key"],
-                    p["ssh_options"]).ssh_command()
+    ssh = SshSource(params["source_host"], os.fsencode(params["source_root"]), params["source_user"], params["key"],
+                    params["ssh_options"]).ssh_command()
     # Recording paths for the next pass is a write to the pass's state: under its lock, and
     # not beside a running pass, whose half-done work would be flagged.
-    records = p["state_path"] and not module.check_mode
+    records = params["state_path"] and not module.check_mode
     flagged = None
     try:
-        with state_lock(p["state_path"], f"verify of share {p['share']}") if records else contextlib.nullcontext():
-            source = share_manifest.remote_side(ssh, p["source_host"], os.fsencode(p["source_root"]))
+        with (state_lock(params["state_path"], f"verify of share {params['share']}") if records
+              else contextlib.nullcontext()):
+            source = share_manifest.remote_side(ssh, params["source_host"], os.fsencode(params["source_root"]))
             winbind = Winbind()
             translate = Translator(translate_sid, source.uid_sids, source.gid_sids, winbind.target_id)
             expected = share_manifest.entries(source, translate)
             actual = share_manifest.entries(share_manifest.local_side(target_root))
             comparison = share_manifest.compare(expected, actual)
             if records:
-                flagged = flag_for_next_pass(p["state_path"], [*comparison.missing, *comparison.differ])
+                flagged = flag_for_next_pass(params["state_path"], [*comparison.missing, *comparison.differ])
     except (SyncError, OSError) as err:
-        module.fail_json(msg=f"share {p['share']}: {err}")
-    if p["manifest_dir"] and not module.check_mode:
-        share_manifest.save(os.path.join(p["manifest_dir"], f"{p['share']}.source.json"), expected)
-        share_manifest.save(os.path.join(p["manifest_dir"], f"{p['share']}.target.json"), actual)
-    show = p["show"]
+        module.fail_json(msg=f"share {params['share']}: {err}")
+    if params["manifest_dir"] and not module.check_mode:
+        share_manifest.save(os.path.join(params["manifest_dir"], f"{params['share']}.source.json"), expected)
+        share_manifest.save(os.path.join(params["manifest_dir"], f"{params['share']}.target.json"), actual)
+    show = params["show"]
     module.exit_json(
-        changed=False, share=p["share"], identical=comparison.ok,
+        changed=False, share=params["share"], identical=comparison.ok,
         source=share_manifest.totals(expected), target=share_manifest.totals(actual),
         counts={"missing": len(comparison.missing), "extra": len(comparison.extra),
                 "differ": len(comparison.differ)},
         missing=[shown(x) for x in comparison.missing[:show]], extra=[shown(x) for x in comparison.extra[:show]],
         differ={shown(k): v for k, v in list(comparison.differ.items())[:show]}, flagged=flagged,
-        **{RESULT_FINDINGS: [f.to_dict() for f in findings(p["share"], comparison, where, flagged,
-                                                           bool(p["state_path"]) and module.check_mode)]})
+        **{RESULT_FINDINGS: [f.to_dict() for f in findings(params["share"], comparison, where, flagged,
+                                                           bool(params["state_path"]) and module.check_mode)]})
 
 
 if __name__ == "__main__":
