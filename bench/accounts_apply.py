@@ -24,14 +24,14 @@ sys.path.insert(0, str(TOP / "collections"))
 # Ansible's module_utils for the module import: the .venv's, same Python minor version.
 sys.path.extend(str(p) for p in (TOP / ".venv" / "lib").glob("python3*/site-packages"))
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import accounts_state  # noqa: E402
-from ansible_collections.kommunal.umzug.plugins.module_utils.identity_map import (  # noqa: E402
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts import state as accounts_state  # noqa: E402
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.samba_directory import Directory  # noqa: E402
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity.mapping import (  # noqa: E402
     IdRange,
     MapSettings,
     regenerate,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.naming import NamingPolicy  # noqa: E402
-from ansible_collections.kommunal.umzug.plugins.module_utils.samba_directory import Directory  # noqa: E402
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity.naming import NamingPolicy  # noqa: E402
 from ansible_collections.kommunal.umzug.plugins.modules import accounts_apply  # noqa: E402
 from ansible_collections.kommunal.umzug.plugins.modules.accounts_mapping import (  # noqa: E402
     map_data,

@@ -15,15 +15,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "collections"))
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import SEVERITIES
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
     ReportBuilder,
     parse_waivers,
 )
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_render import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render import (
     render_html,
     render_json,
 )
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.scrub import Scrubber
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import Scrubber
 
 KEYS = [
     "shares.path_too_long",

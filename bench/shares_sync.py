@@ -34,10 +34,10 @@ from pathlib import Path
 TOP = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(TOP / "collections"))
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import LocalSource, run_pass  # noqa: E402
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import RACY_NS  # noqa: E402
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import LocalSource, run_pass  # noqa: E402
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import RACY_NS  # noqa: E402
 
-FIXTURE = json.loads((TOP / "tests/unit/plugins/module_utils/fixtures/ntacl_samba417.json").read_text())
+FIXTURE = json.loads((TOP / "tests/unit/plugins/module_utils/shares/fixtures/ntacl_samba417.json").read_text())
 NTACL = base64.b64decode(FIXTURE["file_v4"])
 ACL = bytes.fromhex("02000000" "01000700ffffffff" "04000700ffffffff" "08000500e9030000" "10000700ffffffff"
                     "20000000ffffffff")  # u::rwx g::rwx g:1001:r-x m::rwx o::---

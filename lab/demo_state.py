@@ -29,7 +29,7 @@ TOP = Path(__file__).resolve().parents[1]
 if str(TOP / "collections") not in sys.path:
     sys.path.insert(0, str(TOP / "collections"))
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps  # noqa: E402
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps  # noqa: E402
 
 
 def group_name(kommune: str) -> str:

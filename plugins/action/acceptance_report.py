@@ -1,7 +1,7 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs kommunal.umzug.acceptance_report on the controller, where the reports and the waiver file are.
 
-The report folder and the waiver file are the report callback's (plugin_utils/report_store.py)
+The report folder and the waiver file are the report callback's (plugin_utils/report/store.py)
 unless the task names others; waivers are applied by the report's own rules.
 """
 
@@ -12,13 +12,13 @@ from datetime import datetime
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
     WaiverError,
     kommune_entry,
     rewaive,
     today_in_berlin,
 )
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import (
     ReportSettings,
     reports_newest_first,
     sha256_of,

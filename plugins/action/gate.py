@@ -1,9 +1,9 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """Runs kommunal.umzug.gate on the controller, where the reports and the waiver file are.
 
-The report folder and the waiver file are the report callback's (plugin_utils/report_store.py)
+The report folder and the waiver file are the report callback's (plugin_utils/report/store.py)
 unless the task names others, and the verdict is the report's own rule
-(plugin_utils/report_model.py), so the gate decides as the report did.
+(plugin_utils/report/model.py), so the gate decides as the report did.
 """
 
 from __future__ import annotations
@@ -16,14 +16,14 @@ from datetime import UTC, datetime
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
     NO_GO,
     WaiverError,
     evaluate_gate,
     kommune_entry,
     today_in_berlin,
 )
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import (
     ReportSettings,
     reports_newest_first,
     task_waivers,

@@ -3,15 +3,15 @@
 
 The lock names the run by the PID of that ansible-playbook process (the worker's parent):
 workers come and go with every task, the playbook process lives as long as the run. The
-phases are the wave table's (roles/wave/vars/main.yml, read by plugin_utils/wave_steps.py).
+phases are the wave table's (roles/wave/vars/main.yml, read by plugin_utils/wave/steps.py).
 """
 
 import os
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.journal import (
     ARGUMENT_SPEC,
     REQUIRED_IF,
     JournalError,

@@ -3,13 +3,13 @@
 
 Runs on the controller and touches nothing. Its result carries the event as
 ``umzug_progress`` (read by plugins/callback/progress.py) and the line an engineer reads as
-``msg``, both from plugin_utils/wave_steps.py; a Kommune that cannot go on (``blocked``,
+``msg``, both from plugin_utils/wave/steps.py; a Kommune that cannot go on (``blocked``,
 ``stopped``) fails the task with that line.
 """
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
 
 ARGUMENT_SPEC = {
     "event": {"type": "str", "required": True, "choices": [e for e in wave_steps.PROGRESS_EVENTS if e != "payload"]},

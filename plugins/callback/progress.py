@@ -42,7 +42,7 @@ from datetime import datetime
 
 from ansible.plugins.callback import CallbackBase
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave_steps import progress_text, progress_where
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.steps import progress_text, progress_where
 
 PROGRESS = "umzug_progress"
 OUTSIDE = "[wave] outside a wave step"

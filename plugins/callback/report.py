@@ -101,15 +101,15 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Finding,
     FindingError,
 )
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import (
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
     ReportBuilder,
     WaiverError,
     read_waiver_file,
     today_in_berlin,
     waiver_file_finding,
 )
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportSettings, ReportStore, run_id
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.scrub import Scrubber, collect_secrets
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import Scrubber, collect_secrets
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import ReportSettings, ReportStore, run_id
 
 try:
     from ansible.parsing.vault import VaultHelper

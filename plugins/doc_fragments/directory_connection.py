@@ -2,7 +2,7 @@
 
 
 class ModuleDocFragment:
-    """Options of the modules that read or write a directory over LDAPS (module_utils/ldaps.py)."""
+    """Options of the modules that read or write a directory over LDAPS (module_utils/accounts/ldaps.py)."""
 
     DOCUMENTATION = r"""
 options:

@@ -3,7 +3,7 @@
 
 class ModuleDocFragment:
     """Options of the share modules that run on the RZ file server and reach the Kommune's
-    file server over SSH with the transfer key (module_utils/share_identity.py)."""
+    file server over SSH with the transfer key (module_utils/shares/identity.py)."""
 
     DOCUMENTATION = r"""
 options:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints import (
     EndpointMap,
     EndpointUnrecognised,
     MappingError,

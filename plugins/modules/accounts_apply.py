@@ -8,7 +8,7 @@ version_added: 0.1.0
 description:
   - Runs on the central directory's Samba DC and writes through its local ldb (C(sam.ldb)), the only way
     Samba accepts a carried password hash (control C(local_oid:1.3.6.1.4.1.7165.4.3.12:0)).
-  - Builds the target state from the export and the mapping file (C(plugins/module_utils/accounts_state.py)
+  - Builds the target state from the export and the mapping file (C(plugins/module_utils/accounts/state.py)
     documents the rules), compares it with the Kommune's OU and creates, updates, disables or (only with
     O(on_removed=delete)) deletes; memberships, nested ones too, are synced.
   - Passwords of new users, by policy, in this order - the carried NT hash (O(hashes)); else an initial password
@@ -132,15 +132,15 @@ import binascii
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import accounts_state
-from ansible_collections.kommunal.umzug.plugins.module_utils.directory import UAC_DISABLED
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts import state as accounts_state
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.directory import UAC_DISABLED
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.samba_directory import Directory
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
     Changes,
     Finding,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.samba_directory import Directory
 
 BYPASS_HASH = "local_oid:1.3.6.1.4.1.7165.4.3.12:0"
 UAC_NORMAL = 0x200

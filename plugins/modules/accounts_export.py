@@ -8,7 +8,7 @@ version_added: 0.1.0
 description:
   - Reads users, groups (scope, type, nested members), OUs and computers with paged searches over LDAPS,
     the server certificate verified against O(ca_file), and returns them in umzug's export model
-    (see C(plugins/module_utils/directory.py)).
+    (see C(plugins/module_utils/accounts/directory.py)).
   - For AD also the primary group, enabled/disabled, expiry, mail, UPN, home directory and drive, profile
     and logon script paths, RFC 2307 uid/gid where present and the SIDs. OpenLDAP is read as RFC 2307
     (posixGroup/memberUid) and RFC 2307bis (groupOfNames/member) with the same module.
@@ -98,7 +98,7 @@ umzug_findings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import directory, ldaps
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts import directory, ldaps
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 

@@ -7,7 +7,7 @@ short_description: Decides each user's password policy and keeps the vault-encry
 version_added: 0.1.0
 description:
   - Runs on the controller. Picks every migrated user's password policy (C(hash), C(reset) or C(none); see
-    C(plugins/module_utils/accounts_passwords.py)) and, for C(reset) users that umzug has not created yet, makes a
+    C(plugins/module_utils/accounts/passwords.py)) and, for C(reset) users that umzug has not created yet, makes a
     random initial password and adds a letter for it to the Kommune's letter file.
   - The letter file is encrypted with the controller's C(ansible-vault) (O(vault_password_file), O(vault_id)); the
     plain text goes through its stdin and stdout and never touches the disk. Existing letters are kept, so a second
@@ -114,7 +114,7 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import accounts_passwords
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts import passwords as accounts_passwords
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,

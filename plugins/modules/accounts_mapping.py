@@ -8,7 +8,7 @@ version_added: 0.1.0
 description:
   - Names every user and group of the export by the Kommune's naming policy, avoiding every name the live
     central directory and the other Kommunen of the wave hold, and writes the result into the Kommune's
-    mapping file (C(plugins/module_utils/identity_map.py) documents the format; manual entries win).
+    mapping file (C(plugins/module_utils/identity/mapping.py) documents the format; manual entries win).
   - Records C(new_sid) of entries whose object exists in the central directory at the planned DN.
   - With check mode nothing is written; with diff the file's text before and after is returned.
 author:
@@ -91,7 +91,7 @@ from dataclasses import replace
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, RESULT_FINDINGS, Changes
-from ansible_collections.kommunal.umzug.plugins.module_utils.identity_map import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity.mapping import (
     IdentityMap,
     IdRange,
     LiveDirectory,
@@ -102,7 +102,11 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.identity_map import
     regenerate,
     write_map,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.naming import NamingError, NamingPolicy, SourceObject
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity.naming import (
+    NamingError,
+    NamingPolicy,
+    SourceObject,
+)
 
 
 def source_objects(model):

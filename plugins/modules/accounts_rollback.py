@@ -59,14 +59,14 @@ umzug_findings:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.directory import UAC_DISABLED
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.directory import UAC_DISABLED
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.samba_directory import Directory
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
     Changes,
     Finding,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.samba_directory import Directory
 
 
 def plan(records, current, mode):

@@ -115,8 +115,8 @@ import traceback
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import directory as model
-from ansible_collections.kommunal.umzug.plugins.module_utils import ldaps
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts import directory as model
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts import ldaps
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,

@@ -98,14 +98,7 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
-    check_profiles,
-    config_findings,
-    file_path,
-    missing_file_finding,
-    split_selectors,
-)
-from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints import (
     FORMATS,
     ConfigError,
     EndpointMap,
@@ -114,6 +107,13 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
     rewrite_endpoint,
     scan_for_hosts,
     unmanaged_reference_finding,
+)
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients.profiles import (
+    check_profiles,
+    config_findings,
+    file_path,
+    missing_file_finding,
+    split_selectors,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import read_file
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS

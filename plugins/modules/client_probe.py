@@ -125,18 +125,18 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.urls import open_url
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import unc
-from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
-    PROBE_KINDS,
-    check_profiles,
-    read_values,
-    rewrite_file,
-)
-from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints import (
     ConfigError,
     EndpointMap,
     EndpointUnrecognised,
     ProfileError,
     parse_endpoint,
+)
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients.profiles import (
+    PROBE_KINDS,
+    check_profiles,
+    read_values,
+    rewrite_file,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
 

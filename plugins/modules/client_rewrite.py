@@ -104,17 +104,17 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.clients import (
-    OriginalStore,
-    check_profiles,
-    config_findings,
-    rewrite_file,
-)
-from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints import (
     ConfigError,
     EndpointMap,
     ProfileError,
     unified_diff,
+)
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients.profiles import (
+    OriginalStore,
+    check_profiles,
+    config_findings,
+    rewrite_file,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import read_file, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (

@@ -140,7 +140,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import edit_lock, read_text, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
-from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch.dns_smb import (
     NameSwitchError,
     aliases_from_shares,
     one_share_each,

@@ -114,7 +114,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
-from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch.dns_smb import (
     NameSwitchError,
     aliases_from_shares,
     dns_plan,

@@ -183,17 +183,13 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import (
-    samba_conf,
-    share_identity,
-    share_placement,
-    share_preflight,
-    share_samba_conf,
-    share_tree,
-    unc,
-)
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf, share_placement, unc
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_shares as share_samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
 
 
 def target_of(params, share):

@@ -81,9 +81,10 @@ import os
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf, share_samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, Changes
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_shares as share_samba_conf
 
 
 def record_path(state_dir, share):

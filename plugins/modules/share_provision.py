@@ -129,12 +129,7 @@ from dataclasses import dataclass
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import (
-    identity_map,
-    samba_conf,
-    share_principals,
-    share_samba_conf,
-)
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import edit_lock, read_text, write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
@@ -142,6 +137,9 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     Changes,
     Finding,
 )
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import mapping as identity_map
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import principals as share_principals
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_shares as share_samba_conf
 
 
 def planned_shares(params, lookup):

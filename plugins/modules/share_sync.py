@@ -193,22 +193,24 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest, share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_CHANGES,
     RESULT_FINDINGS,
     Changes,
     Finding,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_names import PATH_MAX_BYTES
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manifest as share_manifest
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.names import PATH_MAX_BYTES
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
     COMPARE_CONTENT,
     SshSource,
     SyncError,
     run_pass,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import shown
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
 
 KINDS = ("mkdir", "copy", "meta", "delete")
 

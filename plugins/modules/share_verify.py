@@ -122,17 +122,18 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_identity import Winbind
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import (
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manifest as share_manifest
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
     SshSource,
     SyncError,
     Translator,
     flag_for_next_pass,
     state_lock,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_tree import shown
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
 
 FINDINGS = {"missing": "shares.verify_missing", "extra": "shares.verify_extra", "differ": "shares.verify_mismatch"}
 

@@ -25,7 +25,7 @@ import yaml
 import yaml.constructor
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement, unc
-from ansible_collections.kommunal.umzug.plugins.module_utils.endpoints.values import EndpointMap, MappingError
+from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.values import EndpointMap, MappingError
 
 try:
     import jsonschema

@@ -18,7 +18,8 @@ from pathlib import Path
 import testinfra
 import yaml
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import ntacl, samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
 
 TOP = Path(__file__).resolve().parents[2]
 ANSIBLE_INVENTORY = Path(sys.executable).with_name("ansible-inventory")

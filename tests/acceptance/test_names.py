@@ -3,7 +3,7 @@ old file server names (from the plan's share mapping) resolve to the address the
 switch gave them on the RZ file server, and an old UNC path shows what the migrated
 share shows."""
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import aliases_from_shares
+from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch.dns_smb import aliases_from_shares
 from tests.acceptance.smb import listing
 
 

@@ -2,8 +2,8 @@
 
 A scenario that runs a phase for several Kommunen at once cannot judge by the exit code
 alone (one Kommune's expected failure hides another's unexpected one). This reads each
-Kommune's journal (``<journal>/wave-<n>/<kommune>.json``, plugins/plugin_utils/journal.py)
-and the phase's steps (roles/wave/vars/main.yml, read by plugins/plugin_utils/wave_steps.py),
+Kommune's journal (``<journal>/wave-<n>/<kommune>.json``, plugins/plugin_utils/wave/journal.py)
+and the phase's steps (roles/wave/vars/main.yml, read by plugins/plugin_utils/wave/steps.py),
 and says per Kommune whether the phase completed. When an outcome differs from the expected
 one it prints the steps the Kommune got through and the failure messages of the phase's
 output, and exits 1.
@@ -26,7 +26,7 @@ TOP = Path(__file__).resolve().parents[2]
 if str(TOP / "collections") not in sys.path:
     sys.path.insert(0, str(TOP / "collections"))
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps  # noqa: E402
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps  # noqa: E402
 
 TABLE = wave_steps.load()
 OUTCOMES = ("completed", "failed")

@@ -10,7 +10,7 @@ import pytest
 import yaml
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
 
 TOP = Path(__file__).resolve().parents[3]
 ROLES = ["accounts", "clients", "name_switch", "shares", "wave"]

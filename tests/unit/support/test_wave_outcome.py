@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.journal import Journal, Owner
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.journal import Journal, Owner
 from tests.support import wave_outcome
 
 
@@ -66,7 +66,7 @@ def test_command_line_exit_code(tmp_path, capsys):
 
 
 def run_phase(folder, kommune, phase, steps, reset=None):
-    """What the wave role writes (plugins/plugin_utils/journal.py): the phase's steps and,
+    """What the wave role writes (plugins/plugin_utils/wave/journal.py): the phase's steps and,
     for the rollback's last step, the reset that moves the attempt into the history."""
     journal, owner = Journal(folder, "1", kommune, wave_steps.journal_rules()), Owner.current(4711)
     journal.begin(owner, phase)

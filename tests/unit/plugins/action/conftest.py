@@ -6,7 +6,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportSettings
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import ReportSettings
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.action import acceptance_report
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_model import ReportBuilder
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportSettings, ReportStore
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import ReportBuilder
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import ReportSettings, ReportStore
 
 
 def write(folder, run_id, results, interruptions=()):

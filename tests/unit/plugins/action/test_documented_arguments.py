@@ -7,7 +7,7 @@ import yaml
 from ansible_collections.kommunal.umzug.plugins.action import acceptance_report as acceptance_action
 from ansible_collections.kommunal.umzug.plugins.action import gate as gate_action
 from ansible_collections.kommunal.umzug.plugins.modules import acceptance_report, gate, journal
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import journal as journal_spec
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import journal as journal_spec
 
 PAIRS = [
     (gate, gate_action.ARGUMENT_SPEC),

@@ -9,7 +9,7 @@ from ansible.errors import AnsibleActionFail
 
 from ansible_collections.kommunal.umzug.plugins.action import gate
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report_store import ReportSettings
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import ReportSettings
 
 PLAN = "a" * 64
 INHIBITOR = Finding(

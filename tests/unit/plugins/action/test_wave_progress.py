@@ -3,7 +3,7 @@
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.action.wave_progress import ARGUMENT_SPEC, progress_of
-from ansible_collections.kommunal.umzug.plugins.plugin_utils import wave_steps
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
 
 ARGS = {"wave": "7", "kommune": "altdorf", "phase": "seed", "count": 3, "index": 2, "step": "shares_provision",
         "label": "shares provision", "state": "running", "resumed": 1, "missing": [], "failed_hosts": [],

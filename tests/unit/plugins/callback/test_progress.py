@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.callback.progress import CallbackModule
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave_steps import progress_line
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.steps import progress_line
 
 WHERE = {"wave": "7", "kommune": "altdorf", "phase": "cutover"}
 

@@ -6,7 +6,7 @@ import pytest
 import yaml
 from ansible.parsing.vault import VaultLib, VaultSecret
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import accounts_passwords
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts import passwords as accounts_passwords
 from ansible_collections.kommunal.umzug.plugins.modules import accounts_letters
 
 SID = "S-1-5-21-1-2-3"

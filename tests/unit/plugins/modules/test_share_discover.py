@@ -4,7 +4,7 @@ owners and ACL entries against the mapping it is given (the dry run's, before an
 import json
 import os
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
 from ansible_collections.kommunal.umzug.plugins.modules import share_discover
 from ansible_collections.kommunal.umzug.plugins.modules.share_discover import unfrozen_settings
 

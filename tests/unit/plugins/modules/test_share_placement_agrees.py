@@ -14,7 +14,7 @@ from ansible.template import Templar
 
 from ansible_collections.kommunal.umzug.plugins.filter.endpoint import endpoint_rewrite
 from ansible_collections.kommunal.umzug.plugins.module_utils import unc
-from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch import aliases_from_shares
+from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch.dns_smb import aliases_from_shares
 from ansible_collections.kommunal.umzug.plugins.modules import accounts_apply, share_discover, share_provision
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import inventory_model, parse_plan
 from tests.unit.plugins.modules.test_accounts_apply import FakeDirectory

@@ -2,7 +2,7 @@
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_preflight
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.modules import share_sync
 
 WHERE = {"kommune": "kommune-a", "host": "rz-fs"}

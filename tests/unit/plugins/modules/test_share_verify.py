@@ -6,8 +6,10 @@ import os
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils import share_identity, share_manifest, share_tree
-from ansible_collections.kommunal.umzug.plugins.module_utils.share_sync import LocalSource, run_pass, state_lock
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manifest as share_manifest
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import LocalSource, run_pass, state_lock
 from ansible_collections.kommunal.umzug.plugins.modules import share_verify
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners of other ids need root")

@@ -1,0 +1,116 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Identities as the shares modules need them on a file server.
+
+- ``sid_translator``: old SID -> new SID from the identity mapping (the file the accounts
+  payload writes, handed to a module as data), ``None`` where it cannot map.
+- ``sid_judge``: whether an old SID will have a new identity once the accounts payload
+  created the mapping's objects (a pre-flight's question; a dry run's mapping has no new
+  SIDs yet).
+- ``Winbind``: this host's answers for uid/gid <-> SID and SID -> name (wbinfo), cached.
+  Samba's Unix SIDs (S-1-22-1-<uid>, S-1-22-2-<gid>) are answered without asking.
+
+Standard library only: runs on the file servers.
+"""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Callable, Mapping
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import mapping as identity_map
+from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
+
+# root is root on every Linux file server: its Unix SIDs stay as they are.
+ROOT_SIDS = (sid_codec.unix_sid("uid", 0), sid_codec.unix_sid("gid", 0))
+
+
+def sid_translator(mapping: Mapping | None, filename: str = "mapping") -> Callable[[str], str | None]:
+    """From the mapping file's data; without one, only SIDs that mean the same everywhere."""
+    if not mapping:
+        return lambda sid: sid if sid in ROOT_SIDS or sid_codec.is_universal(sid) else None
+    translate = identity_map.map_from_data(dict(mapping), filename).translate_sid
+    return lambda sid: sid if sid in ROOT_SIDS else translate(sid)
+
+
+def sid_judge(mapping: Mapping | None, filename: str = "mapping") -> Callable[[str], bool]:
+    """From the mapping's data (the file, or the one the accounts payload would write); without
+    one, as sid_translator without one: only SIDs that mean the same everywhere."""
+    if not mapping:
+        translate = sid_translator(None)
+        return lambda sid: translate(sid) is not None
+    will_translate = identity_map.map_from_data(dict(mapping), filename).will_translate
+    return lambda sid: sid in ROOT_SIDS or will_translate(sid)
+
+
+def source_args() -> dict:
+    """The argument spec of the options in the doc fragment kommunal.umzug.share_source."""
+    return dict(
+        share=dict(type="str", required=True),
+        source_host=dict(type="str", required=True),
+        source_user=dict(type="str", default="root"),
+        source_root=dict(type="path", required=True),
+        key=dict(type="path", no_log=False),
+        ssh_options=dict(type="list", elements="str", default=[]),
+        target_root=dict(type="path", required=True),
+        mapping=dict(type="dict"),
+        kommune=dict(type="str"),
+    )
+
+
+def module_translator(module) -> Callable[[str], str | None]:
+    """sid_translator of O(mapping), or the module fails with one sentence."""
+    return _from_module(module, sid_translator)
+
+
+def module_judge(module) -> Callable[[str], bool]:
+    """sid_judge of O(mapping), or the module fails with one sentence."""
+    return _from_module(module, sid_judge)
+
+
+def _from_module(module, make: Callable[[Mapping | None], Callable]) -> Callable:
+    try:
+        return make(module.params["mapping"])
+    except identity_map.MappingFileError as err:
+        module.fail_json(msg=f"the identity mapping cannot be used: {err}")
+
+
+class Winbind:
+    def __init__(self, run: Callable[[list[str]], tuple[int, str]] | None = None):
+        self._run = run or _run
+        self._cache: dict[tuple[str, str], str | int | None] = {}
+
+    def _ask(self, flag: str, value: str) -> str | None:
+        key = (flag, value)
+        if key not in self._cache:
+            code, out = self._run(["wbinfo", flag, value])
+            self._cache[key] = out.strip() if code == 0 and out.strip() else None
+        return self._cache[key]
+
+    def uid_sid(self, uid: int) -> str | None:
+        answer = self._ask("--uid-to-sid", str(uid))
+        return answer if sid_codec.is_sid(answer) else sid_codec.unix_sid("uid", uid)
+
+    def gid_sid(self, gid: int) -> str | None:
+        answer = self._ask("--gid-to-sid", str(gid))
+        return answer if sid_codec.is_sid(answer) else sid_codec.unix_sid("gid", gid)
+
+    def target_id(self, sid: str, kind: str) -> int | None:
+        """New SID -> uid or gid on this host (what share_sync.run_pass calls target_id)."""
+        unix = sid_codec.parse_unix(sid)
+        if unix is not None and unix[0] == kind:
+            return unix[1]
+        answer = self._ask("--sid-to-uid" if kind == "uid" else "--sid-to-gid", sid)
+        return int(answer) if answer and answer.isdigit() else None
+
+    def name(self, sid: str) -> str | None:
+        answer = self._ask("--sid-to-name", sid)
+        # wbinfo appends the SID type as a number: "KOMMUNEA\hmueller 1"
+        return answer.rsplit(" ", 1)[0] if answer else None
+
+
+def _run(argv: list[str]) -> tuple[int, str]:
+    try:
+        proc = subprocess.run(argv, capture_output=True, text=True, check=False)
+    except FileNotFoundError:
+        return 127, ""
+    return proc.returncode, proc.stdout

@@ -1,0 +1,303 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Renders the report model (plugin_utils/report/model.py) for machines and for people.
+
+One model, three renderings: report.json (checked against schemas/report.schema.json),
+report.html (one self-contained page, German by default) and a few lines for the terminal.
+report.json carries the findings' English texts and their parameters; report.html shows
+each finding in its own language, rendered from the finding catalog.
+Controller side only (Jinja2, jsonschema).
+"""
+
+from __future__ import annotations
+
+import json
+from functools import cache
+from pathlib import Path
+
+import jinja2
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import PAYLOADS, SEVERITIES, localised
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import GO, GO_WITH_RISKS, NO_GO
+
+try:
+    import jsonschema
+except ImportError:  # pyproject.toml installs it; without it report.json cannot be checked (_schema_validator)
+    jsonschema = None
+
+SCHEMA_PATH = Path(__file__).resolve().parents[3] / "schemas" / "report.schema.json"
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+LANGUAGES = ("de", "en")
+
+STRINGS = {
+    "de": {
+        "title": "Umzugsbericht",
+        "wave_title": "Welle",
+        "no_wave": "ohne Welle",
+        "dry_run": "PROBELAUF (--check): Es wurde nichts geändert. Alle Änderungen sind geplante Änderungen.",
+        "real_run": "Echter Lauf: Änderungen wurden ausgeführt.",
+        "incomplete": "LAUF UNVOLLSTÄNDIG: Kein GO möglich, bis ein vollständiger Lauf vorliegt.",
+        "run": "Lauf",
+        "started": "Beginn",
+        "finished": "Ende",
+        "playbooks": "Playbooks",
+        "limit": "Limit",
+        "tags": "Tags",
+        "plan": "Plan (sha256)",
+        "check_mode": "Probelauf",
+        "yes": "ja",
+        "no": "nein",
+        "kommune": "Kommune",
+        "ags": "AGS",
+        "verdict": "Votum",
+        "inhibitors": "Blocker",
+        "waived": "akzeptiert",
+        "since_previous": "Seit dem letzten Probelauf",
+        "new": "neu",
+        "resolved": "behoben",
+        "changed": "geändert",
+        "first_run": "erster Probelauf",
+        "findings": "Befunde",
+        "no_findings": "Keine Befunde.",
+        "changes": "Änderungen",
+        "planned_changes": "Geplante Änderungen",
+        "no_changes": "Keine Änderungen.",
+        "remediations": "Maßnahmen",
+        "remediation": "Maßnahme",
+        "resources": "Betrifft",
+        "host": "Host",
+        "task": "Task",
+        "severity": "Schwere",
+        "key": "Schlüssel",
+        "summary": "Beschreibung",
+        "waiver": "Ausnahme",
+        "waivers": "Ausnahmen (Waiver)",
+        "owner": "Verantwortlich",
+        "reason": "Begründung",
+        "expires": "gültig bis",
+        "status": "Status",
+        "matched": "angewendet",
+        "active": "gültig",
+        "expired": "abgelaufen",
+        "general": "Rechenzentrum und übergreifende Befunde",
+        "interruptions": "Abbrüche",
+        "hosts": "Hosts",
+        "truncated": "gekürzt, Zählung vollständig",
+        "withheld": "Ergebnisse von no_log-Tasks wurden nicht übernommen",
+        "inhibitor": "BLOCKER",
+        "hint": "Hinweis",
+        "command": "Befehl",
+        "playbook": "Playbook",
+        "counts": "Anzahl",
+        "reasons": "Gründe",
+        "overview": "Übersicht",
+        GO: "GO",
+        GO_WITH_RISKS: "GO mit akzeptierten Risiken",
+        NO_GO: "NO-GO",
+        "incomplete_reason": "Lauf unvollständig",
+        "unwaived_inhibitors": "offene Blocker",
+        "rz_inhibitors": "offene Blocker im Rechenzentrum",
+        "waived_inhibitors": "Blocker per Ausnahme akzeptiert",
+        "high_findings": "Befunde mit hoher Schwere",
+        "info": "Info",
+        "low": "niedrig",
+        "medium": "mittel",
+        "high": "hoch",
+        "signal": "Signal",
+        "unreachable": "nicht erreichbar",
+        "failed": "fehlgeschlagen",
+        "plan_payload": "Plan",
+        "shares": "Freigaben",
+        "accounts": "Konten",
+        "clients": "Clients",
+        "wave": "Welle",
+        "lab": "Labor",
+        "report": "Bericht",
+    },
+    "en": {
+        "title": "Migration report",
+        "wave_title": "Wave",
+        "no_wave": "no wave",
+        "dry_run": "DRY RUN (--check): nothing was changed. All changes listed are planned changes.",
+        "real_run": "Real run: changes were applied.",
+        "incomplete": "RUN INCOMPLETE: no GO until a complete run exists.",
+        "run": "Run",
+        "started": "Started",
+        "finished": "Finished",
+        "playbooks": "Playbooks",
+        "limit": "Limit",
+        "tags": "Tags",
+        "plan": "Plan (sha256)",
+        "check_mode": "Dry run",
+        "yes": "yes",
+        "no": "no",
+        "kommune": "Kommune",
+        "ags": "AGS",
+        "verdict": "Verdict",
+        "inhibitors": "Inhibitors",
+        "waived": "waived",
+        "since_previous": "Since the previous dry run",
+        "new": "new",
+        "resolved": "resolved",
+        "changed": "changed",
+        "first_run": "first dry run",
+        "findings": "Findings",
+        "no_findings": "No findings.",
+        "changes": "Changes",
+        "planned_changes": "Planned changes",
+        "no_changes": "No changes.",
+        "remediations": "Remediations",
+        "remediation": "Remediation",
+        "resources": "Concerns",
+        "host": "Host",
+        "task": "Task",
+        "severity": "Severity",
+        "key": "Key",
+        "summary": "Summary",
+        "waiver": "Waiver",
+        "waivers": "Waivers",
+        "owner": "Owner",
+        "reason": "Reason",
+        "expires": "expires",
+        "status": "Status",
+        "matched": "matched",
+        "active": "active",
+        "expired": "expired",
+        "general": "Data centre and cross-cutting findings",
+        "interruptions": "Interruptions",
+        "hosts": "Hosts",
+        "truncated": "truncated, counts are exact",
+        "withheld": "results of no_log tasks were not recorded",
+        "inhibitor": "INHIBITOR",
+        "hint": "Hint",
+        "command": "Command",
+        "playbook": "Playbook",
+        "counts": "Count",
+        "reasons": "Reasons",
+        "overview": "Overview",
+        GO: "GO",
+        GO_WITH_RISKS: "GO with accepted risks",
+        NO_GO: "NO-GO",
+        "incomplete_reason": "run incomplete",
+        "unwaived_inhibitors": "open inhibitors",
+        "rz_inhibitors": "open inhibitors in the data centre",
+        "waived_inhibitors": "inhibitors accepted by waiver",
+        "high_findings": "high-severity findings",
+        "info": "info",
+        "low": "low",
+        "medium": "medium",
+        "high": "high",
+        "signal": "signal",
+        "unreachable": "unreachable",
+        "failed": "failed",
+        "plan_payload": "Plan",
+        "shares": "Shares",
+        "accounts": "Accounts",
+        "clients": "Clients",
+        "wave": "Wave",
+        "lab": "Lab",
+        "report": "Report",
+    },
+}
+
+
+class ReportInvalid(ValueError):
+    """report.json does not fit its schema: a bug in the model, never the user's fault."""
+
+
+@cache
+def _schema_validator() -> jsonschema.Draft202012Validator:
+    if jsonschema is None:
+        raise ImportError("checking report.json against its schema needs the Python package jsonschema")
+    return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text(encoding="utf-8")))
+
+
+def validate_report(report: dict) -> None:
+    errors = sorted(_schema_validator().iter_errors(report), key=lambda e: list(e.absolute_path))
+    if errors:
+        raise ReportInvalid(
+            "; ".join(f"{'/'.join(map(str, e.absolute_path)) or '/'}: {e.message}" for e in errors[:5])
+        )
+
+
+def render_json(report: dict) -> str:
+    validate_report(report)
+    return json.dumps(report, ensure_ascii=False, indent=1, sort_keys=False)
+
+
+@cache
+def _environment() -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES)),
+        autoescape=True,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        undefined=jinja2.StrictUndefined,
+    )
+    return env
+
+
+def _by_payload(findings: list[dict]) -> list[tuple[str, list[dict]]]:
+    groups: dict[str, list[dict]] = {}
+    for finding in findings:
+        groups.setdefault(finding["payload"], []).append(finding)
+    return [(payload, groups[payload]) for payload in PAYLOADS if payload in groups]
+
+
+def _remediations(findings: list[dict]) -> list[tuple[str, dict, int]]:
+    """Each distinct remediation once, with the key it fixes and how many findings it concerns."""
+    seen: dict[tuple, list] = {}
+    for finding in findings:
+        remedy = finding.get("remediation")
+        if remedy and not finding.get("waiver"):
+            entry = seen.setdefault(
+                (finding["key"], remedy["kind"], remedy["text"]), [finding["key"], remedy, 0]
+            )
+            entry[2] += 1
+    return [tuple(entry) for entry in seen.values()]
+
+
+def _in_language(report: dict, language: str) -> dict:
+    """The report with every finding's texts in ``language`` (the model stays as it is)."""
+    def findings(section: dict) -> dict:
+        return {**section, "findings": [localised(f, language) for f in section["findings"]]}
+
+    return {**report, "general": findings(report["general"]),
+            "kommunen": [findings(kommune) for kommune in report["kommunen"]]}
+
+
+def render_html(report: dict, language: str = "de") -> str:
+    if language not in LANGUAGES:
+        raise ValueError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+    report = _in_language(report, language)
+    template = _environment().get_template("report.html.j2")
+    strings = dict(STRINGS[language])
+    kommunen = {k["id"]: k for k in report["kommunen"]}
+    return template.render(
+        report=report,
+        t=strings,
+        lang=language,
+        severities=SEVERITIES[::-1],
+        kommunen=kommunen,
+        by_payload=_by_payload,
+        remediations=_remediations,
+        payload_label=lambda p: strings["plan_payload" if p == "plan" else p],
+    )
+
+
+def terminal_summary(report: dict, language: str = "de") -> list[str]:
+    t = STRINGS[language]
+    run = report["run"]
+    lines = [f"{t['title']} {run['id']}" + (f" - {t['check_mode'].upper()}" if run["check_mode"] else "")]
+    if not run["complete"]:
+        lines.append(t["incomplete"])
+    for kommune in report["kommunen"]:
+        c = kommune["counts"]
+        lines.append(
+            f"  {t[kommune['verdict']]:<28} {kommune['id']:<24} "
+            + " ".join(f"{t[s]}={c[s]}" for s in SEVERITIES[::-1])
+            + f" {t['inhibitors']}={c['inhibitors']} ({t['waived']}: {c['waived_inhibitors']})"
+        )
+    general = report["general"]["counts"]
+    if general["inhibitors"]:
+        lines.append(f"  {t['rz_inhibitors']}: {general['inhibitors']}")
+    return lines

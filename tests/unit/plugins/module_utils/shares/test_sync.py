@@ -1,0 +1,486 @@
+"""The sync engine end to end on real files (xattrs, ACLs, hard links, sparse files), with
+a local source instead of SSH: what the RZ file server does, minus the network."""
+
+import base64
+import json
+import os
+import signal
+import socket
+import struct
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manifest as share_manifest
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, posix_acl
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import sync as share_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
+    LocalSource,
+    SshSource,
+    SyncError,
+    run_pass,
+)
+
+pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners and security.* xattrs need root")
+
+FIXTURE = json.loads((Path(__file__).parent / "fixtures" / "ntacl_samba417.json").read_text())
+OLD = "S-1-5-21-2859257317-1914608930-1199397322"
+NEW = "S-1-5-21-100-200-300"
+SID_MAP = {f"{OLD}-1113": f"{NEW}-4001", f"{OLD}-513": f"{NEW}-513", f"{OLD}-512": f"{NEW}-512",
+           f"{OLD}-1103": f"{NEW}-4100", f"{OLD}-1111": f"{NEW}-4111"}
+# source ids (as winbind there would answer) and target ids of the new SIDs
+UID_SIDS = {101113: f"{OLD}-1113", 0: "S-1-22-1-0"}
+GID_SIDS = {100513: f"{OLD}-513", 101103: f"{OLD}-1103", 101111: f"{OLD}-1111", 0: "S-1-22-2-0"}
+TARGET_IDS = {(f"{NEW}-4001", "uid"): 300001, (f"{NEW}-513", "gid"): 300513, (f"{NEW}-4100", "gid"): 304100,
+              (f"{NEW}-4111", "gid"): 304111, ("S-1-22-1-0", "uid"): 0, ("S-1-22-2-0", "gid"): 0}
+
+
+def translate_sid(sid):
+    if sid in SID_MAP:
+        return SID_MAP[sid]
+    return None if sid.startswith("S-1-5-21-") else sid
+
+
+def target_id(sid, kind):
+    return TARGET_IDS.get((sid, kind))
+
+
+def write(path: Path, data: bytes = b"x", uid=101113, gid=100513, mode=0o660):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    os.chown(path, uid, gid)
+    os.chmod(path, mode)
+
+
+@pytest.fixture
+def tree(tmp_path):
+    src = tmp_path / "src"
+    write(src / "Bauanträge" / "Antrag Müller.txt", b"Antrag\r\n" * 100)
+    os.setxattr(src / "Bauanträge" / "Antrag Müller.txt", "user.DOSATTRIB", b"\x00\x00\x04\x00")
+    os.setxattr(src / "Bauanträge" / "Antrag Müller.txt", "security.NTACL",
+                base64.b64decode(FIXTURE["file_v4"]))
+    subprocess.run(["setfacl", "-m", "g:101103:rwx,g:101111:r-x", str(src / "Bauanträge" / "Antrag Müller.txt")],
+                   check=True)
+    os.setxattr(src / "Bauanträge", "security.NTACL", base64.b64decode(FIXTURE["dir_v4"]))
+    write(src / "Pläne" / "plan.pdf", os.urandom(50_000))
+    os.link(src / "Pläne" / "plan.pdf", src / "Pläne" / "plan-kopie.pdf")
+    os.symlink("../Pläne/plan.pdf", src / "Bauanträge" / "Verweis")
+    os.symlink("/etc/passwd", src / "nach-aussen")
+    with open(src / "sparse.img", "wb") as handle:
+        handle.seek(10 * 1024 * 1024)
+        handle.write(b"end")
+    (src / "leer" / "tiefer").mkdir(parents=True)
+    write(Path(os.fsdecode(os.path.join(os.fsencode(src), b"M\xfcller-latin1.txt"))), b"old name")
+    os.utime(src / "Pläne", ns=(1_600_000_000_000_000_000, 1_600_000_000_000_000_000))
+    return src, tmp_path / "dst", str(tmp_path / "state" / "share.json")
+
+
+def sync(src, dst, state, check=False, **kw):
+    source = LocalSource(os.fsencode(src), UID_SIDS, GID_SIDS)
+    return run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=check, **kw)
+
+
+def snapshot(root):
+    return {n.path: (n.kind, n.size, n.mtime_ns, n.uid, n.gid, n.mode, dict(n.xattrs), n.target)
+            for n in share_tree.scan(os.fsencode(root))}
+
+
+def test_first_pass_copies_everything_and_translates_identities(tree):
+    src, dst, state = tree
+    result = sync(src, dst, state)
+    assert len(result.plan.copy) == 7 and result.translate.unmapped_sids == {}
+    f = dst / "Bauanträge" / "Antrag Müller.txt"
+    assert f.read_bytes() == (src / "Bauanträge" / "Antrag Müller.txt").read_bytes()
+    assert (f.stat().st_uid, f.stat().st_gid) == (300001, 300513)
+    assert os.getxattr(f, "user.DOSATTRIB") == b"\x00\x00\x04\x00"
+    sd = ntacl.sd_from_ntacl(os.getxattr(f, "security.NTACL"))
+    assert sd.owner == f"{NEW}-4001" and {a.sid for a in sd.dacl.aces} == {
+        f"{NEW}-4001", f"{NEW}-512", f"{NEW}-4100", f"{NEW}-4111"}
+    assert "g:304100:rwx" in posix_acl.describe(os.getxattr(f, "system.posix_acl_access"))
+    assert f.stat().st_mtime_ns == (src / "Bauanträge" / "Antrag Müller.txt").stat().st_mtime_ns
+
+
+def test_links_sparse_files_empty_folders_and_odd_names_survive(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    assert (dst / "Pläne" / "plan.pdf").stat().st_ino == (dst / "Pläne" / "plan-kopie.pdf").stat().st_ino
+    assert os.readlink(dst / "Bauanträge" / "Verweis") == "../Pläne/plan.pdf"
+    assert os.readlink(dst / "nach-aussen") == "/etc/passwd"
+    sparse = (dst / "sparse.img").stat()
+    assert sparse.st_size == 10 * 1024 * 1024 + 3 and sparse.st_blocks * 512 < sparse.st_size
+    assert (dst / "leer" / "tiefer").is_dir()
+    assert os.path.exists(os.path.join(os.fsencode(dst), b"M\xfcller-latin1.txt"))
+    assert (dst / "Pläne").stat().st_mtime_ns == 1_600_000_000_000_000_000
+
+
+def test_second_pass_changes_nothing(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    before = snapshot(dst)
+    again = sync(src, dst, state)
+    assert again.plan.is_empty()
+    assert snapshot(dst) == before
+
+
+def test_delta_pass_brings_changes_and_deletions_only(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    write(src / "Bauanträge" / "neu.txt", b"neu")
+    (src / "Pläne" / "plan-kopie.pdf").unlink()
+    subprocess.run(["setfacl", "-m", "g:101111:---", str(src / "Bauanträge" / "Antrag Müller.txt")], check=True)
+    (dst / "nur-im-ziel.txt").write_text("removed by the delta pass")
+    result = sync(src, dst, state)
+    assert [n.path for n in result.plan.copy] == ["Bauanträge/neu.txt".encode()]
+    # The two folders changed too: a file came into one and left the other (their mtimes).
+    assert sorted(n.path for n in result.plan.meta) == sorted(
+        p.encode() for p in ("Bauanträge", "Bauanträge/Antrag Müller.txt", "Pläne"))
+    assert sorted(n.path for n in result.plan.delete) == [b"Pl\xc3\xa4ne/plan-kopie.pdf", b"nur-im-ziel.txt"]
+    assert not (dst / "Pläne" / "plan-kopie.pdf").exists() and not (dst / "nur-im-ziel.txt").exists()
+    acl = posix_acl.describe(os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "system.posix_acl_access"))
+    assert "g:304111:---" in acl
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["pass", "check mode"])
+def test_with_deletion_off_a_pass_deletes_nothing_and_names_what_it_left(tree, check):
+    src, dst, state = tree
+    sync(src, dst, state)
+    (src / "Pläne" / "plan-kopie.pdf").unlink()
+    (dst / "nur-im-ziel.txt").write_text("kept: deletion is off")
+    result = sync(src, dst, state, check=check, delete=False)
+    assert result.plan.delete == []
+    assert result.not_deleted == [b"Pl\xc3\xa4ne/plan-kopie.pdf", b"nur-im-ziel.txt"]
+    assert (dst / "Pläne" / "plan-kopie.pdf").exists() and (dst / "nur-im-ziel.txt").exists()
+    # The next pass finds them again: they stay reported until someone lets them go.
+    assert sync(src, dst, state, check=True, delete=False).not_deleted == result.not_deleted
+    assert sync(src, dst, state, check=True).not_deleted == []
+
+
+def test_check_mode_changes_nothing_and_says_what_it_would_do(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    write(src / "neu.txt", b"neu")
+    before = snapshot(dst)
+    result = sync(src, dst, state, check=True)
+    assert [n.path for n in result.plan.copy] == [b"neu.txt"]
+    assert snapshot(dst) == before
+    assert not (dst / "neu.txt").exists()
+
+
+def test_an_interrupted_pass_is_completed_by_the_next(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    # As after kill -9 in the middle of a copy: a half-written file and the state of before.
+    victim = dst / "Pläne" / "plan.pdf"
+    with open(victim, "r+b") as handle:
+        handle.truncate(1000)
+    result = sync(src, dst, state)
+    assert b"Pl\xc3\xa4ne/plan.pdf" in [n.path for n in result.plan.copy]
+    assert victim.read_bytes() == (src / "Pläne" / "plan.pdf").read_bytes()
+
+
+def test_unmapped_sid_and_id_are_kept_and_reported(tree):
+    src, dst, state = tree
+    write(src / "fremd.txt", b"x", uid=107777)
+    os.setxattr(src / "fremd.txt", "security.NTACL", base64.b64decode(FIXTURE["file_v4"]))
+    unknown = dict(SID_MAP)
+    del unknown[f"{OLD}-1111"]
+    source = LocalSource(os.fsencode(src), UID_SIDS, GID_SIDS)
+    result = run_pass(source, os.fsencode(dst), state, lambda s: unknown.get(s, None if s.startswith("S-1-5-21-")
+                                                                             else s), target_id, check=False)
+    assert f"{OLD}-1111" in result.translate.unmapped_sids
+    assert "uid 107777" in result.translate.unmapped_ids
+    sd = ntacl.sd_from_ntacl(os.getxattr(dst / "fremd.txt", "security.NTACL"))
+    assert f"{OLD}-1111" in [a.sid for a in sd.dacl.aces]
+    assert (dst / "fremd.txt").stat().st_uid == 107777
+
+
+def test_a_file_list_longer_than_a_pipe_buffer_does_not_block(tmp_path):
+    """tar starts writing before it has read the whole list; a pass must still finish."""
+    src = tmp_path / "src"
+    for i in range(1500):  # about 100 KB of names, more than a 64 KiB pipe buffer
+        write(src / f"Ordner {i // 100:02d}" / f"ein recht langer Dateiname Nummer {i:05d}.txt", b"x", uid=0, gid=0)
+    done = []
+    worker = threading.Thread(target=lambda: done.append(sync(src, tmp_path / "dst", str(tmp_path / "s.json"))))
+    worker.start()
+    worker.join(timeout=120)  # a liveness guard against the deadlock, not a speed check
+    assert done and len(done[0].plan.copy) == 1500
+
+
+def test_a_metadata_only_change_is_picked_up_while_unchanged_paths_are_not_read(tree, monkeypatch):
+    """The next pass trusts inode and ctime for paths that did not change, and still sees
+    an xattr or ACL set on a file whose content and mtime stayed the same."""
+    src, dst, state = tree
+    monkeypatch.setattr(share_tree, "RACY_NS", 0)  # the tree was just made; trust its ctimes at once
+    sync(src, dst, state)
+    time.sleep(0.05)  # more than one tick of the kernel's file time clock
+    paths, records, _ = zip(*share_tree.walk_records(os.fsencode(src)), strict=True)
+    _, to_read = share_tree.triage(list(paths), list(records), share_tree.target_listing(os.fsencode(dst)),
+                                   share_tree.load_state(state))
+    assert to_read == []
+    antrag, plan_pdf = src / "Bauanträge" / "Antrag Müller.txt", src / "Pläne" / "plan.pdf"
+    content_before = {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in (antrag, plan_pdf)}
+    os.setxattr(antrag, "user.DOSATTRIB", b"\x00\x00\x04\x00\x20")
+    subprocess.run(["setfacl", "-m", "g:101111:r--", str(plan_pdf)], check=True)
+    assert {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in (antrag, plan_pdf)} == content_before
+    result = sync(src, dst, state)
+    # plan.pdf and plan-kopie.pdf are one inode: both names carry the new ACL
+    assert sorted(n.path for n in result.plan.meta) == sorted(
+        p.encode() for p in ("Bauanträge/Antrag Müller.txt", "Pläne/plan.pdf", "Pläne/plan-kopie.pdf"))
+    assert not result.plan.copy
+    assert os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "user.DOSATTRIB") == b"\x00\x00\x04\x00\x20"
+    assert "g:304111:r--" in posix_acl.describe(os.getxattr(dst / "Pläne" / "plan.pdf", "system.posix_acl_access"))
+    assert sync(src, dst, state).plan.is_empty()
+
+
+def test_an_unchanged_pass_leaves_the_state_file_alone(tree, monkeypatch):
+    src, dst, state = tree
+    monkeypatch.setattr(share_tree, "RACY_NS", 0)
+    sync(src, dst, state)
+    before = os.stat(state)
+    time.sleep(0.05)
+    assert sync(src, dst, state).plan.is_empty()
+    after = os.stat(state)
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+def test_a_damaged_state_stops_the_pass_with_its_path(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    with open(state, "r+b") as handle:
+        handle.truncate(20)
+    with pytest.raises(SyncError, match=r"state file .*share\.json cannot be read .* remove it to start over"):
+        sync(src, dst, state)
+
+
+def change_keeping_size_and_mtime(path: Path, data: bytes) -> None:
+    """What a tool that restores the mtime does: other content, same size, same mtime
+    (only the ctime moves)."""
+    before = path.stat()
+    assert len(data) == before.st_size
+    path.write_bytes(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def verify_and_flag(src, dst, state):
+    """What share_verify does on the RZ side: compare the manifests, record what differs."""
+    source = share_manifest.local_side(os.fsencode(src))
+    expected = share_manifest.entries(source, share_sync.Translator(translate_sid, UID_SIDS, GID_SIDS, target_id))
+    comparison = share_manifest.compare(expected, share_manifest.entries(share_manifest.local_side(os.fsencode(dst))))
+    with share_sync.state_lock(state, "verify"):
+        share_sync.flag_for_next_pass(state, [*comparison.missing, *comparison.differ])
+    return comparison
+
+
+def test_a_content_change_that_keeps_size_and_mtime_is_flagged_by_verify_and_copied_by_the_next_pass(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    changed = src / "Bauanträge" / "Antrag Müller.txt"
+    change_keeping_size_and_mtime(changed, b"Bescheid" * 100)
+    # The quick check cannot see it: the delta pass copies nothing, and its state says done.
+    assert not sync(src, dst, state).plan.copy
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Antrag\r\n" * 100
+    assert not sync(src, dst, state).plan.copy
+    comparison = verify_and_flag(src, dst, state)
+    assert comparison.differ == {"Bauanträge/Antrag Müller.txt".encode(): ["sha256"]}
+    assert share_tree.load_flagged(state) == {"Bauanträge/Antrag Müller.txt".encode()}
+    # The dry run of the final pass says what it would copy, and why; it writes nothing.
+    dry = sync(src, dst, state, check=True)
+    assert [n.path for n in dry.plan.copy] == dry.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Antrag\r\n" * 100
+    assert os.path.exists(share_tree.flagged_path(state))
+    final = sync(src, dst, state)
+    assert final.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Bescheid" * 100
+    assert not os.path.exists(share_tree.flagged_path(state))
+    assert verify_and_flag(src, dst, state).ok and sync(src, dst, state).plan.is_empty()
+
+
+def test_compare_content_none_leaves_flagged_paths_and_all_finds_changes_without_verify(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    change_keeping_size_and_mtime(src / "Bauanträge" / "Antrag Müller.txt", b"Bescheid" * 100)
+    verify_and_flag(src, dst, state)
+    assert not sync(src, dst, state, compare_content="none").plan.copy
+    assert share_tree.load_flagged(state)  # still there for a pass that copies them
+    os.unlink(share_tree.flagged_path(state))
+    source_side = share_manifest.local_side(os.fsencode(src))
+    result = sync(src, dst, state, compare_content="all",
+                  content_differs=lambda: share_manifest.content_differs(source_side, os.fsencode(dst)))
+    assert result.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Bescheid" * 100
+    with pytest.raises(ValueError, match="needs content_differs"):
+        sync(src, dst, state, compare_content="all")
+
+
+def test_a_second_pass_on_the_same_state_is_refused_naming_the_holder(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    ready_r, ready_w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the pass that holds the lock, in a process of its own
+        try:
+            with share_sync.state_lock(state, "delta pass of share bauamt"):
+                os.write(ready_w, b"x")
+                time.sleep(60)
+        finally:
+            os._exit(0)
+    try:
+        os.read(ready_r, 1)
+        (src / "neu.txt").write_bytes(b"neu")
+        with pytest.raises(SyncError) as refused:
+            sync(src, dst, state, what="final pass of share bauamt")
+        message = str(refused.value)
+        assert f"the share state {state} is in use by the delta pass of share bauamt of PID {pid} on " \
+               f"{socket.gethostname()} since 20" in message
+        assert "this final pass of share bauamt did not start" in message
+        assert not (dst / "neu.txt").exists()
+        # A dry run takes no lock: it runs beside the pass, and writes nothing.
+        before = os.stat(state)
+        assert [n.path for n in sync(src, dst, state, check=True).plan.copy] == [b"neu.txt"]
+        assert os.stat(state).st_mtime_ns == before.st_mtime_ns and not (dst / "neu.txt").exists()
+    finally:
+        os.kill(pid, signal.SIGKILL)
+        os.waitpid(pid, 0)
+        os.close(ready_r)
+        os.close(ready_w)
+    # The holder is gone (killed): its lock went with it, and the next pass runs.
+    assert [n.path for n in sync(src, dst, state).plan.copy] == [b"neu.txt"]
+
+
+def test_a_state_path_without_a_folder_is_written_in_the_current_folder(tree, monkeypatch):
+    src, dst, _ = tree
+    monkeypatch.chdir(dst.parent)
+    sync(src, dst, "state.bin")
+    assert share_tree.load_state(str(dst.parent / "state.bin"))
+    assert (dst.parent / "state.bin").stat().st_mode & 0o777 == 0o600
+    assert sync(src, dst, "state.bin").plan.is_empty()
+
+
+def test_a_listing_that_fails_on_the_source_says_where(tmp_path):
+    with pytest.raises(SyncError, match=r"listing .*nicht-da failed"):
+        sync(tmp_path / "nicht-da", tmp_path / "dst", str(tmp_path / "s.state"))
+
+
+def test_copies_in_many_batches_keep_links_owners_and_acls(tree, monkeypatch):
+    monkeypatch.setattr(share_sync, "BATCH_FILES", 2)
+    src, dst, state = tree
+    for i in range(5):
+        write(src / "Pläne" / f"blatt{i}.pdf", b"%d" % i, gid=101103)
+    result = sync(src, dst, state)
+    assert len(result.plan.copy) == 12
+    assert (dst / "Pläne" / "plan.pdf").stat().st_ino == (dst / "Pläne" / "plan-kopie.pdf").stat().st_ino
+    assert [(dst / "Pläne" / f"blatt{i}.pdf").stat().st_gid for i in range(5)] == [304100] * 5
+    assert "g:304100:rwx" in posix_acl.describe(
+        os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "system.posix_acl_access"))
+    assert snapshot(dst)[b"Pl\xc3\xa4ne"][2] == (src / "Pläne").stat().st_mtime_ns
+    assert sync(src, dst, state).plan.is_empty()
+
+
+def test_ssh_source_runs_the_agent_through_a_remote_shell(tree, tmp_path, monkeypatch):
+    """SshSource as the RZ side uses it, with ``ssh`` replaced by a local shell that runs
+    the remote command line (so its quoting is checked) and ``wbinfo`` answering as a
+    Samba member would; then a pass over it, tar stream included."""
+    src, dst, state = tree
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text('#!/bin/sh\nfor last; do :; done\nexec sh -c "$last"\n')
+    (bin_dir / "wbinfo").write_text('#!/bin/sh\n[ "$1" = --uid-to-sid ] && echo "S-1-22-1-$2" && exit 0\n'
+                                    '[ "$2" = 100513 ] && echo "' + OLD + '-513" && exit 0\n'
+                                    'echo "S-1-22-2-$2"\n')
+    for tool in ("ssh", "wbinfo"):
+        os.chmod(bin_dir / tool, 0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    source = SshSource("kommune-a-fs", os.fsencode(src))
+    nodes, uid_sids, gid_sids = source.listing()
+    assert {n.path for n in nodes} >= {b"", "Bauanträge/Antrag Müller.txt".encode(), b"M\xfcller-latin1.txt"}
+    assert uid_sids[101113] == "S-1-22-1-101113" and gid_sids[100513] == f"{OLD}-513"
+    result = run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False)
+    assert len(result.plan.copy) == 7
+    assert (dst / "Pläne" / "plan.pdf").read_bytes() == (src / "Pläne" / "plan.pdf").read_bytes()
+    assert (dst / "Pläne" / "plan.pdf").stat().st_gid == 300513
+
+
+def test_a_path_that_changes_type_between_passes_is_replaced(tree):
+    src, dst, state = tree
+    sync(src, dst, state)
+    # A file becomes a folder with content, a folder with content becomes a file.
+    (src / "sparse.img").unlink()
+    write(src / "sparse.img" / "innen.txt", b"jetzt ein Ordner")
+    for child in (src / "leer" / "tiefer", src / "leer"):
+        child.rmdir()
+    write(src / "leer", b"jetzt eine Datei")
+    (dst / "leer" / "tiefer" / "nur-im-ziel.txt").write_text("goes with its folder")
+    result = sync(src, dst, state)
+    assert (dst / "sparse.img" / "innen.txt").read_bytes() == b"jetzt ein Ordner"
+    assert (dst / "leer").read_bytes() == b"jetzt eine Datei"
+    assert (dst / "leer").stat().st_uid == 300001
+    assert {n.path for n in result.plan.copy} == {b"sparse.img/innen.txt", b"leer"}
+    assert sync(src, dst, state).plan.is_empty()
+    assert snapshot(dst)[b"leer"][0] == "file" and snapshot(dst)[b"sparse.img"][0] == "dir"
+
+
+def test_a_path_longer_than_path_max_is_left_out_and_reported_while_the_rest_is_copied(tree, deep_file):
+    src, dst, state = tree
+    deep = deep_file(os.fsencode(src), 17)
+    result = sync(src, dst, state)
+    assert deep in result.too_long
+    # Every path left out is one the target cannot take with its root; nothing else is.
+    assert all(len(os.fsencode(dst) + b"/" + p) > 4095 for p in result.too_long)
+    assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Antrag\r\n" * 100
+    # The folders that fit are there; the next pass changes nothing and reports the same.
+    assert os.path.isdir(os.path.join(os.fsencode(dst), deep.split(b"/")[0]))
+    again = sync(src, dst, state)
+    assert again.plan.is_empty() and again.too_long == result.too_long
+
+
+def test_trusted_xattrs_arrive_and_file_capabilities_do_not(tree):
+    src, dst, state = tree
+    (src / "tool").write_bytes(b"#!/bin/sh\n")
+    os.setxattr(src / "tool", "security.capability", struct.pack("<IIIII", 0x02000001, 1 << 13, 0, 0, 0))
+    os.setxattr(src / "tool", "trusted.umzug.test", b"seed")
+    sync(src, dst, state)
+    assert os.getxattr(dst / "tool", "trusted.umzug.test") == b"seed"
+    assert "security.capability" not in os.listxattr(dst / "tool")
+    # A change of the trusted xattr alone is metadata: the next pass carries it.
+    os.setxattr(src / "tool", "trusted.umzug.test", b"delta")
+    again = sync(src, dst, state)
+    assert [n.path for n in again.plan.meta] == [b"tool"]
+    assert os.getxattr(dst / "tool", "trusted.umzug.test") == b"delta"
+
+
+def test_a_folder_swapped_for_a_symlink_after_the_listing_never_brings_a_secret(tmp_path, monkeypatch):
+    """Between the listing and the copy a share user replaces folder ``a`` with a symlink
+    to a folder of root's: the pass must not read through it (GNU tar as the sender did,
+    and the secret landed on the target), it reports the path and leaves it to the next
+    pass."""
+    secret_dir = tmp_path / "root-only"
+    write(secret_dir / "f", b"SECRET of root", uid=0, gid=0, mode=0o600)
+    os.chmod(secret_dir, 0o700)
+    src, dst, state = tmp_path / "src", tmp_path / "dst", str(tmp_path / "state" / "share.state")
+    write(src / "a" / "f", b"harmless")
+    write(src / "b.txt", b"also harmless")
+    copy_content = share_sync.copy_content
+
+    def swap_then_copy(*args, **kwargs):
+        (src / "a").rename(tmp_path / "a-moved-away")
+        os.symlink(secret_dir, src / "a")
+        return copy_content(*args, **kwargs)
+
+    monkeypatch.setattr(share_sync, "copy_content", swap_then_copy)
+    result = sync(src, dst, state)
+    found = [p for p in dst.rglob("*") if p.is_file() and not p.is_symlink() and b"SECRET" in p.read_bytes()]
+    assert found == []
+    assert result.changed_during_copy == {b"a/f": "folder a: a symlink now"}
+    assert (dst / "b.txt").read_bytes() == b"also harmless"
+    assert b"a/f" not in share_tree.load_state(state)
+    # The next pass (the share user put the folder back) copies what was skipped.
+    monkeypatch.setattr(share_sync, "copy_content", copy_content)
+    (src / "a").unlink()
+    (tmp_path / "a-moved-away").rename(src / "a")
+    again = sync(src, dst, state)
+    assert b"a/f" in [n.path for n in again.plan.copy] and again.changed_during_copy == {}
+    assert (dst / "a" / "f").read_bytes() == b"harmless"

@@ -1,0 +1,213 @@
+"""report.json against its schema, report.html in both languages and in a real headless browser."""
+
+import json
+import shutil
+import subprocess
+from datetime import date
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report import render as report_render
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import ReportBuilder, parse_waivers
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render import (
+    ReportInvalid,
+    render_html,
+    render_json,
+    terminal_summary,
+    validate_report,
+)
+
+ROOT = Path(__file__).resolve().parents[5]
+ARTIFACTS = ROOT / "artifacts" / "test"
+CHROMIUM = shutil.which("chromium")
+
+
+def report(check_mode=True, complete=True):
+    run = {
+        "id": "20250301T100000Z-1",
+        "started": "2025-03-01T10:00:00+00:00",
+        "check_mode": check_mode,
+        "playbooks": ["playbooks/dry-run.yml"],
+        "limit": None,
+        "tags": [],
+        "skip_tags": [],
+        "ansible_version": "2.19.14",
+        "language": "de",
+        "plan_hashes": ["a" * 64],
+    }
+    waivers = parse_waivers(
+        [
+            {
+                "key": "accounts.name_collision",
+                "owner": "Erika Muster",
+                "reason": "Ticket 4711",
+                "expires": "2999-12-31",
+            }
+        ]
+    )
+    builder = ReportBuilder(run, waivers, date(2025, 3, 1))
+    for ident, name, ags in (
+        ("altdorf", "Gemeinde Altdorf", "09162000"),
+        ("bergheim", "Stadt Bergheim", "05362008"),
+    ):
+        builder.kommune(ident, name=name, ags=ags, wave=1)
+        builder.add_host(f"{ident}-fs", ident)
+    builder.add_finding(
+        {
+            "key": "shares.path_too_long",
+            "title": "Pfad <zu lang>",
+            "summary": "s",
+            "severity": "high",
+            "payload": "shares",
+            "inhibitor": True,
+            "resources": ["\\\\altdorf-fs\\daten"],
+            "remediation": {"kind": "hint", "text": "Ordnernamen kürzen"},
+        },
+        "altdorf-fs",
+        "altdorf",
+        "t",
+    )
+    builder.add_finding(
+        {
+            "key": "accounts.name_collision",
+            "title": "Konto existiert",
+            "summary": "",
+            "severity": "medium",
+            "payload": "accounts",
+            "inhibitor": True,
+        },
+        "bergheim-fs",
+        "bergheim",
+        "t",
+    )
+    builder.add_changes(
+        {"payload": "shares", "counts": {"copied": 2}, "items": {"copied": ["a", "b"]}, "truncated": False},
+        "altdorf-fs",
+        "altdorf",
+        "Kopieren",
+    )
+    if not complete:
+        builder.mark_incomplete("unreachable", "Gather", "bergheim-fs")
+    return builder.build({}, "2025-03-01T10:05:00+00:00")
+
+
+def test_report_json_fits_the_schema():
+    data = json.loads(render_json(report()))
+    jsonschema.validate(data, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
+    assert data["schema_version"] == "1.0"
+
+
+def test_a_broken_model_is_not_written():
+    data = report()
+    data["kommunen"][0]["verdict"] = "maybe"
+    with pytest.raises(ReportInvalid, match="kommunen/0/verdict: 'maybe' is not one of"):
+        validate_report(data)
+
+
+@pytest.mark.parametrize(
+    ("language", "check_mode", "complete", "present"),
+    [
+        (
+            "de",
+            True,
+            True,
+            ["PROBELAUF (--check)", "NO-GO", "GO mit akzeptierten Risiken", "Geplante Änderungen"],
+        ),
+        ("en", True, True, ["DRY RUN (--check)", "NO-GO", "GO with accepted risks", "Planned changes"]),
+        ("de", False, True, ["Echter Lauf", "Änderungen"]),
+        ("de", True, False, ["LAUF UNVOLLSTÄNDIG", "bergheim-fs", "nicht erreichbar"]),
+    ],
+)
+def test_html_says_what_happened(language, check_mode, complete, present):
+    html = render_html(report(check_mode, complete), language)
+    assert [text for text in present if text not in html] == []
+    assert "Pfad &lt;zu lang&gt;" in html
+    assert ('id="dry-run"' in html) is check_mode
+
+
+@pytest.mark.parametrize(
+    ("language", "present", "absent"),
+    [
+        ("de", ["Zu wenig freier Platz auf dem RZ-Dateiserver",
+                "Die Freigaben brauchen 100 Bytes (+10 % Reserve: 110); rz-fs hat 50 Bytes frei.",
+                "Das Dateisystem von rz-fs vor dem Erstkopierlauf vergrößern."],
+         ["Not enough free space"]),
+        ("en", ["Not enough free space on the RZ file server",
+                "Grow the file system of rz-fs before the seed pass."],
+         ["Zu wenig freier Platz"]),
+    ],
+)
+def test_findings_from_the_catalog_speak_the_report_language(language, present, absent):
+    data = report()
+    finding = Finding.of("shares.target_space_short", needed=100, margin=10, wanted=110, target="rz-fs", free=50,
+                         resources=("rz-fs",), kommune="altdorf")
+    data["kommunen"][0]["findings"].append({**finding.to_dict(), "task": "t", "waiver": None})
+    html = render_html(data, language)
+    assert [text for text in present if text not in html] == []
+    assert [text for text in absent if text in html] == []
+    # report.json keeps the English texts and the parameters, whatever the page's language
+    stored = json.loads(render_json(data))["kommunen"][0]["findings"][-1]
+    assert stored["title"] == "Not enough free space on the RZ file server"
+    assert stored["params"]["target"] == "rz-fs"
+
+
+def test_terminal_summary():
+    lines = terminal_summary(report(), "de")
+    assert lines[0] == "Umzugsbericht 20250301T100000Z-1 - PROBELAUF"
+    assert lines[1].split()[:2] == ["NO-GO", "altdorf"]
+
+
+@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_html_loads_in_a_headless_browser_without_console_errors(tmp_path):
+    page = tmp_path / "report.html"
+    page.write_text(render_html(report()), encoding="utf-8")
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    screenshot = ARTIFACTS / "report.png"
+    screenshot.unlink(missing_ok=True)
+    common = [
+        CHROMIUM,
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--enable-logging=stderr",
+        "--v=0",
+        "--window-size=1280,1600",
+    ]
+    shot = subprocess.run(
+        [*common, f"--user-data-dir={tmp_path / 'profile-1'}", f"--screenshot={screenshot}", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    dom = subprocess.run(
+        [*common, f"--user-data-dir={tmp_path / 'profile-2'}", "--dump-dom", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert shot.returncode == 0 and dom.returncode == 0, shot.stderr[-2000:] + dom.stderr[-2000:]
+    console = [line for line in shot.stderr.splitlines() + dom.stderr.splitlines() if "CONSOLE" in line]
+    assert console == []
+    assert screenshot.stat().st_size > 10_000
+    assert 'data-verdict="no_go">NO-GO</span>' in dom.stdout
+    assert "PROBELAUF (--check)" in dom.stdout
+
+
+def test_without_jsonschema_report_json_is_not_written_unchecked(monkeypatch):
+    monkeypatch.setattr(report_render, "jsonschema", None)
+    report_render._schema_validator.cache_clear()
+    try:
+        with pytest.raises(ImportError, match="needs the Python package jsonschema"):
+            validate_report({})
+    finally:
+        report_render._schema_validator.cache_clear()

@@ -1,0 +1,43 @@
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import MASK, Scrubber, collect_secrets
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("net ads join -U admin%x password=Geheim123", f"net ads join -U admin%x password={MASK}"),
+        ("smbpasswd --password Geheim123 user", f"smbpasswd --password {MASK} user"),
+        ("db_secret: abc123def", f"db_secret: {MASK}"),
+        ("hash $6$rounds$abcdefgh/ij. found", f"hash {MASK} found"),
+        ("userPassword {SSHA}W6ph5Mm5Pz8GgiULbPgzG37mj9g=", f"userPassword {MASK}"),
+        ("NT 8846F7EAEE8FB117AD06BDD830B7586C", f"NT {MASK}"),
+        ("$ANSIBLE_VAULT;1.1;AES256\n6162636465", MASK),
+        ("share \\\\fs\\daten has 12 files", "share \\\\fs\\daten has 12 files"),
+        ("password is unknown", "password is unknown"),
+    ],
+)
+def test_credential_patterns_are_masked(text, expected):
+    assert Scrubber().text(text) == expected
+
+
+def test_known_secret_values_are_masked_wherever_they_appear():
+    scrubber = Scrubber(["S3cret-Value", "abc"])
+    assert scrubber.text("x S3cret-Value y abc") == f"x {MASK} y abc"
+
+
+def test_secret_named_keys_are_masked_in_data():
+    data = Scrubber().data({"title": "ok", "admin_password": "x", "nt_hash": "z", "umzug_plan_hash": "p"})
+    assert data == {"title": "ok", "admin_password": MASK, "nt_hash": MASK, "umzug_plan_hash": "p"}
+
+
+def test_collect_secrets_by_name_and_by_vault():
+    variables = {
+        "umzug_admin_password": "Plain-1234",
+        "ldap": {"bind_pw": "x", "credentials": {"user": "u-9999"}},
+        "umzug_plan_hash": "a" * 64,
+        "vaulted": "Vault-5678",
+        "name": "Altdorf",
+    }
+    found = collect_secrets(variables, lambda value: value == "Vault-5678")
+    assert found == {"Plain-1234", "u-9999", "Vault-5678"}
