@@ -154,7 +154,7 @@ def render_alias_file(kommune: str, address: str, names: list[str], shares: dict
     """
     lines = [
         f"# {MARKER}: the old share names of a migrated Kommune. Do not edit;",
-        "# `name_switch_state: absent` removes this file.",
+        "# `name_switch_action: switch_back` removes this file.",
         f"# kommune: {kommune}",
         f"# names: {' '.join(sorted(names))}",
         f"# address: {address}",
