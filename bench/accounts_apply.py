@@ -6,7 +6,7 @@ side by side with loading the equivalent LDIF with ldbadd; then a no-op re-run.
 Needs Samba's Python bindings and samba-tool (Debian: python3-samba, samba-ad-provision,
 ldb-tools) on the machine that runs it; it provisions two throw-away domains under a
 temporary folder, so no lab host is touched. The apply runs the accounts_apply module's
-own code (accounts_state.desired/plan and the module's run) against a local sam.ldb, as
+own code (accounts_state.desired/changes and the module's run) against a local sam.ldb, as
 the module does on the RZ DC. Prints the seconds each step takes; docs/benchmarks.md
 records the figures.
 """
@@ -104,7 +104,7 @@ def apply_once(samdb: Path, model: dict, mapping: dict) -> int:
     want = accounts_state.desired(model, mapping, settings)
     have, _ = directory.read(OU)
     have["ous"] = [dn for dn in want["ous"] if directory.exists(dn)]
-    ops = accounts_state.plan(want, have)
+    ops = accounts_state.changes(want, have)
     ops, _ = accounts_apply.without_uncredentialed_enables(ops, want, {}, {})
     if ops:
         accounts_apply.run(directory, ops, want, {}, {}, [], [])
@@ -133,8 +133,8 @@ def main():
         _, bulk = timed("ldbadd of the equivalent LDIF (bulk load)",
                         lambda: subprocess.run(["ldbadd", "-H", str(bulk_db), str(ldif_file)],
                                                capture_output=True, check=True))
-        ops, full = timed("full apply (read, plan, write)", lambda: apply_once(apply_db, model, mapping))
-        again, noop = timed("no-op re-run (read, plan)", lambda: apply_once(apply_db, model, mapping))
+        ops, full = timed("full apply (read, compare, write)", lambda: apply_once(apply_db, model, mapping))
+        again, noop = timed("no-op re-run (read, compare)", lambda: apply_once(apply_db, model, mapping))
     print(f"operations: full {ops}, re-run {again}; full apply / bulk load = {full / bulk:.2f}x "
           f"(target <= 3x); no-op re-run {noop:.1f} s (target < 10 s)")
     return 0 if again == 0 else 1

@@ -435,11 +435,12 @@ CATALOG = {
     "accounts.source_skipped": {
         "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": None,
         "en": {"title": "Source accounts left alone",
-               "summary": "{count} journalled account(s) have another SID at the source now; umzug did not "
-                          "disable that object, so it leaves it."},
+               "summary": "{count} account(s) in the undo record have another SID at the source now; umzug did "
+                          "not disable that object, so it leaves it."},
         "de": {"title": "Quellkonten unangetastet gelassen",
-               "summary": "{count} im Journal verzeichnete(s) Konto/Konten haben an der Quelle inzwischen eine "
-                          "andere SID; dieses Objekt hat umzug nicht deaktiviert, also lässt es es in Ruhe."},
+               "summary": "{count} im Rücknahmeprotokoll verzeichnete(s) Konto/Konten haben an der Quelle "
+                          "inzwischen eine andere SID; dieses Objekt hat umzug nicht deaktiviert, also lässt es es in "
+                          "Ruhe."},
     },
     "accounts.initial_password_letters": {
         "payload": "accounts", "severity": "info", "inhibitor": False, "remediation": "command",
@@ -455,12 +456,12 @@ CATALOG = {
     },
     "accounts.rollback_skipped": {
         "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": None,
-        "en": {"title": "Journal entries left alone",
-               "summary": "{count} object(s) at a journalled DN have another SID now; umzug did not create them, "
-                          "so rollback leaves them."},
-        "de": {"title": "Journal-Einträge unangetastet gelassen",
-               "summary": "{count} Objekt(e) unter einem im Journal verzeichneten DN haben inzwischen eine andere "
-                          "SID; umzug hat sie nicht angelegt, daher lässt der Rollback sie stehen."},
+        "en": {"title": "Undo record entries left alone",
+               "summary": "{count} object(s) at a DN in the undo record have another SID now; umzug did not create "
+                          "them, so rollback leaves them."},
+        "de": {"title": "Einträge des Rücknahmeprotokolls unangetastet gelassen",
+               "summary": "{count} Objekt(e) unter einem im Rücknahmeprotokoll verzeichneten DN haben inzwischen eine "
+                          "andere SID; umzug hat sie nicht angelegt, daher lässt der Rollback sie stehen."},
     },
     "accounts.invisible_characters": {
         "payload": "accounts", "severity": "low", "inhibitor": False, "remediation": "hint",

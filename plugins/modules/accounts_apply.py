@@ -309,7 +309,7 @@ def main():
         have, current_hashes = directory.read(params["ou"])
         have["ous"] = [dn for dn in want["ous"] if directory.exists(dn)]
         ops = (credential_ops(want, have, current_hashes, hashes, params["initial_passwords"])
-               + accounts_state.plan(want, have, params["on_removed"], params["managed"]))
+               + accounts_state.changes(want, have, params["on_removed"], params["managed"]))
         ops, no_password = without_uncredentialed_enables(ops, want, hashes, params["initial_passwords"])
         created = []
         if ops and not module.check_mode:

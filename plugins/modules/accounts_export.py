@@ -15,7 +15,7 @@ description:
   - Reports service accounts (migrated, flagged), computers (not migrated) and members outside the export
     as findings. Reads only; runs on the controller (needs the C(ldap3) Python library).
   - Never reads password attributes; hashes are read on the DC itself by M(kommunal.umzug.accounts_hashes).
-  - With O(journal_dir), a user that M(kommunal.umzug.accounts_source) disabled at the source (the undo record's
+  - With O(undo_dir), a user that M(kommunal.umzug.accounts_source) disabled at the source (the undo record's
     C(source_disabled), not given back since, same SID) is exported with its state from before (enabled), because
     umzug's own disable at cut-over is not the Kommune's and must not reach the central directory. A user the
     Kommune disabled itself stays disabled.
@@ -43,7 +43,7 @@ options:
         and ids in use; its objects are not migrated, so they are no finding of a Kommune.
     type: bool
     default: true
-  journal_dir:
+  undo_dir:
     description:
       - The folder of the Kommune's accounts undo record on the controller (read only; a missing folder is an empty
         record).
@@ -156,16 +156,16 @@ def main():
             service_patterns=dict(type="list", elements="str", default=list(directory.DEFAULT_SERVICE_PATTERNS)),
             kommune=dict(type="str"),
             findings=dict(type="bool", default=True),
-            journal_dir=dict(type="path"),
+            undo_dir=dict(type="path"),
         ),
         supports_check_mode=True,
     )
     ldaps.check_usable(module)
-    journal_dir = module.params["journal_dir"]
+    undo_dir = module.params["undo_dir"]
     try:
-        records = directory.read_journal(journal_dir) if journal_dir else []
+        records = directory.read_undo_record(undo_dir) if undo_dir else []
     except (OSError, ValueError) as err:
-        module.fail_json(msg=f"reading the accounts undo record {journal_dir} failed: {err}")
+        module.fail_json(msg=f"reading the accounts undo record {undo_dir} failed: {err}")
     try:
         model = export(module.params)
     except (ldaps.LDAPException, ValueError, OSError) as err:

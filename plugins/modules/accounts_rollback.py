@@ -38,7 +38,7 @@ requirements:
 EXAMPLES = r"""
 - name: Roll back the Kommune's accounts
   kommunal.umzug.accounts_rollback:
-    created: "{{ journal_records }}"
+    created: "{{ undo_record_created }}"
     mode: delete
   delegate_to: rz-dc
 """
@@ -69,7 +69,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
 )
 
 
-def plan(records, current, mode):
+def rollback_steps(records, current, mode):
     """(operation, dn) pairs: objects newest first, then OUs deepest first; only matching SIDs."""
     ops, skipped = [], []
     for record in reversed(records):
@@ -126,7 +126,7 @@ def main():
     records = module.params["created"]
     try:
         directory = Directory(module.params["samdb"])
-        ops, skipped = plan(records, current_state(directory, records), module.params["mode"])
+        ops, skipped = rollback_steps(records, current_state(directory, records), module.params["mode"])
         if ops and not module.check_mode:
             execute(directory, ops)
     except Exception as err:  # ldb's error type is only known after import

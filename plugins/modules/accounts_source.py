@@ -10,7 +10,7 @@ description:
   - O(state=disabled) sets the ACCOUNTDISABLE bit of C(userAccountControl) on every user of the export that has
     been migrated (an active mapping entry with its C(new_sid)) and is enabled at the source now. Accounts already
     disabled are left alone and not recorded; so are well-known accounts (RID below 1000) and the bind account.
-  - Each account it disabled is recorded in the undo record (O(journal_dir), one file per run, C(source_disabled)),
+  - Each account it disabled is recorded in the undo record (O(undo_dir), one file per run, C(source_disabled)),
     also when the run stops half-way.
   - O(state=enabled) (and rollback) enables exactly the accounts the undo record says umzug disabled and has not
     enabled since, each only if the object at that DN still has the recorded SID; it records them as
@@ -46,7 +46,7 @@ options:
   mapping:
     description: The mapping file's data; only users with an active entry and a C(new_sid) count as migrated.
     type: dict
-  journal_dir:
+  undo_dir:
     description: The folder of the Kommune's undo record on the controller (created if missing).
     type: path
     required: true
@@ -70,7 +70,7 @@ EXAMPLES = r"""
     ca_file: /etc/umzug/ca.crt
     directory: "{{ export.directory }}"
     mapping: "{{ mapping.mapping }}"
-    journal_dir: artifacts/journal/accounts/kommune-a
+    undo_dir: artifacts/undo/accounts/kommune-a
   delegate_to: localhost
 
 - name: Enable exactly what umzug disabled
@@ -80,7 +80,7 @@ EXAMPLES = r"""
     bind_dn: Administrator@kommune-a.test
     bind_password: "{{ accounts_source_bind_password }}"
     ca_file: /etc/umzug/ca.crt
-    journal_dir: artifacts/journal/accounts/kommune-a
+    undo_dir: artifacts/undo/accounts/kommune-a
   delegate_to: localhost
 """
 
@@ -91,11 +91,11 @@ accounts:
   type: list
   elements: dict
   sample: [{dn: "CN=Hans Müller,OU=Verwaltung,DC=kommune-a,DC=test", sid: S-1-5-21-1-2-3-1105, name: hmueller}]
-journal_file:
+undo_file:
   description: The undo record file this run wrote (empty if it changed nothing).
   returned: success
   type: str
-  sample: artifacts/journal/accounts/kommune-a/20261121T230102000000-source.yml
+  sample: artifacts/undo/accounts/kommune-a/20261121T230102000000-source.yml
 umzug_changes:
   description: Accounts disabled or enabled at the source.
   returned: success
@@ -154,7 +154,7 @@ def migrated_users(directory, mapping, bind_dn):
     return found
 
 
-def plan(state, candidates, current):
+def accounts_to_change(state, candidates, current):
     """(accounts to change, accounts skipped because their SID changed); ``current`` maps a
     lower-case DN to {"sid", "uac"} at the source now."""
     change, skipped = [], []
@@ -172,10 +172,10 @@ def plan(state, candidates, current):
     return change, skipped
 
 
-def write_journal(module, journal_dir, key, accounts):
-    os.makedirs(journal_dir, mode=0o750, exist_ok=True)
+def write_undo_entry(module, undo_dir, key, accounts):
+    os.makedirs(undo_dir, mode=0o750, exist_ok=True)
     stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%S%f")
-    path = os.path.join(journal_dir, f"{stamp}-source.yml")
+    path = os.path.join(undo_dir, f"{stamp}-source.yml")
     write_atomic(path, yaml.safe_dump({key: accounts}, allow_unicode=True, sort_keys=False), module.atomic_move)
     return path
 
@@ -207,11 +207,11 @@ def unsupported(accounts, kommune):
 
 
 def run(module, params):
-    journal = model.read_journal(params["journal_dir"])
+    undo_record = model.read_undo_record(params["undo_dir"])
     if params["state"] == "disabled":
         candidates = migrated_users(params["directory"], params["mapping"], params["bind_dn"])
     else:
-        candidates = model.held_by_umzug(journal)
+        candidates = model.held_by_umzug(undo_record)
     if params["flavour"] == "openldap":
         return [], [], "", ([unsupported(candidates, params["kommune"])]
                             if candidates and params["state"] == "disabled" else [])
@@ -221,7 +221,7 @@ def run(module, params):
     done = []
     try:
         current = source.users()
-        change, skipped = plan(params["state"], candidates, current)
+        change, skipped = accounts_to_change(params["state"], candidates, current)
         if module.check_mode:
             return change, skipped, "", []
         for account in change:
@@ -231,8 +231,8 @@ def run(module, params):
             done.append(account)
     finally:
         # Whatever was changed is in the undo record, even if the run stops half-way.
-        path = write_journal(module, params["journal_dir"], DISABLED if params["state"] == "disabled" else ENABLED,
-                             done) if done else ""
+        path = write_undo_entry(module, params["undo_dir"], DISABLED if params["state"] == "disabled" else ENABLED,
+                                done) if done else ""
         source.close()
     return done, skipped, path, []
 
@@ -244,7 +244,7 @@ def main():
             **ldaps.connection_args(),
             directory=dict(type="dict"),
             mapping=dict(type="dict"),
-            journal_dir=dict(type="path", required=True),
+            undo_dir=dict(type="path", required=True),
             kommune=dict(type="str"),
         ),
         required_if=[("state", "disabled", ("directory", "mapping"))],
@@ -265,7 +265,7 @@ def main():
     if skipped:
         findings.append(Finding.of("accounts.source_skipped", count=len(skipped), resources=skipped,
                                    kommune=params["kommune"]).to_dict())
-    result = dict(changed=bool(accounts), accounts=accounts, journal_file=path,
+    result = dict(changed=bool(accounts), accounts=accounts, undo_file=path,
                   **{RESULT_CHANGES: changes.to_dict(), RESULT_FINDINGS: findings})
     if module._diff:
         result["diff"] = {"before": {a["dn"]: "enabled" if kind == DISABLED else "disabled" for a in accounts},

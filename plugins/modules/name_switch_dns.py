@@ -117,7 +117,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RES
 from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch.dns_smb import (
     NameSwitchError,
     aliases_from_shares,
-    dns_plan,
+    dns_changes,
     parse_dns_query,
     short_name,
 )
@@ -223,14 +223,14 @@ def names_to_switch(params, zone):
     return sorted(set(aliases) | {n.lower() for n in params["names"]})
 
 
-def plan_switch(tool, params, zone, raw):
+def switch_changes(tool, params, zone, raw):
     name = short_name(raw.lower(), zone)
     if name is None:
         raise NameSwitchError(f"{raw!r} is an address; only names can be switched in DNS")
     path = state_file(params["state_dir"], zone, name)
     current = tool.records(zone, name)
     saved = read_saved(path)
-    ops, keep = dns_plan(params["state"], current, params["address"], saved)
+    ops, keep = dns_changes(params["state"], current, params["address"], saved)
     return NameSwitch(name, path, current, saved, ops, keep)
 
 
@@ -276,7 +276,7 @@ def main():
     outcome = Outcome(zone)
     for raw in wanted:
         try:
-            switch = plan_switch(tool, params, zone, raw)
+            switch = switch_changes(tool, params, zone, raw)
         except NameSwitchError as err:
             module.fail_json(msg=f"name switch for {raw} in {zone}: {err}")
         outcome.add(switch)

@@ -303,19 +303,19 @@ def main():
                         content_differs=content_differs, what=f"{params['sync_pass']} pass of share {params['share']}")
     except (SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
-    plan = done.plan
-    counts = {kind: len(getattr(plan, kind)) for kind in KINDS}
-    counts["unchanged"] = plan.unchanged
+    work = done.work_list
+    counts = {kind: len(getattr(work, kind)) for kind in KINDS}
+    counts["unchanged"] = work.unchanged
     counts["recopied"] = len(done.recopied)
     counts["not_deleted"] = len(done.not_deleted)
     changes = Changes("shares", limit=params["show"])
     for kind in KINDS:
-        for node in getattr(plan, kind):
+        for node in getattr(work, kind):
             changes.add(kind, f"{params['share']}/{shown(node.path)}")
     module.exit_json(
-        changed=not plan.is_empty(), share=params["share"], sync_pass=params["sync_pass"], counts=counts,
-        bytes=plan.bytes_to_copy, seconds=round(done.seconds, 3),
-        first={kind: [shown(n.path) for n in getattr(plan, kind)[:params["show"]]] for kind in KINDS},
+        changed=not work.is_empty(), share=params["share"], sync_pass=params["sync_pass"], counts=counts,
+        bytes=work.bytes_to_copy, seconds=round(done.seconds, 3),
+        first={kind: [shown(n.path) for n in getattr(work, kind)[:params["show"]]] for kind in KINDS},
         recopied=[shown(path) for path in done.recopied[:params["show"]]],
         not_deleted=[shown(path) for path in done.not_deleted[:params["show"]]],
         **{RESULT_CHANGES: changes.to_dict(),

@@ -102,10 +102,10 @@ def test_user_logs_on_to_the_rz_file_server_with_the_old_password(host, workgrou
     assert "NT_STATUS_LOGON_FAILURE" in wrong.output
 
 
-def test_nothing_secret_in_mapping_or_journal():
+def test_nothing_secret_in_mapping_or_undo_record():
     secrets = [password(wg, u["name"]) for k, v in KOMMUNEN.items() for wg in [v["workgroup"]] for u in users(k)]
     texts = [p.read_text(encoding="utf-8") for p in STATE.rglob("*.yml")]
-    assert texts, "the scenario wrote its mapping and journal files"
+    assert texts, "the scenario wrote its mapping and undo record files"
     assert not [s for s in secrets for t in texts if s in t]
 
 

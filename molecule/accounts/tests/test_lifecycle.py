@@ -50,7 +50,7 @@ def mapping(kommune):
     return yaml.safe_load((STATE / "mapping" / f"{kommune}.yml").read_text(encoding="utf-8"))
 
 
-def journal_records(folder, key):
+def undo_record_entries(folder, key):
     return [r for p in sorted(folder.glob("*.yml")) for r in (yaml.safe_load(p.read_text(encoding="utf-8")) or {})
             .get(key) or ()]
 
@@ -118,7 +118,7 @@ def test_disable_source_disabled_exactly_the_enabled_migrated_accounts():
     migrated = {e["old_name"] for e in mapping("kommune-a")["users"] if e.get("new_sid")}
     expected = {name for name, e in before.items() if not disabled(e) and name in migrated}
     assert "pschneider" not in expected and "hmueller" in expected and "Administrator" not in expected
-    recorded = journal_records(RUNS / "journal-before-rollback", "source_disabled")
+    recorded = undo_record_entries(RUNS / "undo-record-before-rollback", "source_disabled")
     first_run = [r["name"] for r in recorded][:len(expected)]
     assert set(first_run) == expected
     was_disabled = {name for name, e in before.items() if disabled(e)}
@@ -156,7 +156,7 @@ def test_enable_source_and_rollback_give_back_exactly_the_old_state(dump_name):
 # --- rollback ----------------------------------------------------------------------------
 
 def test_rollback_removed_what_umzug_created():
-    created = journal_records(RUNS / "journal-before-rollback", "created")
+    created = undo_record_entries(RUNS / "undo-record-before-rollback", "created")
     assert {r["kind"] for r in created} >= {"user", "group"}
     after = dump("central-after-rollback.ldif")
     left = [r["dn"] for r in created if r["dn"].lower() in after]

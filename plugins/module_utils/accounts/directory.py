@@ -25,14 +25,14 @@ them from ldap3, the unit tests from tables.
 
 The Kommune's own state of an account is what the export must carry, not umzug's: at
 cut-over ``disable_source`` disables the migrated accounts at the source and records them
-in the accounts journal (``source_disabled``); a delta apply after that would otherwise
+in the accounts undo record (``source_disabled``); a delta apply after that would otherwise
 carry umzug's own disable into the central directory. ``undo_umzug_disable`` gives those
 users the state they had before (enabled: ``disable_source`` records only accounts it
-found enabled), as long as the journal holds them (not given back by ``enable_source``)
+found enabled), as long as the undo record holds them (not given back by ``enable_source``)
 and the SID at the DN is still the recorded one. An account the Kommune disabled itself
-is not in the journal and stays disabled.
+is not in the undo record and stays disabled.
 
-Standard library only, except ``read_journal`` (PyYAML, which ansible-core brings).
+Standard library only, except ``read_undo_record`` (PyYAML, which ansible-core brings).
 """
 
 from __future__ import annotations
@@ -72,7 +72,7 @@ LDAP_USER_ATTRS = ("uid", "sambaSID", "givenName", "sn", "cn", "displayName", "d
 LDAP_GROUP_ATTRS = ("cn", "sambaSID", "description", "gidNumber", "memberUid", "member", "uniqueMember")
 
 DEFAULT_SERVICE_PATTERNS = ("svc-*", "svc_*", "dienst-*")
-# Keys of the accounts journal's records about source accounts (accounts_source).
+# Keys of the accounts undo record's entries about source accounts (accounts_source).
 SOURCE_DISABLED, SOURCE_ENABLED = "source_disabled", "source_enabled"
 
 
@@ -228,26 +228,26 @@ def build_export(flavour: str, base_dn: str, entries: Mapping[str, list[Mapping]
     }
 
 
-def read_journal(journal_dir: str) -> list[dict]:
-    """Every record of a Kommune's accounts journal folder, oldest first ([] if there is none);
+def read_undo_record(undo_dir: str) -> list[dict]:
+    """Every file of a Kommune's accounts undo record folder, oldest first ([] if there is none);
     a file that is not a YAML mapping raises ValueError naming the file."""
     import yaml
 
     records = []
-    for path in sorted(glob.glob(os.path.join(journal_dir, "*.yml"))):
+    for path in sorted(glob.glob(os.path.join(undo_dir, "*.yml"))):
         with open(path, encoding="utf-8") as handle:
             try:
                 record = yaml.safe_load(handle) or {}
             except yaml.YAMLError as err:
-                raise ValueError(f"journal file {path} is not valid YAML: {err}") from err
+                raise ValueError(f"undo record file {path} is not valid YAML: {err}") from err
         if not isinstance(record, dict):
-            raise ValueError(f"journal file {path} is not a journal record (a YAML mapping)")
+            raise ValueError(f"undo record file {path} is not an undo record entry (a YAML mapping)")
         records.append(record)
     return records
 
 
 def held_by_umzug(records: Iterable[Mapping]) -> list[dict]:
-    """Source accounts the journal says umzug disabled and has not enabled since, oldest first."""
+    """Source accounts the undo record says umzug disabled and has not enabled since, oldest first."""
     held = {}
     for record in records:
         for account in record.get(SOURCE_DISABLED) or ():
@@ -261,7 +261,7 @@ def undo_umzug_disable(model: dict, records: Iterable[Mapping]) -> list[str]:
     """Users of the export that are disabled only because umzug disabled them at the source
     get their state from before (enabled); the sorted names of those users.
 
-    A journalled account counts only while umzug holds it (``held_by_umzug``) and only if
+    An account in the undo record counts only while umzug holds it (``held_by_umzug``) and only if
     the object at its DN still has the recorded SID; everything else keeps the state the
     source shows, so an account the Kommune disabled itself stays disabled."""
     held = {a["dn"].lower(): a for a in held_by_umzug(records)}

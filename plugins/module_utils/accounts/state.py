@@ -2,7 +2,7 @@
 """What a Kommune's accounts should look like in the central directory, and the way there.
 
 ``desired`` turns the export (``directory``) and the mapping file's data into the target
-objects as LDAP attributes; ``plan`` compares them with what the central directory holds
+objects as LDAP attributes; ``changes`` compares them with what the central directory holds
 under the Kommune's OU and lists the operations, which the apply module executes (or, in
 check mode, only shows). Both are pure, so check mode, diff and idempotence are decided
 here and tested without a directory.
@@ -142,12 +142,12 @@ def ou_tree(dns, kommune_ou: str, domain_dn: str) -> list[str]:
     return sorted(wanted, key=lambda dn: (dn.count(","), dn.lower()))
 
 
-def plan(want: dict, have: dict, on_removed: str = "disable", managed=None) -> list[tuple]:
+def changes(want: dict, have: dict, on_removed: str = "disable", managed=None) -> list[tuple]:
     """Operations from ``have`` (same shape as ``want``, read from the directory) to ``want``.
 
     ``have`` holds only objects under the Kommune's OU, with ``members`` of groups and
     ``enabled`` of users, plus ``ous`` (existing OU DNs). ``managed``: DNs umzug created
-    (the journal); only those are disabled or deleted when the source no longer has them,
+    (the undo record); only those are disabled or deleted when the source no longer has them,
     so an object someone else put into the OU is never touched. None counts every object.
     """
     managed = None if managed is None else {dn.lower() for dn in managed}

@@ -113,8 +113,8 @@ def parse_dns_query(text: str) -> list[tuple[str, str]]:
     return [(m.group(1), m.group(2)) for m in map(_RECORD.match, text.splitlines()) if m]
 
 
-def dns_plan(state: str, records: list[tuple[str, str]], address: str,
-             saved: list[str] | None) -> tuple[list[tuple[str, str]], list[str] | None]:
+def dns_changes(state: str, records: list[tuple[str, str]], address: str,
+                saved: list[str] | None) -> tuple[list[tuple[str, str]], list[str] | None]:
     """What to change so the name resolves as asked.
 
     ``records`` are the name's current records, ``saved`` the A records kept when the

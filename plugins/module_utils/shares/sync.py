@@ -46,7 +46,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import names
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, posix_acl
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import send as share_send
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import Node, Plan
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import Node, WorkList
 
 NTACL = "security.NTACL"
 # The xattrs that travel in tar are share_tree's (travels_in_tar); the rest is applied
@@ -673,7 +673,7 @@ def _lock_holder(fd: int) -> str:
 
 @dataclass
 class PassResult:
-    plan: Plan
+    work_list: WorkList
     translate: Translator
     seconds: float
     # Paths copied (or, in check mode, to be copied) again only because verification
@@ -743,7 +743,7 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
         work.delete = []
     recopied = sorted({n.path for n in (*work.mkdir, *work.copy)} & last.recopy)
     if check:
-        _dry_translate_plan(work, translate)
+        _dry_translate_work_list(work, translate)
         return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long,
                           not_deleted=not_deleted)
 
@@ -773,7 +773,7 @@ def _last_pass(state_path: str, compare_content: str,
     flagged = share_tree.load_flagged(state_path) if compare_content != "none" else set()
     recopy = flagged | (set(content_differs()) if compare_content == "all" else set())
     # Forgetting what the last pass left there makes triage read these paths and
-    # content_plan copy them, like new ones (all names of a hard-linked file together).
+    # content_to_copy copy them, like new ones (all names of a hard-linked file together).
     state = {p: last for p, last in loaded.items() if p not in recopy} if recopy else loaded
     return _LastPass(loaded, state, flagged, recopy)
 
@@ -812,7 +812,7 @@ class _Triage:
 
 def _triage(scan: _Scan, state: Mapping[bytes, tuple]) -> _Triage:
     unchanged, to_read = share_tree.triage(scan.paths, scan.records, scan.target, state)
-    copy, mkdir = share_tree.content_plan(scan.paths, scan.records, scan.links, to_read, scan.target, state)
+    copy, mkdir = share_tree.content_to_copy(scan.paths, scan.records, scan.links, to_read, scan.target, state)
     retyped = share_tree.replaced(scan.paths, scan.records, [*mkdir, *copy], scan.target)
     return _Triage(unchanged, to_read, copy, mkdir, retyped)
 
@@ -839,20 +839,20 @@ def _start_copy(pool: ThreadPoolExecutor, source, target_root: bytes, scan: _Sca
 
 def _read_nodes(listing: _Listing, scan: _Scan, triage: _Triage, state: Mapping[bytes, tuple],
                 translate_sid: Callable[[str], str | None],
-                target_id: Callable[[str, str], int | None]) -> tuple[Translator, list[Node], Plan]:
+                target_id: Callable[[str, str], int | None]) -> tuple[Translator, list[Node], WorkList]:
     """The full metadata of the paths triage could not vouch for, the translator for the
-    ids the source named, and the plan of the pass."""
+    ids the source named, and the work list of the pass."""
     xattrs, uid_sids, gid_sids = listing.read(triage.to_read)
     translate = Translator(translate_sid, uid_sids, gid_sids, target_id)
     nodes = [share_tree.node_of(share_tree.entry_from_wire(scan.paths[i], scan.records[i], scan.links[i]), x)
              for i, x in zip(triage.to_read, xattrs, strict=True)]
-    work = share_tree.plan(nodes, scan.target, state, copy=[scan.paths[i] for i in triage.copy],
-                           mkdir=[scan.paths[i] for i in triage.mkdir], listed=scan.paths,
-                           unchanged=len(triage.unchanged))
+    work = share_tree.work_list(nodes, scan.target, state, copy=[scan.paths[i] for i in triage.copy],
+                                mkdir=[scan.paths[i] for i in triage.mkdir], listed=scan.paths,
+                                unchanged=len(triage.unchanged))
     return translate, nodes, work
 
 
-def _owners_as_copied(target_root: bytes, scan: _Scan, work: Plan, translate: Translator,
+def _owners_as_copied(target_root: bytes, scan: _Scan, work: WorkList, translate: Translator,
                       copied: queue.SimpleQueue) -> dict[bytes, bytes]:
     """Owners and ACLs of each batch as soon as tar has written it, and what the state
     keeps of it (chown and xattrs change neither size nor mtime): path to target key."""
@@ -867,7 +867,7 @@ def _owners_as_copied(target_root: bytes, scan: _Scan, work: Plan, translate: Tr
     return written
 
 
-def _dry_translate_plan(work: Plan, translate: Translator) -> None:
+def _dry_translate_work_list(work: WorkList, translate: Translator) -> None:
     """Translate what would be written, so unmapped SIDs show up in the dry run too."""
     for node in (*work.mkdir, *work.copy, *work.meta):
         _dry_translate(node, translate)
@@ -908,7 +908,7 @@ def _clear_retyped(target_root: bytes, target: dict[bytes, bytes], retyped: list
             if not any(p == r or p.startswith(r + b"/") for r in retyped)}
 
 
-def _apply(target_root: bytes, work: Plan, paths: list[bytes], records: list[bytes],
+def _apply(target_root: bytes, work: WorkList, paths: list[bytes], records: list[bytes],
            translate: Translator) -> None:
     """Everything after the content and its owners and ACLs: the metadata of folders and
     of paths whose content stayed, deletions, folder mtimes."""

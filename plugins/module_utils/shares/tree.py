@@ -1,5 +1,5 @@
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""A share's tree as data: scanning, the wire form, and the plan of a sync pass.
+"""A share's tree as data: scanning, the wire form, and the work list of a sync pass.
 
 A ``Node`` is one path below a share root, with everything a migration must carry:
 type, mode, owner, size, mtime (ns), inode and link count (hard links), symlink target,
@@ -10,7 +10,7 @@ valid UTF-8, and those must be carried and reported, not lost.
 A pass works in two steps, so that a share of which little changed costs one ``lstat``
 per path and no xattr reads: ``walk`` gives every path's stat (an ``Entry``), ``triage``
 sets apart what the state of the last pass proves unchanged, and only the rest is read
-with its xattrs (``node_of``) and decided by ``plan``: copy the content, apply metadata
+with its xattrs (``node_of``) and decided by ``work_list``: copy the content, apply metadata
 only, create a directory, delete, or nothing. The rule is rsync's quick check (type,
 size, mtime), plus a digest of the metadata; a target path that does not match what the
 last pass left there is copied again, which is what makes an interrupted pass safe to
@@ -433,10 +433,10 @@ def content_sha256(below: Below, relative: bytes) -> str | None:
     return digest.hexdigest()
 
 
-# --- plan ------------------------------------------------------------------------------
+# --- work list -------------------------------------------------------------------------
 
 @dataclass
-class Plan:
+class WorkList:
     mkdir: list[Node] = field(default_factory=list)
     copy: list[Node] = field(default_factory=list)
     meta: list[Node] = field(default_factory=list)
@@ -480,7 +480,7 @@ def target_key(kind: int, size: int, mtime_ns: int) -> bytes:
 
 
 def target_listing(root: bytes) -> dict[bytes, bytes]:
-    """The target's paths with what ``triage`` and ``plan`` compare: type, size, mtime."""
+    """The target's paths with what ``triage`` and ``work_list`` compare: type, size, mtime."""
     if not os.path.isdir(root):
         return {}
     return {p: (DIR_KEY if r[0] == DIR else r[:TARGET_KEY]) for p, r, _dummy in walk_records(root)}
@@ -489,7 +489,7 @@ def target_listing(root: bytes) -> dict[bytes, bytes]:
 def triage(paths: list[bytes], records: list[bytes], target: Mapping[bytes, bytes],
            state: Mapping[bytes, tuple]) -> tuple[list[int], list[int]]:
     """(unchanged, to read): positions of the source paths that the state proves
-    unchanged, and of those that must be read with their xattrs and planned.
+    unchanged, and of those that must be read with their xattrs and decided on.
 
     Why ctime proves it: the kernel sets a path's ctime to now on every change of its
     inode -- content, mode, owner, link count, rename, and every xattr, so every NTACL,
@@ -511,7 +511,7 @@ def triage(paths: list[bytes], records: list[bytes], target: Mapping[bytes, byte
             to_read.append(index)
         if record[0] == FILE and record[NLINK_AT:SOURCE_KEY] != ONE_LINK:
             linked.append(index)
-    # All names of a hard-linked file are planned together (see _copy_link_groups_whole).
+    # All names of a hard-linked file are decided together (see _copy_link_groups_whole).
     inodes = {records[i][INODE_AT:NLINK_AT] for i in linked}
     read_inodes = {records[i][INODE_AT:NLINK_AT] for i in to_read} & inodes
     if read_inodes:
@@ -521,8 +521,8 @@ def triage(paths: list[bytes], records: list[bytes], target: Mapping[bytes, byte
     return unchanged, to_read
 
 
-def content_plan(paths: list[bytes], records: list[bytes], links: list[bytes], to_read: Iterable[int],
-                 target: Mapping[bytes, bytes], state: Mapping[bytes, tuple]) -> tuple[list[int], list[int]]:
+def content_to_copy(paths: list[bytes], records: list[bytes], links: list[bytes], to_read: Iterable[int],
+                    target: Mapping[bytes, bytes], state: Mapping[bytes, tuple]) -> tuple[list[int], list[int]]:
     """(copy, mkdir): positions of the paths whose content must be brought over, and of
     the folders to create. Decided from the listing alone -- rsync's quick check (type,
     size, mtime, a symlink's target) against the state, and whether the target still looks
@@ -559,15 +559,15 @@ def replaced(paths: list[bytes], records: list[bytes], chosen: Iterable[int],
     return [paths[i] for i in chosen if (there := target.get(paths[i])) is not None and there[0] != records[i][0]]
 
 
-def plan(source: Iterable[Node], target: Mapping[bytes, bytes], state: Mapping[bytes, tuple],
-         copy: Iterable[bytes] = (), mkdir: Iterable[bytes] = (), listed: Iterable[bytes] = (),
-         unchanged: int = 0) -> Plan:
+def work_list(source: Iterable[Node], target: Mapping[bytes, bytes], state: Mapping[bytes, tuple],
+              copy: Iterable[bytes] = (), mkdir: Iterable[bytes] = (), listed: Iterable[bytes] = (),
+              unchanged: int = 0) -> WorkList:
     """What one pass must do so that the target matches the source: ``source`` are the
-    nodes ``triage`` left to read, ``copy`` and ``mkdir`` the paths ``content_plan``
+    nodes ``triage`` left to read, ``copy`` and ``mkdir`` the paths ``content_to_copy``
     chose among them; the others get their metadata applied where its digest changed.
     ``listed`` are the paths of everything the source has (``unchanged`` of them proven
     unchanged by triage), so that the rest of ``target`` is deleted."""
-    result = Plan(unchanged=unchanged)
+    result = WorkList(unchanged=unchanged)
     copy, mkdir = set(copy), set(mkdir)
     for node in source:
         if node.kind == "other":

@@ -191,7 +191,7 @@ def test_diff_says_how_each_new_user_gets_its_password(run_module, directory):
 
 
 @pytest.mark.parametrize(("managed", "disabled"), [(None, True), ([f"CN=fremd,{OU}"], True), ([], False)])
-def test_only_journalled_objects_are_disabled_when_gone(run_module, directory, managed, disabled):
+def test_only_objects_in_the_undo_record_are_disabled_when_gone(run_module, directory, managed, disabled):
     run_module(accounts_apply.main, args())
     directory.add(f"CN=fremd,{OU}", {"objectClass": "user", "sAMAccountName": "fremd", "userAccountControl": "512"})
     result = run_module(accounts_apply.main, args(managed=managed))

@@ -27,7 +27,7 @@ def test_findings_for_service_accounts_computers_and_foreign_members():
 
 
 def test_users_umzug_disabled_at_the_source_are_exported_as_before(run_module, monkeypatch, tmp_path):
-    """The delta after disable_source: the journal's accounts come out enabled, one the Kommune
+    """The delta after disable_source: the undo record's accounts come out enabled, one the Kommune
     disabled itself stays disabled."""
     def user(name, enabled):
         return {"key": f"S-1-5-21-1-{name}", "sid": f"S-1-5-21-1-{name}", "dn": f"CN={name},DC=a,DC=test",
@@ -37,18 +37,18 @@ def test_users_umzug_disabled_at_the_source_are_exported_as_before(run_module, m
         "users": [user("hmueller", False), user("pschneider", False)], "computers": [], "foreign_members": []})
     (tmp_path / "20261121T230000000000-source.yml").write_text(
         "source_disabled:\n- {dn: 'CN=hmueller,DC=a,DC=test', sid: S-1-5-21-1-hmueller, name: hmueller}\n")
-    result = run_module(accounts_export.main, {**ARGS, "server": "ldaps://a-dc", "journal_dir": str(tmp_path)})
+    result = run_module(accounts_export.main, {**ARGS, "server": "ldaps://a-dc", "undo_dir": str(tmp_path)})
     assert result["held_by_umzug"] == ["hmueller"]
     assert {u["name"]: u["enabled"] for u in result["directory"]["users"]} == {"hmueller": True, "pschneider": False}
     assert result["changed"] is False
-    # Without the journal (the central directory's export) the state is the one read.
+    # Without the undo record (the central directory's export) the state is the one read.
     result = run_module(accounts_export.main, {**ARGS, "server": "ldaps://a-dc"})
     assert result["held_by_umzug"] == [] and not result["directory"]["users"][0]["enabled"]
 
 
-def test_a_bad_journal_file_is_named(run_module, tmp_path):
+def test_a_bad_undo_record_file_is_named(run_module, tmp_path):
     (tmp_path / "20261121T230000000000.yml").write_text("[unclosed\n")
-    result = run_module(accounts_export.main, {**ARGS, "server": "ldaps://a-dc", "journal_dir": str(tmp_path)},
+    result = run_module(accounts_export.main, {**ARGS, "server": "ldaps://a-dc", "undo_dir": str(tmp_path)},
                         fails=True)
     assert "20261121T230000000000.yml" in result["msg"]
 

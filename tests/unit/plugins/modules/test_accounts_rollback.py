@@ -1,6 +1,6 @@
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.modules.accounts_rollback import plan
+from ansible_collections.kommunal.umzug.plugins.modules.accounts_rollback import rollback_steps
 
 OU = "OU=Altdorf,OU=Kommunen,DC=rz,DC=test"
 RECORDS = [
@@ -23,14 +23,15 @@ def state(**over):
     ("delete", [("delete", f"CN=b,{OU}"), ("delete", f"CN=g,{OU}"), ("delete", f"CN=a,{OU}"),
                 ("delete_ou", OU), ("delete_ou", "OU=Kommunen,DC=rz,DC=test")]),
 ])
-def test_undoes_only_journalled_objects_newest_first(mode, expected):
-    ops, skipped = plan(RECORDS, state(), mode)
+def test_undoes_only_objects_in_the_undo_record_newest_first(mode, expected):
+    ops, skipped = rollback_steps(RECORDS, state(), mode)
     assert ops == expected
     assert skipped == []
 
 
 def test_object_with_another_sid_is_left_alone():
-    ops, skipped = plan(RECORDS, state(**{f"CN=a,{OU}": {"sid": "S-1-5-21-7-8-9-9999", "enabled": True}}), "delete")
+    ops, skipped = rollback_steps(RECORDS, state(**{f"CN=a,{OU}": {"sid": "S-1-5-21-7-8-9-9999", "enabled": True}}),
+                                  "delete")
     assert ("delete", f"CN=a,{OU}") not in ops
     assert skipped == [f"CN=a,{OU}"]
 
@@ -38,4 +39,4 @@ def test_object_with_another_sid_is_left_alone():
 def test_already_gone_or_disabled_needs_nothing():
     current = state(**{f"CN=b,{OU}": {"sid": "S-1-5-21-7-8-9-1603", "enabled": False}})
     del current[f"CN=a,{OU}".lower()]
-    assert plan(RECORDS, current, "disable") == ([], [])
+    assert rollback_steps(RECORDS, current, "disable") == ([], [])

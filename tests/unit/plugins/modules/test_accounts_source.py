@@ -54,15 +54,15 @@ def source(monkeypatch, tmp_path):
     def args(state, **more):
         return {"state": state, "server": "ldaps://a-dc", "bind_dn": "admin2@kommune-a.test", "bind_password": "x",
                 "ca_file": "/ca.crt", "directory": DIRECTORY, "mapping": MAPPING,
-                "journal_dir": str(tmp_path / "journal"), **more}
-    return args, tmp_path / "journal"
+                "undo_dir": str(tmp_path / "undo"), **more}
+    return args, tmp_path / "undo"
 
 
 def uac(name):
     return FakeSource.state[dn(name).lower()]["uac"]
 
 
-def journal(path):
+def undo_record(path):
     return [yaml.safe_load(p.read_text()) for p in sorted(path.glob("*.yml"))]
 
 
@@ -72,7 +72,7 @@ def test_disable_records_exactly_what_it_disabled_and_enable_undoes_exactly_that
     # Not the well-known account, not the one not migrated yet, not the bind account, not
     # the one disabled already.
     assert [a["name"] for a in first["accounts"]] == ["hmueller", "jgrosse"]
-    assert journal(path) == [{"source_disabled": first["accounts"]}]
+    assert undo_record(path) == [{"source_disabled": first["accounts"]}]
     assert (uac("hmueller"), uac("jgrosse"), uac("alt"), uac("neu"), uac("Administrator")) == (514, 514, 514, 512, 512)
     assert not run_module(accounts_source.main, args("disabled"))["changed"]
     enabled = run_module(accounts_source.main, args("enabled", directory=None, mapping=None))
@@ -84,19 +84,19 @@ def test_disable_records_exactly_what_it_disabled_and_enable_undoes_exactly_that
     assert uac("jgrosse") == 514
 
 
-def test_check_mode_changes_nothing_and_writes_no_journal(run_module, source):
+def test_check_mode_changes_nothing_and_writes_no_undo_record(run_module, source):
     args, path = source
     result = run_module(accounts_source.main, args("disabled"), check=True, diff=True)
     assert result["changed"] and uac("hmueller") == 512 and not path.exists()
     assert result["diff"]["after"] == {dn("hmueller"): "disabled", dn("jgrosse"): "disabled"}
 
 
-def test_a_run_stopped_half_way_journals_what_it_did(run_module, source):
+def test_a_run_stopped_half_way_records_what_it_did(run_module, source):
     args, path = source
     FakeSource.fail_on = dn("jgrosse")
     result = run_module(accounts_source.main, args("disabled"), fails=True)
     assert "the DC went away" in result["msg"]
-    assert [[a["name"] for a in r["source_disabled"]] for r in journal(path)] == [["hmueller"]]
+    assert [[a["name"] for a in r["source_disabled"]] for r in undo_record(path)] == [["hmueller"]]
 
 
 def test_an_account_with_another_sid_now_is_left_alone(run_module, source):

@@ -64,7 +64,7 @@ def change_keeping_size_and_mtime(path, data):
 def test_a_difference_is_recorded_for_the_next_pass_which_copies_it(run_module, share):
     src, dst, state, args = share
     change_keeping_size_and_mtime(src / CHANGED, b"Entwurf 2\n")
-    assert not sync(src, dst, state).plan.copy  # the quick check cannot see it
+    assert not sync(src, dst, state).work_list.copy  # the quick check cannot see it
 
     dry = run_module(share_verify.main, args, check=True)
     assert dry["differ"] == {CHANGED: ["sha256"]} and dry["flagged"] is None

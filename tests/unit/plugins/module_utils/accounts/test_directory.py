@@ -6,7 +6,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.directory 
     build_export,
     held_by_umzug,
     object_key,
-    read_journal,
+    read_undo_record,
     undo_umzug_disable,
 )
 
@@ -88,7 +88,7 @@ def test_unknown_flavour():
 
 def cutover_export():
     """Altdorf at the source after disable_source: hmueller and jgrosse disabled by umzug,
-    pschneider disabled by the Kommune itself (never in the journal), neu enabled."""
+    pschneider disabled by the Kommune itself (never in the undo record), neu enabled."""
     def entry(rid, name, uac):
         return {"dn": f"CN={name},CN=Users,DC=a,DC=test", "sAMAccountName": [name.encode()],
                 "objectSid": [binary_sid(f"{DOMAIN}-{rid}")], "userAccountControl": [str(uac).encode()]}
@@ -107,38 +107,38 @@ def enabled(model):
 
 def test_umzug_disable_is_not_the_kommunes_state():
     model = cutover_export()
-    journal = [{"source_disabled": [account("hmueller", 1105), account("jgrosse", 1106)]}]
-    assert undo_umzug_disable(model, journal) == ["hmueller", "jgrosse"]
+    undo_record = [{"source_disabled": [account("hmueller", 1105), account("jgrosse", 1106)]}]
+    assert undo_umzug_disable(model, undo_record) == ["hmueller", "jgrosse"]
     assert enabled(model) == {"hmueller": True, "jgrosse": True, "pschneider": False, "neu": True}
 
 
 def test_given_back_or_replaced_accounts_keep_the_sources_state():
     model = cutover_export()
-    journal = [
+    undo_record = [
         {"source_disabled": [account("hmueller", 1105), {**account("jgrosse", 1106), "sid": f"{DOMAIN}-1999"}]},
         # enable_source gave hmueller back; a later disable_source run found pschneider enabled then.
         {"source_enabled": [account("hmueller", 1105)]},
         {"source_disabled": [account("pschneider", 1107)]},
         {"created": [{"dn": "CN=ald-neu,OU=Altdorf,DC=rz,DC=test", "kind": "user"}]},
     ]
-    assert [a["name"] for a in held_by_umzug(journal)] == ["jgrosse", "pschneider"]
-    assert undo_umzug_disable(model, journal) == ["pschneider"]
+    assert [a["name"] for a in held_by_umzug(undo_record)] == ["jgrosse", "pschneider"]
+    assert undo_umzug_disable(model, undo_record) == ["pschneider"]
     # hmueller: disabled again since (by the Kommune); jgrosse: another object at that DN now.
     assert enabled(model) == {"hmueller": False, "jgrosse": False, "pschneider": True, "neu": True}
 
 
-def test_no_journal_changes_nothing():
+def test_no_undo_record_changes_nothing():
     model = cutover_export()
     assert undo_umzug_disable(model, []) == []
     assert enabled(model) == {"hmueller": False, "jgrosse": False, "pschneider": False, "neu": True}
 
 
-def test_read_journal_in_order_and_names_a_bad_file(tmp_path):
-    assert read_journal(str(tmp_path / "none")) == []
+def test_read_undo_record_in_order_and_names_a_bad_file(tmp_path):
+    assert read_undo_record(str(tmp_path / "none")) == []
     (tmp_path / "20261121T230000000000-source.yml").write_text("source_disabled:\n- {dn: CN=a, sid: S-1, name: a}\n")
     (tmp_path / "20261121T230100000000-source.yml").write_text("source_enabled: []\n")
-    assert read_journal(str(tmp_path)) == [{"source_disabled": [{"dn": "CN=a", "sid": "S-1", "name": "a"}]},
-                                           {"source_enabled": []}]
+    assert read_undo_record(str(tmp_path)) == [{"source_disabled": [{"dn": "CN=a", "sid": "S-1", "name": "a"}]},
+                                               {"source_enabled": []}]
     (tmp_path / "20261121T230200000000.yml").write_text("- not a record\n")
     with pytest.raises(ValueError, match=r"20261121T230200000000\.yml"):
-        read_journal(str(tmp_path))
+        read_undo_record(str(tmp_path))

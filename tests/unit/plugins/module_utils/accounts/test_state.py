@@ -4,9 +4,9 @@ import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.state import (
     NEVER,
+    changes,
     desired,
     ou_tree,
-    plan,
     rewrite_mail,
     rewrite_path,
 )
@@ -102,11 +102,11 @@ def empty():
 
 def test_first_run_creates_everything_second_run_nothing():
     want = desired(source(), mapping(), SETTINGS)
-    kinds = [op[0] for op in plan(want, empty())]
+    kinds = [op[0] for op in changes(want, empty())]
     assert kinds.count("add_ou") == 2
     assert kinds.count("add") == 3
     assert kinds.count("add_members") == 1
-    assert plan(want, applied(want)) == []
+    assert changes(want, applied(want)) == []
 
 
 def test_changed_attribute_and_state_are_synced():
@@ -116,7 +116,7 @@ def test_changed_attribute_and_state_are_synced():
     have["users"][dn]["attrs"]["sn"] = "Mueller"
     have["users"][dn]["attrs"]["profilePath"] = "\\\\old\\p"
     have["users"][dn]["enabled"] = True
-    ops = plan(want, have)
+    ops = changes(want, have)
     assert ("modify", dn, {"sn": ("Mueller", "Müller"), "profilePath": ("\\\\old\\p", None)}) in ops
     assert ("disable", dn) in ops
 
@@ -130,7 +130,7 @@ def test_removed_at_the_source(on_removed, expected):
     want = desired(source(), mapping(), SETTINGS)
     have = applied(want)
     have["users"][f"CN=gone,{OU}"] = {"enabled": True, "attrs": {"sAMAccountName": "ald-gone"}}
-    assert plan(want, have, on_removed) == expected
+    assert changes(want, have, on_removed) == expected
 
 
 @pytest.mark.parametrize(("managed", "expected"), [
@@ -141,7 +141,7 @@ def test_only_objects_umzug_created_are_disabled_when_gone(managed, expected):
     want = desired(source(), mapping(), SETTINGS)
     have = applied(want)
     have["users"][f"CN=gone,{OU}"] = {"enabled": True, "attrs": {"sAMAccountName": "ald-gone"}}
-    assert plan(want, have, "delete" if not managed else "disable", managed) == expected
+    assert changes(want, have, "delete" if not managed else "disable", managed) == expected
 
 
 def test_membership_delta():
@@ -149,5 +149,5 @@ def test_membership_delta():
     have = applied(want)
     dn = f"CN=Bauamt,{OU}"
     have["groups"][dn]["members"] = [f"CN=hmueller,{OU}".upper(), f"CN=fremd,{OU}"]
-    assert plan(want, have) == [("add_members", dn, [f"CN=Bauamt-Lesen,{OU}"]),
+    assert changes(want, have) == [("add_members", dn, [f"CN=Bauamt-Lesen,{OU}"]),
                                 ("remove_members", dn, [f"CN=fremd,{OU}"])]

@@ -7,7 +7,7 @@ import pytest
 from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch.dns_smb import (
     NameSwitchError,
     aliases_from_shares,
-    dns_plan,
+    dns_changes,
     one_share_each,
     parse_alias_header,
     parse_dns_query,
@@ -73,13 +73,13 @@ DNS_CASES = [
 
 
 @pytest.mark.parametrize(("state", "records", "saved", "ops", "keep"), DNS_CASES)
-def test_dns_plan(state, records, saved, ops, keep):
-    assert dns_plan(state, records, NEW, saved) == (ops, keep)
+def test_dns_changes(state, records, saved, ops, keep):
+    assert dns_changes(state, records, NEW, saved) == (ops, keep)
 
 
-def test_dns_plan_refuses_a_cname():
+def test_dns_changes_refuses_a_cname():
     with pytest.raises(NameSwitchError, match="CNAME"):
-        dns_plan("present", [("CNAME", "fs.kommune-a.test.")], NEW, None)
+        dns_changes("present", [("CNAME", "fs.kommune-a.test.")], NEW, None)
 
 
 TESTPARM = """

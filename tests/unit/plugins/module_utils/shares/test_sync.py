@@ -92,7 +92,7 @@ def snapshot(root):
 def test_first_pass_copies_everything_and_translates_identities(tree):
     src, dst, state = tree
     result = sync(src, dst, state)
-    assert len(result.plan.copy) == 7 and result.translate.unmapped_sids == {}
+    assert len(result.work_list.copy) == 7 and result.translate.unmapped_sids == {}
     f = dst / "Bauanträge" / "Antrag Müller.txt"
     assert f.read_bytes() == (src / "Bauanträge" / "Antrag Müller.txt").read_bytes()
     assert (f.stat().st_uid, f.stat().st_gid) == (300001, 300513)
@@ -122,7 +122,7 @@ def test_second_pass_changes_nothing(tree):
     sync(src, dst, state)
     before = snapshot(dst)
     again = sync(src, dst, state)
-    assert again.plan.is_empty()
+    assert again.work_list.is_empty()
     assert snapshot(dst) == before
 
 
@@ -134,11 +134,11 @@ def test_delta_pass_brings_changes_and_deletions_only(tree):
     subprocess.run(["setfacl", "-m", "g:101111:---", str(src / "Bauanträge" / "Antrag Müller.txt")], check=True)
     (dst / "nur-im-ziel.txt").write_text("removed by the delta pass")
     result = sync(src, dst, state)
-    assert [n.path for n in result.plan.copy] == ["Bauanträge/neu.txt".encode()]
+    assert [n.path for n in result.work_list.copy] == ["Bauanträge/neu.txt".encode()]
     # The two folders changed too: a file came into one and left the other (their mtimes).
-    assert sorted(n.path for n in result.plan.meta) == sorted(
+    assert sorted(n.path for n in result.work_list.meta) == sorted(
         p.encode() for p in ("Bauanträge", "Bauanträge/Antrag Müller.txt", "Pläne"))
-    assert sorted(n.path for n in result.plan.delete) == [b"Pl\xc3\xa4ne/plan-kopie.pdf", b"nur-im-ziel.txt"]
+    assert sorted(n.path for n in result.work_list.delete) == [b"Pl\xc3\xa4ne/plan-kopie.pdf", b"nur-im-ziel.txt"]
     assert not (dst / "Pläne" / "plan-kopie.pdf").exists() and not (dst / "nur-im-ziel.txt").exists()
     acl = posix_acl.describe(os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "system.posix_acl_access"))
     assert "g:304111:---" in acl
@@ -151,7 +151,7 @@ def test_with_deletion_off_a_pass_deletes_nothing_and_names_what_it_left(tree, c
     (src / "Pläne" / "plan-kopie.pdf").unlink()
     (dst / "nur-im-ziel.txt").write_text("kept: deletion is off")
     result = sync(src, dst, state, check=check, delete=False)
-    assert result.plan.delete == []
+    assert result.work_list.delete == []
     assert result.not_deleted == [b"Pl\xc3\xa4ne/plan-kopie.pdf", b"nur-im-ziel.txt"]
     assert (dst / "Pläne" / "plan-kopie.pdf").exists() and (dst / "nur-im-ziel.txt").exists()
     # The next pass finds them again: they stay reported until someone lets them go.
@@ -165,7 +165,7 @@ def test_check_mode_changes_nothing_and_says_what_it_would_do(tree):
     write(src / "neu.txt", b"neu")
     before = snapshot(dst)
     result = sync(src, dst, state, check=True)
-    assert [n.path for n in result.plan.copy] == [b"neu.txt"]
+    assert [n.path for n in result.work_list.copy] == [b"neu.txt"]
     assert snapshot(dst) == before
     assert not (dst / "neu.txt").exists()
 
@@ -178,7 +178,7 @@ def test_an_interrupted_pass_is_completed_by_the_next(tree):
     with open(victim, "r+b") as handle:
         handle.truncate(1000)
     result = sync(src, dst, state)
-    assert b"Pl\xc3\xa4ne/plan.pdf" in [n.path for n in result.plan.copy]
+    assert b"Pl\xc3\xa4ne/plan.pdf" in [n.path for n in result.work_list.copy]
     assert victim.read_bytes() == (src / "Pläne" / "plan.pdf").read_bytes()
 
 
@@ -207,7 +207,7 @@ def test_a_file_list_longer_than_a_pipe_buffer_does_not_block(tmp_path):
     worker = threading.Thread(target=lambda: done.append(sync(src, tmp_path / "dst", str(tmp_path / "s.json"))))
     worker.start()
     worker.join(timeout=120)  # a liveness guard against the deadlock, not a speed check
-    assert done and len(done[0].plan.copy) == 1500
+    assert done and len(done[0].work_list.copy) == 1500
 
 
 def test_a_metadata_only_change_is_picked_up_while_unchanged_paths_are_not_read(tree, monkeypatch):
@@ -228,12 +228,12 @@ def test_a_metadata_only_change_is_picked_up_while_unchanged_paths_are_not_read(
     assert {p: (p.stat().st_size, p.stat().st_mtime_ns) for p in (antrag, plan_pdf)} == content_before
     result = sync(src, dst, state)
     # plan.pdf and plan-kopie.pdf are one inode: both names carry the new ACL
-    assert sorted(n.path for n in result.plan.meta) == sorted(
+    assert sorted(n.path for n in result.work_list.meta) == sorted(
         p.encode() for p in ("Bauanträge/Antrag Müller.txt", "Pläne/plan.pdf", "Pläne/plan-kopie.pdf"))
-    assert not result.plan.copy
+    assert not result.work_list.copy
     assert os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "user.DOSATTRIB") == b"\x00\x00\x04\x00\x20"
     assert "g:304111:r--" in posix_acl.describe(os.getxattr(dst / "Pläne" / "plan.pdf", "system.posix_acl_access"))
-    assert sync(src, dst, state).plan.is_empty()
+    assert sync(src, dst, state).work_list.is_empty()
 
 
 def test_an_unchanged_pass_leaves_the_state_file_alone(tree, monkeypatch):
@@ -242,7 +242,7 @@ def test_an_unchanged_pass_leaves_the_state_file_alone(tree, monkeypatch):
     sync(src, dst, state)
     before = os.stat(state)
     time.sleep(0.05)
-    assert sync(src, dst, state).plan.is_empty()
+    assert sync(src, dst, state).work_list.is_empty()
     after = os.stat(state)
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
 
@@ -281,22 +281,22 @@ def test_a_content_change_that_keeps_size_and_mtime_is_flagged_by_verify_and_cop
     changed = src / "Bauanträge" / "Antrag Müller.txt"
     change_keeping_size_and_mtime(changed, b"Bescheid" * 100)
     # The quick check cannot see it: the delta pass copies nothing, and its state says done.
-    assert not sync(src, dst, state).plan.copy
+    assert not sync(src, dst, state).work_list.copy
     assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Antrag\r\n" * 100
-    assert not sync(src, dst, state).plan.copy
+    assert not sync(src, dst, state).work_list.copy
     comparison = verify_and_flag(src, dst, state)
     assert comparison.differ == {"Bauanträge/Antrag Müller.txt".encode(): ["sha256"]}
     assert share_tree.load_flagged(state) == {"Bauanträge/Antrag Müller.txt".encode()}
     # The dry run of the final pass says what it would copy, and why; it writes nothing.
     dry = sync(src, dst, state, check=True)
-    assert [n.path for n in dry.plan.copy] == dry.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
+    assert [n.path for n in dry.work_list.copy] == dry.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
     assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Antrag\r\n" * 100
     assert os.path.exists(share_tree.flagged_path(state))
     final = sync(src, dst, state)
     assert final.recopied == ["Bauanträge/Antrag Müller.txt".encode()]
     assert (dst / "Bauanträge" / "Antrag Müller.txt").read_bytes() == b"Bescheid" * 100
     assert not os.path.exists(share_tree.flagged_path(state))
-    assert verify_and_flag(src, dst, state).ok and sync(src, dst, state).plan.is_empty()
+    assert verify_and_flag(src, dst, state).ok and sync(src, dst, state).work_list.is_empty()
 
 
 def test_compare_content_none_leaves_flagged_paths_and_all_finds_changes_without_verify(tree):
@@ -304,7 +304,7 @@ def test_compare_content_none_leaves_flagged_paths_and_all_finds_changes_without
     sync(src, dst, state)
     change_keeping_size_and_mtime(src / "Bauanträge" / "Antrag Müller.txt", b"Bescheid" * 100)
     verify_and_flag(src, dst, state)
-    assert not sync(src, dst, state, compare_content="none").plan.copy
+    assert not sync(src, dst, state, compare_content="none").work_list.copy
     assert share_tree.load_flagged(state)  # still there for a pass that copies them
     os.unlink(share_tree.flagged_path(state))
     source_side = share_manifest.local_side(os.fsencode(src))
@@ -340,7 +340,7 @@ def test_a_second_pass_on_the_same_state_is_refused_naming_the_holder(tree):
         assert not (dst / "neu.txt").exists()
         # A dry run takes no lock: it runs beside the pass, and writes nothing.
         before = os.stat(state)
-        assert [n.path for n in sync(src, dst, state, check=True).plan.copy] == [b"neu.txt"]
+        assert [n.path for n in sync(src, dst, state, check=True).work_list.copy] == [b"neu.txt"]
         assert os.stat(state).st_mtime_ns == before.st_mtime_ns and not (dst / "neu.txt").exists()
     finally:
         os.kill(pid, signal.SIGKILL)
@@ -348,7 +348,7 @@ def test_a_second_pass_on_the_same_state_is_refused_naming_the_holder(tree):
         os.close(ready_r)
         os.close(ready_w)
     # The holder is gone (killed): its lock went with it, and the next pass runs.
-    assert [n.path for n in sync(src, dst, state).plan.copy] == [b"neu.txt"]
+    assert [n.path for n in sync(src, dst, state).work_list.copy] == [b"neu.txt"]
 
 
 def test_a_state_path_without_a_folder_is_written_in_the_current_folder(tree, monkeypatch):
@@ -357,7 +357,7 @@ def test_a_state_path_without_a_folder_is_written_in_the_current_folder(tree, mo
     sync(src, dst, "state.bin")
     assert share_tree.load_state(str(dst.parent / "state.bin"))
     assert (dst.parent / "state.bin").stat().st_mode & 0o777 == 0o600
-    assert sync(src, dst, "state.bin").plan.is_empty()
+    assert sync(src, dst, "state.bin").work_list.is_empty()
 
 
 def test_a_listing_that_fails_on_the_source_says_where(tmp_path):
@@ -371,13 +371,13 @@ def test_copies_in_many_batches_keep_links_owners_and_acls(tree, monkeypatch):
     for i in range(5):
         write(src / "Pläne" / f"blatt{i}.pdf", b"%d" % i, gid=101103)
     result = sync(src, dst, state)
-    assert len(result.plan.copy) == 12
+    assert len(result.work_list.copy) == 12
     assert (dst / "Pläne" / "plan.pdf").stat().st_ino == (dst / "Pläne" / "plan-kopie.pdf").stat().st_ino
     assert [(dst / "Pläne" / f"blatt{i}.pdf").stat().st_gid for i in range(5)] == [304100] * 5
     assert "g:304100:rwx" in posix_acl.describe(
         os.getxattr(dst / "Bauanträge" / "Antrag Müller.txt", "system.posix_acl_access"))
     assert snapshot(dst)[b"Pl\xc3\xa4ne"][2] == (src / "Pläne").stat().st_mtime_ns
-    assert sync(src, dst, state).plan.is_empty()
+    assert sync(src, dst, state).work_list.is_empty()
 
 
 def test_ssh_source_runs_the_agent_through_a_remote_shell(tree, tmp_path, monkeypatch):
@@ -399,7 +399,7 @@ def test_ssh_source_runs_the_agent_through_a_remote_shell(tree, tmp_path, monkey
     assert {n.path for n in nodes} >= {b"", "Bauanträge/Antrag Müller.txt".encode(), b"M\xfcller-latin1.txt"}
     assert uid_sids[101113] == "S-1-22-1-101113" and gid_sids[100513] == f"{OLD}-513"
     result = run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False)
-    assert len(result.plan.copy) == 7
+    assert len(result.work_list.copy) == 7
     assert (dst / "Pläne" / "plan.pdf").read_bytes() == (src / "Pläne" / "plan.pdf").read_bytes()
     assert (dst / "Pläne" / "plan.pdf").stat().st_gid == 300513
 
@@ -418,8 +418,8 @@ def test_a_path_that_changes_type_between_passes_is_replaced(tree):
     assert (dst / "sparse.img" / "innen.txt").read_bytes() == b"jetzt ein Ordner"
     assert (dst / "leer").read_bytes() == b"jetzt eine Datei"
     assert (dst / "leer").stat().st_uid == 300001
-    assert {n.path for n in result.plan.copy} == {b"sparse.img/innen.txt", b"leer"}
-    assert sync(src, dst, state).plan.is_empty()
+    assert {n.path for n in result.work_list.copy} == {b"sparse.img/innen.txt", b"leer"}
+    assert sync(src, dst, state).work_list.is_empty()
     assert snapshot(dst)[b"leer"][0] == "file" and snapshot(dst)[b"sparse.img"][0] == "dir"
 
 
@@ -434,7 +434,7 @@ def test_a_path_longer_than_path_max_is_left_out_and_reported_while_the_rest_is_
     # The folders that fit are there; the next pass changes nothing and reports the same.
     assert os.path.isdir(os.path.join(os.fsencode(dst), deep.split(b"/")[0]))
     again = sync(src, dst, state)
-    assert again.plan.is_empty() and again.too_long == result.too_long
+    assert again.work_list.is_empty() and again.too_long == result.too_long
 
 
 def test_trusted_xattrs_arrive_and_file_capabilities_do_not(tree):
@@ -448,7 +448,7 @@ def test_trusted_xattrs_arrive_and_file_capabilities_do_not(tree):
     # A change of the trusted xattr alone is metadata: the next pass carries it.
     os.setxattr(src / "tool", "trusted.umzug.test", b"delta")
     again = sync(src, dst, state)
-    assert [n.path for n in again.plan.meta] == [b"tool"]
+    assert [n.path for n in again.work_list.meta] == [b"tool"]
     assert os.getxattr(dst / "tool", "trusted.umzug.test") == b"delta"
 
 
@@ -482,5 +482,5 @@ def test_a_folder_swapped_for_a_symlink_after_the_listing_never_brings_a_secret(
     (src / "a").unlink()
     (tmp_path / "a-moved-away").rename(src / "a")
     again = sync(src, dst, state)
-    assert b"a/f" in [n.path for n in again.plan.copy] and again.changed_during_copy == {}
+    assert b"a/f" in [n.path for n in again.work_list.copy] and again.changed_during_copy == {}
     assert (dst / "a" / "f").read_bytes() == b"harmless"

@@ -145,10 +145,10 @@ def test_plan_compares_metadata_digests_of_what_it_reads(tree):
     node = share_tree.node_of(entries[b"Amt/a.txt"], {"security.NTACL": b"alt"})
     target = targets_for(records_of(tree))
     last = share_tree.state_entry(node, target[node.path], 0)
-    same = share_tree.plan([node], target, {node.path: last}, listed=list(entries))
+    same = share_tree.work_list([node], target, {node.path: last}, listed=list(entries))
     assert same.is_empty() and same.unchanged == 1
     changed = share_tree.node_of(entries[b"Amt/a.txt"], {"security.NTACL": b"neu"})
-    result = share_tree.plan([changed], target, {node.path: last}, listed=list(entries))
+    result = share_tree.work_list([changed], target, {node.path: last}, listed=list(entries))
     assert result.meta == [changed] and not result.copy
 
 
@@ -177,7 +177,7 @@ def test_names_of_a_hard_linked_file_are_read_and_copied_together(tree):
     _, to_read = share_tree.triage(paths, list(records.values()), target, state)
     assert sorted(paths[i] for i in to_read) == [b"Amt/a.txt", b"b.txt"]
     links = [b""] * len(paths)
-    copy, mkdir = share_tree.content_plan(paths, list(records.values()), links, to_read, target, state)
+    copy, mkdir = share_tree.content_to_copy(paths, list(records.values()), links, to_read, target, state)
     assert sorted(paths[i] for i in copy) == [b"Amt/a.txt", b"b.txt"] and mkdir == []
 
 
