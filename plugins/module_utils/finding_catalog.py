@@ -175,6 +175,23 @@ REASONS = {
                             "de": "{value} ist eine JDBC-URL ohne Host (ein DSN oder Treiber-Alias?)"},
     "endpoint_jdbc_no_host": {"en": "{value} is a JDBC URL that names no host",
                               "de": "{value} ist eine JDBC-URL ohne Host"},
+    # Why the gate decided as it did (plugin_utils/report/model.py verdict), in wave.gate_closed and the report.
+    "incomplete": {"en": "run incomplete", "de": "Lauf unvollständig"},
+    "unwaived_inhibitors": {"en": "open inhibitors", "de": "offene Blocker"},
+    "rz_inhibitors": {"en": "open inhibitors in the data centre", "de": "offene Blocker im Rechenzentrum"},
+    "waived_inhibitors": {"en": "inhibitors accepted by waiver", "de": "Blocker per Ausnahme akzeptiert"},
+    "high_findings": {"en": "high-severity findings", "de": "Befunde mit hoher Schwere"},
+    # A path a pass left out (modules/share_sync.py).
+    "path_beyond_path_max_pass": {
+        "en": "{bytes} bytes below the share root; with the target's folder the path is longer than the {limit} "
+              "bytes Linux takes (PATH_MAX): it was not copied",
+        "de": "{bytes} Bytes unterhalb der Freigabe; mit dem Ordner des Ziels ist der Pfad länger als die {limit} "
+              "Bytes, die Linux erlaubt (PATH_MAX): er wurde nicht kopiert"},
+    # Where a name has invisible characters (identity/naming.py); the characters by their Unicode names.
+    "invisible_in_name": {"en": "name: {characters}", "de": "Name: {characters}"},
+    "invisible_in_given_name": {"en": "given name: {characters}", "de": "Vorname: {characters}"},
+    "invisible_in_surname": {"en": "surname: {characters}", "de": "Nachname: {characters}"},
+    "invisible_in_display_name": {"en": "display name: {characters}", "de": "Anzeigename: {characters}"},
 }
 
 CATALOG = {
@@ -606,12 +623,12 @@ CATALOG = {
     "accounts.invisible_characters": {
         "payload": "accounts", "severity": "low", "inhibitor": False, "remediation": "hint",
         "en": {"title": "Invisible characters removed from a name",
-               "summary": "{old_name} has invisible format characters ({described}); they are left out of its "
+               "summary": "{old_name} has invisible format characters ({described:; }); they are left out of its "
                           "new account name and CN.",
                "remediation": "Remove them in the old directory (they come with text pasted from a word "
                               "processor), or set a manual new_name in the mapping file."},
         "de": {"title": "Unsichtbare Zeichen aus einem Namen entfernt",
-               "summary": "{old_name} enthält unsichtbare Formatzeichen ({described}); sie fehlen im neuen "
+               "summary": "{old_name} enthält unsichtbare Formatzeichen ({described:; }); sie fehlen im neuen "
                           "Kontonamen und im CN.",
                "remediation": "Sie im alten Verzeichnis entfernen (sie kommen mit Text, der aus einer "
                               "Textverarbeitung eingefügt wurde) oder einen manuellen new_name in der "

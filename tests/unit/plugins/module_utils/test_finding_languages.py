@@ -135,6 +135,14 @@ def other_findings() -> list[Finding]:
                    kommune="kommune-a"),
         Finding.of("wave.acceptance_failed", kommune="kommune-a",
                    details=[{"code": "acceptance_no_results", "path": "/srv/abnahme/k.json"}]),
+        Finding.of("wave.gate_closed", reasons=[Reason("incomplete"), Reason("unwaived_inhibitors")],
+                   kommune="kommune-a"),
+        Finding.of("accounts.invisible_characters", old_name="'hpm\u00fcller'", resources=("hpm\u00fcller",),
+                   described=[Reason("invisible_in_given_name", characters=["U+200D ZERO WIDTH JOINER"]),
+                              Reason("invisible_in_display_name", characters=["U+00AD SOFT HYPHEN"])]),
+        Finding.of("shares.path_beyond_path_max", share="bauamt", count=1, more="", variant="preflight",
+                   first=[Reason("path_problem", path="a/b", reason=Reason("path_beyond_path_max_pass", bytes=4100,
+                                                                          limit=4095))]),
     ]
 
 
@@ -173,7 +181,8 @@ def test_findings_as_the_payloads_make_them_read_german_in_a_german_report(share
     assert len(keys) >= 18
     assert {"shares.name_reserved", "shares.sid_unmapped", "shares.setting_principal_unmapped",
             "clients.unparseable_config", "clients.endpoint_unrecognised", "clients.selector_no_match",
-            "accounts.source_object_gone", "wave.acceptance_failed"} <= keys
+            "accounts.source_object_gone", "wave.acceptance_failed", "wave.gate_closed",
+            "accounts.invisible_characters"} <= keys
     for finding in findings:
         german = _german(finding)
         text = _without_data(_words(german), finding)
