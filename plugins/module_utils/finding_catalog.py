@@ -192,6 +192,20 @@ REASONS = {
     "invisible_in_given_name": {"en": "given name: {characters}", "de": "Vorname: {characters}"},
     "invisible_in_surname": {"en": "surname: {characters}", "de": "Nachname: {characters}"},
     "invisible_in_display_name": {"en": "display name: {characters}", "de": "Anzeigename: {characters}"},
+    # Why a client probe failed (modules/client_probe.py); what a server or a tool said is data.
+    "probe_banner": {"en": "{target} answered {received}, expected /{banner}/",
+                     "de": "{target} antwortete {received}, erwartet /{banner}/"},
+    "probe_http_status": {"en": "{url} answered HTTP {got}, expected {status}",
+                          "de": "{url} antwortete mit HTTP {got}, erwartet {status}"},
+    "probe_not_xml": {"en": "{url} is not XML: {error}", "de": "{url} ist kein XML: {error}"},
+    "probe_not_wsdl": {"en": "{url} is XML but not a WSDL document (root {root})",
+                       "de": "{url} ist XML, aber kein WSDL-Dokument (Wurzel {root})"},
+    "probe_not_installed": {"en": "{program} is not installed on this host",
+                            "de": "{program} ist auf diesem Host nicht installiert"},
+    "probe_odbc_answer": {"en": "isql {dsn}: answer {answer} does not match /{expect}/",
+                          "de": "isql {dsn}: die Antwort {answer} passt nicht zu /{expect}/"},
+    "probe_no_value": {"en": "no value for {endpoint} in the client's configuration",
+                       "de": "kein Wert für {endpoint} in der Konfiguration des Clients"},
 }
 
 CATALOG = {

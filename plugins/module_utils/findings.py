@@ -48,7 +48,9 @@ class Reason(str):
     code: str
     args: dict
 
-    def __new__(cls, code: str, **args):
+    def __new__(cls, code: str, /, **args):
+        if "code" in args:
+            raise FindingError(f"reason {code}: an argument may not be called 'code'")
         values = {name: param_value(value) for name, value in args.items()}
         self = super().__new__(cls, phrase({"code": code, **values}, "en"))
         self.code, self.args = code, values

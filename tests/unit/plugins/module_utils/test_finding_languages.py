@@ -135,6 +135,10 @@ def other_findings() -> list[Finding]:
                    kommune="kommune-a"),
         Finding.of("wave.acceptance_failed", kommune="kommune-a",
                    details=[{"code": "acceptance_no_results", "path": "/srv/abnahme/k.json"}]),
+        Finding.of("clients.probe_failed", variant="after", name="EWO (ewo)", kind="http", target="https://rz/x",
+                   detail=Reason("probe_http_status", url="https://rz/x", got=404, status=200)),
+        Finding.of("clients.probe_failed", variant="before", name="EWO (ewo)", kind="odbc", target="ewo",
+                   detail=Reason("probe_not_installed", program="isql (unixODBC)")),
         Finding.of("wave.gate_closed", reasons=[Reason("incomplete"), Reason("unwaived_inhibitors")],
                    kommune="kommune-a"),
         Finding.of("accounts.invisible_characters", old_name="'hpm\u00fcller'", resources=("hpm\u00fcller",),
@@ -151,12 +155,15 @@ def test_every_reason_is_worded_in_each_language_with_the_same_arguments():
         assert set(words) == set(LANGUAGES), code
         fields = {lang: {n for _l, n, _s, _c in string.Formatter().parse(words[lang]) if n} for lang in LANGUAGES}
         assert fields["de"] == fields["en"], code
+        assert "code" not in fields["en"], code  # the record's own field
         assert words["de"] != words["en"] or not ENGLISH.search(words["de"]), code
 
 
 @pytest.mark.parametrize(("code", "args", "english", "german"), [
-    ("name_reserved", {"device": "CON"}, "CON is a reserved DOS device name", "CON ist ein reservierter DOS-Gerätename"),
-    ("sid_unnamed", {"sid": "S-1-5-21-1", "paths": 2}, "S-1-5-21-1 (unknown, 2 paths)", "S-1-5-21-1 (unbekannt, 2 Pfade)"),
+    ("name_reserved", {"device": "CON"}, "CON is a reserved DOS device name",
+     "CON ist ein reservierter DOS-Gerätename"),
+    ("sid_unnamed", {"sid": "S-1-5-21-1", "paths": 2}, "S-1-5-21-1 (unknown, 2 paths)",
+     "S-1-5-21-1 (unbekannt, 2 Pfade)"),
     ("no_sid", {}, "no SID", "keine SID"),
     ("acceptance_counts", {"passed": 5, "failed": 0, "errors": 0, "skipped": 1},
      "5 passed, 0 failed, 0 errors, 1 skipped", "5 bestanden, 0 fehlgeschlagen, 0 Fehler, 1 übersprungen"),
