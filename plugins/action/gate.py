@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 
 from ansible.plugins.action import ActionBase
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Reason
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
     NO_GO,
     WaiverError,
@@ -96,7 +96,7 @@ def report_age(report: dict, now: datetime) -> int:
 def gate_finding(kommune, decision):
     if decision["verdict"] == NO_GO:
         keys = sorted({f["key"] for f in decision["inhibitors"]})
-        return Finding.of("wave.gate_closed", reasons=", ".join(decision["reasons"]), resources=keys,
+        return Finding.of("wave.gate_closed", reasons=[Reason(r) for r in decision["reasons"]], resources=keys,
                           kommune=kommune).to_dict()
     return Finding.of("wave.gate_open", verdict=decision["verdict"], kommune=kommune).to_dict()
 

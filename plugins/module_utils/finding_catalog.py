@@ -10,8 +10,11 @@ parameters, ``{kommune}`` from the finding's Kommune.
 
 A text is a string, or a table of variants chosen by the parameter ``variant`` (where one
 key is raised in situations that need different words, e.g. by pre-flight and by a pass).
-Parameters are data (names, paths, counts, lists joined by the call site); the words around
-them are here. Keys never change: waivers (lab/waivers.yml), run comparisons and the docs
+Parameters are data (names, paths, counts, lists, and reasons by code); the words around
+them are here, and so are the reasons' sentences (``REASONS``): a parameter that says why
+(a path's problem, why a name has no new name) carries a code and its arguments, which each
+language words itself. In a template, ``{paths:; }`` joins a list with "; " (", " without a
+spec). Keys never change: waivers (lab/waivers.yml), run comparisons and the docs
 match on them.
 
 Plain data, standard library only: modules import it on managed hosts.
@@ -23,8 +26,8 @@ LANGUAGES = ("de", "en")
 TEXT_FIELDS = ("title", "summary", "remediation")
 
 # Shared wording of the pre-flight findings that list paths of one share.
-_PATHS_EN = "{count} path(s) in share {share}. {first}{more}"
-_PATHS_DE = "{count} Pfad(e) in der Freigabe {share}. {first}{more}"
+_PATHS_EN = "{count} path(s) in share {share}. {first:; }{more}"
+_PATHS_DE = "{count} Pfad(e) in der Freigabe {share}. {first:; }{more}"
 _RENAME_EN = "Rename these paths before the final pass."
 _RENAME_DE = "Diese Pfade vor dem letzten Kopierlauf umbenennen."
 # The four reasons a client configuration file is not rewritten.
@@ -35,6 +38,175 @@ _VERIFY_EN = "{count} path(s): {detail}{more}"
 _VERIFY_DE = "{count} Pfad(e): {detail}{more}"
 _MANUAL_NAME_EN = "Set a manual new_name in the mapping file if this one is not wanted."
 _MANUAL_NAME_DE = "Einen manuellen new_name in der Zuordnungsdatei setzen, falls dieser Name nicht gewünscht ist."
+
+# The sentences a finding's parameters name by code (findings.Reason): {code: {language: template}}.
+REASONS = {
+    # A path's problem in the pre-flight lists of shares.* (shares/names.py, shares/preflight.py).
+    "path_problem": {"en": "{path}: {reason}", "de": "{path}: {reason}"},
+    "name_not_utf8": {"en": "the name is not valid UTF-8", "de": "der Name ist kein gültiges UTF-8"},
+    "name_invalid_character": {"en": "the name contains {characters}, which SMB clients cannot use",
+                               "de": "der Name enthält {characters}, die SMB-Clients nicht verwenden können"},
+    "name_trailing_dot_or_space": {"en": "the name ends in a dot or a space",
+                                   "de": "der Name endet auf einen Punkt oder ein Leerzeichen"},
+    "name_reserved": {"en": "{device} is a reserved DOS device name",
+                      "de": "{device} ist ein reservierter DOS-Gerätename"},
+    "name_too_long": {"en": "the name has {units} UTF-16 units, more than {limit}",
+                      "de": "der Name hat {units} UTF-16-Einheiten, mehr als {limit}"},
+    "path_beyond_path_max": {"en": "the path has {bytes} bytes below the share root, more than the {limit} Linux "
+                                   "takes (PATH_MAX): it is not copied",
+                             "de": "der Pfad hat unterhalb der Freigabe {bytes} Bytes, mehr als die {limit}, die "
+                                   "Linux erlaubt (PATH_MAX): er wird nicht kopiert"},
+    "path_too_long": {"en": "the path on the target has {units} characters, more than {limit}",
+                      "de": "der Pfad auf dem Ziel hat {units} Zeichen, mehr als {limit}"},
+    "xattr_not_carried": {"en": "{names} will not arrive on the target",
+                          "de": "{names} kommen auf dem Ziel nicht an"},
+    "sparse_file": {"en": "{size} bytes, {allocated} allocated", "de": "{size} Bytes, {allocated} belegt"},
+    "special_file": {"en": "a device, fifo or socket: it is not copied",
+                     "de": "eine Gerätedatei, ein FIFO oder ein Socket: wird nicht kopiert"},
+    "case_collision": {"en": "collides with {paths}", "de": "kollidiert mit {paths}"},
+    "hard_link": {"en": "{count} names in this share for one file (inode {inode})",
+                  "de": "{count} Namen in dieser Freigabe für eine Datei (Inode {inode})"},
+    "hard_link_outside": {"en": "{count} names in this share for one file (inode {inode}); its other names are "
+                                "outside the share",
+                          "de": "{count} Namen in dieser Freigabe für eine Datei (Inode {inode}); ihre anderen "
+                                "Namen liegen außerhalb der Freigabe"},
+    "symlink_inside": {"en": "points to {target} inside the share",
+                       "de": "zeigt auf {target} innerhalb der Freigabe"},
+    "symlink_outside": {"en": "points to {target}, outside the share: copied as a link, its target is not",
+                        "de": "zeigt auf {target} außerhalb der Freigabe: als Link kopiert, sein Ziel nicht"},
+    # An unmapped SID of shares.sid_unmapped, with the old name where the export has one.
+    "sid_named": {"en": "{sid} ({name}, {paths} paths)", "de": "{sid} ({name}, {paths} Pfade)"},
+    "sid_unnamed": {"en": "{sid} (unknown, {paths} paths)", "de": "{sid} (unbekannt, {paths} Pfade)"},
+    # Why a name in a share's setting has no new name (shares/principals.py).
+    "not_old_domain": {"en": "{domain} is not the Kommune's old domain",
+                       "de": "{domain} ist nicht die alte Domäne der Kommune"},
+    "no_new_user": {"en": "the identity mapping has no new user for {account}",
+                    "de": "die Identitätszuordnung hat keinen neuen Benutzer für {account}"},
+    "no_new_group": {"en": "the identity mapping has no new group for {account}",
+                     "de": "die Identitätszuordnung hat keine neue Gruppe für {account}"},
+    # Values an identity does not have (identity/mapping.py).
+    "no_sid": {"en": "no SID", "de": "keine SID"},
+    "unknown_sid_object": {"en": "an object of unknown SID", "de": "ein Objekt mit unbekannter SID"},
+    "empty": {"en": "empty", "de": "leer"},
+    # The acceptance suite's result (roles/wave/tasks/steps/acceptance.yml).
+    "acceptance_counts": {"en": "{passed} passed, {failed} failed, {errors} errors, {skipped} skipped",
+                          "de": "{passed} bestanden, {failed} fehlgeschlagen, {errors} Fehler, {skipped} "
+                                "übersprungen"},
+    "acceptance_counts_expected": {
+        "en": "{passed} passed, {failed} failed, {errors} errors, {skipped} skipped (expected: {expected})",
+        "de": "{passed} bestanden, {failed} fehlgeschlagen, {errors} Fehler, {skipped} übersprungen "
+              "(erwartet: {expected})"},
+    "acceptance_no_results": {"en": "{path}: the suite wrote no results",
+                              "de": "{path}: die Testsuite hat keine Ergebnisse geschrieben"},
+    "acceptance_no_suite": {"en": "{path} does not exist", "de": "{path} existiert nicht"},
+    "tests_failed": {"en": "FAILED {tests:; FAILED }", "de": "FEHLGESCHLAGEN {tests:; FEHLGESCHLAGEN }"},
+    "more": {"en": "... {count} more", "de": "... {count} weitere"},
+    # Why a client configuration is not rewritten (clients/endpoints: the parsers and the endpoint check).
+    "selector_no_match": {"en": "selector matches nothing in this file",
+                          "de": "der Selektor trifft in dieser Datei nichts"},
+    "not_a_port": {"en": "{value} is not a port number", "de": "{value} ist keine Portnummer"},
+    "invalid_json": {"en": "invalid JSON: {error} (column {column})",
+                     "de": "ungültiges JSON: {error} (Spalte {column})"},
+    "json_reaches_scalar": {"en": "the path reaches {value}, not a string",
+                            "de": "der Pfad trifft {value}, keine Zeichenkette"},
+    "json_reaches_container": {"en": "the path reaches an object or array, not a string",
+                               "de": "der Pfad trifft ein Objekt oder Array, keine Zeichenkette"},
+    "ini_unterminated_section": {"en": "unterminated section header: {line}",
+                                 "de": "nicht abgeschlossener Abschnittskopf: {line}"},
+    "ini_not_an_entry": {"en": "not a section, key=value or comment: {line}",
+                         "de": "weder Abschnitt noch key=value noch Kommentar: {line}"},
+    "not_in_encoding": {"en": "file is not valid {codec} (byte {byte}); declare its encoding in the client profile",
+                        "de": "die Datei ist kein gültiges {codec} (Byte {byte}); ihre Kodierung im Client-Profil "
+                              "angeben"},
+    "bom_mismatch": {"en": "client profile declares {declared} but the file starts with a {bom} BOM",
+                     "de": "das Client-Profil gibt {declared} an, die Datei beginnt aber mit einer {bom}-BOM"},
+    "netuse_unbalanced_quote": {"en": "unbalanced quote in a net use command",
+                                "de": "unausgeglichenes Anführungszeichen in einem net-use-Befehl"},
+    "properties_bad_escape": {"en": "malformed \\uxxxx escape: {digits}",
+                              "de": "fehlerhafte \\uxxxx-Escape-Sequenz: {digits}"},
+    "xml_declaration_mismatch": {"en": "the XML declaration says {declared}, the client profile {encoding}",
+                                 "de": "die XML-Deklaration nennt {declared}, das Client-Profil {encoding}"},
+    "invalid_xml": {"en": "invalid XML: {error}", "de": "ungültiges XML: {error}"},
+    "xml_attribute_entity": {"en": "the attribute uses an entity umzug cannot expand",
+                             "de": "das Attribut verwendet eine Entität, die umzug nicht auflösen kann"},
+    "xml_text_entity": {"en": "the text uses an entity umzug cannot expand",
+                        "de": "der Text verwendet eine Entität, die umzug nicht auflösen kann"},
+    "xml_mixed_content": {"en": "<{element}> has mixed content, not a single text value",
+                          "de": "<{element}> hat gemischten Inhalt, keinen einzelnen Textwert"},
+    "reg_unknown_escape": {"en": "unknown escape {escape} in a string",
+                           "de": "unbekannte Escape-Sequenz {escape} in einer Zeichenkette"},
+    "reg_unclosed_string": {"en": "string without closing quote",
+                            "de": "Zeichenkette ohne schließendes Anführungszeichen"},
+    "reg_not_an_export": {"en": "not a registry export: the first line is {first}, not {header} or {other}",
+                          "de": "kein Registry-Export: die erste Zeile ist {first}, nicht {header} oder {other}"},
+    "reg_broken_hex": {"en": "broken hex continuation line", "de": "fehlerhafte Hex-Fortsetzungszeile"},
+    "reg_value_outside_key": {"en": "value outside a key (or inside a deleted key)",
+                              "de": "Wert außerhalb eines Schlüssels (oder in einem gelöschten Schlüssel)"},
+    "reg_not_an_entry": {"en": "not a key, value or comment: {line}",
+                         "de": "weder Schlüssel noch Wert noch Kommentar: {line}"},
+    "reg_no_equals": {"en": "value name not followed by '='", "de": "auf den Wertnamen folgt kein '='"},
+    "reg_text_after_quote": {"en": "text after the closing quote",
+                             "de": "Text nach dem schließenden Anführungszeichen"},
+    "reg_unknown_type": {"en": "unknown value type: {value}", "de": "unbekannter Werttyp: {value}"},
+    "reg_expand_sz": {"en": "the value is stored as hex(2) (REG_EXPAND_SZ); re-point it by hand",
+                      "de": "der Wert ist als hex(2) (REG_EXPAND_SZ) gespeichert; von Hand umstellen"},
+    "value_not_a_string": {"en": "the value {value} is not a string", "de": "der Wert {value} ist keine Zeichenkette"},
+    "invalid_yaml": {"en": "invalid YAML: {error}", "de": "ungültiges YAML: {error}"},
+    "yaml_reaches_container": {"en": "the path reaches a mapping or list, not a value",
+                               "de": "der Pfad trifft eine Zuordnung oder Liste, keinen Wert"},
+    "yaml_block_scalar": {"en": "the value is a block or multi-line YAML scalar; re-point it by hand",
+                          "de": "der Wert ist ein Block- oder mehrzeiliger YAML-Skalar; von Hand umstellen"},
+    "rdp_not_a_setting": {"en": "not a name:type:value setting: {line}",
+                          "de": "keine Einstellung der Form name:typ:wert: {line}"},
+    "rdp_not_a_string": {"en": "{key} is not a string setting", "de": "{key} ist keine Zeichenketten-Einstellung"},
+    "unencodable": {"en": "{value} cannot be written in this file's encoding ({codec})",
+                    "de": "{value} lässt sich in der Kodierung dieser Datei ({codec}) nicht schreiben"},
+    "endpoint_empty": {"en": "the value is empty", "de": "der Wert ist leer"},
+    "endpoint_whitespace": {"en": "{value} contains whitespace", "de": "{value} enthält Leerraum"},
+    "endpoint_unknown_form": {"en": "{value} is not a host, host:port, URL, UNC path or JDBC URL",
+                              "de": "{value} ist weder Host, host:port, URL, UNC-Pfad noch JDBC-URL"},
+    "endpoint_port_range": {"en": "{value} has port {port} out of range",
+                            "de": "{value} hat den Port {port} außerhalb des gültigen Bereichs"},
+    "endpoint_no_host": {"en": "{value} names no host", "de": "{value} nennt keinen Host"},
+    "endpoint_bad_server": {"en": "{value}: {host} is not a server name", "de": "{value}: {host} ist kein Servername"},
+    "endpoint_tns_no_host": {"en": "{value}: TNS descriptor names no host",
+                             "de": "{value}: der TNS-Deskriptor nennt keinen Host"},
+    "endpoint_jdbc_alias": {"en": "{value} is a JDBC URL that names no host (a DSN or driver alias?)",
+                            "de": "{value} ist eine JDBC-URL ohne Host (ein DSN oder Treiber-Alias?)"},
+    "endpoint_jdbc_no_host": {"en": "{value} is a JDBC URL that names no host",
+                              "de": "{value} ist eine JDBC-URL ohne Host"},
+    # Why the gate decided as it did (plugin_utils/report/model.py verdict), in wave.gate_closed and the report.
+    "incomplete": {"en": "run incomplete", "de": "Lauf unvollständig"},
+    "unwaived_inhibitors": {"en": "open inhibitors", "de": "offene Blocker"},
+    "rz_inhibitors": {"en": "open inhibitors in the data centre", "de": "offene Blocker im Rechenzentrum"},
+    "waived_inhibitors": {"en": "inhibitors accepted by waiver", "de": "Blocker per Ausnahme akzeptiert"},
+    "high_findings": {"en": "high-severity findings", "de": "Befunde mit hoher Schwere"},
+    # A path a pass left out (modules/share_sync.py).
+    "path_beyond_path_max_pass": {
+        "en": "{bytes} bytes below the share root; with the target's folder the path is longer than the {limit} "
+              "bytes Linux takes (PATH_MAX): it was not copied",
+        "de": "{bytes} Bytes unterhalb der Freigabe; mit dem Ordner des Ziels ist der Pfad länger als die {limit} "
+              "Bytes, die Linux erlaubt (PATH_MAX): er wurde nicht kopiert"},
+    # Where a name has invisible characters (identity/naming.py); the characters by their Unicode names.
+    "invisible_in_name": {"en": "name: {characters}", "de": "Name: {characters}"},
+    "invisible_in_given_name": {"en": "given name: {characters}", "de": "Vorname: {characters}"},
+    "invisible_in_surname": {"en": "surname: {characters}", "de": "Nachname: {characters}"},
+    "invisible_in_display_name": {"en": "display name: {characters}", "de": "Anzeigename: {characters}"},
+    # Why a client probe failed (modules/client_probe.py); what a server or a tool said is data.
+    "probe_banner": {"en": "{target} answered {received}, expected /{banner}/",
+                     "de": "{target} antwortete {received}, erwartet /{banner}/"},
+    "probe_http_status": {"en": "{url} answered HTTP {got}, expected {status}",
+                          "de": "{url} antwortete mit HTTP {got}, erwartet {status}"},
+    "probe_not_xml": {"en": "{url} is not XML: {error}", "de": "{url} ist kein XML: {error}"},
+    "probe_not_wsdl": {"en": "{url} is XML but not a WSDL document (root {root})",
+                       "de": "{url} ist XML, aber kein WSDL-Dokument (Wurzel {root})"},
+    "probe_not_installed": {"en": "{program} is not installed on this host",
+                            "de": "{program} ist auf diesem Host nicht installiert"},
+    "probe_odbc_answer": {"en": "isql {dsn}: answer {answer} does not match /{expect}/",
+                          "de": "isql {dsn}: die Antwort {answer} passt nicht zu /{expect}/"},
+    "probe_no_value": {"en": "no value for {endpoint} in the client's configuration",
+                       "de": "kein Wert für {endpoint} in der Konfiguration des Clients"},
+}
 
 CATALOG = {
     # ----------------------------------------------------------------------------- shares
@@ -466,12 +638,12 @@ CATALOG = {
     "accounts.invisible_characters": {
         "payload": "accounts", "severity": "low", "inhibitor": False, "remediation": "hint",
         "en": {"title": "Invisible characters removed from a name",
-               "summary": "{old_name} has invisible format characters ({described}); they are left out of its "
+               "summary": "{old_name} has invisible format characters ({described:; }); they are left out of its "
                           "new account name and CN.",
                "remediation": "Remove them in the old directory (they come with text pasted from a word "
                               "processor), or set a manual new_name in the mapping file."},
         "de": {"title": "Unsichtbare Zeichen aus einem Namen entfernt",
-               "summary": "{old_name} enthält unsichtbare Formatzeichen ({described}); sie fehlen im neuen "
+               "summary": "{old_name} enthält unsichtbare Formatzeichen ({described:; }); sie fehlen im neuen "
                           "Kontonamen und im CN.",
                "remediation": "Sie im alten Verzeichnis entfernen (sie kommen mit Text, der aus einer "
                               "Textverarbeitung eingefügt wurde) oder einen manuellen new_name in der "
@@ -684,18 +856,18 @@ CATALOG = {
     },
     "wave.acceptance_passed": {
         "payload": "wave", "severity": "info", "inhibitor": False, "remediation": None,
-        "en": {"title": "Acceptance suite passed for {kommune}", "summary": "{details}"},
-        "de": {"title": "Abnahmetests für {kommune} bestanden", "summary": "{details}"},
+        "en": {"title": "Acceptance suite passed for {kommune}", "summary": "{details:; }"},
+        "de": {"title": "Abnahmetests für {kommune} bestanden", "summary": "{details:; }"},
     },
     "wave.acceptance_failed": {
         "payload": "wave", "severity": "high", "inhibitor": True, "remediation": None,
-        "en": {"title": "Acceptance suite failed for {kommune}", "summary": "{details}"},
-        "de": {"title": "Abnahmetests für {kommune} fehlgeschlagen", "summary": "{details}"},
+        "en": {"title": "Acceptance suite failed for {kommune}", "summary": "{details:; }"},
+        "de": {"title": "Abnahmetests für {kommune} fehlgeschlagen", "summary": "{details:; }"},
     },
     "wave.acceptance_missing": {
         "payload": "wave", "severity": "high", "inhibitor": True, "remediation": None,
-        "en": {"title": "Acceptance suite not found for {kommune}", "summary": "{details}"},
-        "de": {"title": "Abnahmetests für {kommune} nicht gefunden", "summary": "{details}"},
+        "en": {"title": "Acceptance suite not found for {kommune}", "summary": "{details:; }"},
+        "de": {"title": "Abnahmetests für {kommune} nicht gefunden", "summary": "{details:; }"},
     },
     # ----------------------------------------------------------------------------- report
     "report.waiver_expired": {

@@ -12,7 +12,9 @@ the finding's text. Every key raised is in the catalog (finding_catalog.py), whi
 its severity, whether it blocks and its texts in German and English: ``Finding.of`` builds a
 finding from key, parameters and resources. The finding carries the English texts (what
 report.json holds) and its parameters, so the report renders it in German from the catalog
-(``texts``). This file runs on managed nodes too: standard library only.
+(``texts``). Parameters are data: names, paths, numbers, lists of them, and ``Reason``s, the
+catalog's sentences by code (a path's problem, why a name has no new name), which each
+language words itself. This file runs on managed nodes too: standard library only.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog import CATALOG, LANGUAGES
+from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog import CATALOG, LANGUAGES, REASONS
 
 SEVERITIES = ("info", "low", "medium", "high")
 # "report": findings the report raises itself (an expired waiver, an interrupted run).
@@ -36,6 +38,70 @@ RESULT_CHANGES = "umzug_changes"
 
 class FindingError(ValueError):
     """A finding or change record that does not fit the model."""
+
+
+class Reason(str):
+    """One of the catalog's REASONS by code and arguments. It reads as its English sentence
+    (log lines, exception messages, tables that compare it), and a finding's parameters carry
+    it as data, ``{"code": ..., **arguments}``, which the report words in its own language."""
+
+    code: str
+    args: dict
+
+    def __new__(cls, code: str, /, **args):
+        if "code" in args:
+            raise FindingError(f"reason {code}: an argument may not be called 'code'")
+        values = {name: param_value(value) for name, value in args.items()}
+        self = super().__new__(cls, phrase({"code": code, **values}, "en"))
+        self.code, self.args = code, values
+        return self
+
+    def data(self) -> dict:
+        return {"code": self.code, **self.args}
+
+    def text(self, language: str) -> str:
+        return phrase(self.data(), language)
+
+
+def param_value(value):
+    """A parameter as the finding keeps it: a Reason as its record, lists and records item by
+    item, anything else as text."""
+    if isinstance(value, Reason):
+        return value.data()
+    if isinstance(value, Mapping):
+        return {str(name): param_value(item) for name, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [param_value(item) for item in value]
+    return str(value)
+
+
+class _Words(string.Formatter):
+    """Fills a catalog template in one language: a reason record ({"code": ...}) becomes its
+    sentence, a list its items joined by the placeholder's format spec (``{paths:; }``; ", "
+    without one)."""
+
+    def __init__(self, language: str):
+        super().__init__()
+        self.language = language
+
+    def format_field(self, value, format_spec):
+        if isinstance(value, Mapping) and "code" in value:
+            return phrase(value, self.language)
+        if isinstance(value, (list, tuple)):
+            return (format_spec or ", ").join(self.format_field(item, "") for item in value)
+        return str(value)
+
+
+def phrase(record: Mapping, language: str) -> str:
+    """The sentence of a reason record in ``language``."""
+    code = record.get("code")
+    if code not in REASONS:
+        raise FindingError(f"reason {code!r} is not in the catalog's REASONS")
+    args = {name: value for name, value in record.items() if name != "code"}
+    try:
+        return _Words(language).format(REASONS[code][language], **args)
+    except KeyError as err:
+        raise FindingError(f"reason {code}: argument {err.args[0]!r} is missing") from None
 
 
 @dataclass(frozen=True)
@@ -62,14 +128,14 @@ class Finding:
     host: str | None = None
     # What the catalog's placeholders were filled with; lets the report render the texts in
     # another language. Not part of a finding's identity.
-    params: Mapping[str, str] = field(default_factory=dict, compare=False, hash=False)
+    params: Mapping[str, object] = field(default_factory=dict, compare=False, hash=False)
 
     @classmethod
     def of(cls, key: str, *, resources=(), kommune: str | None = None, host: str | None = None,
            **params) -> Finding:
         """The finding ``key`` of the catalog, its placeholders filled from ``params``."""
         entry = catalog_entry(key)
-        values = {name: str(value) for name, value in params.items()}
+        values = {name: param_value(value) for name, value in params.items()}
         english = texts(key, values, "en", kommune)
         kind = entry["remediation"]
         return cls(key=key, title=english["title"], summary=english.get("summary", ""),
@@ -122,7 +188,7 @@ class Finding:
                 resources=tuple(data.get("resources") or ()),
                 kommune=data.get("kommune"),
                 host=data.get("host"),
-                params={str(k): str(v) for k, v in (data.get("params") or {}).items()},
+                params={str(k): param_value(v) for k, v in (data.get("params") or {}).items()},
             )
         except KeyError as err:
             raise FindingError(f"finding {data.get('key', '?')}: missing field {err.args[0]!r}") from None
@@ -140,7 +206,7 @@ def placeholders(template: str) -> set[str]:
     return {name for _literal, name, _spec, _conversion in string.Formatter().parse(template) if name}
 
 
-def _template(key: str, text, params: Mapping[str, str]) -> str:
+def _template(key: str, text, params: Mapping[str, object]) -> str:
     if isinstance(text, str):
         return text
     variant = params.get("variant")
@@ -149,18 +215,19 @@ def _template(key: str, text, params: Mapping[str, str]) -> str:
     return text[variant]
 
 
-def texts(key: str, params: Mapping[str, str], language: str, kommune: str | None = None) -> dict[str, str]:
+def texts(key: str, params: Mapping[str, object], language: str, kommune: str | None = None) -> dict[str, str]:
     """Title, summary and remediation of ``key`` in ``language``, filled from ``params``
     (``{kommune}`` from the finding's Kommune unless a parameter names it)."""
     if language not in LANGUAGES:
         raise FindingError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
     entry = catalog_entry(key)
     values = {"kommune": kommune or "", **params}
+    words = _Words(language)
     result = {}
     for name, text in entry[language].items():
         template = _template(key, text, values)
         try:
-            result[name] = template.format(**values)
+            result[name] = words.format(template, **values)
         except KeyError as err:
             raise FindingError(f"finding {key}: parameter {err.args[0]!r} of its {name} is missing") from None
     return result

@@ -138,7 +138,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients.profiles im
     read_values,
     rewrite_file,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Reason
 
 KEY_PROBE_FAILED = "clients.probe_failed"
 KEY_PIN_CHANGED = "clients.pinned_certificate_changed"
@@ -146,7 +146,12 @@ DEFAULT_PORTS = {"https": 443, "http": 80, "ldaps": 636}
 
 
 class ProbeFailed(Exception):
-    """A probe that did not get the answer it expects; the message says what it got."""
+    """A probe that did not get the answer it expects; the message says what it got (a
+    Reason where umzug words it, so the finding's detail is in the report's language)."""
+
+    @property
+    def detail(self):
+        return self.args[0] if self.args and isinstance(self.args[0], Reason) else str(self)
 
 
 def host_port(value: str, port=None) -> tuple[str, int | None]:
@@ -154,7 +159,7 @@ def host_port(value: str, port=None) -> tuple[str, int | None]:
     try:
         endpoint = parse_endpoint(value)
     except EndpointUnrecognised as err:
-        raise ProbeFailed(str(err)) from None
+        raise ProbeFailed(err.reason) from None
     ref = endpoint.refs[0]
     host = value[ref.host[0]:ref.host[1]]
     if port is None and ref.port is not None:
@@ -184,7 +189,8 @@ def probe_tcp(host, port, timeout, banner=None) -> str:
         sock.settimeout(timeout)
         received = sock.recv(4096).decode("utf-8", "replace")
     if not re.search(banner, received):
-        raise ProbeFailed(f"{host}:{port} answered {received.strip()[:80]!r}, expected /{banner}/")
+        raise ProbeFailed(Reason("probe_banner", target=f"{host}:{port}", received=repr(received.strip()[:80]),
+                                 banner=banner))
     return f"{host}:{port} answered {received.strip()[:80]!r}"
 
 
@@ -214,14 +220,14 @@ def probe_http(url, timeout, ca_file, status=200, wsdl=False) -> str:
     except urllib.error.URLError as err:
         raise ProbeFailed(f"{url}: {err.reason}") from None
     if code != status:
-        raise ProbeFailed(f"{url} answered HTTP {code}, expected {status}")
+        raise ProbeFailed(Reason("probe_http_status", url=url, got=code, status=status))
     if wsdl:
         try:
             root = ElementTree.fromstring(body)
         except ElementTree.ParseError as err:
-            raise ProbeFailed(f"{url} is not XML: {err}") from None
+            raise ProbeFailed(Reason("probe_not_xml", url=url, error=err)) from None
         if root.tag.rsplit("}", 1)[-1] not in ("definitions", "description"):
-            raise ProbeFailed(f"{url} is XML but not a WSDL document (root {root.tag})")
+            raise ProbeFailed(Reason("probe_not_wsdl", url=url, root=root.tag))
         return f"{url}: HTTP {code}, WSDL {root.tag.rsplit('}', 1)[-1]}"
     return f"{url}: HTTP {code}"
 
@@ -229,21 +235,21 @@ def probe_http(url, timeout, ca_file, status=200, wsdl=False) -> str:
 def probe_odbc(module, dsn, query, odbcini, expect, timeout) -> str:
     isql = module.get_bin_path("isql")
     if isql is None:
-        raise ProbeFailed("isql (unixODBC) is not installed on this host")
+        raise ProbeFailed(Reason("probe_not_installed", program="isql (unixODBC)"))
     env = {"ODBCINI": odbcini} if odbcini else {}
     rc, out, err = module.run_command([isql, "-b", "-v", dsn], data=query,
                                       environ_update=env)
     if rc != 0:
         raise ProbeFailed(f"isql {dsn}: {(err or out).strip()[:200]}")
     if expect and not re.search(expect, out):
-        raise ProbeFailed(f"isql {dsn}: answer {out.strip()[:120]!r} does not match /{expect}/")
+        raise ProbeFailed(Reason("probe_odbc_answer", dsn=dsn, answer=repr(out.strip()[:120]), expect=expect))
     return f"query through DSN {dsn} answered"
 
 
 def probe_unc(module, value, auth_file, timeout) -> str:
     smbclient = module.get_bin_path("smbclient")
     if smbclient is None:
-        raise ProbeFailed("smbclient is not installed on this host")
+        raise ProbeFailed(Reason("probe_not_installed", program="smbclient"))
     try:
         target = unc.parse(value)
     except unc.UncError as err:
@@ -289,7 +295,7 @@ class Prober:
         try:
             values = self.values()
         except ProbeFailed as err:
-            values, problem = None, str(err)
+            values, problem = None, err.detail
         results = []
         for probe in self.profile.get("probes") or ():
             if probe["kind"] not in self.params["kinds"]:
@@ -300,7 +306,9 @@ class Prober:
                     raise ProbeFailed(problem)
                 entry["target"] = probe.get("dsn") or values.get(probe.get("endpoint"), "")
                 entry.update({"ok": True, **self.one(probe, values)})
-            except (ProbeFailed, OSError, ssl.SSLError) as err:
+            except ProbeFailed as err:
+                entry["detail"] = err.detail
+            except (OSError, ssl.SSLError) as err:
                 entry["detail"] = str(err)
             # A probe that breaks (a library error nobody foresaw) is a failed probe, not a crashed task.
             except Exception as err:
@@ -318,7 +326,7 @@ class Prober:
                 probe.get("expect"), timeout)}
         value = values.get(probe["endpoint"])
         if value is None:
-            raise ProbeFailed(f"no value for {probe['endpoint']!r} in the client's configuration")
+            raise ProbeFailed(Reason("probe_no_value", endpoint=repr(probe["endpoint"])))
         if kind == "unc":
             return {"target": value, "detail": probe_unc(self.module, value, self.params["smb_auth_file"], timeout)}
         if kind == "http":

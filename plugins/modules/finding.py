@@ -32,6 +32,8 @@ options:
     description:
       - What the placeholders of the key's texts are filled with (names, paths, counts), as the catalog
         names them. C(variant) chooses among a key's alternative texts where it has them.
+      - A value may be a list, or a reason, a dict whose C(code) names one of the catalog's C(REASONS) and whose
+        other keys are that sentence's arguments; the report words it in its language.
       - C({kommune}) in a text is filled from O(kommune); C(key), C(resources), C(kommune) and C(host) are no
         parameter names.
     type: dict

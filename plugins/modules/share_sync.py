@@ -198,6 +198,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Changes,
     Finding,
+    Reason,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manifest as share_manifest
@@ -241,8 +242,7 @@ def too_long_findings(share, too_long, where):
     report = share_preflight.ShareReport(share)
     for path in sorted(too_long):
         report.problem("shares.path_beyond_path_max", shown(path),
-                       f"{len(path)} bytes below the share root; with the target's folder the path is longer "
-                       f"than the {PATH_MAX_BYTES} bytes Linux takes (PATH_MAX): it was not copied")
+                       Reason("path_beyond_path_max_pass", bytes=len(path), limit=PATH_MAX_BYTES))
     return share_preflight.findings(report, **where)
 
 

@@ -37,7 +37,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints i
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.base import KEY_UNRECOGNISED, Document
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Reason
 
 CATEGORIES = ("Meldewesen", "Personenstand", "Finanzwesen", "Gewerbe", "Kfz", "DMS", "Schnittstelle",
               "Sozialwesen", "Ordnungswesen", "Bauwesen", "Personalwesen", "Terminalserver", "Anmeldeskript")
@@ -195,12 +195,12 @@ def rewrite_file(data: bytes, spec: dict, mapping: EndpointMap) -> tuple[bytes, 
         hosts = handler.find(data, [{**by_id[host_id], "optional": True}], encoding)
         ports = handler.find(data, [{**selectors[index], "optional": True}], encoding)
         if not ports and not selectors[index].get("optional"):
-            problems.append(Problem("clients.selector_no_match", 1, "selector matches nothing in this file",
+            problems.append(Problem("clients.selector_no_match", 1, Reason("selector_no_match"),
                                     str(selectors[index])))
         for port in ports:
             new = _mapped_port(hosts[0].value if hosts else None, port.value, mapping)
             if new is None:
-                problems.append(Problem(KEY_UNRECOGNISED, port.line, f"{port.value!r} is not a port number",
+                problems.append(Problem(KEY_UNRECOGNISED, port.line, Reason("not_a_port", value=repr(port.value)),
                                         port.selector))
             elif new != port.value:
                 port_edits.append((port.span, new))

@@ -57,7 +57,7 @@ from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Reason
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity.naming import (
     KINDS,
@@ -356,7 +356,7 @@ def _carry_over(previous: Iterable[Entry], by_key: Mapping[tuple, SourceObject],
         if source is None:
             kept.append(replace(entry, status="gone"))
             findings.append(_finding(settings, "accounts.source_object_gone", entry.old_name, entry.new_name,
-                                     old_name=repr(entry.old_name), old_sid=entry.old_sid or "no SID",
+                                     old_name=repr(entry.old_name), old_sid=entry.old_sid or Reason("no_sid"),
                                      new_name=repr(entry.new_name)))
         elif entry.manual or entry.new_sid or entry.new_name.lower() in live.lower_names:
             kept.append(replace(entry, status="active"))
@@ -372,7 +372,8 @@ def _live_conflict(entry: Entry, live: LiveDirectory, settings: MapSettings) -> 
         return []
     return [_finding(settings, "accounts.fixed_name_taken", entry.old_name, entry.new_name,
                      new_name=repr(entry.new_name), source=entry.source, old_name=repr(entry.old_name),
-                     holder=live.lower_names[name] or "an object of unknown SID", new_sid=entry.new_sid or "empty")]
+                     holder=live.lower_names[name] or Reason("unknown_sid_object"),
+                     new_sid=entry.new_sid or Reason("empty"))]
 
 
 def _named_entries(renamed, fresh, kept, live: LiveDirectory, settings: MapSettings,

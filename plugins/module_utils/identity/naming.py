@@ -96,7 +96,7 @@ import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Reason
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
 KINDS = ("user", "group")
@@ -467,13 +467,14 @@ def _finding(key: str, policy: NamingPolicy, *resources: str, **params) -> Findi
 
 
 def _invisible_finding(obj: SourceObject, policy: NamingPolicy) -> Finding | None:
-    fields = {"name": obj.old_name, "given name": obj.given_name, "surname": obj.surname,
-              "display name": obj.display_name}
+    fields = {"name": obj.old_name, "given_name": obj.given_name, "surname": obj.surname,
+              "display_name": obj.display_name}
     found = {label: invisible_characters(text) for label, text in fields.items() if invisible_characters(text)}
     if not found:
         return None
-    described = "; ".join(f"{label}: " + ", ".join(f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in chars)
-                          for label, chars in found.items())
+    described = [Reason(f"invisible_in_{label}",
+                        characters=[f"U+{ord(ch):04X} {unicodedata.name(ch, '?')}" for ch in chars])
+                 for label, chars in found.items()]
     return _finding("accounts.invisible_characters", policy, obj.old_name, old_name=repr(obj.old_name),
                     described=described)
 

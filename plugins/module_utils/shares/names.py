@@ -2,7 +2,8 @@
 """Which file names and paths Windows clients and the target share cannot take.
 
 Linux allows almost any byte in a name; SMB clients do not. Each rule returns a stable
-finding key and a sentence, so pre-flight can report every problem before cut-over:
+finding key and a reason (``findings.Reason``: a code the catalog words in each language),
+so pre-flight can report every problem before cut-over:
 
 - ``shares.name_invalid_utf8``: the name is not valid UTF-8 (Samba cannot serve it);
 - ``shares.name_invalid_character``: one of ``\\ : * ? " < > |`` or a control character;
@@ -29,6 +30,7 @@ import unicodedata
 from collections.abc import Iterable
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import unc
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 INVALID_CHARACTERS = re.compile(r'[\\:*?"<>|\x00-\x1f]')
 RESERVED = {"CON", "PRN", "AUX", "NUL", *(f"COM{i}" for i in range(1, 10)), *(f"LPT{i}" for i in range(1, 10))}
@@ -40,24 +42,24 @@ def utf16_units(text: str) -> int:
     return len(text.encode("utf-16-le", "surrogatepass")) // 2
 
 
-def name_problems(name: bytes) -> list[tuple[str, str]]:
-    """Problems of one path component, as (finding key, sentence)."""
+def name_problems(name: bytes) -> list[tuple[str, Reason]]:
+    """Problems of one path component, as (finding key, reason)."""
     try:
         text = name.decode("utf-8")
     except UnicodeDecodeError:
-        return [("shares.name_invalid_utf8", "the name is not valid UTF-8")]
+        return [("shares.name_invalid_utf8", Reason("name_not_utf8"))]
     problems = []
     bad = sorted(set(INVALID_CHARACTERS.findall(text)))
     if bad:
         shown = ", ".join(repr(c) for c in bad)
-        problems.append(("shares.name_invalid_character", f"the name contains {shown}, which SMB clients cannot use"))
+        problems.append(("shares.name_invalid_character", Reason("name_invalid_character", characters=shown)))
     if text.endswith((".", " ")) and text not in (".", ".."):
-        problems.append(("shares.name_trailing_dot_or_space", "the name ends in a dot or a space"))
+        problems.append(("shares.name_trailing_dot_or_space", Reason("name_trailing_dot_or_space")))
     if text.split(".")[0].rstrip(" ").upper() in RESERVED:
-        problems.append(("shares.name_reserved", f"{text.split('.')[0].upper()} is a reserved DOS device name"))
+        problems.append(("shares.name_reserved", Reason("name_reserved", device=text.split(".")[0].upper())))
     if utf16_units(text) > MAX_NAME_UNITS:
-        problems.append(("shares.path_too_long", f"the name has {utf16_units(text)} UTF-16 units, more than "
-                                                 f"{MAX_NAME_UNITS}"))
+        problems.append(("shares.path_too_long", Reason("name_too_long", units=utf16_units(text),
+                                                        limit=MAX_NAME_UNITS)))
     return problems
 
 
@@ -68,13 +70,13 @@ def beyond_path_max(path: bytes) -> bool:
     return len(path) > PATH_MAX_BYTES
 
 
-def path_problems(relative: bytes, unc_prefix: str, max_path: int) -> list[tuple[str, str]]:
+def path_problems(relative: bytes, unc_prefix: str, max_path: int) -> list[tuple[str, Reason]]:
     """Problems of one path below the share root (bytes, as the listing has it): too long for
     Linux (PATH_MAX), or the full path a client will see on the target, e.g.
     \\\\rz-fs\\altdorf-bauamt\\a\\b, longer than ``max_path`` UTF-16 units."""
     if beyond_path_max(relative):
-        return [("shares.path_beyond_path_max", f"the path has {len(relative)} bytes below the share root, more "
-                                                f"than the {PATH_MAX_BYTES} Linux takes (PATH_MAX): it is not copied")]
+        return [("shares.path_beyond_path_max", Reason("path_beyond_path_max", bytes=len(relative),
+                                                       limit=PATH_MAX_BYTES))]
     try:
         text = relative.decode("utf-8")
     except UnicodeDecodeError:
@@ -82,7 +84,7 @@ def path_problems(relative: bytes, unc_prefix: str, max_path: int) -> list[tuple
     full = unc.join(unc_prefix, text)
     units = utf16_units(full)
     if units > max_path:
-        return [("shares.path_too_long", f"the path on the target has {units} characters, more than {max_path}")]
+        return [("shares.path_too_long", Reason("path_too_long", units=units, limit=max_path))]
     return []
 
 

@@ -19,7 +19,7 @@ import os
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Reason
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import names as share_names
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import Node, carried, shown
@@ -41,10 +41,10 @@ class ShareReport:
     allocated: int = 0
     # SID -> number of paths naming it (owner, group or ACE)
     principals: dict[str, int] = field(default_factory=dict)
-    problems: dict[str, list[tuple[str, str]]] = field(default_factory=dict)
+    problems: dict[str, list[tuple[str, Reason]]] = field(default_factory=dict)
 
-    def problem(self, key: str, path: str, sentence: str) -> None:
-        self.problems.setdefault(key, []).append((path, sentence))
+    def problem(self, key: str, path: str, reason: Reason) -> None:
+        self.problems.setdefault(key, []).append((path, reason))
 
     def summary(self, names: Mapping[str, str] | None = None) -> dict:
         return {"name": self.name, "files": self.files, "dirs": self.dirs, "symlinks": self.symlinks,
@@ -65,31 +65,30 @@ def inspect(share: str, nodes: Iterable[Node], unc_prefix: str, max_path: int,
             continue
         parent, _dummy, name = node.path.rpartition(b"/")
         children.setdefault(parent, []).append(name)
-        for key, sentence in share_names.name_problems(name):
-            report.problem(key, shown(node.path), sentence)
-        for key, sentence in share_names.path_problems(node.path, unc_prefix, max_path):
-            report.problem(key, shown(node.path), sentence)
+        for key, reason in share_names.name_problems(name):
+            report.problem(key, shown(node.path), reason)
+        for key, reason in share_names.path_problems(node.path, unc_prefix, max_path):
+            report.problem(key, shown(node.path), reason)
         left_behind = sorted(name for name in node.xattrs if not carried(name))
         if left_behind:
             report.problem("shares.xattr_not_carried", shown(node.path),
-                           f"{', '.join(left_behind)} will not arrive on the target")
+                           Reason("xattr_not_carried", names=left_behind))
         if node.kind == "file" and node.nlink > 1:
             inodes.setdefault(node.inode, []).append(node.path)
         if node.kind == "file" and node.blocks * 512 < node.size:
             report.problem("shares.sparse_file", shown(node.path),
-                           f"{node.size} bytes, {node.blocks * 512} allocated")
+                           Reason("sparse_file", size=node.size, allocated=node.blocks * 512))
         if node.kind == "symlink":
             _symlink(report, node)
         if node.kind == "other":
-            report.problem("shares.special_file", shown(node.path), "a device, fifo or socket: it is not copied")
+            report.problem("shares.special_file", shown(node.path), Reason("special_file"))
     for parent, names in children.items():
         for group in share_names.case_collisions(names):
             paths = [shown(os.path.join(parent, n) if parent else n) for n in group]
-            report.problem("shares.name_case_collision", paths[0], "collides with " + ", ".join(paths[1:]))
+            report.problem("shares.name_case_collision", paths[0], Reason("case_collision", paths=paths[1:]))
     for inode, paths in sorted(inodes.items()):
         report.problem("shares.hard_link", shown(paths[0]),
-                       f"{len(paths)} names in this share for one file (inode {inode})"
-                       + ("" if len(paths) > 1 else "; its other names are outside the share"))
+                       Reason("hard_link" if len(paths) > 1 else "hard_link_outside", count=len(paths), inode=inode))
     return report
 
 
@@ -122,17 +121,16 @@ def _symlink(report: ShareReport, node: Node) -> None:
     target = node.target or b""
     resolved = os.path.normpath(os.path.join(os.path.dirname(node.path), target))
     if target.startswith(b"/") or resolved == b".." or resolved.startswith(b"../"):
-        report.problem("shares.symlink_outside", shown(node.path),
-                       f"points to {shown(target)}, outside the share: copied as a link, its target is not")
+        report.problem("shares.symlink_outside", shown(node.path), Reason("symlink_outside", target=shown(target)))
     else:
-        report.problem("shares.symlink", shown(node.path), f"points to {shown(target)} inside the share")
+        report.problem("shares.symlink", shown(node.path), Reason("symlink_inside", target=shown(target)))
 
 
 def findings(report: ShareReport, kommune: str | None, host: str | None) -> list[Finding]:
     result = []
     for key in sorted(report.problems):
         entries = report.problems[key]
-        first = "; ".join(f"{path}: {sentence}" for path, sentence in entries[:3])
+        first = [Reason("path_problem", path=path, reason=reason) for path, reason in entries[:3]]
         result.append(Finding.of(
             key, share=report.name, count=len(entries), first=first, more=" ..." if len(entries) > 3 else "",
             variant="preflight",
@@ -148,7 +146,8 @@ def unmapped_sid_findings(share: str, principals: Mapping[str, int], will_transl
     unmapped = sorted(sid for sid in principals if not will_translate(sid))
     if not unmapped:
         return []
-    described = ", ".join(f"{sid} ({names.get(sid) or 'unknown'}, {principals[sid]} paths)" for sid in unmapped)
+    described = [Reason("sid_named", sid=sid, name=names[sid], paths=principals[sid]) if names.get(sid)
+                 else Reason("sid_unnamed", sid=sid, paths=principals[sid]) for sid in unmapped]
     return [Finding.of(
         "shares.sid_unmapped", share=share, count=len(unmapped), described=described, variant="preflight",
         resources=(share, *unmapped[:RESOURCE_LIMIT]), kommune=kommune, host=host)]

@@ -26,6 +26,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
+
 LIST_SETTINGS = ("valid users", "invalid users", "read list", "write list", "admin users")
 SINGLE_SETTINGS = ("force user", "force group")
 SETTINGS = LIST_SETTINGS + SINGLE_SETTINGS
@@ -42,7 +44,7 @@ BUILT_IN = {"administrator", "guest", "krbtgt", "domain admins", "domain users",
 class Problem:
     setting: str
     name: str
-    reason: str
+    reason: Reason
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def _split_name(name: str) -> tuple[str, str]:
 
 
 def translate_name(name: str, kind: str, lookup: Callable[[str, str], str | None],
-                   domains: Domains) -> tuple[str, str | None]:
+                   domains: Domains) -> tuple[str, Reason | None]:
     """(name to write, problem or None) for one name of a setting. ``kind``: user or
     group; ``lookup(kind, old account name)``: the new account name or None."""
     prefix = name[:len(name) - len(name.lstrip(GROUP_PREFIX))]
@@ -111,12 +113,12 @@ def translate_name(name: str, kind: str, lookup: Callable[[str, str], str | None
     if not domain:
         return (f"{prefix}{domains.new_workgroup}\\{new}" if new else name), None
     if not domains.is_old(domain):
-        return name, f"{domain} is not the Kommune's old domain"
+        return name, Reason("not_old_domain", domain=domain)
     if new:
         return f"{prefix}{domains.new_workgroup}\\{new}", None
     if account.casefold() in BUILT_IN:
         return f"{prefix}{domains.new_workgroup}\\{account}", None
-    return name, f"the identity mapping has no new {kind} for {account}"
+    return name, Reason("no_new_group" if kind == "group" else "no_new_user", account=account)
 
 
 def translate_setting(key: str, value: str, lookup: Callable[[str, str], str | None],

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import jinja2
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog import REASONS
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import PAYLOADS, SEVERITIES, localised
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import GO, GO_WITH_RISKS, NO_GO
 
@@ -93,11 +94,11 @@ STRINGS = {
         GO: "GO",
         GO_WITH_RISKS: "GO mit akzeptierten Risiken",
         NO_GO: "NO-GO",
-        "incomplete_reason": "Lauf unvollständig",
-        "unwaived_inhibitors": "offene Blocker",
-        "rz_inhibitors": "offene Blocker im Rechenzentrum",
-        "waived_inhibitors": "Blocker per Ausnahme akzeptiert",
-        "high_findings": "Befunde mit hoher Schwere",
+        "incomplete_reason": REASONS["incomplete"]["de"],
+        "unwaived_inhibitors": REASONS["unwaived_inhibitors"]["de"],
+        "rz_inhibitors": REASONS["rz_inhibitors"]["de"],
+        "waived_inhibitors": REASONS["waived_inhibitors"]["de"],
+        "high_findings": REASONS["high_findings"]["de"],
         "info": "Info",
         "low": "niedrig",
         "medium": "mittel",
@@ -177,11 +178,11 @@ STRINGS = {
         GO: "GO",
         GO_WITH_RISKS: "GO with accepted risks",
         NO_GO: "NO-GO",
-        "incomplete_reason": "run incomplete",
-        "unwaived_inhibitors": "open inhibitors",
-        "rz_inhibitors": "open inhibitors in the data centre",
-        "waived_inhibitors": "inhibitors accepted by waiver",
-        "high_findings": "high-severity findings",
+        "incomplete_reason": REASONS["incomplete"]["en"],
+        "unwaived_inhibitors": REASONS["unwaived_inhibitors"]["en"],
+        "rz_inhibitors": REASONS["rz_inhibitors"]["en"],
+        "waived_inhibitors": REASONS["waived_inhibitors"]["en"],
+        "high_findings": REASONS["high_findings"]["en"],
         "info": "info",
         "low": "low",
         "medium": "medium",

@@ -15,7 +15,7 @@ import re
 from bisect import bisect_right
 from dataclasses import dataclass, field
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Reason
 
 BOMS = (
     (codecs.BOM_UTF8, "utf-8"),
@@ -149,8 +149,7 @@ class Document:
             text = data[len(bom):].decode(codec)
         except UnicodeDecodeError as err:
             line = data[: len(bom) + err.start].count(b"\n") + 1
-            raise Unparseable(line, f"file is not valid {codec} (byte {len(bom) + err.start}); "
-                                    "declare its encoding in the client profile") from None
+            raise Unparseable(line, Reason("not_in_encoding", codec=codec, byte=len(bom) + err.start)) from None
         except LookupError:
             raise ProfileError(f"unknown encoding {codec!r}") from None
         starts = [0] + [m.end() for m in LINE_BREAK.finditer(text)]
@@ -201,7 +200,7 @@ def _resolve_codec(declared: str, bom_codec: str | None) -> str:
     compatible = {"utf-8": ("utf-8",), "utf-16-le": ("utf-16", "utf-16-le"),
                   "utf-16-be": ("utf-16", "utf-16-be")}[bom_codec]
     if name not in compatible:
-        raise Unparseable(1, f"client profile declares {declared} but the file starts with a {bom_codec} BOM")
+        raise Unparseable(1, Reason("bom_mismatch", declared=declared, bom=bom_codec))
     return bom_codec
 
 

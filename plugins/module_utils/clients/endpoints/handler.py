@@ -23,6 +23,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.v
     as_map,
     endpoint_edits,
 )
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 
 class Handler:
@@ -56,7 +57,7 @@ class Handler:
         located = self.locate(doc, selectors)
         matched = {occ.selector for occ in located}
         occurrences = _unique(located)
-        problems = [Problem(KEY_NO_MATCH, 1, "selector matches nothing in this file", s.label)
+        problems = [Problem(KEY_NO_MATCH, 1, Reason("selector_no_match"), s.label)
                     for s in selectors if not s.optional and s.label not in matched]
         splices, changes = [], []
         for occ in occurrences:
@@ -66,7 +67,7 @@ class Handler:
             try:
                 edits = endpoint_edits(occ.value, mapping)
             except EndpointUnrecognised as err:
-                problems.append(Problem(KEY_UNRECOGNISED, occ.line, str(err), occ.selector))
+                problems.append(Problem(KEY_UNRECOGNISED, occ.line, err.reason, occ.selector))
                 continue
             if not edits:
                 continue
@@ -77,8 +78,9 @@ class Handler:
                    for start, end, text in edits]
             unencodable = [text for _s, _e, text in raw if not _encodable(text, doc.codec)]
             if unencodable:
-                problems.append(Problem(KEY_UNENCODABLE, occ.line, f"{unencodable[0]!r} cannot be written in "
-                                        f"this file's encoding ({doc.codec})", occ.selector))
+                problems.append(Problem(KEY_UNENCODABLE, occ.line,
+                                        Reason("unencodable", value=repr(unencodable[0]), codec=doc.codec),
+                                        occ.selector))
                 continue
             splices += raw
             changes.append(Change(occ.selector, occ.line, occ.value, apply_edits(occ.value, edits), occ.span))

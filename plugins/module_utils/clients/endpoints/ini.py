@@ -16,6 +16,7 @@ import re
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.base import Unparseable
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.handler import Handler
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 _BLANK_OR_COMMENT = re.compile(r"\s*(?:[;#].*)?")
 _SECTION = re.compile(r"\s*\[(?P<name>[^\]\r\n]*)\]\s*(?:[;#].*)?")
@@ -38,9 +39,8 @@ def parse_ini(doc):
                 vstart, vend = vstart + 1, vend - 1
             yield section, match["key"], vstart, vend
             continue
-        what = ("unterminated section header" if line.lstrip().startswith("[")
-                else "not a section, key=value or comment")
-        raise Unparseable(number, f"{what}: {line.strip()[:60]!r}")
+        raise Unparseable(number, Reason("ini_unterminated_section" if line.lstrip().startswith("[")
+                                         else "ini_not_an_entry", line=repr(line.strip()[:60])))
 
 
 class IniHandler(Handler):

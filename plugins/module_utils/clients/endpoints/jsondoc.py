@@ -14,6 +14,7 @@ import re
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.base import Unparseable
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.handler import Handler
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.paths import parse_path, select
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 _WS = re.compile(r"[ \t\r\n]*")
 _LITERAL = re.compile(r"-?Infinity|NaN|true|false|null|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?")
@@ -120,7 +121,7 @@ class JsonHandler(Handler):
         try:
             json.loads(doc.text)
         except json.JSONDecodeError as err:
-            raise Unparseable(err.lineno, f"invalid JSON: {err.msg} (column {err.colno})") from None
+            raise Unparseable(err.lineno, Reason("invalid_json", error=err.msg, column=err.colno)) from None
         root = _Parser(doc.text).value()
         found = []
         for sel in selectors:
@@ -130,10 +131,11 @@ class JsonHandler(Handler):
                                                 node.offsets))
                 else:
                     if isinstance(node, _Scalar):
-                        start, end, what = node.start, node.end, doc.text[node.start:node.end]
+                        start, end = node.start, node.end
+                        reason = Reason("json_reaches_scalar", value=doc.text[node.start:node.end][:40])
                     else:
-                        start, end, what = node["start"], node["end"], "an object or array"
-                    reason = f"the path reaches {what[:40]}, not a string"
+                        start, end = node["start"], node["end"]
+                        reason = Reason("json_reaches_container")
                     found.append(doc.unreadable(sel, start, end, reason))
         return found
 

@@ -15,6 +15,7 @@ import re
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.base import ProfileError, Unparseable
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.handler import Handler
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 _COMMENT = re.compile(r"\s*@?\s*(?:rem(?:\s|$)|::)", re.IGNORECASE)
 _NET_USE = re.compile(r"(?:^|(?<=[\s&|(@]))net(?:\.exe)?\s+use(?=\s)", re.IGNORECASE)
@@ -30,7 +31,7 @@ def _net_use_unc(line: str, number: int):
         return None
     rest_start = command.end()
     if line.count('"', rest_start) % 2:
-        raise Unparseable(number, "unbalanced quote in a net use command")
+        raise Unparseable(number, Reason("netuse_unbalanced_quote"))
     device = None
     for token in _TOKEN.finditer(line, rest_start):
         text = token.group(0)

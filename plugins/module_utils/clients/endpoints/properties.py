@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.base import Unparseable
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.handler import Handler
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 _BLANKS = " \t\f"
 _SIMPLE_ESCAPES = {"t": "\t", "n": "\n", "r": "\r", "f": "\f"}
@@ -60,7 +61,7 @@ class _Reader:
             if esc == "u":
                 digits = self.text[self.pos + 2:self.pos + 6]
                 if len(digits) != 4 or any(c not in "0123456789abcdefABCDEF" for c in digits):
-                    raise Unparseable(self.doc.line_of(start), f"malformed \\uxxxx escape: {digits!r}")
+                    raise Unparseable(self.doc.line_of(start), Reason("properties_bad_escape", digits=repr(digits)))
                 self.pos += 6
                 return chr(int(digits, 16)), start
             self.pos += 2

@@ -12,6 +12,7 @@ import re
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.base import Unparseable
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.handler import Handler
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 _SETTING = re.compile(r"(?P<key>[^:]+):(?P<type>[sib]):(?P<value>.*)")
 
@@ -28,13 +29,13 @@ class RdpHandler(Handler):
                 continue
             match = _SETTING.fullmatch(line)
             if not match:
-                raise Unparseable(number, f"not a name:type:value setting: {line.strip()[:60]!r}")
+                raise Unparseable(number, Reason("rdp_not_a_setting", line=repr(line.strip()[:60])))
             for sel in selectors:
                 if match["key"].strip().lower() == sel.get("key").strip().lower():
                     value = match["value"]
                     vstart = start + match.start("value") + (len(value) - len(value.lstrip()))
                     vend = start + match.start("value") + len(value.rstrip())
                     vend = max(vend, vstart)
-                    unsupported = "" if match["type"] == "s" else f"{match['key']} is not a string setting"
+                    unsupported = "" if match["type"] == "s" else Reason("rdp_not_a_string", key=match["key"])
                     found.append(doc.occurrence(sel, vstart, vend, unsupported=unsupported))
         return found

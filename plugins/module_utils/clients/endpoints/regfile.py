@@ -19,6 +19,7 @@ import re
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.base import Unparseable
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.handler import Handler
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 HEADERS = ("Windows Registry Editor Version 5.00", "REGEDIT4")
 ROOTS = {"HKLM": "HKEY_LOCAL_MACHINE", "HKCU": "HKEY_CURRENT_USER", "HKCR": "HKEY_CLASSES_ROOT",
@@ -45,13 +46,13 @@ def _string(text: str, pos: int, line: int):
         offsets.append(pos)
         if char == "\\":
             if pos + 1 >= len(text) or text[pos + 1] not in '\\"':
-                raise Unparseable(line, f"unknown escape {text[pos:pos + 2]!r} in a string")
+                raise Unparseable(line, Reason("reg_unknown_escape", escape=repr(text[pos:pos + 2])))
             chars.append(text[pos + 1])
             pos += 2
         else:
             chars.append(char)
             pos += 1
-    raise Unparseable(line, "string without closing quote")
+    raise Unparseable(line, Reason("reg_unclosed_string"))
 
 
 def parse_reg(doc):
@@ -63,13 +64,13 @@ def parse_reg(doc):
         stripped = line.strip()
         if number == 1:
             if stripped not in HEADERS:
-                raise Unparseable(1, f"not a registry export: the first line is {stripped[:40]!r}, "
-                                     f"not {HEADERS[0]!r} or {HEADERS[1]!r}")
+                raise Unparseable(1, Reason("reg_not_an_export", first=repr(stripped[:40]), header=repr(HEADERS[0]),
+                                            other=repr(HEADERS[1])))
             continue
         if continued:
             # Continuation lines of a hex value: only hex pairs, commas and a final backslash.
             if not re.fullmatch(r"[0-9A-Fa-f,\s]*\\?", stripped):
-                raise Unparseable(number, "broken hex continuation line")
+                raise Unparseable(number, Reason("reg_broken_hex"))
             continued = stripped.endswith("\\")
             continue
         if not stripped or stripped.startswith(";"):
@@ -78,27 +79,27 @@ def parse_reg(doc):
             key = None if match["delete"] else normalise_key(match["key"])
             continue
         if key is None:
-            raise Unparseable(number, "value outside a key (or inside a deleted key)")
+            raise Unparseable(number, Reason("reg_value_outside_key"))
         if stripped.startswith("@"):
             name, pos = "@", start + line.index("@") + 1
         elif stripped.startswith('"'):
             name, _offsets, pos = _string(doc.text, start + line.index('"'), number)
         else:
-            raise Unparseable(number, f"not a key, value or comment: {stripped[:60]!r}")
+            raise Unparseable(number, Reason("reg_not_an_entry", line=repr(stripped[:60])))
         rest = doc.text[pos:end]
         if not rest.startswith("="):
-            raise Unparseable(number, "value name not followed by '='")
+            raise Unparseable(number, Reason("reg_no_equals"))
         pos += 1
         if doc.text.startswith('"', pos):
             value, offsets, after = _string(doc.text, pos, number)
             if doc.text[after:end].strip():
-                raise Unparseable(number, "text after the closing quote")
+                raise Unparseable(number, Reason("reg_text_after_quote"))
             yield key, name, "string", value, offsets, pos + 1, after - 1
         elif _TYPED.fullmatch(doc.text, pos, end):
             continued = doc.text[pos:end].rstrip().endswith("\\")
             yield key, name, "typed", None, None, pos, end
         else:
-            raise Unparseable(number, f"unknown value type: {doc.text[pos:end][:40]!r}")
+            raise Unparseable(number, Reason("reg_unknown_type", value=repr(doc.text[pos:end][:40])))
 
 
 def _expand_string(doc, start):
@@ -132,11 +133,10 @@ class RegHandler(Handler):
                 elif doc.text[start:end].lower().startswith("hex(2):"):
                     text, stop = _expand_string(doc, start)
                     found.append(doc.occurrence(sel, start, stop, value=text, offsets=None,
-                                                unsupported="the value is stored as hex(2) (REG_EXPAND_SZ); "
-                                                            "re-point it by hand"))
+                                                unsupported=Reason("reg_expand_sz")))
                 else:
-                    found.append(doc.unreadable(sel, start, end, f"the value {doc.text[start:end][:30]!r} "
-                                                                 "is not a string"))
+                    found.append(doc.unreadable(sel, start, end,
+                                                Reason("value_not_a_string", value=repr(doc.text[start:end][:30]))))
         return found
 
     def escape(self, text, quoting):

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import unc
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.base import ProfileError
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 _LABEL = r"[A-Za-z0-9_](?:[A-Za-z0-9_-]*[A-Za-z0-9_])?"
 _HOSTNAME = re.compile(rf"{_LABEL}(?:\.{_LABEL})*\.?")
@@ -47,6 +48,10 @@ _JDBC_PROPERTY = re.compile(r";\s*(serverName|server|portNumber|port)\s*=\s*([^;
 
 class EndpointUnrecognised(ValueError):
     """A value that is not any of the endpoint forms this module knows."""
+
+    def __init__(self, reason: Reason):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class MappingError(ProfileError):
@@ -87,9 +92,9 @@ def is_ip(text: str) -> bool:
 
 def parse_endpoint(value: str) -> Endpoint:
     if not value:
-        raise EndpointUnrecognised("the value is empty")
+        raise EndpointUnrecognised(Reason("endpoint_empty"))
     if any(c.isspace() for c in value) and not value.startswith("\\\\"):
-        raise EndpointUnrecognised(f"{value!r} contains whitespace")
+        raise EndpointUnrecognised(Reason("endpoint_whitespace", value=repr(value)))
     if value.startswith("\\\\"):
         return _parse_unc(value)
     if value[:5].lower() == "jdbc:":
@@ -106,9 +111,9 @@ def parse_endpoint(value: str) -> Endpoint:
 def _parse_server(value: str, start: int, end: int) -> HostRef:
     match = _SERVER.fullmatch(value, start, end)
     if not match or not is_host(match["host"]):
-        raise EndpointUnrecognised(f"{value!r} is not a host, host:port, URL, UNC path or JDBC URL")
+        raise EndpointUnrecognised(Reason("endpoint_unknown_form", value=repr(value)))
     if match["port"] and not 0 < int(match["port"]) < 65536:
-        raise EndpointUnrecognised(f"{value!r} has port {match['port']} out of range")
+        raise EndpointUnrecognised(Reason("endpoint_port_range", value=repr(value), port=match["port"]))
     host = match.span("host")
     if value[host[0]] == "[":
         host = (host[0] + 1, host[1] - 1)
@@ -123,7 +128,7 @@ def _parse_authority(value: str, start: int, stops: str) -> tuple[HostRef, ...]:
     if at >= 0:
         start = at + 1
     if start == end:
-        raise EndpointUnrecognised(f"{value!r} names no host")
+        raise EndpointUnrecognised(Reason("endpoint_no_host", value=repr(value)))
     refs, pos = [], start
     for part in value[start:end].split(","):
         refs.append(_parse_server(value, pos, pos + len(part)))
@@ -134,7 +139,7 @@ def _parse_authority(value: str, start: int, stops: str) -> tuple[HostRef, ...]:
 def _parse_unc(value: str) -> Endpoint:
     host, *parts = unc.spans(value)
     if not is_host(value[host[0]:host[1]]):
-        raise EndpointUnrecognised(f"{value!r}: {value[host[0]:host[1]]!r} is not a server name")
+        raise EndpointUnrecognised(Reason("endpoint_bad_server", value=repr(value), host=repr(value[host[0]:host[1]])))
     return Endpoint("unc", (HostRef(host),), tuple(parts))
 
 
@@ -149,7 +154,7 @@ def _parse_jdbc(value: str) -> Endpoint:
                 refs.append(HostRef(host.span(1), port.span(1) if port else None))
         if refs:
             return Endpoint("jdbc", tuple(refs))
-        raise EndpointUnrecognised(f"{value!r}: TNS descriptor names no host")
+        raise EndpointUnrecognised(Reason("endpoint_tns_no_host", value=repr(value)))
     at = value.find(":@")
     if lower.startswith("jdbc:oracle:") and at >= 0:
         start = at + 2 + (2 if value.startswith("//", at + 2) else 0)
@@ -168,7 +173,7 @@ def _parse_jdbc(value: str) -> Endpoint:
         if value.startswith(";", slashes + 2) or slashes + 2 == len(value):
             return _parse_jdbc_properties(value)
         return Endpoint("jdbc", _parse_authority(value, slashes + 2, stop))
-    raise EndpointUnrecognised(f"{value!r} is a JDBC URL that names no host (a DSN or driver alias?)")
+    raise EndpointUnrecognised(Reason("endpoint_jdbc_alias", value=repr(value)))
 
 
 def _parse_jdbc_properties(value: str) -> Endpoint:
@@ -179,7 +184,7 @@ def _parse_jdbc_properties(value: str) -> Endpoint:
         else:
             port = prop.span(2)
     if host is None or not is_host(value[host[0]:host[1]]):
-        raise EndpointUnrecognised(f"{value!r} is a JDBC URL that names no host")
+        raise EndpointUnrecognised(Reason("endpoint_jdbc_no_host", value=repr(value)))
     return Endpoint("jdbc", (HostRef(host, port),))
 
 

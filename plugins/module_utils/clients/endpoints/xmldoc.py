@@ -27,6 +27,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.b
     Unparseable,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.handler import Handler
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 _NAME = r"[^\s/<>=\"'!?]+"
 _TOKEN = re.compile(
@@ -112,7 +113,7 @@ class XmlHandler(Handler):
             match = _DECLARED.match(data)
             declared = match[1].decode("ascii") if match else None
         if declared and encoding and declared.lower() != encoding.lower():
-            raise Unparseable(1, f"the XML declaration says {declared}, the client profile {encoding}")
+            raise Unparseable(1, Reason("xml_declaration_mismatch", declared=declared, encoding=encoding))
         return Document.decode(data, encoding or declared, self.default_encoding)
 
     def locate(self, doc, selectors):
@@ -121,7 +122,7 @@ class XmlHandler(Handler):
             parser.Parse(doc.text, True)
         except xml.parsers.expat.ExpatError as err:
             message = xml.parsers.expat.errors.messages[err.code]
-            raise Unparseable(err.lineno, f"invalid XML: {message}") from None
+            raise Unparseable(err.lineno, Reason("invalid_xml", error=message)) from None
         root = self._scan(doc.text)
         found = []
         for sel in selectors:
@@ -163,13 +164,13 @@ class XmlHandler(Handler):
             value, offsets = _decode_entities(doc.text[start:end], start)
             if value is None:
                 return doc.occurrence(sel, start, end, value=doc.text[start:end], offsets=None,
-                                      unsupported="the attribute uses an entity umzug cannot expand")
+                                      unsupported=Reason("xml_attribute_entity"))
             return doc.occurrence(sel, start, end, value, offsets, quoting=quote)
         runs = [t for t in element.content if not (t["text"] and not t["text"].strip()) and not t["comment"]]
         if element.children or len(runs) > 1 or any(t["pi"] for t in runs):
             span = ((element.content[0].start(), element.content[-1].end()) if element.content
                     else (element.after, element.after))
-            return doc.unreadable(sel, *span, f"<{element.name}> has mixed content, not a single text value")
+            return doc.unreadable(sel, *span, Reason("xml_mixed_content", element=element.name))
         if not runs:
             # <url/> or <url>  </url>: an empty value, reported as such by the endpoint check.
             start = element.content[0].start() if element.content else element.after
@@ -186,7 +187,7 @@ class XmlHandler(Handler):
         value, offsets = _decode_entities(doc.text[start:end], start)
         if value is None:
             return doc.occurrence(sel, start, end, value=doc.text[start:end], offsets=None,
-                                  unsupported="the text uses an entity umzug cannot expand")
+                                  unsupported=Reason("xml_text_entity"))
         return doc.occurrence(sel, start, end, value, offsets, quoting="text")
 
     def escape(self, text, quoting):

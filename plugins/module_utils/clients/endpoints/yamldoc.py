@@ -16,6 +16,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.b
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.handler import Handler
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.paths import parse_path, select
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 
 _DOUBLE_ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
                    "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85",
@@ -82,7 +83,7 @@ class YamlHandler(Handler):
             mark = getattr(err, "problem_mark", None) or getattr(err, "context_mark", None)
             line = mark.line + 1 if mark is not None else _reader_line(doc, err)
             problem = getattr(err, "problem", None) or str(err).splitlines()[0]
-            raise Unparseable(line, f"invalid YAML: {problem}") from None
+            raise Unparseable(line, Reason("invalid_yaml", error=problem)) from None
         found = []
         for sel in selectors:
             steps = parse_path(sel.get("path"))
@@ -95,7 +96,7 @@ class YamlHandler(Handler):
     def _occurrence(doc, sel, node):
         start, end = node.start_mark.index, node.end_mark.index
         if type(node).__name__ != "ScalarNode":
-            return doc.unreadable(sel, start, end, "the path reaches a mapping or list, not a value")
+            return doc.unreadable(sel, start, end, Reason("yaml_reaches_container"))
         raw = doc.text[start:end]
         # An anchor or tag before the value (&fb host, !!str 'x') is not part of it.
         if node.style in ("'", '"'):
@@ -106,14 +107,13 @@ class YamlHandler(Handler):
             raw = node.value
         if node.style in ("|", ">") or "\n" in raw or "\r" in raw:
             return doc.occurrence(sel, start, end, value=node.value.strip(), offsets=None,
-                                  unsupported="the value is a block or multi-line YAML scalar; "
-                                              "re-point it by hand")
+                                  unsupported=Reason("yaml_block_scalar"))
         if node.style in ("'", '"'):
             value, offsets = _unquote(raw, start, node.style)
             return doc.occurrence(sel, offsets[0], offsets[-1], value, offsets,
                                   quoting=node.style)
         if node.tag != "tag:yaml.org,2002:str" and not node.tag.startswith("tag:yaml.org,2002:str"):
-            return doc.unreadable(sel, start, end, f"the value {node.value!r} is not a string")
+            return doc.unreadable(sel, start, end, Reason("value_not_a_string", value=repr(node.value)))
         return doc.occurrence(sel, start, end)
 
     def escape(self, text, quoting):

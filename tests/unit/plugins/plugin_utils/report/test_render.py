@@ -9,7 +9,7 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Reason
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report import render as report_render
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import ReportBuilder, parse_waivers
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render import (
@@ -152,6 +152,35 @@ def test_findings_from_the_catalog_speak_the_report_language(language, present, 
     stored = json.loads(render_json(data))["kommunen"][0]["findings"][-1]
     assert stored["title"] == "Not enough free space on the RZ file server"
     assert stored["params"]["target"] == "rz-fs"
+
+
+@pytest.mark.parametrize(
+    ("language", "present", "absent"),
+    [
+        ("de", ["CON ist ein reservierter DOS-Gerätename", "S-1-5-21-9 (unbekannt, 3 Pfade)"],
+         ["reserved DOS device name", "unknown", "3 paths"]),
+        ("en", ["CON is a reserved DOS device name", "S-1-5-21-9 (unknown, 3 paths)"],
+         ["reservierter", "unbekannt", "3 Pfade"]),
+    ],
+)
+def test_reasons_in_parameters_speak_the_report_language_and_fit_the_schema(language, present, absent):
+    data = report()
+    found = [
+        Finding.of("shares.name_reserved", share="daten", count=1, more="", variant="preflight",
+                   first=[Reason("path_problem", path="a/CON.txt", reason=Reason("name_reserved", device="CON"))],
+                   resources=("daten", "a/CON.txt"), kommune="altdorf"),
+        Finding.of("shares.sid_unmapped", share="daten", count=1, variant="preflight",
+                   described=[Reason("sid_unnamed", sid="S-1-5-21-9", paths=3)], resources=("daten",),
+                   kommune="altdorf"),
+    ]
+    data["kommunen"][0]["findings"] += [{**f.to_dict(), "task": "t", "waiver": None} for f in found]
+    stored = json.loads(render_json(data))
+    jsonschema.validate(stored, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
+    assert stored["kommunen"][0]["findings"][-1]["params"]["described"] == [
+        {"code": "sid_unnamed", "sid": "S-1-5-21-9", "paths": "3"}]
+    html = render_html(stored, language)
+    assert [text for text in present if text not in html] == []
+    assert [text for text in absent if text in html] == []
 
 
 def test_terminal_summary():
