@@ -11,12 +11,21 @@ description:
     duplicate prefixes, namespaces, hosts or AGS, windows that end before they start). Every error
     names the file, line and key path; the inventory is not built from a broken plan.
   - Creates the groups C(wave_<n>), C(kommune_<id>) (hyphens become underscores), C(dc), C(fs),
-    C(clients), C(app) and C(rz).
+    C(clients), C(app), C(rz) and C(agentless). C(agentless) holds the DC and file servers of every
+    Kommune whose C(source.kind) is C(windows). umzug reaches them only over SMB 3, LDAPS and DRSUAPI,
+    so plays that connect by SSH exclude them with the host pattern C(fs:!agentless). The group exists
+    in every plan, empty when no Kommune is C(windows).
   - Sets on every host C(umzug_role), C(umzug_plan_hash) (sha256 of the plan file) and C(umzug_domain);
     on Kommune hosts also C(umzug_wave) and C(umzug_kommune), the Kommune's mapping context
     (id, name, ags, wave, ou, share_namespace, account_prefix or account_template, uid_range, gid_range,
     window with timezone, contacts, endpoints, and share_placement, where each share goes, decided once and
-    read by every payload). Extra variables given per host in the plan are kept.
+    read by every payload), and C(umzug_source), how umzug reaches the Kommune's servers, with C(kind)
+    (C(samba), the default, or C(windows)), C(smb) (auth, protection, username, password) and C(drsuapi)
+    (username, password), each null when the plan gives none. Its passwords are the plan's references
+    to vault variables, left as templates that Ansible resolves when a task reads them; nothing else the
+    plan sets is ever evaluated as a template. Extra variables given per host in the plan are kept.
+  - Sets no connection variable. The plan refuses connection settings (C(ansible_*) other than
+    C(ansible_host)) on the hosts of C(agentless).
   - Works through the built-in C(auto) inventory plugin, so no C(enable_plugins) change is needed.
 author:
   - umzug developers (@kommunal)
@@ -30,8 +39,8 @@ requirements:
   - PyYAML
   - jsonschema
 notes:
-  - The plan format is described by C(schemas/plan.schema.json); C(inventories/lab/lab.umzug.yml)
-    is a complete example.
+  - The plan format is described by C(schemas/plan.schema.json) and C(docs/plan.md);
+    C(inventories/lab/lab.umzug.yml) is a complete example.
 """
 
 EXAMPLES = r"""
@@ -60,8 +69,38 @@ waves:
         window: {start: "2025-03-14 18:00", end: "2025-03-16 18:00"}
         contacts:
           - {name: Erika Muster, role: IT-Leitung, email: it@altdorf.example}
+      # A Windows file server and AD: reached only over SMB 3, LDAPS and DRSUAPI, with
+      # passwords from an ansible-vault file (group_vars/all/vault.yml, say).
+      - id: bergheim
+        name: Stadt Bergheim
+        ags: "05362008"
+        domain: {realm: BERGHEIM.LOCAL, workgroup: BERGHEIM, dns_domain: bergheim.local, dc: bergheim-dc}
+        hosts:
+          dc: {bergheim-dc: {ansible_host: 10.0.2.11}}
+          fs: {bergheim-fs: {ansible_host: 10.0.2.12}}
+        source:
+          kind: windows
+          smb:
+            auth: kerberos
+            protection: encrypt
+            username: BERGHEIM\umzug-backup
+            password: "{{ vault_bergheim_smb_password }}"
+          drsuapi:
+            username: BERGHEIM\umzug-repl
+            password: "{{ vault_bergheim_drs_password }}"
+        target:
+          ou: OU=Bergheim,OU=Kommunen,DC=rz,DC=test
+          share_namespace: bergheim
+          account_prefix: bgh-
+          uid_range: 210000-219999
+          gid_range: 210000-219999
+        window: {start: "2025-03-21 18:00", end: "2025-03-23 18:00"}
+        contacts:
+          - {name: Max Beispiel, role: Hauptamt, email: it@bergheim.example}
 
 # ansible-inventory -i inventories/wave-1.umzug.yml --graph
+# A play that connects by SSH leaves the windows Kommune's servers out:
+#   - hosts: fs:!agentless
 """
 
 RETURN = r""" # """
@@ -112,7 +151,18 @@ class InventoryModule(BaseInventoryPlugin):
                 # ("{{ inventory_dir }}/..."); the plan's data (names, OUs) is never evaluated.
                 if name not in RESERVED_VARS:
                     value = _trusted(value)
+                elif name == "umzug_source":
+                    value = _trusted_passwords(value)
                 self.inventory.set_variable(host, name, value)
+
+
+def _trusted_passwords(source):
+    """The passwords of umzug_source are templates: the plan allows nothing there but a reference
+    to one variable (from a vault), which Ansible resolves when a task reads it."""
+    return {
+        key: {**block, "password": _trusted(block["password"])} if isinstance(block, dict) else block
+        for key, block in source.items()
+    }
 
 
 def _trusted(value):

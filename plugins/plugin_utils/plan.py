@@ -7,7 +7,8 @@ in module_utils: modules never read the plan, they get its values as host variab
 Every error an engineer sees has the form ``file:line: key.path: what is wrong``. The YAML
 is composed into nodes first so that each key path keeps the line it was written on; the
 JSON Schema (schemas/plan.schema.json) checks the shape, then the semantic checks below
-catch what a schema cannot: overlaps and duplicates across Kommunen, impossible windows.
+catch what a schema cannot: overlaps and duplicates across Kommunen, impossible windows,
+a Kommune's ``source`` that does not fit its hosts.
 """
 
 from __future__ import annotations
@@ -36,11 +37,24 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.jso
 TIMEZONE = "Europe/Berlin"
 ROLES = ("dc", "fs", "clients", "app")
 # Host variables the plan itself sets; a per-host override would split a host from its Kommune.
-RESERVED_VARS = ("umzug_kommune", "umzug_domain", "umzug_role", "umzug_wave", "umzug_plan_hash")
+RESERVED_VARS = ("umzug_kommune", "umzug_domain", "umzug_role", "umzug_wave", "umzug_plan_hash", "umzug_source")
+# A Kommune's source (docs/plan.md): samba servers are reached by SSH; windows servers only
+# over SMB 3, LDAPS and DRSUAPI, so they go into AGENTLESS_GROUP, which SSH plays exclude.
+DEFAULT_SOURCE_KIND = "samba"
+AGENTLESS_GROUP = "agentless"
+# The roles of a windows Kommune's hosts that its source kind describes: its DC and file
+# servers. Its clients and app hosts are reached as any Kommune's are.
+AGENTLESS_ROLES = ("dc", "fs")
+# Which protocol block needs which hosts of the Kommune.
+SOURCE_PROTOCOL_ROLES = {"smb": "fs", "drsuapi": "dc"}
+SMB_DEFAULTS = {"auth": "kerberos", "protection": "encrypt"}
+# The one host variable of an agentless host that umzug reads: its address.
+AGENTLESS_HOST_VARS = ("ansible_host",)
 LAND_KEYS = range(1, 17)
 TOP_LEVEL = "(top level)"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
 _PLAIN_KEY = re.compile(r"^[A-Za-z0-9_-]+$")
+_VAULT_TAG = "!vault"
 _JSON_TYPE_WORDS = {
     "object": "a mapping",
     "array": "a list",
@@ -132,6 +146,10 @@ class _LineTracker:
         # Window times must stay the strings the engineer wrote; YAML would turn some into datetimes.
         if node.tag == _TIMESTAMP_TAG:
             return node.value
+        if node.tag not in self._constructor.yaml_constructors:
+            line = node.start_mark.line + 1
+            self.errors.append(f"{self.filename}:{line}: {format_path(path)}: {_tag_problem(node.tag)}")
+            return None
         return self._constructor.construct_object(node, deep=True)
 
     def _mapping(self, node, path: tuple) -> dict:
@@ -153,6 +171,14 @@ class _LineTracker:
             self.lines[key_path] = line
             result[key] = self.build(value_node, key_path)
         return result
+
+
+def _tag_problem(tag: str) -> str:
+    # The value itself is never quoted: an inline !vault value is a secret.
+    if tag == _VAULT_TAG:
+        return ("an inline '!vault' value is not read from a plan: keep the secret in an ansible-vault file "
+                'and give its variable, e.g. "{{ vault_kommune_c_smb_password }}"')
+    return f"the YAML tag '{tag}' is not allowed in a plan"
 
 
 @cache
@@ -330,6 +356,35 @@ class _SemanticChecks:
         self.window((*path, "window"), kommune["window"])
         if "endpoints" in kommune:
             self.endpoints((*path, "endpoints"), kommune)
+        if "source" in kommune:
+            self.source(path, kommune)
+
+    def source(self, path: tuple, kommune: dict) -> None:
+        """The protocol blocks must fit the kind and the hosts they reach."""
+        source, source_path = kommune["source"], (*path, "source")
+        protocols = [key for key in SOURCE_PROTOCOL_ROLES if key in source]
+        if source["kind"] != "windows":
+            for key in protocols:
+                self.fail((*source_path, key), f"'{key}' is only for a Kommune of kind 'windows'; a 'samba' "
+                          f"Kommune is reached by SSH (set kind: windows, or remove '{key}')")
+            return
+        hosts = kommune["hosts"]
+        for key in protocols:
+            role = SOURCE_PROTOCOL_ROLES[key]
+            if not hosts.get(role):
+                self.fail((*source_path, key), f"'{key}' is the account for the Kommune's hosts.{role}, "
+                          f"but hosts.{role} lists none")
+        if hosts.get("fs") and "smb" not in source:
+            self.fail(source_path, "a 'windows' Kommune with file servers (hosts.fs) needs 'smb': "
+                      "the account umzug reads their shares with over SMB 3")
+        for role in AGENTLESS_ROLES:
+            for name, variables in (hosts.get(role) or {}).items():
+                for variable in variables or {}:
+                    if variable.startswith("ansible_") and variable not in AGENTLESS_HOST_VARS:
+                        self.fail((*path, "hosts", role, name, variable),
+                                  f"'{variable}' is a connection setting, but the {role} hosts of a 'windows' "
+                                  "Kommune are reached only over SMB 3, LDAPS and DRSUAPI, never by SSH "
+                                  "(only 'ansible_host', the address, is read)")
 
     def endpoints(self, path: tuple, kommune: dict) -> None:
         """The mapping must be one EndpointMap accepts: no name twice, nothing moved twice."""
@@ -408,6 +463,27 @@ def group_name(prefix: str, ident) -> str:
     """
     name = str(ident).replace("-", "_")
     return name if name.startswith(f"{prefix}_") else f"{prefix}_{name}"
+
+
+def source_context(kommune: dict) -> dict:
+    """``umzug_source``: the Kommune's source kind and, for windows, one block per protocol.
+
+    Passwords stay the Jinja references the plan holds (the schema allows nothing else), so
+    Ansible resolves them from the vault only when a task reads them.
+    """
+    source = kommune.get("source") or {"kind": DEFAULT_SOURCE_KIND}
+    smb = source.get("smb")
+    drsuapi = source.get("drsuapi")
+    return {
+        "kind": source["kind"],
+        "smb": {**SMB_DEFAULTS, **smb} if smb else None,
+        "drsuapi": dict(drsuapi) if drsuapi else None,
+    }
+
+
+def is_agentless(kommune: dict, role: str) -> bool:
+    """True for the hosts umzug must never SSH to: a windows Kommune's DC and file servers."""
+    return role in AGENTLESS_ROLES and (kommune.get("source") or {}).get("kind") == "windows"
 
 
 @dataclass
@@ -496,11 +572,13 @@ def inventory_model(plan: Plan) -> InventoryModel:
         if child and child not in entry["children"]:
             entry["children"].append(child)
 
-    def add_hosts(group: str, hosts: dict, common: dict) -> None:
+    def add_hosts(group: str, hosts: dict, common: dict, kommune: dict | None = None) -> None:
         for role in ROLES:
             for name, variables in hosts.get(role, {}).items():
                 member(group, host=name)
                 member(role, host=name)
+                if kommune is not None and is_agentless(kommune, role):
+                    member(AGENTLESS_GROUP, host=name)
                 hostvars[name] = {
                     **(variables or {}),
                     **common,
@@ -508,6 +586,8 @@ def inventory_model(plan: Plan) -> InventoryModel:
                     "umzug_plan_hash": plan.sha256,
                 }
 
+    # Always there, empty or not, so that a play's "fs:!agentless" matches in every plan.
+    member(AGENTLESS_GROUP)
     rz = plan.data["rz"]
     add_hosts("rz", rz["hosts"], {"umzug_domain": dict(rz["domain"])})
     for wave, kommune in plan.kommunen:
@@ -515,8 +595,9 @@ def inventory_model(plan: Plan) -> InventoryModel:
         member(wave_group, child=kommune_group)
         server = share_server(plan.data, kommune)
         common = {"umzug_wave": wave,
-                  "umzug_kommune": kommune_context(wave, kommune, server, share_server_host(plan.data, server))}
+                  "umzug_kommune": kommune_context(wave, kommune, server, share_server_host(plan.data, server)),
+                  "umzug_source": source_context(kommune)}
         if "domain" in kommune:
             common["umzug_domain"] = dict(kommune["domain"])
-        add_hosts(kommune_group, kommune["hosts"], common)
+        add_hosts(kommune_group, kommune["hosts"], common, kommune)
     return InventoryModel(groups=groups, hostvars=hostvars, allvars=dict(plan.data.get("vars") or {}))
