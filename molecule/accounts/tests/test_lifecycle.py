@@ -203,6 +203,8 @@ def _secrets(host):
              for u in users(k)]
     found += ["Lab-" + (PASSWORDS / wg / "Administrator").read_text(encoding="utf-8").strip()
               for wg in ("KOMMUNEA", "KOMMUNEB", "RZ")]
+    found += ["Lab-" + (PASSWORDS / "KOMMUNEA" / account).read_text(encoding="utf-8").split()[0]
+              for account in ("umzug-repl", "umzug-norepl")]
     found += [(PASSWORDS / "KOMMUNEC" / "admin").read_text(encoding="utf-8").strip(),
               VAULT_PASSWORD_FILE.read_text(encoding="utf-8").strip()]
     found += [letter["password"] for letter in letters()["letters"]]
