@@ -25,7 +25,9 @@ def test_drsuapi_reads_exactly_the_hashes_of_the_local_sam_ldb():
     assert int(verdict["drsuapi"]) == int(verdict["local"])
     assert int(verdict["equal"]) == int(verdict["local"]), "every hash equal, none different"
     assert verdict["missing_drsuapi"] == verdict["missing_local"]
-    assert len(verdict["missing_drsuapi"]) == 1 and verdict["missing_drsuapi"][0].endswith("-99999")
+    # Guest (RID 501) has no NT hash; the made-up RID 99999 is no account.
+    assert sorted(sid.rsplit("-", 1)[1] for sid in verdict["missing_drsuapi"]) == ["501", "99999"]
+    assert int(verdict["sids"]) == int(verdict["local"]) + 2
 
 
 def test_an_account_without_the_rights_gets_the_sentence_that_names_them():
