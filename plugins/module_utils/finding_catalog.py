@@ -589,6 +589,35 @@ CATALOG = {
                "remediation": "Ihre Hashes auf dem Quell-DC auslesen oder für sie die Richtlinie mit zufälligem "
                               "Erstpasswort wählen."},
     },
+    "accounts.hash_missing": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Passwords to carry without an NT hash at the source",
+               "summary": "{count} account(s) whose password is to be carried have no NT hash at the source "
+                          "(read by {method}): no password is set there, or the account was not found.",
+               "remediation": "Set a password at the source and apply again, or give these accounts the random "
+                              "initial password policy (accounts_password_policy_overrides)."},
+        "de": {"title": "Zu übernehmende Passwörter ohne NT-Hash an der Quelle",
+               "summary": "{count} Konto/Konten, deren Passwort übernommen werden soll, haben an der Quelle keinen "
+                          "NT-Hash (gelesen über {method}): dort ist kein Passwort gesetzt, oder das Konto wurde "
+                          "nicht gefunden.",
+               "remediation": "An der Quelle ein Passwort setzen und erneut anwenden, oder diesen Konten die "
+                              "Richtlinie mit zufälligem Erstpasswort geben (accounts_password_policy_overrides)."},
+    },
+    "accounts.replication_rights_held": {
+        "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "The replication account can read every password hash of the Kommune's domain",
+               "summary": "{account} holds DS-Replication-Get-Changes and DS-Replication-Get-Changes-All on the "
+                          "domain naming context of {server}; umzug replicated the password hashes with it.",
+               "remediation": "After the Welle remove both rights (Windows: dsacls <domain DN> /R <account>; "
+                              "Samba 4.18 and later: samba-tool dsacl delete) and disable or delete the account "
+                              "(docs/accounts.md)."},
+        "de": {"title": "Das Replikationskonto kann jeden Passwort-Hash der Domäne der Kommune lesen",
+               "summary": "{account} hat DS-Replication-Get-Changes und DS-Replication-Get-Changes-All auf dem "
+                          "Domänen-Namenskontext von {server}; umzug hat damit die Passwort-Hashes repliziert.",
+               "remediation": "Nach der Welle beide Rechte entfernen (Windows: dsacls <Domänen-DN> /R <Konto>; "
+                              "Samba ab 4.18: samba-tool dsacl delete) und das Konto deaktivieren oder löschen "
+                              "(docs/accounts.md)."},
+    },
     "accounts.source_disable_unsupported": {
         "payload": "accounts", "severity": "high", "inhibitor": False, "remediation": "hint",
         "en": {"title": "Source accounts cannot be disabled in OpenLDAP",

@@ -46,6 +46,14 @@ options:
   mapping:
     description: The mapping file's data; only users with an active entry and a C(new_sid) count as migrated.
     type: dict
+  keep:
+    description:
+      - Accounts of umzug's own at the Kommune that are never disabled, besides the one that binds, e.g. the
+        replication account M(kommunal.umzug.accounts_hashes) replicates the hashes with; by account name, also
+        as V(DOMAIN\\name) or V(name@realm).
+    type: list
+    elements: str
+    default: []
   undo_dir:
     description: The folder of the Kommune's undo record on the controller (created if missing).
     type: path
@@ -138,18 +146,25 @@ DISABLED = model.SOURCE_DISABLED
 ENABLED = model.SOURCE_ENABLED
 
 
-def migrated_users(directory, mapping, bind_dn):
+def account_name(text):
+    """The account name of ``name``, ``DOMAIN\\name`` or ``name@realm``, in one case."""
+    return text.rsplit("\\", 1)[-1].split("@")[0].casefold()
+
+
+def migrated_users(directory, mapping, bind_dn, keep=()):
     """Users of the export with an active mapping entry that exists at the target; never a
-    well-known account or the one umzug binds as."""
+    well-known account, the one umzug binds as or another of umzug's own (``keep``)."""
     entries = [e for e in (mapping or {}).get("users") or ()
                if e.get("status", "active") == "active" and e.get("new_sid")]
     created = {(e.get("old_sid") or "").upper() or f"user:{e['old_name'].casefold()}" for e in entries}
     binder = bind_dn.split("@")[0].casefold()
+    kept = {account_name(name) for name in keep}
     found = []
     for user in (directory or {}).get("users") or ():
         well_known = bool(user.get("sid")) and sid_codec.is_well_known_rid(sid_codec.rid(user["sid"]))
         bound = binder in (user["name"].casefold(), user["dn"].casefold())
-        if user["key"] in created and not well_known and not bound:
+        own = user["name"].casefold() in kept
+        if user["key"] in created and not well_known and not bound and not own:
             found.append({"dn": user["dn"], "sid": user.get("sid"), "name": user["name"]})
     return found
 
@@ -209,7 +224,7 @@ def unsupported(accounts, kommune):
 def run(module, params):
     undo_record = model.read_undo_record(params["undo_dir"])
     if params["state"] == "disabled":
-        candidates = migrated_users(params["directory"], params["mapping"], params["bind_dn"])
+        candidates = migrated_users(params["directory"], params["mapping"], params["bind_dn"], params["keep"])
     else:
         candidates = model.held_by_umzug(undo_record)
     if params["flavour"] == "openldap":
@@ -244,6 +259,7 @@ def main():
             **ldaps.connection_args(),
             directory=dict(type="dict"),
             mapping=dict(type="dict"),
+            keep=dict(type="list", elements="str", default=[]),
             undo_dir=dict(type="path", required=True),
             kommune=dict(type="str"),
         ),

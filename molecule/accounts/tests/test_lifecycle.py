@@ -116,8 +116,11 @@ def test_delta_creates_updates_and_disables():
 def test_disable_source_disabled_exactly_the_enabled_migrated_accounts():
     before, after = by_name("source-before.ldif"), by_name("source-after-disable.ldif")
     migrated = {e["old_name"] for e in mapping("kommune-a")["users"] if e.get("new_sid")}
-    expected = {name for name, e in before.items() if not disabled(e) and name in migrated}
+    # umzug's own replication account (Altdorf's hashes come over DRSUAPI) is never disabled.
+    own = {"umzug-repl"}
+    expected = {name for name, e in before.items() if not disabled(e) and name in migrated and name not in own}
     assert "pschneider" not in expected and "hmueller" in expected and "Administrator" not in expected
+    assert own <= migrated and not any(disabled(after[name]) for name in own)
     recorded = undo_record_entries(RUNS / "undo-record-before-rollback", "source_disabled")
     first_run = [r["name"] for r in recorded][:len(expected)]
     assert set(first_run) == expected
@@ -203,6 +206,8 @@ def _secrets(host):
              for u in users(k)]
     found += ["Lab-" + (PASSWORDS / wg / "Administrator").read_text(encoding="utf-8").strip()
               for wg in ("KOMMUNEA", "KOMMUNEB", "RZ")]
+    found += ["Lab-" + (PASSWORDS / "KOMMUNEA" / account).read_text(encoding="utf-8").split()[0]
+              for account in ("umzug-repl", "umzug-norepl")]
     found += [(PASSWORDS / "KOMMUNEC" / "admin").read_text(encoding="utf-8").strip(),
               VAULT_PASSWORD_FILE.read_text(encoding="utf-8").strip()]
     found += [letter["password"] for letter in letters()["letters"]]

@@ -84,6 +84,23 @@ def test_disable_records_exactly_what_it_disabled_and_enable_undoes_exactly_that
     assert uac("jgrosse") == 514
 
 
+@pytest.mark.parametrize("keep", [["jgrosse"], ["KOMMUNEA\\JGrosse"], ["jgrosse@kommune-a.test"]])
+def test_umzugs_own_accounts_are_never_disabled(run_module, source, keep):
+    """The replication account the hashes of a later delta come with stays usable."""
+    args, path = source
+    first = run_module(accounts_source.main, args("disabled", keep=keep))
+    assert [a["name"] for a in first["accounts"]] == ["hmueller"]
+    assert undo_record(path) == [{"source_disabled": first["accounts"]}]
+    assert (uac("hmueller"), uac("jgrosse")) == (514, 512)
+
+
+@pytest.mark.parametrize(("text", "name"), [
+    ("umzug-repl", "umzug-repl"), ("KOMMUNEA\\Umzug-Repl", "umzug-repl"), ("umzug-repl@kommune-a.test", "umzug-repl"),
+])
+def test_account_name(text, name):
+    assert accounts_source.account_name(text) == name
+
+
 def test_check_mode_changes_nothing_and_writes_no_undo_record(run_module, source):
     args, path = source
     result = run_module(accounts_source.main, args("disabled"), check=True, diff=True)
