@@ -7,15 +7,15 @@ short_description: Lists a Windows file server's shares over SMB 3 and reports w
 version_added: 0.1.0
 description:
   - The pre-flight of M(kommunal.umzug.share_discover) for a source file server umzug reaches only over SMB
-    (a Windows file server: no SSH, nothing installed on it). Runs on the RZ file server, never on the
+    (a Windows file server, with no SSH and nothing installed on it). Runs on the RZ file server, never on the
     controller, and returns the same result shape and findings.
-  - Reads each share's settings over srvsvc (NetShareGetInfo levels 502 and 1005: path, comment, caching,
-    access-based enumeration, the share ACL) in the form M(kommunal.umzug.share_provision) takes.
+  - Reads each share's settings over srvsvc (NetShareGetInfo levels 502 and 1005 give path, comment, caching,
+    access-based enumeration and the share ACL) in the form M(kommunal.umzug.share_provision) takes.
   - With O(scan=true) walks each share over one SMB 3 connection (signing required, encryption when
     O(encrypt)), opening every object with backup intent and without following reparse points or recalling
     offline files, and reports as findings the names and paths the target or clients cannot take, hard
     links (file id and link count), sparse files, SIDs in owners and ACLs the identity mapping cannot
-    translate, and what only a Windows source has; reparse points (listed, not followed), offline and
+    translate, and what only a Windows source has, namely reparse points (listed, not followed), offline and
     recall-on-access files (listed, never read), files held open with a sharing mode that denies reading
     (after O(retries) tries), paths the account may not read despite backup intent, alternate data streams
     (and those too large for the target's vfs_streams_xattr), SACLs the account may not read.

@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 try:
     from smbprotocol.connection import Connection, Dialects
-    from smbprotocol.exceptions import SMBAuthenticationError, SMBException, SMBResponseException
+    from smbprotocol.exceptions import SMBException, SMBResponseException
     from smbprotocol.open import (
         CreateDisposition,
         ImpersonationLevel,
@@ -52,7 +52,12 @@ try:
     from smbprotocol.tree import TreeConnect
 except ImportError as err:  # the module reports it with missing_required_lib
     HAS_SMBPROTOCOL, SMBPROTOCOL_ERROR = False, err
-    SMBException = SMBResponseException = SMBAuthenticationError = Exception
+
+    class SMBException(Exception):  # stand-ins, so the names exist where the package does not
+        pass
+
+    class SMBResponseException(SMBException):
+        pass
 else:
     HAS_SMBPROTOCOL, SMBPROTOCOL_ERROR = True, None
 
@@ -492,12 +497,12 @@ class SmbShare:
             folder = folders.pop()
             try:
                 listed = self._list(folder)
+            except PermissionError:
+                continue  # the folder's own open above reported it (shares.access_denied)
             except SMBResponseException as err:
                 if status_of(err) in VANISHED:
                     continue
                 raise
-            except PermissionError:
-                continue
             for item in listed:
                 entry = entry_of(folder, item)
                 self._complete(entry)
