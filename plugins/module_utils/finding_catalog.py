@@ -525,6 +525,99 @@ CATALOG = {
                           "jeder ACL-Eintrag aus der Domäne der Kommune als nicht zugeordnet.",
                "remediation": "playbooks/accounts.yml"},
     },
+    # Found by the SMB source (a Windows file server, read over SMB 3; docs/shares.md).
+    "shares.reparse_point": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Reparse points (junctions, symbolic links, mount points) in share {share}",
+               "summary": _PATHS_EN,
+               "remediation": "They are listed and never followed or copied. Copy what they point to as a folder "
+                              "of its own where users need it, or recreate the link on the target by hand."},
+        "de": {"title": "Analysepunkte (Junctions, symbolische Links, Bereitstellungspunkte) in der Freigabe "
+                        "{share}",
+               "summary": _PATHS_DE,
+               "remediation": "Sie werden aufgeführt, aber nie verfolgt oder kopiert. Wo Benutzer das Ziel "
+                              "brauchen, es als eigenen Ordner kopieren oder den Link auf dem Ziel von Hand neu "
+                              "anlegen."},
+    },
+    "shares.offline_file": {
+        "payload": "shares", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Offline files (HSM, archive or cloud tier) in share {share}", "summary": _PATHS_EN,
+               "remediation": "Their content is not on the file server, and umzug never reads it (that would "
+                              "recall the whole archive). Recall the files that must move on the source, or "
+                              "move the archive with its own tool."},
+        "de": {"title": "Ausgelagerte Dateien (HSM, Archiv oder Cloud-Speicher) in der Freigabe {share}",
+               "summary": _PATHS_DE,
+               "remediation": "Ihr Inhalt liegt nicht auf dem Dateiserver, und umzug liest ihn nie (das würde "
+                              "das ganze Archiv zurückholen). Die Dateien, die umziehen sollen, an der Quelle "
+                              "zurückholen oder das Archiv mit seinem eigenen Werkzeug umziehen."},
+    },
+    "shares.file_locked": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Files held open with a sharing mode that denies reading in share {share}",
+               "summary": _PATHS_EN,
+               "remediation": "A program keeps these files open and lets nobody read them (a database, a mail "
+                              "store). Close the program before the final pass, or freeze the share."},
+        "de": {"title": "Dateien, die mit einem Freigabemodus geöffnet sind, der das Lesen verbietet, in der "
+                        "Freigabe {share}",
+               "summary": _PATHS_DE,
+               "remediation": "Ein Programm hält diese Dateien offen und lässt niemanden lesen (eine Datenbank, "
+                              "ein Postfachspeicher). Das Programm vor dem letzten Kopierlauf beenden oder die "
+                              "Freigabe einfrieren."},
+    },
+    "shares.access_denied": {
+        "payload": "shares", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Paths the backup account may not read in share {share}", "summary": _PATHS_EN,
+               "remediation": "The account umzug reads with lacks SeBackupPrivilege on the server, or the "
+                              "server refuses backup intent for these paths. Grant the privilege (Backup "
+                              "Operators) and discover again."},
+        "de": {"title": "Pfade, die das Sicherungskonto nicht lesen darf, in der Freigabe {share}",
+               "summary": _PATHS_DE,
+               "remediation": "Dem Konto, mit dem umzug liest, fehlt auf dem Server SeBackupPrivilege, oder der "
+                              "Server verweigert für diese Pfade das Öffnen zur Sicherung. Das Recht gewähren "
+                              "(Sicherungs-Operatoren) und die Bestandsaufnahme wiederholen."},
+    },
+    "shares.alternate_stream": {
+        "payload": "shares", "severity": "info", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Alternate data streams in share {share}", "summary": _PATHS_EN,
+               "remediation": "They are carried into the RZ share's vfs_streams_xattr (user.DosStream.*)."},
+        "de": {"title": "Alternative Datenströme in der Freigabe {share}", "summary": _PATHS_DE,
+               "remediation": "Sie werden in vfs_streams_xattr der RZ-Freigabe übernommen (user.DosStream.*)."},
+    },
+    "shares.stream_too_large": {
+        "payload": "shares", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Alternate data streams too large for the target in share {share}", "summary": _PATHS_EN,
+               "remediation": "vfs_streams_xattr keeps a stream in one extended attribute, and the RZ file "
+                              "system holds only so much there. Save the stream's content as a file of its own, "
+                              "or accept that it does not arrive."},
+        "de": {"title": "Alternative Datenströme, zu groß für das Ziel, in der Freigabe {share}",
+               "summary": _PATHS_DE,
+               "remediation": "vfs_streams_xattr legt einen Datenstrom in einem erweiterten Attribut ab, und das "
+                              "Dateisystem im RZ fasst dort nur begrenzt viel. Den Inhalt des Datenstroms als "
+                              "eigene Datei sichern oder hinnehmen, dass er nicht ankommt."},
+    },
+    "shares.sacl_unreadable": {
+        "payload": "shares", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Audit entries (SACLs) not readable in share {share}",
+               "summary": "The account umzug reads with may not read SACLs: {first}{more}",
+               "remediation": "Grant the account SeSecurityPrivilege (Manage auditing and security log) if the "
+                              "audit settings must move; owner, group and permissions are read either way."},
+        "de": {"title": "Überwachungseinträge (SACLs) nicht lesbar in der Freigabe {share}",
+               "summary": "Das Konto, mit dem umzug liest, darf keine SACLs lesen: {first}{more}",
+               "remediation": "Dem Konto SeSecurityPrivilege (Verwalten von Überwachungs- und Sicherheitsprotokollen) "
+                              "gewähren, falls die Überwachungseinstellungen umziehen müssen; Besitzer, Gruppe und "
+                              "Berechtigungen werden in jedem Fall gelesen."},
+    },
+    "shares.smb_settings_partial": {
+        "payload": "shares", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Settings of share {share} read only in part",
+               "summary": "The server did not give: {missing}.",
+               "remediation": "Read them with an account in the server's Administrators group, or set them on "
+                              "the RZ share by hand."},
+        "de": {"title": "Einstellungen der Freigabe {share} nur teilweise gelesen",
+               "summary": "Der Server hat nicht geliefert: {missing}.",
+               "remediation": "Mit einem Konto der Gruppe Administratoren des Servers lesen oder an der "
+                              "RZ-Freigabe von Hand setzen."},
+    },
     # --------------------------------------------------------------------------- accounts
     "accounts.service_account": {
         "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",

@@ -1,0 +1,652 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""Reading one share over SMB 3: the source side of a Kommune whose file server is Windows.
+
+A Windows file server runs no SSH and no Python, so the RZ file server reads the share as
+a client, as an account that holds SeBackupPrivilege (docs/shares.md):
+
+- ``SmbShare`` holds one connection per share walk: signing required, encryption when
+  asked (a server that cannot encrypt is refused), NTLMv2 or Kerberos. Every object is
+  opened with backup intent (FILE_OPEN_FOR_BACKUP_INTENT: the account's backup privilege
+  reads past the ACLs), without following reparse points (FILE_OPEN_REPARSE_POINT) and
+  without recalling offline files (FILE_OPEN_NO_RECALL).
+- ``walk`` lists the tree folder by folder (FileIdBothDirectoryInformation: times, size,
+  DOS attributes, reparse tag and file id in one answer) and per object, in one compound
+  request, its link count, alternate data streams and security descriptor (owner, group,
+  DACL, and the SACL while the account may read it). Paths are relative to the share root
+  with ``/`` between components, as bytes in UTF-8, as ``shares.tree`` keeps them.
+- ``read`` streams a file's content, or a named stream's, in large reads with several
+  requests in flight.
+- What cannot be carried is listed on the entry (``SmbEntry.problems``) with the finding
+  key of the catalog; the walk never stops for one object: reparse points are listed and
+  not followed, offline files are listed and never opened for reading, a file another
+  program holds open with a sharing mode that denies reading is retried with a backoff and
+  then listed, access denied despite backup intent is listed.
+
+The wire structures this reads (MS-FSCC 2.4) are parsed here from the raw answers, so the
+times keep their 100 ns resolution. smbprotocol (PyPI; pyproject.toml says why it) is the
+transport; it runs in the RZ file server's venv (roles/shares/tasks/smb_client.yml).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import struct
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+
+try:
+    from smbprotocol.connection import Connection, Dialects
+    from smbprotocol.exceptions import SMBException, SMBResponseException
+    from smbprotocol.open import (
+        CreateDisposition,
+        ImpersonationLevel,
+        Open,
+        SMB2QueryDirectoryResponse,
+        SMB2QueryInfoRequest,
+        SMB2QueryInfoResponse,
+        SMB2ReadResponse,
+    )
+    from smbprotocol.session import Session
+    from smbprotocol.tree import TreeConnect
+except ImportError as err:  # the module reports it with missing_required_lib
+    HAS_SMBPROTOCOL, SMBPROTOCOL_ERROR = False, err
+
+    class SMBException(Exception):  # stand-ins, so the names exist where the package does not
+        pass
+
+    class SMBResponseException(SMBException):
+        pass
+else:
+    HAS_SMBPROTOCOL, SMBPROTOCOL_ERROR = True, None
+
+# --- MS-FSCC / MS-SMB2 constants -------------------------------------------------------
+
+ATTRIBUTES = {  # FILE_ATTRIBUTE_* (MS-FSCC 2.6) and the letters reports show them with
+    0x00000001: ("readonly", "R"),
+    0x00000002: ("hidden", "H"),
+    0x00000004: ("system", "S"),
+    0x00000010: ("directory", "D"),
+    0x00000020: ("archive", "A"),
+    0x00000080: ("normal", "N"),
+    0x00000100: ("temporary", "T"),
+    0x00000200: ("sparse", "P"),
+    0x00000400: ("reparse_point", "L"),
+    0x00000800: ("compressed", "C"),
+    0x00001000: ("offline", "O"),
+    0x00002000: ("not_content_indexed", "I"),
+    0x00004000: ("encrypted", "E"),
+    0x00008000: ("integrity_stream", "V"),
+    0x00020000: ("no_scrub_data", "X"),
+    0x00040000: ("recall_on_open", "Q"),
+    0x00400000: ("recall_on_data_access", "M"),
+}
+ATTR_DIRECTORY, ATTR_SPARSE, ATTR_REPARSE, ATTR_OFFLINE = 0x10, 0x200, 0x400, 0x1000
+ATTR_RECALL_ON_OPEN, ATTR_RECALL_ON_DATA_ACCESS = 0x40000, 0x400000
+# Content that is somewhere else (an HSM, a dedup store, a cloud tier): reading it would
+# recall it, so a walk over an archive would fill the disk it was moved off.
+NOT_HERE = ATTR_OFFLINE | ATTR_RECALL_ON_OPEN | ATTR_RECALL_ON_DATA_ACCESS
+REPARSE_TAGS = {  # MS-FSCC 2.1.2.1, the ones a file server has
+    0xA0000003: "mount point or junction",
+    0xA000000C: "symbolic link",
+    0x80000013: "deduplicated file",
+    0x80000017: "WOF-compressed file",
+    0x8000001B: "AppExecLink",
+    0x9000001A: "cloud file",
+    0x80000014: "NFS link",
+    0x80000009: "DFS link",
+    0x8000000A: "DFS-R",
+    0x80000012: "DFS link",
+    0xC0000004: "HSM",
+    0x80000006: "HSM2",
+}
+# Reparse points that only say how the data is stored (dedup, compression): a client reads
+# them as ordinary files, and so does the walk.
+DATA_REPARSE_TAGS = {0x80000013, 0x80000017}
+LINK_REPARSE_TAGS = {0xA0000003, 0xA000000C}
+
+FILETIME_UNIX_EPOCH = 116444736000000000  # 1970-01-01 in 100 ns since 1601-01-01
+
+# Access masks (MS-DTYP 2.4.3, MS-SMB2 2.2.13.1)
+FILE_READ_DATA, FILE_LIST_DIRECTORY = 0x1, 0x1
+FILE_READ_EA, FILE_READ_ATTRIBUTES = 0x8, 0x80
+READ_CONTROL, SYNCHRONIZE, ACCESS_SYSTEM_SECURITY = 0x20000, 0x100000, 0x01000000
+SHARE_ALL = 0x7  # FILE_SHARE_READ | WRITE | DELETE: a walk never gets in the users' way
+OPEN_OPTIONS = 0x00004000 | 0x00200000 | 0x00400000  # backup intent, reparse point, no recall
+INFO_FILE, INFO_SECURITY = 1, 3
+FILE_BASIC_INFORMATION, FILE_STANDARD_INFORMATION = 4, 5
+FILE_STREAM_INFORMATION, FILE_ID_BOTH_DIRECTORY_INFORMATION = 22, 37
+SD_OWNER, SD_GROUP, SD_DACL, SD_SACL = 0x1, 0x2, 0x4, 0x8
+QUERY_RESTART = 0x1
+LIST_BUFFER = 65536
+SD_BUFFER = 65536
+
+# NTSTATUS values the walk acts on (MS-ERREF 2.3.1)
+STATUS_NO_MORE_FILES = 0x80000006
+STATUS_BUFFER_OVERFLOW = 0x80000005
+STATUS_END_OF_FILE = 0xC0000011
+STATUS_ACCESS_DENIED = 0xC0000022
+STATUS_OBJECT_NAME_NOT_FOUND = 0xC0000034
+STATUS_OBJECT_PATH_NOT_FOUND = 0xC000003A
+STATUS_SHARING_VIOLATION = 0xC0000043
+STATUS_DELETE_PENDING = 0xC0000056
+STATUS_PRIVILEGE_NOT_HELD = 0xC0000061
+STATUS_LOGON_FAILURE = 0xC000006D
+STATUS_ACCOUNT_DISABLED = 0xC0000072
+STATUS_PASSWORD_EXPIRED = 0xC0000071
+STATUS_BAD_NETWORK_NAME = 0xC00000CC
+STATUS_BUFFER_TOO_SMALL = 0xC0000023
+STATUS_FILE_IS_OFFLINE = 0xC0000267
+STATUS_WORDS = {
+    STATUS_ACCESS_DENIED: "access denied",
+    STATUS_PRIVILEGE_NOT_HELD: "the account does not hold the privilege this needs",
+    STATUS_SHARING_VIOLATION: "another program holds it open with a sharing mode that denies reading",
+    STATUS_OBJECT_NAME_NOT_FOUND: "it no longer exists",
+    STATUS_OBJECT_PATH_NOT_FOUND: "its folder no longer exists",
+    STATUS_DELETE_PENDING: "it is being deleted",
+    STATUS_LOGON_FAILURE: "the server refused the account's name or password",
+    STATUS_ACCOUNT_DISABLED: "the account is disabled",
+    STATUS_PASSWORD_EXPIRED: "the account's password has expired",
+    STATUS_BAD_NETWORK_NAME: "the server has no share of that name",
+    STATUS_FILE_IS_OFFLINE: "its content is offline (HSM or cloud tier)",
+}
+# A path that vanished during the walk is not a problem of the share: the next pass sees
+# the tree as it is then.
+VANISHED = {STATUS_OBJECT_NAME_NOT_FOUND, STATUS_OBJECT_PATH_NOT_FOUND, STATUS_DELETE_PENDING}
+
+# Samba's vfs_streams_xattr keeps stream "s" of a file in the xattr "user.DosStream.s:$DATA".
+STREAM_XATTR_PREFIX = "user.DosStream."
+DATA_SUFFIX = ":$DATA"
+
+
+class SmbSourceError(Exception):
+    """The share cannot be read at all (connection, logon, share name); one sentence."""
+
+
+# --- pure parts: wire structures, times, names, classification ----------------------------
+
+def filetime_ns(value: int) -> int | None:
+    """A FILETIME (100 ns since 1601, UTC) as ns since 1970, as stat() gives them; 0 (the
+    server does not know) is None."""
+    if not value:
+        return None
+    return (value - FILETIME_UNIX_EPOCH) * 100
+
+
+DIR_ENTRY = struct.Struct("<IIqqqqqqIIIBB24sHq")  # FileIdBothDirectoryInformation up to FileName
+
+
+def parse_directory(buffer: bytes) -> list[dict]:
+    """FileIdBothDirectoryInformation entries (MS-FSCC 2.4.17) of one QUERY_DIRECTORY answer."""
+    entries, offset = [], 0
+    while offset + DIR_ENTRY.size <= len(buffer):
+        (next_offset, _index, created, accessed, written, changed, size, allocated, attributes, name_length,
+         ea_size, _short_length, _reserved, _short, _reserved2, file_id) = DIR_ENTRY.unpack_from(buffer, offset)
+        start = offset + DIR_ENTRY.size
+        name = buffer[start:start + name_length].decode("utf-16-le", "surrogatepass")
+        entries.append({"name": name, "creation": created, "last_access": accessed, "last_write": written,
+                        "change": changed, "size": size, "allocated": allocated, "attributes": attributes,
+                        # EaSize holds the reparse tag when the object is a reparse point (MS-FSCC 2.4.17)
+                        "reparse_tag": ea_size if attributes & ATTR_REPARSE else 0,
+                        "file_id": file_id & 0xFFFFFFFFFFFFFFFF})
+        if not next_offset:
+            break
+        offset += next_offset
+    return entries
+
+
+STREAM_ENTRY = struct.Struct("<IIqq")
+
+
+def parse_streams(buffer: bytes) -> list[tuple[str, int]]:
+    """FileStreamInformation (MS-FSCC 2.4.49): (raw stream name, size) per stream."""
+    streams, offset = [], 0
+    while offset + STREAM_ENTRY.size <= len(buffer):
+        next_offset, name_length, size, _allocated = STREAM_ENTRY.unpack_from(buffer, offset)
+        start = offset + STREAM_ENTRY.size
+        streams.append((buffer[start:start + name_length].decode("utf-16-le", "surrogatepass"), size))
+        if not next_offset:
+            break
+        offset += next_offset
+    return streams
+
+
+def named_streams(raw: list[tuple[str, int]]) -> tuple[tuple[str, int], ...]:
+    """The alternate data streams of ``parse_streams``: ``:Zone.Identifier:$DATA`` is
+    ``Zone.Identifier``; the unnamed ``::$DATA`` is the file's content and not listed."""
+    result = []
+    for name, size in raw:
+        bare = name[1:] if name.startswith(":") else name
+        if bare.endswith(DATA_SUFFIX):
+            bare = bare[:-len(DATA_SUFFIX)]
+        if bare:
+            result.append((bare, size))
+    return tuple(sorted(result))
+
+
+def stream_xattr(name: str) -> str:
+    """The xattr Samba's vfs_streams_xattr serves stream ``name`` from (the RZ's form)."""
+    return f"{STREAM_XATTR_PREFIX}{name}{DATA_SUFFIX}"
+
+
+STANDARD = struct.Struct("<qqIBBH")
+BASIC = struct.Struct("<qqqqI4x")
+
+
+def parse_basic(buffer: bytes) -> dict | None:
+    """FileBasicInformation (MS-FSCC 2.4.7): the times and attributes of an object that no
+    folder listing names (the share root)."""
+    if len(buffer) < BASIC.size:
+        return None
+    created, _accessed, written, changed, attributes = BASIC.unpack_from(buffer)
+    return {"creation": created, "last_write": written, "change": changed, "attributes": attributes}
+
+
+def parse_standard(buffer: bytes) -> int:
+    """The link count of FileStandardInformation (MS-FSCC 2.4.41)."""
+    return STANDARD.unpack_from(buffer)[2] if len(buffer) >= STANDARD.size else 1
+
+
+def attribute_names(attributes: int) -> list[str]:
+    return [name for bit, (name, _letter) in ATTRIBUTES.items() if attributes & bit]
+
+
+def attribute_letters(attributes: int) -> str:
+    """As smbclient's allinfo shows them, e.g. ``HA`` for hidden and archive."""
+    return "".join(letter for bit, (_name, letter) in ATTRIBUTES.items() if attributes & bit)
+
+
+def kind_of(attributes: int, reparse_tag: int) -> str:
+    """``dir``, ``file`` or ``reparse`` (a link, junction, mount point or an unknown reparse
+    point: listed, never followed). Dedup and WOF reparse points are files to any client."""
+    if attributes & ATTR_REPARSE and reparse_tag not in DATA_REPARSE_TAGS:
+        return "reparse"
+    return "dir" if attributes & ATTR_DIRECTORY else "file"
+
+
+def reparse_words(tag: int) -> str:
+    return REPARSE_TAGS.get(tag, f"reparse tag 0x{tag:08X}")
+
+
+def classify(kind: str, attributes: int, reparse_tag: int) -> list[tuple[str, str]]:
+    """What the entry's own listing says cannot be carried, as (finding key, sentence)."""
+    problems = []
+    if kind == "reparse":
+        problems.append(("shares.reparse_point", f"a {reparse_words(reparse_tag)}: listed, not followed, not copied"))
+    if kind == "file" and attributes & NOT_HERE:
+        flags = ", ".join(n for n in attribute_names(attributes & NOT_HERE))
+        problems.append(("shares.offline_file", f"{flags}: its content is not on the server; never read, so "
+                                                "nothing is recalled"))
+    return problems
+
+
+def status_of(err: BaseException) -> int | None:
+    """The NTSTATUS of an smbprotocol error, None for anything else."""
+    status = getattr(err, "status", None)
+    return int(status) if isinstance(status, int) else None
+
+
+def describe(err: BaseException) -> str:
+    """One sentence of an SMB error for a finding or a failure."""
+    status = status_of(err)
+    if status is not None:
+        words = STATUS_WORDS.get(status)
+        return f"{words} (NTSTATUS 0x{status:08X})" if words else f"NTSTATUS 0x{status:08X}"
+    return str(err).strip().rstrip(".") or type(err).__name__
+
+
+def connect_error(server: str, share: str, err: BaseException) -> SmbSourceError:
+    return SmbSourceError(f"cannot read the share \\\\{server}\\{share} over SMB: {describe(err)}")
+
+
+def retry_delays(retries: int, first: float) -> list[float]:
+    """Backoff before each retry of an open refused by a sharing mode: first, 2x, 4x ..."""
+    return [first * 2**n for n in range(max(retries, 0))]
+
+
+def smb_name(relative: bytes) -> str:
+    """A path of the walk (``a/b``, UTF-8 bytes) as SMB names it (``a\\b``)."""
+    return relative.decode("utf-8", "surrogatepass").replace("/", "\\")
+
+
+def child(parent: bytes, name: str) -> bytes:
+    encoded = name.encode("utf-8", "surrogatepass")
+    return parent + b"/" + encoded if parent else encoded
+
+
+@dataclass
+class SmbEntry:
+    """One object of the share as the walk saw it. Times are ns since 1970 (None: unknown)."""
+
+    path: bytes
+    kind: str
+    size: int = 0
+    allocated: int = 0
+    attributes: int = 0
+    creation_ns: int | None = None
+    last_write_ns: int | None = None
+    change_ns: int | None = None
+    file_id: int = 0
+    nlink: int = 1
+    reparse_tag: int = 0
+    streams: tuple[tuple[str, int], ...] = ()
+    sd: bytes | None = None
+    sacl_read: bool = False
+    problems: list[tuple[str, str]] = field(default_factory=list)
+
+    def denied(self) -> bool:
+        return any(key == "shares.access_denied" for key, _sentence in self.problems)
+
+    def summary(self) -> dict:
+        return {"path": self.path.decode("utf-8", "backslashreplace") or ".", "kind": self.kind, "size": self.size,
+                "attributes": attribute_letters(self.attributes), "creation_ns": self.creation_ns,
+                "last_write_ns": self.last_write_ns, "change_ns": self.change_ns, "file_id": self.file_id,
+                "nlink": self.nlink, "reparse_tag": self.reparse_tag,
+                "streams": [{"name": n, "size": s, "xattr": stream_xattr(n)} for n, s in self.streams],
+                "sd_bytes": len(self.sd or b""), "sacl_read": self.sacl_read,
+                "problems": [key for key, _sentence in self.problems]}
+
+
+def entry_of(parent: bytes, listed: dict) -> SmbEntry:
+    kind = kind_of(listed["attributes"], listed["reparse_tag"])
+    entry = SmbEntry(
+        path=child(parent, listed["name"]), kind=kind, size=listed["size"] if kind == "file" else 0,
+        allocated=listed["allocated"], attributes=listed["attributes"], creation_ns=filetime_ns(listed["creation"]),
+        last_write_ns=filetime_ns(listed["last_write"]), change_ns=filetime_ns(listed["change"]),
+        file_id=listed["file_id"], reparse_tag=listed["reparse_tag"])
+    entry.problems += classify(kind, listed["attributes"], listed["reparse_tag"])
+    return entry
+
+
+# --- the connection -------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Credentials:
+    username: str | None
+    password: str | None = None
+    auth: str = "ntlm"  # or "kerberos" (a ticket in the ccache, or username + password)
+
+    def __repr__(self) -> str:  # never the password, in any traceback
+        return f"Credentials(username={self.username!r}, auth={self.auth!r})"
+
+
+class SmbShare:
+    """One share, one connection: ``with SmbShare(server, share, creds) as src: src.walk()``."""
+
+    def __init__(self, server: str, share: str, credentials: Credentials, encrypt: bool = True, port: int = 445,
+                 timeout: int = 30, retries: int = 3, retry_delay: float = 0.5, sacl: bool = True,
+                 sleep: Callable[[float], None] = time.sleep):
+        self.server, self.share, self.port, self.timeout = server, share, port, timeout
+        self.credentials, self.encrypt = credentials, encrypt
+        self.delays = retry_delays(retries, retry_delay)
+        # Reading a SACL needs SeSecurityPrivilege; after one refusal the walk stops asking.
+        self.try_sacl = sacl
+        self.sleep = sleep
+        self.connection = self.session = self.tree = None
+
+    # connecting -------------------------------------------------------------------------
+    def __enter__(self) -> SmbShare:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def connect(self) -> None:
+        if not HAS_SMBPROTOCOL:
+            raise SmbSourceError(f"the Python package smbprotocol is not installed here: {SMBPROTOCOL_ERROR}")
+        try:
+            self.connection = Connection(uuid.uuid4(), self.server, self.port, require_signing=True)
+            self.connection.connect(timeout=self.timeout)
+            if self.connection.dialect < Dialects.SMB_3_0_0:
+                raise SmbSourceError(f"\\\\{self.server} speaks SMB dialect 0x{self.connection.dialect:04X} only; "
+                                     "umzug reads shares over SMB 3 (signed, encrypted when asked)")
+            if self.encrypt and not self.connection.supports_encryption:
+                raise SmbSourceError(f"\\\\{self.server} cannot encrypt SMB traffic, and encryption was required "
+                                     "(shares_smb_encrypt); enable SMB encryption on the server or turn it off "
+                                     "for this Kommune")
+            creds = self.credentials
+            self.session = Session(self.connection, creds.username, creds.password, require_encryption=self.encrypt,
+                                   auth_protocol=creds.auth)
+            self.session.connect()
+            self.tree = TreeConnect(self.session, f"\\\\{self.server}\\{self.share}")
+            self.tree.connect()
+        except SmbSourceError:
+            self.close()
+            raise
+        except (SMBException, OSError, ValueError) as err:
+            self.close()
+            raise connect_error(self.server, self.share, err) from None
+
+    def close(self) -> None:
+        for part in (self.tree, self.session):
+            if part is not None:
+                with contextlib.suppress(SMBException, OSError, ValueError):
+                    part.disconnect()
+        if self.connection is not None:
+            with contextlib.suppress(SMBException, OSError, ValueError):
+                self.connection.disconnect(close=True)
+        self.connection = self.session = self.tree = None
+
+    # requests -----------------------------------------------------------------------------
+    def _send(self, messages: list) -> list:
+        return self.connection.send_compound(messages, self.session.session_id, self.tree.tree_connect_id,
+                                             related=True)
+
+    def _query(self, info_type: int, info_class: int, length: int, additional: int = 0):
+        query = SMB2QueryInfoRequest()
+        query["info_type"] = info_type
+        query["file_info_class"] = info_class
+        query["output_buffer_length"] = length
+        query["additional_information"] = additional
+        query["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
+        return query
+
+    def _answer(self, request) -> bytes:
+        response = self.connection.receive(request)
+        answer = SMB2QueryInfoResponse()
+        answer.unpack(response["data"].get_value())
+        return answer["buffer"].get_value()
+
+    def _open(self, name: str, access: int, directory: bool | None = None) -> Open:
+        handle = Open(self.tree, name)
+        options = OPEN_OPTIONS | (0x1 if directory else 0)  # FILE_DIRECTORY_FILE
+        handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL, CreateDisposition.FILE_OPEN, options)
+        return handle
+
+    def _describe_object(self, name: str, access: int, sd_parts: int) -> tuple[int, list, bytes, dict | None]:
+        """One compound: open, link count, streams, security descriptor, times, close."""
+        handle = Open(self.tree, name)
+        create, created = handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL,
+                                        CreateDisposition.FILE_OPEN, OPEN_OPTIONS, send=False)
+        close, closed = handle.close(send=False)
+        messages = [create, self._query(INFO_FILE, FILE_STANDARD_INFORMATION, STANDARD.size),
+                    self._query(INFO_FILE, FILE_STREAM_INFORMATION, LIST_BUFFER),
+                    self._query(INFO_SECURITY, 0, SD_BUFFER, sd_parts),
+                    self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size), close]
+        requests = self._send(messages)
+        answers: list = []
+        for position, request in enumerate(requests):
+            # A failed CREATE fails the rest of the chain; every answer is still read off.
+            try:
+                if position == 0:
+                    answers.append(created(request))
+                elif position == len(requests) - 1:
+                    closed(request)
+                else:
+                    answers.append(self._answer(request))
+            except SMBResponseException as err:
+                answers.append(err)
+        if isinstance(answers[0], Exception):
+            raise answers[0]
+        standard, streams, sd, basic = answers[1:5]
+        return (parse_standard(standard) if isinstance(standard, bytes) else 1,
+                parse_streams(streams) if isinstance(streams, bytes) else [], sd,
+                parse_basic(basic) if isinstance(basic, bytes) else None)
+
+    # the walk -------------------------------------------------------------------------------
+    def walk(self) -> Iterator[SmbEntry]:
+        """Every object below the share root, the root itself first (path b"")."""
+        root = SmbEntry(path=b"", kind="dir", attributes=ATTR_DIRECTORY)
+        self._complete(root)
+        yield root
+        folders = [] if root.denied() else [b""]
+        seen_dirs: dict[int, bytes] = {}
+        while folders:
+            folder = folders.pop()
+            try:
+                listed = self._list(folder)
+            except PermissionError:
+                continue  # the folder's own open above reported it (shares.access_denied)
+            except SMBResponseException as err:
+                if status_of(err) in VANISHED:
+                    continue
+                raise
+            for item in listed:
+                entry = entry_of(folder, item)
+                self._complete(entry)
+                if entry.kind == "dir" and not entry.denied():
+                    # Samba serves a symlink to a folder as the folder itself: the same file id
+                    # twice is one folder reached twice, and descending again could loop.
+                    if entry.file_id and entry.file_id in seen_dirs:
+                        entry.problems.append(("shares.reparse_point", "the same folder as "
+                                               f"{seen_dirs[entry.file_id].decode('utf-8', 'backslashreplace')} "
+                                               "(file id): a link the server follows itself; not descended"))
+                    else:
+                        seen_dirs[entry.file_id] = entry.path
+                        folders.append(entry.path)
+                yield entry
+
+    def _list(self, folder: bytes) -> list[dict]:
+        try:
+            handle = self._open(smb_name(folder), FILE_LIST_DIRECTORY | FILE_READ_ATTRIBUTES | SYNCHRONIZE, True)
+        except SMBResponseException as err:
+            if status_of(err) == STATUS_ACCESS_DENIED:
+                raise PermissionError(smb_name(folder)) from None
+            raise
+        found = []
+        try:
+            flags = QUERY_RESTART
+            while True:
+                query, _receive = handle.query_directory("*", FILE_ID_BOTH_DIRECTORY_INFORMATION, flags=flags,
+                                                         max_output=LIST_BUFFER, send=False)
+                request = self.connection.send(query, self.session.session_id, self.tree.tree_connect_id)
+                try:
+                    response = self.connection.receive(request)
+                except SMBResponseException as err:
+                    if status_of(err) == STATUS_NO_MORE_FILES:
+                        break
+                    raise
+                answer = SMB2QueryDirectoryResponse()
+                answer.unpack(response["data"].get_value())
+                found += [e for e in parse_directory(answer["buffer"].get_value()) if e["name"] not in (".", "..")]
+                flags = 0
+        finally:
+            handle.close()
+        return sorted(found, key=lambda e: e["name"])
+
+    def _complete(self, entry: SmbEntry) -> None:
+        """Link count, streams and security descriptor of one listed object, with the
+        checks that need an open: sharing mode, access denied."""
+        name = smb_name(entry.path)
+        base = FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE
+        # Content that is here is opened as a copy would open it, so a sharing mode that
+        # denies reading, or a refusal despite backup intent, shows now; a folder as a listing
+        # opens it (FILE_LIST_DIRECTORY is the same bit). Offline content and reparse points
+        # are never opened so.
+        probe_data = entry.kind == "dir" or (entry.kind == "file" and not entry.attributes & NOT_HERE)
+        access = base | (FILE_READ_DATA if probe_data else 0)
+        parts = SD_OWNER | SD_GROUP | SD_DACL
+        while True:
+            sacl = self.try_sacl
+            try:
+                nlink, streams, sd, basic = self._with_retries(
+                    lambda a=access, s=sacl: self._describe_object(
+                        name, a | (ACCESS_SYSTEM_SECURITY if s else 0), parts | (SD_SACL if s else 0)))
+            except SMBResponseException as err:
+                status = status_of(err)
+                if sacl and status in (STATUS_PRIVILEGE_NOT_HELD, STATUS_ACCESS_DENIED):
+                    self.try_sacl = False
+                    continue
+                if status == STATUS_SHARING_VIOLATION and access & FILE_READ_DATA:
+                    entry.problems.append(("shares.file_locked", f"after {len(self.delays) + 1} tries: "
+                                           f"{describe(err)}"))
+                    access &= ~FILE_READ_DATA
+                    continue
+                if status in VANISHED:
+                    return  # gone since the listing: the next walk sees the tree as it is then
+                if not entry.denied():
+                    entry.problems.append(("shares.access_denied", describe(err)))
+                if access & FILE_READ_DATA:
+                    access &= ~FILE_READ_DATA  # the descriptor may still be readable
+                    continue
+                return
+            break
+        entry.nlink = nlink
+        entry.streams = named_streams(streams)
+        if not entry.path and basic:
+            entry.creation_ns, entry.last_write_ns = filetime_ns(basic["creation"]), filetime_ns(basic["last_write"])
+            entry.change_ns, entry.attributes = filetime_ns(basic["change"]), basic["attributes"]
+        if isinstance(sd, bytes):
+            entry.sd, entry.sacl_read = sd, sacl
+        else:
+            entry.problems.append(("shares.ntacl_unreadable", describe(sd)))
+
+    def _with_retries(self, attempt: Callable):
+        for delay in [*self.delays, None]:
+            try:
+                return attempt()
+            except SMBResponseException as err:
+                if status_of(err) != STATUS_SHARING_VIOLATION or delay is None:
+                    raise
+                self.sleep(delay)
+        raise AssertionError("unreachable")
+
+    # content ------------------------------------------------------------------------------
+    def read(self, relative: bytes, stream: str | None = None, chunk: int = 1 << 20,
+             depth: int = 4) -> Iterator[bytes]:
+        """The content of a file (or of its named ``stream``) in order, ``chunk`` bytes per
+        read and up to ``depth`` reads in flight. Offline files are refused by the caller:
+        this reads what it is asked to."""
+        name = smb_name(relative) + (f":{stream}" if stream else "")
+        handle = self._with_retries(lambda: self._open(name, FILE_READ_DATA | FILE_READ_ATTRIBUTES | SYNCHRONIZE))
+        try:
+            size = handle.end_of_file
+            chunk = max(4096, min(chunk, self.connection.max_read_size))
+            pending, offset = [], 0
+            while offset < size or pending:
+                while offset < size and len(pending) < depth and self._credits_for(chunk, len(pending)):
+                    pending.append(self._send_read(handle, offset, min(chunk, size - offset)))
+                    offset += chunk
+                if not pending:  # no credits for a second read: one at a time
+                    pending.append(self._send_read(handle, offset, min(chunk, size - offset)))
+                    offset += chunk
+                data = self._read_answer(pending.pop(0))
+                if data is None:
+                    break
+                yield data
+        finally:
+            handle.close()
+
+    def _send_read(self, handle, offset: int, length: int):
+        request, _receive = handle.read(offset, length, send=False)
+        return self.connection.send(request, self.session.session_id, self.tree.tree_connect_id)
+
+    def _credits_for(self, chunk: int, in_flight: int) -> bool:
+        window = getattr(self.connection, "sequence_window", None)
+        if not window:
+            return in_flight == 0
+        needed = (chunk - 1) // 65536 + 1
+        return window["high"] - window["low"] >= needed
+
+    def _read_answer(self, request) -> bytes | None:
+        try:
+            response = self.connection.receive(request)
+        except SMBResponseException as err:
+            if status_of(err) == STATUS_END_OF_FILE:
+                return None
+            raise
+        answer = SMB2ReadResponse()
+        answer.unpack(response["data"].get_value())
+        return answer["buffer"].get_value()

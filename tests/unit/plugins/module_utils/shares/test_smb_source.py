@@ -1,0 +1,286 @@
+"""smb_source: wire structures, times, stream names, classification, error translation,
+and the walk's handling of sharing violations and SACL refusals (with a fake server)."""
+
+import struct
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source as s
+
+
+def dir_entry(name, attributes=0x20, size=5, file_id=7, ea=0, created=133_000_000_000_000_000, last=True):
+    encoded = name.encode("utf-16-le")
+    body = s.DIR_ENTRY.pack(0, 0, created, created + 1, created + 2, created + 3, size, 4096, attributes,
+                            len(encoded), ea, 0, 0, b"\0" * 24, 0, file_id) + encoded
+    pad = (-len(body)) % 8
+    if last:
+        return body
+    return struct.pack("<I", len(body) + pad) + body[4:] + b"\0" * pad
+
+
+def stream_entry(name, size, last=True):
+    encoded = name.encode("utf-16-le")
+    body = s.STREAM_ENTRY.pack(0, len(encoded), size, size) + encoded
+    pad = (-len(body)) % 8
+    return body if last else struct.pack("<I", len(body) + pad) + body[4:] + b"\0" * pad
+
+
+@pytest.mark.parametrize("filetime, ns", [
+    (0, None),
+    (116444736000000000, 0),
+    (116444736000000001, 100),
+    (133_000_000_000_000_000, (133_000_000_000_000_000 - 116444736000000000) * 100),
+])
+def test_filetime_ns(filetime, ns):
+    assert s.filetime_ns(filetime) == ns
+
+
+def test_parse_directory_reads_every_field_and_the_reparse_tag_only_for_reparse_points():
+    buffer = dir_entry("a.txt", last=False) + dir_entry("link", attributes=0x410, ea=0xA000000C, file_id=9) \
+        + b""
+    entries = s.parse_directory(buffer)
+    assert [e["name"] for e in entries] == ["a.txt", "link"]
+    assert entries[0]["creation"] == 133_000_000_000_000_000 and entries[0]["change"] == 133_000_000_000_000_003
+    assert entries[0]["reparse_tag"] == 0 and entries[0]["size"] == 5 and entries[0]["file_id"] == 7
+    assert entries[1]["reparse_tag"] == 0xA000000C and entries[1]["file_id"] == 9
+
+
+def test_parse_directory_ignores_ea_size_of_ordinary_files():
+    assert s.parse_directory(dir_entry("x", ea=44))[0]["reparse_tag"] == 0
+
+
+@pytest.mark.parametrize("raw, named", [
+    ([("::$DATA", 15)], ()),
+    ([("::$DATA", 15), (":Zone.Identifier:$DATA", 26)], (("Zone.Identifier", 26),)),
+    ([(":b:$DATA", 1), (":a:$DATA", 2)], (("a", 2), ("b", 1))),
+    ([(":Übersicht:$DATA", 3)], (("Übersicht", 3),)),
+])
+def test_named_streams(raw, named):
+    assert s.named_streams(raw) == named
+
+
+def test_parse_streams_walks_the_chain():
+    buffer = stream_entry("::$DATA", 15, last=False) + stream_entry(":Zone.Identifier:$DATA", 26)
+    assert s.parse_streams(buffer) == [("::$DATA", 15), (":Zone.Identifier:$DATA", 26)]
+
+
+@pytest.mark.parametrize("name, xattr", [
+    ("Zone.Identifier", "user.DosStream.Zone.Identifier:$DATA"),
+    ("com.apple.metadata", "user.DosStream.com.apple.metadata:$DATA"),
+])
+def test_stream_xattr_is_what_streams_xattr_serves(name, xattr):
+    assert s.stream_xattr(name) == xattr
+
+
+def test_parse_standard_gives_the_link_count():
+    assert s.parse_standard(struct.pack("<qqIBBH", 4096, 5, 3, 0, 0, 0)) == 3
+    assert s.parse_standard(b"") == 1
+
+
+@pytest.mark.parametrize("attributes, tag, kind, keys", [
+    (0x20, 0, "file", []),
+    (0x10, 0, "dir", []),
+    (0x410, 0xA0000003, "reparse", ["shares.reparse_point"]),
+    (0x420, 0xA000000C, "reparse", ["shares.reparse_point"]),
+    (0x420, 0x80000013, "file", []),  # a deduplicated file is a file to any client
+    (0x1020, 0, "file", ["shares.offline_file"]),
+    (0x400020, 0, "file", ["shares.offline_file"]),
+    (0x40020, 0, "file", ["shares.offline_file"]),
+    (0x1420, 0xC0000004, "reparse", ["shares.reparse_point"]),
+])
+def test_classification(attributes, tag, kind, keys):
+    assert s.kind_of(attributes, tag) == kind
+    assert [key for key, _sentence in s.classify(kind, attributes, tag)] == keys
+
+
+@pytest.mark.parametrize("attributes, letters", [
+    (0x27, "RHSA"), (0x10, "D"), (0x1020, "AO"), (0, ""),
+])
+def test_attribute_letters(attributes, letters):
+    assert s.attribute_letters(attributes) == letters
+
+
+class Status(Exception):
+    def __init__(self, status):
+        super().__init__(f"status {status:#x}")
+        self.status = status
+
+
+@pytest.mark.parametrize("err, words", [
+    (Status(0xC0000043), "another program holds it open with a sharing mode that denies reading (NTSTATUS 0xC0000043)"),
+    (Status(0xC0000022), "access denied (NTSTATUS 0xC0000022)"),
+    (Status(0xC000006D), "the server refused the account's name or password (NTSTATUS 0xC000006D)"),
+    (Status(0xC0000999), "NTSTATUS 0xC0000999"),
+    (ValueError("Failed to connect to '10.0.0.1:445': timed out."), "Failed to connect to '10.0.0.1:445': timed out"),
+])
+def test_describe(err, words):
+    assert s.describe(err) == words
+
+
+def test_connect_error_names_server_and_share():
+    err = s.connect_error("kommune-b-fs", "bauamt", Status(0xC00000CC))
+    assert str(err) == ("cannot read the share \\\\kommune-b-fs\\bauamt over SMB: the server has no share of that "
+                        "name (NTSTATUS 0xC00000CC)")
+
+
+@pytest.mark.parametrize("retries, first, delays", [(3, 1.0, [1.0, 2.0, 4.0]), (0, 1.0, []), (2, 0.5, [0.5, 1.0])])
+def test_retry_delays(retries, first, delays):
+    assert s.retry_delays(retries, first) == delays
+
+
+@pytest.mark.parametrize("relative, name", [(b"", ""), (b"a/b", "a\\b"), ("Ä/ö".encode(), "Ä\\ö")])
+def test_smb_name(relative, name):
+    assert s.smb_name(relative) == name
+
+
+def test_parse_basic_gives_times_and_attributes():
+    buffer = struct.pack("<qqqqI4x", 133_000_000_000_000_000, 1, 2, 3, 0x10)
+    assert s.parse_basic(buffer) == {"creation": 133_000_000_000_000_000, "last_write": 2, "change": 3,
+                                     "attributes": 0x10}
+    assert s.parse_basic(b"") is None
+
+
+def test_the_root_takes_its_times_from_basic_information():
+    basic = {"creation": 116444736000000010, "last_write": 116444736000000020, "change": 116444736000000030,
+             "attributes": 0x30}
+    share = FakeShare({}, {"": [(1, [], SD.to_bytes(), basic)]}, sacl=False)
+    root = next(share.walk())
+    assert (root.creation_ns, root.last_write_ns, root.change_ns, root.attributes) == (1000, 2000, 3000, 0x30)
+
+
+def test_credentials_never_show_the_password():
+    assert "geheim" not in repr(s.Credentials("umzug", "geheim"))
+
+
+SD = ntacl.SecurityDescriptor(
+    control=0x8004, owner="S-1-5-21-1-2-3-1107", group="S-1-5-21-1-2-3-513", sacl=None,
+    dacl=ntacl.Acl(2, (ntacl.Ace(0, 3, 0x1F01FF, "S-1-5-21-1-2-3-1107"), ntacl.Ace(0, 0, 0x1200A9, "S-1-1-0"))))
+
+
+class FakeShare(s.SmbShare):
+    """The walk's logic without a server: ``answers`` per path, a list of outcomes per try."""
+
+    def __init__(self, listing, answers, **kwargs):
+        self.slept: list[float] = []
+        super().__init__("fs", "daten", s.Credentials("u", "p"), sleep=self.slept.append, **kwargs)
+        self.listing, self.answers, self.asked = listing, answers, []
+
+    def _list(self, folder):
+        return self.listing.get(folder, [])
+
+    def _describe_object(self, name, access, sd_parts):
+        self.asked.append((name, access, sd_parts))
+        outcome = self.answers.get(name, [(1, [], SD.to_bytes(), None)])
+        result = outcome.pop(0) if len(outcome) > 1 else outcome[0]
+        if isinstance(result, Exception):
+            raise result
+        return result
+
+
+def listed(name, attributes=0x20, tag=0, file_id=1):
+    return {"name": name, "creation": 133_000_000_000_000_000, "last_write": 0, "change": 0, "size": 3,
+            "allocated": 4096, "attributes": attributes, "reparse_tag": tag, "file_id": file_id}
+
+
+@pytest.fixture(autouse=True)
+def patch_errors(monkeypatch):
+    monkeypatch.setattr(s, "SMBResponseException", Status)
+
+
+def test_sharing_violation_is_retried_then_a_finding_and_the_metadata_still_read():
+    locked = Status(s.STATUS_SHARING_VIOLATION)
+    answers = {"db.mdb": [locked, locked, locked, locked, (2, [], SD.to_bytes(), None)]}
+    share = FakeShare({b"": [listed("db.mdb")]}, answers, retries=3, retry_delay=0.5, sacl=False)
+    entries = list(share.walk())
+    entry = entries[1]
+    assert [key for key, _sentence in entry.problems] == ["shares.file_locked"]
+    assert "after 4 tries" in entry.problems[0][1]
+    assert share.slept == [0.5, 1.0, 2.0]
+    assert entry.nlink == 2 and ntacl.parse_sd(entry.sd).owner == "S-1-5-21-1-2-3-1107"
+    assert not share.asked[-1][1] & s.FILE_READ_DATA
+
+
+def test_sacl_refused_once_is_not_asked_again():
+    share = FakeShare({b"": [listed("a"), listed("b", file_id=2)]},
+                      {"": [Status(s.STATUS_PRIVILEGE_NOT_HELD), (1, [], SD.to_bytes(), None)]})
+    entries = list(share.walk())
+    assert share.try_sacl is False
+    assert all(not e.sacl_read for e in entries)
+    assert [a for _n, a, _p in share.asked if a & s.ACCESS_SYSTEM_SECURITY] == [share.asked[0][1]]
+
+
+def test_access_denied_is_a_finding_and_the_walk_goes_on():
+    share = FakeShare({b"": [listed("geheim"), listed("offen", file_id=2)]},
+                      {"geheim": [Status(s.STATUS_ACCESS_DENIED)]}, sacl=False)
+    entries = {e.path: e for e in share.walk()}
+    assert [k for k, _s in entries[b"geheim"].problems] == ["shares.access_denied"]
+    assert entries[b"geheim"].sd is None
+    assert entries[b"offen"].problems == []
+
+
+def test_content_denied_keeps_the_descriptor_readable_without_data_access():
+    share = FakeShare({b"": [listed("geheim")]},
+                      {"geheim": [Status(s.STATUS_ACCESS_DENIED), (1, [], SD.to_bytes(), None)]}, sacl=False)
+    entry = list(share.walk())[1]
+    assert [k for k, _s in entry.problems] == ["shares.access_denied"] and entry.sd == SD.to_bytes()
+    assert [bool(access & s.FILE_READ_DATA) for _n, access, _p in share.asked[1:]] == [True, False]
+
+
+def test_a_folder_that_may_not_be_listed_is_a_finding_and_not_descended():
+    share = FakeShare({b"": [listed("geheim", 0x10, file_id=5)], b"geheim": [listed("x")]},
+                      {"geheim": [Status(s.STATUS_ACCESS_DENIED)]}, sacl=False)
+    paths = {e.path: e for e in share.walk()}
+    assert b"geheim/x" not in paths
+    assert paths[b"geheim"].denied()
+
+
+def test_offline_files_and_reparse_points_are_never_opened_for_data():
+    share = FakeShare({b"": [listed("archiv.pst", 0x1020), listed("junction", 0x410, 0xA0000003, 2)]}, {},
+                      sacl=False)
+    entries = {e.path: e for e in share.walk()}
+    assert all(not access & s.FILE_READ_DATA for name, access, _p in share.asked if name)
+    assert entries[b"junction"].kind == "reparse"
+    assert [k for k, _s in entries[b"archiv.pst"].problems] == ["shares.offline_file"]
+
+
+def test_a_folder_seen_twice_by_file_id_is_not_descended():
+    share = FakeShare({b"": [listed("ordner", 0x10, file_id=5), listed("verbindung", 0x10, file_id=5)],
+                       b"ordner": [listed("x")], b"verbindung": [listed("y")]}, {}, sacl=False)
+    paths = [e.path for e in share.walk()]
+    assert b"ordner/x" in paths and b"verbindung/y" not in paths
+
+
+def test_vanished_paths_are_no_finding():
+    share = FakeShare({b"": [listed("weg")]}, {"weg": [Status(s.STATUS_OBJECT_NAME_NOT_FOUND)]}, sacl=False)
+    assert [e.problems for e in share.walk()] == [[], []]
+
+
+class FakeConnection:
+    def __init__(self, dialect, encrypts):
+        self.dialect, self.supports_encryption = dialect, encrypts
+
+    def __call__(self, guid, server, port, require_signing):
+        assert require_signing is True
+        return self
+
+    def connect(self, timeout):
+        pass
+
+    def disconnect(self, close):
+        pass
+
+
+@pytest.mark.parametrize("dialect, encrypts, encrypt, message", [
+    (0x311, False, True, "\\\\fs cannot encrypt SMB traffic, and encryption was required (shares_smb_encrypt); "
+                         "enable SMB encryption on the server or turn it off for this Kommune"),
+    (0x210, True, False, "\\\\fs speaks SMB dialect 0x0210 only; umzug reads shares over SMB 3 (signed, encrypted "
+                         "when asked)"),
+])
+def test_a_server_short_of_what_was_required_is_refused(monkeypatch, dialect, encrypts, encrypt, message):
+    monkeypatch.setattr(s, "HAS_SMBPROTOCOL", True)
+    monkeypatch.setattr(s, "Connection", FakeConnection(dialect, encrypts), raising=False)
+    monkeypatch.setattr(s, "Dialects", type("Dialects", (), {"SMB_3_0_0": 0x300}), raising=False)
+    with pytest.raises(s.SmbSourceError) as caught:
+        s.SmbShare("fs", "daten", s.Credentials("u", "p"), encrypt=encrypt).connect()
+    assert str(caught.value) == message
