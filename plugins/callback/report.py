@@ -100,6 +100,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
     RESULT_FINDINGS,
     Finding,
     FindingError,
+    Reason,
 )
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
     ReportBuilder,
@@ -245,8 +246,13 @@ class CallbackModule(CallbackBase):
             try:
                 self._builder.add_finding(self._scrubber.data(finding), host, kommune, task)
             except (FindingError, TypeError, AttributeError) as err:
+                # The why as data (a code the catalog words in the report's language); Python's
+                # own message where the record was not even a mapping.
+                reason = getattr(err, "reason", None)
+                if not isinstance(reason, Reason):
+                    reason = Reason("finding_unreadable", error=str(err))
                 self._builder.add_finding(
-                    Finding.of("report.invalid_finding", error=self._scrubber.text(str(err)), host=host,
+                    Finding.of("report.invalid_finding", error=self._scrubber.data(reason.data()), host=host,
                                kommune=kommune).to_dict(),
                     host,
                     kommune,

@@ -77,6 +77,20 @@ REASONS = {
     # An unmapped SID of shares.sid_unmapped, with the old name where the export has one.
     "sid_named": {"en": "{sid} ({name}, {paths} paths)", "de": "{sid} ({name}, {paths} Pfade)"},
     "sid_unnamed": {"en": "{sid} (unknown, {paths} paths)", "de": "{sid} (unbekannt, {paths} Pfade)"},
+    # Why the source's sender skipped a path during the copy (shares.path_changed_during_copy): the
+    # agent sends these codes (shares/tree.py CHANGED, shares/send.py), shares/sync.py makes Reasons.
+    "path_changed": {"en": "{path} ({reason})", "de": "{path} ({reason})"},
+    "path_in_folder": {"en": "folder {folder}: {reason}", "de": "Ordner {folder}: {reason}"},
+    "path_gone": {"en": "gone", "de": "nicht mehr vorhanden"},
+    "path_symlink_now": {"en": "a symlink now", "de": "jetzt ein Symlink"},
+    "path_other_type_now": {"en": "of another type now", "de": "jetzt von anderer Art"},
+    "path_not_plain": {"en": "not a plain path below the share root",
+                       "de": "kein einfacher Pfad unterhalb der Freigabe"},
+    "path_changed_while_opened": {"en": "changed while it was opened", "de": "beim Öffnen geändert"},
+    "path_no_longer_symlink": {"en": "no longer a symlink", "de": "kein Symlink mehr"},
+    "path_changed_while_read": {"en": "changed while it was read", "de": "beim Lesen geändert"},
+    "path_shrank": {"en": "shrank by {bytes} bytes while it was read",
+                    "de": "beim Lesen um {bytes} Bytes geschrumpft"},
     # Why a name in a share's setting has no new name (shares/principals.py).
     "not_old_domain": {"en": "{domain} is not the Kommune's old domain",
                        "de": "{domain} ist nicht die alte Domäne der Kommune"},
@@ -101,6 +115,49 @@ REASONS = {
     "acceptance_no_suite": {"en": "{path} does not exist", "de": "{path} existiert nicht"},
     "tests_failed": {"en": "FAILED {tests:; FAILED }", "de": "FEHLGESCHLAGEN {tests:; FEHLGESCHLAGEN }"},
     "more": {"en": "... {count} more", "de": "... {count} weitere"},
+    # Why a finding or a waiver file cannot be used (findings.FindingError, the report's WaiverError):
+    # report.invalid_finding, report.waiver_file_invalid. A library's own message ({error}) is data.
+    "reason_argument_code": {"en": "reason {reason}: an argument may not be called 'code'",
+                             "de": "Begründung {reason}: ein Argument darf nicht 'code' heißen"},
+    "reason_unknown": {"en": "reason {reason} is not in the catalog's REASONS",
+                       "de": "Begründung {reason} steht nicht in den REASONS des Katalogs"},
+    "reason_argument_missing": {"en": "reason {reason}: argument {argument} is missing",
+                                "de": "Begründung {reason}: das Argument {argument} fehlt"},
+    "remediation_kind_unknown": {"en": "remediation kind {kind} is not one of {kinds}",
+                                 "de": "Art der Abhilfe {kind} ist keine von {kinds}"},
+    "finding_key_malformed": {"en": "finding key {key} is not a dotted lower-case key like 'shares.path_too_long'",
+                              "de": "Befundschlüssel {key} ist kein Schlüssel aus Kleinbuchstaben mit Punkten wie "
+                                    "'shares.path_too_long'"},
+    "finding_severity_unknown": {"en": "finding {key}: severity {severity} is not one of {severities}",
+                                 "de": "Befund {key}: Schweregrad {severity} ist keiner von {severities}"},
+    "finding_payload_unknown": {"en": "finding {key}: payload {payload} is not one of {payloads}",
+                                "de": "Befund {key}: Nutzlast {payload} ist keine von {payloads}"},
+    "finding_title_empty": {"en": "finding {key}: title is empty", "de": "Befund {key}: der Titel ist leer"},
+    "finding_field_missing": {"en": "finding {key}: missing field {field}",
+                              "de": "Befund {key}: das Feld {field} fehlt"},
+    "finding_key_unknown": {"en": "finding key {key} is not in the catalog (plugins/module_utils/finding_catalog.py)",
+                            "de": "Befundschlüssel {key} steht nicht im Katalog "
+                                  "(plugins/module_utils/finding_catalog.py)"},
+    "finding_variant_unknown": {"en": "finding {key}: variant {variant} is not one of {variants}",
+                                "de": "Befund {key}: Variante {variant} ist keine von {variants}"},
+    "language_unknown": {"en": "language {language} is not one of {languages}",
+                         "de": "Sprache {language} ist keine von {languages}"},
+    "finding_parameter_missing": {"en": "finding {key}: parameter {parameter} of its {field} is missing",
+                                  "de": "Befund {key}: der Parameter {parameter} im Feld {field} fehlt"},
+    "finding_unreadable": {"en": "{error}", "de": "{error}"},
+    "waiver_not_mapping": {"en": "waiver {number}: expected a mapping",
+                           "de": "Ausnahme {number}: erwartet wird ein Mapping"},
+    "waiver_fields_missing": {"en": "waiver {number} ({key}): missing {fields}",
+                              "de": "Ausnahme {number} ({key}): es fehlt {fields}"},
+    "waiver_fields_unknown": {"en": "waiver {number} ({key}): unknown key {fields}",
+                              "de": "Ausnahme {number} ({key}): unbekannter Schlüssel {fields}"},
+    "waiver_expires_not_date": {"en": "waiver {number} ({key}): expires {value} is not a date YYYY-MM-DD",
+                                "de": "Ausnahme {number} ({key}): expires {value} ist kein Datum JJJJ-MM-TT"},
+    "waivers_not_list": {"en": "the waivers must be a list", "de": "die Ausnahmen müssen eine Liste sein"},
+    "waiver_file_unreadable": {"en": "the file cannot be read: {error}",
+                               "de": "die Datei kann nicht gelesen werden: {error}"},
+    "waiver_file_unusable": {"en": "the waiver file {path} cannot be used: {error}",
+                             "de": "die Ausnahmedatei {path} ist nicht verwendbar: {error}"},
     # Why a client configuration is not rewritten (clients/endpoints: the parsers and the endpoint check).
     "selector_no_match": {"en": "selector matches nothing in this file",
                           "de": "der Selektor trifft in dieser Datei nichts"},
@@ -413,13 +470,13 @@ CATALOG = {
         "en": {"title": "Paths that changed while the pass copied them, share {share}",
                "summary": "{count} path(s) were no longer what the listing had found when their content was "
                           "read and were skipped (a symlink is never followed); the next pass copies them. "
-                          "{described}",
+                          "{described:; }",
                "remediation": "Run the next pass; a path that keeps changing its type (a folder swapped for a "
                               "symlink) is worth a look on the source."},
         "de": {"title": "Pfade, die sich während des Kopierlaufs geändert haben, in der Freigabe {share}",
                "summary": "{count} Pfad(e) waren beim Lesen ihres Inhalts nicht mehr das, was die Auflistung "
                           "gefunden hatte, und wurden übersprungen (einem Symlink wird nie gefolgt); der nächste "
-                          "Kopierlauf kopiert sie. {described}",
+                          "Kopierlauf kopiert sie. {described:; }",
                "remediation": "Den nächsten Kopierlauf starten; ein Pfad, der immer wieder seine Art wechselt "
                               "(ein Ordner, gegen einen Symlink getauscht), ist einen Blick an der Quelle wert."},
     },

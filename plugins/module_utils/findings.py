@@ -14,7 +14,9 @@ finding from key, parameters and resources. The finding carries the English text
 report.json holds) and its parameters, so the report renders it in German from the catalog
 (``texts``). Parameters are data: names, paths, numbers, lists of them, and ``Reason``s, the
 catalog's sentences by code (a path's problem, why a name has no new name), which each
-language words itself. This file runs on managed nodes too: standard library only.
+language words itself; a name that its own table gives in each language (``{"de": ...,
+"en": ...}``, the wave's step labels) reads in the report's language. This file runs on
+managed nodes too: standard library only.
 """
 
 from __future__ import annotations
@@ -37,7 +39,13 @@ RESULT_CHANGES = "umzug_changes"
 
 
 class FindingError(ValueError):
-    """A finding or change record that does not fit the model."""
+    """A finding or change record that does not fit the model. ``reason``: why, as the catalog's
+    Reason (the message, in English for logs, is its English sentence), which a report words in
+    its own language (report.invalid_finding)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 class Reason(str):
@@ -50,7 +58,7 @@ class Reason(str):
 
     def __new__(cls, code: str, /, **args):
         if "code" in args:
-            raise FindingError(f"reason {code}: an argument may not be called 'code'")
+            raise FindingError(Reason("reason_argument_code", reason=code))
         values = {name: param_value(value) for name, value in args.items()}
         self = super().__new__(cls, phrase({"code": code, **values}, "en"))
         self.code, self.args = code, values
@@ -87,21 +95,28 @@ class _Words(string.Formatter):
     def format_field(self, value, format_spec):
         if isinstance(value, Mapping) and "code" in value:
             return phrase(value, self.language)
+        if in_each_language(value):
+            return str(value[self.language])
         if isinstance(value, (list, tuple)):
             return (format_spec or ", ").join(self.format_field(item, "") for item in value)
         return str(value)
+
+
+def in_each_language(value) -> bool:
+    """Whether ``value`` is a name given in each language ({"de": ..., "en": ...})."""
+    return isinstance(value, Mapping) and sorted(value) == sorted(LANGUAGES)
 
 
 def phrase(record: Mapping, language: str) -> str:
     """The sentence of a reason record in ``language``."""
     code = record.get("code")
     if code not in REASONS:
-        raise FindingError(f"reason {code!r} is not in the catalog's REASONS")
+        raise FindingError(Reason("reason_unknown", reason=repr(code)))
     args = {name: value for name, value in record.items() if name != "code"}
     try:
         return _Words(language).format(REASONS[code][language], **args)
     except KeyError as err:
-        raise FindingError(f"reason {code}: argument {err.args[0]!r} is missing") from None
+        raise FindingError(Reason("reason_argument_missing", reason=code, argument=repr(err.args[0]))) from None
 
 
 @dataclass(frozen=True)
@@ -111,7 +126,7 @@ class Remediation:
 
     def __post_init__(self):
         if self.kind not in REMEDIATION_KINDS:
-            raise FindingError(f"remediation kind {self.kind!r} is not one of {', '.join(REMEDIATION_KINDS)}")
+            raise FindingError(Reason("remediation_kind_unknown", kind=repr(self.kind), kinds=REMEDIATION_KINDS))
 
 
 @dataclass(frozen=True)
@@ -145,13 +160,15 @@ class Finding:
 
     def __post_init__(self):
         if not KEY_PATTERN.match(self.key):
-            raise FindingError(f"finding key {self.key!r} is not a dotted lower-case key like 'shares.path_too_long'")
+            raise FindingError(Reason("finding_key_malformed", key=repr(self.key)))
         if self.severity not in SEVERITIES:
-            raise FindingError(f"finding {self.key}: severity {self.severity!r} is not one of {', '.join(SEVERITIES)}")
+            raise FindingError(Reason("finding_severity_unknown", key=self.key, severity=repr(self.severity),
+                                      severities=SEVERITIES))
         if self.payload not in PAYLOADS:
-            raise FindingError(f"finding {self.key}: payload {self.payload!r} is not one of {', '.join(PAYLOADS)}")
+            raise FindingError(Reason("finding_payload_unknown", key=self.key, payload=repr(self.payload),
+                                      payloads=PAYLOADS))
         if not self.title:
-            raise FindingError(f"finding {self.key}: title is empty")
+            raise FindingError(Reason("finding_title_empty", key=self.key))
 
     def identity(self) -> tuple[str, str | None, tuple[str, ...]]:
         """What makes two findings 'the same' across runs: key, Kommune and resources."""
@@ -191,15 +208,15 @@ class Finding:
                 params={str(k): param_value(v) for k, v in (data.get("params") or {}).items()},
             )
         except KeyError as err:
-            raise FindingError(f"finding {data.get('key', '?')}: missing field {err.args[0]!r}") from None
+            raise FindingError(Reason("finding_field_missing", key=data.get("key", "?"),
+                                      field=repr(err.args[0]))) from None
 
 
 def catalog_entry(key: str) -> dict:
     try:
         return CATALOG[key]
     except KeyError:
-        raise FindingError(f"finding key {key!r} is not in the catalog (plugins/module_utils/finding_catalog.py)") \
-            from None
+        raise FindingError(Reason("finding_key_unknown", key=repr(key))) from None
 
 
 def placeholders(template: str) -> set[str]:
@@ -211,7 +228,7 @@ def _template(key: str, text, params: Mapping[str, object]) -> str:
         return text
     variant = params.get("variant")
     if variant not in text:
-        raise FindingError(f"finding {key}: variant {variant!r} is not one of {', '.join(sorted(text))}")
+        raise FindingError(Reason("finding_variant_unknown", key=key, variant=repr(variant), variants=sorted(text)))
     return text[variant]
 
 
@@ -219,7 +236,7 @@ def texts(key: str, params: Mapping[str, object], language: str, kommune: str | 
     """Title, summary and remediation of ``key`` in ``language``, filled from ``params``
     (``{kommune}`` from the finding's Kommune unless a parameter names it)."""
     if language not in LANGUAGES:
-        raise FindingError(f"language {language!r} is not one of {', '.join(LANGUAGES)}")
+        raise FindingError(Reason("language_unknown", language=repr(language), languages=LANGUAGES))
     entry = catalog_entry(key)
     values = {"kommune": kommune or "", **params}
     words = _Words(language)
@@ -229,7 +246,8 @@ def texts(key: str, params: Mapping[str, object], language: str, kommune: str | 
         try:
             result[name] = words.format(template, **values)
         except KeyError as err:
-            raise FindingError(f"finding {key}: parameter {err.args[0]!r} of its {name} is missing") from None
+            raise FindingError(Reason("finding_parameter_missing", key=key, parameter=repr(err.args[0]),
+                                      field=name)) from None
     return result
 
 

@@ -33,7 +33,8 @@ options:
       - What the placeholders of the key's texts are filled with (names, paths, counts), as the catalog
         names them. C(variant) chooses among a key's alternative texts where it has them.
       - A value may be a list, or a reason, a dict whose C(code) names one of the catalog's C(REASONS) and whose
-        other keys are that sentence's arguments; the report words it in its language.
+        other keys are that sentence's arguments; the report words it in its language. A dict of C(de) and C(en)
+        alone is a name given in each language (a wave step's label), of which the report shows its language's.
       - C({kommune}) in a text is filled from O(kommune); C(key), C(resources), C(kommune) and C(host) are no
         parameter names.
     type: dict

@@ -252,7 +252,7 @@ def changed_during_copy_findings(share, changed, where):
     if not changed:
         return []
     paths = sorted(changed)
-    described = "; ".join(f"{shown(p)} ({changed[p]})" for p in paths[:5])
+    described = [Reason("path_changed", path=shown(p), reason=changed[p]) for p in paths[:5]]
     return [Finding.of(
         "shares.path_changed_during_copy", share=share, count=len(paths), described=described,
         resources=(share, *(shown(p) for p in paths[:20])), **where)]

@@ -8,8 +8,9 @@ would lead it, running as root, out of the share. This sender opens each path wi
 ``share_tree.Below`` (folder by folder from the root's descriptor, O_NOFOLLOW on every
 component), checks with fstat that it is still what the listing said, and reads only
 through that descriptor. A path that is gone, a symlink now or of another type is
-skipped and reported on stderr (``SKIPPED`` lines), never followed; so is a file that
-shrank while it was read (its entry is padded with zeros to keep the stream whole).
+skipped and reported on stderr (``SKIPPED`` lines, the reason as a code with its data, which
+the pass words through the findings catalog), never followed; so is a file that shrank while
+it was read (its entry is padded with zeros to keep the stream whole).
 
 The stream is POSIX pax as GNU tar reads it on the RZ side (``tar -x --sparse --xattrs``):
 ustar headers, pax records for long names, nanosecond mtimes, large ids and sizes and the
@@ -26,6 +27,7 @@ from __future__ import annotations
 
 import base64
 import errno
+import json
 import os
 import stat
 import struct
@@ -44,7 +46,8 @@ BLOCK = 512
 # Small files are read into the output buffer, large ones sent with sendfile.
 SMALL = 1 << 20
 FLUSH_AT = 1 << 20
-# One line per skipped path on stderr: tag, base64 of the path, the reason.
+# One line per skipped path on stderr: tag, base64 of the path, the reason as JSON
+# ({"code": ..., **data}, a code of share_tree.CHANGED, "path_in_folder" or "path_shrank").
 SKIPPED = b"umzug-skipped"
 # How the receiving side names the kind the listing saw, first byte of each path it sends.
 KIND_BYTES = {FILE: b"f", DIR: b"d", SYMLINK: b"l"}
@@ -57,13 +60,13 @@ def request(paths: list[bytes], kinds: list[int]) -> bytes:
     return b"".join(KIND_BYTES[kind] + path + b"\0" for path, kind in zip(paths, kinds, strict=True))
 
 
-def skipped_from(stderr: bytes) -> tuple[dict[bytes, str], list[str]]:
-    """(skipped path -> reason, the other lines) of a sender's stderr."""
+def skipped_from(stderr: bytes) -> tuple[dict[bytes, dict], list[str]]:
+    """(skipped path -> reason record, the other lines) of a sender's stderr."""
     skipped, other = {}, []
     for line in stderr.splitlines():
         parts = line.split(b" ", 2)
         if len(parts) == 3 and parts[0] == SKIPPED:
-            skipped[base64.b64decode(parts[1])] = parts[2].decode(errors="replace")
+            skipped[base64.b64decode(parts[1])] = json.loads(parts[2])
         elif line.strip():
             other.append(line.decode(errors="replace"))
     return skipped, other
@@ -198,20 +201,24 @@ class Sender:
             else:
                 self._file(path)
         except PathChanged as err:
-            self.skip(path, err.reason if err.path == path else f"folder {shown(err.path)}: {err.reason}")
+            reason = {"code": err.code}
+            self.skip(path, reason if err.path == path else
+                      {"code": "path_in_folder", "folder": shown(err.path), "reason": reason})
 
-    def skip(self, path: bytes, reason: str) -> None:
-        self.report.write(b"%s %s %s\n" % (SKIPPED, base64.b64encode(path), reason.encode()))
+    def skip(self, path: bytes, reason: dict) -> None:
+        """Reports ``path`` as skipped; ``reason``: {"code": ..., **data} (see SKIPPED)."""
+        line = json.dumps(reason, separators=(",", ":")).encode()
+        self.report.write(b"%s %s %s\n" % (SKIPPED, base64.b64encode(path), line))
         self.report.flush()
 
     def _symlink(self, path: bytes) -> None:
         folder, name, st = self.below.lstat(path)
         if not stat.S_ISLNK(st.st_mode):
-            raise PathChanged(path, "no longer a symlink")
+            raise PathChanged(path, "path_no_longer_symlink")
         try:
             target = os.readlink(name, dir_fd=folder)
         except OSError as err:
-            raise PathChanged(path, "changed while it was read") from err
+            raise PathChanged(path, "path_changed_while_read") from err
         self.buffer += entry(path, st, b"2", 0, target)
 
     def _folder(self, path: bytes) -> None:
@@ -235,7 +242,7 @@ class Sender:
         finally:
             os.close(fd)
         if short:
-            self.skip(path, f"shrank by {short} bytes while it was read")
+            self.skip(path, {"code": "path_shrank", "bytes": short})
         elif st.st_nlink > 1:
             self.linked[(st.st_dev, st.st_ino)] = path
         self._flush_if_full()

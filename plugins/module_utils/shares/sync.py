@@ -42,6 +42,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import names as share_names
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, posix_acl
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import send as share_send
@@ -418,7 +419,7 @@ class Progress:
 
 
 def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progress, size: int = 0,
-                 kinds: list[int] | None = None) -> dict[bytes, str]:
+                 kinds: list[int] | None = None) -> dict[bytes, Reason]:
     """Stream the content of ``paths`` (``size`` bytes of files; ``kinds`` as the listing
     saw them, files by default) from the source into the target: the source's sender
     (share_send) writes a tar stream that GNU tar extracts here. The two are joined by a
@@ -458,7 +459,7 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
         feeder.join()
         failed = sender.wait() != 0 or receiver.returncode != 0
         sender_err.seek(0)
-        skipped, lines = share_send.skipped_from(sender_err.read())
+        skipped, lines = skipped_from(sender_err.read())
         if failed:
             receiver_err.seek(0)
             lines += receiver_err.read().decode(errors="replace").strip().splitlines()
@@ -468,12 +469,27 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
     return skipped
 
 
+def skipped_from(stderr: bytes) -> tuple[dict[bytes, Reason], list[str]]:
+    """(skipped path -> reason, the other lines) of the sender's stderr: the agent cannot
+    import the findings catalog, so it sends each reason as a code with its data
+    (share_send.SKIPPED), and here it becomes the catalog's Reason, which a German report
+    words in German."""
+    records, other = share_send.skipped_from(stderr)
+    return {path: _reason(record) for path, record in records.items()}, other
+
+
+def _reason(record: Mapping) -> Reason:
+    args = {name: _reason(value) if isinstance(value, Mapping) else value
+            for name, value in record.items() if name != "code"}
+    return Reason(record["code"], **args)
+
+
 BATCH_FILES = 10_000
 BATCH_BYTES = 256 << 20
 
 
 def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[bytes], copy: list[int],
-                 progress: Progress, done: queue.SimpleQueue) -> dict[bytes, str]:
+                 progress: Progress, done: queue.SimpleQueue) -> dict[bytes, Reason]:
     """``copy_content`` in batches, each put in ``done`` when tar has written it, so the
     metadata of one batch is applied while the next is copied. All names of a hard-linked
     file go in the first batch: tar links the names it is given in one stream. Returns the
@@ -492,7 +508,7 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
             batches.append(batch)
             batch, batch_bytes = [], 0
     batches.append(batch)
-    skipped: dict[bytes, str] = {}
+    skipped: dict[bytes, Reason] = {}
     try:
         for batch in batches:
             size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
@@ -683,7 +699,7 @@ class PassResult:
     too_long: list[bytes] = field(default_factory=list)
     # Paths the sender skipped, with the reason: gone, a symlink or of another type since
     # the listing (never followed). Not in the new state: the next pass tries them again.
-    changed_during_copy: dict[bytes, str] = field(default_factory=dict)
+    changed_during_copy: dict[bytes, Reason] = field(default_factory=dict)
     # Target paths the source no longer has, which the pass did not delete (delete off,
     # the role's shares_safe_mode): still on the target, reported instead.
     not_deleted: list[bytes] = field(default_factory=list)

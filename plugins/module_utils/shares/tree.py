@@ -301,13 +301,28 @@ def scan(root: bytes, skip: Iterable[bytes] = (), with_xattrs: bool = True, want
                       else {})
 
 
+# What a path is now that is not what the listing said, by code: the report words the code
+# in its own language (finding_catalog.REASONS has the same codes); the English here is for
+# the exception's message in logs. The agent cannot import the catalog, so the codes travel.
+CHANGED = {
+    "path_gone": "gone",
+    "path_symlink_now": "a symlink now",
+    "path_other_type_now": "of another type now",
+    "path_not_plain": "not a plain path below the share root",
+    "path_changed_while_opened": "changed while it was opened",
+    "path_no_longer_symlink": "no longer a symlink",
+    "path_changed_while_read": "changed while it was read",
+}
+
+
 class PathChanged(Exception):
     """A path below the share root that is no longer what the listing said: gone, a
-    symlink now, or of another type. It is skipped, never followed."""
+    symlink now, or of another type. It is skipped, never followed. ``code``: one of
+    CHANGED; ``reason``: its English words."""
 
-    def __init__(self, path: bytes, reason: str):
-        super().__init__(f"{shown(path)}: {reason}")
-        self.path, self.reason = path, reason
+    def __init__(self, path: bytes, code: str):
+        super().__init__(f"{shown(path)}: {CHANGED[code]}")
+        self.path, self.code, self.reason = path, code, CHANGED[code]
 
 
 class Below:
@@ -342,7 +357,7 @@ class Below:
             return self.chain[-1][1] if self.chain else self.root
         names = relative_dir.split(b"/") if relative_dir else []
         if any(n in (b"", b".", b"..") for n in names):
-            raise PathChanged(relative_dir, "not a plain path below the share root")
+            raise PathChanged(relative_dir, "path_not_plain")
         depth = 0
         while depth < min(len(names), len(self.chain)) and self.chain[depth][0] == names[depth]:
             depth += 1
@@ -367,11 +382,11 @@ class Below:
         parent, _dummy, name = relative.rpartition(b"/")
         folder = self.folder(parent)
         if name in (b".", b".."):
-            raise PathChanged(relative, "not a plain path below the share root")
+            raise PathChanged(relative, "path_not_plain")
         try:
             return folder, name, os.lstat(name, dir_fd=folder)
         except FileNotFoundError:
-            raise PathChanged(relative, "gone") from None
+            raise PathChanged(relative, "path_gone") from None
 
     def open(self, relative: bytes, kind: int, seen: tuple | None = None) -> tuple[int, os.stat_result]:
         """An open descriptor (and its fstat) of the file or folder at ``relative``, which
@@ -379,7 +394,7 @@ class Below:
         now. ``seen``: what ``lstat`` just gave for it. The caller closes the descriptor."""
         folder, name, st = seen or self.lstat(relative)
         if KIND_OF_FORMAT.get(stat.S_IFMT(st.st_mode), OTHER) != kind:
-            raise PathChanged(relative, "a symlink now" if stat.S_ISLNK(st.st_mode) else "of another type now")
+            raise PathChanged(relative, "path_symlink_now" if stat.S_ISLNK(st.st_mode) else "path_other_type_now")
         if name is None:
             return os.dup(self.root), st
         # O_NONBLOCK: a fifo swapped in after the lstat must not stall the reader.
@@ -391,11 +406,11 @@ class Below:
         except OSError as err:
             if err.errno not in CHANGED_ERRNOS:
                 raise
-            raise PathChanged(relative, "changed while it was opened") from None
+            raise PathChanged(relative, "path_changed_while_opened") from None
         now = os.fstat(fd)
         if (now.st_dev, now.st_ino) != (st.st_dev, st.st_ino) or stat.S_IFMT(now.st_mode) != stat.S_IFMT(st.st_mode):
             os.close(fd)
-            raise PathChanged(relative, "changed while it was opened")
+            raise PathChanged(relative, "path_changed_while_opened")
         return fd, now
 
     def xattrs(self, relative: bytes) -> dict[str, bytes]:
@@ -405,12 +420,12 @@ class Below:
 
 
 def _now(name: bytes, folder: int) -> str:
-    """What a path that was not what the listing said is now (for the report)."""
+    """What a path that was not what the listing said is now (a code of CHANGED)."""
     try:
         mode = os.lstat(name, dir_fd=folder).st_mode
     except OSError:
-        return "gone"
-    return "a symlink now" if stat.S_ISLNK(mode) else "of another type now"
+        return "path_gone"
+    return "path_symlink_now" if stat.S_ISLNK(mode) else "path_other_type_now"
 
 
 # Reading a file must not change its access time on the source (GNU tar's did).

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import SEVERITIES, Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import SEVERITIES, Finding, Reason
 
 SCHEMA_VERSION = "1.0"
 GO, GO_WITH_RISKS, NO_GO = "go", "go_with_accepted_risks", "no_go"
@@ -36,7 +36,13 @@ COMPARED_FIELDS = ("severity", "inhibitor", "title", "summary")
 
 
 class WaiverError(ValueError):
-    """A waiver entry that cannot be trusted to accept a risk."""
+    """A waiver entry that cannot be trusted to accept a risk. ``reason``: why, as the catalog's
+    Reason (the message, in English for logs, is its English sentence), which the report words in
+    its own language (report.waiver_file_invalid)."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -51,21 +57,21 @@ class Waiver:
     @classmethod
     def from_dict(cls, data: dict, index: int) -> Waiver:
         if not isinstance(data, dict):
-            raise WaiverError(f"waiver {index + 1}: expected a mapping")
+            raise WaiverError(Reason("waiver_not_mapping", number=index + 1))
         missing = [name for name in WAIVER_FIELDS if not data.get(name)]
         if missing:
-            raise WaiverError(f"waiver {index + 1} ({data.get('key', '?')}): missing {', '.join(missing)}")
+            raise WaiverError(Reason("waiver_fields_missing", number=index + 1, key=data.get("key", "?"),
+                                     fields=missing))
         unknown = sorted(set(data) - {*WAIVER_FIELDS, "kommune", "resource"})
         if unknown:
-            raise WaiverError(f"waiver {index + 1} ({data['key']}): unknown key {', '.join(unknown)}")
+            raise WaiverError(Reason("waiver_fields_unknown", number=index + 1, key=data["key"], fields=unknown))
         expires = data["expires"]
         if not isinstance(expires, date):
             try:
                 expires = date.fromisoformat(str(expires))
             except ValueError:
-                raise WaiverError(
-                    f"waiver {index + 1} ({data['key']}): expires {expires!r} is not a date YYYY-MM-DD"
-                ) from None
+                raise WaiverError(Reason("waiver_expires_not_date", number=index + 1, key=data["key"],
+                                         value=repr(expires))) from None
         return cls(
             key=data["key"],
             owner=str(data["owner"]),
@@ -100,7 +106,7 @@ def parse_waivers(entries: list | None) -> list[Waiver]:
     if entries is None:
         return []
     if not isinstance(entries, list):
-        raise WaiverError("the waivers must be a list")
+        raise WaiverError(Reason("waivers_not_list"))
     return [Waiver.from_dict(entry, index) for index, entry in enumerate(entries)]
 
 
@@ -113,13 +119,15 @@ def read_waiver_file(path: str) -> list[Waiver]:
         with open(path, encoding="utf-8") as handle:
             data = yaml.safe_load(handle) or {}
         return parse_waivers(data.get("waivers") if isinstance(data, dict) else data)
-    except (OSError, yaml.YAMLError) as err:
-        raise WaiverError(str(err)) from err
+    except OSError as err:
+        raise WaiverError(Reason("waiver_file_unreadable", error=err)) from err
+    except yaml.YAMLError as err:
+        raise WaiverError(Reason("invalid_yaml", error=err)) from err
 
 
 def waiver_file_finding(path: str, err: WaiverError) -> dict:
     """A waiver file that cannot be used accepts no risk at all: an inhibitor for the whole run."""
-    return Finding.of("report.waiver_file_invalid", path=path, error=err, resources=(str(path),)).to_dict()
+    return Finding.of("report.waiver_file_invalid", path=path, error=err.reason, resources=(str(path),)).to_dict()
 
 
 def expired_waiver_finding(waiver: Waiver, kommune: str | None) -> dict:

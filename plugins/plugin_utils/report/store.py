@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.files import link_atomic, write_atomic
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
     Waiver,
@@ -88,7 +89,7 @@ def task_waivers(
     try:
         return read_waiver_file(path)
     except WaiverError as err:
-        raise WaiverError(f"the waiver file {path} cannot be used: {err}") from err
+        raise WaiverError(Reason("waiver_file_unusable", path=path, error=err.reason)) from err
 
 
 def reports_newest_first(report_dir: str | os.PathLike) -> Iterator[tuple[str, dict]]:

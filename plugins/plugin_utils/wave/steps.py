@@ -22,6 +22,7 @@ from pathlib import Path
 
 import yaml
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog import LANGUAGES
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.journal import PhaseRules
 
 TABLE = Path(__file__).resolve().parents[3] / "roles" / "wave" / "vars" / "main.yml"
@@ -41,7 +42,8 @@ class Call:
 @dataclass(frozen=True)
 class Step:
     id: str
-    label: str
+    label: str  # English: the progress line
+    labels: dict[str, str]  # by language (LANGUAGES of the finding catalog): what a report calls it
     group: str
     when: str | None
     payload: tuple[Call, ...]
@@ -89,8 +91,12 @@ def _step(ident: str, entry: dict) -> Step:
     if bool(payload) == bool(entry.get("tasks")):
         raise TableError(f"step {ident}: names either a payload or a task file of the wave role (tasks), not "
                          f"{'both' if payload else 'neither'}")
-    return Step(id=ident, label=entry["label"], group=entry["group"], when=entry.get("when"), payload=payload,
-                tasks=entry.get("tasks"))
+    labels = entry.get("label")
+    if not isinstance(labels, dict) or sorted(labels) != sorted(LANGUAGES) or not all(labels.values()):
+        raise TableError(f"step {ident}: label names the step in each of {', '.join(LANGUAGES)} "
+                         f"({{en: ..., de: ...}}), got {labels!r}")
+    return Step(id=ident, label=labels["en"], labels=dict(labels), group=entry["group"], when=entry.get("when"),
+                payload=payload, tasks=entry.get("tasks"))
 
 
 def parse(data: dict) -> Table:

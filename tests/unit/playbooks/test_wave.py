@@ -148,11 +148,12 @@ def test_dry_run_checks_every_kommune_and_writes_the_report_the_gate_reads(wave,
 def test_a_step_runs_the_payload_entry_points_its_table_names(wave):
     """The runner (roles/wave/tasks/step.yml) with a table whose step names a test role twice."""
     table = {"__wave_steps": {
-        "shares_verify": {"label": "shares verify", "group": "fs", "payload": [
+        "shares_verify": {"label": {"en": "shares verify", "de": "Freigaben prüfen"}, "group": "fs", "payload": [
             {"role": "wave_test_payload", "tasks_from": "entry", "vars": {"wave_test_payload_value": "first"},
              "throttle": 1},
             {"role": "wave_test_payload", "tasks_from": "entry", "check_mode": True}]},
-        "acceptance": {"label": "acceptance suite", "group": "kommune", "tasks": "steps/acceptance.yml"}},
+        "acceptance": {"label": {"en": "acceptance suite", "de": "Abnahmetests"}, "group": "kommune",
+                       "tasks": "steps/acceptance.yml"}},
         "wave_steps_dir": ""}
     result = wave.run("verify", "--limit", "kommune_altdorf", "-e", json.dumps(table),
                       env={"ANSIBLE_ROLES_PATH": str(FIXTURES / "roles")})

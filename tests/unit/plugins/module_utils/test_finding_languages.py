@@ -5,13 +5,19 @@ rendered as the report renders them (``localised``)."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import re
 import string
+import threading
+from pathlib import Path
 
+import jsonschema
 import pytest
+import yaml
 
+from ansible_collections.kommunal.umzug.plugins.callback import report as report_callback
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints import FORMATS, ConfigError
 from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog import CATALOG, LANGUAGES, REASONS
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
@@ -23,7 +29,18 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import principals as share_principals
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import send as share_send
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import sync as share_sync
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
+from ansible_collections.kommunal.umzug.plugins.modules import share_sync as share_sync_module
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
+    WaiverError,
+    read_waiver_file,
+    waiver_file_finding,
+)
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import Scrubber
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import task_waivers
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
 
 # English words that must not be left in a German text (words of config syntax such as
 # "source: manual" or "shares_safe_mode: false" are not among them).
@@ -233,3 +250,164 @@ def test_every_catalog_key_renders_in_each_language_with_reasons_as_parameters()
             german = _german(finding)
             assert "leer" in _words(german) or not params, key
             assert "empty" in _words(finding.to_dict()) or not params, key
+
+
+# --- reasons from the source's agent, the wave's step table and the report's own errors ----------
+
+def _skipped_by_the_sender(src) -> dict:
+    """What the source's sender reports for paths that changed after the listing: a folder now a
+    symlink, a file now a symlink, one gone, one a folder now (as share_send runs in the agent)."""
+    (src / "a").mkdir(parents=True)
+    (src / "b").mkdir()
+    for name in ("a/f", "b/g", "weg", "datei"):
+        (src / name).write_bytes(b"x")
+    paths, kinds = [b"a/f", b"b/g", b"datei", b"weg"], [share_tree.FILE] * 4
+    (src / "a").rename(src.parent / "a.old")
+    os.symlink(src.parent / "a.old", src / "a")
+    (src / "b" / "g").unlink()
+    os.symlink("/etc/hostname", src / "b" / "g")
+    (src / "weg").unlink()
+    (src / "datei").unlink()
+    (src / "datei").mkdir()
+    report = io.BytesIO()
+    read, write = os.pipe()
+    try:
+        reader = threading.Thread(target=lambda: _drain(read))
+        reader.start()
+        share_send.send(os.fsencode(src), share_send.request(paths, kinds), write, report)
+    finally:
+        os.close(write)
+    reader.join()
+    os.close(read)
+    return share_sync.skipped_from(report.getvalue())[0]
+
+
+def _drain(fd):
+    while os.read(fd, 1 << 20):
+        pass
+
+
+def test_paths_the_agent_skipped_travel_as_codes_and_read_german_in_a_german_report(tmp_path):
+    skipped = _skipped_by_the_sender(tmp_path / "src")
+    assert {path: reason.data() for path, reason in skipped.items()} == {
+        b"a/f": {"code": "path_in_folder", "folder": "a", "reason": {"code": "path_symlink_now"}},
+        b"b/g": {"code": "path_symlink_now"}, b"weg": {"code": "path_gone"}, b"datei": {"code": "path_other_type_now"}}
+    (finding,) = share_sync_module.changed_during_copy_findings("bauamt", skipped, {"kommune": "kommune-a"})
+    assert "a/f (folder a: a symlink now); b/g (a symlink now); datei (of another type now); weg (gone)" \
+        in finding.summary
+    german = _german(finding)
+    assert "a/f (Ordner a: jetzt ein Symlink); b/g (jetzt ein Symlink); datei (jetzt von anderer Art); " \
+        "weg (nicht mehr vorhanden)" in german["summary"]
+    text = _without_data(_words(german), finding)
+    assert not ENGLISH.search(text), _words(german)
+
+
+def test_the_agents_english_for_logs_is_the_catalogs():
+    """share_tree cannot import the catalog (it runs in the agent); its log words must not drift."""
+    assert {code: REASONS[code]["en"] for code in share_tree.CHANGED} == share_tree.CHANGED
+    assert str(share_tree.PathChanged(b"a", "path_symlink_now")) == "a: a symlink now"
+
+
+def test_a_rollback_names_the_steps_it_undid_in_the_reports_language():
+    table = wave_steps.load()
+    labels = [step.labels for step in table.phase_steps("rollback")[:3]]
+    finding = Finding.of("wave.rolled_back", steps=labels, variant="keep", kommune="bergheim")
+    assert finding.summary.startswith("Rolled back: names back, client configs restored, accounts created in the "
+                                      "RZ removed.")
+    german = _german(finding)
+    assert german["summary"].startswith("Zurückgerollt: Namen zurückgestellt, Client-Konfigurationen "
+                                        "wiederhergestellt, im RZ angelegte Konten entfernt.")
+    schema = json.loads((Path(wave_steps.TABLE).parents[3] / "schemas" / "report.schema.json").read_text())
+    jsonschema.validate(json.loads(json.dumps(finding.to_dict()["params"])),
+                        {"$defs": schema["$defs"], "additionalProperties": {"$ref": "#/$defs/param"}})
+    for step in table.steps.values():
+        assert step.labels["en"] == step.label and step.labels["de"], step.id
+        assert not ENGLISH.search(step.labels["de"]), step.id
+
+
+def test_the_rollback_step_reports_the_labels_in_each_language():
+    """roles/wave/tasks/steps/rolled_back.yml hands the table's labels over whole, not one language's."""
+    tasks = yaml.safe_load((Path(wave_steps.TABLE).parents[1] / "tasks" / "steps" / "rolled_back.yml").read_text())
+    (report,) = [task for task in tasks if task.get("kommunal.umzug.finding", {}).get("key") == "wave.rolled_back"]
+    assert report["kommunal.umzug.finding"]["params"]["steps"] == "{{ __wave_done_labels }}"
+    assert report["vars"]["__wave_done_labels"].rstrip().endswith("| map(attribute='label') | list }}")
+
+
+def test_a_step_table_without_a_german_label_is_refused():
+    step = {"group": "fs", "tasks": "steps/x.yml"}
+    for label in ("x", {"en": "x"}, {"en": "x", "de": ""}):
+        with pytest.raises(wave_steps.TableError, match="step x: label names the step in each of de, en"):
+            wave_steps.parse({"__wave_phases": {}, "__wave_steps": {"x": {**step, "label": label}}})
+
+
+@pytest.mark.parametrize(("content", "german"), [
+    ("waivers:\n  - key: a.b\n", "Ausnahme 1 (a.b): es fehlt owner, reason, expires"),
+    ("waivers: 7\n", "die Ausnahmen müssen eine Liste sein"),
+    ("waivers:\n  - {key: a.b, owner: E, reason: r, expires: '31.03.2025'}\n",
+     "Ausnahme 1 (a.b): expires '31.03.2025' ist kein Datum JJJJ-MM-TT"),
+    ("waivers:\n  - {key: a.b, owner: E, reason: r, expires: 2999-01-01, until: x}\n",
+     "Ausnahme 1 (a.b): unbekannter Schlüssel until"),
+    ("waivers: [", "ungültiges YAML: "),
+    (None, "die Datei kann nicht gelesen werden: "),
+])
+def test_a_waiver_file_that_cannot_be_used_is_worded_in_the_reports_language(tmp_path, content, german):
+    path = tmp_path / "waivers.yml"
+    if content is not None:
+        path.write_text(content)
+    with pytest.raises(WaiverError) as caught:
+        read_waiver_file(str(path))
+    finding = Finding.from_dict(waiver_file_finding(str(path), caught.value))
+    assert finding.summary == f"{path}: {caught.value}. No risk counts as accepted until it is fixed."
+    words = _german(finding)
+    assert words["summary"].startswith(f"{path}: {german}"), words["summary"]
+    assert words["summary"].endswith("Bis sie korrigiert ist, gilt kein Risiko als akzeptiert.")
+    assert not ENGLISH.search(_without_data(_words(words), finding)), _words(words)
+    with pytest.raises(WaiverError) as named:
+        task_waivers(None, str(path), lambda: None)
+    assert named.value.reason.text("de").startswith(f"die Ausnahmedatei {path} ist nicht verwendbar: {german}")
+
+
+@pytest.mark.parametrize(("record", "english", "german"), [
+    ({"key": "x.y", "title": "t", "severity": "urgent", "payload": "shares"},
+     "finding x.y: severity 'urgent' is not one of info, low, medium, high",
+     "Befund x.y: Schweregrad 'urgent' ist keiner von info, low, medium, high"),
+    ({"key": "x.y", "title": "t", "severity": "low"}, "finding x.y: missing field 'payload'",
+     "Befund x.y: das Feld 'payload' fehlt"),
+    ({"key": "Nope", "title": "t", "severity": "low", "payload": "shares"},
+     "finding key 'Nope' is not a dotted lower-case key like 'shares.path_too_long'",
+     "Befundschlüssel 'Nope' ist kein Schlüssel aus Kleinbuchstaben mit Punkten wie 'shares.path_too_long'"),
+    ({"key": "x.y", "title": "", "severity": "low", "payload": "shares"}, "finding x.y: title is empty",
+     "Befund x.y: der Titel ist leer"),
+])
+def test_a_finding_the_report_cannot_read_is_worded_in_the_reports_language(record, english, german):
+    with pytest.raises(FindingError) as caught:
+        Finding.from_dict(record)
+    assert str(caught.value) == english
+    finding = Finding.of("report.invalid_finding", error=caught.value.reason)
+    assert finding.summary == english
+    assert _german(finding)["summary"] == german
+
+
+class _Builder:
+    """Takes findings as the report's builder does: one it cannot read raises."""
+
+    def __init__(self):
+        self.added = []
+
+    def add_finding(self, finding, *where):
+        self.added.append(Finding.from_dict(finding).to_dict())
+
+
+@pytest.mark.parametrize(("returned", "english", "german"), [
+    ({"key": "x.y", "title": "t", "severity": "urgent", "payload": "shares"},
+     "finding x.y: severity 'urgent' is not one of info, low, medium, high",
+     "Befund x.y: Schweregrad 'urgent' ist keiner von info, low, medium, high"),
+    ("x.y", "'str' object has no attribute 'get'", "'str' object has no attribute 'get'"),
+])
+def test_the_report_callback_words_an_unreadable_finding_from_its_reason(returned, english, german):
+    callback = report_callback.CallbackModule.__new__(report_callback.CallbackModule)
+    callback._builder, callback._hosts, callback._scrubber = _Builder(), {}, Scrubber()
+    callback._take({"umzug_findings": [returned]}, "rz-fs", "t")
+    (finding,) = callback._builder.added
+    assert finding["key"] == "report.invalid_finding" and finding["summary"] == english
+    assert localised(json.loads(json.dumps(finding)), "de")["summary"] == german

@@ -58,7 +58,7 @@ def stream(root, paths, kinds):
         os.close(write)
     reader.join()
     os.close(read)
-    return out.getvalue(), share_send.skipped_from(report.getvalue())[0]
+    return out.getvalue(), share_sync.skipped_from(report.getvalue())[0]
 
 
 def _drain(fd):
