@@ -4,8 +4,8 @@ Everything a client can set is set over SMB 3 (smbclient, encrypted, as the seed
 files, alternate data streams, creation and write times, DOS attributes, security
 descriptors (smbcacls with SDDL, so the auto-inheritance flags are those Windows Explorer
 writes). Samba's own tools on the server set what no SMB client can: the offline bit (in
-user.DOSATTRIB, as an HSM would) and symlinks. Not idempotent by itself; the role runs it
-once (a marker file).
+user.DOSATTRIB, as an HSM would) and symlinks. Not idempotent by itself: it writes a marker
+file when complete, and the role runs it while the marker is missing.
 
 Reads a JSON spec on stdin (share, workgroup, accounts, passwords, sizes) and prints a JSON
 list of what it created. Passwords reach smbclient through $PASSWD only.
@@ -169,7 +169,11 @@ def main():
         seed_ordinary(share, spec, tmp, created)
     seed_security(share, created)
     seed_on_server(share, created)
-    json.dump({"created": created}, sys.stdout, ensure_ascii=False)
+    result = json.dumps({"created": created}, ensure_ascii=False)
+    # The marker says the seed is complete; the role runs the seed while it is missing.
+    with open(spec["marker"], "w", encoding="utf-8") as handle:
+        handle.write(result + "\n")
+    print(result)
 
 
 if __name__ == "__main__":
