@@ -5,7 +5,8 @@ VENV := .venv/bin
 export CONTAINERS_CONF := $(CURDIR)/lab/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PATH := $(CURDIR)/.venv/bin:$(PATH)
-SCENARIOS ?= $(notdir $(wildcard molecule/*))
+# windows (the Kommune reached only over SMB, LDAPS and DRSUAPI) runs after the others.
+SCENARIOS ?= $(filter-out windows,$(notdir $(wildcard molecule/*))) windows
 
 .PHONY: help bootstrap lab lab-down lab-status lab-fresh images demo test lint sanity unit molecule build clean
 
