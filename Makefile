@@ -122,13 +122,27 @@ unit: bootstrap
 # Each scenario's leftovers are destroyed first (the podman driver's destroy also removes
 # the scenario network); then the network is made with the subnet the scenario names
 # (Molecule's schema has no place for one); then the scenario runs from `create` on.
+# Its ephemeral folder lies in this checkout (.lab/molecule/run/<scenario>), testinfra
+# writes a JUnit file (.lab/molecule/results/<scenario>.xml). A failed scenario is not
+# destroyed before its evidence is kept: the ephemeral folder, each host's journal and
+# umzug's and Samba's folders go to .lab/molecule/failed/<scenario>, and the failed tests
+# are printed last, where the tail of a CI log shows them.
+MOLECULE_STATE := $(CURDIR)/.lab/molecule
 molecule: images
 	@set -e; for s in $(SCENARIOS); do \
 	  echo "== molecule scenario $$s"; \
 	  start=$$(date +%s); \
+	  export MOLECULE_EPHEMERAL_DIRECTORY=$(MOLECULE_STATE)/run/$$s; \
 	  $(VENV)/molecule destroy -s $$s >/dev/null; \
+	  rm -f $(MOLECULE_STATE)/results/$$s.xml; mkdir -p $(MOLECULE_STATE)/results; \
 	  $(VENV)/python lab/umzug_lab.py molecule-network $$s; \
-	  $(VENV)/molecule test -s $$s; \
+	  if ! PYTEST_ADDOPTS="-rfE --junitxml=$(MOLECULE_STATE)/results/$$s.xml" \
+	       $(VENV)/molecule test -s $$s --destroy=never; then \
+	    $(VENV)/python lab/umzug_lab.py molecule-evidence $$s || true; \
+	    $(VENV)/molecule destroy -s $$s >/dev/null 2>&1 || true; \
+	    exit 1; \
+	  fi; \
+	  $(VENV)/molecule destroy -s $$s >/dev/null; \
 	  echo "== molecule scenario $$s passed in $$(( $$(date +%s) - start )) s"; \
 	done
 

@@ -14,6 +14,9 @@ would configure VMs.
     umzug_lab.py status     what runs, with addresses
     umzug_lab.py molecule-network SCENARIO
                             the network a Molecule scenario's hosts sit on
+    umzug_lab.py molecule-evidence SCENARIO
+                            after a failed scenario, before its destroy: keep its
+                            evidence and print which tests failed (`make molecule`)
 
 A missing prerequisite ends in one sentence on stderr and exit code 2.
 """
@@ -328,6 +331,71 @@ def molecule_network(scenario: str) -> LabNetwork:
                        f"(name, subnet, gateway) for its hosts.") from None
 
 
+# What `molecule-evidence` keeps of each host of a failed scenario (no secrets: Samba's
+# private/ folder and /root stay out).
+EVIDENCE_PATHS = ("etc/samba", "var/log/samba", "var/lib/umzug", "srv/umzug")
+
+
+def molecule_dir(scenario: str, kind: str) -> Path:
+    """Where `make molecule` keeps a scenario's files in this checkout: "run" is its
+    Molecule ephemeral folder (MOLECULE_EPHEMERAL_DIRECTORY), "results" the testinfra
+    JUnit file, "failed" the evidence of its last failed run."""
+    return STATE_DIR / "molecule" / kind / scenario
+
+
+def molecule_evidence(scenario: str) -> int:
+    """Keep what a failed scenario leaves before Molecule's destroy removes it: its
+    ephemeral folder (converge's records, the mapping, reports), each host's journal and
+    umzug's and Samba's folders; then print the failed tests last, where a CI log's tail
+    shows them. Returns the number of failed tests the JUnit file names."""
+    import yaml
+
+    path = TOP / "molecule" / scenario / "molecule.yml"
+    if not path.exists():
+        raise LabError(f"no Molecule scenario {scenario!r}: {path} does not exist.")
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    target = molecule_dir(scenario, "failed")
+    shutil.rmtree(target, ignore_errors=True)
+    target.mkdir(parents=True)
+    run_dir = molecule_dir(scenario, "run")
+    if run_dir.is_dir():
+        shutil.copytree(run_dir, target / "ephemeral", symlinks=True)
+    for platform in config.get("platforms") or []:
+        name = platform["name"]
+        if not answers(name):
+            (target / f"{name}.absent").write_text("the container was not running\n", encoding="utf-8")
+            continue
+        with open(target / f"{name}.journal.txt", "wb") as out:
+            subprocess.run(["podman", "exec", name, "journalctl", "-b", "--no-pager", "-o", "short-iso"],
+                           stdout=out, stderr=subprocess.STDOUT, check=False)
+        with open(target / f"{name}.files.tar.gz", "wb") as out:
+            subprocess.run(["podman", "exec", name, "tar", "-C", "/", "-czf", "-", "--ignore-failed-read",
+                            *EVIDENCE_PATHS], stdout=out, stderr=subprocess.DEVNULL, check=False)
+    failed = failed_tests(molecule_dir(scenario, "results").with_suffix(".xml"))
+    print(f"== molecule scenario {scenario} failed; its evidence is kept in {target}")
+    for test, message in failed:
+        print(f"== FAILED {test}: {message}")
+    return len(failed)
+
+
+def failed_tests(junit: Path) -> list[tuple[str, str]]:
+    """(test id, first line of its message) of every failed or erroring test in a JUnit
+    file; none when there is no file (the scenario failed before verify)."""
+    import xml.etree.ElementTree as ET
+
+    try:
+        root = ET.parse(junit).getroot()
+    except (OSError, ET.ParseError):
+        return []
+    failed = []
+    for case in root.iter("testcase"):
+        for outcome in case:
+            if outcome.tag in ("failure", "error"):
+                message = (outcome.get("message") or outcome.text or "").strip().splitlines()
+                failed.append((f"{case.get('classname')}::{case.get('name')}", (message or [""])[0][:300]))
+    return failed
+
+
 def follows_dns(host: LabHost, other: LabHost) -> bool:
     """Whether `host` must look `other` up in its domain's DNS rather than /etc/hosts:
     a Kommune's file server, seen from the other hosts of its Kommune. The name switch
@@ -433,8 +501,10 @@ def progress(message: str) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("command", choices=["check", "build", "up", "down", "status", "molecule-network"])
-    parser.add_argument("args", nargs="*", help="`up`: passed to ansible-playbook; `molecule-network`: the scenario")
+    parser.add_argument("command", choices=["check", "build", "up", "down", "status", "molecule-network",
+                                            "molecule-evidence"])
+    parser.add_argument("args", nargs="*",
+                        help="`up`: passed to ansible-playbook; `molecule-network`, `molecule-evidence`: the scenario")
     args = parser.parse_args(argv)
     try:
         check_prerequisites()
@@ -451,6 +521,11 @@ def main(argv: list[str] | None = None) -> int:
             if len(args.args) != 1:
                 raise LabError("molecule-network takes one argument, the scenario's name.")
             ensure_network(molecule_network(args.args[0]))
+            return 0
+        if args.command == "molecule-evidence":
+            if len(args.args) != 1:
+                raise LabError("molecule-evidence takes one argument, the scenario's name.")
+            molecule_evidence(args.args[0])
             return 0
         net, hosts = load_topology()
         if args.command == "up":
