@@ -357,6 +357,7 @@ def molecule_evidence(scenario: str) -> int:
     target = molecule_dir(scenario, "failed")
     shutil.rmtree(target, ignore_errors=True)
     target.mkdir(parents=True)
+    target.chmod(0o700)  # journals and logs are for this machine's root only
     run_dir = molecule_dir(scenario, "run")
     if run_dir.is_dir():
         shutil.copytree(run_dir, target / "ephemeral", symlinks=True)
