@@ -202,3 +202,55 @@ def test_values_marked_unsafe_by_the_inventory_read_as_plain_values():
     assert umzug_lab.plain("fs") == "fs"
     assert umzug_lab.plain({"id": "kommune-a"}) == {"id": "kommune-a"}
     assert umzug_lab.plain(None) is None
+
+
+JUNIT = """<?xml version="1.0" encoding="utf-8"?>
+<testsuites><testsuite name="pytest" errors="1" failures="2" tests="4">
+<testcase classname="tests.test_shares" name="test_ok[ansible://shr-rz-fs]"/>
+<testcase classname="tests.test_shares" name="test_killed[ansible://shr-rz-fs]">
+<failure message="AssertionError: share bauamt&#10;assert 'counts' not in {...}">traceback</failure></testcase>
+<testcase classname="tests.test_shares" name="test_tree"><failure>AssertionError: trees differ
+second line</failure></testcase>
+<testcase classname="tests.test_windows" name="test_setup"><error message="fixture 'host' failed"/></testcase>
+</testsuite></testsuites>
+"""
+
+
+@pytest.mark.parametrize(("content", "expected"), [
+    (JUNIT, [("tests.test_shares::test_killed[ansible://shr-rz-fs]", "AssertionError: share bauamt"),
+             ("tests.test_shares::test_tree", "AssertionError: trees differ"),
+             ("tests.test_windows::test_setup", "fixture 'host' failed")]),
+    (None, []),  # the scenario failed before verify wrote one
+    ("<testsuites><testsuite", []),  # cut short
+])
+def test_failed_tests_are_read_from_the_junit_file(tmp_path, content, expected):
+    junit = tmp_path / "shares.xml"
+    if content is not None:
+        junit.write_text(content, encoding="utf-8")
+    assert umzug_lab.failed_tests(junit) == expected
+
+
+def test_evidence_of_a_failed_scenario_is_kept_and_its_failed_tests_printed_last(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
+    run_dir = tmp_path / "molecule" / "run" / "shares"
+    (run_dir / "shares").mkdir(parents=True)
+    (run_dir / "shares" / "killed.json").write_text("{}", encoding="utf-8")
+    (tmp_path / "molecule" / "results").mkdir()
+    (tmp_path / "molecule" / "results" / "shares.xml").write_text(JUNIT, encoding="utf-8")
+    monkeypatch.setattr(umzug_lab, "answers", lambda name: False)  # no container left to ask
+    umzug_lab.molecule_evidence("shares")
+    kept = tmp_path / "molecule" / "failed" / "shares"
+    assert (kept / "ephemeral" / "shares" / "killed.json").read_text(encoding="utf-8") == "{}"
+    assert sorted(p.name for p in kept.glob("*.absent")) == ["shr-a-dc.absent", "shr-a-fs.absent",
+                                                            "shr-rz-dc.absent", "shr-rz-fs.absent"]
+    assert kept.stat().st_mode & 0o777 == 0o700
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[-3:] == ["== FAILED tests.test_shares::test_killed[ansible://shr-rz-fs]: AssertionError: share bauamt",
+                          "== FAILED tests.test_shares::test_tree: AssertionError: trees differ",
+                          "== FAILED tests.test_windows::test_setup: fixture 'host' failed"]
+
+
+def test_evidence_of_an_unknown_scenario_is_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
+    with pytest.raises(umzug_lab.LabError, match="no Molecule scenario 'nosuch'"):
+        umzug_lab.molecule_evidence("nosuch")
