@@ -652,6 +652,35 @@ CATALOG = {
                               "Dateisystem im RZ fasst dort nur begrenzt viel. Den Inhalt des Datenstroms als "
                               "eigene Datei sichern oder hinnehmen, dass er nicht ankommt."},
     },
+    "shares.attribute_not_carried": {
+        "payload": "shares", "severity": "info", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "DOS attributes the RZ file server does not keep in share {share}", "summary": _PATHS_EN,
+               "remediation": "Samba keeps read-only, hidden, system and archive (user.DOSATTRIB); attributes "
+                              "such as temporary, not content indexed, compressed or encrypted describe how "
+                              "Windows stores or indexes a file and are not carried. Nothing to do unless a "
+                              "program depends on them."},
+        "de": {"title": "DOS-Attribute, die der Dateiserver im RZ nicht führt, in der Freigabe {share}",
+               "summary": _PATHS_DE,
+               "remediation": "Samba führt schreibgeschützt, versteckt, System und Archiv (user.DOSATTRIB); "
+                              "Attribute wie temporär, nicht indiziert, komprimiert oder verschlüsselt beschreiben, "
+                              "wie Windows eine Datei ablegt oder indiziert, und werden nicht übernommen. Nichts zu "
+                              "tun, solange kein Programm auf sie angewiesen ist."},
+    },
+    "shares.metadata_not_written": {
+        "payload": "shares", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Attributes, streams or Windows ACLs not written on the target in share {share}",
+               "summary": _PATHS_EN,
+               "remediation": "The content arrived, but its security descriptor, DOS attributes or an "
+                              "alternate data stream could not be written on the RZ file server (the reason is "
+                              "given per path). Fix the cause on the RZ file server, then run the next pass."},
+        "de": {"title": "Attribute, Datenströme oder Windows-ACLs auf dem Ziel nicht geschrieben in der Freigabe "
+                        "{share}",
+               "summary": _PATHS_DE,
+               "remediation": "Der Inhalt ist angekommen, aber seine Sicherheitsbeschreibung, DOS-Attribute oder "
+                              "ein alternativer Datenstrom ließen sich auf dem Dateiserver im RZ nicht schreiben "
+                              "(der Grund steht je Pfad). Die Ursache auf dem Dateiserver im RZ beheben, dann den "
+                              "nächsten Kopierlauf starten."},
+    },
     "shares.sacl_unreadable": {
         "payload": "shares", "severity": "low", "inhibitor": False, "remediation": "hint",
         "en": {"title": "Audit entries (SACLs) not readable in share {share}",
