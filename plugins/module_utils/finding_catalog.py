@@ -797,6 +797,17 @@ CATALOG = {
                               "Samba ab 4.18: samba-tool dsacl delete) und das Konto deaktivieren oder löschen "
                               "(docs/accounts.md)."},
     },
+    "accounts.replication_account_excluded": {
+        "payload": "accounts", "severity": "info", "inhibitor": False, "remediation": None,
+        "en": {"title": "umzug's replication account is not migrated",
+               "summary": "{accounts:, } of the Kommune's directory is the account the plan names for DRSUAPI "
+                          "(source.drsuapi): not exported, not created in the RZ and never disabled at the source, "
+                          "so every delta can still replicate the password hashes."},
+        "de": {"title": "Das Replikationskonto von umzug wird nicht migriert",
+               "summary": "{accounts:, } im Verzeichnis der Kommune ist das Konto, das der Plan für DRSUAPI nennt "
+                          "(source.drsuapi): es wird nicht exportiert, nicht im RZ angelegt und an der Quelle nie "
+                          "gesperrt, damit jeder Abgleich die Passwort-Hashes weiter replizieren kann."},
+    },
     "accounts.source_disable_unsupported": {
         "payload": "accounts", "severity": "high", "inhibitor": False, "remediation": "hint",
         "en": {"title": "Source accounts cannot be disabled in OpenLDAP",
@@ -1030,6 +1041,23 @@ CATALOG = {
                               "anzeigt), nachdem er mit dem RZ abgeglichen ist."},
     },
     # ------------------------------------------------------------------------------- wave
+    "wave.source_unsupported": {
+        "payload": "wave", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Steps of the Welle not yet supported for {kind} sources",
+               "summary": "not yet supported for {kind} sources: {steps:, }. {kommune} is a {kind} Kommune in the "
+                          "plan {plan}: umzug reaches its DC and file servers only over SMB 3, LDAPS and DRSUAPI, "
+                          "and these steps still need SSH to them. A phase with one of them stops the Kommune "
+                          "before anything changes.",
+               "remediation": "Leave the Kommune out of the Welle's cut-over until umzug carries these steps for "
+                              "{kind} sources (docs/wave.md, Windows sources)."},
+        "de": {"title": "Schritte der Welle für {kind}-Quellen noch nicht unterstützt",
+               "summary": "Für {kind}-Quellen noch nicht unterstützt: {steps:, }. {kommune} ist im Plan {plan} "
+                          "eine Kommune der Art {kind}: umzug erreicht ihren DC und ihre Dateiserver nur über "
+                          "SMB 3, LDAPS und DRSUAPI, und diese Schritte brauchen noch SSH zu ihnen. Eine Phase mit "
+                          "einem davon hält die Kommune an, bevor sich etwas ändert.",
+               "remediation": "Die Kommune aus der Umstellung der Welle herausnehmen, bis umzug diese Schritte für "
+                              "{kind}-Quellen beherrscht (docs/wave.md, Windows sources)."},
+    },
     "wave.gate_closed": {
         "payload": "wave", "severity": "high", "inhibitor": True, "remediation": None,
         "en": {"title": "Cut-over blocked for {kommune}", "summary": "Reasons: {reasons}"},

@@ -43,6 +43,15 @@ options:
         and ids in use; its objects are not migrated, so they are no finding of a Kommune.
     type: bool
     default: true
+  exclude:
+    description:
+      - Accounts of umzug's own at the source that are not the Kommune's and are left out of the export, written
+        C(name), C(DOMAIN\\name) or C(name@realm). They are not mapped, not created in the central directory, and
+        taken out of every group's members, e.g. the replication account of the password hashes over DRSUAPI.
+      - With O(findings), the finding C(accounts.replication_account_excluded) names those found.
+    type: list
+    elements: str
+    default: []
   undo_dir:
     description:
       - The folder of the Kommune's accounts undo record on the controller (read only; a missing folder is an empty
@@ -82,6 +91,12 @@ directory:
     groups: [{key: S-1-5-21-1-2-3-1101, name: Bauamt, scope: global, security: true, members: []}]
     computers: [{dn: "CN=PC01,CN=Computers,DC=kommune-a,DC=test", name: PC01$}]
     foreign_members: []
+excluded:
+  description: Users of O(exclude) found in the directory and left out of the export.
+  returned: success
+  type: list
+  elements: str
+  sample: [umzug-repl]
 held_by_umzug:
   description: Users disabled at the source by umzug (undo record), exported with their state from before (enabled).
   returned: success
@@ -133,8 +148,11 @@ def export(params):
     return directory.build_export(params["flavour"], base, raw, sid, params["service_patterns"])
 
 
-def findings_for(model, kommune):
+def findings_for(model, kommune, excluded=()):
     found = []
+    if excluded:
+        found.append(Finding.of("accounts.replication_account_excluded", accounts=list(excluded),
+                                resources=list(excluded), kommune=kommune).to_dict())
 
     def add(key, resources):
         found.append(Finding.of(key, count=len(resources), resources=resources, kommune=kommune).to_dict())
@@ -156,6 +174,7 @@ def main():
             service_patterns=dict(type="list", elements="str", default=list(directory.DEFAULT_SERVICE_PATTERNS)),
             kommune=dict(type="str"),
             findings=dict(type="bool", default=True),
+            exclude=dict(type="list", elements="str", default=[]),
             undo_dir=dict(type="path"),
         ),
         supports_check_mode=True,
@@ -170,9 +189,11 @@ def main():
         model = export(module.params)
     except (ldaps.LDAPException, ValueError, OSError) as err:
         module.fail_json(msg=f"reading {module.params['server']} failed: {err}")
+    excluded = directory.leave_out(model, module.params["exclude"])
     held = directory.undo_umzug_disable(model, records)
-    found = findings_for(model, module.params["kommune"]) if module.params["findings"] else []
-    module.exit_json(changed=False, directory=model, held_by_umzug=held, **{RESULT_FINDINGS: found})
+    found = findings_for(model, module.params["kommune"], excluded) if module.params["findings"] else []
+    module.exit_json(changed=False, directory=model, excluded=excluded, held_by_umzug=held,
+                     **{RESULT_FINDINGS: found})
 
 
 if __name__ == "__main__":

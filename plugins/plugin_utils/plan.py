@@ -37,7 +37,8 @@ SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.jso
 TIMEZONE = "Europe/Berlin"
 ROLES = ("dc", "fs", "clients", "app")
 # Host variables the plan itself sets; a per-host override would split a host from its Kommune.
-RESERVED_VARS = ("umzug_kommune", "umzug_domain", "umzug_role", "umzug_wave", "umzug_plan_hash", "umzug_source")
+RESERVED_VARS = ("umzug_kommune", "umzug_domain", "umzug_role", "umzug_wave", "umzug_plan_hash", "umzug_source",
+                 "umzug_agentless_host")
 # A Kommune's source (docs/plan.md): samba servers are reached by SSH; windows servers only
 # over SMB 3, LDAPS and DRSUAPI, so they go into AGENTLESS_GROUP, which SSH plays exclude.
 DEFAULT_SOURCE_KIND = "samba"
@@ -50,6 +51,15 @@ SOURCE_PROTOCOL_ROLES = {"smb": "fs", "drsuapi": "dc"}
 SMB_DEFAULTS = {"auth": "kerberos", "protection": "encrypt"}
 # The one host variable of an agentless host that umzug reads: its address.
 AGENTLESS_HOST_VARS = ("ansible_host",)
+# The RZ side of an agentless host: a host of the inventory, <host>@rz, that runs on the
+# controller (connection local) what the Welle does for it, with its variables and
+# umzug_agentless_host naming it. Its payloads reach the agentless host only over SMB 3, LDAPS
+# and DRSUAPI from the RZ (docs/plan.md). It is in the group via_rz_<kommune group>, a child of
+# the Kommune's group, so it belongs to the Kommune and its wave but to no role group: plays of
+# a role ("fs:!agentless") do not run it.
+RZ_SIDE_SUFFIX = "@rz"
+RZ_SIDE_GROUP_PREFIX = "via_rz"
+RZ_SIDE_VARS = {"ansible_connection": "local", "ansible_python_interpreter": "{{ ansible_playbook_python }}"}
 LAND_KEYS = range(1, 17)
 TOP_LEVEL = "(top level)"
 _TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
@@ -481,6 +491,18 @@ def source_context(kommune: dict) -> dict:
     }
 
 
+def rz_side(host: str) -> str:
+    """The inventory name of the RZ side of agentless ``host``: ``colberg-fs@rz``."""
+    return f"{host}{RZ_SIDE_SUFFIX}"
+
+
+def rz_side_vars(host: str, variables: dict) -> dict:
+    """The RZ side's host variables: the agentless host's, its address (its name without one),
+    the controller's connection, and the host it works for."""
+    return {**variables, "ansible_host": variables.get("ansible_host", host), **RZ_SIDE_VARS,
+            "umzug_agentless_host": host}
+
+
 def is_agentless(kommune: dict, role: str) -> bool:
     """True for the hosts umzug must never SSH to: a windows Kommune's DC and file servers."""
     return role in AGENTLESS_ROLES and (kommune.get("source") or {}).get("kind") == "windows"
@@ -577,14 +599,18 @@ def inventory_model(plan: Plan) -> InventoryModel:
             for name, variables in hosts.get(role, {}).items():
                 member(group, host=name)
                 member(role, host=name)
-                if kommune is not None and is_agentless(kommune, role):
-                    member(AGENTLESS_GROUP, host=name)
                 hostvars[name] = {
                     **(variables or {}),
                     **common,
                     "umzug_role": role,
                     "umzug_plan_hash": plan.sha256,
                 }
+                if kommune is not None and is_agentless(kommune, role):
+                    member(AGENTLESS_GROUP, host=name)
+                    side_group = f"{RZ_SIDE_GROUP_PREFIX}_{group}"
+                    member(group, child=side_group)
+                    member(side_group, host=rz_side(name))
+                    hostvars[rz_side(name)] = rz_side_vars(name, hostvars[name])
 
     # Always there, empty or not, so that a play's "fs:!agentless" matches in every plan.
     member(AGENTLESS_GROUP)

@@ -257,6 +257,27 @@ def held_by_umzug(records: Iterable[Mapping]) -> list[dict]:
     return list(held.values())
 
 
+def account_name(text: str) -> str:
+    """The account name of ``name``, ``DOMAIN\\name`` or ``name@realm``, in one case."""
+    return text.rsplit("\\", 1)[-1].split("@")[0].casefold()
+
+
+def leave_out(model: dict, accounts: Iterable[str]) -> list[str]:
+    """Takes the users named in ``accounts`` (``name``, ``DOMAIN\\name`` or ``name@realm``) out of
+    the export, and out of every group's members, so they are neither mapped nor created; the
+    sorted names of the users taken out. umzug's own accounts at the source (the replication
+    account of a Windows AD) are not the Kommune's people."""
+    wanted = {account_name(name) for name in accounts if name}
+    if not wanted:
+        return []
+    gone = [user for user in model.get("users") or () if user["name"].casefold() in wanted]
+    keys = {user["key"] for user in gone}
+    model["users"] = [user for user in model.get("users") or () if user["key"] not in keys]
+    for group in model.get("groups") or ():
+        group["members"] = [member for member in group.get("members") or () if member not in keys]
+    return sorted((user["name"] for user in gone), key=str.casefold)
+
+
 def undo_umzug_disable(model: dict, records: Iterable[Mapping]) -> list[str]:
     """Users of the export that are disabled only because umzug disabled them at the source
     get their state from before (enabled); the sorted names of those users.

@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 
 MASK = "********"
-# umzug_plan_hash names a checksum of the plan, not a credential.
+# umzug_plan_hash names a checksum of the plan, not a credential; shares_pass a sync pass (seed,
+# delta, final), whose values would otherwise be masked in every step name of the Welle.
 SECRET_NAME = re.compile(
-    r"pass(word|wd|phrase)?|secret|token|credential|private_key|(?<!plan_)hash|pwd|pin$", re.I
+    r"(?<!shares_)pass(word|wd|phrase)?|secret|token|credential|private_key|(?<!plan_)hash|pwd|pin$", re.I
 )
 # Shorter values would mask ordinary words all over the report.
 MIN_SECRET_LENGTH = 4

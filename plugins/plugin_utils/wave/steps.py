@@ -26,6 +26,10 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog imp
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.journal import PhaseRules
 
 TABLE = Path(__file__).resolve().parents[3] / "roles" / "wave" / "vars" / "main.yml"
+# A Kommune's source kinds (plugin_utils/plan.py, umzug_source.kind): a windows Kommune's DC and
+# file servers are never reached by SSH, so a step without a windows path cannot run for it.
+SAMBA, WINDOWS = "samba", "windows"
+SOURCE_KINDS = (SAMBA, WINDOWS)
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,17 @@ class Call:
     vars: dict
     throttle: int = 0
     check_mode: bool | None = None
+    # False: this entry point has no path for a windows source yet (it would need SSH to the
+    # Kommune's DC or file server).
+    windows: bool = True
+
+    def runs_for(self, kind: str) -> bool:
+        return kind != WINDOWS or self.windows
+
+    def describe(self) -> str:
+        """``shares_action: provision``: the entry point's action, as the table writes it."""
+        actions = [f"{name}: {value}" for name, value in self.vars.items() if name.endswith("_action")]
+        return actions[0] if actions else f"{self.role} {self.tasks_from}"
 
 
 @dataclass(frozen=True)
@@ -48,6 +63,26 @@ class Step:
     when: str | None
     payload: tuple[Call, ...]
     tasks: str | None
+    # False: the whole step has no path for a windows source yet.
+    windows: bool = True
+
+    def runnable(self, kind: str) -> tuple[Call, ...]:
+        """The payload calls that run for a Kommune of source ``kind``."""
+        return tuple(call for call in self.payload if call.runs_for(kind)) if self.runs_for(kind) else ()
+
+    def runs_for(self, kind: str) -> bool:
+        """Whether any of the step runs for a Kommune of source ``kind``."""
+        if kind == WINDOWS and not self.windows:
+            return False
+        return not self.payload or any(call.runs_for(kind) for call in self.payload)
+
+    def unsupported(self, kind: str) -> str | None:
+        """The step, or the part of it, that has no path for ``kind``: ``shares_seed``,
+        ``shares_dryrun (shares_action: provision)``; None when all of it runs."""
+        if not self.runs_for(kind):
+            return self.id
+        missing = [call.describe() for call in self.payload if not call.runs_for(kind)]
+        return f"{self.id} ({', '.join(missing)})" if missing else None
 
 
 @dataclass(frozen=True)
@@ -78,12 +113,19 @@ class TableError(ValueError):
 
 
 def _call(step: str, entry: dict) -> Call:
-    unknown = set(entry) - {"role", "tasks_from", "vars", "throttle", "check_mode"}
+    unknown = set(entry) - {"role", "tasks_from", "vars", "throttle", "check_mode", "windows"}
     if unknown or "role" not in entry or "tasks_from" not in entry:
         raise TableError(f"step {step}: a payload entry needs role and tasks_from, and knows only vars, throttle "
-                         f"and check_mode (got {', '.join(sorted(entry))})")
+                         f"and check_mode, and windows where it has no windows path (got {', '.join(sorted(entry))})")
     return Call(role=entry["role"], tasks_from=entry["tasks_from"], vars=dict(entry.get("vars") or {}),
-                throttle=int(entry.get("throttle", 0)), check_mode=entry.get("check_mode"))
+                throttle=int(entry.get("throttle", 0)), check_mode=entry.get("check_mode"),
+                windows=_flag(step, "windows", entry.get("windows", True)))
+
+
+def _flag(step: str, key: str, value) -> bool:
+    if not isinstance(value, bool):
+        raise TableError(f"step {step}: {key} is true or false, got {value!r}")
+    return value
 
 
 def _step(ident: str, entry: dict) -> Step:
@@ -96,7 +138,7 @@ def _step(ident: str, entry: dict) -> Step:
         raise TableError(f"step {ident}: label names the step in each of {', '.join(LANGUAGES)} "
                          f"({{en: ..., de: ...}}), got {labels!r}")
     return Step(id=ident, label=labels["en"], labels=dict(labels), group=entry["group"], when=entry.get("when"),
-                payload=payload, tasks=entry.get("tasks"))
+                payload=payload, tasks=entry.get("tasks"), windows=_flag(ident, "windows", entry.get("windows", True)))
 
 
 def parse(data: dict) -> Table:
@@ -114,6 +156,31 @@ def parse(data: dict) -> Table:
 @cache
 def load(path: Path = TABLE) -> Table:
     return parse(yaml.safe_load(Path(path).read_text(encoding="utf-8")))
+
+
+def source_kind(source: dict | None) -> str:
+    """The kind of a Kommune's ``umzug_source``; a host without one (no plan) is reached as samba."""
+    if source is not None and not isinstance(source, dict):
+        raise TableError(f"a source is the mapping umzug_source of the plan inventory, got {source!r}")
+    kind = (source or {}).get("kind", SAMBA)
+    if kind not in SOURCE_KINDS:
+        raise TableError(f"'{kind}' is not a source kind; kinds are {', '.join(SOURCE_KINDS)}")
+    return kind
+
+
+def unsupported(table: Table, step_ids, kind: str) -> list[str]:
+    """Of the steps ``step_ids`` (in their order), those, or their parts, that have no path for a
+    Kommune of source ``kind``: what stops the Kommune's Welle before anything changes."""
+    return [text for text in (table.steps[ident].unsupported(kind) for ident in step_ids) if text]
+
+
+def welle_steps(table: Table, switched_off=()) -> list[str]:
+    """Every step the Welle runs, phase by phase, once each, without those switched off: what a
+    dry run judges."""
+    seen: list[str] = []
+    for phase in table.phases.values():
+        seen += [step for step in phase.steps if step not in seen and step not in switched_off]
+    return seen
 
 
 def phases() -> tuple[str, ...]:

@@ -3,6 +3,10 @@ its objects are not migrated, so its export must raise no finding of the Kommune
 reported accounts.foreign_members twice for each Kommune: once for its own directory, once for
 the RZ's)."""
 
+import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -31,3 +35,57 @@ def test_only_the_kommunes_export_raises_findings(name, task):
     args = task["kommunal.umzug.accounts_export"]
     central = args["server"] == "{{ accounts_central_uri }}"
     assert args.get("findings", True) is not central, f"{name}: {task['name']}"
+
+
+BIN = Path(sys.executable).parent
+ROOT = TASKS.parents[2]
+WINDOWS = {"kind": "windows", "smb": None, "drsuapi": None}
+WINDOWS_DRS = {"kind": "windows", "smb": None,
+               "drsuapi": {"username": "umzug-repl@COLBERG.LOCAL", "password": "Repl-Pass-1234"}}
+SAMBA = {"kind": "samba", "smb": None, "drsuapi": None}
+
+
+@pytest.mark.parametrize(
+    ("source", "policy", "overrides", "refused"),
+    [
+        (WINDOWS, "hash", {}, True),
+        (WINDOWS, "reset", {"azubi-*": "hash"}, True),
+        (WINDOWS, "reset", {"azubi-*": "none"}, False),
+        (WINDOWS, "none", {}, False),
+        (WINDOWS_DRS, "hash", {}, False),
+        (SAMBA, "hash", {}, False),
+    ],
+)
+def test_a_windows_kommune_without_drsuapi_cannot_carry_hashes(tmp_path, source, policy, overrides, refused):
+    """Refused before anything is read, in one sentence naming the Kommune and the plan; otherwise
+    the role goes on (here to an export that cannot connect)."""
+    plan = tmp_path / "wave-1.umzug.yml"
+    plan.write_text("all:\n  hosts:\n    colberg-dc@rz:\n      ansible_connection: local\n")
+    playbook = tmp_path / "accounts.yml"
+    playbook.write_text(json.dumps([{
+        "hosts": "all", "gather_facts": False,
+        "vars": {"ansible_python_interpreter": sys.executable, "umzug_source": source,
+                 "umzug_kommune": {"id": "colberg", "ou": "OU=Colberg,DC=rz,DC=test", "share_namespace": "colberg"},
+                 "umzug_domain": {"dc": "colberg-dc", "realm": "COLBERG.LOCAL", "workgroup": "COLBERG",
+                                  "dns_domain": "colberg.local"},
+                 "accounts_action": "apply", "accounts_password_policy": policy,
+                 "accounts_password_policy_overrides": overrides,
+                 "accounts_source_uri": "ldaps://127.0.0.1:1", "accounts_central_dc": "colberg-dc@rz",
+                 "accounts_central_uri": "ldaps://127.0.0.1:1", "accounts_central_bind_dn": "a@rz.test",
+                 "accounts_upn_suffix": "rz.test", "accounts_file_server": "rz-fs",
+                 "accounts_ca_file": str(tmp_path / "ca.crt"), "accounts_source_bind_password": "x" * 12,
+                 "accounts_central_bind_password": "x" * 12, "accounts_hashes_server": "colberg-dc",
+                 "accounts_undo_dir": str(tmp_path / "undo"), "accounts_mapping_dir": str(tmp_path / "mapping"),
+                 "accounts_letters_vault_password_file": str(tmp_path / "vault-pass")},
+        "tasks": [{"ansible.builtin.include_role": {"name": "kommunal.umzug.accounts"}}],
+    }]))
+    result = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(plan), str(playbook)], cwd=ROOT,
+                            capture_output=True, text=True, timeout=300, check=False,
+                            env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+    output = " ".join((result.stdout + result.stderr).split())
+    assert result.returncode == 2, output  # refused, or the export cannot connect
+    sentence = (f"colberg is a windows Kommune in the plan {plan} without a source.drsuapi block, so its password "
+                "hashes cannot be read")
+    assert (sentence in output) is refused, output
+    if not refused:
+        assert "Export the Kommune's directory" in output

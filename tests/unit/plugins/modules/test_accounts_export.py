@@ -70,3 +70,35 @@ def test_the_central_directorys_export_raises_no_finding_of_a_kommune(run_module
     both = source["umzug_findings"] + central["umzug_findings"]
     assert [f["key"] for f in both].count("accounts.foreign_members") == 1
     assert central["umzug_findings"] == [] and central["directory"]["foreign_members"]
+
+
+@pytest.mark.parametrize(
+    ("exclude", "findings", "excluded", "keys"),
+    [
+        ([], True, [], []),
+        (["KOMMUNEC\\umzug-repl"], True, ["umzug-repl"], ["accounts.replication_account_excluded"]),
+        (["umzug-repl@KOMMUNE-C.TEST"], False, ["umzug-repl"], []),
+        (["someone-else"], True, [], []),
+    ],
+)
+def test_the_replication_account_is_left_out_and_reported_once(run_module, monkeypatch, exclude, findings,
+                                                                 excluded, keys):
+    def user(name):
+        return {"key": f"S-1-5-21-1-{name}", "sid": f"S-1-5-21-1-{name}", "dn": f"CN={name},DC=c,DC=test",
+                "name": name, "enabled": True, "service": False}
+
+    monkeypatch.setattr(accounts_export, "export", lambda params: {
+        "users": [user("hmueller"), user("umzug-repl")], "computers": [], "foreign_members": [],
+        "groups": [{"name": "Alle", "key": "S-1-5-21-1-513", "members": ["S-1-5-21-1-hmueller",
+                                                                            "S-1-5-21-1-umzug-repl"]}]})
+    result = run_module(accounts_export.main, {**ARGS, "server": "ldaps://c-dc", "kommune": "kommune-c",
+                                               "exclude": exclude, "findings": findings})
+    assert result["excluded"] == excluded
+    names = [u["name"] for u in result["directory"]["users"]]
+    assert ("umzug-repl" in names) is (not excluded)
+    assert ("S-1-5-21-1-umzug-repl" in result["directory"]["groups"][0]["members"]) is (not excluded)
+    found = [f for f in result["umzug_findings"] if f["key"].startswith("accounts.replication")]
+    assert [f["key"] for f in found] == keys
+    if keys:
+        assert found[0]["resources"] == ["umzug-repl"] and found[0]["severity"] == "info"
+        assert "umzug-repl" in found[0]["summary"] and "not exported" in found[0]["summary"]

@@ -142,3 +142,24 @@ def test_read_undo_record_in_order_and_names_a_bad_file(tmp_path):
     (tmp_path / "20261121T230200000000.yml").write_text("- not a record\n")
     with pytest.raises(ValueError, match=r"20261121T230200000000\.yml"):
         read_undo_record(str(tmp_path))
+
+
+@pytest.mark.parametrize(
+    ("accounts", "left_out", "users", "bauamt_members"),
+    [
+        ([], [], ["hmueller", "svc-scan"], [DOMAIN + "-1105"]),
+        (["umzug-repl@A.TEST"], [], ["hmueller", "svc-scan"], [DOMAIN + "-1105"]),
+        (["svc-scan"], ["svc-scan"], ["hmueller"], [DOMAIN + "-1105"]),
+        (["A\\HMUELLER"], ["hmueller"], ["svc-scan"], []),
+        (["hmueller@a.test", "", "svc-scan"], ["hmueller", "svc-scan"], [], []),
+    ],
+)
+def test_umzugs_own_accounts_are_left_out_of_the_export(accounts, left_out, users, bauamt_members):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.directory import leave_out
+
+    model = build_export("ad", "DC=a,DC=test", ad_entries(), DOMAIN)
+    assert leave_out(model, accounts) == left_out
+    assert [user["name"] for user in model["users"]] == users
+    # nor is it a member of any group the RZ gets
+    assert next(g for g in model["groups"] if g["name"] == "Bauamt")["members"] == bauamt_members
+    assert next(g for g in model["groups"] if g["name"] == "Alle")["members"] == [DOMAIN + "-1101"]

@@ -41,3 +41,17 @@ def test_collect_secrets_by_name_and_by_vault():
     }
     found = collect_secrets(variables, lambda value: value == "Vault-5678")
     assert found == {"Plain-1234", "u-9999", "Vault-5678"}
+
+
+@pytest.mark.parametrize(
+    ("variables", "found"),
+    [
+        # the Welle's step table names sync passes, not passwords: "seed" stays readable in step names
+        ({"__wave_steps": {"shares_seed": {"payload": [{"vars": {"shares_pass": "seed"}}]}}}, set()),
+        ({"shares_pass": "final"}, set()),
+        ({"bind_pass": "Geheim-1234"}, {"Geheim-1234"}),
+        ({"shares_smb_password": "Geheim-5678"}, {"Geheim-5678"}),
+    ],
+)
+def test_a_sync_pass_is_no_password(variables, found):
+    assert collect_secrets(variables) == found

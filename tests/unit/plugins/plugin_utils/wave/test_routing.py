@@ -1,0 +1,218 @@
+"""The Welle's routing by a Kommune's source (docs/wave.md "Windows sources"): which steps have
+no path for a windows Kommune, which payload entry points run, where a step of a windows
+Kommune's DC or file server runs (its RZ side, <host>@rz), and what the payloads take from
+the plan's umzug_source."""
+
+from pathlib import Path
+
+import jinja2
+import pytest
+import yaml
+from ansible.errors import AnsibleFilterError
+
+from ansible_collections.kommunal.umzug.plugins.filter.wave import wave_payload, wave_unsupported
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import inventory_model, parse_plan
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
+from tests.unit.plugins.plugin_utils.test_plan_source import MIXED
+
+TOP = Path(__file__).resolve().parents[5]
+TABLE = wave_steps.load()
+RAW = yaml.safe_load((TOP / "roles" / "wave" / "vars" / "main.yml").read_text(encoding="utf-8"))
+SAMBA = {"kind": "samba", "smb": None, "drsuapi": None}
+SMB = {"auth": "kerberos", "protection": "encrypt", "username": "COLBERG\\umzug-backup",
+       "password": "{{ vault_colberg_smb_password }}"}
+DRS = {"username": "umzug-repl@COLBERG.LOCAL", "password": "{{ vault.colberg.drs_password }}"}
+WINDOWS = {"kind": "windows", "smb": SMB, "drsuapi": DRS}
+WINDOWS_WITHOUT_DRS = {"kind": "windows", "smb": SMB, "drsuapi": None}
+
+# What stops a windows Kommune in each phase, as the table has it today: every step that needs
+# SSH to its DC or file server, and of the dry run's shares step the provision.
+WINDOWS_UNSUPPORTED = {
+    "discover": [],
+    "dryrun": ["shares_dryrun (shares_action: provision)", "name_switch_dryrun"],
+    "seed": ["shares_provision", "shares_seed"],
+    "cutover": ["freeze", "final_sync", "name_switch", "shares_verify", "acceptance"],
+    "verify": ["shares_verify", "acceptance"],
+    "finalize": [],
+    "rollback": ["name_switch_back", "unfreeze"],
+}
+
+
+@pytest.mark.parametrize("phase", sorted(WINDOWS_UNSUPPORTED))
+@pytest.mark.parametrize(("source", "kind"), [(None, "samba"), ({}, "samba"), (SAMBA, "samba"),
+                                              (WINDOWS, "windows"), (WINDOWS_WITHOUT_DRS, "windows")])
+def test_what_has_no_path_for_the_kommunes_source(phase, source, kind):
+    expected = WINDOWS_UNSUPPORTED[phase] if kind == "windows" else []
+    assert wave_steps.unsupported(TABLE, TABLE.phases[phase].steps, wave_steps.source_kind(source)) == expected
+    assert wave_unsupported(RAW["__wave_steps"], list(TABLE.phases[phase].steps), source) == expected
+
+
+@pytest.mark.parametrize(
+    ("step", "kind", "actions"),
+    [
+        ("shares_dryrun", "samba", ["discover", "provision"]),
+        ("shares_dryrun", "windows", ["discover"]),
+        ("shares_discover", "windows", ["discover"]),
+        ("accounts_dryrun", "windows", ["apply"]),
+        ("disable_source", "windows", ["disable_source"]),
+        ("enable_source", "windows", ["enable_source"]),
+        ("accounts_purge", "windows", ["rollback"]),
+        ("shares_seed", "windows", []),
+        ("shares_seed", "samba", ["sync"]),
+        ("freeze", "windows", []),
+        ("name_switch", "windows", []),
+        ("clients_rewrite", "windows", ["rewrite"]),
+    ],
+)
+def test_the_entry_points_a_step_runs(step, kind, actions):
+    calls = TABLE.steps[step].runnable(kind)
+    assert [value for call in calls for name, value in call.vars.items() if name.endswith("_action")] == actions
+    entry = {**RAW["__wave_steps"][step], "id": step}
+    payload = wave_payload(entry, {"kind": kind})
+    assert [call["vars"] for call in payload] == [call.vars for call in calls]
+
+
+@pytest.mark.parametrize(
+    ("step", "windows"),
+    [("gate", True), ("accepted", True), ("rolled_back", True), ("acceptance", False), ("accounts_export", True)],
+)
+def test_the_welles_own_steps(step, windows):
+    assert TABLE.steps[step].runs_for("windows") is windows
+    assert TABLE.steps[step].runs_for("samba") is True
+
+
+def test_the_dry_run_judges_the_whole_welle_once_each_without_what_is_switched_off():
+    every = wave_steps.welle_steps(TABLE)
+    assert len(every) == len(set(every)) and every[:3] == ["accounts_export", "shares_discover", "clients_discover"]
+    assert "shares_verify" in every and "name_switch" in every
+    judged = wave_steps.welle_steps(TABLE, switched_off=["name_switch", "name_switch_dryrun", "name_switch_back"])
+    assert wave_steps.unsupported(TABLE, judged, "windows") == [
+        "shares_dryrun (shares_action: provision)", "shares_provision", "shares_seed", "freeze", "final_sync",
+        "shares_verify", "acceptance", "unfreeze"]
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [({"kind": "vms"}, "'vms' is not a source kind"), ("windows", "umzug_source")],
+)
+def test_an_unknown_source_is_refused(source, message):
+    with pytest.raises(AnsibleFilterError, match=message):
+        wave_unsupported(RAW["__wave_steps"], ["gate"], source)
+
+
+def test_a_step_that_is_not_in_the_table_is_refused():
+    with pytest.raises(AnsibleFilterError, match="no step shares_mirror"):
+        wave_unsupported(RAW["__wave_steps"], ["shares_mirror"], SAMBA)
+
+
+@pytest.mark.parametrize(
+    ("entry", "message"),
+    [({"windows": "no"}, "windows is true or false"),
+     ({"payload": [{"role": "r", "tasks_from": "main", "windows": 0}]}, "windows is true or false")],
+)
+def test_the_windows_mark_is_a_boolean(entry, message):
+    base = {"label": {"en": "x", "de": "x"}, "group": "fs", "tasks": "steps/x.yml"}
+    step = {**base, **entry}
+    if "payload" in entry:
+        del step["tasks"]
+    with pytest.raises(wave_steps.TableError, match=message):
+        wave_steps.parse({"__wave_steps": {"x": step}, "__wave_phases": {}})
+
+
+# --- where a step runs: the plan inventory's RZ side of an agentless host ---------------------
+
+MODEL = inventory_model(parse_plan(MIXED, "mixed.umzug.yml"))
+
+
+@pytest.mark.parametrize(
+    ("host", "agentless", "rz_side"),
+    [
+        ("altdorf-dc", False, None),
+        ("altdorf-fs", False, None),
+        ("colberg-dc", True, "colberg-dc@rz"),
+        ("colberg-fs", True, "colberg-fs@rz"),
+        ("colberg-fs2", True, "colberg-fs2@rz"),
+        ("colberg-pc1", False, None),
+        ("rz-fs", False, None),
+    ],
+)
+def test_a_mixed_plan_gives_each_agentless_host_an_rz_side(host, agentless, rz_side):
+    assert (host in MODEL.groups["agentless"]["hosts"]) is agentless
+    sides = [name for name, variables in MODEL.hostvars.items() if variables.get("umzug_agentless_host") == host]
+    assert sides == ([rz_side] if rz_side else [])
+
+
+@pytest.mark.parametrize(
+    ("side", "address"),
+    [("colberg-dc@rz", "10.0.3.11"), ("colberg-fs@rz", "10.0.3.12"), ("colberg-fs2@rz", "colberg-fs2")],
+)
+def test_the_rz_side_runs_on_the_controller_with_the_agentless_hosts_variables(side, address):
+    variables = MODEL.hostvars[side]
+    host = variables["umzug_agentless_host"]
+    assert variables["ansible_connection"] == "local"
+    assert variables["ansible_python_interpreter"] == "{{ ansible_playbook_python }}"
+    # the address umzug reaches the agentless host at over SMB, LDAPS and DRSUAPI
+    assert variables["ansible_host"] == address
+    for name in ("umzug_kommune", "umzug_source", "umzug_domain", "umzug_role", "umzug_wave"):
+        assert variables[name] == MODEL.hostvars[host][name]
+
+
+def test_the_rz_sides_belong_to_the_kommune_but_to_no_role_group():
+    groups = MODEL.groups
+    assert groups["via_rz_kommune_colberg"]["hosts"] == ["colberg-dc@rz", "colberg-fs@rz", "colberg-fs2@rz"]
+    assert groups["kommune_colberg"]["children"] == ["via_rz_kommune_colberg"]
+    assert groups["kommune_altdorf"]["children"] == []
+    for role in ("dc", "fs", "clients", "app", "rz", "agentless"):
+        assert not [host for host in groups.get(role, {}).get("hosts", []) if host.endswith("@rz")], role
+
+
+# --- what the payloads take from umzug_source -----------------------------------------------
+
+def _default(role: str, name: str, **variables):
+    """A role default as Ansible renders it, with Jinja's own filters (the expressions use no other)."""
+    text = yaml.safe_load((TOP / "roles" / role / "defaults" / "main.yml").read_text(encoding="utf-8"))[name]
+    return jinja2.Environment(undefined=jinja2.ChainableUndefined).from_string(text).render(**variables).strip()
+
+
+@pytest.mark.parametrize(
+    ("variables", "protocol", "method"),
+    [
+        ({}, "ssh", "local"),  # an inventory that is no plan
+        ({"umzug_source": SAMBA}, "ssh", "local"),
+        ({"umzug_source": WINDOWS}, "smb", "drsuapi"),
+        ({"umzug_source": WINDOWS_WITHOUT_DRS}, "smb", "local"),
+    ],
+)
+def test_the_payloads_reach_the_source_as_the_plan_says(variables, protocol, method):
+    assert _default("shares", "shares_source_protocol", **variables) == protocol
+    assert _default("accounts", "accounts_hashes_method", **variables) == method
+
+
+@pytest.mark.parametrize(
+    ("variables", "username", "auth", "encrypt"),
+    [
+        ({}, "", "ntlm", "True"),
+        ({"umzug_source": SAMBA}, "", "ntlm", "True"),
+        ({"umzug_source": WINDOWS}, "COLBERG\\umzug-backup", "kerberos", "True"),
+        ({"umzug_source": {**WINDOWS, "smb": {**SMB, "auth": "ntlm", "protection": "sign"}}},
+         "COLBERG\\umzug-backup", "ntlm", "False"),
+    ],
+)
+def test_the_smb_account_comes_from_the_plan(variables, username, auth, encrypt):
+    assert _default("shares", "shares_smb_username", **variables) == username
+    assert _default("shares", "shares_smb_auth", **variables) == auth
+    assert _default("shares", "shares_smb_encrypt", **variables) == encrypt
+
+
+def _accounts_var(name: str, **variables):
+    text = yaml.safe_load((TOP / "roles" / "accounts" / "vars" / "main.yml").read_text(encoding="utf-8"))[name]
+    return jinja2.Environment(undefined=jinja2.ChainableUndefined).from_string(text).render(**variables).strip()
+
+
+@pytest.mark.parametrize(
+    ("variables", "own"),
+    [({}, "[]"), ({"umzug_source": SAMBA}, "[]"), ({"umzug_source": WINDOWS_WITHOUT_DRS}, "[]"),
+     ({"umzug_source": WINDOWS}, "['umzug-repl@COLBERG.LOCAL']")],
+)
+def test_the_replication_account_of_the_plan_is_umzugs_own(variables, own):
+    assert _accounts_var("__accounts_umzug_own", **variables) == own
