@@ -8,6 +8,7 @@ acceptance result, the Abnahme and the rollback record are the role's own steps.
 import hashlib
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -106,10 +107,22 @@ def wave(tmp_path):
     return Wave(tmp_path)
 
 
-@pytest.fixture
-def dry_run(wave):
+@pytest.fixture(scope="module")
+def dry_run_once(tmp_path_factory):
+    """One dry run of the plan for every test that starts after it: a run costs seconds, and it
+    leaves only files below its folder (reports, journal, step log), with relative paths."""
+    wave = Wave(tmp_path_factory.mktemp("dry-run"))
     result = wave.run("dryrun")
     assert result.returncode == 0, result.stdout
+    return wave, result
+
+
+@pytest.fixture
+def dry_run(wave, dry_run_once):
+    """The state the dry run left, copied into the test's own folder: as if it had run there."""
+    done, result = dry_run_once
+    shutil.copytree(done.tmp, wave.tmp, symlinks=True, dirs_exist_ok=True,
+                    ignore=lambda folder, names: [done.vars.name] if Path(folder) == done.tmp else [])
     return result
 
 
