@@ -458,7 +458,8 @@ class _Work:
     journal: Journal
     result: SmbPassResult
     progress: Progress
-    inodes: dict[bytes, int] = field(default_factory=dict)
+    # Paths whose content this pass could not write: their other names are not linked.
+    failed: set[bytes] = field(default_factory=set)
 
     def full(self, path: bytes) -> bytes:
         if not path:
@@ -480,8 +481,11 @@ class _Work:
             if step.origin is None:  # a hard link's other name: the first one's call covered the file
                 self.metadata(full, entry)
         elif step.kind == "link":
+            if step.origin in self.failed:
+                return False
             self.link(step.origin, full)
         elif not self.content(step, full):
+            self.failed.add(entry.path)
             return False
         self.journal.add(entry.path, entry_key(entry), entry.size if step.kind == "copy" else 0)
         return True

@@ -273,6 +273,18 @@ def test_hard_links_become_hard_links_and_a_new_name_is_linked_without_reading(s
     assert tree(where["target"]) == expected(share)
 
 
+def test_a_hard_linked_file_whose_read_is_refused_is_neither_copied_nor_linked(share, where):
+    share.link(b"Haushalt/Plan 2024.xlsx", b"Protokolle/Plan-Verweis.xlsx")
+    share.refuse[b"Haushalt/Plan 2024.xlsx"] = smb_source.STATUS_SHARING_VIOLATION
+    done = run(share, where)
+    assert [(k, p) for k, p, _s in done.problems] == [("shares.file_locked", b"Haushalt/Plan 2024.xlsx")]
+    assert not (where["target"] / "Haushalt/Plan 2024.xlsx").exists()
+    assert not (where["target"] / "Protokolle/Plan-Verweis.xlsx").exists()
+    del share.refuse[b"Haushalt/Plan 2024.xlsx"]
+    run(share, where)
+    assert (where["target"] / "Protokolle/Plan-Verweis.xlsx").stat().st_nlink == 2
+
+
 HELD = [
     ("shares.file_locked", "after 4 tries: another program holds it open"),
     ("shares.offline_file", "offline: its content is not on the server"),
