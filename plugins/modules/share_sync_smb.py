@@ -303,9 +303,8 @@ def main():
                                          what=what)
     except (smb_source.SmbSourceError, SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
-    module.exit_json(**result_of(params, done),
-                     **{RESULT_FINDINGS: [f.to_dict() for f in findings(params["share"], done, where,
-                                                                       params["show"])]})
+    found = findings(params["share"], done, where, params["show"])
+    module.exit_json(**result_of(params, done), **{RESULT_FINDINGS: [f.to_dict() for f in found]})
 
 
 if __name__ == "__main__":

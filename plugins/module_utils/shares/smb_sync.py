@@ -47,6 +47,7 @@ import stat
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source
@@ -71,14 +72,19 @@ BATCH_BYTES = 256 << 20
 BATCH_SECONDS = 10.0
 KINDS = ("mkdir", "copy", "local", "link", "meta", "delete")
 
-# apply_metadata(target_path, entry): called once per object this pass writes or whose
-# change time moved, with the absolute path the object has on the target at that moment
-# (for copied content the temporary name beside the real one, before the rename, so the
-# file appears with its metadata at once; for a folder or a metadata-only change the real
-# path), after content and modification time are in place. Hard links: once per file, on
-# its first name. It returns None or (finding key, sentence) pairs for what it could not
-# carry; an exception stops the pass (the state keeps what was finished).
-MetadataWriter = Callable[[bytes, SmbEntry], Iterable[tuple[str, str]] | None]
+
+class MetadataWriter(Protocol):
+    """The one call point of the metadata (DOS attributes, creation time, streams, the
+    translated security descriptor): called once per object this pass writes or whose
+    change time moved, with the absolute path the object has on the target at that moment
+    (for copied content the temporary name beside the real one, before the rename, so the
+    file appears with its metadata at once; for a folder or a metadata-only change the real
+    path), after content and modification time are in place. Hard links: once per file, on
+    its first name. It returns None or (finding key, sentence) pairs for what it could not
+    carry; an exception stops the pass (the state keeps what was finished)."""
+
+    def __call__(self, target_path: bytes, entry: SmbEntry) -> Iterable[tuple[str, str]] | None:
+        ...
 
 
 def no_metadata(target_path: bytes, entry: SmbEntry) -> None:
@@ -452,7 +458,7 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
 
 @dataclass
 class _Work:
-    share: object
+    share: smb_source.SmbShare  # or anything with its walk and read (tests: a fake)
     root: bytes
     apply_metadata: MetadataWriter
     journal: Journal
