@@ -205,6 +205,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manif
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.names import PATH_MAX_BYTES
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import not_deleted_findings
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
     COMPARE_CONTENT,
     SshSource,
@@ -256,17 +257,6 @@ def changed_during_copy_findings(share, changed, where):
     return [Finding.of(
         "shares.path_changed_during_copy", share=share, count=len(paths), described=described,
         resources=(share, *(shown(p) for p in paths[:20])), **where)]
-
-
-def not_deleted_findings(share, not_deleted, where, show=10):
-    """The target paths the source no longer has, left there because deletion is off (the
-    role's safe mode): one finding, so a person decides before anything is deleted."""
-    if not not_deleted:
-        return []
-    paths = [shown(p) for p in sorted(not_deleted)]
-    return [Finding.of(
-        "shares.deletion_held", share=share, count=len(paths), paths=", ".join(paths[:show]),
-        resources=(share, *paths[:20]), **where)]
 
 
 def main():

@@ -611,15 +611,17 @@ def set_mtime(root: bytes, node: Node | share_tree.Entry) -> None:
     os.utime(full, ns=(node.mtime_ns, node.mtime_ns), follow_symlinks=False)
 
 
-def _inside(root: bytes, full: bytes) -> None:
+def check_inside(root: bytes, full: bytes, doing: str = "delete") -> None:
+    """Fails unless ``full``'s folder, symlinks resolved, is ``root`` or below it: the one
+    check of both sync engines before they write or remove a target path."""
     real_root = os.path.realpath(root)
     if os.path.commonpath([os.path.realpath(os.path.dirname(full)), real_root]) != real_root:
-        raise SyncError(f"refusing to delete {os.fsdecode(full)}: it is not inside {os.fsdecode(root)}")
+        raise SyncError(f"refusing to {doing} {os.fsdecode(full)}: it is not inside {os.fsdecode(root)}")
 
 
 def remove(root: bytes, node: Node) -> None:
     full = os.path.join(root, node.path)
-    _inside(root, full)
+    check_inside(root, full)
     if node.kind == "dir":
         os.rmdir(full)
     else:
@@ -916,7 +918,7 @@ def _clear_retyped(target_root: bytes, target: dict[bytes, bytes], retyped: list
     for path in retyped:
         kind = share_tree.KIND_NAMES[target[path][0]]
         if kind == "dir":
-            _inside(target_root, os.path.join(target_root, path))
+            check_inside(target_root, os.path.join(target_root, path))
             shutil.rmtree(os.path.join(target_root, path))  # never follows a symlink out
         else:
             remove(target_root, Node(path, kind, 0, 0, 0, 0, 0))

@@ -1,0 +1,602 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""One sync pass of a share read over SMB 3 (``smb_source``) into a folder of the RZ file
+server: the content and the shape of the tree. The Samba path's engine is ``sync``; this
+one takes its pieces (state lock, progress file, atomic writer, the inside-root check,
+deletion and safe mode) and differs where the source does:
+
+- The source is an ``SmbShare``: ``walk()`` lists it, ``read()`` streams a file. Nothing
+  runs on the source.
+- A file is unchanged when its change time, size and file id are those the state recorded
+  and the target still holds what the last pass wrote (size and modification time): SMB's
+  change time moves on every content, attribute and ACL change, so unchanged files are
+  never opened. A file whose change time moved but whose file id, size and last write time
+  did not had only its metadata changed: its content is not read again either. A content
+  change that restores the last write time and keeps the size is what verification
+  (content hashes) finds, as on the Samba path.
+- A file that moved at the source (the same file id, size and last write time at a path
+  the state knows) is copied on the target from where the last pass put it, not read over
+  SMB again.
+- Content is written to a temporary name in the target folder, given its modification
+  time and metadata, and renamed into place: a killed pass never leaves half a file under
+  the real name; the next pass removes the temporary names it finds.
+- Hard links (one file id, link count above 1) become hard links on the target; folders,
+  empty ones too, are created; a path whose type changed is replaced.
+- The state is a JSON file beside the Samba path's kind of state (one per share), written
+  atomically at the end of a pass; while the pass runs, every batch of finished paths is
+  appended to a journal beside it (``<state>.journal``) after the content is flushed to the
+  disk, so a pass killed with ``kill -9`` or cut off by a dropped connection is resumed by
+  the next one without copying what it finished.
+- What the source cannot give (the reader's problems: reparse points, offline files, files
+  held with a deny-read sharing mode after the reader's retries, access denied despite
+  backup intent) is never read, keeps what the target holds at that path, and is reported
+  with the finding keys ``share_discover_smb`` raises; the pass goes on.
+- Nothing is written or removed outside the target root (``sync.check_inside``).
+
+Metadata: DOS attributes, creation time, alternate data streams and the translated security
+descriptor are written by the one call point ``apply_metadata(target_path, entry)`` (see
+``MetadataWriter``), which the module supplies; the default writes nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import stat
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.preflight import ShareReport
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
+    Progress,
+    SyncError,
+    check_inside,
+    state_lock,
+)
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
+
+# The reader's problems that keep an entry from being read: listed, reported, never copied.
+HELD_KEYS = ("shares.reparse_point", "shares.offline_file", "shares.file_locked", "shares.access_denied")
+TEMP_PREFIX = b".umzug-part-"
+JOURNAL_SUFFIX = ".journal"
+STATE_FORMAT = "umzug-smb-state"
+STATE_VERSION = 1
+BATCH_FILES = 1000
+BATCH_BYTES = 256 << 20
+BATCH_SECONDS = 10.0
+KINDS = ("mkdir", "copy", "local", "link", "meta", "delete")
+
+
+class MetadataWriter(Protocol):
+    """The one call point of the metadata (DOS attributes, creation time, streams, the
+    translated security descriptor): called once per object this pass writes or whose
+    change time moved, with the absolute path the object has on the target at that moment
+    (for copied content the temporary name beside the real one, before the rename, so the
+    file appears with its metadata at once; for a folder or a metadata-only change the real
+    path), after content and modification time are in place. Hard links: once per file, on
+    its first name. It returns None or (finding key, sentence) pairs for what it could not
+    carry; an exception stops the pass (the state keeps what was finished)."""
+
+    def __call__(self, target_path: bytes, entry: SmbEntry) -> Iterable[tuple[str, str]] | None:
+        ...
+
+
+def no_metadata(target_path: bytes, entry: SmbEntry) -> None:
+    """The default call point: content and tree shape only."""
+    return None
+
+
+# --- the state ---------------------------------------------------------------------------
+
+def entry_key(entry: SmbEntry) -> tuple:
+    """What the state keeps of a path: the source's kind, change time, size, file id and
+    last write time (the target's modification time is set to the last)."""
+    return (entry.kind, entry.change_ns, entry.size if entry.kind == "file" else 0, entry.file_id,
+            entry.last_write_ns)
+
+
+def _path_text(path: bytes) -> str:
+    # Names from UTF-16 may hold lone surrogates (surrogatepass bytes): surrogateescape
+    # keeps every byte through JSON.
+    return path.decode("utf-8", "surrogateescape")
+
+
+def _path_bytes(text: str) -> bytes:
+    return text.encode("utf-8", "surrogateescape")
+
+
+def load_state(state_path: str) -> dict[bytes, tuple]:
+    """The state the last pass wrote, with what a pass killed since then finished."""
+    state: dict[bytes, tuple] = {}
+    try:
+        with open(state_path, encoding="utf-8") as handle:
+            data = json.load(handle)
+        if data.get("format") != STATE_FORMAT or data.get("version") != STATE_VERSION:
+            raise ValueError(f"not a state of version {STATE_VERSION} of the SMB sync")
+        state = {_path_bytes(p): tuple(k) for p, k in data["paths"].items()}
+    except FileNotFoundError:
+        pass
+    except (ValueError, KeyError, TypeError, AttributeError) as err:
+        raise SyncError(f"the share state {state_path} cannot be read ({err}); move it aside to start "
+                        "with a seed pass") from None
+    for path, key in _journal(state_path):
+        state[path] = key
+    return state
+
+
+def _journal(state_path: str) -> Iterator[tuple[bytes, tuple]]:
+    try:
+        with open(state_path + JOURNAL_SUFFIX, "rb") as handle:
+            lines = handle.read().split(b"\n")
+    except FileNotFoundError:
+        return
+    for line in lines:
+        try:
+            path, key = json.loads(line)
+        except ValueError:
+            continue  # the last line of a pass killed while writing it
+        yield _path_bytes(path), tuple(key)
+
+
+def save_state(state_path: str, state: Mapping[bytes, tuple]) -> None:
+    data = {"format": STATE_FORMAT, "version": STATE_VERSION,
+            "paths": {_path_text(p): list(k) for p, k in sorted(state.items())}}
+    write_atomic(state_path, json.dumps(data, separators=(",", ":")), mode=0o600)
+    with contextlib.suppress(FileNotFoundError):
+        os.unlink(state_path + JOURNAL_SUFFIX)
+
+
+class Journal:
+    """Finished paths of a running pass, appended per batch once their content is on the
+    disk (one sync of the file system per batch, not one per file)."""
+
+    def __init__(self, state_path: str, files: int = BATCH_FILES, nbytes: int = BATCH_BYTES,
+                 seconds: float = BATCH_SECONDS, flush: Callable[[], None] = os.sync):
+        self.path = state_path + JOURNAL_SUFFIX
+        self.limits = (files, nbytes, seconds)
+        self.flush = flush
+        self.pending: list[tuple[bytes, tuple]] = []
+        self.bytes = 0
+        self.since = time.monotonic()
+        self.batches = 0
+
+    def add(self, path: bytes, key: tuple, nbytes: int = 0) -> None:
+        self.pending.append((path, key))
+        self.bytes += nbytes
+        files, limit, seconds = self.limits
+        if len(self.pending) >= files or self.bytes >= limit or time.monotonic() - self.since >= seconds:
+            self.write()
+
+    def write(self) -> None:
+        if not self.pending:
+            return
+        self.flush()
+        lines = b"".join(json.dumps([_path_text(p), list(k)]).encode() + b"\n" for p, k in self.pending)
+        handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(handle, lines)
+            os.fsync(handle)
+        finally:
+            os.close(handle)
+        self.pending, self.bytes, self.since = [], 0, time.monotonic()
+        self.batches += 1
+
+
+# --- the target ----------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class There:
+    """One path on the target as the pass found it."""
+    kind: str  # file, dir, symlink, other
+    size: int
+    mtime_ns: int
+    inode: int
+
+
+def _kind_of(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return "file"
+    if stat.S_ISDIR(mode):
+        return "dir"
+    return "symlink" if stat.S_ISLNK(mode) else "other"
+
+
+def target_listing(root: bytes) -> dict[bytes, There]:
+    """Every path below ``root`` (relative, ``/`` between names), never through a symlink."""
+    info = os.lstat(root)
+    found: dict[bytes, There] = {b"": There(_kind_of(info.st_mode), 0, info.st_mtime_ns, info.st_ino)}
+    folders = [b""]
+    while folders:
+        folder = folders.pop()
+        try:
+            listed = list(os.scandir(os.path.join(root, folder) if folder else root))
+        except FileNotFoundError:
+            continue
+        for item in listed:
+            info = item.stat(follow_symlinks=False)
+            path = folder + b"/" + item.name if folder else item.name
+            kind = _kind_of(info.st_mode)
+            found[path] = There(kind, info.st_size, info.st_mtime_ns, info.st_ino)
+            if kind == "dir":
+                folders.append(path)
+    return found
+
+
+def _is_temp(path: bytes) -> bool:
+    return os.path.basename(path).startswith(TEMP_PREFIX)
+
+
+# --- the plan ------------------------------------------------------------------------------
+
+@dataclass
+class Step:
+    """What the pass does with one source path: ``kind`` is one of KINDS or ``unchanged``;
+    ``origin`` the target path a moved file is copied from (``local``)."""
+    entry: SmbEntry
+    kind: str
+    origin: bytes | None = None
+    replaces: str | None = None  # the type of what is at the path on the target, when it differs
+
+
+@dataclass
+class Plan:
+    steps: list[Step] = field(default_factory=list)
+    links: dict[int, list[bytes]] = field(default_factory=dict)  # file id -> names, the first holds the content
+    held: list[SmbEntry] = field(default_factory=list)
+    delete: list[bytes] = field(default_factory=list)
+    temps: list[bytes] = field(default_factory=list)
+    unchanged: list[bytes] = field(default_factory=list)
+
+    def of(self, kind: str) -> list[Step]:
+        return [s for s in self.steps if s.kind == kind]
+
+    def bytes_to_read(self) -> int:
+        return sum(s.entry.size for s in self.steps if s.kind == "copy")
+
+
+def held(entry: SmbEntry) -> bool:
+    return any(key in HELD_KEYS for key, _sentence in entry.problems)
+
+
+def _content_there(there: There | None, entry: SmbEntry) -> bool:
+    return (there is not None and there.kind == "file" and there.size == entry.size
+            and there.mtime_ns == entry.last_write_ns)
+
+
+def _same_content(last: tuple | None, entry: SmbEntry) -> bool:
+    """The state's record names this very content: same file id, size and last write."""
+    return (last is not None and last[0] == "file" and last[2] == entry.size and last[3] == entry.file_id
+            and last[4] == entry.last_write_ns)
+
+
+def make_plan(entries: list[SmbEntry], target: Mapping[bytes, There], state: Mapping[bytes, tuple]) -> Plan:
+    """The steps of a pass, in the walk's order (a folder before what it holds), from the
+    source's listing, the target's and the state."""
+    plan = Plan()
+    by_id: dict[int, bytes] = {}
+    for path, last in state.items():
+        if last[0] == "file" and last[3]:
+            by_id.setdefault(last[3], path)
+    groups: dict[int, list[SmbEntry]] = {}
+    listed: set[bytes] = set()
+    held_paths: set[bytes] = set()
+    for entry in entries:
+        listed.add(entry.path)
+        if held(entry) or entry.kind not in ("file", "dir"):
+            plan.held.append(entry)
+            held_paths.add(entry.path)
+            continue
+        if entry.kind == "file" and entry.nlink > 1 and entry.file_id:
+            groups.setdefault(entry.file_id, []).append(entry)
+            continue
+        step = _step(entry, target.get(entry.path), state.get(entry.path), by_id, target)
+        if step.kind == "unchanged":
+            plan.unchanged.append(entry.path)
+        else:
+            plan.steps.append(step)
+    for file_id, members in sorted(groups.items()):
+        _link_group(plan, file_id, sorted(members, key=lambda e: e.path), target, state, by_id)
+    cleared = {s.entry.path for s in plan.steps if s.replaces == "dir"}  # removed with what they hold
+    for path in sorted(target, key=lambda p: (-p.count(b"/"), p)):  # deepest first
+        if path in listed or _under(path, held_paths):
+            continue
+        if _is_temp(path):
+            plan.temps.append(path)
+        elif not _under(path, cleared):
+            plan.delete.append(path)
+    return plan
+
+
+def _under(path: bytes, roots: set[bytes]) -> bool:
+    if not roots:
+        return False
+    if path in roots:
+        return True
+    parts = path.split(b"/")
+    return any(b"/".join(parts[:n]) in roots for n in range(1, len(parts)))
+
+
+def _step(entry: SmbEntry, there: There | None, last: tuple | None, by_id: Mapping[int, bytes],
+          target: Mapping[bytes, There]) -> Step:
+    replaces = there.kind if there is not None and there.kind != entry.kind else None
+    if entry.kind == "dir":
+        if there is None or replaces:
+            return Step(entry, "mkdir", replaces=replaces)
+        return Step(entry, "unchanged" if last == entry_key(entry) else "meta")
+    if _content_there(there, entry) and _same_content(last, entry):
+        return Step(entry, "unchanged" if last == entry_key(entry) else "meta")
+    origin = by_id.get(entry.file_id)
+    if origin is not None and origin != entry.path and _content_there(target.get(origin), entry):
+        # The file moved at the source (or has a second name): the last pass's copy is on the target.
+        return Step(entry, "local", origin=origin, replaces=replaces)
+    return Step(entry, "copy", replaces=replaces)
+
+
+def _link_group(plan: Plan, file_id: int, members: list[SmbEntry], target: Mapping[bytes, There],
+                state: Mapping[bytes, tuple], by_id: Mapping[int, bytes]) -> None:
+    # The name whose content the target already holds leads, so a new name is only linked.
+    members.sort(key=lambda m: not (_content_there(target.get(m.path), m) and _same_content(state.get(m.path), m)))
+    first = members[0]
+    step = _step(first, target.get(first.path), state.get(first.path), by_id, target)
+    plan.links[file_id] = [m.path for m in members]
+    if step.kind == "unchanged":
+        plan.unchanged.append(first.path)
+    else:
+        plan.steps.append(step)
+    rewritten = step.kind in ("copy", "local")
+    inode = None if rewritten or target.get(first.path) is None else target[first.path].inode
+    for other in members[1:]:
+        there = target.get(other.path)
+        if rewritten or there is None or there.kind != "file" or there.inode != inode:
+            plan.steps.append(Step(other, "link", origin=first.path,
+                                   replaces=there.kind if there is not None and there.kind != "file" else None))
+        elif state.get(other.path) != entry_key(other):
+            plan.steps.append(Step(other, "meta", origin=first.path))
+        else:
+            plan.unchanged.append(other.path)
+
+
+# --- the pass ------------------------------------------------------------------------------
+
+@dataclass
+class SmbPassResult:
+    plan: Plan
+    seconds: float
+    # (finding key, path, sentence): what the source could not give or the metadata writer
+    # could not carry; the paths stay as the target had them.
+    problems: list[tuple[str, bytes, str]] = field(default_factory=list)
+    # Target paths the source no longer has, left there because deletion is off.
+    not_deleted: list[bytes] = field(default_factory=list)
+    bytes_read: int = 0
+    files_read: int = 0
+
+    def counts(self) -> dict[str, int]:
+        counts = {kind: len(self.plan.of(kind)) for kind in KINDS if kind != "delete"}
+        counts["delete"] = 0 if self.not_deleted else len(self.plan.delete)
+        counts.update(replaced=len([s for s in self.plan.steps if s.replaces]), unchanged=len(self.plan.unchanged),
+                      held=len(self.plan.held), not_deleted=len(self.not_deleted))
+        return counts
+
+    def report(self, share: str) -> ShareReport:
+        """The problems in the shape ``preflight.findings`` turns into findings."""
+        report = ShareReport(share)
+        for key, path, sentence in self.problems:
+            report.problem(key, shown(path), sentence)
+        return report
+
+
+def run_smb_pass(share, target_root: bytes, state_path: str, *, check: bool, delete: bool = True,
+                 progress_path: str | None = None, apply_metadata: MetadataWriter = no_metadata,
+                 what: str = "pass", journal: Journal | None = None) -> SmbPassResult:
+    """One pass from ``share`` (an open ``SmbShare``, or anything with its ``walk`` and
+    ``read``) into ``target_root`` (module docstring). Check mode takes no lock, writes
+    nothing and returns the exact plan. ``delete=False`` (the role's safe mode) leaves the
+    paths the source no longer has and returns them in ``not_deleted``."""
+    with contextlib.nullcontext() if check else state_lock(state_path, what):
+        if progress_path and not check:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(progress_path)  # a previous pass's figures must not show as this one's
+        return _run(share, target_root, state_path, check=check, delete=delete, progress_path=progress_path,
+                    apply_metadata=apply_metadata, journal=journal)
+
+
+def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: bool, progress_path: str | None,
+         apply_metadata: MetadataWriter, journal: Journal | None) -> SmbPassResult:
+    started = time.monotonic()
+    state = load_state(state_path)
+    try:
+        entries = list(share.walk())
+    except (smb_source.SMBException, OSError) as err:
+        raise SyncError(f"listing the share over SMB failed: {smb_source.describe(err)}") from None
+    if not entries or entries[0].path != b"":
+        raise SyncError("the SMB listing did not begin with the share root")
+    target = target_listing(target_root) if os.path.isdir(target_root) else {}
+    plan = make_plan(entries, target, state)
+    result = SmbPassResult(plan, 0.0)
+    for entry in entries:
+        for key, sentence in entry.problems:
+            result.problems.append((key, entry.path, sentence))
+    if not delete:
+        result.not_deleted = list(plan.delete)
+    if check:
+        result.seconds = time.monotonic() - started
+        return result
+    journal = journal or Journal(state_path)
+    work = _Work(share, target_root, apply_metadata, journal, result,
+                 Progress(progress_path, len(plan.of("copy")), plan.bytes_to_read()))
+    os.makedirs(target_root, exist_ok=True)
+    for path in plan.temps:
+        _remove(target_root, path, "file")
+    done: dict[bytes, tuple] = {}
+    try:
+        for step in plan.steps:
+            if work.carry_out(step):
+                done[step.entry.path] = entry_key(step.entry)
+    except (smb_source.SMBException, OSError) as err:
+        journal.write()
+        raise SyncError(f"the pass stopped after {result.files_read} file(s) read: {smb_source.describe(err)}; "
+                        "the next pass goes on from there") from None
+    journal.write()
+    if delete:
+        for path in plan.delete:
+            _remove(target_root, path, target[path].kind)
+    _folder_times(target_root, entries, plan)
+    work.progress.update(force=True)
+    new_state = {p: state[p] for p in plan.unchanged}
+    new_state.update(done)
+    if new_state != state or os.path.exists(state_path + JOURNAL_SUFFIX):  # an unchanged pass writes nothing
+        save_state(state_path, new_state)
+    result.seconds = time.monotonic() - started
+    return result
+
+
+@dataclass
+class _Work:
+    share: smb_source.SmbShare  # or anything with its walk and read (tests: a fake)
+    root: bytes
+    apply_metadata: MetadataWriter
+    journal: Journal
+    result: SmbPassResult
+    progress: Progress
+    # Paths whose content this pass could not write: their other names are not linked.
+    failed: set[bytes] = field(default_factory=set)
+
+    def full(self, path: bytes) -> bytes:
+        if not path:
+            return self.root
+        full = os.path.join(self.root, path)
+        check_inside(self.root, full, "write")
+        return full
+
+    def carry_out(self, step: Step) -> bool:
+        """One step; False when the path was left as it was (a finding says why)."""
+        entry = step.entry
+        full = self.full(entry.path)
+        if step.replaces:
+            _remove(self.root, entry.path, step.replaces)
+        if step.kind == "mkdir":
+            os.makedirs(full, exist_ok=True)
+            self.metadata(full, entry)
+        elif step.kind == "meta":
+            if step.origin is None:  # a hard link's other name: the first one's call covered the file
+                self.metadata(full, entry)
+        elif step.kind == "link":
+            if step.origin in self.failed:
+                return False
+            self.link(step.origin, full)
+        elif not self.content(step, full):
+            self.failed.add(entry.path)
+            return False
+        self.journal.add(entry.path, entry_key(entry), entry.size if step.kind == "copy" else 0)
+        return True
+
+    def metadata(self, full: bytes, entry: SmbEntry) -> None:
+        for key, sentence in self.apply_metadata(full, entry) or ():
+            self.result.problems.append((key, entry.path, sentence))
+
+    def content(self, step: Step, full: bytes) -> bool:
+        entry = step.entry
+        temp = _temp_beside(full)
+        try:
+            if step.kind == "local" and self.copy_local(step.origin, temp, entry):
+                pass
+            elif not self.read(entry, temp):
+                return False
+            os.utime(temp, ns=(entry.last_write_ns, entry.last_write_ns), follow_symlinks=False)
+            self.metadata(temp, entry)
+            os.rename(temp, full)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+        return True
+
+    def copy_local(self, origin: bytes, temp: bytes, entry: SmbEntry) -> bool:
+        """The last pass's copy of a file that moved, if it is still what it was."""
+        source = self.full(origin)
+        try:
+            before = os.lstat(source)
+            if not stat.S_ISREG(before.st_mode) or before.st_size != entry.size \
+                    or before.st_mtime_ns != entry.last_write_ns:
+                return False
+            with open(source, "rb") as old, open(temp, "wb") as new:
+                shutil.copyfileobj(old, new, 1 << 20)
+        except OSError:
+            return False  # gone or replaced in this pass: read over SMB instead
+        return True
+
+    def read(self, entry: SmbEntry, temp: bytes) -> bool:
+        written = 0
+        try:
+            with open(temp, "wb") as out:
+                for chunk in self.share.read(entry.path):
+                    out.write(chunk)
+                    written += len(chunk)
+                    self.progress.update(nbytes=len(chunk))
+        except smb_source.SMBException as err:
+            status = smb_source.status_of(err)
+            key = READ_REFUSED.get(status)
+            if status in smb_source.VANISHED:
+                return False  # gone since the listing: the next pass sees the tree as it is then
+            if key is None:
+                raise
+            self.result.problems.append((key, entry.path, f"while copying: {smb_source.describe(err)}"))
+            return False
+        self.progress.update(files=1)
+        self.result.files_read += 1
+        self.result.bytes_read += written
+        # A file that changed while it was read is left out of the state: the next pass copies it again.
+        return written == entry.size
+
+    def link(self, origin: bytes, full: bytes) -> None:
+        temp = _temp_beside(full)
+        try:
+            os.link(self.full(origin), temp, follow_symlinks=False)
+            os.rename(temp, full)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(temp)
+
+
+# What a read refused says, as the walk words it (share_discover_smb's keys).
+READ_REFUSED = {
+    smb_source.STATUS_SHARING_VIOLATION: "shares.file_locked",
+    smb_source.STATUS_ACCESS_DENIED: "shares.access_denied",
+    smb_source.STATUS_FILE_IS_OFFLINE: "shares.offline_file",
+}
+
+
+def _temp_beside(full: bytes) -> bytes:
+    return os.path.join(os.path.dirname(full), TEMP_PREFIX + os.urandom(6).hex().encode())
+
+
+def _remove(root: bytes, path: bytes, kind: str) -> None:
+    """A target path, a folder with all it holds, never outside ``root``, never through a symlink."""
+    full = os.path.join(root, path)
+    check_inside(root, full, "remove")
+    try:
+        if kind == "dir":
+            shutil.rmtree(full)
+        else:
+            os.unlink(full)
+    except FileNotFoundError:
+        pass  # under a folder removed before it
+
+
+def _folder_times(root: bytes, entries: list[SmbEntry], plan: Plan) -> None:
+    """Folders get their source's last write time last, deepest first: what came into or
+    left a folder during the pass moved it."""
+    held_paths = {e.path for e in plan.held}
+    folders = [e for e in entries if e.kind == "dir" and e.last_write_ns is not None and e.path not in held_paths]
+    for entry in sorted(folders, key=lambda e: e.path.count(b"/") + (1 if e.path else 0), reverse=True):
+        full = os.path.join(root, entry.path) if entry.path else root
+        try:
+            if os.lstat(full).st_mtime_ns != entry.last_write_ns:
+                os.utime(full, ns=(entry.last_write_ns, entry.last_write_ns), follow_symlinks=False)
+        except FileNotFoundError:
+            continue

@@ -1,0 +1,311 @@
+#!/usr/bin/python
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+DOCUMENTATION = r"""
+module: share_sync_smb
+short_description: Runs one sync pass of a share the RZ file server reads over SMB 3 (a Windows source)
+version_added: 0.1.0
+description:
+  - The sync pass of M(kommunal.umzug.share_sync) for a source file server umzug reaches only over SMB (a Windows
+    file server, with no SSH and nothing installed on it). Runs on the RZ file server, never on the controller,
+    and reads the share as the backup account over one SMB 3 connection (signing required, encryption when
+    O(encrypt)), every object opened with backup intent, without following reparse points or recalling offline
+    files.
+  - Lists the share and compares each path with the state of the last pass. A file is unchanged when its change
+    time, size and file id are those the state recorded and the target still holds what the last pass wrote; such
+    files are never opened. A file whose change time moved while its file id, size and last write time did not had
+    only its metadata changed and is not read again; a file that moved at the source is copied on the target from
+    where the last pass put it.
+  - New and changed content is written under a temporary name in the target folder, given the source's last write
+    time as its modification time, and renamed into place, so a killed pass never leaves half a file under the real
+    name. Folders (empty ones too) are created; files with one file id and several links become hard links on the
+    target; a path whose type changed is replaced.
+  - Paths the source no longer has are deleted inside O(target_root) only, or with O(delete=false) left there and
+    reported (C(shares.deletion_held)). Nothing is written or removed outside O(target_root).
+  - What the source cannot give is never read, keeps what the target holds at that path, and is a finding with the
+    key M(kommunal.umzug.share_discover_smb) uses (C(shares.file_locked) after O(retries) tries,
+    C(shares.offline_file), C(shares.reparse_point), C(shares.access_denied)); the pass goes on.
+  - Finished paths are recorded beside the state (C(<state_path>.journal)) batch by batch once their content is on
+    the disk, so a pass killed with kill -9 or cut off by a dropped connection is resumed by the next one without
+    copying them again. The state itself is written atomically at the end of the pass.
+  - Progress (files, bytes, rate, seconds left) is written to O(progress_path) while content moves;
+    M(kommunal.umzug.share_progress) prints it. One pass per state file at a time (the lock of
+    M(kommunal.umzug.share_sync)).
+  - Carries content, modification times and the shape of the tree. DOS attributes, creation times, alternate data
+    streams and the translated security descriptor are written by the SMB metadata writer, which this module calls
+    for every object it writes (one call point). Until that writer is part of the collection the target gets the
+    permissions of O(target_root)'s folder.
+  - Check mode reads no content, changes nothing, takes no lock and returns exactly what a pass would do, with
+    counts and the first O(show) paths of each kind.
+author:
+  - umzug developers (@kommunal)
+extends_documentation_fragment:
+  - kommunal.umzug.attributes
+options:
+  share:
+    description: Name of the source share.
+    type: str
+    required: true
+  server:
+    description: Name or address of the source file server.
+    type: str
+    required: true
+  port:
+    description: SMB port of the source file server.
+    type: int
+    default: 445
+  username:
+    description:
+      - Account with SeBackupPrivilege on the source (a member of Backup Operators), e.g. C(KOMMUNEB\\umzug-backup).
+        With O(auth=kerberos) and no O(password), the ticket in the credential cache is used.
+    type: str
+    required: true
+  password:
+    description: The account's password.
+    type: str
+  auth:
+    description: V(ntlm) (NTLMv2) or V(kerberos).
+    type: str
+    choices: [ntlm, kerberos]
+    default: ntlm
+  encrypt:
+    description: Require SMB 3 encryption; a server that cannot encrypt is refused. Signing is always required.
+    type: bool
+    default: true
+  retries:
+    description: Further tries of an open a sharing mode refused, with a doubling wait from O(retry_delay).
+    type: int
+    default: 3
+  retry_delay:
+    description: Seconds before the first retry.
+    type: float
+    default: 1.0
+  target_root:
+    description: Folder of the share on the RZ file server.
+    type: path
+    required: true
+  state_path:
+    description: State file of the share's SMB passes (what the last pass left on the target).
+    type: path
+    required: true
+  progress_path:
+    description: Progress file written while content moves.
+    type: path
+  sync_pass:
+    description: Which pass this is (seed while users work, delta passes, the final pass in the freeze).
+    type: str
+    choices: [seed, delta, final]
+    default: delta
+  delete:
+    description:
+      - Delete target paths the source no longer has (inside O(target_root) only).
+      - V(false) deletes nothing; the paths a pass would have deleted are one finding (C(shares.deletion_held))
+        and RV(not_deleted). The shares role passes V(false) while its C(shares_safe_mode) is on (the default).
+    type: bool
+    default: true
+  show:
+    description: How many paths of each kind the result lists (counts are always exact).
+    type: int
+    default: 10
+  kommune:
+    description: Kommune id the findings belong to.
+    type: str
+requirements:
+  - smbprotocol and pyspnego (the venv of roles/shares' smb_client.yml).
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+"""
+
+EXAMPLES = r"""
+- name: Seed pass of the Kämmerei share of a Windows file server
+  kommunal.umzug.share_sync_smb:
+    share: kaemmerei
+    server: kommune-c-fs.kommune-c.example
+    username: KOMMUNEC\umzug-backup
+    password: "{{ vault_kommune_c_backup_password }}"
+    target_root: /srv/shares/cranach-kaemmerei
+    state_path: /var/lib/umzug/shares/cranach/kaemmerei.smb-state.json
+    progress_path: /var/lib/umzug/shares/cranach/kaemmerei.progress.json
+    sync_pass: seed
+    delete: false
+    kommune: kommune-c
+  delegate_to: rz-fs
+  vars:
+    ansible_python_interpreter: /opt/umzug/venv/bin/python
+  no_log: true
+  async: 86400
+  poll: 0
+"""
+
+RETURN = r"""
+share:
+  description: The share, as O(share).
+  returned: success
+  type: str
+  sample: kaemmerei
+sync_pass:
+  description: The pass, as O(sync_pass).
+  returned: success
+  type: str
+  sample: seed
+counts:
+  description: Paths per kind of work (exact, also in check mode).
+  returned: success
+  type: dict
+  sample: {mkdir: 3, copy: 12, local: 1, link: 1, meta: 2, delete: 2, replaced: 0, unchanged: 40, held: 2,
+           not_deleted: 0}
+  contains:
+    mkdir:
+      description: Folders the pass creates (or re-creates where a file was) on the target.
+      type: int
+    copy:
+      description: Files whose content the pass reads over SMB.
+      type: int
+    local:
+      description: Files that moved at the source, copied on the target from where the last pass put them.
+      type: int
+    link:
+      description: Further names of hard-linked files, linked on the target.
+      type: int
+    meta:
+      description: Paths whose content is current and whose metadata changed (change time moved).
+      type: int
+    delete:
+      description: Paths on the target the source no longer has, which the pass removes.
+      type: int
+    replaced:
+      description: Paths whose type changed (a file that became a folder or back), counted in mkdir or copy too.
+      type: int
+    unchanged:
+      description: Paths already the same on both sides (never read).
+      type: int
+    held:
+      description: Paths the source cannot give (reparse points, offline, locked, access denied); see the findings.
+      type: int
+    not_deleted:
+      description: Paths on the target the source no longer has, which the pass left in place (O(delete=false)).
+      type: int
+bytes:
+  description: Bytes of content the pass reads (in check mode, would read) over SMB.
+  returned: success
+  type: int
+  sample: 1048576
+first:
+  description: The first O(show) paths of each kind of work.
+  returned: success
+  type: dict
+  sample: {copy: [Haushalt/Haushaltsplan 2024.xlsx], delete: [alt.txt]}
+not_deleted:
+  description: Target paths the source no longer has that the pass left there because O(delete) is off, first O(show).
+  returned: success
+  type: list
+  elements: str
+  sample: [alt/Entwurf.txt]
+seconds:
+  description: How long the pass took.
+  returned: success
+  type: float
+  sample: 1.5
+umzug_changes:
+  description: What was (or would be) changed, umzug changes model.
+  returned: success
+  type: dict
+  sample: {payload: shares, counts: {copy: 12}, items: {copy: [kaemmerei/a.txt]}, truncated: false}
+umzug_findings:
+  description:
+    - Findings (what the source cannot give, with the keys of M(kommunal.umzug.share_discover_smb); paths the pass
+      did not delete because O(delete) is off).
+  returned: success
+  type: list
+  elements: dict
+  sample: []
+"""
+
+import os
+import socket
+
+from ansible.module_utils.basic import AnsibleModule, missing_required_lib
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, RESULT_FINDINGS, Changes
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source, smb_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import not_deleted_findings
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import SyncError
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
+
+# The one call point of the metadata (DOS attributes, creation time, streams, security
+# descriptor): smb_sync.MetadataWriter. Content and the tree's shape only, until the SMB
+# metadata writer replaces it here.
+APPLY_METADATA = smb_sync.no_metadata
+
+
+def findings(share, done, where, show):
+    return [*share_preflight.findings(done.report(share), **where),
+            *not_deleted_findings(share, done.not_deleted, where, show)]
+
+
+def result_of(params, done):
+    plan, show = done.plan, params["show"]
+    changes = Changes("shares", limit=show)
+    first = {}
+    for kind in smb_sync.KINDS:
+        paths = [s.entry.path for s in plan.of(kind)] if kind != "delete" else \
+            ([] if done.not_deleted else plan.delete)
+        for path in paths:
+            changes.add(kind, f"{params['share']}/{shown(path)}")
+        first[kind] = [shown(p) for p in paths[:show]]
+    counts = done.counts()
+    return {"changed": any(counts[kind] for kind in smb_sync.KINDS), "share": params["share"],
+            "sync_pass": params["sync_pass"], "counts": counts, "bytes": plan.bytes_to_read(), "first": first,
+            "not_deleted": [shown(p) for p in done.not_deleted[:show]], "seconds": round(done.seconds, 3),
+            RESULT_CHANGES: changes.to_dict()}
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=dict(
+            share=dict(type="str", required=True),
+            server=dict(type="str", required=True),
+            port=dict(type="int", default=445),
+            username=dict(type="str", required=True),
+            password=dict(type="str", no_log=True),
+            auth=dict(type="str", choices=["ntlm", "kerberos"], default="ntlm"),
+            encrypt=dict(type="bool", default=True),
+            retries=dict(type="int", default=3),
+            retry_delay=dict(type="float", default=1.0),
+            target_root=dict(type="path", required=True),
+            state_path=dict(type="path", required=True),
+            progress_path=dict(type="path"),
+            sync_pass=dict(type="str", choices=["seed", "delta", "final"], default="delta", no_log=False),
+            delete=dict(type="bool", default=True),
+            show=dict(type="int", default=10),
+            kommune=dict(type="str"),
+        ),
+        required_if=[("auth", "ntlm", ("password",))],
+        supports_check_mode=True,
+    )
+    params = module.params
+    if not smb_source.HAS_SMBPROTOCOL:
+        module.fail_json(msg=missing_required_lib("smbprotocol"), exception=str(smb_source.SMBPROTOCOL_ERROR))
+    where = {"kommune": params["kommune"], "host": socket.gethostname()}
+    creds = smb_source.Credentials(params["username"], params["password"], params["auth"])
+    what = f"{params['sync_pass']} pass of share {params['share']}"
+    try:
+        with smb_source.SmbShare(params["server"], params["share"], creds, encrypt=params["encrypt"],
+                                 port=params["port"], retries=params["retries"],
+                                 retry_delay=params["retry_delay"]) as source:
+            done = smb_sync.run_smb_pass(source, os.fsencode(params["target_root"]), params["state_path"],
+                                         check=module.check_mode, delete=params["delete"],
+                                         progress_path=params["progress_path"], apply_metadata=APPLY_METADATA,
+                                         what=what)
+    except (smb_source.SmbSourceError, SyncError, OSError) as err:
+        module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
+    found = findings(params["share"], done, where, params["show"])
+    module.exit_json(**result_of(params, done), **{RESULT_FINDINGS: [f.to_dict() for f in found]})
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,373 @@
+"""The SMB sync engine against a fake share: what each pass reads, writes, keeps and reports."""
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight, smb_source, smb_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import SyncError, state_lock
+
+SECOND = 1_000_000_000
+T0 = 1_700_000_000 * SECOND
+
+
+class Refused(smb_source.SMBException):
+    """An SMB error with its NTSTATUS, as smbprotocol raises them."""
+
+    def __init__(self, status):
+        super().__init__(f"status {status:#x}")
+        self.status = status
+
+
+class Dropped(smb_source.SMBException):
+    """A connection that went away (no NTSTATUS)."""
+
+
+class FakeShare:
+    """An SmbShare over a dict: path -> content (bytes) or None for a folder. Change time,
+    file id and link count follow what a Windows server does: a content or metadata change
+    moves the change time, a rename keeps the file id, hard links share it."""
+
+    def __init__(self):
+        self.objects: dict[bytes, dict] = {}
+        self.reads: list[bytes] = []
+        self.fail_after: int | None = None  # reads before the connection drops
+        self.refuse: dict[bytes, int] = {}  # path -> NTSTATUS of its read
+        self.next_id = 100
+        self.clock = T0
+        self.dir(b"")
+
+    def tick(self) -> int:
+        self.clock += SECOND
+        return self.clock
+
+    def dir(self, path: bytes) -> None:
+        self.objects[path] = {"kind": "dir", "data": b"", "id": self._id(), "change": self.tick(), "problems": []}
+        self.objects[path]["write"] = self.objects[path]["change"]
+
+    def file(self, path: bytes, data: bytes, problems=()) -> None:
+        old = self.objects.get(path)
+        file_id = old["id"] if old and old["kind"] == "file" else self._id()
+        when = self.tick()
+        self.objects[path] = {"kind": "file", "data": data, "id": file_id, "change": when, "write": when,
+                              "problems": list(problems)}
+
+    def touch_metadata(self, path: bytes) -> None:
+        self.objects[path]["change"] = self.tick()
+
+    def rename(self, old: bytes, new: bytes) -> None:
+        self.objects[new] = self.objects.pop(old)
+        self.objects[new]["change"] = self.tick()
+
+    def link(self, existing: bytes, new: bytes) -> None:
+        self.objects[new] = self.objects[existing]  # one object, two names
+        self.objects[new]["change"] = self.tick()
+
+    def remove(self, path: bytes) -> None:
+        for name in [p for p in self.objects if p == path or p.startswith(path + b"/")]:
+            del self.objects[name]
+
+    def _id(self) -> int:
+        self.next_id += 1
+        return self.next_id
+
+    def walk(self):
+        nlinks: dict[int, int] = {}
+        for item in self.objects.values():
+            nlinks[id(item)] = nlinks.get(id(item), 0) + 1
+        for path in sorted(self.objects, key=lambda p: (p.count(b"/") + (1 if p else 0), p)):
+            item = self.objects[path]
+            kind = "reparse" if any(k == "shares.reparse_point" for k, _s in item["problems"]) else item["kind"]
+            yield SmbEntry(path=path, kind=kind, size=len(item["data"]), attributes=0x20,
+                           creation_ns=item["write"], last_write_ns=item["write"], change_ns=item["change"],
+                           file_id=item["id"], nlink=nlinks[id(item)], problems=list(item["problems"]))
+
+    def read(self, path, stream=None, chunk=1 << 20, depth=4):
+        if self.fail_after is not None and len(self.reads) >= self.fail_after:
+            raise Dropped("connection reset by peer")
+        if path in self.refuse:
+            raise Refused(self.refuse[path])
+        self.reads.append(path)
+        data = self.objects[path]["data"]
+        for start in range(0, len(data), 3):
+            yield data[start:start + 3]
+
+
+@pytest.fixture
+def share():
+    s = FakeShare()
+    s.dir(b"Haushalt")
+    s.file(b"Haushalt/Plan 2024.xlsx", b"plan-2024")
+    s.file(b"Haushalt/Plan 2025.xlsx", b"plan-2025!")
+    s.dir(b"Haushalt/leer")
+    s.dir(b"Protokolle")
+    s.file(b"Protokolle/Sitzung.txt", b"sitzung")
+    s.file("Protokolle/Müller.txt".encode(), b"m")
+    s.file(b"Wurzel.txt", b"")
+    return s
+
+
+@pytest.fixture
+def where(tmp_path):
+    return {"target": tmp_path / "target", "state": str(tmp_path / "state" / "kaemmerei.json")}
+
+
+def run(share, where, check=False, **kw):
+    kw.setdefault("journal", smb_sync.Journal(where["state"], files=2, flush=lambda: None))
+    return smb_sync.run_smb_pass(share, os.fsencode(where["target"]), where["state"], check=check, **kw)
+
+
+def tree(root: Path) -> dict[str, bytes | None]:
+    found = {}
+    for path in sorted(root.rglob("*")):
+        name = path.relative_to(root).as_posix()
+        found[name] = None if path.is_dir() else path.read_bytes()
+    return found
+
+
+def expected(share: FakeShare) -> dict[str, bytes | None]:
+    return {p.decode(): (None if o["kind"] == "dir" else o["data"]) for p, o in share.objects.items()
+            if p and not o["problems"]}
+
+
+def test_seed_copies_every_file_and_folder_with_its_modification_time(share, where):
+    done = run(share, where)
+    assert tree(where["target"]) == expected(share)
+    assert done.counts() == {"mkdir": 4, "copy": 5, "local": 0, "link": 0, "meta": 0, "delete": 0,
+                             "replaced": 0, "unchanged": 0, "held": 0, "not_deleted": 0}
+    assert done.files_read == 5 and done.bytes_read == len(b"plan-2024plan-2025!sitzungm")
+    for path, item in share.objects.items():
+        assert (where["target"] / path.decode()).stat().st_mtime_ns == item["write"], path
+    assert not [p for p in where["target"].rglob("*") if p.name.startswith(".umzug-part-")]
+
+
+def test_a_second_pass_reads_nothing_and_leaves_the_state_alone(share, where):
+    run(share, where)
+    share.reads.clear()
+    before = os.stat(where["state"])
+    done = run(share, where)
+    assert share.reads == [] and done.files_read == 0
+    assert done.counts()["unchanged"] == 9 and sum(done.counts()[k] for k in smb_sync.KINDS) == 0
+    after = os.stat(where["state"])
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not written again
+
+
+DELTAS = [
+    # (change at the source, what the pass reads over SMB, its counts that are not 0)
+    (lambda s: s.file(b"Haushalt/Plan 2025.xlsx", b"plan-2025 v2"), [b"Haushalt/Plan 2025.xlsx"],
+     {"copy": 1}),
+    (lambda s: s.touch_metadata(b"Haushalt/Plan 2024.xlsx"), [], {"meta": 1}),
+    (lambda s: s.rename(b"Protokolle/Sitzung.txt", b"Protokolle/Sitzung 1.txt"), [], {"local": 1, "delete": 1}),
+    (lambda s: (s.remove(b"Haushalt/Plan 2024.xlsx"), s.dir(b"Haushalt/Plan 2024.xlsx"),
+                s.file(b"Haushalt/Plan 2024.xlsx/innen.txt", b"innen")),
+     [b"Haushalt/Plan 2024.xlsx/innen.txt"], {"mkdir": 1, "copy": 1, "replaced": 1}),
+    (lambda s: (s.remove(b"Haushalt/leer"), s.file(b"Haushalt/leer", b"jetzt eine Datei")),
+     [b"Haushalt/leer"], {"copy": 1, "replaced": 1}),
+    (lambda s: s.remove(b"Protokolle"), [], {"delete": 3}),
+    (lambda s: s.dir(b"Neu"), [], {"mkdir": 1}),
+]
+
+
+@pytest.mark.parametrize(("change", "reads", "counts"), DELTAS,
+                         ids=["content", "metadata only", "rename", "file becomes folder", "folder becomes file",
+                              "folder deleted", "new empty folder"])
+def test_a_delta_pass_reads_only_what_changed_and_the_target_matches(share, where, change, reads, counts):
+    run(share, where)
+    share.reads.clear()
+    change(share)
+    done = run(share, where)
+    assert share.reads == reads
+    assert {k: v for k, v in done.counts().items() if v and k != "unchanged"} == counts
+    assert tree(where["target"]) == expected(share)
+    share.reads.clear()
+    again = run(share, where)
+    assert share.reads == [] and sum(again.counts()[k] for k in smb_sync.KINDS) == 0
+
+
+def test_the_metadata_call_point_gets_each_written_object_once_with_its_entry(share, where):
+    calls = []
+
+    def apply_metadata(target_path, entry):
+        calls.append((os.path.basename(target_path).startswith(b".umzug-part-"), entry.path))
+        assert os.path.lexists(target_path)
+        return [("shares.ntacl_unreadable", "no SD")] if entry.path == b"Wurzel.txt" else None
+
+    done = run(share, where, apply_metadata=apply_metadata)
+    assert sorted(p for _temp, p in calls) == sorted(share.objects)
+    assert {p for temp, p in calls if temp} == {p for p, o in share.objects.items() if o["kind"] == "file"}
+    assert ("shares.ntacl_unreadable", b"Wurzel.txt", "no SD") in done.problems
+    calls.clear()
+    share.touch_metadata(b"Haushalt/Plan 2024.xlsx")
+    run(share, where, apply_metadata=apply_metadata)
+    assert calls == [(False, b"Haushalt/Plan 2024.xlsx")]
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["real", "check mode"])
+def test_with_deletion_off_nothing_is_deleted_and_the_paths_are_named(share, where, check):
+    run(share, where)
+    share.remove(b"Protokolle")
+    share.file(b"Haushalt/Plan 2025.xlsx", b"neu")
+    before = tree(where["target"])
+    done = run(share, where, check=check, delete=False)
+    assert done.not_deleted == ["Protokolle/Müller.txt".encode(), b"Protokolle/Sitzung.txt", b"Protokolle"]
+    assert done.counts()["delete"] == 0 and done.counts()["not_deleted"] == 3
+    after = tree(where["target"])
+    assert after["Protokolle/Sitzung.txt"] == b"sitzung"
+    assert after["Haushalt/Plan 2025.xlsx"] == (before["Haushalt/Plan 2025.xlsx"] if check else b"neu")
+
+
+def test_check_mode_writes_nothing_reads_nothing_and_counts_exactly(share, where):
+    dry = run(share, where, check=True)
+    assert not where["target"].exists() and not Path(where["state"]).exists() and share.reads == []
+    real = run(share, where)
+    assert dry.counts() == real.counts() and dry.plan.bytes_to_read() == real.bytes_read
+    share.file(b"Wurzel.txt", b"neu")
+    share.remove(b"Haushalt/leer")
+    dry = run(share, where, check=True)
+    assert {k: v for k, v in dry.counts().items() if v and k != "unchanged"} == {"copy": 1, "delete": 1}
+    assert [s.entry.path for s in dry.plan.of("copy")] == [b"Wurzel.txt"] and dry.plan.delete == [b"Haushalt/leer"]
+
+
+def test_a_pass_cut_off_mid_copy_is_resumed_without_copying_finished_files(share, where):
+    share.fail_after = 3
+    with pytest.raises(SyncError, match="stopped after 3 file"):
+        run(share, where)
+    first = list(share.reads)
+    assert len(first) == 3
+    journal = Path(where["state"] + smb_sync.JOURNAL_SUFFIX)
+    assert journal.exists() and not Path(where["state"]).exists()
+    assert not [p for p in where["target"].rglob("*") if p.name.startswith(".umzug-part-")]
+    share.fail_after = None
+    share.reads.clear()
+    run(share, where)
+    assert not set(share.reads) & set(first) and len(share.reads) == 2
+    assert tree(where["target"]) == expected(share) and not journal.exists()
+
+
+def test_a_half_written_file_of_a_killed_pass_never_shows_under_its_name_and_is_removed(share, where):
+    run(share, where)
+    leftover = where["target"] / "Haushalt" / ".umzug-part-0123456789ab"
+    leftover.write_bytes(b"pla")  # what kill -9 leaves in the middle of a file
+    Path(where["state"] + smb_sync.JOURNAL_SUFFIX).write_bytes(b'["Wurzel.txt", ["file", 1, 0')  # torn line
+    done = run(share, where)
+    assert not leftover.exists() and done.counts()["delete"] == 0
+    assert tree(where["target"]) == expected(share)
+
+
+def test_hard_links_become_hard_links_and_a_new_name_is_linked_without_reading(share, where):
+    share.link(b"Haushalt/Plan 2024.xlsx", b"Protokolle/Plan-Verweis.xlsx")
+    run(share, where)
+    first = (where["target"] / "Haushalt/Plan 2024.xlsx").stat()
+    second = (where["target"] / "Protokolle/Plan-Verweis.xlsx").stat()
+    assert first.st_ino == second.st_ino and first.st_nlink == 2
+    assert share.reads.count(b"Haushalt/Plan 2024.xlsx") + share.reads.count(b"Protokolle/Plan-Verweis.xlsx") == 1
+    share.reads.clear()
+    share.link(b"Haushalt/Plan 2024.xlsx", b"Dritter Name.xlsx")
+    done = run(share, where)
+    assert share.reads == [] and (done.counts()["link"], done.counts()["meta"]) == (1, 2)
+    assert (where["target"] / "Dritter Name.xlsx").stat().st_ino == first.st_ino
+    assert tree(where["target"]) == expected(share)
+
+
+def test_a_hard_linked_file_whose_read_is_refused_is_neither_copied_nor_linked(share, where):
+    share.link(b"Haushalt/Plan 2024.xlsx", b"Protokolle/Plan-Verweis.xlsx")
+    share.refuse[b"Haushalt/Plan 2024.xlsx"] = smb_source.STATUS_SHARING_VIOLATION
+    done = run(share, where)
+    assert [(k, p) for k, p, _s in done.problems] == [("shares.file_locked", b"Haushalt/Plan 2024.xlsx")]
+    assert not (where["target"] / "Haushalt/Plan 2024.xlsx").exists()
+    assert not (where["target"] / "Protokolle/Plan-Verweis.xlsx").exists()
+    del share.refuse[b"Haushalt/Plan 2024.xlsx"]
+    run(share, where)
+    assert (where["target"] / "Protokolle/Plan-Verweis.xlsx").stat().st_nlink == 2
+
+
+HELD = [
+    ("shares.file_locked", "after 4 tries: another program holds it open"),
+    ("shares.offline_file", "offline: its content is not on the server"),
+    ("shares.access_denied", "access denied (NTSTATUS 0xC0000022)"),
+    ("shares.reparse_point", "a symbolic link: listed, not followed, not copied"),
+]
+
+
+@pytest.mark.parametrize(("key", "sentence"), HELD, ids=[k for k, _s in HELD])
+def test_what_the_source_cannot_give_is_never_read_keeps_the_target_and_is_reported(share, where, key, sentence):
+    run(share, where)
+    share.reads.clear()
+    share.file(b"Haushalt/Plan 2024.xlsx", b"changed but held", problems=[(key, sentence)])
+    share.file(b"Gesperrt.db", b"never", problems=[(key, sentence)])
+    done = run(share, where)
+    assert share.reads == []
+    assert (key, b"Gesperrt.db", sentence) in done.problems and (key, b"Haushalt/Plan 2024.xlsx", sentence) in \
+        done.problems
+    assert (where["target"] / "Haushalt/Plan 2024.xlsx").read_bytes() == b"plan-2024"  # kept, not deleted
+    assert not (where["target"] / "Gesperrt.db").exists()
+    assert done.counts()["held"] == 2 and done.counts()["delete"] == 0
+    [finding] = [f for f in preflight.findings(done.report("kaemmerei"), "kommune-c", "win-rz-fs") if f.key == key]
+    assert finding.resources == ("kaemmerei", "Gesperrt.db", "Haushalt/Plan 2024.xlsx")
+    share.file(b"Haushalt/Plan 2024.xlsx", b"free again")  # the next pass copies it once it can
+    run(share, where)
+    assert (where["target"] / "Haushalt/Plan 2024.xlsx").read_bytes() == b"free again"
+
+
+READ_REFUSALS = [
+    (smb_source.STATUS_SHARING_VIOLATION, "shares.file_locked"),
+    (smb_source.STATUS_ACCESS_DENIED, "shares.access_denied"),
+    (smb_source.STATUS_FILE_IS_OFFLINE, "shares.offline_file"),
+    (smb_source.STATUS_OBJECT_NAME_NOT_FOUND, None),
+]
+
+
+@pytest.mark.parametrize(("status", "key"), READ_REFUSALS, ids=["locked", "denied", "offline", "vanished"])
+def test_a_read_refused_mid_pass_is_a_finding_and_the_pass_goes_on(share, where, status, key):
+    share.refuse[b"Haushalt/Plan 2025.xlsx"] = status
+    done = run(share, where)
+    assert [p for k, p, _s in done.problems if k == key] == ([b"Haushalt/Plan 2025.xlsx"] if key else [])
+    assert not (where["target"] / "Haushalt/Plan 2025.xlsx").exists()
+    assert (where["target"] / "Protokolle/Sitzung.txt").read_bytes() == b"sitzung"
+    del share.refuse[b"Haushalt/Plan 2025.xlsx"]
+    share.reads.clear()
+    run(share, where)
+    assert share.reads == [b"Haushalt/Plan 2025.xlsx"]
+
+
+def test_nothing_is_written_through_a_symlink_out_of_the_target(share, where, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    where["target"].mkdir()
+    (where["target"] / "Haushalt").symlink_to(outside)
+    run(share, where)
+    assert list(outside.iterdir()) == []
+    assert (where["target"] / "Haushalt").is_dir() and not (where["target"] / "Haushalt").is_symlink()
+    assert tree(where["target"]) == expected(share)
+
+
+def test_a_second_pass_on_the_same_state_is_refused_and_a_damaged_state_stops_the_pass(share, where):
+    with state_lock(where["state"], "seed pass"), pytest.raises(SyncError, match="in use by the seed pass"):
+        run(share, where)
+    Path(where["state"]).write_text(json.dumps({"format": "other"}))
+    with pytest.raises(SyncError, match="cannot be read"):
+        run(share, where)
+
+
+def test_progress_is_written_through_the_samba_paths_progress_file(share, where, tmp_path):
+    progress = tmp_path / "progress.json"
+    run(share, where, progress_path=str(progress))
+    figures = json.loads(progress.read_text())
+    assert figures["files"] == figures["files_total"] == 5
+    assert figures["bytes"] == figures["bytes_total"] == len(b"plan-2024plan-2025!sitzungm")
+
+
+def test_the_state_keeps_every_byte_of_a_name(share, where):
+    odd = b"Alt/\xed\xa0\x80 halbes Zeichen.txt"  # a lone surrogate, as surrogatepass writes it
+    share.dir(b"Alt")
+    share.file(odd, b"x")
+    run(share, where)
+    share.reads.clear()
+    run(share, where)
+    assert share.reads == []
+    assert hashlib.sha256((where["target"] / os.fsdecode(odd)).read_bytes()).hexdigest() == \
+        hashlib.sha256(b"x").hexdigest()
