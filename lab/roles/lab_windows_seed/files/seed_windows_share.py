@@ -70,10 +70,14 @@ def local_file(tmp, name, content):
 
 def seed_root(share, created):
     # ARAI: the auto-inheritance request Windows Explorer sends; children get inherited
-    # ACEs (flag I) and the root SE_DACL_AUTO_INHERITED, as on NTFS.
+    # ACEs (flag I) and the root SE_DACL_AUTO_INHERITED, as on NTFS. The backup operator's
+    # read ACE stands in for backup intent, which Windows honours and Samba does not (it
+    # never lets FILE_OPEN_FOR_BACKUP_INTENT read past a DACL): without it umzug could not
+    # read the share at all.
     share.sddl("", f"O:{share.sid('Domain Admins')}G:{share.sid('Domain Admins')}D:ARAI"
                f"(A;OICI;{FULL};;;{share.sid('Domain Admins')})"
                f"(A;OICI;{CHANGE};;;{share.sid('group')})"
+               f"(A;OICI;{READ};;;{share.sid('backup')})"
                f"(A;OICIIO;{FULL};;;S-1-3-0)")
     created.append("acl /")
 
@@ -134,10 +138,12 @@ def seed_ordinary(share, spec, tmp, created):
 
 def seed_security(share, created):
     admins, owner, colleague, backup = (share.sid(r) for r in ("Domain Admins", "owner", "colleague", "backup"))
-    # Broken inheritance: protected, explicit ACEs only, under Personal/ which inherits.
+    # Broken inheritance: protected, explicit ACEs only, under Personal/ which inherits (the
+    # backup operator's read as at the root, for backup intent).
     share.sddl("Personal/Vertraulich", f"O:{owner}G:{admins}D:PARAI(A;OICI;{FULL};;;{admins})"
-               f"(A;OICI;{FULL};;;{owner})(A;OICI;{READ};;;{colleague})")
-    # Denies the backup operator everything: readable by it only with backup intent.
+               f"(A;OICI;{FULL};;;{owner})(A;OICI;{READ};;;{colleague})(A;OICI;{READ};;;{backup})")
+    # Denies the backup operator everything: readable by it only with backup intent, so on
+    # Samba the case of an object refused despite backup rights.
     share.sddl("Gesperrt/Personalakte.txt", f"O:{admins}G:{admins}D:PAR(D;;{FULL};;;{backup})"
                f"(A;;{FULL};;;{admins})")
     share.smbclient("owner", [f"put /etc/hostname {q('Personal/Vertraulich/Gehaltsliste.txt')}"])
