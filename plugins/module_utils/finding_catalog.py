@@ -70,6 +70,13 @@ REASONS = {
                                 "outside the share",
                           "de": "{count} Namen in dieser Freigabe für eine Datei (Inode {inode}); ihre anderen "
                                 "Namen liegen außerhalb der Freigabe"},
+    # The SMB walk knows a file by its file id (``preflight.Walk`` passes it as ``inode``).
+    "hard_link_file_id": {"en": "{count} names in this share for one file (file id {inode})",
+                          "de": "{count} Namen in dieser Freigabe für eine Datei (Datei-ID {inode})"},
+    "hard_link_file_id_outside": {"en": "{count} names in this share for one file (file id {inode}); its other "
+                                        "names are outside the share",
+                                  "de": "{count} Namen in dieser Freigabe für eine Datei (Datei-ID {inode}); ihre "
+                                        "anderen Namen liegen außerhalb der Freigabe"},
     "symlink_inside": {"en": "points to {target} inside the share",
                        "de": "zeigt auf {target} innerhalb der Freigabe"},
     "symlink_outside": {"en": "points to {target}, outside the share: copied as a link, its target is not",

@@ -94,6 +94,16 @@ def target_of(share_placement: dict, server_names, share: str) -> dict:
     return _default(share_placement["server"], share_placement["namespace"], share)
 
 
+def discovered_target(share_placement: dict | None, target_server: str | None, namespace: str, server_names,
+                      share: str) -> dict:
+    """``target_of`` as the discover modules know a share: by the plan's placement where
+    they are given one, their own ``namespace`` always, and ``target_server`` where the
+    placement names no server (or there is none)."""
+    placed = share_placement or {"server": target_server}
+    placed = {**placed, "namespace": namespace, "server": placed.get("server") or target_server}
+    return target_of(placed, server_names, share)
+
+
 def rewrite_unc(path: str, share_placement: dict) -> str | None:
     """``path`` below a share the plan lists (whole), moved to that share's target;
     None for a path the plan does not list (the caller applies the default naming)."""

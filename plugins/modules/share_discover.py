@@ -192,13 +192,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
 
 
-def target_of(params, share):
-    """Where the share goes ({server, share, unc}), by the plan's one rule (share_placement)."""
-    placed = params["placement"] or {"server": params["target_server"], "namespace": params["namespace"]}
-    placed = {**placed, "namespace": params["namespace"], "server": placed.get("server") or params["target_server"]}
-    return share_placement.target_of(placed, params["source_names"], share)
-
-
 def read_shares(module, wanted, skip):
     code, out, err = module.run_command(["testparm", "-s"])
     if code != 0:
@@ -271,7 +264,8 @@ def main():
     winbind = Winbind()
     for name, settings in shares.items():
         settings, frozen = unfrozen_settings(settings, os.path.join(params["freeze_state_dir"], f"{name}.json"))
-        target = target_of(params, name)
+        target = share_placement.discovered_target(
+            params["placement"], params["target_server"], params["namespace"], params["source_names"], name)
         if not share_placement.same_server(target["server"], params["target_server"]):
             module.fail_json(msg=f"share {name}: the plan places it on {target['server']} ({target['unc']}), "
                                  f"but this run provisions on {params['target_server']}")

@@ -260,13 +260,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import prefl
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_preflight, smb_settings, smb_source
 
 
-def target_of(params, share):
-    """Where the share goes, by the plan's one rule (share_placement), as share_discover does."""
-    placed = params["placement"] or {"server": params["target_server"], "namespace": params["namespace"]}
-    placed = {**placed, "namespace": params["namespace"], "server": placed.get("server") or params["target_server"]}
-    return share_placement.target_of(placed, params["source_names"], share)
-
-
 def srvsvc_client(module):
     params = module.params
     try:
@@ -359,7 +352,8 @@ def main():
     for name in share_names(module, client):
         found, share_acl, setting_findings = share_settings(module, client, name, where)
         findings += setting_findings
-        target = target_of(params, name)
+        target = share_placement.discovered_target(
+            params["placement"], params["target_server"], params["namespace"], params["source_names"], name)
         if not share_placement.same_server(target["server"], params["target_server"]):
             module.fail_json(msg=f"share {name}: the plan places it on {target['server']} ({target['unc']}), "
                                  f"but this run provisions on {params['target_server']}")

@@ -55,66 +55,94 @@ class ShareReport:
 
 def inspect(share: str, nodes: Iterable[Node], unc_prefix: str, max_path: int,
             uid_sid: Callable[[int], str | None], gid_sid: Callable[[int], str | None]) -> ShareReport:
-    report = ShareReport(share)
-    children: dict[bytes, list[bytes]] = {}
-    inodes: dict[int, list[bytes]] = {}
+    walk = Walk(ShareReport(share), unc_prefix, max_path)
+    report = walk.report
     for node in nodes:
-        _count(report, node)
-        _principals(report, node, uid_sid, gid_sid)
+        sids = {uid_sid(node.uid), gid_sid(node.gid)}
+        blob = node.xattrs.get(NTACL_NAME)
+        if blob:
+            sids |= sd_sids(report, node.path, ntacl.sd_from_ntacl, blob)
+        allocated = node.blocks * 512
+        walk.entry(node.path, node.kind, sids, size=node.size, allocated=allocated, nlink=node.nlink,
+                   link_id=node.inode, sparse=allocated < node.size)
+        if node.kind == "symlink":
+            report.symlinks += 1
+        elif node.kind not in ("file", "dir"):
+            report.others += 1
         if not node.path:
             continue
-        parent, _dummy, name = node.path.rpartition(b"/")
-        children.setdefault(parent, []).append(name)
-        for key, reason in share_names.name_problems(name):
-            report.problem(key, shown(node.path), reason)
-        for key, reason in share_names.path_problems(node.path, unc_prefix, max_path):
-            report.problem(key, shown(node.path), reason)
         left_behind = sorted(name for name in node.xattrs if not carried(name))
         if left_behind:
             report.problem("shares.xattr_not_carried", shown(node.path),
                            Reason("xattr_not_carried", names=left_behind))
-        if node.kind == "file" and node.nlink > 1:
-            inodes.setdefault(node.inode, []).append(node.path)
-        if node.kind == "file" and node.blocks * 512 < node.size:
-            report.problem("shares.sparse_file", shown(node.path),
-                           Reason("sparse_file", size=node.size, allocated=node.blocks * 512))
         if node.kind == "symlink":
             _symlink(report, node)
         if node.kind == "other":
             report.problem("shares.special_file", shown(node.path), Reason("special_file"))
-    for parent, names in children.items():
-        for group in share_names.case_collisions(names):
-            paths = [shown(os.path.join(parent, n) if parent else n) for n in group]
-            report.problem("shares.name_case_collision", paths[0], Reason("case_collision", paths=paths[1:]))
-    for inode, paths in sorted(inodes.items()):
-        report.problem("shares.hard_link", shown(paths[0]),
-                       Reason("hard_link" if len(paths) > 1 else "hard_link_outside", count=len(paths), inode=inode))
-    return report
+    return walk.finish()
 
 
-def _count(report: ShareReport, node: Node) -> None:
-    if node.kind == "file":
-        report.files += 1
-        report.bytes += node.size
-        report.allocated += node.blocks * 512
-    elif node.kind == "dir":
-        report.dirs += 1 if node.path else 0
-    elif node.kind == "symlink":
-        report.symlinks += 1
-    else:
-        report.others += 1
+@dataclass
+class Walk:
+    """The rules of one share's pre-flight that hold for every entry, however it was read
+    (nodes of the local walk, entries of the SMB walk): counting, principals, names and
+    path lengths, case collisions, hard links and sparse files. ``link_reason`` names the
+    catalog's reason for a hard link by what identifies the file (inode or file id)."""
+
+    report: ShareReport
+    unc_prefix: str
+    max_path: int
+    link_reason: str = "hard_link"
+    children: dict[bytes, list[bytes]] = field(default_factory=dict)
+    links: dict[int, list[bytes]] = field(default_factory=dict)
+
+    def entry(self, path: bytes, kind: str, sids: Iterable[str | None] = (), size: int = 0, allocated: int = 0,
+              nlink: int = 1, link_id: int | None = None, sparse: bool = False) -> None:
+        """One path of the share (b"" is its root); kinds other than file and dir the
+        caller counts, as each walk names them differently."""
+        report = self.report
+        if kind == "file":
+            report.files += 1
+            report.bytes += size
+            report.allocated += allocated
+        elif kind == "dir":
+            report.dirs += 1 if path else 0
+        for sid in set(sids) - {None}:
+            report.principals[sid] = report.principals.get(sid, 0) + 1
+        if not path:
+            return
+        parent, _dummy, name = path.rpartition(b"/")
+        self.children.setdefault(parent, []).append(name)
+        for key, reason in share_names.name_problems(name):
+            report.problem(key, shown(path), reason)
+        for key, reason in share_names.path_problems(path, self.unc_prefix, self.max_path):
+            report.problem(key, shown(path), reason)
+        if kind == "file" and nlink > 1:
+            self.links.setdefault(link_id, []).append(path)
+        if kind == "file" and sparse:
+            report.problem("shares.sparse_file", shown(path), Reason("sparse_file", size=size, allocated=allocated))
+
+    def finish(self) -> ShareReport:
+        """What needs every entry: names that collide but for case, and hard links."""
+        for parent, names in self.children.items():
+            for group in share_names.case_collisions(names):
+                paths = [shown(os.path.join(parent, n) if parent else n) for n in group]
+                self.report.problem("shares.name_case_collision", paths[0], Reason("case_collision", paths=paths[1:]))
+        for link_id, paths in sorted(self.links.items()):
+            reason = self.link_reason if len(paths) > 1 else self.link_reason + "_outside"
+            self.report.problem("shares.hard_link", shown(paths[0]), Reason(reason, count=len(paths), inode=link_id))
+        return self.report
 
 
-def _principals(report: ShareReport, node: Node, uid_sid, gid_sid) -> None:
-    sids = {uid_sid(node.uid), gid_sid(node.gid)}
-    blob = node.xattrs.get(NTACL_NAME)
-    if blob:
-        try:
-            sids.update(ntacl.sd_from_ntacl(blob).sids())
-        except ntacl.NtaclError as err:
-            report.problem("shares.ntacl_unreadable", shown(node.path), str(err))
-    for sid in sids - {None}:
-        report.principals[sid] = report.principals.get(sid, 0) + 1
+def sd_sids(report: ShareReport, path: bytes, parse: Callable[[bytes], ntacl.SecurityDescriptor],
+            blob: bytes) -> set[str]:
+    """The SIDs a security descriptor names (``parse``: its codec); none, and a finding,
+    where it cannot be read."""
+    try:
+        return set(parse(blob).sids())
+    except ntacl.NtaclError as err:
+        report.problem("shares.ntacl_unreadable", shown(path), str(err))
+        return set()
 
 
 def _symlink(report: ShareReport, node: Node) -> None:

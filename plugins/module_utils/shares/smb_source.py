@@ -493,6 +493,7 @@ class SmbShare:
         yield root
         folders = [] if root.denied() else [b""]
         seen_dirs: dict[int, bytes] = {}
+        seen_files: dict[int, bytes] = {}
         while folders:
             folder = folders.pop()
             try:
@@ -516,6 +517,15 @@ class SmbShare:
                     else:
                         seen_dirs[entry.file_id] = entry.path
                         folders.append(entry.path)
+                elif entry.kind == "file" and entry.nlink == 1 and entry.file_id:
+                    # Likewise a symlink to a file: one file id under two names with one link
+                    # (a hard link counts its names).
+                    if entry.file_id in seen_files:
+                        entry.problems.append(("shares.reparse_point", "the same file as "
+                                               f"{seen_files[entry.file_id].decode('utf-8', 'backslashreplace')} "
+                                               "(file id, one link): a link the server follows itself"))
+                    else:
+                        seen_files[entry.file_id] = entry.path
                 yield entry
 
     def _list(self, folder: bytes) -> list[dict]:

@@ -4,6 +4,7 @@ and how a payload finds a share's target by the old server's names."""
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.share_placement import (
+    discovered_target,
     place,
     placement,
     rewrite_unc,
@@ -37,6 +38,24 @@ def test_place(old, new, expected):
 def test_target_of_a_source_share(names, share, expected):
     target = target_of(PLACED, names, share)
     assert (target["server"], target["share"]) == expected
+
+
+def _at(server, share):
+    return {"server": server, "share": share, "unc": f"\\\\{server}\\{share}"}
+
+
+@pytest.mark.parametrize(("share_placement", "target_server", "namespace", "share", "expected"), [
+    # No placement: the module's own server and namespace.
+    (None, "rz-fs", "altdorf", "Bauamt", _at("rz-fs", "altdorf-bauamt")),
+    ({}, "rz-fs2", "altdorf", "daten", _at("rz-fs2", "altdorf-daten")),
+    # The plan's placement: its listed share wins, its server stands where it names one.
+    (PLACED, "other-fs", "altdorf", "bauamt", _at("rz-fs", "bau-altdorf")),
+    (PLACED, "other-fs", "altdorf", "home", _at("rz-fs", "altdorf-home")),
+    # The module's namespace wins over the placement's; a placement without server takes the module's.
+    ({**PLACED, "namespace": "x", "server": None}, "rz-fs9", "bergheim", "home", _at("rz-fs9", "bergheim-home")),
+])
+def test_discovered_target(share_placement, target_server, namespace, share, expected):
+    assert discovered_target(share_placement, target_server, namespace, ["altdorf-fs"], share) == expected
 
 
 @pytest.mark.parametrize(("path", "expected"), [

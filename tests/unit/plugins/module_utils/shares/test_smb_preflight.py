@@ -73,3 +73,25 @@ def test_sacl_not_read_is_one_finding_per_share():
 def test_new_keys_render_in_both_languages(key):
     finding = Finding.of(key, share="daten", count=1, first="a: b", more="", variant="preflight")
     assert finding.title and "daten" in finding.title
+
+
+@pytest.mark.parametrize("entries, code, english", [
+    ((SmbEntry(b"a", "file", nlink=2, file_id=9), SmbEntry(b"b", "file", nlink=2, file_id=9)),
+     "hard_link_file_id", "2 names in this share for one file (file id 9)"),
+    ((SmbEntry(b"a", "file", nlink=3, file_id=7),),
+     "hard_link_file_id_outside",
+     "1 names in this share for one file (file id 7); its other names are outside the share"),
+    ((SmbEntry(b"s.vhd", "file", attributes=0x220, size=10, allocated=0),), "sparse_file", "10 bytes, 0 allocated"),
+    ((SmbEntry(b"Akte", "file"), SmbEntry(b"AKTE", "file")), "case_collision", "collides with Akte"),
+])
+def test_the_rules_shared_with_the_samba_path_keep_the_smb_wording(entries, code, english):
+    [(_path, reason)] = next(problems for key, problems in report(*entries).problems.items()
+                             if key != "shares.sacl_unreadable")
+    assert (reason.code, reason, reason.text("en")) == (code, english, english)
+    assert reason.text("de") != english
+
+
+def test_the_smb_walk_and_the_samba_walk_count_alike():
+    summary = report(SmbEntry(b"a", "file", size=3, allocated=4096), SmbEntry(b"d", "dir"),
+                     SmbEntry(b"d/b", "file", size=4, allocated=4096)).summary()
+    assert (summary["files"], summary["dirs"], summary["bytes"], summary["allocated_bytes"]) == (2, 1, 7, 8192)

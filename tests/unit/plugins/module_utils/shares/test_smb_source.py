@@ -251,6 +251,20 @@ def test_a_folder_seen_twice_by_file_id_is_not_descended():
     assert b"ordner/x" in paths and b"verbindung/y" not in paths
 
 
+@pytest.mark.parametrize("nlink, problems", [
+    (1, ["shares.reparse_point"]),  # a symlink the server follows: one file, one link, two names
+    (2, []),                        # a hard link: preflight's shares.hard_link, by file id and link count
+])
+def test_a_file_seen_twice_by_file_id(nlink, problems):
+    share = FakeShare({b"": [listed("a.pdf", file_id=7), listed("verweis", file_id=7), listed("b", file_id=8)]},
+                      {name: [(nlink, [], SD.to_bytes(), None)] for name in ("a.pdf", "verweis", "b")}, sacl=False)
+    entries = {e.path: e for e in share.walk()}
+    assert [k for k, _s in entries[b"verweis"].problems] == problems
+    assert entries[b"a.pdf"].problems == [] and entries[b"b"].problems == []
+    if problems:
+        assert "the same file as a.pdf" in entries[b"verweis"].problems[0][1]
+
+
 def test_vanished_paths_are_no_finding():
     share = FakeShare({b"": [listed("weg")]}, {"weg": [Status(s.STATUS_OBJECT_NAME_NOT_FOUND)]}, sacl=False)
     assert [e.problems for e in share.walk()] == [[], []]
