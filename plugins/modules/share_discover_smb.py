@@ -24,34 +24,8 @@ author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
   - kommunal.umzug.attributes
+  - kommunal.umzug.smb_source
 options:
-  server:
-    description: Name or address of the source file server.
-    type: str
-    required: true
-  port:
-    description: SMB port of the source file server.
-    type: int
-    default: 445
-  username:
-    description:
-      - Account with SeBackupPrivilege on the source (a member of Backup Operators), e.g. C(KOMMUNEB\\umzug-backup)
-        or C(umzug-backup@kommune-b.example). With O(auth=kerberos) and no O(password), the ticket in the
-        credential cache is used.
-    type: str
-    required: true
-  password:
-    description: The account's password.
-    type: str
-  auth:
-    description: V(ntlm) (NTLMv2) or V(kerberos).
-    type: str
-    choices: [ntlm, kerberos]
-    default: ntlm
-  encrypt:
-    description: Require SMB 3 encryption; a server that cannot encrypt is refused. Signing is always required.
-    type: bool
-    default: true
   shares:
     description: Names of the shares to report on; empty means every disk share the server lists (srvsvc).
     type: list
@@ -70,14 +44,6 @@ options:
     description: Read the shares' settings over srvsvc (needs Samba's Python bindings, python3-samba, on this host).
     type: bool
     default: true
-  retries:
-    description: Further tries of an open a sharing mode refused, with a doubling wait from O(retry_delay).
-    type: int
-    default: 3
-  retry_delay:
-    description: Seconds before the first retry.
-    type: float
-    default: 1.0
   stream_limit:
     description: Largest alternate data stream (bytes) the RZ file server's vfs_streams_xattr can hold.
     type: int
@@ -296,12 +262,11 @@ def share_settings(module, client, name, where):
     return found, found.share_acl(), findings
 
 
-def scan_share(module, name, target_unc, creds):
+def scan_share(module, name, target_unc):
     params = module.params
     listed = [] if params["list_limit"] else None
     try:
-        with smb_source.SmbShare(params["server"], name, creds, encrypt=params["encrypt"], port=params["port"],
-                                 retries=params["retries"], retry_delay=params["retry_delay"]) as source:
+        with smb_source.share_of(params, name) as source:
             report = smb_preflight.inspect(name, source.walk(), target_unc, params["max_path"],
                                            params["stream_limit"], listed)
     except smb_source.SmbSourceError as err:
@@ -314,18 +279,11 @@ def scan_share(module, name, target_unc, creds):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
-            server=dict(type="str", required=True),
-            port=dict(type="int", default=445),
-            username=dict(type="str", required=True),
-            password=dict(type="str", no_log=True),
-            auth=dict(type="str", choices=["ntlm", "kerberos"], default="ntlm"),
-            encrypt=dict(type="bool", default=True),
+            **smb_source.connection_args(),
             shares=dict(type="list", elements="str", default=[]),
             skip=dict(type="list", elements="str", default=[]),
             scan=dict(type="bool", default=True),
             settings=dict(type="bool", default=True),
-            retries=dict(type="int", default=3),
-            retry_delay=dict(type="float", default=1.0),
             stream_limit=dict(type="int", default=65535),
             list_limit=dict(type="int", default=0),
             mapping=dict(type="dict"),
@@ -346,7 +304,6 @@ def main():
         module.fail_json(msg=missing_required_lib("smbprotocol"), exception=str(smb_source.SMBPROTOCOL_ERROR))
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
     will_translate = share_identity.module_judge(module)
-    creds = smb_source.Credentials(params["username"], params["password"], params["auth"])
     client = srvsvc_client(module) if params["settings"] else None
     result, findings, needed = [], [], 0
     for name in share_names(module, client):
@@ -361,7 +318,7 @@ def main():
                  "target_name": target["share"], "settings": dict(smb_settings.as_discovered(found)) if found else {},
                  "share_acl": share_acl}
         if params["scan"]:
-            report, listed = scan_share(module, name, unc.build(params["target_server"], target["share"]), creds)
+            report, listed = scan_share(module, name, unc.build(params["target_server"], target["share"]))
             for sid in found.sids() if found else ():
                 report.principals[sid] = report.principals.get(sid, 0) + 1
             entry.update(report.summary({}))

@@ -41,45 +41,12 @@ author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
   - kommunal.umzug.attributes
+  - kommunal.umzug.smb_source
 options:
   share:
     description: Name of the source share.
     type: str
     required: true
-  server:
-    description: Name or address of the source file server.
-    type: str
-    required: true
-  port:
-    description: SMB port of the source file server.
-    type: int
-    default: 445
-  username:
-    description:
-      - Account with SeBackupPrivilege on the source (a member of Backup Operators), e.g. C(KOMMUNEB\\umzug-backup).
-        With O(auth=kerberos) and no O(password), the ticket in the credential cache is used.
-    type: str
-    required: true
-  password:
-    description: The account's password.
-    type: str
-  auth:
-    description: V(ntlm) (NTLMv2) or V(kerberos).
-    type: str
-    choices: [ntlm, kerberos]
-    default: ntlm
-  encrypt:
-    description: Require SMB 3 encryption; a server that cannot encrypt is refused. Signing is always required.
-    type: bool
-    default: true
-  retries:
-    description: Further tries of an open a sharing mode refused, with a doubling wait from O(retry_delay).
-    type: int
-    default: 3
-  retry_delay:
-    description: Seconds before the first retry.
-    type: float
-    default: 1.0
   target_root:
     description: Folder of the share on the RZ file server.
     type: path
@@ -267,15 +234,8 @@ def result_of(params, done):
 def main():
     module = AnsibleModule(
         argument_spec=dict(
+            **smb_source.connection_args(),
             share=dict(type="str", required=True),
-            server=dict(type="str", required=True),
-            port=dict(type="int", default=445),
-            username=dict(type="str", required=True),
-            password=dict(type="str", no_log=True),
-            auth=dict(type="str", choices=["ntlm", "kerberos"], default="ntlm"),
-            encrypt=dict(type="bool", default=True),
-            retries=dict(type="int", default=3),
-            retry_delay=dict(type="float", default=1.0),
             target_root=dict(type="path", required=True),
             state_path=dict(type="path", required=True),
             progress_path=dict(type="path"),
@@ -291,12 +251,9 @@ def main():
     if not smb_source.HAS_SMBPROTOCOL:
         module.fail_json(msg=missing_required_lib("smbprotocol"), exception=str(smb_source.SMBPROTOCOL_ERROR))
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
-    creds = smb_source.Credentials(params["username"], params["password"], params["auth"])
     what = f"{params['sync_pass']} pass of share {params['share']}"
     try:
-        with smb_source.SmbShare(params["server"], params["share"], creds, encrypt=params["encrypt"],
-                                 port=params["port"], retries=params["retries"],
-                                 retry_delay=params["retry_delay"]) as source:
+        with smb_source.share_of(params, params["share"]) as source:
             done = smb_sync.run_smb_pass(source, os.fsencode(params["target_root"]), params["state_path"],
                                          check=module.check_mode, delete=params["delete"],
                                          progress_path=params["progress_path"], apply_metadata=APPLY_METADATA,

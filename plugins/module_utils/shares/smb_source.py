@@ -33,7 +33,7 @@ import contextlib
 import struct
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 try:
@@ -660,3 +660,25 @@ class SmbShare:
         answer = SMB2ReadResponse()
         answer.unpack(response["data"].get_value())
         return answer["buffer"].get_value()
+
+
+def connection_args() -> dict:
+    """The argument spec of the options in the doc fragment kommunal.umzug.smb_source: the
+    source file server, the account and how it is reached."""
+    return dict(
+        server=dict(type="str", required=True),
+        port=dict(type="int", default=445),
+        username=dict(type="str", required=True),
+        password=dict(type="str", no_log=True),
+        auth=dict(type="str", choices=["ntlm", "kerberos"], default="ntlm"),
+        encrypt=dict(type="bool", default=True),
+        retries=dict(type="int", default=3),
+        retry_delay=dict(type="float", default=1.0),
+    )
+
+
+def share_of(params: Mapping, share: str) -> SmbShare:
+    """The share ``share`` of the server a module's connection_args options name."""
+    credentials = Credentials(params["username"], params["password"], params["auth"])
+    return SmbShare(params["server"], share, credentials, encrypt=params["encrypt"], port=params["port"],
+                    retries=params["retries"], retry_delay=params["retry_delay"])

@@ -298,3 +298,21 @@ def test_a_server_short_of_what_was_required_is_refused(monkeypatch, dialect, en
     with pytest.raises(s.SmbSourceError) as caught:
         s.SmbShare("fs", "daten", s.Credentials("u", "p"), encrypt=encrypt).connect()
     assert str(caught.value) == message
+
+
+def test_share_of_opens_the_named_share_with_the_modules_connection_options(monkeypatch):
+    made = []
+    monkeypatch.setattr(s, "SmbShare", lambda *args, **kwargs: made.append((args, kwargs)) or "share")
+    params = {"server": "win-c-fs", "port": 4445, "username": "KOMMUNEC\\umzug-backup", "password": "geheim",
+              "auth": "kerberos", "encrypt": False, "retries": 5, "retry_delay": 0.5}
+    assert s.share_of(params, "kaemmerei") == "share"
+    (server, share, credentials), kwargs = made[0]
+    assert (server, share) == ("win-c-fs", "kaemmerei")
+    assert credentials == s.Credentials("KOMMUNEC\\umzug-backup", "geheim", "kerberos")
+    assert kwargs == {"encrypt": False, "port": 4445, "retries": 5, "retry_delay": 0.5}
+
+
+def test_connection_args_declare_the_password_no_log():
+    args = s.connection_args()
+    assert set(args) == {"server", "port", "username", "password", "auth", "encrypt", "retries", "retry_delay"}
+    assert args["password"]["no_log"] is True
