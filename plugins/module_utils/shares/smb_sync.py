@@ -31,6 +31,9 @@ deletion and safe mode) and differs where the source does:
   backup intent) is never read, keeps what the target holds at that path, and is reported
   with the finding keys ``share_discover_smb`` raises; the pass goes on.
 - Nothing is written or removed outside the target root (``sync.check_inside``).
+- Paths verification flagged (``share_verify_smb``: ``<state>.flagged``, as on the Samba
+  path) are copied again whatever the state says, every name of a flagged file's file id
+  with them; a pass that finished removes the record.
 
 Metadata: DOS attributes, creation time, alternate data streams and the translated security
 descriptor are written by the one call point ``apply_metadata(target_path, entry)`` (see
@@ -51,12 +54,14 @@ from typing import Protocol
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.preflight import ShareReport
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
     Progress,
     SyncError,
     check_inside,
+    flag_for_next_pass,
     state_lock,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
@@ -142,6 +147,15 @@ def _journal(state_path: str) -> Iterator[tuple[bytes, tuple]]:
         except ValueError:
             continue  # the last line of a pass killed while writing it
         yield _path_bytes(path), tuple(key)
+
+
+def forget_flagged(state: Mapping[bytes, tuple], flagged: set[bytes]) -> dict[bytes, tuple]:
+    """The state without the paths verification flagged, nor the other names of their file
+    ids (a hard link's other name, or a moved file's old place, holds the same content on
+    the target and must not be copied from): the plan then copies them as new."""
+    ids = {key[3] for path, key in state.items() if path in flagged and key[0] == "file" and key[3]}
+    return {path: key for path, key in state.items()
+            if path not in flagged and not (key[0] == "file" and key[3] in ids)}
 
 
 def save_state(state_path: str, state: Mapping[bytes, tuple]) -> None:
@@ -409,7 +423,9 @@ def run_smb_pass(share, target_root: bytes, state_path: str, *, check: bool, del
 def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: bool, progress_path: str | None,
          apply_metadata: MetadataWriter, journal: Journal | None) -> SmbPassResult:
     started = time.monotonic()
-    state = load_state(state_path)
+    loaded = load_state(state_path)
+    flagged = share_tree.load_flagged(state_path)
+    state = forget_flagged(loaded, flagged) if flagged else loaded
     try:
         entries = list(share.walk())
     except (smb_source.SMBException, OSError) as err:
@@ -450,8 +466,10 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
     work.progress.update(force=True)
     new_state = {p: state[p] for p in plan.unchanged}
     new_state.update(done)
-    if new_state != state or os.path.exists(state_path + JOURNAL_SUFFIX):  # an unchanged pass writes nothing
+    if new_state != loaded or os.path.exists(state_path + JOURNAL_SUFFIX):  # an unchanged pass writes nothing
         save_state(state_path, new_state)
+    if flagged:
+        flag_for_next_pass(state_path, ())  # copied again: done
     result.seconds = time.monotonic() - started
     return result
 

@@ -8,8 +8,13 @@ from pathlib import Path
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight, smb_source, smb_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import SyncError, state_lock
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
+    SyncError,
+    flag_for_next_pass,
+    state_lock,
+)
 
 SECOND = 1_000_000_000
 T0 = 1_700_000_000 * SECOND
@@ -371,3 +376,50 @@ def test_the_state_keeps_every_byte_of_a_name(share, where):
     assert share.reads == []
     assert hashlib.sha256((where["target"] / os.fsdecode(odd)).read_bytes()).hexdigest() == \
         hashlib.sha256(b"x").hexdigest()
+
+
+FLAGGED = [
+    # (paths verification flagged, what the next pass reads over SMB, its counts that are not 0)
+    ([b"Haushalt/Plan 2024.xlsx"], [b"Haushalt/Plan 2024.xlsx"], {"copy": 1}),
+    ([b"Haushalt/Plan 2024.xlsx", b"Wurzel.txt"], [b"Haushalt/Plan 2024.xlsx", b"Wurzel.txt"], {"copy": 2}),
+    ([b"Haushalt/leer"], [], {"meta": 1}),
+    ([b"nicht mehr da.txt"], [], {}),
+]
+
+
+@pytest.mark.parametrize(("flagged", "reads", "counts"), FLAGGED, ids=["changed behind the pass", "two", "folder",
+                                                                       "gone"])
+def test_a_pass_copies_again_what_verification_flagged_and_removes_the_record(share, where, flagged, reads, counts):
+    run(share, where)
+    plan = where["target"] / "Haushalt" / "Plan 2024.xlsx"
+    before = plan.stat()
+    plan.write_bytes(b"PLAN-2024")  # same size, same mtime: the state's quick check cannot see it
+    os.utime(plan, ns=(before.st_atime_ns, before.st_mtime_ns))
+    record = share_tree.flagged_path(where["state"])
+    assert flag_for_next_pass(where["state"], flagged) == record
+    share.reads.clear()
+    dry = run(share, where, check=True)
+    assert share.reads == [] and os.path.exists(record)
+    assert {k: v for k, v in dry.counts().items() if v and k != "unchanged"} == counts
+    done = run(share, where)
+    assert sorted(share.reads) == reads
+    assert {k: v for k, v in done.counts().items() if v and k != "unchanged"} == counts
+    assert not os.path.exists(record)
+    assert plan.read_bytes() == (b"plan-2024" if b"Haushalt/Plan 2024.xlsx" in flagged else b"PLAN-2024")
+    share.reads.clear()
+    again = run(share, where)
+    assert share.reads == [] and sum(again.counts()[k] for k in smb_sync.KINDS) == 0
+
+
+def test_a_flagged_hard_link_is_copied_not_linked_from_its_other_name(share, where):
+    share.file(b"Wurzel.txt", b"wurzel")
+    share.link(b"Wurzel.txt", b"Protokolle/Wurzel-Verweis.txt")  # one content behind both names
+    run(share, where)
+    first = where["target"] / "Wurzel.txt"
+    first.write_bytes(b"WURZEL")  # the target's one inode, changed behind the pass, same size
+    os.utime(first, ns=(first.stat().st_atime_ns, share.objects[b"Wurzel.txt"]["write"]))
+    flag_for_next_pass(where["state"], [b"Wurzel.txt", b"Protokolle/Wurzel-Verweis.txt"])
+    share.reads.clear()
+    done = run(share, where)
+    assert len(share.reads) == 1 and done.counts()["link"] == 1  # read once, linked once
+    assert first.read_bytes() == b"wurzel" == (where["target"] / "Protokolle" / "Wurzel-Verweis.txt").read_bytes()
