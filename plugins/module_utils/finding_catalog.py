@@ -576,6 +576,19 @@ CATALOG = {
                                  "prüfen; ein Kopierlauf mit compare_content=all findet Inhaltsänderungen "
                                  "selbst."}},
     },
+    "shares.verify_not_read": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Paths verification could not read over SMB (share {share})", "summary": _VERIFY_EN,
+               "remediation": "These are what the passes report too (offline files, files held open with a sharing "
+                              "mode that denies reading, reparse points, access denied): they are listed, never "
+                              "read, and not compared. Settle each as its pass finding says, then verify again."},
+        "de": {"title": "Pfade, die die Prüfung über SMB nicht lesen konnte (Freigabe {share})",
+               "summary": _VERIFY_DE,
+               "remediation": "Es sind dieselben, die die Kopierläufe melden (ausgelagerte Dateien, Dateien, die "
+                              "mit einem Freigabemodus ohne Lesen geöffnet sind, Analysepunkte, Zugriff verweigert): "
+                              "sie werden aufgeführt, nie gelesen und nicht verglichen. Jeden so klären, wie es der "
+                              "Befund des Kopierlaufs sagt, dann erneut prüfen."},
+    },
     "shares.mapping_missing": {
         "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "playbook",
         "en": {"title": "No identity mapping for {kommune} yet",

@@ -122,10 +122,11 @@ import socket
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manifest as share_manifest
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.manifest import findings
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
     SshSource,
     SyncError,
@@ -134,28 +135,6 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import 
     state_lock,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
-
-FINDINGS = {"missing": "shares.verify_missing", "extra": "shares.verify_extra", "differ": "shares.verify_mismatch"}
-
-
-def mismatch_variant(flagged, dry):
-    """Which of the catalog's remediations of a mismatch is true as the pass works."""
-    return "flagged" if flagged else "dry" if dry else "unrecorded"
-
-
-def findings(share, comparison, where, flagged=None, dry=False):
-    result = []
-    for kind, key in FINDINGS.items():
-        items = getattr(comparison, kind)
-        if not items:
-            continue
-        paths = [shown(p) for p in items]
-        detail = ([f"{shown(p)} ({', '.join(f)})" for p, f in list(comparison.differ.items())[:5]]
-                  if kind == "differ" else paths[:5])
-        result.append(Finding.of(
-            key, share=share, count=len(paths), detail="; ".join(detail), more=" ..." if len(paths) > 5 else "",
-            flagged=flagged or "", variant=mismatch_variant(flagged, dry), resources=(share, *paths[:20]), **where))
-    return result
 
 
 def main():

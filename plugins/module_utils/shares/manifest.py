@@ -30,6 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, posix_acl
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
@@ -38,7 +39,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import 
     SyncError,
     Translator,
 )
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import Node
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import Node, shown
 
 NTACL = "security.NTACL"
 FIELDS = ("kind", "size", "mtime_ns", "mode", "uid", "gid", "link", "target", "sha256", "acl")
@@ -236,7 +237,10 @@ class Comparison:
         return not (self.missing or self.extra or self.differ)
 
 
-def compare(expected: Mapping[bytes, dict], actual: Mapping[bytes, dict]) -> Comparison:
+def compare(expected: Mapping[bytes, dict], actual: Mapping[bytes, dict],
+            fields: Iterable[str] = FIELDS) -> Comparison:
+    """Path by path; ``fields``: those of an entry that are compared (the SMB manifest has its own)."""
+    fields = tuple(fields)
     result = Comparison()
     for path in sorted(set(expected) | set(actual)):
         if path not in actual:
@@ -244,9 +248,9 @@ def compare(expected: Mapping[bytes, dict], actual: Mapping[bytes, dict]) -> Com
         elif path not in expected:
             result.extra.append(path)
         else:
-            fields = [f for f in FIELDS if expected[path][f] != actual[path][f]]
-            if fields:
-                result.differ[path] = fields
+            differ = [f for f in fields if expected[path][f] != actual[path][f]]
+            if differ:
+                result.differ[path] = differ
     return result
 
 
@@ -254,3 +258,28 @@ def save(path: str, manifest: Mapping[bytes, dict]) -> None:
     write_atomic(path, json.dumps({"version": 1, "paths": {base64.b64encode(k).decode(): v
                                                            for k, v in sorted(manifest.items())}}, sort_keys=True),
                  mode=0o600)
+
+
+# --- findings of a comparison (share_verify, share_verify_smb) -----------------------------
+
+FINDINGS = {"missing": "shares.verify_missing", "extra": "shares.verify_extra", "differ": "shares.verify_mismatch"}
+
+
+def mismatch_variant(flagged, dry):
+    """Which of the catalog's remediations of a mismatch is true as the pass works."""
+    return "flagged" if flagged else "dry" if dry else "unrecorded"
+
+
+def findings(share, comparison, where, flagged=None, dry=False):
+    result = []
+    for kind, key in FINDINGS.items():
+        items = getattr(comparison, kind)
+        if not items:
+            continue
+        paths = [shown(p) for p in items]
+        detail = ([f"{shown(p)} ({', '.join(f)})" for p, f in list(comparison.differ.items())[:5]]
+                  if kind == "differ" else paths[:5])
+        result.append(Finding.of(
+            key, share=share, count=len(paths), detail="; ".join(detail), more=" ..." if len(paths) > 5 else "",
+            flagged=flagged or "", variant=mismatch_variant(flagged, dry), resources=(share, *paths[:20]), **where))
+    return result
