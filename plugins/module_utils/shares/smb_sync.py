@@ -34,7 +34,8 @@ deletion and safe mode) and differs where the source does:
 
 Metadata: DOS attributes, creation time, alternate data streams and the translated security
 descriptor are written by the one call point ``apply_metadata(target_path, entry)`` (see
-``MetadataWriter``), which the module supplies; the default writes nothing.
+``MetadataWriter``), which the module supplies: ``TargetMetadata``, the metadata writer
+``smb_metadata.apply`` on the target share; the default, ``no_metadata``, writes nothing.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, smb_metadata, smb_source
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.preflight import ShareReport
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
@@ -90,6 +91,63 @@ class MetadataWriter(Protocol):
 def no_metadata(target_path: bytes, entry: SmbEntry) -> None:
     """The default call point: content and tree shape only."""
     return None
+
+
+class TargetMetadata:
+    """The ``MetadataWriter`` that carries the metadata: ``smb_metadata.apply`` once per
+    object the pass hands it, on the name the object has on the target at that moment (its
+    real path, or the temporary name beside it before the rename), while the source and the
+    findings know it by its path in the share. What ``apply`` could not carry goes back to
+    the pass as (finding key, sentence), except the SIDs without a new identity: those are
+    gathered here per SID with the paths naming them (``unmapped_sids``), as the Samba
+    path's translator gathers them, for one finding per share."""
+
+    def __init__(self, target_root: bytes, translate_sid: Callable[[str], str | None], *, source, acl,
+                 stream_limit: int = smb_metadata.DEFAULT_STREAM_LIMIT, apply=smb_metadata.apply):
+        self.root = os.path.normpath(target_root)
+        self.translate_sid, self.source, self.acl, self.stream_limit = translate_sid, source, acl, stream_limit
+        self._apply = apply
+        self.unmapped_sids: dict[str, set[bytes]] = {}
+
+    def where(self, target_path: bytes, entry: SmbEntry) -> bytes | None:
+        """Where ``entry`` is on the target for now, relative to the root, when not at its own
+        path (None): only its temporary name beside it is another place it can be."""
+        relative = os.path.relpath(os.path.normpath(target_path), self.root)
+        relative = b"" if relative == b"." else relative
+        if relative == entry.path:
+            return None
+        if os.path.dirname(relative) == os.path.dirname(entry.path) and _is_temp(relative):
+            return relative
+        raise SyncError(f"the metadata of {shown(entry.path) or '.'} was to be written on {shown(target_path)}, "
+                        f"which is neither its place under {shown(self.root)} nor a temporary name beside it")
+
+    def __call__(self, target_path: bytes, entry: SmbEntry) -> list[tuple[str, str]]:
+        applied = self._apply(self.root, entry.path, entry, self.translate_sid, source=self.source, acl=self.acl,
+                              stream_limit=self.stream_limit, at=self.where(target_path, entry))
+        itself = entry.path.decode("utf-8", "backslashreplace") or "."
+        found = []
+        for problem in applied.problems:
+            if problem.key == "shares.sid_unmapped":
+                for sid in problem.sids:
+                    self.unmapped_sids.setdefault(sid, set()).add(entry.path)
+                continue
+            # A problem of one stream names it: "path:stream".
+            stream = problem.path[len(itself) + 1:] if problem.path.startswith(itself + ":") else ""
+            found.append((problem.key, f"stream {stream}: {problem.detail}" if stream else problem.detail))
+        return found
+
+    def foresee(self, plan: Plan) -> None:
+        """Check mode: the SIDs the pass would keep untranslated, from the security
+        descriptors of the objects it would write the metadata of; nothing is written."""
+        for step in plan.steps:
+            if step.kind == "link" or (step.kind == "meta" and step.origin is not None) or step.entry.sd is None:
+                continue  # a further name of a file: its first one carries the metadata
+            try:
+                unmapped = ntacl.translate_sd(ntacl.parse_sd(step.entry.sd), self.translate_sid).unmapped
+            except ntacl.NtaclError:
+                continue  # shares.ntacl_unreadable when a pass writes it
+            for sid in unmapped:
+                self.unmapped_sids.setdefault(sid, set()).add(step.entry.path)
 
 
 # --- the state ---------------------------------------------------------------------------

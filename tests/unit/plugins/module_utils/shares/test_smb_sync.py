@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight, smb_source, smb_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import (
+    ntacl,
+    preflight,
+    smb_metadata,
+    smb_source,
+    smb_sync,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import SyncError, state_lock
 
@@ -371,3 +377,104 @@ def test_the_state_keeps_every_byte_of_a_name(share, where):
     assert share.reads == []
     assert hashlib.sha256((where["target"] / os.fsdecode(odd)).read_bytes()).hexdigest() == \
         hashlib.sha256(b"x").hexdigest()
+
+
+# --- TargetMetadata: the module's MetadataWriter around smb_metadata.apply -----------------
+
+ROOT = b"/srv/shares/cranach-kaemmerei"
+
+
+@pytest.mark.parametrize("target_path, path, at", [
+    (ROOT + b"/Haushalt/Plan.xlsx", b"Haushalt/Plan.xlsx", None),
+    (ROOT + b"/Haushalt/.umzug-part-0a1b2c3d4e5f", b"Haushalt/Plan.xlsx", b"Haushalt/.umzug-part-0a1b2c3d4e5f"),
+    (ROOT + b"/.umzug-part-00aa", b"Wurzel.txt", b".umzug-part-00aa"),
+    (ROOT, b"", None),
+    (ROOT + b"/", b"", None),
+    (ROOT + b"//Haushalt/./leer", b"Haushalt/leer", None),
+    ("/srv/shares/cranach-kaemmerei/Müller.txt".encode(), "Müller.txt".encode(), None),
+], ids=["real path", "temporary name", "temporary name at the root", "root", "root with slash", "unnormalised",
+        "umlaut"])
+def test_the_metadata_goes_where_the_object_is_now_and_is_known_by_its_path(target_path, path, at):
+    calls = []
+
+    def apply(root, relative, entry, translate_sid, **kw):
+        calls.append((root, relative, kw["at"], kw["stream_limit"]))
+        return smb_metadata.Applied()
+
+    writer = smb_sync.TargetMetadata(ROOT + b"/", lambda sid: sid, source=None, acl=None, stream_limit=4096,
+                                     apply=apply)
+    assert writer(target_path, SmbEntry(path, "file")) == []
+    assert calls == [(ROOT, path, at, 4096)]
+
+
+@pytest.mark.parametrize("target_path, path", [
+    (ROOT + b"/Haushalt/Anderes.xlsx", b"Haushalt/Plan.xlsx"),  # another object
+    (ROOT + b"/.umzug-part-00aa", b"Haushalt/Plan.xlsx"),  # a temporary name in another folder
+    (ROOT + b"/../cranach-kaemmerei-alt/Plan.xlsx", b"Plan.xlsx"),  # outside the root
+    (b"/tmp/Plan.xlsx", b"Plan.xlsx"),
+])
+def test_metadata_for_any_other_place_stops_the_pass(target_path, path):
+    writer = smb_sync.TargetMetadata(ROOT, lambda sid: sid, source=None, acl=None,
+                                     apply=lambda *a, **kw: pytest.fail("applied"))
+    with pytest.raises(SyncError, match="neither its place"):
+        writer(target_path, SmbEntry(path, "file"))
+
+
+OLD = "S-1-5-21-1-2-3"
+
+
+@pytest.mark.parametrize("problems, returned, unmapped", [
+    ([], [], {}),
+    ([smb_metadata.Problem("shares.attribute_not_carried", "a.txt", "T")],
+     [("shares.attribute_not_carried", "T")], {}),
+    ([smb_metadata.Problem("shares.stream_too_large", "a.txt:Vorschau", "70000 bytes")],
+     [("shares.stream_too_large", "stream Vorschau: 70000 bytes")], {}),
+    ([smb_metadata.Problem("shares.metadata_not_written", "a.txt", "security descriptor: denied"),
+      smb_metadata.Problem("shares.metadata_not_written", "a.txt:Zone.Identifier", "writing the stream: EIO")],
+     [("shares.metadata_not_written", "security descriptor: denied"),
+      ("shares.metadata_not_written", "stream Zone.Identifier: writing the stream: EIO")], {}),
+    ([smb_metadata.Problem("shares.sid_unmapped", "a.txt", f"{OLD}-1105, {OLD}-1106",
+                           (f"{OLD}-1105", f"{OLD}-1106")),
+      smb_metadata.Problem("shares.ntacl_unreadable", "a.txt", "truncated")],
+     [("shares.ntacl_unreadable", "truncated")], {f"{OLD}-1105": {b"a.txt"}, f"{OLD}-1106": {b"a.txt"}}),
+], ids=["nothing", "attribute", "stream", "not written", "unmapped SIDs kept apart"])
+def test_what_apply_could_not_carry_goes_back_to_the_pass_but_the_unmapped_sids(problems, returned, unmapped):
+    writer = smb_sync.TargetMetadata(ROOT, lambda sid: None, source=None, acl=None,
+                                     apply=lambda *a, **kw: smb_metadata.Applied(problems=list(problems)))
+    assert writer(ROOT + b"/a.txt", SmbEntry(b"a.txt", "file")) == returned
+    assert writer.unmapped_sids == unmapped
+
+
+def sd_naming(*sids: str) -> bytes:
+    return ntacl.SecurityDescriptor(0x8004, sids[0], None, None,
+                                    ntacl.Acl(2, tuple(ntacl.Ace(0, 0, 0x1200A9, s) for s in sids))).to_bytes()
+
+
+def test_the_unmapped_sids_of_a_pass_are_gathered_per_sid_with_their_paths_and_check_mode_foresees_them(share, where):
+    share.objects[b"Haushalt"]["sd"] = sd_naming(f"{OLD}-500", f"{OLD}-1105")
+    share.objects[b"Wurzel.txt"]["sd"] = sd_naming(f"{OLD}-1105", f"{OLD}-1106", "S-1-1-0")
+    share.objects[b"Protokolle/Sitzung.txt"]["sd"] = b"kaputt"
+    mapped = {f"{OLD}-500": "S-1-5-21-7-8-9-500"}
+    owners = []
+
+    class Acl:
+        def set(self, path, sd, parts):
+            owners.append(ntacl.parse_sd(sd).owner)
+
+    def writer():
+        return smb_sync.TargetMetadata(os.fsencode(where["target"]), lambda s: mapped.get(s, s if s == "S-1-1-0"
+                                                                                           else None),
+                                       source=share, acl=Acl())
+
+    walk = share.walk
+    share.walk = lambda: (e if "sd" not in share.objects[e.path] else
+                          SmbEntry(**{**e.__dict__, "sd": share.objects[e.path]["sd"]}) for e in walk())
+    dry, real = writer(), writer()
+    dry.foresee(run(share, where, check=True, apply_metadata=dry).plan)
+    assert owners == [] and not where["target"].exists()
+    done = run(share, where, apply_metadata=real)
+    assert dry.unmapped_sids == real.unmapped_sids == {f"{OLD}-1105": {b"Haushalt", b"Wurzel.txt"},
+                                                       f"{OLD}-1106": {b"Wurzel.txt"}}
+    # Translated where the mapping can, kept where it cannot.
+    assert sorted(owners) == sorted(["S-1-5-21-7-8-9-500", f"{OLD}-1105"])
+    assert [(k, p) for k, p, _s in done.problems] == [("shares.ntacl_unreadable", b"Protokolle/Sitzung.txt")]
