@@ -12,9 +12,10 @@ description:
     O(encrypt)), every object opened with backup intent, without following reparse points or recalling offline
     files.
   - Lists the share and compares each path with the state of the last pass. A file is unchanged when its change
-    time, size and file id are those the state recorded and the target still holds what the last pass wrote; such
-    files are never opened. A file whose change time moved while its file id, size and last write time did not had
-    only its metadata changed and is not read again; a file that moved at the source is copied on the target from
+    time, size, file id and metadata as listed (attributes, creation time, streams, security descriptor) are those
+    the state recorded and the target still holds what the last pass wrote; such files are never opened. A file
+    whose change time or metadata moved while its file id, size and last write time did not had only its metadata
+    changed and is not read again; a file that moved at the source is copied on the target from
     where the last pass put it.
   - New and changed content is written under a temporary name in the target folder, given the source's last write
     time as its modification time, and renamed into place, so a killed pass never leaves half a file under the real

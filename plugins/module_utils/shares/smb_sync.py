@@ -6,11 +6,14 @@ deletion and safe mode) and differs where the source does:
 
 - The source is an ``SmbShare``: ``walk()`` lists it, ``read()`` streams a file. Nothing
   runs on the source.
-- A file is unchanged when its change time, size and file id are those the state recorded
-  and the target still holds what the last pass wrote (size and modification time): SMB's
-  change time moves on every content, attribute and ACL change, so unchanged files are
-  never opened. A file whose change time moved but whose file id, size and last write time
-  did not had only its metadata changed: its content is not read again either. A content
+- A file is unchanged when its change time, size, file id and metadata (attributes,
+  creation time, streams, security descriptor, as the listing gives them) are those the
+  state recorded and the target still holds what the last pass wrote (size and modification
+  time): SMB's change time moves on every content, attribute and ACL change on Windows, and
+  the metadata digest catches those changes where it does not (Samba reports the last
+  write time as the change time), so unchanged files are never opened. A file whose change
+  time or metadata moved but whose file id, size and last write time did not had only its
+  metadata changed: its content is not read again either. A content
   change that restores the last write time and keeps the size is what verification
   (content hashes) finds, as on the Samba path.
 - A file that moved at the source (the same file id, size and last write time at a path
@@ -41,6 +44,7 @@ descriptor are written by the one call point ``apply_metadata(target_path, entry
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -67,7 +71,10 @@ HELD_KEYS = ("shares.reparse_point", "shares.offline_file", "shares.file_locked"
 TEMP_PREFIX = b".umzug-part-"
 JOURNAL_SUFFIX = ".journal"
 STATE_FORMAT = "umzug-smb-state"
-STATE_VERSION = 1
+STATE_VERSION = 2
+# Version 1 kept no metadata digest: its paths are taken as changed in their metadata once
+# (written again, their content not read).
+READ_VERSIONS = (1, STATE_VERSION)
 BATCH_FILES = 1000
 BATCH_BYTES = 256 << 20
 BATCH_SECONDS = 10.0
@@ -154,9 +161,20 @@ class TargetMetadata:
 
 def entry_key(entry: SmbEntry) -> tuple:
     """What the state keeps of a path: the source's kind, change time, size, file id and
-    last write time (the target's modification time is set to the last)."""
+    last write time (the target's modification time is set to the last), and a digest of
+    the metadata the listing gives (``metadata_digest``)."""
     return (entry.kind, entry.change_ns, entry.size if entry.kind == "file" else 0, entry.file_id,
-            entry.last_write_ns)
+            entry.last_write_ns, metadata_digest(entry))
+
+
+def metadata_digest(entry: SmbEntry) -> str:
+    """The attributes, creation time, streams (names and sizes) and security descriptor as
+    the listing gives them, as one digest. Windows moves the change time on every change of
+    them; Samba (4.17) reports the last write time as the change time, so there a change of
+    attributes or ACL alone shows only here. Costs no read: the walk asks for all of it."""
+    digest = hashlib.sha256(json.dumps([entry.attributes, entry.creation_ns, list(entry.streams)]).encode())
+    digest.update(entry.sd or b"")
+    return digest.hexdigest()[:32]
 
 
 def _path_text(path: bytes) -> str:
@@ -175,7 +193,7 @@ def load_state(state_path: str) -> dict[bytes, tuple]:
     try:
         with open(state_path, encoding="utf-8") as handle:
             data = json.load(handle)
-        if data.get("format") != STATE_FORMAT or data.get("version") != STATE_VERSION:
+        if data.get("format") != STATE_FORMAT or data.get("version") not in READ_VERSIONS:
             raise ValueError(f"not a state of version {STATE_VERSION} of the SMB sync")
         state = {_path_bytes(p): tuple(k) for p, k in data["paths"].items()}
     except FileNotFoundError:

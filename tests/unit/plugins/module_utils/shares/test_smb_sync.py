@@ -88,9 +88,10 @@ class FakeShare:
         for path in sorted(self.objects, key=lambda p: (p.count(b"/") + (1 if p else 0), p)):
             item = self.objects[path]
             kind = "reparse" if any(k == "shares.reparse_point" for k, _s in item["problems"]) else item["kind"]
-            yield SmbEntry(path=path, kind=kind, size=len(item["data"]), attributes=0x20,
-                           creation_ns=item["write"], last_write_ns=item["write"], change_ns=item["change"],
-                           file_id=item["id"], nlink=nlinks[id(item)], problems=list(item["problems"]))
+            yield SmbEntry(path=path, kind=kind, size=len(item["data"]), attributes=item.get("attributes", 0x20),
+                           creation_ns=item.get("created", item["write"]), last_write_ns=item["write"],
+                           change_ns=item["change"], file_id=item["id"], nlink=nlinks[id(item)],
+                           streams=item.get("streams", ()), sd=item.get("sd"), problems=list(item["problems"]))
 
     def read(self, path, stream=None, chunk=1 << 20, depth=4):
         if self.fail_after is not None and len(self.reads) >= self.fail_after:
@@ -478,3 +479,36 @@ def test_the_unmapped_sids_of_a_pass_are_gathered_per_sid_with_their_paths_and_c
     # Translated where the mapping can, kept where it cannot.
     assert sorted(owners) == sorted(["S-1-5-21-7-8-9-500", f"{OLD}-1105"])
     assert [(k, p) for k, p, _s in done.problems] == [("shares.ntacl_unreadable", b"Protokolle/Sitzung.txt")]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("attributes", 0x22),
+    ("sd", b"\x01\x00\x04\x80" + bytes(16)),
+    ("created", T0 - 86400 * SECOND),
+    ("streams", (("Zone.Identifier", 26),)),
+], ids=["attributes", "security descriptor", "creation time", "streams"])
+def test_a_metadata_change_the_change_time_does_not_show_is_carried_without_reading_the_content(share, where,
+                                                                                               field, value):
+    # Samba 4.17 reports the last write time as the change time: a change of attributes or
+    # ACL alone leaves it where it was.
+    run(share, where)
+    share.reads.clear()
+    share.objects[b"Haushalt/Plan 2024.xlsx"][field] = value
+    calls = []
+    done = run(share, where, apply_metadata=lambda target_path, entry: calls.append(entry.path))
+    assert [s.entry.path for s in done.plan.of("meta")] == [b"Haushalt/Plan 2024.xlsx"]
+    assert share.reads == [] and calls == [b"Haushalt/Plan 2024.xlsx"]
+    assert sum(done.counts()[k] for k in smb_sync.KINDS) == 1
+    assert sum(run(share, where).counts()[k] for k in smb_sync.KINDS) == 0
+
+
+def test_a_state_of_version_1_is_read_and_its_paths_get_their_metadata_once(share, where):
+    run(share, where)
+    state = json.loads(Path(where["state"]).read_text())
+    Path(where["state"]).write_text(json.dumps({**state, "version": 1,
+                                                "paths": {p: k[:5] for p, k in state["paths"].items()}}))
+    share.reads.clear()
+    done = run(share, where)
+    assert share.reads == [] and len(done.plan.of("meta")) == len(share.objects)
+    assert json.loads(Path(where["state"]).read_text())["version"] == 2
+    assert sum(run(share, where).counts()[k] for k in smb_sync.KINDS) == 0
