@@ -33,11 +33,12 @@ description:
     M(kommunal.umzug.share_progress) prints it. One pass per state file at a time (the lock of
     M(kommunal.umzug.share_sync)).
   - Carries content, modification times and the shape of the tree, and for every object it writes or whose change
-    time moved (never for unchanged ones) the metadata, once per object: DOS attributes and creation time into
-    C(user.DOSATTRIB), alternate data streams as vfs_streams_xattr serves them (C(user.DosStream.<name>:$DATA)),
-    and the whole security descriptor with every SID translated through O(mapping), set through Samba's own
-    C(smbd.set_nt_acl) on O(target_service), so vfs_acl_xattr stores it with the POSIX ACL it derives.
-  - What could not be carried is a finding per key for the share, the pass goes on: C(shares.sid_unmapped) (SIDs
+    time or listed metadata moved (never for unchanged ones) the metadata, once per object, namely DOS attributes
+    and creation time into C(user.DOSATTRIB), alternate data streams as vfs_streams_xattr serves them
+    (C(user.DosStream.<name>:$DATA)), and the whole security descriptor with every SID translated through
+    O(mapping), set through Samba's own C(smbd.set_nt_acl) on O(target_service), so vfs_acl_xattr stores it with
+    the POSIX ACL it derives.
+  - What could not be carried is a finding per key for the share, and the pass goes on. C(shares.sid_unmapped) (SIDs
     kept as they were, with the number of paths naming them), C(shares.stream_too_large) (beyond O(stream_limit) or
     what the file system holds), C(shares.attribute_not_carried) (attributes Samba does not keep),
     C(shares.ntacl_unreadable) and C(shares.metadata_not_written) (with the reason per path).
