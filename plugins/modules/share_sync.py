@@ -205,7 +205,10 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manif
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.names import PATH_MAX_BYTES
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import not_deleted_findings
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
+    not_deleted_findings,
+    unmapped_sid_findings,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
     COMPARE_CONTENT,
     SshSource,
@@ -218,13 +221,7 @@ KINDS = ("mkdir", "copy", "meta", "delete")
 
 
 def translation_findings(share, translate, where):
-    found = []
-    if translate.unmapped_sids:
-        sids = sorted(translate.unmapped_sids)
-        paths = sorted({shown(p) for s in sids for p in translate.unmapped_sids[s]})
-        found.append(Finding.of(
-            "shares.sid_unmapped", share=share, count=len(sids), paths=len(paths), sids=", ".join(sids[:10]),
-            variant="pass", resources=(share, *sids[:20]), **where))
+    found = unmapped_sid_findings(share, translate.unmapped_sids, where)
     if translate.unmapped_ids:
         ids = sorted(translate.unmapped_ids)
         found.append(Finding.of(

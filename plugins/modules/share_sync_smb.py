@@ -12,9 +12,10 @@ description:
     O(encrypt)), every object opened with backup intent, without following reparse points or recalling offline
     files.
   - Lists the share and compares each path with the state of the last pass. A file is unchanged when its change
-    time, size and file id are those the state recorded and the target still holds what the last pass wrote; such
-    files are never opened. A file whose change time moved while its file id, size and last write time did not had
-    only its metadata changed and is not read again; a file that moved at the source is copied on the target from
+    time, size, file id and metadata as listed (attributes, creation time, streams, security descriptor) are those
+    the state recorded and the target still holds what the last pass wrote; such files are never opened. A file
+    whose change time or metadata moved while its file id, size and last write time did not had only its metadata
+    changed and is not read again; a file that moved at the source is copied on the target from
     where the last pass put it.
   - New and changed content is written under a temporary name in the target folder, given the source's last write
     time as its modification time, and renamed into place, so a killed pass never leaves half a file under the real
@@ -31,12 +32,21 @@ description:
   - Progress (files, bytes, rate, seconds left) is written to O(progress_path) while content moves;
     M(kommunal.umzug.share_progress) prints it. One pass per state file at a time (the lock of
     M(kommunal.umzug.share_sync)).
-  - Carries content, modification times and the shape of the tree. DOS attributes, creation times, alternate data
-    streams and the translated security descriptor are written by the SMB metadata writer, which this module calls
-    for every object it writes (one call point). Until that writer is part of the collection the target gets the
-    permissions of O(target_root)'s folder.
-  - Check mode reads no content, changes nothing, takes no lock and returns exactly what a pass would do, with
-    counts and the first O(show) paths of each kind.
+  - Carries content, modification times and the shape of the tree, and for every object it writes or whose change
+    time or listed metadata moved (never for unchanged ones) the metadata, once per object, namely DOS attributes
+    and creation time into C(user.DOSATTRIB), alternate data streams as vfs_streams_xattr serves them
+    (C(user.DosStream.<name>:$DATA)), and the whole security descriptor with every SID translated through
+    O(mapping), set through Samba's own C(smbd.set_nt_acl) on O(target_service), so vfs_acl_xattr stores it with
+    the POSIX ACL it derives.
+  - What could not be carried is a finding per key for the share, and the pass goes on. C(shares.sid_unmapped) (SIDs
+    kept as they were, with the number of paths naming them), C(shares.stream_too_large) (beyond O(stream_limit) or
+    what the file system holds), C(shares.attribute_not_carried) (attributes Samba does not keep),
+    C(shares.ntacl_unreadable) and C(shares.metadata_not_written) (with the reason per path).
+  - Needs Samba's Python bindings (python3-samba) on the RZ file server; without them the module fails before the
+    pass with one sentence saying what is missing on which host and how to install it, in check mode too.
+  - Check mode reads no content, changes nothing (no content, no metadata), takes no lock and returns exactly what
+    a pass would do, with counts and the first O(show) paths of each kind; the SIDs without a new identity in the
+    security descriptors it would write are C(shares.sid_unmapped) in both modes.
 author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
@@ -77,8 +87,30 @@ options:
   kommune:
     description: Kommune id the findings belong to.
     type: str
+  mapping:
+    description:
+      - The Kommune's identity mapping (content of the accounts payload's mapping file), as for
+        M(kommunal.umzug.share_sync).
+      - Without it only SIDs that mean the same everywhere are translated; every other SID stays as it is and is
+        C(shares.sid_unmapped).
+    type: dict
+  target_service:
+    description:
+      - Name of the share on the RZ file server that serves O(target_root) (its smb.conf section). The security
+        descriptors are set through Samba on it, so its C(vfs objects) decide how they are stored; it must have
+        C(acl_xattr) and C(streams_xattr).
+    type: str
+    required: true
+  stream_limit:
+    description:
+      - Largest alternate data stream in bytes the target keeps (one xattr of the RZ file system, see the shares
+        role's C(shares_smb_stream_limit)). A larger stream is not written and is C(shares.stream_too_large).
+    type: int
+    default: 65535
 requirements:
   - smbprotocol and pyspnego (the venv of roles/shares' smb_client.yml).
+  - python3-samba on the RZ file server, importable by the module's python (the venv sees it through
+    --system-site-packages).
 attributes:
   check_mode:
     support: full
@@ -94,6 +126,9 @@ EXAMPLES = r"""
     username: KOMMUNEC\umzug-backup
     password: "{{ vault_kommune_c_backup_password }}"
     target_root: /srv/shares/cranach-kaemmerei
+    target_service: cranach-kaemmerei
+    mapping: "{{ lookup('ansible.builtin.file', 'artifacts/mapping/kommune-c.yml') | from_yaml }}"
+    stream_limit: "{{ shares_smb_stream_limit }}"
     state_path: /var/lib/umzug/shares/cranach/kaemmerei.smb-state.json
     progress_path: /var/lib/umzug/shares/cranach/kaemmerei.progress.json
     sync_pass: seed
@@ -183,8 +218,9 @@ umzug_changes:
   sample: {payload: shares, counts: {copy: 12}, items: {copy: [kaemmerei/a.txt]}, truncated: false}
 umzug_findings:
   description:
-    - Findings (what the source cannot give, with the keys of M(kommunal.umzug.share_discover_smb); paths the pass
-      did not delete because O(delete) is off).
+    - Findings (what the source cannot give, with the keys of M(kommunal.umzug.share_discover_smb); metadata that
+      could not be carried, one finding per key with the count and the first paths; SIDs without a new identity;
+      paths the pass did not delete because O(delete) is off).
   returned: success
   type: list
   elements: dict
@@ -197,21 +233,34 @@ import socket
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, RESULT_FINDINGS, Changes
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source, smb_sync
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import not_deleted_findings
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_metadata, smb_source, smb_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
+    not_deleted_findings,
+    unmapped_sid_findings,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import SyncError
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
 
-# The one call point of the metadata (DOS attributes, creation time, streams, security
-# descriptor): smb_sync.MetadataWriter. Content and the tree's shape only, until the SMB
-# metadata writer replaces it here.
-APPLY_METADATA = smb_sync.no_metadata
 
-
-def findings(share, done, where, show):
+def findings(share, done, unmapped_sids, where, show):
+    """One finding per key for the share: what the source could not give and what the
+    metadata writer could not carry (counted, the first paths), the SIDs kept untranslated,
+    the paths not deleted."""
     return [*share_preflight.findings(done.report(share), **where),
+            *unmapped_sid_findings(share, unmapped_sids, where),
             *not_deleted_findings(share, done.not_deleted, where, show)]
+
+
+def samba_acl(module, service):
+    """The target share's SD writer, its bindings loaded before the pass starts."""
+    acl = smb_metadata.SambaAcl(service)
+    try:
+        acl.check()
+    except smb_metadata.SambaMissing as err:
+        module.fail_json(msg=f"on {socket.gethostname()}: {err}")
+    return acl
 
 
 def result_of(params, done):
@@ -243,6 +292,9 @@ def main():
             delete=dict(type="bool", default=True),
             show=dict(type="int", default=10),
             kommune=dict(type="str"),
+            **share_identity.mapping_args(),
+            target_service=dict(type="str", required=True),
+            stream_limit=dict(type="int", default=smb_metadata.DEFAULT_STREAM_LIMIT),
         ),
         required_if=[("auth", "ntlm", ("password",))],
         supports_check_mode=True,
@@ -252,15 +304,22 @@ def main():
         module.fail_json(msg=missing_required_lib("smbprotocol"), exception=str(smb_source.SMBPROTOCOL_ERROR))
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
     what = f"{params['sync_pass']} pass of share {params['share']}"
+    translate_sid = share_identity.module_translator(module)
+    acl = samba_acl(module, params["target_service"])
+    target_root = os.fsencode(params["target_root"])
     try:
         with smb_source.share_of(params, params["share"]) as source:
-            done = smb_sync.run_smb_pass(source, os.fsencode(params["target_root"]), params["state_path"],
-                                         check=module.check_mode, delete=params["delete"],
-                                         progress_path=params["progress_path"], apply_metadata=APPLY_METADATA,
-                                         what=what)
+            # The one call point of the metadata; the engine calls it only outside check mode.
+            writer = smb_sync.TargetMetadata(target_root, translate_sid, source=source, acl=acl,
+                                             stream_limit=params["stream_limit"])
+            done = smb_sync.run_smb_pass(source, target_root, params["state_path"], check=module.check_mode,
+                                         delete=params["delete"], progress_path=params["progress_path"],
+                                         apply_metadata=writer, what=what)
+            if module.check_mode:
+                writer.foresee(done.plan)
     except (smb_source.SmbSourceError, SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
-    found = findings(params["share"], done, where, params["show"])
+    found = findings(params["share"], done, writer.unmapped_sids, where, params["show"])
     module.exit_json(**result_of(params, done), **{RESULT_FINDINGS: [f.to_dict() for f in found]})
 
 

@@ -42,6 +42,11 @@ def sid_judge(mapping: Mapping | None, filename: str = "mapping") -> Callable[[s
     return lambda sid: sid in ROOT_SIDS or will_translate(sid)
 
 
+def mapping_args() -> dict:
+    """The argument spec of O(mapping) (module_translator, module_judge read it)."""
+    return dict(mapping=dict(type="dict"))
+
+
 def source_args() -> dict:
     """The argument spec of the options in the doc fragment kommunal.umzug.share_source."""
     return dict(
@@ -52,7 +57,7 @@ def source_args() -> dict:
         key=dict(type="path", no_log=False),
         ssh_options=dict(type="list", elements="str", default=[]),
         target_root=dict(type="path", required=True),
-        mapping=dict(type="dict"),
+        **mapping_args(),
         kommune=dict(type="str"),
     )
 

@@ -4,7 +4,7 @@ SSH, share_sync_smb over SMB)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
@@ -19,3 +19,16 @@ def not_deleted_findings(share: str, not_deleted: Iterable[bytes], where: dict, 
     return [Finding.of(
         "shares.deletion_held", share=share, count=len(paths), paths=", ".join(paths[:show]),
         resources=(share, *paths[:20]), **where)]
+
+
+def unmapped_sid_findings(share: str, unmapped_sids: Mapping[str, Iterable[bytes]], where: dict) -> list[Finding]:
+    """The SIDs a pass kept as they were because the identity mapping has no new identity
+    for them (SID -> the paths whose owner, group or ACL names it): one finding per share
+    with the number of SIDs and paths and the first SIDs."""
+    if not unmapped_sids:
+        return []
+    sids = sorted(unmapped_sids)
+    paths = sorted({shown(p) for s in sids for p in unmapped_sids[s]})
+    return [Finding.of(
+        "shares.sid_unmapped", share=share, count=len(sids), paths=len(paths), sids=", ".join(sids[:10]),
+        variant="pass", resources=(share, *sids[:20]), **where)]

@@ -38,6 +38,7 @@ from __future__ import annotations
 import errno
 import os
 import struct
+import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
@@ -165,6 +166,10 @@ def secinfo(sd: ntacl.SecurityDescriptor, sacl_read: bool) -> int:
         | (SECINFO_SACL if sacl_read else 0)
 
 
+class SambaMissing(Exception):
+    """python3-samba is not importable on this host (``SambaAcl.check``)."""
+
+
 class SambaAcl:
     """Sets an SD as Samba itself does for a client, on the share named ``service`` (its
     VFS modules, its idmap), as root: ``samba.samba3.smbd.set_nt_acl``."""
@@ -172,6 +177,18 @@ class SambaAcl:
     def __init__(self, service: str, smb_conf: str | None = None):
         self.service, self.smb_conf = service, smb_conf
         self._samba = None
+
+    def check(self) -> None:
+        """Load Samba's bindings and configuration now, before a pass writes anything:
+        ``SambaMissing`` says in one sentence what is missing and how to install it."""
+        try:
+            self._bindings()
+        except ImportError as err:
+            raise SambaMissing(
+                f"Samba's Python bindings (python3-samba) cannot be imported by {sys.executable} ({err}); "
+                "the security descriptors are set through them. Install them with 'apt-get install "
+                "python3-samba' (roles/shares, tasks smb_client.yml) and run the module with a python that "
+                "sees them (the SMB client's venv, made with --system-site-packages)") from None
 
     def _bindings(self):
         if self._samba is None:
@@ -197,15 +214,19 @@ class SambaAcl:
 # --- the entry point --------------------------------------------------------------------
 
 def apply(target_root: bytes, relative: bytes, entry: SmbEntry, translate_sid: Callable[[str], str | None], *,
-          source, acl, stream_limit: int = DEFAULT_STREAM_LIMIT) -> Applied:
+          source, acl, stream_limit: int = DEFAULT_STREAM_LIMIT, at: bytes | None = None) -> Applied:
     """Carry the metadata of ``entry`` (read by ``smb_source``) onto ``target_root/relative``.
 
     ``source``: the ``SmbShare`` the entry was read from (streams are read through it);
     ``acl``: a ``SambaAcl`` for the target share (anything with ``set(path, sd, parts)``);
-    ``stream_limit``: the largest stream the target keeps (shares_smb_stream_limit).
+    ``stream_limit``: the largest stream the target keeps (shares_smb_stream_limit);
+    ``at``: where the object is on the target for now, relative to ``target_root``, when that
+    is not ``relative`` (the sync's temporary name beside it, before the rename); ``relative``
+    still names it at the source and in the problems.
     Nothing here raises for one object: what cannot be carried is in ``problems``.
     """
-    path = os.path.join(target_root, relative) if relative else target_root
+    here = relative if at is None else at
+    path = os.path.join(target_root, here) if here else target_root
     shown = relative.decode("utf-8", "backslashreplace") or "."
     done = Applied()
     if entry.kind not in ("file", "dir"):

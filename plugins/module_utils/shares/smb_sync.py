@@ -6,11 +6,14 @@ deletion and safe mode) and differs where the source does:
 
 - The source is an ``SmbShare``: ``walk()`` lists it, ``read()`` streams a file. Nothing
   runs on the source.
-- A file is unchanged when its change time, size and file id are those the state recorded
-  and the target still holds what the last pass wrote (size and modification time): SMB's
-  change time moves on every content, attribute and ACL change, so unchanged files are
-  never opened. A file whose change time moved but whose file id, size and last write time
-  did not had only its metadata changed: its content is not read again either. A content
+- A file is unchanged when its change time, size, file id and metadata (attributes,
+  creation time, streams, security descriptor, as the listing gives them) are those the
+  state recorded and the target still holds what the last pass wrote (size and modification
+  time): SMB's change time moves on every content, attribute and ACL change on Windows, and
+  the metadata digest catches those changes where it does not (Samba reports the last
+  write time as the change time), so unchanged files are never opened. A file whose change
+  time or metadata moved but whose file id, size and last write time did not had only its
+  metadata changed: its content is not read again either. A content
   change that restores the last write time and keeps the size is what verification
   (content hashes) finds, as on the Samba path.
 - A file that moved at the source (the same file id, size and last write time at a path
@@ -37,12 +40,14 @@ deletion and safe mode) and differs where the source does:
 
 Metadata: DOS attributes, creation time, alternate data streams and the translated security
 descriptor are written by the one call point ``apply_metadata(target_path, entry)`` (see
-``MetadataWriter``), which the module supplies; the default writes nothing.
+``MetadataWriter``), which the module supplies: ``TargetMetadata``, the metadata writer
+``smb_metadata.apply`` on the target share; the default, ``no_metadata``, writes nothing.
 """
 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import shutil
@@ -53,7 +58,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, smb_metadata, smb_source
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.preflight import ShareReport
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
@@ -71,7 +76,10 @@ HELD_KEYS = ("shares.reparse_point", "shares.offline_file", "shares.file_locked"
 TEMP_PREFIX = b".umzug-part-"
 JOURNAL_SUFFIX = ".journal"
 STATE_FORMAT = "umzug-smb-state"
-STATE_VERSION = 1
+STATE_VERSION = 2
+# Version 1 kept no metadata digest: its paths are taken as changed in their metadata once
+# (written again, their content not read).
+READ_VERSIONS = (1, STATE_VERSION)
 BATCH_FILES = 1000
 BATCH_BYTES = 256 << 20
 BATCH_SECONDS = 10.0
@@ -97,13 +105,81 @@ def no_metadata(target_path: bytes, entry: SmbEntry) -> None:
     return None
 
 
+class TargetMetadata:
+    """The ``MetadataWriter`` that carries the metadata: ``smb_metadata.apply`` once per
+    object the pass hands it, on the name the object has on the target at that moment (its
+    real path, or the temporary name beside it before the rename), while the source and the
+    findings know it by its path in the share. What ``apply`` could not carry goes back to
+    the pass as (finding key, sentence), except the SIDs without a new identity: those are
+    gathered here per SID with the paths naming them (``unmapped_sids``), as the Samba
+    path's translator gathers them, for one finding per share."""
+
+    def __init__(self, target_root: bytes, translate_sid: Callable[[str], str | None], *, source, acl,
+                 stream_limit: int = smb_metadata.DEFAULT_STREAM_LIMIT, apply=smb_metadata.apply):
+        self.root = os.path.normpath(target_root)
+        self.translate_sid, self.source, self.acl, self.stream_limit = translate_sid, source, acl, stream_limit
+        self._apply = apply
+        self.unmapped_sids: dict[str, set[bytes]] = {}
+
+    def where(self, target_path: bytes, entry: SmbEntry) -> bytes | None:
+        """Where ``entry`` is on the target for now, relative to the root, when not at its own
+        path (None): only its temporary name beside it is another place it can be."""
+        relative = os.path.relpath(os.path.normpath(target_path), self.root)
+        relative = b"" if relative == b"." else relative
+        if relative == entry.path:
+            return None
+        if os.path.dirname(relative) == os.path.dirname(entry.path) and _is_temp(relative):
+            return relative
+        raise SyncError(f"the metadata of {shown(entry.path) or '.'} was to be written on {shown(target_path)}, "
+                        f"which is neither its place under {shown(self.root)} nor a temporary name beside it")
+
+    def __call__(self, target_path: bytes, entry: SmbEntry) -> list[tuple[str, str]]:
+        applied = self._apply(self.root, entry.path, entry, self.translate_sid, source=self.source, acl=self.acl,
+                              stream_limit=self.stream_limit, at=self.where(target_path, entry))
+        itself = entry.path.decode("utf-8", "backslashreplace") or "."
+        found = []
+        for problem in applied.problems:
+            if problem.key == "shares.sid_unmapped":
+                for sid in problem.sids:
+                    self.unmapped_sids.setdefault(sid, set()).add(entry.path)
+                continue
+            # A problem of one stream names it: "path:stream".
+            stream = problem.path[len(itself) + 1:] if problem.path.startswith(itself + ":") else ""
+            found.append((problem.key, f"stream {stream}: {problem.detail}" if stream else problem.detail))
+        return found
+
+    def foresee(self, plan: Plan) -> None:
+        """Check mode: the SIDs the pass would keep untranslated, from the security
+        descriptors of the objects it would write the metadata of; nothing is written."""
+        for step in plan.steps:
+            if step.kind == "link" or (step.kind == "meta" and step.origin is not None) or step.entry.sd is None:
+                continue  # a further name of a file: its first one carries the metadata
+            try:
+                unmapped = ntacl.translate_sd(ntacl.parse_sd(step.entry.sd), self.translate_sid).unmapped
+            except ntacl.NtaclError:
+                continue  # shares.ntacl_unreadable when a pass writes it
+            for sid in unmapped:
+                self.unmapped_sids.setdefault(sid, set()).add(step.entry.path)
+
+
 # --- the state ---------------------------------------------------------------------------
 
 def entry_key(entry: SmbEntry) -> tuple:
     """What the state keeps of a path: the source's kind, change time, size, file id and
-    last write time (the target's modification time is set to the last)."""
+    last write time (the target's modification time is set to the last), and a digest of
+    the metadata the listing gives (``metadata_digest``)."""
     return (entry.kind, entry.change_ns, entry.size if entry.kind == "file" else 0, entry.file_id,
-            entry.last_write_ns)
+            entry.last_write_ns, metadata_digest(entry))
+
+
+def metadata_digest(entry: SmbEntry) -> str:
+    """The attributes, creation time, streams (names and sizes) and security descriptor as
+    the listing gives them, as one digest. Windows moves the change time on every change of
+    them; Samba (4.17) reports the last write time as the change time, so there a change of
+    attributes or ACL alone shows only here. Costs no read: the walk asks for all of it."""
+    digest = hashlib.sha256(json.dumps([entry.attributes, entry.creation_ns, list(entry.streams)]).encode())
+    digest.update(entry.sd or b"")
+    return digest.hexdigest()[:32]
 
 
 def _path_text(path: bytes) -> str:
@@ -122,7 +198,7 @@ def load_state(state_path: str) -> dict[bytes, tuple]:
     try:
         with open(state_path, encoding="utf-8") as handle:
             data = json.load(handle)
-        if data.get("format") != STATE_FORMAT or data.get("version") != STATE_VERSION:
+        if data.get("format") != STATE_FORMAT or data.get("version") not in READ_VERSIONS:
             raise ValueError(f"not a state of version {STATE_VERSION} of the SMB sync")
         state = {_path_bytes(p): tuple(k) for p, k in data["paths"].items()}
     except FileNotFoundError:

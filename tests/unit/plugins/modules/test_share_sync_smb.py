@@ -2,9 +2,14 @@
 one sentence when the share cannot be reached."""
 
 
+import os
+import socket
+import sys
+from typing import ClassVar
+
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, smb_metadata, smb_source
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
 from ansible_collections.kommunal.umzug.plugins.modules import share_sync_smb
 
@@ -40,14 +45,32 @@ class FakeShare:
         yield CONTENT[path]
 
 
+class FakeAcl:
+    """smb_metadata.SambaAcl without Samba: the SDs it was given, by the path's base name."""
+
+    def __init__(self, service):
+        self.service = service
+
+    def check(self):
+        return None
+
+    def set(self, path, sd, parts):
+        SDS.append((self.service, os.fsdecode(os.path.basename(path)), ntacl.parse_sd(sd), parts))
+
+
+SDS = []
+
+
 @pytest.fixture
 def args(tmp_path, monkeypatch):
     monkeypatch.setattr(smb_source, "SmbShare", FakeShare)
     monkeypatch.setattr(smb_source, "HAS_SMBPROTOCOL", True)
+    monkeypatch.setattr(smb_metadata, "SambaAcl", FakeAcl)
     READS.clear()
+    SDS.clear()
     return {"share": "kaemmerei", "server": "win-c-fs", "username": "KOMMUNEC\\umzug-backup", "password": "geheim",
             "target_root": str(tmp_path / "target"), "state_path": str(tmp_path / "state.json"),
-            "kommune": "kommune-c", "sync_pass": "seed"}
+            "kommune": "kommune-c", "sync_pass": "seed", "target_service": "cranach-kaemmerei"}
 
 
 def test_check_mode_counts_exactly_reads_nothing_and_the_pass_then_does_that(run_module, args, tmp_path):
@@ -85,3 +108,150 @@ def test_a_share_that_cannot_be_reached_fails_with_one_sentence_without_the_pass
 def test_ntlm_needs_a_password(run_module, args):
     failed = run_module(share_sync_smb.main, {k: v for k, v in args.items() if k != "password"}, fails=True)
     assert "password" in failed["msg"]
+
+
+# --- the metadata: smb_metadata.apply once per changed object, through smb_sync.TargetMetadata
+
+REAL_SAMBA_ACL = smb_metadata.SambaAcl
+OLD, NEW = "S-1-5-21-1111-2222-3333", "S-1-5-21-7777-8888-9999"
+MAPPING = {"schema_version": 1, "kommune": "kommune-c", "source_domain_sid": OLD, "target_domain_sid": NEW,
+           "users": [{"old_name": "jvogel", "old_sid": f"{OLD}-1105", "new_name": "crn-jvogel",
+                      "new_sid": f"{NEW}-1201", "source": "generated"}],
+           "groups": [{"old_name": "Kaemmerei", "old_sid": f"{OLD}-1110", "new_name": "crn-kaemmerei",
+                       "new_sid": f"{NEW}-1202", "source": "generated"}]}
+CREATED = 1_546_398_245 * 10**9 + 1234500
+STREAMS = {b"Haushalt/Plan.xlsx": {"Autor": b"J. Vogel"}, b"Haushalt/Gross.bin": {"Vorschau": b"x" * 300}}
+
+
+def sd(owner, *readers):
+    return ntacl.SecurityDescriptor(0x8004, owner, f"{OLD}-513", None, ntacl.Acl(2, tuple(
+        ntacl.Ace(0, 0, 0x1200A9, sid) for sid in readers))).to_bytes()
+
+
+def meta_entries(changed=None):
+    """A share whose objects carry what a Windows server gives: SDs, attributes, creation
+    times, streams; ``changed``: path -> fields that differ from the seed's."""
+    entries = [
+        SmbEntry(b"", "dir", attributes=0x10, last_write_ns=10**18, change_ns=1, file_id=1),
+        SmbEntry(b"Haushalt", "dir", attributes=0x12, creation_ns=CREATED, last_write_ns=10**18, change_ns=1,
+                 file_id=2, sd=sd(f"{OLD}-1105", f"{OLD}-1110", "S-1-1-0")),
+        SmbEntry(b"Haushalt/Plan.xlsx", "file", size=4, attributes=0x23, creation_ns=CREATED,
+                 last_write_ns=10**18, change_ns=2, file_id=3, streams=(("Autor", 8),),
+                 sd=sd(f"{OLD}-1105", f"{OLD}-1106")),
+        SmbEntry(b"Haushalt/Gross.bin", "file", size=7, attributes=0x20 | 0x100, creation_ns=CREATED,
+                 last_write_ns=10**18, change_ns=3, file_id=4, streams=(("Vorschau", 300),),
+                 sd=sd(f"{OLD}-1107", f"{OLD}-1106")),
+    ]
+    return [SmbEntry(**{**e.__dict__, **(changed or {}).get(e.path, {})}) for e in entries]
+
+
+class MetaShare(FakeShare):
+    entries: ClassVar[list[SmbEntry]] = meta_entries()
+    content: ClassVar[dict[bytes, bytes]] = {b"Haushalt/Plan.xlsx": b"plan", b"Haushalt/Gross.bin": b"gross!!"}
+
+    def walk(self):
+        return iter(self.entries)
+
+    def read(self, path, stream=None):
+        READS.append((path, stream))
+        yield STREAMS[path][stream] if stream else self.content[path]
+
+
+@pytest.fixture
+def meta(args, monkeypatch):
+    monkeypatch.setattr(smb_source, "SmbShare", MetaShare)
+    monkeypatch.setattr(MetaShare, "entries", meta_entries())
+    return {**args, "mapping": MAPPING}
+
+
+def xattrs(path):
+    return {name: os.getxattr(path, name) for name in os.listxattr(path)}
+
+
+def test_the_metadata_is_written_once_per_changed_object_and_unchanged_ones_are_not_touched(run_module, meta,
+                                                                                           tmp_path, monkeypatch):
+    run_module(share_sync_smb.main, meta)
+    plan = tmp_path / "target/Haushalt/Plan.xlsx"
+    assert xattrs(plan) == {"user.DOSATTRIB": smb_metadata.dosattrib(0x23, CREATED, False),
+                            "user.DosStream.Autor:$DATA": b"J. Vogel\0"}
+    assert xattrs(tmp_path / "target/Haushalt")["user.DOSATTRIB"] == smb_metadata.dosattrib(0x12, CREATED, True)
+    # One SD per object, on the target share; a file's on its temporary name before the rename.
+    assert [(service, name.startswith(".umzug-part-") or name) for service, name, _sd, _parts in SDS] == \
+        [("cranach-kaemmerei", "Haushalt"), ("cranach-kaemmerei", True), ("cranach-kaemmerei", True)]
+    haushalt = SDS[0][2]
+    assert (haushalt.owner, haushalt.group) == (f"{NEW}-1201", f"{NEW}-513")
+    assert [ace.sid for ace in haushalt.dacl.aces] == [f"{NEW}-1202", "S-1-1-0"]
+    READS.clear()
+    SDS.clear()
+    again = run_module(share_sync_smb.main, {**meta, "sync_pass": "delta"})
+    assert READS == [] and SDS == [] and not again["changed"] and again["counts"]["unchanged"] == 4
+    # Only the attributes of one file changed at the source (its change time moved).
+    monkeypatch.setattr(MetaShare, "entries", meta_entries({b"Haushalt/Plan.xlsx": {"attributes": 0x21,
+                                                                                     "change_ns": 9}}))
+    delta = run_module(share_sync_smb.main, {**meta, "sync_pass": "delta"})
+    assert delta["counts"]["meta"] == 1 and delta["first"]["meta"] == ["Haushalt/Plan.xlsx"]
+    assert READS == [(b"Haushalt/Plan.xlsx", "Autor")]  # its stream, not its content
+    assert [name for _service, name, _sd, _parts in SDS] == ["Plan.xlsx"]
+    assert xattrs(plan)["user.DOSATTRIB"] == smb_metadata.dosattrib(0x21, CREATED, False)
+
+
+@pytest.mark.parametrize("stream_limit, refuse, expected", [
+    (65535, None, {
+        "shares.attribute_not_carried": ["kaemmerei", "Haushalt/Gross.bin"],
+        "shares.sid_unmapped": ["kaemmerei", f"{OLD}-1106", f"{OLD}-1107"],
+    }),
+    (100, None, {
+        "shares.attribute_not_carried": ["kaemmerei", "Haushalt/Gross.bin"],
+        "shares.stream_too_large": ["kaemmerei", "Haushalt/Gross.bin"],
+        "shares.sid_unmapped": ["kaemmerei", f"{OLD}-1106", f"{OLD}-1107"],
+    }),
+    (4, "Haushalt", {
+        "shares.attribute_not_carried": ["kaemmerei", "Haushalt/Gross.bin"],
+        "shares.metadata_not_written": ["kaemmerei", "Haushalt"],
+        "shares.stream_too_large": ["kaemmerei", "Haushalt/Gross.bin", "Haushalt/Plan.xlsx"],
+        "shares.sid_unmapped": ["kaemmerei", f"{OLD}-1106", f"{OLD}-1107"],
+    }),
+], ids=["unmapped SIDs and a dropped attribute", "a stream beyond the limit", "Samba refuses an SD"])
+def test_what_could_not_be_carried_is_one_finding_per_key_for_the_share(run_module, meta, monkeypatch,
+                                                                         stream_limit, refuse, expected):
+    accepting = FakeAcl.set
+
+    def refusing(self, path, sd, parts):
+        if os.fsdecode(os.path.basename(path)) == refuse:
+            raise RuntimeError("NT_STATUS_ACCESS_DENIED")
+        accepting(self, path, sd, parts)
+
+    monkeypatch.setattr(FakeAcl, "set", refusing, raising=True)
+    done = run_module(share_sync_smb.main, {**meta, "stream_limit": stream_limit})
+    found = {f["key"]: f for f in done["umzug_findings"]}
+    assert len(found) == len(done["umzug_findings"])  # one per key
+    assert {key: f["resources"] for key, f in found.items()} == expected
+    unmapped = found["shares.sid_unmapped"]
+    assert "2 SID(s) in Windows ACLs of 2 path(s)" in unmapped["summary"]
+    assert f"{OLD}-1106, {OLD}-1107" in unmapped["summary"]
+    if refuse:
+        assert "security descriptor: NT_STATUS_ACCESS_DENIED" in found["shares.metadata_not_written"]["summary"]
+    if "shares.stream_too_large" in found:
+        assert "stream Vorschau: 300 bytes" in found["shares.stream_too_large"]["summary"]
+
+
+def test_check_mode_writes_no_metadata_and_reports_the_sids_the_pass_will_keep(run_module, meta, tmp_path):
+    dry = run_module(share_sync_smb.main, meta, check=True)
+    assert SDS == [] and READS == [] and not (tmp_path / "target").exists()
+    real = run_module(share_sync_smb.main, meta)
+    assert SDS and READS
+    sids = {f["key"]: f for f in real["umzug_findings"]}["shares.sid_unmapped"]
+    assert [f for f in dry["umzug_findings"] if f["key"] == "shares.sid_unmapped"] == [sids]
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["pass", "check mode"])
+def test_without_python3_samba_the_module_fails_before_the_pass_with_one_sentence(run_module, meta, monkeypatch,
+                                                                                 tmp_path, check):
+    monkeypatch.setattr(smb_metadata, "SambaAcl", REAL_SAMBA_ACL)
+    monkeypatch.setitem(sys.modules, "samba", None)  # what an RZ file server without python3-samba has
+    failed = run_module(share_sync_smb.main, meta, check=check, fails=True)
+    assert failed["msg"].startswith(f"on {socket.gethostname()}: Samba's Python bindings (python3-samba) cannot be "
+                                    f"imported by {sys.executable}")
+    assert "apt-get install python3-samba" in failed["msg"] and "--system-site-packages" in failed["msg"]
+    assert "Traceback" not in str(failed) and "exception" not in failed
+    assert READS == [] and not (tmp_path / "target").exists() and not (tmp_path / "state.json").exists()

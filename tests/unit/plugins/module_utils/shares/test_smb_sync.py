@@ -7,7 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight, smb_source, smb_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import (
+    ntacl,
+    preflight,
+    smb_metadata,
+    smb_source,
+    smb_sync,
+)
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
@@ -87,9 +93,10 @@ class FakeShare:
         for path in sorted(self.objects, key=lambda p: (p.count(b"/") + (1 if p else 0), p)):
             item = self.objects[path]
             kind = "reparse" if any(k == "shares.reparse_point" for k, _s in item["problems"]) else item["kind"]
-            yield SmbEntry(path=path, kind=kind, size=len(item["data"]), attributes=0x20,
-                           creation_ns=item["write"], last_write_ns=item["write"], change_ns=item["change"],
-                           file_id=item["id"], nlink=nlinks[id(item)], problems=list(item["problems"]))
+            yield SmbEntry(path=path, kind=kind, size=len(item["data"]), attributes=item.get("attributes", 0x20),
+                           creation_ns=item.get("created", item["write"]), last_write_ns=item["write"],
+                           change_ns=item["change"], file_id=item["id"], nlink=nlinks[id(item)],
+                           streams=item.get("streams", ()), sd=item.get("sd"), problems=list(item["problems"]))
 
     def read(self, path, stream=None, chunk=1 << 20, depth=4):
         if self.fail_after is not None and len(self.reads) >= self.fail_after:
@@ -423,3 +430,137 @@ def test_a_flagged_hard_link_is_copied_not_linked_from_its_other_name(share, whe
     done = run(share, where)
     assert len(share.reads) == 1 and done.counts()["link"] == 1  # read once, linked once
     assert first.read_bytes() == b"wurzel" == (where["target"] / "Protokolle" / "Wurzel-Verweis.txt").read_bytes()
+
+
+# --- TargetMetadata: the module's MetadataWriter around smb_metadata.apply -----------------
+
+ROOT = b"/srv/shares/cranach-kaemmerei"
+
+
+@pytest.mark.parametrize("target_path, path, at", [
+    (ROOT + b"/Haushalt/Plan.xlsx", b"Haushalt/Plan.xlsx", None),
+    (ROOT + b"/Haushalt/.umzug-part-0a1b2c3d4e5f", b"Haushalt/Plan.xlsx", b"Haushalt/.umzug-part-0a1b2c3d4e5f"),
+    (ROOT + b"/.umzug-part-00aa", b"Wurzel.txt", b".umzug-part-00aa"),
+    (ROOT, b"", None),
+    (ROOT + b"/", b"", None),
+    (ROOT + b"//Haushalt/./leer", b"Haushalt/leer", None),
+    ("/srv/shares/cranach-kaemmerei/Müller.txt".encode(), "Müller.txt".encode(), None),
+], ids=["real path", "temporary name", "temporary name at the root", "root", "root with slash", "unnormalised",
+        "umlaut"])
+def test_the_metadata_goes_where_the_object_is_now_and_is_known_by_its_path(target_path, path, at):
+    calls = []
+
+    def apply(root, relative, entry, translate_sid, **kw):
+        calls.append((root, relative, kw["at"], kw["stream_limit"]))
+        return smb_metadata.Applied()
+
+    writer = smb_sync.TargetMetadata(ROOT + b"/", lambda sid: sid, source=None, acl=None, stream_limit=4096,
+                                     apply=apply)
+    assert writer(target_path, SmbEntry(path, "file")) == []
+    assert calls == [(ROOT, path, at, 4096)]
+
+
+@pytest.mark.parametrize("target_path, path", [
+    (ROOT + b"/Haushalt/Anderes.xlsx", b"Haushalt/Plan.xlsx"),  # another object
+    (ROOT + b"/.umzug-part-00aa", b"Haushalt/Plan.xlsx"),  # a temporary name in another folder
+    (ROOT + b"/../cranach-kaemmerei-alt/Plan.xlsx", b"Plan.xlsx"),  # outside the root
+    (b"/tmp/Plan.xlsx", b"Plan.xlsx"),
+])
+def test_metadata_for_any_other_place_stops_the_pass(target_path, path):
+    writer = smb_sync.TargetMetadata(ROOT, lambda sid: sid, source=None, acl=None,
+                                     apply=lambda *a, **kw: pytest.fail("applied"))
+    with pytest.raises(SyncError, match="neither its place"):
+        writer(target_path, SmbEntry(path, "file"))
+
+
+OLD = "S-1-5-21-1-2-3"
+
+
+@pytest.mark.parametrize("problems, returned, unmapped", [
+    ([], [], {}),
+    ([smb_metadata.Problem("shares.attribute_not_carried", "a.txt", "T")],
+     [("shares.attribute_not_carried", "T")], {}),
+    ([smb_metadata.Problem("shares.stream_too_large", "a.txt:Vorschau", "70000 bytes")],
+     [("shares.stream_too_large", "stream Vorschau: 70000 bytes")], {}),
+    ([smb_metadata.Problem("shares.metadata_not_written", "a.txt", "security descriptor: denied"),
+      smb_metadata.Problem("shares.metadata_not_written", "a.txt:Zone.Identifier", "writing the stream: EIO")],
+     [("shares.metadata_not_written", "security descriptor: denied"),
+      ("shares.metadata_not_written", "stream Zone.Identifier: writing the stream: EIO")], {}),
+    ([smb_metadata.Problem("shares.sid_unmapped", "a.txt", f"{OLD}-1105, {OLD}-1106",
+                           (f"{OLD}-1105", f"{OLD}-1106")),
+      smb_metadata.Problem("shares.ntacl_unreadable", "a.txt", "truncated")],
+     [("shares.ntacl_unreadable", "truncated")], {f"{OLD}-1105": {b"a.txt"}, f"{OLD}-1106": {b"a.txt"}}),
+], ids=["nothing", "attribute", "stream", "not written", "unmapped SIDs kept apart"])
+def test_what_apply_could_not_carry_goes_back_to_the_pass_but_the_unmapped_sids(problems, returned, unmapped):
+    writer = smb_sync.TargetMetadata(ROOT, lambda sid: None, source=None, acl=None,
+                                     apply=lambda *a, **kw: smb_metadata.Applied(problems=list(problems)))
+    assert writer(ROOT + b"/a.txt", SmbEntry(b"a.txt", "file")) == returned
+    assert writer.unmapped_sids == unmapped
+
+
+def sd_naming(*sids: str) -> bytes:
+    return ntacl.SecurityDescriptor(0x8004, sids[0], None, None,
+                                    ntacl.Acl(2, tuple(ntacl.Ace(0, 0, 0x1200A9, s) for s in sids))).to_bytes()
+
+
+def test_the_unmapped_sids_of_a_pass_are_gathered_per_sid_with_their_paths_and_check_mode_foresees_them(share, where):
+    share.objects[b"Haushalt"]["sd"] = sd_naming(f"{OLD}-500", f"{OLD}-1105")
+    share.objects[b"Wurzel.txt"]["sd"] = sd_naming(f"{OLD}-1105", f"{OLD}-1106", "S-1-1-0")
+    share.objects[b"Protokolle/Sitzung.txt"]["sd"] = b"kaputt"
+    mapped = {f"{OLD}-500": "S-1-5-21-7-8-9-500"}
+    owners = []
+
+    class Acl:
+        def set(self, path, sd, parts):
+            owners.append(ntacl.parse_sd(sd).owner)
+
+    def writer():
+        return smb_sync.TargetMetadata(os.fsencode(where["target"]), lambda s: mapped.get(s, s if s == "S-1-1-0"
+                                                                                           else None),
+                                       source=share, acl=Acl())
+
+    walk = share.walk
+    share.walk = lambda: (e if "sd" not in share.objects[e.path] else
+                          SmbEntry(**{**e.__dict__, "sd": share.objects[e.path]["sd"]}) for e in walk())
+    dry, real = writer(), writer()
+    dry.foresee(run(share, where, check=True, apply_metadata=dry).plan)
+    assert owners == [] and not where["target"].exists()
+    done = run(share, where, apply_metadata=real)
+    assert dry.unmapped_sids == real.unmapped_sids == {f"{OLD}-1105": {b"Haushalt", b"Wurzel.txt"},
+                                                       f"{OLD}-1106": {b"Wurzel.txt"}}
+    # Translated where the mapping can, kept where it cannot.
+    assert sorted(owners) == sorted(["S-1-5-21-7-8-9-500", f"{OLD}-1105"])
+    assert [(k, p) for k, p, _s in done.problems] == [("shares.ntacl_unreadable", b"Protokolle/Sitzung.txt")]
+
+
+@pytest.mark.parametrize("field, value", [
+    ("attributes", 0x22),
+    ("sd", b"\x01\x00\x04\x80" + bytes(16)),
+    ("created", T0 - 86400 * SECOND),
+    ("streams", (("Zone.Identifier", 26),)),
+], ids=["attributes", "security descriptor", "creation time", "streams"])
+def test_a_metadata_change_the_change_time_does_not_show_is_carried_without_reading_the_content(share, where,
+                                                                                               field, value):
+    # Samba 4.17 reports the last write time as the change time: a change of attributes or
+    # ACL alone leaves it where it was.
+    run(share, where)
+    share.reads.clear()
+    share.objects[b"Haushalt/Plan 2024.xlsx"][field] = value
+    calls = []
+    done = run(share, where, apply_metadata=lambda target_path, entry: calls.append(entry.path))
+    assert [s.entry.path for s in done.plan.of("meta")] == [b"Haushalt/Plan 2024.xlsx"]
+    assert share.reads == [] and calls == [b"Haushalt/Plan 2024.xlsx"]
+    assert sum(done.counts()[k] for k in smb_sync.KINDS) == 1
+    assert sum(run(share, where).counts()[k] for k in smb_sync.KINDS) == 0
+
+
+def test_a_state_of_version_1_is_read_and_its_paths_get_their_metadata_once(share, where):
+    run(share, where)
+    state = json.loads(Path(where["state"]).read_text())
+    Path(where["state"]).write_text(json.dumps({**state, "version": 1,
+                                                "paths": {p: k[:5] for p, k in state["paths"].items()}}))
+    share.reads.clear()
+    done = run(share, where)
+    assert share.reads == [] and len(done.plan.of("meta")) == len(share.objects)
+    assert json.loads(Path(where["state"]).read_text())["version"] == 2
+    assert sum(run(share, where).counts()[k] for k in smb_sync.KINDS) == 0
