@@ -145,11 +145,11 @@ REFUSED = {
 }
 
 
-def where(module) -> str:
+def where(module):
     return f"\\\\{module.params['server']}\\{module.params['share']}"
 
 
-def refused(module, call: str, err: RuntimeError):
+def refused(module, call, err):
     name = smb_settings.words(err)
     hint = f": {REFUSED[call]}" if "ACCESS_DENIED" in name and call in REFUSED else ""
     module.fail_json(msg=f"{call} on {where(module)} as {module.params['username']} failed ({name}){hint}")
@@ -167,7 +167,7 @@ def connect(module):
                              f"(share {params['share']}): {smb_settings.words(err)}")
 
 
-def read_record(module) -> dict | None:
+def read_record(module):
     text = read_text(module.params["record_path"])
     if text is None:
         return None
@@ -184,7 +184,7 @@ def read_record(module) -> dict | None:
     return record
 
 
-def plan(state: str, current: bytes | None, record: dict | None) -> tuple[bytes | None, dict | None]:
+def plan(state, current, record):
     """The SD to write (None: nothing) and the record to keep (None: the one there, or none)."""
     if state == "frozen":
         frozen = smb_freeze.frozen_sd(current)
@@ -200,7 +200,7 @@ def plan(state: str, current: bytes | None, record: dict | None) -> tuple[bytes 
 SAMBA_NO_USER = "dummy_user"
 
 
-def close_open(module, client, share_path: str, where_finding: dict) -> tuple[dict, list]:
+def close_open(module, client, share_path, where_finding):
     """Close the share's open files and the sessions of its users: those NetConnectionEnum
     names and those holding files in it. What the server refuses is a finding, not a
     failure: the share ACL holds for every tree connected from now on."""

@@ -128,8 +128,8 @@ class SrvsvcClient:
         result.settings = settings_of(comment, flags)
         return result
 
-
     # The freeze (module share_freeze_smb, pure part in smb_freeze.py) ----------------------
+
     def share_sd(self, share: str) -> tuple[str | None, bytes | None]:
         """The share's path and its share ACL's self-relative SD (level 502), as stored."""
         info = self._get(share, 502)
