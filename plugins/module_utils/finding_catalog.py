@@ -724,6 +724,22 @@ CATALOG = {
                "remediation": "Mit einem Konto der Gruppe Administratoren des Servers lesen oder an der "
                               "RZ-Freigabe von Hand setzen."},
     },
+    "shares.smb_freeze_open_kept": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Share {share} frozen, but open connections were not closed",
+               "summary": "The share ACL of \\\\{server}\\{share} is read-only, but the server refused to close: "
+                          "{kept}. A client connected before the freeze keeps writing until it reconnects.",
+               "remediation": "Close the share's open files and sessions in the server's Computer Management "
+                              "(Shared Folders) before the final pass, or freeze with an account in the server's "
+                              "Administrators group."},
+        "de": {"title": "Freigabe {share} eingefroren, offene Verbindungen aber nicht geschlossen",
+               "summary": "Die Freigabeberechtigung von \\\\{server}\\{share} erlaubt nur noch Lesen, der Server hat "
+                          "aber abgelehnt zu schließen: {kept}. Ein vor dem Einfrieren verbundener Client schreibt "
+                          "weiter, bis er sich neu verbindet.",
+               "remediation": "Offene Dateien und Sitzungen der Freigabe vor dem letzten Durchlauf in der "
+                              "Computerverwaltung des Servers (Freigegebene Ordner) schließen oder mit einem Konto "
+                              "der Gruppe Administratoren des Servers einfrieren."},
+    },
     # --------------------------------------------------------------------------- accounts
     "accounts.service_account": {
         "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",

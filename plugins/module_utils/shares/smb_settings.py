@@ -12,6 +12,10 @@ The binding is Samba's stable DCE/RPC one, ``samba.dcerpc.srvsvc`` (python3-samb
 RZ file server, reached from the venv through --system-site-packages); smbprotocol has no
 srvsvc client. Level 502 needs administrator rights on a Windows server: an account
 without them gets level 1 (name, comment) and 1005, and ``partial`` says what was missing.
+
+``SrvsvcClient`` is the one client of the pipe: it also carries the calls of the freeze
+(share ACL by levels 502 and 1501, open files, connections, sessions), whose decisions
+live in ``smb_freeze``.
 """
 
 from __future__ import annotations
@@ -114,18 +118,56 @@ class SrvsvcClient:
                 result.partial.append("share ACL (level 502 gave none: the account is not an administrator "
                                       "of the server)")
         except RuntimeError as err:  # Samba's bindings raise (NTSTATUS/WERROR, text)
-            result.partial.append(f"path and share ACL (level 502: {_words(err)})")
+            result.partial.append(f"path and share ACL (level 502: {words(err)})")
             comment = self._get(share, 1).comment
         try:
             flags = self._get(share, 1005).dfs_flags
         except RuntimeError as err:
-            result.partial.append(f"caching and access-based enumeration (level 1005: {_words(err)})")
+            result.partial.append(f"caching and access-based enumeration (level 1005: {words(err)})")
             flags = None
         result.settings = settings_of(comment, flags)
         return result
 
+    # The freeze (module share_freeze_smb, pure part in smb_freeze.py) ----------------------
 
-def _words(err: RuntimeError) -> str:
+    def share_sd(self, share: str) -> tuple[str | None, bytes | None]:
+        """The share's path and its share ACL's self-relative SD (level 502), as stored."""
+        info = self._get(share, 502)
+        sd = getattr(info.sd_buf, "sd", None)
+        return info.path, self.samba.ndr.ndr_pack(sd) if sd is not None else None
+
+    def set_share_sd(self, share: str, sd_bytes: bytes) -> None:
+        """NetShareSetInfo level 1501 (SHARE_INFO_1501): the share ACL and nothing else."""
+        buf = self.samba.dcerpc.security.sec_desc_buf()
+        buf.sd = self.samba.ndr.ndr_unpack(self.samba.dcerpc.security.descriptor, sd_bytes)
+        self.pipe.NetShareSetInfo(f"\\\\{self.server}", share, 1501, buf, 0)
+
+    def open_files(self) -> list[tuple[int, str, str]]:
+        """Every open file of the server (NetFileEnum level 3): id, path, user."""
+        srvsvc = self.samba.dcerpc.srvsvc
+        ctr = srvsvc.NetFileInfoCtr()
+        ctr.level, ctr.ctr = 3, srvsvc.NetFileCtr3()
+        answer = self.pipe.NetFileEnum(f"\\\\{self.server}", None, None, ctr, 0xFFFFFFFF, 0)
+        return [(item.fid, item.path, item.user) for item in answer[0].ctr.array or ()]
+
+    def close_file(self, fid: int) -> None:
+        self.pipe.NetFileClose(f"\\\\{self.server}", fid)
+
+    def share_users(self, share: str) -> list[str]:
+        """The users with a tree connected to the share (NetConnectionEnum level 1)."""
+        srvsvc = self.samba.dcerpc.srvsvc
+        ctr = srvsvc.NetConnInfoCtr()
+        ctr.level, ctr.ctr = 1, srvsvc.NetConnCtr1()
+        answer = self.pipe.NetConnEnum(f"\\\\{self.server}", share, ctr, 0xFFFFFFFF, 0)
+        return sorted({item.user for item in answer[0].ctr.array or () if item.user})
+
+    def close_sessions(self, user: str) -> None:
+        """NetSessionDel of every session of ``user``: its trees go with it."""
+        self.pipe.NetSessDel(f"\\\\{self.server}", None, user)
+
+
+def words(err: RuntimeError) -> str:
+    """The error's name as Samba's bindings give it (WERR_ACCESS_DENIED ...)."""
     args = err.args
     return str(args[1]) if len(args) > 1 else str(err)
 
@@ -134,8 +176,9 @@ def _samba():
     from types import SimpleNamespace
 
     from samba import credentials, ndr, param  # python3-samba; the module reports a missing one
-    from samba.dcerpc import srvsvc
-    return SimpleNamespace(credentials=credentials, ndr=ndr, param=param, dcerpc=SimpleNamespace(srvsvc=srvsvc))
+    from samba.dcerpc import security, srvsvc
+    return SimpleNamespace(credentials=credentials, ndr=ndr, param=param,
+                           dcerpc=SimpleNamespace(srvsvc=srvsvc, security=security))
 
 
 def as_discovered(found: ShareSettings) -> Mapping:

@@ -72,3 +72,60 @@ def test_a_share_acl_withheld_is_named_as_missing():
     found = smb_settings.SrvsvcClient("fs", "u", "p", samba=fake_samba(FakePipe(sd=None))).read_settings("b")
     assert found.path == "D:\\Shares\\Bauamt" and found.share_sd is None and found.share_acl() == []
     assert found.partial == ["share ACL (level 502 gave none: the account is not an administrator of the server)"]
+
+
+class FreezePipe(FakePipe):
+    """The calls of the freeze, recorded with their arguments."""
+
+    def __init__(self):
+        super().__init__()
+        self.calls = []
+
+    def NetShareSetInfo(self, server, share, level, info, parm_error):
+        self.calls.append(("set", server, share, level, info.sd))
+
+    def NetFileEnum(self, server, path, user, ctr, max_buffer, resume):
+        assert (ctr.level, path, user) == (3, None, None)
+        files = [SimpleNamespace(fid=7, path="C:\\Shares\\Bauamt\\a.docx", user="jvogel")]
+        return SimpleNamespace(ctr=SimpleNamespace(array=files)), 1, 0
+
+    def NetFileClose(self, server, fid):
+        self.calls.append(("close", server, fid))
+
+    def NetConnEnum(self, server, share, ctr, max_buffer, resume):
+        assert (ctr.level, share) == (1, "bauamt")
+        conns = [SimpleNamespace(user="jvogel"), SimpleNamespace(user="kbauer"), SimpleNamespace(user="jvogel"),
+                 SimpleNamespace(user="")]
+        return SimpleNamespace(ctr=SimpleNamespace(array=conns)), 4, 0
+
+    def NetSessDel(self, server, client, user):
+        self.calls.append(("session", server, client, user))
+
+
+def freeze_samba(pipe):
+    samba = fake_samba(pipe)
+    samba.ndr.ndr_unpack = lambda kind, data: ("unpacked", kind, data)
+    samba.dcerpc.security = SimpleNamespace(sec_desc_buf=SimpleNamespace, descriptor="descriptor")
+    samba.dcerpc.srvsvc.NetFileInfoCtr = samba.dcerpc.srvsvc.NetConnInfoCtr = SimpleNamespace
+    samba.dcerpc.srvsvc.NetFileCtr3 = samba.dcerpc.srvsvc.NetConnCtr1 = SimpleNamespace
+    return samba
+
+
+def test_the_freeze_calls_go_to_the_right_levels_and_server():
+    pipe = FreezePipe()
+    client = smb_settings.SrvsvcClient("fs", "u", "p", samba=freeze_samba(pipe))
+    assert client.share_sd("bauamt") == ("D:\\Shares\\Bauamt", SHARE_SD)
+    client.set_share_sd("bauamt", b"SD")
+    assert client.open_files() == [(7, "C:\\Shares\\Bauamt\\a.docx", "jvogel")]
+    client.close_file(7)
+    assert client.share_users("bauamt") == ["jvogel", "kbauer"]
+    client.close_sessions("jvogel")
+    assert pipe.calls == [("set", "\\\\fs", "bauamt", 1501, ("unpacked", "descriptor", b"SD")),
+                          ("close", "\\\\fs", 7), ("session", "\\\\fs", None, "jvogel")]
+
+
+@pytest.mark.parametrize("err, words", [
+    (RuntimeError(5, "WERR_ACCESS_DENIED"), "WERR_ACCESS_DENIED"), (RuntimeError("kaputt"), "kaputt"),
+])
+def test_words(err, words):
+    assert smb_settings.words(err) == words

@@ -1,0 +1,186 @@
+"""share_freeze_smb: freeze and unfreeze of a Windows share's ACL over a fake srvsvc pipe.
+Freeze, second freeze, unfreeze byte for byte, check mode writing nothing, diff lines,
+clear failures naming server and share, open files and sessions closed or reported."""
+
+import json
+import os
+from typing import ClassVar
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, smb_freeze, smb_settings
+from ansible_collections.kommunal.umzug.plugins.modules import share_freeze_smb
+
+USER = "S-1-5-21-1-2-3-1107"
+ORIGINAL = ntacl.SecurityDescriptor(0x8004, "S-1-5-32-544", "S-1-5-18", None, ntacl.Acl(2, (
+    ntacl.Ace(0, 0, 0x1301BF, USER), ntacl.Ace(1, 0, 0x10000, "S-1-5-21-1-2-3-1108"),
+    ntacl.Ace(0, 0, 0x1F01FF, "S-1-5-32-544")))).to_bytes()
+
+
+class FakeSrvsvc:
+    """One server's srvsvc as the module uses it; ``refuse`` names calls answered with access denied."""
+    sd = ORIGINAL
+    refuse: ClassVar[set] = set()
+    calls: ClassVar[list] = []
+    files = ((7, "C:\\Shares\\Bauamt\\plan.docx", "jvogel"), (8, "C:\\Shares\\Other\\x", "kbauer"),
+             (9, "C:\\Shares\\Bauamt", "jvogel"))
+    users = ("KOMMUNEC\\jvogel", "KOMMUNEC\\admin", "dummy_user")
+
+    def __init__(self, server, username, password, **kwargs):
+        self.server = server
+
+    def _maybe_refuse(self, call):
+        if call in self.refuse:
+            raise RuntimeError(5, "WERR_ACCESS_DENIED")
+
+    def share_sd(self, share):
+        self._maybe_refuse("get")
+        return "C:\\Shares\\Bauamt", FakeSrvsvc.sd
+
+    def set_share_sd(self, share, sd_bytes):
+        self._maybe_refuse("set")
+        FakeSrvsvc.calls.append(("set", share))
+        FakeSrvsvc.sd = sd_bytes
+
+    def open_files(self):
+        self._maybe_refuse("files")
+        return self.files
+
+    def close_file(self, fid):
+        FakeSrvsvc.calls.append(("close", fid))
+
+    def share_users(self, share):
+        self._maybe_refuse("users")
+        return self.users
+
+    def close_sessions(self, user):
+        self._maybe_refuse("sessions")
+        FakeSrvsvc.calls.append(("session", user))
+
+
+@pytest.fixture
+def srvsvc(monkeypatch):
+    monkeypatch.setattr(smb_settings, "SrvsvcClient", FakeSrvsvc)
+    monkeypatch.setattr(FakeSrvsvc, "sd", ORIGINAL)
+    monkeypatch.setattr(FakeSrvsvc, "refuse", set())
+    monkeypatch.setattr(FakeSrvsvc, "calls", [])
+    return FakeSrvsvc
+
+
+@pytest.fixture
+def args(tmp_path):
+    return {"server": "win-c-fs", "username": "KOMMUNEC\\admin", "password": "geheim", "share": "bauamt",
+            "record_path": str(tmp_path / "freeze" / "bauamt.json"), "kommune": "kommune-c"}
+
+
+def test_freeze_records_the_original_and_writes_the_reduced_acl(run_module, srvsvc, args):
+    result = run_module(share_freeze_smb.main, args)
+    assert result["changed"] is True and result["frozen"] is True
+    assert result["share_acl"] == [f"allow {USER} 0x001200a9", "deny S-1-5-21-1-2-3-1108 0x00010000",
+                                   "allow S-1-5-32-544 0x001200a9"]
+    assert srvsvc.sd == smb_freeze.frozen_sd(ORIGINAL)
+    with open(args["record_path"], encoding="utf-8") as handle:
+        record = json.load(handle)
+    assert smb_freeze.original_of(record) == ORIGINAL
+    assert (record["server"], record["share"]) == ("win-c-fs", "bauamt")
+    assert result["closed"] == {"files": 2, "users": ["KOMMUNEC\\jvogel", "jvogel"]}
+    assert srvsvc.calls == [("set", "bauamt"), ("close", 7), ("close", 9), ("session", "KOMMUNEC\\jvogel"),
+                            ("session", "jvogel")]
+    assert result["umzug_findings"] == [] and result["umzug_changes"]["items"] == {"frozen": ["bauamt"]}
+    assert "geheim" not in str(result)
+
+
+def test_a_second_freeze_changes_nothing_and_keeps_the_record(run_module, srvsvc, args):
+    run_module(share_freeze_smb.main, args)
+    with open(args["record_path"], "rb") as handle:
+        record = handle.read()
+    srvsvc.calls.clear()
+    again = run_module(share_freeze_smb.main, args)
+    assert again["changed"] is False and srvsvc.calls == []
+    with open(args["record_path"], "rb") as handle:
+        assert handle.read() == record
+
+
+def test_unfreeze_restores_the_original_byte_for_byte_and_removes_the_record(run_module, srvsvc, args):
+    run_module(share_freeze_smb.main, args)
+    result = run_module(share_freeze_smb.main, {**args, "state": "unfrozen"})
+    assert result["changed"] is True and result["frozen"] is False
+    assert srvsvc.sd == ORIGINAL and not os.path.exists(args["record_path"])
+    again = run_module(share_freeze_smb.main, {**args, "state": "unfrozen"})
+    assert again["changed"] is False
+
+
+@pytest.mark.parametrize("state", ["frozen", "unfrozen"])
+def test_check_mode_writes_nothing_and_diff_shows_the_acl(run_module, srvsvc, args, state):
+    if state == "unfrozen":
+        run_module(share_freeze_smb.main, args)
+        srvsvc.calls.clear()
+    before = srvsvc.sd
+    result = run_module(share_freeze_smb.main, {**args, "state": state}, check=True, diff=True)
+    assert result["changed"] is True and srvsvc.calls == [] and srvsvc.sd == before
+    assert os.path.exists(args["record_path"]) is (state == "unfrozen")
+    frozen_lines = "\n".join(smb_freeze.acl_lines(smb_freeze.frozen_sd(ORIGINAL))) + "\n"
+    original_lines = "\n".join(smb_freeze.acl_lines(ORIGINAL)) + "\n"
+    expected = (original_lines, frozen_lines) if state == "frozen" else (frozen_lines, original_lines)
+    assert (result["diff"]["before"], result["diff"]["after"]) == expected
+    assert result["diff"]["before_header"] == "\\\\win-c-fs\\bauamt share ACL"
+
+
+@pytest.mark.parametrize("refuse, message", [
+    ({"set"}, "NetShareSetInfo on \\\\win-c-fs\\bauamt as KOMMUNEC\\admin failed (WERR_ACCESS_DENIED): "
+              "NetShareSetInfo needs an account in the server's Administrators group"),
+    ({"get"}, "NetShareGetInfo on \\\\win-c-fs\\bauamt as KOMMUNEC\\admin failed (WERR_ACCESS_DENIED): "
+              "reading the share ACL (level 502) needs an account in the server's Administrators group"),
+])
+def test_refusals_fail_naming_server_and_share(run_module, srvsvc, args, refuse, message):
+    srvsvc.refuse = refuse
+    result = run_module(share_freeze_smb.main, args, fails=True)
+    assert result["msg"] == message
+
+
+def test_open_files_the_server_will_not_close_are_a_finding(run_module, srvsvc, args):
+    srvsvc.refuse = {"files", "users"}
+    result = run_module(share_freeze_smb.main, args)
+    assert result["changed"] is True and srvsvc.sd == smb_freeze.frozen_sd(ORIGINAL)
+    [finding] = result["umzug_findings"]
+    assert finding["key"] == "shares.smb_freeze_open_kept" and finding["resources"] == ["bauamt"]
+    assert finding["params"]["kept"] == ("open files (NetFileEnum/NetFileClose: WERR_ACCESS_DENIED); the list of "
+                                         "connected users (NetConnectionEnum: WERR_ACCESS_DENIED)")
+
+
+def test_sessions_the_server_will_not_end_are_a_finding(run_module, srvsvc, args):
+    srvsvc.refuse = {"sessions"}
+    result = run_module(share_freeze_smb.main, args)
+    assert result["closed"] == {"files": 2, "users": []}
+    [finding] = result["umzug_findings"]
+    assert finding["params"]["kept"] == ("the sessions of KOMMUNEC\\jvogel (NetSessionDel: WERR_ACCESS_DENIED); "
+                                         "the sessions of jvogel (NetSessionDel: WERR_ACCESS_DENIED)")
+
+
+def test_a_record_of_another_share_is_refused(run_module, srvsvc, args):
+    run_module(share_freeze_smb.main, args)
+    result = run_module(share_freeze_smb.main, {**args, "share": "kaemmerei"}, fails=True)
+    assert result["msg"].startswith("the freeze record ") and "belongs to \\\\win-c-fs\\bauamt" in result["msg"]
+
+
+def test_close_open_false_closes_nothing(run_module, srvsvc, args):
+    result = run_module(share_freeze_smb.main, {**args, "close_open": False})
+    assert srvsvc.calls == [("set", "bauamt")] and result["closed"] == {"files": 0, "users": []}
+
+
+def test_a_share_acl_withheld_is_never_frozen_blind(run_module, srvsvc, args):
+    srvsvc.sd = None
+    result = run_module(share_freeze_smb.main, args, fails=True)
+    assert result["msg"] == ("NetShareGetInfo level 502 on \\\\win-c-fs\\bauamt as KOMMUNEC\\admin gave no share ACL: "
+                             "reading the share ACL (level 502) needs an account in the server's Administrators group")
+    assert srvsvc.calls == [] and not os.path.exists(args["record_path"])
+
+
+@pytest.mark.parametrize("text", ["{", "[]", '{"server": "win-c-fs", "share": "bauamt"}'])
+def test_an_unreadable_record_stops_the_unfreeze(run_module, srvsvc, args, text):
+    os.makedirs(os.path.dirname(args["record_path"]))
+    with open(args["record_path"], "w", encoding="utf-8") as handle:
+        handle.write(text)
+    result = run_module(share_freeze_smb.main, {**args, "state": "unfrozen"}, fails=True)
+    assert result["msg"].startswith(f"the freeze record {args['record_path']} of \\\\win-c-fs\\bauamt is unreadable")
+    assert srvsvc.calls == []
