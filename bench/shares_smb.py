@@ -11,7 +11,8 @@ each round copies each share from the client into a fresh empty folder with
 
   umzug    smb_sync.run_smb_pass with an SmbShare built by smb_source.share_of from the
            options share_sync_smb takes (connection_args' defaults: NTLMv2, encryption),
-           the module's metadata writer (share_sync_smb.APPLY_METADATA) and a new state:
+           content and the tree's shape only (smb_sync.no_metadata: rclone and
+           smbclient carry no metadata either) and a new state:
            a seed pass, then a second pass with nothing changed;
   rclone   `rclone copy` with an on-the-fly SMB remote (`:smb,host=..,user=..:share`, the
            obscured password in RCLONE_SMB_PASS), once with its default --transfers 4 and
@@ -307,14 +308,12 @@ def umzug_share(server: str, share: str, password: str):
 
 
 def apply_metadata():
-    """The module's metadata writer (the module needs ansible-core only for AnsibleModule)."""
-    try:
-        from ansible_collections.kommunal.umzug.plugins.modules import share_sync_smb
-    except ImportError:
-        from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_sync
+    """What umzug's pass writes besides content: nothing here. share_sync_smb writes the
+    metadata through Samba on an RZ share (smb_sync.TargetMetadata); the bench copies into a
+    plain folder, as rclone and smbclient do, and times the reading over SMB."""
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_sync
 
-        return smb_sync.no_metadata, "smb_sync.no_metadata (ansible-core not on the client)"
-    return share_sync_smb.APPLY_METADATA, f"share_sync_smb.APPLY_METADATA = {share_sync_smb.APPLY_METADATA.__name__}"
+    return smb_sync.no_metadata, "smb_sync.no_metadata (content and the tree's shape, as rclone and smbclient)"
 
 
 def umzug_pass(server: str, share: str, password: str, target: Path, state: str) -> float:
