@@ -229,8 +229,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_p
 def srvsvc_client(module):
     params = module.params
     try:
-        return smb_settings.SrvsvcClient(params["server"], params["username"], params["password"],
-                                         kerberos=params["auth"] == "kerberos", encrypt=params["encrypt"])
+        return smb_settings.client_of(params)
     except ImportError as err:
         module.fail_json(msg=missing_required_lib("python3-samba (settings: true)"), exception=str(err))
     except RuntimeError as err:

@@ -158,8 +158,7 @@ def refused(module, call, err):
 def connect(module):
     params = module.params
     try:
-        return smb_settings.SrvsvcClient(params["server"], params["username"], params["password"],
-                                         kerberos=params["auth"] == "kerberos", encrypt=params["encrypt"])
+        return smb_settings.client_of(params)
     except ImportError as err:
         module.fail_json(msg=missing_required_lib("python3-samba"), exception=str(err))
     except RuntimeError as err:

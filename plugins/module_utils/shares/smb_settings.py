@@ -185,3 +185,10 @@ def as_discovered(found: ShareSettings) -> Mapping:
     """The settings in share_discover's shape: the share's section with its path (which
     share_provision never carries: the RZ has its own)."""
     return {**found.settings, **({"path": found.path} if found.path else {})}
+
+
+def client_of(params) -> SrvsvcClient:
+    """The srvsvc client of the server the SMB connection options name (a module's params of
+    ``smb_source.connection_args``), as ``smb_source.share_of`` is the share's reader."""
+    return SrvsvcClient(params["server"], params["username"], params["password"],
+                        kerberos=params["auth"] == "kerberos", encrypt=params["encrypt"])

@@ -129,3 +129,13 @@ def test_the_freeze_calls_go_to_the_right_levels_and_server():
 ])
 def test_words(err, words):
     assert smb_settings.words(err) == words
+
+
+@pytest.mark.parametrize(("auth", "encrypt", "kerberos"), [("ntlm", True, False), ("kerberos", False, True)])
+def test_the_srvsvc_client_takes_the_smb_connection_options(monkeypatch, auth, encrypt, kerberos):
+    made = []
+    monkeypatch.setattr(smb_settings, "SrvsvcClient", lambda *args, **kwargs: made.append((args, kwargs)) or "client")
+    params = {"server": "fs.kommune-c.test", "username": "KOMMUNEC\\sicherung", "password": "p", "auth": auth,
+              "encrypt": encrypt, "port": 445, "retries": 3, "retry_delay": 1.0}
+    assert smb_settings.client_of(params) == "client"
+    assert made == [(("fs.kommune-c.test", "KOMMUNEC\\sicherung", "p"), {"kerberos": kerberos, "encrypt": encrypt})]
