@@ -182,7 +182,8 @@ def planned_shares(params, lookup):
             unmapped.setdefault(share["name"], []).extend(problems)
         if left:
             left_out[share["name"]] = left
-        if params["vfs_objects"]:
+        # Callers other than main() may pass only the options they use (vfs_objects is optional).
+        if params.get("vfs_objects"):
             carried["vfs objects"] = " ".join(params["vfs_objects"])
         result.append({"source": share["name"], "name": name,
                        "path": os.path.join(params["target_root"], name), "settings": carried})
