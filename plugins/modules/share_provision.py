@@ -22,6 +22,8 @@ description:
   - Settings that belong to the old host (vfs objects, preexec ...) are not carried and are reported
     (C(shares.setting_not_carried)); a share of the same name defined elsewhere in the configuration is
     reported as C(shares.target_share_defined_elsewhere).
+  - The VFS modules the RZ side needs are umzug's own setting, O(vfs_objects), written on every share
+    whatever the source had.
   - Idempotent; check mode reports what would change; diff shows the include file.
   - The new configuration is checked with C(testparm) before Samba reloads it; a failing check restores
     the previous files.
@@ -73,6 +75,15 @@ options:
       - The RZ domain's workgroup (NetBIOS name) that translated names get, e.g. C(RZ). Required when a
         share has a principal setting.
     type: str
+  vfs_objects:
+    description:
+      - VFS modules every share gets (C(vfs objects)), in this order; empty writes none. They are not the
+        source's (which belong to the old host and are never carried) but what the RZ side needs, e.g.
+        V([acl_xattr, streams_xattr]) for a share the SMB sync writes (M(kommunal.umzug.share_sync_smb)
+        stores security descriptors and alternate data streams through them).
+    type: list
+    elements: str
+    default: []
   reload:
     description: Reload smbd after a change.
     type: bool
@@ -94,6 +105,15 @@ EXAMPLES = r"""
     mapping: "{{ lookup('ansible.builtin.file', 'artifacts/mapping/kommune-a.yml') | from_yaml }}"
     source_domains: [KOMMUNEA, KOMMUNE-A.TEST]
     target_workgroup: RZ
+  delegate_to: rz-fs
+
+- name: Provision the shares of a Windows source, for the SMB sync
+  kommunal.umzug.share_provision:
+    shares: "{{ shares_found.shares }}"
+    namespace: cranach
+    kommune: kommune-c
+    target_root: /srv/shares
+    vfs_objects: [acl_xattr, streams_xattr]
   delegate_to: rz-fs
 """
 
@@ -162,6 +182,9 @@ def planned_shares(params, lookup):
             unmapped.setdefault(share["name"], []).extend(problems)
         if left:
             left_out[share["name"]] = left
+        # Callers other than main() may pass only the options they use (vfs_objects is optional).
+        if params.get("vfs_objects"):
+            carried["vfs objects"] = " ".join(params["vfs_objects"])
         result.append({"source": share["name"], "name": name,
                        "path": os.path.join(params["target_root"], name), "settings": carried})
     return result, left_out, unmapped
@@ -313,6 +336,7 @@ def main():
             mapping=dict(type="dict"),
             source_domains=dict(type="list", elements="str", default=[]),
             target_workgroup=dict(type="str"),
+            vfs_objects=dict(type="list", elements="str", default=[]),
             reload=dict(type="bool", default=True),
         ),
         supports_check_mode=True,

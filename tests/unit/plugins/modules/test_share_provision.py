@@ -216,3 +216,27 @@ def test_a_mapping_that_is_not_one_fails_clearly(run_module, samba):
     assert result["msg"] == ("mapping: schema_version 99 was written by a newer umzug; this one reads 1; "
                              "kommune is missing or not a string")
     assert not (tmp_path / "umzug").exists()
+
+
+@pytest.mark.parametrize(("vfs_objects", "line"), [
+    ([], None),
+    (["acl_xattr", "streams_xattr"], "\tvfs objects = acl_xattr streams_xattr\n"),
+    (["streams_xattr"], "\tvfs objects = streams_xattr\n"),
+])
+def test_vfs_objects_are_umzugs_own_on_every_share_and_the_sources_stay_left_out(run_module, samba, vfs_objects,
+                                                                                 line):
+    tmp_path, args, _calls = samba
+    result = run_module(share_provision.main, {**args, "mapping": MAPPING, "vfs_objects": vfs_objects})
+    include = (tmp_path / "umzug" / "altdorf.conf").read_text()
+    sections = include.split("\n[")[1:]
+    assert len(sections) == 2
+    if line is None:
+        assert "vfs objects" not in include
+    else:
+        assert all(section.count("vfs objects") == 1 and line in section for section in sections)
+    assert "recycle" not in include
+    [not_carried] = [f for f in result["umzug_findings"] if f["key"] == "shares.setting_not_carried"]
+    assert not_carried["resources"] == ["bauamt", "vfs objects"]
+    assert {s["source"]: s["settings"].get("vfs objects") for s in result["shares"]} == \
+        dict.fromkeys(["bauamt", "Standesamt"], line and line.split(" = ")[1].strip())
+    assert not run_module(share_provision.main, {**args, "mapping": MAPPING, "vfs_objects": vfs_objects})["changed"]
