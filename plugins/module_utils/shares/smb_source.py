@@ -14,6 +14,12 @@ a client, as an account that holds SeBackupPrivilege (docs/shares.md):
   request, its link count, alternate data streams and security descriptor (owner, group,
   DACL, and the SACL while the account may read it). Paths are relative to the share root
   with ``/`` between components, as bytes in UTF-8, as ``shares.tree`` keeps them.
+- ``walk(wants_content)`` also reads the content of a small file (one read, at most
+  ``IN_WALK_BYTES`` and the server's ``max_read_size``) in that same compound when the
+  caller's ``wants_content(entry)`` says, from the listing's fields, that it will copy it:
+  create, the queries, read, close in one round trip, handed over as ``SmbEntry.content``.
+  Offline files, reparse points and files with a problem are never read so, and a caller
+  that passes no predicate gets no content.
 - ``read`` streams a file's content, or a named stream's, in large reads with several
   requests in flight.
 - What cannot be carried is listed on the entry (``SmbEntry.problems``) with the finding
@@ -46,6 +52,7 @@ try:
         SMB2QueryDirectoryResponse,
         SMB2QueryInfoRequest,
         SMB2QueryInfoResponse,
+        SMB2ReadRequest,
         SMB2ReadResponse,
     )
     from smbprotocol.session import Session
@@ -121,6 +128,10 @@ SD_OWNER, SD_GROUP, SD_DACL, SD_SACL = 0x1, 0x2, 0x4, 0x8
 QUERY_RESTART = 0x1
 LIST_BUFFER = 65536
 SD_BUFFER = 65536
+# A file up to this size (and the server's max_read_size) is read in the walk's compound
+# when the caller wants its content: one round trip instead of three more.
+IN_WALK_BYTES = 1 << 20
+CREDIT_BYTES = 65536  # one credit per 64 KiB of a read (MS-SMB2 3.1.5.2)
 
 # NTSTATUS values the walk acts on (MS-ERREF 2.3.1)
 STATUS_NO_MORE_FILES = 0x80000006
@@ -248,6 +259,11 @@ def parse_standard(buffer: bytes) -> int:
     return STANDARD.unpack_from(buffer)[2] if len(buffer) >= STANDARD.size else 1
 
 
+def standard_size(buffer: bytes) -> int | None:
+    """The EndOfFile of FileStandardInformation: the size at the moment of the open."""
+    return STANDARD.unpack_from(buffer)[1] if len(buffer) >= STANDARD.size else None
+
+
 def attribute_names(attributes: int) -> list[str]:
     return [name for bit, (name, _letter) in ATTRIBUTES.items() if attributes & bit]
 
@@ -334,6 +350,9 @@ class SmbEntry:
     sd: bytes | None = None
     sacl_read: bool = False
     problems: list[tuple[str, str]] = field(default_factory=list)
+    # The file's content, read in the walk's compound when the caller wanted it (None: not
+    # read there; the caller reads it with ``read`` if it needs it).
+    content: bytes | None = field(default=None, repr=False, compare=False)
 
     def denied(self) -> bool:
         return any(key == "shares.access_denied" for key, _sentence in self.problems)
@@ -455,8 +474,24 @@ class SmbShare:
         handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL, CreateDisposition.FILE_OPEN, options)
         return handle
 
-    def _describe_object(self, name: str, access: int, sd_parts: int) -> tuple[int, list, bytes, dict | None]:
-        """One compound: open, link count, streams, security descriptor, times, close."""
+    def _read_request(self, length: int):
+        read = SMB2ReadRequest()
+        read["length"] = length
+        read["offset"] = 0
+        read["padding"] = b"\x50"
+        read["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
+        return read
+
+    def read_limit(self) -> int:
+        """The largest file the walk reads in its compound: one read, at most IN_WALK_BYTES."""
+        return min(IN_WALK_BYTES, getattr(self.connection, "max_read_size", 0) or IN_WALK_BYTES)
+
+    def _describe_object(self, name: str, access: int, sd_parts: int,
+                         read_length: int | None = None) -> tuple[int, list, bytes, dict | None, bytes | None]:
+        """One compound: open, link count, streams, security descriptor, times, with a
+        ``read_length`` the first bytes of the content (0: none, the content is known only
+        when the file is empty), close. The content is None when it was not asked for, not
+        read or the read failed (the caller reads it again the usual way)."""
         handle = Open(self.tree, name)
         create, created = handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL,
                                         CreateDisposition.FILE_OPEN, OPEN_OPTIONS, send=False)
@@ -464,7 +499,13 @@ class SmbShare:
         messages = [create, self._query(INFO_FILE, FILE_STANDARD_INFORMATION, STANDARD.size),
                     self._query(INFO_FILE, FILE_STREAM_INFORMATION, LIST_BUFFER),
                     self._query(INFO_SECURITY, 0, SD_BUFFER, sd_parts),
-                    self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size), close]
+                    self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size)]
+        # The read needs its credits beside the compound's other six requests.
+        if read_length and not self._credits_for(read_length + 6 * CREDIT_BYTES, 0):
+            read_length = 0
+        if read_length:
+            messages.append(self._read_request(read_length))
+        messages.append(close)
         requests = self._send(messages)
         answers: list = []
         for position, request in enumerate(requests):
@@ -474,6 +515,8 @@ class SmbShare:
                     answers.append(created(request))
                 elif position == len(requests) - 1:
                     closed(request)
+                elif position == 5:
+                    answers.append(self._read_answer(request))
                 else:
                     answers.append(self._answer(request))
             except SMBResponseException as err:
@@ -481,13 +524,26 @@ class SmbShare:
         if isinstance(answers[0], Exception):
             raise answers[0]
         standard, streams, sd, basic = answers[1:5]
+        content = answers[5] if read_length and isinstance(answers[5], bytes) else None
         return (parse_standard(standard) if isinstance(standard, bytes) else 1,
                 parse_streams(streams) if isinstance(streams, bytes) else [], sd,
-                parse_basic(basic) if isinstance(basic, bytes) else None)
+                parse_basic(basic) if isinstance(basic, bytes) else None,
+                None if read_length is None else self._content_of(standard, content))
+
+    @staticmethod
+    def _content_of(standard, content: bytes | None) -> bytes | None:
+        """The content read in the compound, or b"" for a file that was empty when opened
+        (no read is sent for it: a read at its end fails the rest of a compound on some
+        servers); None when neither is known."""
+        if content is not None:
+            return content
+        return b"" if isinstance(standard, bytes) and standard_size(standard) == 0 else None
 
     # the walk -------------------------------------------------------------------------------
-    def walk(self) -> Iterator[SmbEntry]:
-        """Every object below the share root, the root itself first (path b"")."""
+    def walk(self, wants_content: Callable[[SmbEntry], bool] | None = None) -> Iterator[SmbEntry]:
+        """Every object below the share root, the root itself first (path b""). With
+        ``wants_content``, a small file it answers True for (asked with the listing's
+        fields: kind, size, times, file id) comes with its ``content``."""
         root = SmbEntry(path=b"", kind="dir", attributes=ATTR_DIRECTORY)
         self._complete(root)
         yield root
@@ -506,7 +562,7 @@ class SmbShare:
                 raise
             for item in listed:
                 entry = entry_of(folder, item)
-                self._complete(entry)
+                self._complete(entry, wants_content)
                 if entry.kind == "dir" and not entry.denied():
                     # Samba serves a symlink to a folder as the folder itself: the same file id
                     # twice is one folder reached twice, and descending again could loop.
@@ -556,9 +612,10 @@ class SmbShare:
             handle.close()
         return sorted(found, key=lambda e: e["name"])
 
-    def _complete(self, entry: SmbEntry) -> None:
+    def _complete(self, entry: SmbEntry, wants_content: Callable[[SmbEntry], bool] | None = None) -> None:
         """Link count, streams and security descriptor of one listed object, with the
-        checks that need an open: sharing mode, access denied."""
+        checks that need an open: sharing mode, access denied; and its content when the
+        caller wants it and it fits in one read."""
         name = smb_name(entry.path)
         base = FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE
         # Content that is here is opened as a copy would open it, so a sharing mode that
@@ -568,12 +625,14 @@ class SmbShare:
         probe_data = entry.kind == "dir" or (entry.kind == "file" and not entry.attributes & NOT_HERE)
         access = base | (FILE_READ_DATA if probe_data else 0)
         parts = SD_OWNER | SD_GROUP | SD_DACL
+        length = self._in_walk_length(entry, wants_content) if probe_data else None
         while True:
             sacl = self.try_sacl
             try:
-                nlink, streams, sd, basic = self._with_retries(
+                nlink, streams, sd, basic, content = self._with_retries(
                     lambda a=access, s=sacl: self._describe_object(
-                        name, a | (ACCESS_SYSTEM_SECURITY if s else 0), parts | (SD_SACL if s else 0)))
+                        name, a | (ACCESS_SYSTEM_SECURITY if s else 0), parts | (SD_SACL if s else 0),
+                        length if a & FILE_READ_DATA else None))
             except SMBResponseException as err:
                 status = status_of(err)
                 if sacl and status in (STATUS_PRIVILEGE_NOT_HELD, STATUS_ACCESS_DENIED):
@@ -602,6 +661,19 @@ class SmbShare:
             entry.sd, entry.sacl_read = sd, sacl
         else:
             entry.problems.append(("shares.ntacl_unreadable", describe(sd)))
+        if length is not None and access & FILE_READ_DATA and not entry.problems:
+            entry.content = content
+
+    def _in_walk_length(self, entry: SmbEntry, wants_content: Callable[[SmbEntry], bool] | None) -> int | None:
+        """How many bytes the compound reads of ``entry``: its size and one more, so a file
+        that grew since the listing shows as changed; 0 for an empty file (no read is sent:
+        a read at the end of a file fails the rest of a compound on some servers); None
+        when its content is not read in the walk."""
+        if wants_content is None or entry.kind != "file" or entry.problems or entry.attributes & NOT_HERE:
+            return None
+        if entry.size >= self.read_limit() or not wants_content(entry):
+            return None
+        return entry.size + 1 if entry.size else 0
 
     def _with_retries(self, attempt: Callable):
         for delay in [*self.delays, None]:

@@ -37,7 +37,7 @@ class FakeShare:
     def __exit__(self, *exc):
         return None
 
-    def walk(self):
+    def walk(self, wants_content=None):
         return iter(ENTRIES)
 
     def read(self, path, stream=None):
@@ -149,7 +149,7 @@ class MetaShare(FakeShare):
     entries: ClassVar[list[SmbEntry]] = meta_entries()
     content: ClassVar[dict[bytes, bytes]] = {b"Haushalt/Plan.xlsx": b"plan", b"Haushalt/Gross.bin": b"gross!!"}
 
-    def walk(self):
+    def walk(self, wants_content=None):
         return iter(self.entries)
 
     def read(self, path, stream=None):
