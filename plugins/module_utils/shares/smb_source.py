@@ -20,6 +20,12 @@ a client, as an account that holds SeBackupPrivilege (docs/shares.md):
   create, the queries, read, close in one round trip, handed over as ``SmbEntry.content``.
   Offline files, reparse points and files with a problem are never read so, and a caller
   that passes no predicate gets no content.
+- With ``workers`` above 1 the per-object compounds (with their reads) are sent by that
+  many worker processes, each with a connection and session of its own, started before
+  the main connection (fork, no threads yet); the main process lists the folders, asks
+  ``wants_content`` and gets the entries back in the listing's order. smbprotocol builds
+  and parses every message in Python, so one process is CPU-bound long before the server
+  or the network is; more requests in flight on one connection do not help.
 - ``read`` streams a file's content, or a named stream's, in large reads with several
   requests in flight.
 - What cannot be carried is listed on the entry (``SmbEntry.problems``) with the finding
@@ -36,10 +42,16 @@ transport; it runs in the RZ file server's venv (roles/shares/tasks/smb_client.y
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
 import struct
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 try:
@@ -173,6 +185,10 @@ DATA_SUFFIX = ":$DATA"
 
 class SmbSourceError(Exception):
     """The share cannot be read at all (connection, logon, share name); one sentence."""
+
+
+class WorkerError(SMBException):
+    """A worker process of the walk failed: what it said, in one sentence."""
 
 
 # --- pure parts: wire structures, times, names, classification ----------------------------
@@ -395,7 +411,7 @@ class SmbShare:
 
     def __init__(self, server: str, share: str, credentials: Credentials, encrypt: bool = True, port: int = 445,
                  timeout: int = 30, retries: int = 3, retry_delay: float = 0.5, sacl: bool = True,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, workers: int = 1):
         self.server, self.share, self.port, self.timeout = server, share, port, timeout
         self.credentials, self.encrypt = credentials, encrypt
         self.delays = retry_delays(retries, retry_delay)
@@ -403,6 +419,8 @@ class SmbShare:
         self.try_sacl = sacl
         self.sleep = sleep
         self.connection = self.session = self.tree = None
+        self.workers = workers  # processes that send the walk's per-object compounds (1: this one)
+        self.pool: ProcessPoolExecutor | None = None
 
     # connecting -------------------------------------------------------------------------
     def __enter__(self) -> SmbShare:
@@ -415,6 +433,8 @@ class SmbShare:
     def connect(self) -> None:
         if not HAS_SMBPROTOCOL:
             raise SmbSourceError(f"the Python package smbprotocol is not installed here: {SMBPROTOCOL_ERROR}")
+        if self.workers > 1:
+            self._start_workers()
         try:
             self.connection = Connection(uuid.uuid4(), self.server, self.port, require_signing=True)
             self.connection.connect(timeout=self.timeout)
@@ -439,6 +459,7 @@ class SmbShare:
             raise connect_error(self.server, self.share, err) from None
 
     def close(self) -> None:
+        self._stop_workers()
         for part in (self.tree, self.session):
             if part is not None:
                 with contextlib.suppress(SMBException, OSError, ValueError):
@@ -560,9 +581,7 @@ class SmbShare:
                 if status_of(err) in VANISHED:
                     continue
                 raise
-            for item in listed:
-                entry = entry_of(folder, item)
-                self._complete(entry, wants_content)
+            for entry in self._completed(folder, listed, wants_content):
                 if entry.kind == "dir" and not entry.denied():
                     # Samba serves a symlink to a folder as the folder itself: the same file id
                     # twice is one folder reached twice, and descending again could loop.
@@ -583,6 +602,49 @@ class SmbShare:
                     else:
                         seen_files[entry.file_id] = entry.path
                 yield entry
+        self._stop_workers()  # the walk is their work; a pass reads large files after it alone
+
+    def _completed(self, folder: bytes, listed: list[dict],
+                   wants_content: Callable[[SmbEntry], bool] | None) -> Iterator[SmbEntry]:
+        """The listed objects of one folder, completed here one by one or by the workers."""
+        if self.pool is None:
+            for item in listed:
+                entry = entry_of(folder, item)
+                self._complete(entry, wants_content)
+                yield entry
+            return
+        # Asked here, in the listing's order, before any compound is sent: the caller's
+        # answers (and its budget) do not depend on which worker sends it.
+        jobs = []
+        for item in listed:
+            entry = entry_of(folder, item)
+            jobs.append((entry, self._in_walk_length(entry, wants_content) is not None))
+        try:
+            for entry, failure in self.pool.map(_worker_complete, jobs, chunksize=8):
+                if failure is not None:
+                    raise WorkerError(failure)
+                yield entry
+        except BrokenProcessPool:
+            raise WorkerError("a worker process of the walk ended without an answer (killed, or out of "
+                              "memory)") from None
+
+    def _start_workers(self) -> None:
+        """``workers`` processes, forked before this process opens its connection (no threads
+        to fork yet); each opens its own connection and session to the share."""
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_worker_start, initargs=(self._worker_copy, os.getpid()))
+        # The pool forks all its processes at the first job (fork: never later), so now.
+        self.pool.submit(int).result()
+
+    def _stop_workers(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _worker_copy(self) -> SmbShare:
+        return SmbShare(self.server, self.share, self.credentials, encrypt=self.encrypt, port=self.port,
+                        timeout=self.timeout, sacl=self.try_sacl, sleep=self.sleep,
+                        retries=len(self.delays), retry_delay=self.delays[0] if self.delays else 0.0)
 
     def _list(self, folder: bytes) -> list[dict]:
         try:
@@ -732,6 +794,45 @@ class SmbShare:
         answer = SMB2ReadResponse()
         answer.unpack(response["data"].get_value())
         return answer["buffer"].get_value()
+
+
+# --- the worker processes of the walk ------------------------------------------------------
+
+_WORKER: dict = {}  # in a worker process: its SmbShare, or the sentence why it has none
+
+
+def _worker_start(make: Callable[[], SmbShare], parent: int) -> None:
+    # A worker ends with the process that started it, also when that one is killed with
+    # kill -9 (no orphan keeps a session on the source or the module's output open), and
+    # never writes to the module's output.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() != parent:
+        os._exit(1)
+    with contextlib.suppress(OSError):
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(quiet, fd)
+    try:
+        share = make()
+        share.connect()
+    except Exception as err:  # each job answers with it, as one sentence
+        _WORKER["failed"] = describe(err)
+    else:
+        _WORKER["share"] = share
+
+
+def _worker_complete(job: tuple[SmbEntry, bool]) -> tuple[SmbEntry | None, str | None]:
+    """One object in a worker: its compound, with its content when the main process asked."""
+    entry, want = job
+    share = _WORKER.get("share")
+    if share is None:
+        return None, f"a worker process of the walk could not connect: {_WORKER.get('failed', 'no answer')}"
+    try:
+        share._complete(entry, (lambda _entry: True) if want else None)
+    except Exception as err:  # sent back whole, as one sentence
+        return None, f"a worker process of the walk failed at {smb_name(entry.path)}: {describe(err)}"
+    return entry, None
 
 
 def connection_args() -> dict:

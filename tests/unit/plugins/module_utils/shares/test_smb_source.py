@@ -1,6 +1,7 @@
 """smb_source: wire structures, times, stream names, classification, error translation,
 and the walk's handling of sharing violations and SACL refusals (with a fake server)."""
 
+import os
 import struct
 
 import pytest
@@ -391,3 +392,75 @@ def test_content_is_trusted_only_when_the_standard_information_says_the_file_is_
     assert s.SmbShare._content_of(s.STANDARD.pack(4096, 5, 1, 0, 0, 0), b"12345") == b"12345"
     assert s.SmbShare._content_of(Status(s.STATUS_ACCESS_DENIED), None) is None
     assert s.standard_size(s.STANDARD.pack(4096, 5, 2, 0, 0, 0)) == 5 and s.standard_size(b"") is None
+
+
+class WorkerFake(FakeShare):
+    """A FakeShare whose walk runs its compounds in forked worker processes, each with a
+    FakeShare of its own (``connect`` as ``connects`` says: None, an error, or exit)."""
+
+    connects = None
+
+    def connect(self):
+        if self.connects == "exit":
+            os._exit(3)
+        if self.connects is not None:
+            raise self.connects
+
+    def _worker_copy(self):
+        copy = WorkerFake(self.listing, self.answers, self.content, limit=self.limit, sacl=False)
+        copy.pid = os.getpid()
+        return copy
+
+    def _describe_object(self, name, access, sd_parts, read_length=None):
+        if name == "stirbt":
+            os._exit(9)  # as kill -9 of the worker would end it
+        *result, content = super()._describe_object(name, access, sd_parts, read_length)
+        # The worker's pid rides in the link count, so the test sees who sent the compound.
+        return (os.getpid(), *result[1:], content)
+
+
+def parallel(listing, answers=None, content=None, **kwargs):
+    share = WorkerFake(listing, answers or {}, content, sacl=False, **kwargs)
+    share.workers = 2
+    share._start_workers()
+    return share
+
+
+def test_workers_send_the_compounds_and_the_walk_is_the_same_as_in_one_process():
+    listing = {b"": [small(f"d{n:02d}.txt", 3, n + 1) for n in range(20)] + [listed("ordner", 0x10, file_id=99)],
+               b"ordner": [small("innen.txt", 3, 100)]}
+    content = {f"d{n:02d}.txt": b"%03d" % n for n in range(20)} | {"ordner\\innen.txt": b"inn"}
+    serial = list(FakeShare(listing, {}, content, sacl=False).walk(wants_content=lambda e: e.file_id % 2 == 0))
+    share = parallel(listing, content=content)
+    asked = []
+    try:
+        entries = list(share.walk(wants_content=lambda e: asked.append(e.path) or e.file_id % 2 == 0))
+        assert share.pool is None  # stopped at the walk's end: a pass reads large files after it alone
+    finally:
+        share.close()
+    assert [(e.path, e.kind, e.sd, e.content) for e in entries] == [(e.path, e.kind, e.sd, e.content) for e in serial]
+    assert [e.content for e in entries if e.path == b"d01.txt"] == [b"001"]
+    assert [e.content for e in entries if e.path == b"d00.txt"] == [None]  # not wanted: not read
+    # Asked in the main process, in the listing's order; the compounds came from the workers.
+    assert asked == [f"d{n:02d}.txt".encode() for n in range(20)] + [b"ordner/innen.txt"]
+    assert {e.nlink for e in entries[1:]} - {os.getpid()} == {e.nlink for e in entries[1:]}
+
+
+@pytest.mark.parametrize("connects, answers, words", [
+    (Status(s.STATUS_LOGON_FAILURE), {}, "a worker process of the walk could not connect: the server refused the "
+                                         "account's name or password (NTSTATUS 0xC000006D)"),
+    (None, {"a.txt": [ValueError("kaputt")]}, "a worker process of the walk failed at a.txt: kaputt"),
+    (None, {}, "a worker process of the walk ended without an answer (killed, or out of memory)"),
+], ids=["cannot connect", "fails", "killed"])
+def test_a_failing_worker_is_one_clear_error(connects, answers, words):
+    names = ["stirbt"] if words.startswith("a worker process of the walk ended") else ["a.txt"]
+    WorkerFake.connects = connects
+    try:
+        share = parallel({b"": [small(n, 3, 1) for n in names]}, answers)
+        share.connects = None
+        with pytest.raises(s.WorkerError) as caught:
+            list(share.walk())
+        share.close()
+    finally:
+        WorkerFake.connects = None
+    assert str(caught.value) == words
