@@ -12,7 +12,8 @@ each round copies each share from the client into a fresh empty folder with
   umzug    smb_sync.run_smb_pass with an SmbShare built by smb_source.share_of from the
            options share_sync_smb takes (connection_args' defaults: NTLMv2, encryption),
            content and the tree's shape only (smb_sync.no_metadata: rclone and
-           smbclient carry no metadata either) and a new state:
+           smbclient carry no metadata either), --workers processes (share_sync_smb's
+           option `workers`, default 2 as there) and a new state:
            a seed pass, then a second pass with nothing changed;
   rclone   `rclone copy` with an on-the-fly SMB remote (`:smb,host=..,user=..:share`, the
            obscured password in RCLONE_SMB_PASS), once with its default --transfers 4 and
@@ -29,7 +30,8 @@ time goes. The containers and the network are removed at the end (`--keep` keeps
 
 Run as root (the lab's images need rootful podman), after `make images` or any run
 that built localhost/umzug-lab-samba:latest:
-  .venv/bin/python bench/shares_smb.py [--files 20000] [--large 3] [--large-mib 256] [--rounds 3] [--profile]
+  .venv/bin/python bench/shares_smb.py [--files 20000] [--large 3] [--large-mib 256] [--rounds 3] [--workers 2]
+      [--profile]
 """
 
 from __future__ import annotations
@@ -187,6 +189,7 @@ def main() -> int:
     parser.add_argument("--prefix", default="umzug-bench-smb", help="names of the containers and the network")
     parser.add_argument("--subnet", default="10.89.77.0/24")
     parser.add_argument("--wheels", default=str(TOP / ".lab" / "bench" / "wheels"))
+    parser.add_argument("--workers", type=int, default=2, help="umzug's worker processes (share_sync_smb's workers)")
     parser.add_argument("--profile", action="store_true", help="one more umzug seed of `small` under cProfile")
     parser.add_argument("--keep", action="store_true", help="keep the containers and the network")
     args = parser.parse_args()
@@ -214,7 +217,8 @@ def main() -> int:
             for share in SHARES:
                 for tool in COPIES:
                     done = on_client(client, "copy", tool.split()[0], server_ip, share,
-                                     *(["--transfers", tool.split()[1]] if tool.startswith("rclone") else []))
+                                     *(["--transfers", tool.split()[1]] if tool.startswith("rclone") else []),
+                                     "--workers", str(args.workers))
                     expected = (args.files, args.files * 4096) if share == "small" else \
                         (args.large, args.large * args.large_mib << 20)
                     if (done["files"], done["bytes"]) != expected:
@@ -227,7 +231,7 @@ def main() -> int:
             loads.append(os.getloadavg())
         print_table(results, args, info, loads)
         if args.profile:
-            print(on_client(client, "profile", server_ip, "small")["profile"])
+            print(on_client(client, "profile", server_ip, "small", "--workers", str(args.workers))["profile"])
     finally:
         if not args.keep:
             for name in (client, server):
@@ -243,7 +247,8 @@ def print_table(results: dict, args, info: dict, loads: list) -> None:
              "smbclient": "smbclient mget"}
     mb = args.large * args.large_mib * (1 << 20) / 1e6
     print(f"\n{args.rounds} round(s); client {info['dialect']}, cipher {info['cipher']}; "
-          f"{info['rclone']}; {info['smbclient']}; umzug metadata writer: {info['metadata']}")
+          f"{info['rclone']}; {info['smbclient']}; umzug metadata writer: {info['metadata']}; "
+          f"umzug workers: {args.workers}")
     print("| tool | small: s (median) | small: files/s | large: s (median) | large: MB/s | rounds small (s) "
           "| rounds large (s) |")
     print("|---|---:|---:|---:|---:|---|---|")
@@ -270,15 +275,16 @@ def client_main(argv: list[str]) -> int:
     parser.add_argument("what", choices=["info", "copy", "profile"])
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--transfers", default="4")
+    parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     password = os.environ["BENCH_PASSWORD"]
     if args.what == "info":
         print(json.dumps(client_info(args.rest[0], password)))
     elif args.what == "copy":
         tool, server, share = args.rest
-        print(json.dumps(copy(tool, server, share, password, args.transfers)))
+        print(json.dumps(copy(tool, server, share, password, args.transfers, args.workers)))
     else:
-        print(json.dumps({"profile": profile(args.rest[0], args.rest[1], password)}))
+        print(json.dumps({"profile": profile(args.rest[0], args.rest[1], password, args.workers)}))
     return 0
 
 
@@ -298,13 +304,15 @@ def counted(root: Path) -> tuple[int, int]:
     return files, total
 
 
-def umzug_share(server: str, share: str, password: str):
+def umzug_share(server: str, share: str, password: str, workers: int = 1):
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source
 
-    # As share_sync_smb builds it: its options with their defaults, then share_of.
+    # As share_sync_smb builds it: its options with their defaults, then share_of and workers.
     params = {name: spec.get("default") for name, spec in smb_source.connection_args().items()}
     params.update(server=server, username=f"BENCH\\{USER}", password=password)
-    return smb_source.share_of(params, share)
+    source = smb_source.share_of(params, share)
+    source.workers = workers
+    return source
 
 
 def apply_metadata():
@@ -316,12 +324,12 @@ def apply_metadata():
     return smb_sync.no_metadata, "smb_sync.no_metadata (content and the tree's shape, as rclone and smbclient)"
 
 
-def umzug_pass(server: str, share: str, password: str, target: Path, state: str) -> float:
+def umzug_pass(server: str, share: str, password: str, target: Path, state: str, workers: int) -> float:
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_sync
 
     writer, _name = apply_metadata()
     started = time.monotonic()
-    with umzug_share(server, share, password) as source:
+    with umzug_share(server, share, password, workers) as source:
         result = smb_sync.run_smb_pass(source, os.fsencode(target), state, check=False, apply_metadata=writer,
                                        what="bench pass")
     elapsed = time.monotonic() - started
@@ -330,7 +338,7 @@ def umzug_pass(server: str, share: str, password: str, target: Path, state: str)
     return elapsed
 
 
-def copy(tool: str, server: str, share: str, password: str, transfers: str) -> dict:
+def copy(tool: str, server: str, share: str, password: str, transfers: str, workers: int) -> dict:
     target = fresh(f"{tool}-{share}")
     done: dict = {}
     if tool == "umzug":
@@ -338,8 +346,8 @@ def copy(tool: str, server: str, share: str, password: str, transfers: str) -> d
         for suffix in ("", ".journal", ".lock"):
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(state + suffix)
-        done["seconds"] = umzug_pass(server, share, password, target, state)
-        done["unchanged_seconds"] = umzug_pass(server, share, password, target, state)
+        done["seconds"] = umzug_pass(server, share, password, target, state, workers)
+        done["unchanged_seconds"] = umzug_pass(server, share, password, target, state, workers)
     elif tool == "rclone":
         obscured = subprocess.run(["rclone", "obscure", "-"], input=password, capture_output=True, text=True,
                                   check=True).stdout.strip()
@@ -373,7 +381,7 @@ def client_info(server: str, password: str) -> dict:
             "metadata": apply_metadata()[1]}
 
 
-def profile(server: str, share: str, password: str) -> str:
+def profile(server: str, share: str, password: str, workers: int) -> str:
     import cProfile
     import io
     import pstats
@@ -385,7 +393,7 @@ def profile(server: str, share: str, password: str) -> str:
             os.unlink(state + suffix)
     profiler = cProfile.Profile()
     profiler.enable()
-    seconds = umzug_pass(server, share, password, target, state)
+    seconds = umzug_pass(server, share, password, target, state, workers)
     profiler.disable()
     out = io.StringIO()
     out.write(f"umzug seed pass of `{share}` under cProfile: {seconds:.2f} s\n")

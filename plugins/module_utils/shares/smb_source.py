@@ -14,6 +14,18 @@ a client, as an account that holds SeBackupPrivilege (docs/shares.md):
   request, its link count, alternate data streams and security descriptor (owner, group,
   DACL, and the SACL while the account may read it). Paths are relative to the share root
   with ``/`` between components, as bytes in UTF-8, as ``shares.tree`` keeps them.
+- ``walk(wants_content)`` also reads the content of a small file (one read, at most
+  ``IN_WALK_BYTES`` and the server's ``max_read_size``) in that same compound when the
+  caller's ``wants_content(entry)`` says, from the listing's fields, that it will copy it:
+  create, the queries, read, close in one round trip, handed over as ``SmbEntry.content``.
+  Offline files, reparse points and files with a problem are never read so, and a caller
+  that passes no predicate gets no content.
+- With ``workers`` above 1 the per-object compounds (with their reads) are sent by that
+  many worker processes, each with a connection and session of its own, started before
+  the main connection (fork, no threads yet); the main process lists the folders, asks
+  ``wants_content`` and gets the entries back in the listing's order. smbprotocol builds
+  and parses every message in Python, so one process is CPU-bound long before the server
+  or the network is; more requests in flight on one connection do not help.
 - ``read`` streams a file's content, or a named stream's, in large reads with several
   requests in flight.
 - What cannot be carried is listed on the entry (``SmbEntry.problems``) with the finding
@@ -30,10 +42,16 @@ transport; it runs in the RZ file server's venv (roles/shares/tasks/smb_client.y
 from __future__ import annotations
 
 import contextlib
+import ctypes
+import multiprocessing
+import os
+import signal
 import struct
 import time
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 try:
@@ -46,6 +64,7 @@ try:
         SMB2QueryDirectoryResponse,
         SMB2QueryInfoRequest,
         SMB2QueryInfoResponse,
+        SMB2ReadRequest,
         SMB2ReadResponse,
     )
     from smbprotocol.session import Session
@@ -121,6 +140,10 @@ SD_OWNER, SD_GROUP, SD_DACL, SD_SACL = 0x1, 0x2, 0x4, 0x8
 QUERY_RESTART = 0x1
 LIST_BUFFER = 65536
 SD_BUFFER = 65536
+# A file up to this size (and the server's max_read_size) is read in the walk's compound
+# when the caller wants its content: one round trip instead of three more.
+IN_WALK_BYTES = 1 << 20
+CREDIT_BYTES = 65536  # one credit per 64 KiB of a read (MS-SMB2 3.1.5.2)
 
 # NTSTATUS values the walk acts on (MS-ERREF 2.3.1)
 STATUS_NO_MORE_FILES = 0x80000006
@@ -162,6 +185,10 @@ DATA_SUFFIX = ":$DATA"
 
 class SmbSourceError(Exception):
     """The share cannot be read at all (connection, logon, share name); one sentence."""
+
+
+class WorkerError(SMBException):
+    """A worker process of the walk failed: what it said, in one sentence."""
 
 
 # --- pure parts: wire structures, times, names, classification ----------------------------
@@ -246,6 +273,11 @@ def parse_basic(buffer: bytes) -> dict | None:
 def parse_standard(buffer: bytes) -> int:
     """The link count of FileStandardInformation (MS-FSCC 2.4.41)."""
     return STANDARD.unpack_from(buffer)[2] if len(buffer) >= STANDARD.size else 1
+
+
+def standard_size(buffer: bytes) -> int | None:
+    """The EndOfFile of FileStandardInformation: the size at the moment of the open."""
+    return STANDARD.unpack_from(buffer)[1] if len(buffer) >= STANDARD.size else None
 
 
 def attribute_names(attributes: int) -> list[str]:
@@ -334,6 +366,9 @@ class SmbEntry:
     sd: bytes | None = None
     sacl_read: bool = False
     problems: list[tuple[str, str]] = field(default_factory=list)
+    # The file's content, read in the walk's compound when the caller wanted it (None: not
+    # read there; the caller reads it with ``read`` if it needs it).
+    content: bytes | None = field(default=None, repr=False, compare=False)
 
     def denied(self) -> bool:
         return any(key == "shares.access_denied" for key, _sentence in self.problems)
@@ -376,7 +411,7 @@ class SmbShare:
 
     def __init__(self, server: str, share: str, credentials: Credentials, encrypt: bool = True, port: int = 445,
                  timeout: int = 30, retries: int = 3, retry_delay: float = 0.5, sacl: bool = True,
-                 sleep: Callable[[float], None] = time.sleep):
+                 sleep: Callable[[float], None] = time.sleep, workers: int = 1):
         self.server, self.share, self.port, self.timeout = server, share, port, timeout
         self.credentials, self.encrypt = credentials, encrypt
         self.delays = retry_delays(retries, retry_delay)
@@ -384,6 +419,8 @@ class SmbShare:
         self.try_sacl = sacl
         self.sleep = sleep
         self.connection = self.session = self.tree = None
+        self.workers = workers  # processes that send the walk's per-object compounds (1: this one)
+        self.pool: ProcessPoolExecutor | None = None
 
     # connecting -------------------------------------------------------------------------
     def __enter__(self) -> SmbShare:
@@ -396,6 +433,8 @@ class SmbShare:
     def connect(self) -> None:
         if not HAS_SMBPROTOCOL:
             raise SmbSourceError(f"the Python package smbprotocol is not installed here: {SMBPROTOCOL_ERROR}")
+        if self.workers > 1:
+            self._start_workers()
         try:
             self.connection = Connection(uuid.uuid4(), self.server, self.port, require_signing=True)
             self.connection.connect(timeout=self.timeout)
@@ -420,6 +459,7 @@ class SmbShare:
             raise connect_error(self.server, self.share, err) from None
 
     def close(self) -> None:
+        self._stop_workers()
         for part in (self.tree, self.session):
             if part is not None:
                 with contextlib.suppress(SMBException, OSError, ValueError):
@@ -455,8 +495,24 @@ class SmbShare:
         handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL, CreateDisposition.FILE_OPEN, options)
         return handle
 
-    def _describe_object(self, name: str, access: int, sd_parts: int) -> tuple[int, list, bytes, dict | None]:
-        """One compound: open, link count, streams, security descriptor, times, close."""
+    def _read_request(self, length: int):
+        read = SMB2ReadRequest()
+        read["length"] = length
+        read["offset"] = 0
+        read["padding"] = b"\x50"
+        read["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
+        return read
+
+    def read_limit(self) -> int:
+        """The largest file the walk reads in its compound: one read, at most IN_WALK_BYTES."""
+        return min(IN_WALK_BYTES, getattr(self.connection, "max_read_size", 0) or IN_WALK_BYTES)
+
+    def _describe_object(self, name: str, access: int, sd_parts: int,
+                         read_length: int | None = None) -> tuple[int, list, bytes, dict | None, bytes | None]:
+        """One compound: open, link count, streams, security descriptor, times, with a
+        ``read_length`` the first bytes of the content (0: none, the content is known only
+        when the file is empty), close. The content is None when it was not asked for, not
+        read or the read failed (the caller reads it again the usual way)."""
         handle = Open(self.tree, name)
         create, created = handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL,
                                         CreateDisposition.FILE_OPEN, OPEN_OPTIONS, send=False)
@@ -464,7 +520,13 @@ class SmbShare:
         messages = [create, self._query(INFO_FILE, FILE_STANDARD_INFORMATION, STANDARD.size),
                     self._query(INFO_FILE, FILE_STREAM_INFORMATION, LIST_BUFFER),
                     self._query(INFO_SECURITY, 0, SD_BUFFER, sd_parts),
-                    self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size), close]
+                    self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size)]
+        # The read needs its credits beside the compound's other six requests.
+        if read_length and not self._credits_for(read_length + 6 * CREDIT_BYTES, 0):
+            read_length = 0
+        if read_length:
+            messages.append(self._read_request(read_length))
+        messages.append(close)
         requests = self._send(messages)
         answers: list = []
         for position, request in enumerate(requests):
@@ -474,6 +536,8 @@ class SmbShare:
                     answers.append(created(request))
                 elif position == len(requests) - 1:
                     closed(request)
+                elif position == 5:
+                    answers.append(self._read_answer(request))
                 else:
                     answers.append(self._answer(request))
             except SMBResponseException as err:
@@ -481,13 +545,26 @@ class SmbShare:
         if isinstance(answers[0], Exception):
             raise answers[0]
         standard, streams, sd, basic = answers[1:5]
+        content = answers[5] if read_length and isinstance(answers[5], bytes) else None
         return (parse_standard(standard) if isinstance(standard, bytes) else 1,
                 parse_streams(streams) if isinstance(streams, bytes) else [], sd,
-                parse_basic(basic) if isinstance(basic, bytes) else None)
+                parse_basic(basic) if isinstance(basic, bytes) else None,
+                None if read_length is None else self._content_of(standard, content))
+
+    @staticmethod
+    def _content_of(standard, content: bytes | None) -> bytes | None:
+        """The content read in the compound, or b"" for a file that was empty when opened
+        (no read is sent for it: a read at its end fails the rest of a compound on some
+        servers); None when neither is known."""
+        if content is not None:
+            return content
+        return b"" if isinstance(standard, bytes) and standard_size(standard) == 0 else None
 
     # the walk -------------------------------------------------------------------------------
-    def walk(self) -> Iterator[SmbEntry]:
-        """Every object below the share root, the root itself first (path b"")."""
+    def walk(self, wants_content: Callable[[SmbEntry], bool] | None = None) -> Iterator[SmbEntry]:
+        """Every object below the share root, the root itself first (path b""). With
+        ``wants_content``, a small file it answers True for (asked with the listing's
+        fields: kind, size, times, file id) comes with its ``content``."""
         root = SmbEntry(path=b"", kind="dir", attributes=ATTR_DIRECTORY)
         self._complete(root)
         yield root
@@ -504,9 +581,7 @@ class SmbShare:
                 if status_of(err) in VANISHED:
                     continue
                 raise
-            for item in listed:
-                entry = entry_of(folder, item)
-                self._complete(entry)
+            for entry in self._completed(folder, listed, wants_content):
                 if entry.kind == "dir" and not entry.denied():
                     # Samba serves a symlink to a folder as the folder itself: the same file id
                     # twice is one folder reached twice, and descending again could loop.
@@ -527,6 +602,49 @@ class SmbShare:
                     else:
                         seen_files[entry.file_id] = entry.path
                 yield entry
+        self._stop_workers()  # the walk is their work; a pass reads large files after it alone
+
+    def _completed(self, folder: bytes, listed: list[dict],
+                   wants_content: Callable[[SmbEntry], bool] | None) -> Iterator[SmbEntry]:
+        """The listed objects of one folder, completed here one by one or by the workers."""
+        if self.pool is None:
+            for item in listed:
+                entry = entry_of(folder, item)
+                self._complete(entry, wants_content)
+                yield entry
+            return
+        # Asked here, in the listing's order, before any compound is sent: the caller's
+        # answers (and its budget) do not depend on which worker sends it.
+        jobs = []
+        for item in listed:
+            entry = entry_of(folder, item)
+            jobs.append((entry, self._in_walk_length(entry, wants_content) is not None))
+        try:
+            for entry, failure in self.pool.map(_worker_complete, jobs, chunksize=8):
+                if failure is not None:
+                    raise WorkerError(failure)
+                yield entry
+        except BrokenProcessPool:
+            raise WorkerError("a worker process of the walk ended without an answer (killed, or out of "
+                              "memory)") from None
+
+    def _start_workers(self) -> None:
+        """``workers`` processes, forked before this process opens its connection (no threads
+        to fork yet); each opens its own connection and session to the share."""
+        self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
+                                        initializer=_worker_start, initargs=(self._worker_copy, os.getpid()))
+        # The pool forks all its processes at the first job (fork: never later), so now.
+        self.pool.submit(int).result()
+
+    def _stop_workers(self) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(wait=True, cancel_futures=True)
+            self.pool = None
+
+    def _worker_copy(self) -> SmbShare:
+        return SmbShare(self.server, self.share, self.credentials, encrypt=self.encrypt, port=self.port,
+                        timeout=self.timeout, sacl=self.try_sacl, sleep=self.sleep,
+                        retries=len(self.delays), retry_delay=self.delays[0] if self.delays else 0.0)
 
     def _list(self, folder: bytes) -> list[dict]:
         try:
@@ -556,9 +674,10 @@ class SmbShare:
             handle.close()
         return sorted(found, key=lambda e: e["name"])
 
-    def _complete(self, entry: SmbEntry) -> None:
+    def _complete(self, entry: SmbEntry, wants_content: Callable[[SmbEntry], bool] | None = None) -> None:
         """Link count, streams and security descriptor of one listed object, with the
-        checks that need an open: sharing mode, access denied."""
+        checks that need an open: sharing mode, access denied; and its content when the
+        caller wants it and it fits in one read."""
         name = smb_name(entry.path)
         base = FILE_READ_ATTRIBUTES | READ_CONTROL | SYNCHRONIZE
         # Content that is here is opened as a copy would open it, so a sharing mode that
@@ -568,12 +687,14 @@ class SmbShare:
         probe_data = entry.kind == "dir" or (entry.kind == "file" and not entry.attributes & NOT_HERE)
         access = base | (FILE_READ_DATA if probe_data else 0)
         parts = SD_OWNER | SD_GROUP | SD_DACL
+        length = self._in_walk_length(entry, wants_content) if probe_data else None
         while True:
             sacl = self.try_sacl
             try:
-                nlink, streams, sd, basic = self._with_retries(
+                nlink, streams, sd, basic, content = self._with_retries(
                     lambda a=access, s=sacl: self._describe_object(
-                        name, a | (ACCESS_SYSTEM_SECURITY if s else 0), parts | (SD_SACL if s else 0)))
+                        name, a | (ACCESS_SYSTEM_SECURITY if s else 0), parts | (SD_SACL if s else 0),
+                        length if a & FILE_READ_DATA else None))
             except SMBResponseException as err:
                 status = status_of(err)
                 if sacl and status in (STATUS_PRIVILEGE_NOT_HELD, STATUS_ACCESS_DENIED):
@@ -602,6 +723,19 @@ class SmbShare:
             entry.sd, entry.sacl_read = sd, sacl
         else:
             entry.problems.append(("shares.ntacl_unreadable", describe(sd)))
+        if length is not None and access & FILE_READ_DATA and not entry.problems:
+            entry.content = content
+
+    def _in_walk_length(self, entry: SmbEntry, wants_content: Callable[[SmbEntry], bool] | None) -> int | None:
+        """How many bytes the compound reads of ``entry``: its size and one more, so a file
+        that grew since the listing shows as changed; 0 for an empty file (no read is sent:
+        a read at the end of a file fails the rest of a compound on some servers); None
+        when its content is not read in the walk."""
+        if wants_content is None or entry.kind != "file" or entry.problems or entry.attributes & NOT_HERE:
+            return None
+        if entry.size >= self.read_limit() or not wants_content(entry):
+            return None
+        return entry.size + 1 if entry.size else 0
 
     def _with_retries(self, attempt: Callable):
         for delay in [*self.delays, None]:
@@ -660,6 +794,45 @@ class SmbShare:
         answer = SMB2ReadResponse()
         answer.unpack(response["data"].get_value())
         return answer["buffer"].get_value()
+
+
+# --- the worker processes of the walk ------------------------------------------------------
+
+_WORKER: dict = {}  # in a worker process: its SmbShare, or the sentence why it has none
+
+
+def _worker_start(make: Callable[[], SmbShare], parent: int) -> None:
+    # A worker ends with the process that started it, also when that one is killed with
+    # kill -9 (no orphan keeps a session on the source or the module's output open), and
+    # never writes to the module's output.
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG (Linux)
+    if os.getppid() != parent:
+        os._exit(1)
+    with contextlib.suppress(OSError):
+        quiet = os.open(os.devnull, os.O_RDWR)
+        for fd in (0, 1, 2):
+            os.dup2(quiet, fd)
+    try:
+        share = make()
+        share.connect()
+    except Exception as err:  # each job answers with it, as one sentence
+        _WORKER["failed"] = describe(err)
+    else:
+        _WORKER["share"] = share
+
+
+def _worker_complete(job: tuple[SmbEntry, bool]) -> tuple[SmbEntry | None, str | None]:
+    """One object in a worker: its compound, with its content when the main process asked."""
+    entry, want = job
+    share = _WORKER.get("share")
+    if share is None:
+        return None, f"a worker process of the walk could not connect: {_WORKER.get('failed', 'no answer')}"
+    try:
+        share._complete(entry, (lambda _entry: True) if want else None)
+    except Exception as err:  # sent back whole, as one sentence
+        return None, f"a worker process of the walk failed at {smb_name(entry.path)}: {describe(err)}"
+    return entry, None
 
 
 def connection_args() -> dict:

@@ -5,7 +5,12 @@ one takes its pieces (state lock, progress file, atomic writer, the inside-root 
 deletion and safe mode) and differs where the source does:
 
 - The source is an ``SmbShare``: ``walk()`` lists it, ``read()`` streams a file. Nothing
-  runs on the source.
+  runs on the source. The walk opens every object once for its metadata; a small file
+  this pass will copy has its content read in that same compound request (``ContentWanted``
+  decides from the listing's fields, the state and the target, before the request is
+  sent), so it is not opened again: one round trip per small file. Content read so is
+  held in memory up to ``IN_HAND_BYTES`` per pass; past that, files are read after the walk
+  as before.
 - A file is unchanged when its change time, size, file id and metadata (attributes,
   creation time, streams, security descriptor, as the listing gives them) are those the
   state recorded and the target still holds what the last pass wrote (size and modification
@@ -80,6 +85,9 @@ STATE_VERSION = 2
 # Version 1 kept no metadata digest: its paths are taken as changed in their metadata once
 # (written again, their content not read).
 READ_VERSIONS = (1, STATE_VERSION)
+# Content read in the walk's compound and held until the pass writes it: at most this much
+# per pass (the walk finishes before the first file is written).
+IN_HAND_BYTES = 256 << 20
 BATCH_FILES = 1000
 BATCH_BYTES = 256 << 20
 BATCH_SECONDS = 10.0
@@ -412,6 +420,39 @@ def _under(path: bytes, roots: set[bytes]) -> bool:
     return any(b"/".join(parts[:n]) in roots for n in range(1, len(parts)))
 
 
+class ContentWanted:
+    """The walk's question before it opens a file: will this pass copy its content? Asked
+    with the listing's fields only (kind, size, change and last write time, file id), it
+    answers as ``_step`` decides a copy: not when the target holds the content the state
+    recorded for the path (unchanged, or only its metadata changed: Samba reports the last
+    write time as the change time, so the metadata digest decides that later, and it never
+    needs the content), not when the file moved and the last pass's copy is on the target,
+    and once per file id (hard links: one name's content serves them all). So unchanged
+    files are never read. It says no once ``budget`` bytes are in hand."""
+
+    def __init__(self, state: Mapping[bytes, tuple], target: Mapping[bytes, There], budget: int | None = None):
+        self.state, self.target = state, target
+        self.left = IN_HAND_BYTES if budget is None else budget
+        self.by_id: dict[int, bytes] = {}
+        self.wanted_ids: set[int] = set()
+        for path, last in state.items():
+            if last[0] == "file" and last[3]:
+                self.by_id.setdefault(last[3], path)
+
+    def __call__(self, entry: SmbEntry) -> bool:
+        if entry.kind != "file" or entry.size > self.left or (entry.file_id and entry.file_id in self.wanted_ids):
+            return False
+        if _content_there(self.target.get(entry.path), entry) and _same_content(self.state.get(entry.path), entry):
+            return False
+        origin = self.by_id.get(entry.file_id)
+        if origin is not None and origin != entry.path and _content_there(self.target.get(origin), entry):
+            return False
+        self.left -= entry.size
+        if entry.file_id:
+            self.wanted_ids.add(entry.file_id)
+        return True
+
+
 def _step(entry: SmbEntry, there: There | None, last: tuple | None, by_id: Mapping[int, bytes],
           target: Mapping[bytes, There]) -> Step:
     replaces = there.kind if there is not None and there.kind != entry.kind else None
@@ -502,13 +543,13 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
     loaded = load_state(state_path)
     flagged = share_tree.load_flagged(state_path)
     state = forget_flagged(loaded, flagged) if flagged else loaded
+    target = target_listing(target_root) if os.path.isdir(target_root) else {}
     try:
-        entries = list(share.walk())
+        entries = list(share.walk(wants_content=None if check else ContentWanted(state, target)))
     except (smb_source.SMBException, OSError) as err:
         raise SyncError(f"listing the share over SMB failed: {smb_source.describe(err)}") from None
     if not entries or entries[0].path != b"":
         raise SyncError("the SMB listing did not begin with the share root")
-    target = target_listing(target_root) if os.path.isdir(target_root) else {}
     plan = make_plan(entries, target, state)
     result = SmbPassResult(plan, 0.0)
     for entry in entries:
@@ -521,7 +562,8 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
         return result
     journal = journal or Journal(state_path)
     work = _Work(share, target_root, apply_metadata, journal, result,
-                 Progress(progress_path, len(plan.of("copy")), plan.bytes_to_read()))
+                 Progress(progress_path, len(plan.of("copy")), plan.bytes_to_read()),
+                 in_hand={e.file_id: e for e in entries if e.content is not None and e.kind == "file" and e.file_id})
     os.makedirs(target_root, exist_ok=True)
     for path in plan.temps:
         _remove(target_root, path, "file")
@@ -560,6 +602,9 @@ class _Work:
     progress: Progress
     # Paths whose content this pass could not write: their other names are not linked.
     failed: set[bytes] = field(default_factory=set)
+    # The entries whose content the walk read, by file id: a hard link's first name takes
+    # the content another of its names was read with.
+    in_hand: dict[int, SmbEntry] = field(default_factory=dict)
 
     def full(self, path: bytes) -> bytes:
         if not path:
@@ -628,7 +673,7 @@ class _Work:
         written = 0
         try:
             with open(temp, "wb") as out:
-                for chunk in self.share.read(entry.path):
+                for chunk in self._chunks(entry):
                     out.write(chunk)
                     written += len(chunk)
                     self.progress.update(nbytes=len(chunk))
@@ -646,6 +691,14 @@ class _Work:
         self.result.bytes_read += written
         # A file that changed while it was read is left out of the state: the next pass copies it again.
         return written == entry.size
+
+    def _chunks(self, entry: SmbEntry) -> Iterable[bytes]:
+        """The content the walk read in its compound (once: it is let go here), or a read."""
+        holder = entry if entry.content is not None else self.in_hand.get(entry.file_id)
+        if holder is not None and holder.content is not None and (holder is entry or holder.size == entry.size):
+            content, holder.content = holder.content, None
+            return [content] if content else []
+        return self.share.read(entry.path)
 
     def link(self, origin: bytes, full: bytes) -> None:
         temp = _temp_beside(full)

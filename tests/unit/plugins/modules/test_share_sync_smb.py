@@ -23,13 +23,16 @@ ENTRIES = [
              problems=[("shares.offline_file", "offline: never read")]),
 ]
 READS = []
+OPENED = []  # (share, workers) of every share the module connected to
 
 
 class FakeShare:
     def __init__(self, server, share, creds, **kwargs):
         self.share = share
+        self.workers = 1
 
     def __enter__(self):
+        OPENED.append((self.share, self.workers))
         if self.share == "kaputt":
             raise smb_source.SmbSourceError("cannot read the share \\\\fs\\kaputt over SMB: access denied")
         return self
@@ -37,7 +40,7 @@ class FakeShare:
     def __exit__(self, *exc):
         return None
 
-    def walk(self):
+    def walk(self, wants_content=None):
         return iter(ENTRIES)
 
     def read(self, path, stream=None):
@@ -105,6 +108,18 @@ def test_a_share_that_cannot_be_reached_fails_with_one_sentence_without_the_pass
     assert "geheim" not in str(failed)
 
 
+@pytest.mark.parametrize("given, workers", [({}, 2), ({"workers": 1}, 1), ({"workers": 4}, 4)])
+def test_the_share_is_read_with_the_workers_asked_for(run_module, args, given, workers):
+    OPENED.clear()
+    run_module(share_sync_smb.main, {**args, **given})
+    assert list(OPENED) == [("kaemmerei", workers)]
+
+
+def test_no_workers_is_refused(run_module, args):
+    failed = run_module(share_sync_smb.main, {**args, "workers": 0}, fails=True)
+    assert failed["msg"] == "workers must be 1 or more, not 0"
+
+
 def test_ntlm_needs_a_password(run_module, args):
     failed = run_module(share_sync_smb.main, {k: v for k, v in args.items() if k != "password"}, fails=True)
     assert "password" in failed["msg"]
@@ -149,7 +164,7 @@ class MetaShare(FakeShare):
     entries: ClassVar[list[SmbEntry]] = meta_entries()
     content: ClassVar[dict[bytes, bytes]] = {b"Haushalt/Plan.xlsx": b"plan", b"Haushalt/Gross.bin": b"gross!!"}
 
-    def walk(self):
+    def walk(self, wants_content=None):
         return iter(self.entries)
 
     def read(self, path, stream=None):

@@ -1,6 +1,7 @@
 """smb_source: wire structures, times, stream names, classification, error translation,
 and the walk's handling of sharing violations and SACL refusals (with a fake server)."""
 
+import os
 import struct
 
 import pytest
@@ -159,23 +160,39 @@ SD = ntacl.SecurityDescriptor(
 
 
 class FakeShare(s.SmbShare):
-    """The walk's logic without a server: ``answers`` per path, a list of outcomes per try."""
+    """The walk's logic without a server: ``answers`` per path, a list of outcomes per try;
+    ``content`` per path is what a read in the compound gives. Every compound is counted
+    (``compounds``: name and read length), and so is every other request (``requests``)."""
 
-    def __init__(self, listing, answers, **kwargs):
+    def __init__(self, listing, answers, content=None, limit=1 << 20, **kwargs):
         self.slept: list[float] = []
         super().__init__("fs", "daten", s.Credentials("u", "p"), sleep=self.slept.append, **kwargs)
         self.listing, self.answers, self.asked = listing, answers, []
+        self.content, self.limit = content or {}, limit
+        self.compounds: list[tuple[str, int | None]] = []
+        self.requests: list[str] = []
 
     def _list(self, folder):
         return self.listing.get(folder, [])
 
-    def _describe_object(self, name, access, sd_parts):
+    def read_limit(self):
+        return self.limit
+
+    def read(self, relative, stream=None, chunk=1 << 20, depth=4):
+        self.requests += ["create", "read", "close"]
+        yield self.content[relative.decode()]
+
+    def _describe_object(self, name, access, sd_parts, read_length=None):
         self.asked.append((name, access, sd_parts))
+        self.compounds.append((name, read_length))
         outcome = self.answers.get(name, [(1, [], SD.to_bytes(), None)])
         result = outcome.pop(0) if len(outcome) > 1 else outcome[0]
         if isinstance(result, Exception):
             raise result
-        return result
+        data = self.content.get(name, b"")
+        if read_length is None:
+            return (*result, None)
+        return (*result, data[:read_length] if read_length else (b"" if not data else None))
 
 
 def listed(name, attributes=0x20, tag=0, file_id=1):
@@ -316,3 +333,134 @@ def test_connection_args_declare_the_password_no_log():
     args = s.connection_args()
     assert set(args) == {"server", "port", "username", "password", "auth", "encrypt", "retries", "retry_delay"}
     assert args["password"]["no_log"] is True
+
+
+def small(name, size, file_id):
+    return {**listed(name, file_id=file_id), "size": size}
+
+
+def test_a_wanted_small_file_is_read_in_the_compound_that_opens_it_one_round_trip_each():
+    content = {"a.txt": b"abc", "b.txt": b"defg", "leer": b""}
+    share = FakeShare({b"": [small("a.txt", 3, 1), small("b.txt", 4, 2), small("leer", 0, 3)]}, {}, content,
+                      sacl=False)
+    entries = {e.path: e for e in share.walk(wants_content=lambda entry: True)}
+    assert {p: e.content for p, e in entries.items()} == {b"": None, b"a.txt": b"abc", b"b.txt": b"defg",
+                                                            b"leer": b""}
+    # One compound per object (the root's without a read); a file's read asks one byte more
+    # than listed, so growth shows; an empty file sends no read; no request besides.
+    assert share.compounds == [("", None), ("a.txt", 4), ("b.txt", 5), ("leer", 0)]
+    assert share.requests == []
+
+
+@pytest.mark.parametrize("item, limit, wanted, asked_for", [
+    (small("gross.bin", 1 << 20, 1), 1 << 20, True, None),        # not below the limit: read after the walk
+    (small("klein.bin", 10, 1), 1 << 20, False, None),            # the caller does not want it: unchanged
+    (listed("archiv.pst", 0x1020), 1 << 20, True, None),          # offline: never read
+    (listed("verbindung", 0x410, 0xA000000C), 1 << 20, True, None),  # a reparse point
+    (listed("ordner", 0x10), 1 << 20, True, None),                # a folder
+    (small("klein.bin", 10, 1), 8, True, None),                   # the server's max_read_size is smaller
+    (small("klein.bin", 10, 1), 1 << 20, True, 11),
+])
+def test_what_the_walk_reads_in_its_compound(item, limit, wanted, asked_for):
+    share = FakeShare({b"": [item]}, {}, {item["name"]: b"x" * item["size"]}, limit=limit, sacl=False)
+    questions = []
+    entries = list(share.walk(wants_content=lambda entry: questions.append(entry.path) or wanted))
+    assert share.compounds[1] == (item["name"], asked_for)
+    assert (entries[1].content is not None) == (asked_for is not None)
+    # Asked only of files the compound could read, before the compound was sent.
+    assert questions == ([item["name"].encode()] if item["name"] in ("klein.bin",) and limit > 10 else [])
+
+
+def test_without_a_caller_that_wants_content_nothing_is_read():
+    share = FakeShare({b"": [small("a.txt", 3, 1)]}, {}, {"a.txt": b"abc"}, sacl=False)
+    entries = list(share.walk())
+    assert share.compounds == [("", None), ("a.txt", None)] and entries[1].content is None
+
+
+def test_a_locked_file_keeps_no_content_and_is_asked_again_without_reading():
+    locked = Status(s.STATUS_SHARING_VIOLATION)
+    share = FakeShare({b"": [small("db.mdb", 3, 1)]}, {"db.mdb": [locked, locked, (1, [], SD.to_bytes(), None)]},
+                      {"db.mdb": b"abc"}, retries=1, retry_delay=0.5, sacl=False)
+    entry = list(share.walk(wants_content=lambda entry: True))[1]
+    assert [k for k, _s in entry.problems] == ["shares.file_locked"] and entry.content is None
+    assert share.compounds[1:] == [("db.mdb", 4), ("db.mdb", 4), ("db.mdb", None)]
+
+
+def test_content_is_trusted_only_when_the_standard_information_says_the_file_is_empty():
+    assert s.SmbShare._content_of(s.STANDARD.pack(0, 0, 1, 0, 0, 0), None) == b""
+    assert s.SmbShare._content_of(s.STANDARD.pack(4096, 5, 1, 0, 0, 0), None) is None
+    assert s.SmbShare._content_of(s.STANDARD.pack(4096, 5, 1, 0, 0, 0), b"12345") == b"12345"
+    assert s.SmbShare._content_of(Status(s.STATUS_ACCESS_DENIED), None) is None
+    assert s.standard_size(s.STANDARD.pack(4096, 5, 2, 0, 0, 0)) == 5 and s.standard_size(b"") is None
+
+
+class WorkerFake(FakeShare):
+    """A FakeShare whose walk runs its compounds in forked worker processes, each with a
+    FakeShare of its own (``connect`` as ``connects`` says: None, an error, or exit)."""
+
+    connects = None
+
+    def connect(self):
+        if self.connects == "exit":
+            os._exit(3)
+        if self.connects is not None:
+            raise self.connects
+
+    def _worker_copy(self):
+        copy = WorkerFake(self.listing, self.answers, self.content, limit=self.limit, sacl=False)
+        copy.pid = os.getpid()
+        return copy
+
+    def _describe_object(self, name, access, sd_parts, read_length=None):
+        if name == "stirbt":
+            os._exit(9)  # as kill -9 of the worker would end it
+        *result, content = super()._describe_object(name, access, sd_parts, read_length)
+        # The worker's pid rides in the link count, so the test sees who sent the compound.
+        return (os.getpid(), *result[1:], content)
+
+
+def parallel(listing, answers=None, content=None, **kwargs):
+    share = WorkerFake(listing, answers or {}, content, sacl=False, **kwargs)
+    share.workers = 2
+    share._start_workers()
+    return share
+
+
+def test_workers_send_the_compounds_and_the_walk_is_the_same_as_in_one_process():
+    listing = {b"": [small(f"d{n:02d}.txt", 3, n + 1) for n in range(20)] + [listed("ordner", 0x10, file_id=99)],
+               b"ordner": [small("innen.txt", 3, 100)]}
+    content = {f"d{n:02d}.txt": b"%03d" % n for n in range(20)} | {"ordner\\innen.txt": b"inn"}
+    serial = list(FakeShare(listing, {}, content, sacl=False).walk(wants_content=lambda e: e.file_id % 2 == 0))
+    share = parallel(listing, content=content)
+    asked = []
+    try:
+        entries = list(share.walk(wants_content=lambda e: asked.append(e.path) or e.file_id % 2 == 0))
+        assert share.pool is None  # stopped at the walk's end: a pass reads large files after it alone
+    finally:
+        share.close()
+    assert [(e.path, e.kind, e.sd, e.content) for e in entries] == [(e.path, e.kind, e.sd, e.content) for e in serial]
+    assert [e.content for e in entries if e.path == b"d01.txt"] == [b"001"]
+    assert [e.content for e in entries if e.path == b"d00.txt"] == [None]  # not wanted: not read
+    # Asked in the main process, in the listing's order; the compounds came from the workers.
+    assert asked == [f"d{n:02d}.txt".encode() for n in range(20)] + [b"ordner/innen.txt"]
+    assert {e.nlink for e in entries[1:]} - {os.getpid()} == {e.nlink for e in entries[1:]}
+
+
+@pytest.mark.parametrize("connects, answers, words", [
+    (Status(s.STATUS_LOGON_FAILURE), {}, "a worker process of the walk could not connect: the server refused the "
+                                         "account's name or password (NTSTATUS 0xC000006D)"),
+    (None, {"a.txt": [ValueError("kaputt")]}, "a worker process of the walk failed at a.txt: kaputt"),
+    (None, {}, "a worker process of the walk ended without an answer (killed, or out of memory)"),
+], ids=["cannot connect", "fails", "killed"])
+def test_a_failing_worker_is_one_clear_error(connects, answers, words):
+    names = ["stirbt"] if words.startswith("a worker process of the walk ended") else ["a.txt"]
+    WorkerFake.connects = connects
+    try:
+        share = parallel({b"": [small(n, 3, 1) for n in names]}, answers)
+        share.connects = None
+        with pytest.raises(s.WorkerError) as caught:
+            list(share.walk())
+        share.close()
+    finally:
+        WorkerFake.connects = None
+    assert str(caught.value) == words

@@ -45,7 +45,11 @@ class FakeShare:
 
     def __init__(self):
         self.objects: dict[bytes, dict] = {}
-        self.reads: list[bytes] = []
+        self.reads: list[bytes] = []  # every content read, in the walk's compound or by read()
+        self.compounds: list[tuple[bytes, bool]] = []  # the walk's compound per object: (path, with a read)
+        self.opens: list[bytes] = []  # read() calls: an open, reads and a close of their own
+        self.in_walk = 1 << 20  # files below this size are read in the walk's compound when wanted
+        self.questions: list[bytes] = []  # what the walk asked wants_content about
         self.fail_after: int | None = None  # reads before the connection drops
         self.refuse: dict[bytes, int] = {}  # path -> NTSTATUS of its read
         self.next_id = 100
@@ -86,17 +90,28 @@ class FakeShare:
         self.next_id += 1
         return self.next_id
 
-    def walk(self):
+    def walk(self, wants_content=None):
         nlinks: dict[int, int] = {}
         for item in self.objects.values():
             nlinks[id(item)] = nlinks.get(id(item), 0) + 1
         for path in sorted(self.objects, key=lambda p: (p.count(b"/") + (1 if p else 0), p)):
             item = self.objects[path]
             kind = "reparse" if any(k == "shares.reparse_point" for k, _s in item["problems"]) else item["kind"]
-            yield SmbEntry(path=path, kind=kind, size=len(item["data"]), attributes=item.get("attributes", 0x20),
-                           creation_ns=item.get("created", item["write"]), last_write_ns=item["write"],
-                           change_ns=item["change"], file_id=item["id"], nlink=nlinks[id(item)],
-                           streams=item.get("streams", ()), sd=item.get("sd"), problems=list(item["problems"]))
+            entry = SmbEntry(path=path, kind=kind, size=len(item["data"]), attributes=item.get("attributes", 0x20),
+                             creation_ns=item.get("created", item["write"]), last_write_ns=item["write"],
+                             change_ns=item["change"], file_id=item["id"], nlink=nlinks[id(item)],
+                             streams=item.get("streams", ()), sd=item.get("sd"), problems=list(item["problems"]))
+            # As SmbShare.walk: a small file without problems is asked about before its
+            # compound is sent; refused files (under any of their names: a sharing mode holds
+            # the file) and a dropping connection are left to read().
+            refused = any(self.objects.get(name) is item for name in self.refuse)
+            readable = (wants_content is not None and kind == "file" and not entry.problems
+                        and entry.size < self.in_walk and not refused and self.fail_after is None)
+            if readable and (self.questions.append(path) or wants_content(entry)):
+                entry.content = item["data"]
+                self.reads.append(path)
+            self.compounds.append((path, entry.content is not None))
+            yield entry
 
     def read(self, path, stream=None, chunk=1 << 20, depth=4):
         if self.fail_after is not None and len(self.reads) >= self.fail_after:
@@ -104,6 +119,7 @@ class FakeShare:
         if path in self.refuse:
             raise Refused(self.refuse[path])
         self.reads.append(path)
+        self.opens.append(path)
         data = self.objects[path]["data"]
         for start in range(0, len(data), 3):
             yield data[start:start + 3]
@@ -168,6 +184,90 @@ def test_a_second_pass_reads_nothing_and_leaves_the_state_alone(share, where):
     assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)  # not written again
 
 
+def test_a_seed_reads_each_small_file_in_the_compound_that_opens_it_one_round_trip_per_file(share, where):
+    done = run(share, where)
+    files = [p for p, o in share.objects.items() if o["kind"] == "file"]
+    # One compound per object, a file's content in it; no file is opened a second time.
+    assert len(share.compounds) == len(share.objects)
+    assert sorted(p for p, with_read in share.compounds if with_read) == sorted(files)
+    assert share.opens == []
+    assert tree(where["target"]) == expected(share) and done.files_read == 5
+    assert not [p for p in where["target"].rglob("*") if p.name.startswith(".umzug-part-")]
+
+
+def test_the_walk_asks_before_each_small_file_and_a_second_pass_reads_none(share, where):
+    run(share, where)
+    share.reads.clear(), share.compounds.clear(), share.questions.clear()
+    done = run(share, where)
+    assert sorted(share.questions) == sorted(p for p, o in share.objects.items() if o["kind"] == "file")
+    assert [p for p, with_read in share.compounds if with_read] == [] and share.reads == share.opens == []
+    assert done.counts()["unchanged"] == 9
+
+
+def test_past_the_content_in_hand_files_are_read_after_the_walk(share, where, monkeypatch):
+    monkeypatch.setattr(smb_sync, "IN_HAND_BYTES", 12)
+    done = run(share, where)
+    # In the walk's order (Wurzel.txt 0 bytes, Plan 2024 9, Plan 2025 10, Müller 1, Sitzung 7):
+    # what fits in the 12 bytes is read in the compound, the rest by read() after the walk.
+    assert [p for p, with_read in share.compounds if with_read] == [
+        b"Wurzel.txt", b"Haushalt/Plan 2024.xlsx", "Protokolle/Müller.txt".encode()]
+    assert share.opens == [b"Haushalt/Plan 2025.xlsx", b"Protokolle/Sitzung.txt"]
+    assert tree(where["target"]) == expected(share) and done.files_read == 5
+
+
+def test_content_the_walk_read_that_is_not_the_listed_size_is_not_written_and_copied_next_time(share, where):
+    walk = share.walk
+
+    def grown(wants_content=None):
+        for entry in walk(wants_content):
+            if entry.path == b"Protokolle/Sitzung.txt":
+                entry.content += b" und mehr"  # written to between the listing and the read
+            yield entry
+
+    share.walk = grown
+    done = run(share, where)
+    assert not (where["target"] / "Protokolle/Sitzung.txt").exists() and done.files_read == 5
+    share.walk = walk
+    share.reads.clear()
+    run(share, where)
+    assert share.reads == [b"Protokolle/Sitzung.txt"] and tree(where["target"]) == expected(share)
+
+
+def listing_entry(path=b"a", size=4, file_id=7, write=T0, kind="file"):
+    return SmbEntry(path, kind, size=size, last_write_ns=write, change_ns=write, file_id=file_id)
+
+
+def last(size=4, file_id=7, write=T0):
+    return ("file", write, size, file_id, write, "digest")
+
+
+THERE = smb_sync.There("file", 4, T0, 1)
+
+
+@pytest.mark.parametrize("state, target, entry, wanted", [
+    ({}, {}, listing_entry(), True),                                             # new
+    ({b"a": last()}, {b"a": THERE}, listing_entry(), False),                     # unchanged, or its metadata only
+    ({b"a": last()}, {}, listing_entry(), True),                                 # gone from the target
+    ({b"a": last()}, {b"a": smb_sync.There("file", 3, T0, 1)}, listing_entry(), True),  # changed on the target
+    ({b"a": last(file_id=8)}, {b"a": THERE}, listing_entry(), True),             # another file now
+    ({b"a": last()}, {b"a": THERE}, listing_entry(size=5), True),                # content changed
+    ({b"a": last()}, {b"a": THERE}, listing_entry(write=T0 + 1), True),          # written to
+    ({b"alt": last()}, {b"alt": THERE}, listing_entry(), False),                 # moved: copied on the target
+    ({b"alt": last()}, {}, listing_entry(), True),                               # moved, the old copy gone
+    ({}, {}, listing_entry(kind="dir", size=0), False),                          # a folder
+    ({}, {}, listing_entry(size=11), False),                                     # more than the budget left
+], ids=["new", "unchanged", "gone from the target", "changed on the target", "another file", "content changed",
+        "written to", "moved", "moved, old copy gone", "folder", "past the budget"])
+def test_content_wanted_decides_from_the_listing_as_the_plan_decides_a_copy(state, target, entry, wanted):
+    assert smb_sync.ContentWanted(state, target, budget=10)(entry) is wanted
+
+
+def test_content_wanted_once_per_file_id_and_within_its_budget():
+    wants = smb_sync.ContentWanted({}, {}, budget=10)
+    assert [wants(listing_entry(b"a", 4, 1)), wants(listing_entry(b"b", 4, 1)), wants(listing_entry(b"c", 4, 2)),
+            wants(listing_entry(b"d", 4, 3)), wants(listing_entry(b"e", 2, 0))] == [True, False, True, False, True]
+
+
 DELTAS = [
     # (change at the source, what the pass reads over SMB, its counts that are not 0)
     (lambda s: s.file(b"Haushalt/Plan 2025.xlsx", b"plan-2025 v2"), [b"Haushalt/Plan 2025.xlsx"],
@@ -191,8 +291,10 @@ def test_a_delta_pass_reads_only_what_changed_and_the_target_matches(share, wher
     run(share, where)
     share.reads.clear()
     change(share)
+    share.compounds.clear()
     done = run(share, where)
     assert share.reads == reads
+    assert [p for p, with_read in share.compounds if with_read] == reads and share.opens == []  # read in the walk
     assert {k: v for k, v in done.counts().items() if v and k != "unchanged"} == counts
     assert tree(where["target"]) == expected(share)
     share.reads.clear()
@@ -520,8 +622,9 @@ def test_the_unmapped_sids_of_a_pass_are_gathered_per_sid_with_their_paths_and_c
                                        source=share, acl=Acl())
 
     walk = share.walk
-    share.walk = lambda: (e if "sd" not in share.objects[e.path] else
-                          SmbEntry(**{**e.__dict__, "sd": share.objects[e.path]["sd"]}) for e in walk())
+    share.walk = lambda wants_content=None: (e if "sd" not in share.objects[e.path] else
+                                             SmbEntry(**{**e.__dict__, "sd": share.objects[e.path]["sd"]})
+                                             for e in walk(wants_content))
     dry, real = writer(), writer()
     dry.foresee(run(share, where, check=True, apply_metadata=dry).plan)
     assert owners == [] and not where["target"].exists()
