@@ -13,19 +13,23 @@ description:
     every allow entry that grants write, delete, change-permissions or take-ownership cut to what it grants of
     read and execute (0x1200a9 for Full Control and Change); deny and read entries stay, the rest of the security
     descriptor is untouched. A share without a DACL (Everyone full) gets Everyone read. The original descriptor
-    is recorded first in O(record_path) (its self-relative bytes, base64); a record that exists is never
-    overwritten, so a second freeze changes nothing.
+    is recorded first in O(record_path) (its self-relative bytes, base64); the original in a record that exists is
+    never overwritten, so a second freeze leaves the share ACL as it is.
   - With O(close_open), the share's open files (NetFileEnum level 3 under the share's path, NetFileClose) and the
     sessions of the users connected to it or holding files in it (NetConnectionEnum level 1, NetSessionDel) are
     closed. The share ACL is checked at tree connect, so a client keeps writing through a tree it connected
     before the freeze until it reconnects. Where the server refuses to list or close them, the finding
     C(shares.smb_freeze_open_kept) says so and the freeze stands.
+  - The record says when the closing is done (C(open_closed)). A freeze that stopped after writing the share ACL
+    but before the closing was done (killed, or refused by the server) closes on its next run although the share
+    ACL is already frozen, and reports changed only if it closed something; once the record says done, a further
+    freeze disturbs nobody.
   - A server that gives no share ACL at level 502 (it gives it to administrators only) makes the module fail
     rather than freeze blind.
   - V(unfrozen) writes the recorded descriptor back byte for byte and removes the record (rollback before the
     Abnahme). Without a record there is nothing of umzug's to undo.
-  - Check mode computes and returns the change and writes nothing; diff shows the share ACL before and after, one
-    line per entry.
+  - Check mode computes and returns the change and writes nothing; it lists the open files and sessions the freeze
+    would close (RV(closed)) without closing them; diff shows the share ACL before and after, one line per entry.
 author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
@@ -107,7 +111,7 @@ share_acl:
   elements: str
   sample: ["allow S-1-1-0 0x001200a9"]
 closed:
-  description: What the freeze closed, with O(close_open).
+  description: What the freeze closed (in check mode, would close), with O(close_open).
   returned: success
   type: dict
   sample: {files: 2, users: [KOMMUNEB\jvogel]}
@@ -197,18 +201,29 @@ def plan(state, current, record):
 
 # Samba 4.17 answers NetConnectionEnum level 1 with this name for every user.
 SAMBA_NO_USER = "dummy_user"
+# The record's mark that the freeze closed the share's open files and sessions.
+OPEN_CLOSED = "open_closed"
 
 
-def close_open(module, client, share_path, where_finding):
+def closing_due(params, record):
+    """Whether this run closes open files and sessions: every freeze with O(close_open) until
+    the record says the closing is done. The share ACL alone cannot tell: a freeze killed
+    after writing it left it frozen with the writers of before still connected."""
+    return params["state"] == "frozen" and params["close_open"] and not (record or {}).get(OPEN_CLOSED)
+
+
+def close_open(module, client, share_path, where_finding, check=False):
     """Close the share's open files and the sessions of its users: those NetConnectionEnum
-    names and those holding files in it. What the server refuses is a finding, not a
-    failure: the share ACL holds for every tree connected from now on."""
+    names and those holding files in it; with ``check``, only list them. What the server
+    refuses is a finding, not a failure: the share ACL holds for every tree connected from
+    now on."""
     params, closed, kept, users = module.params, {"files": 0, "users": []}, [], set()
     own = params["username"].split("\\")[-1].split("@")[0].casefold()
     try:
         for fid, path, user in client.open_files():
             if share_path and smb_freeze.under(path, share_path):
-                client.close_file(fid)
+                if not check:
+                    client.close_file(fid)
                 closed["files"] += 1
                 users.add(user)
     except RuntimeError as err:
@@ -221,13 +236,19 @@ def close_open(module, client, share_path, where_finding):
         if user.split("\\")[-1].casefold() == own:
             continue  # its own sessions carry this very pipe
         try:
-            client.close_sessions(user)
+            if not check:
+                client.close_sessions(user)
             closed["users"].append(user)
         except RuntimeError as err:
             kept.append(f"the sessions of {user} (NetSessionDel: {smb_settings.words(err)})")
     findings = [Finding.of("shares.smb_freeze_open_kept", share=params["share"], server=params["server"],
                            kept="; ".join(kept), resources=(params["share"],), **where_finding)] if kept else []
     return closed, findings
+
+
+def write_record(module, record):
+    # 0600: the record is the only way back to the share ACL of before the freeze.
+    write_atomic(module.params["record_path"], json.dumps(record, indent=1) + "\n", module.atomic_move, mode=0o600)
 
 
 def main():
@@ -269,12 +290,15 @@ def main():
         result["diff"] = {"before": "\n".join(smb_freeze.acl_lines(current)) + "\n",
                           "after": "\n".join(smb_freeze.acl_lines(after)) + "\n",
                           "before_header": f"{where(module)} share ACL", "after_header": f"{where(module)} share ACL"}
+    closing = closing_due(params, record)
     if module.check_mode:
+        if closing:
+            finish_closing(module, client, share_path, changes, result)
         module.exit_json(**result)
 
     if new_record is not None:
         # The record first: a freeze that cannot be undone exactly must not happen.
-        write_atomic(params["record_path"], json.dumps(new_record, indent=1) + "\n", module.atomic_move, mode=0o600)
+        write_record(module, new_record)
     if new_sd is not None:
         try:
             client.set_share_sd(params["share"], new_sd)
@@ -282,12 +306,25 @@ def main():
             refused(module, "NetShareSetInfo", err)
     if params["state"] == "unfrozen" and record:
         os.unlink(params["record_path"])
-    # Only a run that froze closes: a second freeze changes nothing, and disturbs nobody either.
-    if params["state"] == "frozen" and params["close_open"] and changes.counts:
-        where_finding = {"kommune": params["kommune"], "host": socket.gethostname()}
-        result["closed"], result[RESULT_FINDINGS] = close_open(module, client, share_path, where_finding)
-        result[RESULT_FINDINGS] = [f.to_dict() for f in result[RESULT_FINDINGS]]
+    # Until the record says the closing is done, a freeze closes (a first one, and one that
+    # stopped before closing); after that a second freeze changes nothing and disturbs nobody.
+    if closing and not finish_closing(module, client, share_path, changes, result):
+        write_record(module, {**(new_record or record), OPEN_CLOSED: True})
     module.exit_json(**result)
+
+
+def finish_closing(module, client, share_path, changes, result):
+    """Close (in check mode: list) the share's open files and sessions into ``result``; a run
+    that closes something has changed the share even when its ACL was frozen already. The
+    findings, if any: what the server would not list or close."""
+    params = module.params
+    where_finding = {"kommune": params["kommune"], "host": socket.gethostname()}
+    result["closed"], found = close_open(module, client, share_path, where_finding, check=module.check_mode)
+    if (result["closed"]["files"] or result["closed"]["users"]) and not changes.counts:
+        changes.add(params["state"], params["share"])
+        result.update(changed=True, **{RESULT_CHANGES: changes.to_dict()})
+    result[RESULT_FINDINGS] = [f.to_dict() for f in found]
+    return found
 
 
 if __name__ == "__main__":

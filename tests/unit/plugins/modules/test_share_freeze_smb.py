@@ -184,3 +184,67 @@ def test_an_unreadable_record_stops_the_unfreeze(run_module, srvsvc, args, text)
     result = run_module(share_freeze_smb.main, {**args, "state": "unfrozen"}, fails=True)
     assert result["msg"].startswith(f"the freeze record {args['record_path']} of \\\\win-c-fs\\bauamt is unreadable")
     assert srvsvc.calls == []
+
+
+# --- a freeze that stopped after writing the share ACL, before closing ---------------------
+
+def died_after_the_acl(srvsvc, args, **record_extra):
+    """What a freeze killed between NetShareSetInfo and the closing leaves: the record, and
+    the share ACL already frozen."""
+    os.makedirs(os.path.dirname(args["record_path"]))
+    record = {**smb_freeze.record_of(args["server"], args["share"], ORIGINAL, smb_freeze.frozen_sd(ORIGINAL)),
+              **record_extra}
+    with open(args["record_path"], "w", encoding="utf-8") as handle:
+        json.dump(record, handle)
+    srvsvc.sd = smb_freeze.frozen_sd(ORIGINAL)
+
+
+@pytest.mark.parametrize("files, users, record_extra, check, calls, closed", [
+    # killed before closing: the re-run closes what was left open, although the ACL looks frozen
+    (FakeSrvsvc.files, FakeSrvsvc.users, {}, False,
+     [("close", 7), ("close", 9), ("session", "KOMMUNEC\\jvogel"), ("session", "jvogel")],
+     {"files": 2, "users": ["KOMMUNEC\\jvogel", "jvogel"]}),
+    # in check mode it lists them and closes nothing
+    (FakeSrvsvc.files, FakeSrvsvc.users, {}, True, [], {"files": 2, "users": ["KOMMUNEC\\jvogel", "jvogel"]}),
+    # nothing was left open in the share: nothing to close, nothing changed
+    (((8, "C:\\Shares\\Other\\x", "kbauer"),), ("KOMMUNEC\\admin", "dummy_user"), {}, False, [],
+     {"files": 0, "users": []}),
+    # the record says the closing was done: nobody is disturbed again
+    (FakeSrvsvc.files, FakeSrvsvc.users, {"open_closed": True}, False, [], {"files": 0, "users": []}),
+], ids=["killed before closing", "check mode", "nothing open", "closing done"])
+def test_a_freeze_that_stopped_before_closing_closes_on_its_next_run(run_module, srvsvc, args, monkeypatch, files,
+                                                                      users, record_extra, check, calls, closed):
+    died_after_the_acl(srvsvc, args, **record_extra)
+    monkeypatch.setattr(FakeSrvsvc, "files", files)
+    monkeypatch.setattr(FakeSrvsvc, "users", users)
+    result = run_module(share_freeze_smb.main, args, check=check)
+    assert srvsvc.calls == calls and result["closed"] == closed
+    assert result["changed"] is bool(closed["files"] or closed["users"])
+    assert result["umzug_changes"]["items"] == ({"frozen": ["bauamt"]} if result["changed"] else {})
+    assert srvsvc.sd == smb_freeze.frozen_sd(ORIGINAL) and result["umzug_findings"] == []
+    with open(args["record_path"], encoding="utf-8") as handle:
+        record = json.load(handle)
+    assert smb_freeze.original_of(record) == ORIGINAL
+    assert record.get("open_closed") is (None if check else True)
+
+
+def test_after_a_completed_closing_the_next_freeze_closes_nothing(run_module, srvsvc, args):
+    died_after_the_acl(srvsvc, args)
+    first = run_module(share_freeze_smb.main, args)
+    srvsvc.calls.clear()
+    again = run_module(share_freeze_smb.main, args)
+    assert first["changed"] is True and again["changed"] is False and srvsvc.calls == []
+    assert again["closed"] == {"files": 0, "users": []}
+
+
+def test_a_closing_the_server_refused_is_tried_again_by_the_next_freeze(run_module, srvsvc, args):
+    srvsvc.refuse = {"sessions"}
+    first = run_module(share_freeze_smb.main, args)
+    assert [f["key"] for f in first["umzug_findings"]] == ["shares.smb_freeze_open_kept"]
+    srvsvc.refuse = set()
+    srvsvc.calls.clear()
+    again = run_module(share_freeze_smb.main, args)
+    assert again["changed"] is True and again["umzug_findings"] == []
+    assert ("session", "KOMMUNEC\\jvogel") in srvsvc.calls and ("set", "bauamt") not in srvsvc.calls
+    with open(args["record_path"], encoding="utf-8") as handle:
+        assert json.load(handle)["open_closed"] is True
