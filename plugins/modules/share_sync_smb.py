@@ -99,6 +99,9 @@ options:
       - Name of the share on the RZ file server that serves O(target_root) (its smb.conf section). The security
         descriptors are set through Samba on it, so its C(vfs objects) decide how they are stored; it must have
         C(acl_xattr) and C(streams_xattr).
+      - Before the pass, in check mode too, the module reads Samba's configuration on the RZ file server through
+        Samba's own loadparm and fails with one sentence (host, share, the share's path, O(target_root)) when
+        there is no such share or its C(path) is neither O(target_root) nor a folder above it.
     type: str
     required: true
   stream_limit:
@@ -263,12 +266,13 @@ def findings(share, done, unmapped_sids, where, show):
             *not_deleted_findings(share, done.not_deleted, where, show)]
 
 
-def samba_acl(module, service):
-    """The target share's SD writer, its bindings loaded before the pass starts."""
+def samba_acl(module, service, target_root):
+    """The target share's SD writer, its bindings loaded and the share found serving
+    target_root before the pass starts (in check mode too)."""
     acl = smb_metadata.SambaAcl(service)
     try:
-        acl.check()
-    except smb_metadata.SambaMissing as err:
+        acl.check(target_root)
+    except (smb_metadata.SambaMissing, smb_metadata.ServiceMismatch) as err:
         module.fail_json(msg=f"on {socket.gethostname()}: {err}")
     return acl
 
@@ -318,7 +322,7 @@ def main():
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
     what = f"{params['sync_pass']} pass of share {params['share']}"
     translate_sid = share_identity.module_translator(module)
-    acl = samba_acl(module, params["target_service"])
+    acl = samba_acl(module, params["target_service"], params["target_root"])
     target_root = os.fsencode(params["target_root"])
     try:
         source = smb_source.share_of(params, params["share"])

@@ -170,6 +170,36 @@ class SambaMissing(Exception):
     """python3-samba is not importable on this host (``SambaAcl.check``)."""
 
 
+class ServiceMismatch(Exception):
+    """The target service does not serve the target root (``SambaAcl.check``)."""
+
+
+def service_mismatch(service: str, service_path: str | None, target_root: str, smb_conf: str) -> str | None:
+    """Why the Samba share ``service``, whose ``path`` Samba's configuration ``smb_conf``
+    gives as ``service_path`` (None: there is no such share), cannot take the security
+    descriptors of ``target_root``; None when it serves target_root or a folder above it.
+
+    Samba sets an SD through the share's VFS modules only for a path inside the share: for
+    any other one every object of a pass would fail alike. ``%S`` stands for the share's
+    name, as smbd substitutes it; a path with other substitutions depends on who connects
+    and is not judged here."""
+    if service_path is None:
+        return (f"Samba's configuration {smb_conf} has no share {service!r} (target_service) to set the security "
+                f"descriptors of target_root {target_root} through; name the share whose path is target_root or a "
+                "folder above it")
+    path = service_path.replace("%S", service)
+    if "%" in path:
+        return None
+    if not path:
+        return (f"the Samba share {service!r} (target_service) in {smb_conf} has no path, so it does not serve "
+                f"target_root {target_root}; name the share whose path is target_root or a folder above it")
+    served, root = os.path.realpath(path), os.path.realpath(target_root)
+    if os.path.commonpath([served, root]) == served:
+        return None
+    return (f"the Samba share {service!r} (target_service) in {smb_conf} serves {service_path}, which does not "
+            f"hold target_root {target_root}; name the share whose path is target_root or a folder above it")
+
+
 class SambaAcl:
     """Sets an SD as Samba itself does for a client, on the share named ``service`` (its
     VFS modules, its idmap), as root: ``samba.samba3.smbd.set_nt_acl``."""
@@ -178,17 +208,25 @@ class SambaAcl:
         self.service, self.smb_conf = service, smb_conf
         self._samba = None
 
-    def check(self) -> None:
+    def check(self, target_root: str | None = None) -> None:
         """Load Samba's bindings and configuration now, before a pass writes anything:
-        ``SambaMissing`` says in one sentence what is missing and how to install it."""
+        ``SambaMissing`` says in one sentence what is missing and how to install it. With
+        ``target_root``, ``ServiceMismatch`` says in one sentence why the share does not
+        serve it (no such share in Samba's configuration, or one with another path)."""
         try:
-            self._bindings()
+            loadparm = self._bindings()[-1]
         except ImportError as err:
             raise SambaMissing(
                 f"Samba's Python bindings (python3-samba) cannot be imported by {sys.executable} ({err}); "
                 "the security descriptors are set through them. Install them with 'apt-get install "
                 "python3-samba' (roles/shares, tasks smb_client.yml) and run the module with a python that "
                 "sees them (the SMB client's venv, made with --system-site-packages)") from None
+        if target_root is not None:
+            # Samba's own reading of its configuration (includes, share names in any case), never smb.conf by hand.
+            problem = service_mismatch(self.service, loadparm.get("path", self.service), target_root,
+                                       loadparm.configfile or self.smb_conf or "smb.conf")
+            if problem:
+                raise ServiceMismatch(problem)
 
     def _bindings(self):
         if self._samba is None:
@@ -202,11 +240,11 @@ class SambaAcl:
 
             s3conf = s3param.get_context()
             s3conf.load(self.smb_conf or default_path())
-            self._samba = (smbd, security, ndr_unpack, system_session_unix())
+            self._samba = (smbd, security, ndr_unpack, system_session_unix(), s3conf)
         return self._samba
 
     def set(self, path: bytes, sd: bytes, parts: int) -> None:
-        smbd, security, ndr_unpack, session = self._bindings()
+        smbd, security, ndr_unpack, session, _conf = self._bindings()
         descriptor = ndr_unpack(security.descriptor, sd)
         smbd.set_nt_acl(os.fsdecode(path), parts, descriptor, session, service=self.service)
 

@@ -54,7 +54,7 @@ class FakeAcl:
     def __init__(self, service):
         self.service = service
 
-    def check(self):
+    def check(self, target_root=None):
         return None
 
     def set(self, path, sd, parts):
@@ -270,3 +270,42 @@ def test_without_python3_samba_the_module_fails_before_the_pass_with_one_sentenc
     assert "apt-get install python3-samba" in failed["msg"] and "--system-site-packages" in failed["msg"]
     assert "Traceback" not in str(failed) and "exception" not in failed
     assert READS == [] and not (tmp_path / "target").exists() and not (tmp_path / "state.json").exists()
+
+
+class ServedConf:
+    """Samba's loadparm on the RZ file server: the one share the tests' configuration has."""
+
+    configfile = "/etc/samba/smb.conf"
+
+    def __init__(self, paths):
+        self.paths = paths
+
+    def get(self, name, service):
+        return self.paths.get(service)
+
+
+@pytest.mark.parametrize("check", [False, True], ids=["pass", "check mode"])
+@pytest.mark.parametrize("paths, expected", [
+    ({}, "on {host}: Samba's configuration /etc/samba/smb.conf has no share 'cranach-kaemmerei' (target_service) to "
+         "set the security descriptors of target_root {root} through; name the share whose path is target_root or a "
+         "folder above it"),
+    ({"cranach-kaemmerei": "/srv/shares/cranach-bauamt"},
+     "on {host}: the Samba share 'cranach-kaemmerei' (target_service) in /etc/samba/smb.conf serves "
+     "/srv/shares/cranach-bauamt, which does not hold target_root {root}; name the share whose path is target_root "
+     "or a folder above it"),
+], ids=["no such share", "another folder"])
+def test_a_target_service_that_does_not_serve_target_root_fails_before_the_pass(run_module, meta, monkeypatch,
+                                                                                tmp_path, check, paths, expected):
+    monkeypatch.setattr(smb_metadata, "SambaAcl", REAL_SAMBA_ACL)
+    monkeypatch.setattr(REAL_SAMBA_ACL, "_bindings", lambda self: (None, None, None, None, ServedConf(paths)))
+    failed = run_module(share_sync_smb.main, meta, check=check, fails=True)
+    assert failed["msg"] == expected.format(host=socket.gethostname(), root=meta["target_root"])
+    assert READS == [] and not (tmp_path / "target").exists() and not (tmp_path / "state.json").exists()
+
+
+def test_a_target_service_serving_a_folder_above_target_root_is_taken(run_module, meta, monkeypatch, tmp_path):
+    monkeypatch.setattr(smb_metadata, "SambaAcl", REAL_SAMBA_ACL)
+    served = ServedConf({"cranach-kaemmerei": str(tmp_path)})
+    monkeypatch.setattr(REAL_SAMBA_ACL, "_bindings", lambda self: (None, None, None, None, served))
+    dry = run_module(share_sync_smb.main, meta, check=True)
+    assert dry["changed"] and dry["counts"]["copy"] == 2

@@ -260,3 +260,79 @@ def test_secinfo(owner, group, sacl_read, parts):
                                  "shares.stream_too_large", "shares.sid_unmapped", "shares.ntacl_unreadable"])
 def test_keys_are_in_the_catalog_in_both_languages(key):
     assert {"de", "en"} <= set(CATALOG[key])
+
+
+# --- the target service must serve target_root ------------------------------------------
+
+CONF = "/etc/samba/smb.conf"
+ABOVE = "name the share whose path is target_root or a folder above it"
+
+
+@pytest.mark.parametrize("service_path, target_root, expected", [
+    ("/srv/shares/kaemmerei", "/srv/shares/kaemmerei", None),
+    ("/srv/shares/kaemmerei/", "/srv/shares/kaemmerei", None),
+    ("/srv/shares", "/srv/shares/kaemmerei", None),
+    ("/", "/srv/shares/kaemmerei", None),
+    ("/srv/shares/%S", "/srv/shares/kaemmerei", None),  # smbd puts the share's name for %S
+    ("/srv/home/%U", "/srv/shares/kaemmerei", None),  # depends on who connects: not judged
+    # a name that only begins like the target's folder is another folder
+    ("/srv/shares/kaem", "/srv/shares/kaemmerei",
+     f"the Samba share 'kaemmerei' (target_service) in {CONF} serves /srv/shares/kaem, which does not hold "
+     f"target_root /srv/shares/kaemmerei; {ABOVE}"),
+    ("/srv/shares/kaemmerei/Haushalt", "/srv/shares/kaemmerei",
+     f"the Samba share 'kaemmerei' (target_service) in {CONF} serves /srv/shares/kaemmerei/Haushalt, which does "
+     f"not hold target_root /srv/shares/kaemmerei; {ABOVE}"),
+    ("/srv/other/%S", "/srv/shares/kaemmerei",
+     f"the Samba share 'kaemmerei' (target_service) in {CONF} serves /srv/other/%S, which does not hold "
+     f"target_root /srv/shares/kaemmerei; {ABOVE}"),
+    ("", "/srv/shares/kaemmerei",
+     f"the Samba share 'kaemmerei' (target_service) in {CONF} has no path, so it does not serve target_root "
+     f"/srv/shares/kaemmerei; {ABOVE}"),
+    (None, "/srv/shares/kaemmerei",
+     f"Samba's configuration {CONF} has no share 'kaemmerei' (target_service) to set the security descriptors of "
+     f"target_root /srv/shares/kaemmerei through; {ABOVE}"),
+])
+def test_service_mismatch(service_path, target_root, expected):
+    assert smb_metadata.service_mismatch("kaemmerei", service_path, target_root, CONF) == expected
+
+
+def test_a_share_path_reached_through_a_symbolic_link_serves_the_folder_behind_it(tmp_path):
+    (tmp_path / "disk/shares/kaemmerei").mkdir(parents=True)
+    (tmp_path / "shares").symlink_to(tmp_path / "disk/shares")
+    assert smb_metadata.service_mismatch("k", str(tmp_path / "shares"), str(tmp_path / "disk/shares/kaemmerei"),
+                                         CONF) is None
+    assert smb_metadata.service_mismatch("k", str(tmp_path / "shares/kaemmerei"), str(tmp_path / "disk/shares"),
+                                         CONF) is not None
+
+
+class FakeLoadparm:
+    """Samba's loadparm as SambaAcl reads it: ``get("path", service)``, None for no such share."""
+
+    configfile = CONF
+
+    def __init__(self, paths):
+        self.paths = paths
+
+    def get(self, name, service):
+        assert name == "path"
+        return self.paths.get(service.casefold())
+
+
+@pytest.mark.parametrize("service, target_root, fails", [
+    ("kaemmerei", "/srv/shares/kaemmerei", None),
+    ("KAEMMEREI", "/srv/shares/kaemmerei/", None),
+    ("kaemmerei", None, None),  # without target_root only the bindings are checked
+    ("kaemmerei", "/srv/shares/bauamt", "serves /srv/shares/kaemmerei, which does not hold target_root "
+                                        "/srv/shares/bauamt"),
+    ("bauamt", "/srv/shares/bauamt", "has no share 'bauamt' (target_service)"),
+])
+def test_samba_acl_check_reads_the_share_path_through_samba(monkeypatch, service, target_root, fails):
+    loadparm = FakeLoadparm({"kaemmerei": "/srv/shares/kaemmerei"})
+    monkeypatch.setattr(smb_metadata.SambaAcl, "_bindings", lambda self: (None, None, None, None, loadparm))
+    acl = smb_metadata.SambaAcl(service)
+    if fails is None:
+        assert acl.check(target_root) is None
+        return
+    with pytest.raises(smb_metadata.ServiceMismatch) as caught:
+        acl.check(target_root)
+    assert fails in str(caught.value) and str(caught.value).endswith(ABOVE)
