@@ -3,7 +3,8 @@
 
 class ModuleDocFragment:
     """Options of the share modules that run on the RZ file server and reach the Kommune's
-    file server over SSH with the transfer key (module_utils/shares/identity.py)."""
+    file server over SSH with the transfer key (module_utils/shares/identity.py, source_args;
+    its mapping option is the doc fragment kommunal.umzug.identity_mapping)."""
 
     DOCUMENTATION = r"""
 options:
@@ -35,9 +36,6 @@ options:
     description: Folder of the share on the RZ file server.
     type: path
     required: true
-  mapping:
-    description: The Kommune's identity mapping (content of the accounts payload's mapping file).
-    type: dict
   kommune:
     description: Kommune id the findings belong to.
     type: str

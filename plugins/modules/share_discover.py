@@ -22,6 +22,7 @@ author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
   - kommunal.umzug.attributes
+  - kommunal.umzug.identity_mapping
 options:
   shares:
     description: Names of the shares to report on; empty means every file share.
@@ -37,13 +38,6 @@ options:
     description: Walk the shares' trees. V(false) only lists the shares and their settings (fast).
     type: bool
     default: true
-  mapping:
-    description:
-      - The Kommune's identity mapping (the content of the file the accounts payload writes, or in a dry
-        run the mapping it would write). Without it every domain SID counts as unmapped.
-      - A SID counts as mapped when the mapping translates it or has an active entry for it whose account
-        the accounts payload is still to create (no C(new_sid) yet).
-    type: dict
   namespace:
     description: The Kommune's share namespace on the RZ file server (C(umzug_kommune.share_namespace)).
     type: str
@@ -243,7 +237,7 @@ def main():
             shares=dict(type="list", elements="str", default=[]),
             skip=dict(type="list", elements="str", default=[]),
             scan=dict(type="bool", default=True),
-            mapping=dict(type="dict"),
+            **share_identity.mapping_args(),
             namespace=dict(type="str", required=True),
             target_server=dict(type="str", required=True),
             placement=dict(type="dict", default={}),

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - kommunal.umzug.attributes
   - kommunal.umzug.smb_source
+  - kommunal.umzug.identity_mapping
 options:
   shares:
     description: Names of the shares to report on; empty means every disk share the server lists (srvsvc).
@@ -52,9 +53,6 @@ options:
     description: Return up to this many objects per share in RV(shares[].entries) (for a report or a test); 0 none.
     type: int
     default: 0
-  mapping:
-    description: The Kommune's identity mapping, as for M(kommunal.umzug.share_discover).
-    type: dict
   namespace:
     description: The Kommune's share namespace on the RZ file server (C(umzug_kommune.share_namespace)).
     type: str
@@ -285,7 +283,7 @@ def main():
             settings=dict(type="bool", default=True),
             stream_limit=dict(type="int", default=65535),
             list_limit=dict(type="int", default=0),
-            mapping=dict(type="dict"),
+            **share_identity.mapping_args(),
             namespace=dict(type="str", required=True),
             target_server=dict(type="str", required=True),
             placement=dict(type="dict", default={}),

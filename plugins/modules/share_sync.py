@@ -36,6 +36,7 @@ author:
 extends_documentation_fragment:
   - kommunal.umzug.attributes
   - kommunal.umzug.share_source
+  - kommunal.umzug.identity_mapping
 options:
   state_path:
     description: State file of the share's passes (what the last pass left on the target).

@@ -52,6 +52,7 @@ author:
 extends_documentation_fragment:
   - kommunal.umzug.attributes
   - kommunal.umzug.smb_source
+  - kommunal.umzug.identity_mapping
 options:
   share:
     description: Name of the source share.
@@ -87,13 +88,6 @@ options:
   kommune:
     description: Kommune id the findings belong to.
     type: str
-  mapping:
-    description:
-      - The Kommune's identity mapping (content of the accounts payload's mapping file), as for
-        M(kommunal.umzug.share_sync).
-      - Without it only SIDs that mean the same everywhere are translated; every other SID stays as it is and is
-        C(shares.sid_unmapped).
-    type: dict
   target_service:
     description:
       - Name of the share on the RZ file server that serves O(target_root) (its smb.conf section). The security

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - kommunal.umzug.attributes
   - kommunal.umzug.share_source
+  - kommunal.umzug.identity_mapping
 options:
   manifest_dir:
     description: Where the two manifests are written (not in check mode); omitted writes none.

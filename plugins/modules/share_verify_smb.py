@@ -32,6 +32,7 @@ author:
 extends_documentation_fragment:
   - kommunal.umzug.attributes
   - kommunal.umzug.smb_source
+  - kommunal.umzug.identity_mapping
 options:
   share:
     description: Name of the source share.
@@ -62,9 +63,6 @@ options:
     description: Require SMB 3 encryption on the target connection (signing is always required).
     type: bool
     default: false
-  mapping:
-    description: The Kommune's identity mapping (content of the accounts payload's mapping file).
-    type: dict
   kommune:
     description: Kommune id the findings belong to.
     type: str
@@ -231,7 +229,7 @@ def main():
             target_password=dict(type="str", no_log=True),
             target_auth=dict(type="str", choices=["ntlm", "kerberos"], default="ntlm"),
             target_encrypt=dict(type="bool", default=False),
-            mapping=dict(type="dict"),
+            **share_identity.mapping_args(),
             kommune=dict(type="str"),
             manifest_dir=dict(type="path"),
             state_path=dict(type="path"),

@@ -43,7 +43,8 @@ def sid_judge(mapping: Mapping | None, filename: str = "mapping") -> Callable[[s
 
 
 def mapping_args() -> dict:
-    """The argument spec of O(mapping) (module_translator, module_judge read it)."""
+    """The argument spec of O(mapping) (module_translator, module_judge read it), documented once in the
+    doc fragment kommunal.umzug.identity_mapping."""
     return dict(mapping=dict(type="dict"))
 
 
