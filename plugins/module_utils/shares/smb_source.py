@@ -61,11 +61,10 @@ try:
         CreateDisposition,
         ImpersonationLevel,
         Open,
+        SMB2CloseRequest,
         SMB2QueryDirectoryResponse,
         SMB2QueryInfoRequest,
-        SMB2QueryInfoResponse,
         SMB2ReadRequest,
-        SMB2ReadResponse,
     )
     from smbprotocol.session import Session
     from smbprotocol.tree import TreeConnect
@@ -328,6 +327,49 @@ def describe(err: BaseException) -> str:
     return str(err).strip().rstrip(".") or type(err).__name__
 
 
+QUERY_INFO_ANSWER = struct.Struct("<HHI")  # StructureSize, OutputBufferOffset, OutputBufferLength
+READ_ANSWER = struct.Struct("<HBxI")  # StructureSize, DataOffset, Reserved, DataLength
+HEADER_SIZE = 64  # an answer's offsets count from the start of its SMB2 header
+
+
+def _buffer(body: bytes, offset: int, length: int, fixed: int) -> bytes:
+    start = offset - HEADER_SIZE if offset >= HEADER_SIZE + fixed else fixed
+    return body[start:start + length]
+
+
+def info_buffer(body: bytes) -> bytes:
+    """The output buffer of a QUERY_INFO answer's body (MS-SMB2 2.2.38)."""
+    if len(body) < QUERY_INFO_ANSWER.size:
+        return b""
+    _size, offset, length = QUERY_INFO_ANSWER.unpack_from(body)
+    return _buffer(body, offset, length, QUERY_INFO_ANSWER.size)
+
+
+def read_buffer(body: bytes) -> bytes:
+    """The data of a READ answer's body (MS-SMB2 2.2.20)."""
+    if len(body) < READ_ANSWER.size:
+        return b""
+    _size, offset, length = READ_ANSWER.unpack_from(body)
+    return _buffer(body, offset, length, 16)
+
+
+class _Packed:
+    """A request packed once and sent many times, as smbprotocol's ``Connection.send_compound``
+    takes it (its command, its length, its bytes; a field for the credit charge)."""
+
+    def __init__(self, message):
+        self.message, self.COMMAND, self.data = message, message.COMMAND, message.pack()
+
+    def pack(self) -> bytes:
+        return self.data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, name: str):
+        return self.message[name]
+
+
 def connect_error(server: str, share: str, err: BaseException) -> SmbSourceError:
     return SmbSourceError(f"cannot read the share \\\\{server}\\{share} over SMB: {describe(err)}")
 
@@ -421,6 +463,7 @@ class SmbShare:
         self.connection = self.session = self.tree = None
         self.workers = workers  # processes that send the walk's per-object compounds (1: this one)
         self.pool: ProcessPoolExecutor | None = None
+        self._packed: dict = {}  # the compound's fixed requests, packed once (_query, _close_request)
 
     # connecting -------------------------------------------------------------------------
     def __enter__(self) -> SmbShare:
@@ -474,20 +517,35 @@ class SmbShare:
         return self.connection.send_compound(messages, self.session.session_id, self.tree.tree_connect_id,
                                              related=True)
 
-    def _query(self, info_type: int, info_class: int, length: int, additional: int = 0):
-        query = SMB2QueryInfoRequest()
-        query["info_type"] = info_type
-        query["file_info_class"] = info_class
-        query["output_buffer_length"] = length
-        query["additional_information"] = additional
-        query["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
-        return query
+    def _query(self, info_type: int, info_class: int, length: int, additional: int = 0) -> _Packed:
+        """A QUERY_INFO on the object the compound's CREATE opened: the same bytes for every
+        object, so packed once per connection (smbprotocol packs a message anew on every send)."""
+        key = (info_type, info_class, length, additional)
+        if key not in self._packed:
+            query = SMB2QueryInfoRequest()
+            query["info_type"] = info_type
+            query["file_info_class"] = info_class
+            query["output_buffer_length"] = length
+            query["additional_information"] = additional
+            query["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
+            self._packed[key] = _Packed(query)
+        return self._packed[key]
+
+    def _close_request(self) -> _Packed:
+        if "close" not in self._packed:
+            close = SMB2CloseRequest()
+            close["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
+            self._packed["close"] = _Packed(close)
+        return self._packed["close"]
 
     def _answer(self, request) -> bytes:
-        response = self.connection.receive(request)
-        answer = SMB2QueryInfoResponse()
-        answer.unpack(response["data"].get_value())
-        return answer["buffer"].get_value()
+        return info_buffer(self._receive(request))
+
+    def _receive(self, request) -> bytes:
+        """The body of the answer to ``request`` (after its SMB2 header). The walk opens
+        with FILE_OPEN_REPARSE_POINT and never below a reparse point, so a server never
+        stops it on a symlink: there is nothing to resolve."""
+        return self.connection.receive(request, resolve_symlinks=False)["data"].get_value()
 
     def _open(self, name: str, access: int, directory: bool | None = None) -> Open:
         handle = Open(self.tree, name)
@@ -514,38 +572,37 @@ class SmbShare:
         when the file is empty), close. The content is None when it was not asked for, not
         read or the read failed (the caller reads it again the usual way)."""
         handle = Open(self.tree, name)
-        create, created = handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL,
-                                        CreateDisposition.FILE_OPEN, OPEN_OPTIONS, send=False)
-        close, closed = handle.close(send=False)
+        create, _created = handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL,
+                                         CreateDisposition.FILE_OPEN, OPEN_OPTIONS, send=False)
         messages = [create, self._query(INFO_FILE, FILE_STANDARD_INFORMATION, STANDARD.size),
                     self._query(INFO_FILE, FILE_STREAM_INFORMATION, LIST_BUFFER),
-                    self._query(INFO_SECURITY, 0, SD_BUFFER, sd_parts),
-                    self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size)]
-        # The read needs its credits beside the compound's other six requests.
-        if read_length and not self._credits_for(read_length + 6 * CREDIT_BYTES, 0):
+                    self._query(INFO_SECURITY, 0, SD_BUFFER, sd_parts)]
+        if not name:  # the share root: no listing gives its times and attributes
+            messages.append(self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size))
+        # The read needs its credits beside the compound's other requests.
+        if read_length and not self._credits_for(read_length + len(messages) * CREDIT_BYTES, 0):
             read_length = 0
         if read_length:
             messages.append(self._read_request(read_length))
-        messages.append(close)
+        messages.append(self._close_request())
         requests = self._send(messages)
         answers: list = []
-        for position, request in enumerate(requests):
-            # A failed CREATE fails the rest of the chain; every answer is still read off.
+        # The answers are taken apart here, not by smbprotocol's structures: the walk needs
+        # the status and the buffer of each, and parsing whole answers costs more CPU than
+        # the rest of the walk. A failed CREATE fails the rest of the chain; every answer is
+        # still read off.
+        for request in requests:
             try:
-                if position == 0:
-                    answers.append(created(request))
-                elif position == len(requests) - 1:
-                    closed(request)
-                elif position == 5:
-                    answers.append(self._read_answer(request))
-                else:
-                    answers.append(self._answer(request))
+                answers.append(self._receive(request))
             except SMBResponseException as err:
                 answers.append(err)
         if isinstance(answers[0], Exception):
             raise answers[0]
-        standard, streams, sd, basic = answers[1:5]
-        content = answers[5] if read_length and isinstance(answers[5], bytes) else None
+        standard, streams, sd = (a if isinstance(a, Exception) else info_buffer(a) for a in answers[1:4])
+        basic = info_buffer(answers[4]) if not name and isinstance(answers[4], bytes) else None
+        content = None
+        if read_length:
+            content = read_buffer(answers[-2]) if isinstance(answers[-2], bytes) else None
         return (parse_standard(standard) if isinstance(standard, bytes) else 1,
                 parse_streams(streams) if isinstance(streams, bytes) else [], sd,
                 parse_basic(basic) if isinstance(basic, bytes) else None,
@@ -786,14 +843,11 @@ class SmbShare:
 
     def _read_answer(self, request) -> bytes | None:
         try:
-            response = self.connection.receive(request)
+            return read_buffer(self._receive(request))
         except SMBResponseException as err:
             if status_of(err) == STATUS_END_OF_FILE:
                 return None
             raise
-        answer = SMB2ReadResponse()
-        answer.unpack(response["data"].get_value())
-        return answer["buffer"].get_value()
 
 
 # --- the worker processes of the walk ------------------------------------------------------
