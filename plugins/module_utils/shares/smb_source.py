@@ -690,8 +690,9 @@ class SmbShare:
         to fork yet); each opens its own connection and session to the share."""
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
                                         initializer=_worker_start, initargs=(self._worker_copy, os.getpid()))
-        # The pool forks all its processes at the first job (fork: never later), so now.
-        self.pool.submit(int).result()
+        # The pool forks all its processes when the first job is submitted (fork: never
+        # later), so now; they connect while this process does.
+        self.pool.submit(int)
 
     def _stop_workers(self) -> None:
         if self.pool is not None:
@@ -806,7 +807,7 @@ class SmbShare:
 
     # content ------------------------------------------------------------------------------
     def read(self, relative: bytes, stream: str | None = None, chunk: int = 1 << 20,
-             depth: int = 4) -> Iterator[bytes]:
+             depth: int = 8) -> Iterator[bytes]:
         """The content of a file (or of its named ``stream``) in order, ``chunk`` bytes per
         read and up to ``depth`` reads in flight. Offline files are refused by the caller:
         this reads what it is asked to."""
