@@ -55,7 +55,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 try:
-    from smbprotocol.connection import Connection, Dialects
+    from smbprotocol.connection import Connection, Dialects, Request
     from smbprotocol.exceptions import SMBException, SMBResponseException
     from smbprotocol.open import (
         CreateDisposition,
@@ -353,6 +353,89 @@ def read_buffer(body: bytes) -> bytes:
     return _buffer(body, offset, length, 16)
 
 
+HEADER = struct.Struct("<4sHHHHHHIIQIIQ16s")  # the SMB2 header of a request (MS-SMB2 2.2.1.2)
+FLAG_RELATED, FLAG_SIGNED = 0x4, 0x8
+
+
+class _Sent:
+    """What smbprotocol's receiving side reads of a request's header (``Request.message``):
+    its message id, command and the reserved field its keep-alive marks."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, message_id: int, command: int):
+        self.fields = {"message_id": _Value(message_id), "command": _Value(command), "reserved": _Value(0)}
+
+    def __getitem__(self, name: str):
+        return self.fields[name]
+
+
+class _Value:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def get_value(self):
+        return self.value
+
+
+def pack_compound(messages: list, charges: list[int], message_ids: list[int], tree_id: int, session_id: int,
+                  sign: Callable[[bytes, int, int], bytes] | None = None) -> bytes:
+    """The bytes of a related compound (MS-SMB2 3.2.4.1.4) as smbprotocol's Connection._send
+    packs them: each header with its credit charge as the credits asked, the messages 8-byte
+    aligned, the related flag from the second on, and signed by ``sign(bytes, message_id,
+    command)`` when given (the signature over the header with its message and padding)."""
+    parts = []
+    for position, message in enumerate(messages):
+        body = message.pack()
+        last = position == len(messages) - 1
+        padding = b"" if last else b"\0" * (-(HEADER.size + len(body)) % 8)
+        flags = (FLAG_RELATED if position else 0) | (FLAG_SIGNED if sign else 0)
+        header = HEADER.pack(b"\xfeSMB", HEADER.size, charges[position], 0, 0, int(message.COMMAND),
+                             charges[position], flags, 0 if last else HEADER.size + len(body) + len(padding),
+                             message_ids[position], 0, tree_id, session_id, b"\0" * 16)
+        packed = header + body + padding
+        if sign:
+            packed = packed[:48] + sign(packed, message_ids[position], int(message.COMMAND)) + packed[64:]
+        parts.append(packed)
+    return b"".join(parts)
+
+
+def send_compound(connection, session, tree, messages: list) -> list:
+    """Sends a related compound on smbprotocol's ``connection`` as its ``send_compound``
+    does (credits from its sequence window, requests in its table for its receiving thread,
+    signing and encryption by its own keys and code) and returns its ``Request`` objects."""
+    charges, message_ids = [], []
+    with connection.sequence_lock:
+        window = connection.sequence_window
+        for message in messages:
+            charge = connection._calculate_credit_charge(message)
+            if charge > window["high"] - window["low"]:
+                raise SMBException(f"Request requires {charge} credits but only {window['high'] - window['low']} "
+                                   "credits are available")
+            charges.append(charge)
+            message_ids.append(window["low"])
+            window["low"] += charge if charge > 0 else 1
+    sign = None
+    if session.signing_required and session.signing_key:
+        def sign(packed: bytes, message_id: int, command: int) -> bytes:
+            return connection._generate_signature(packed, session.signing_key, message_id, False, command)
+    data = pack_compound(messages, charges, message_ids, tree.tree_connect_id, session.session_id, sign)
+    requests = []
+    for message, message_id in zip(messages, message_ids, strict=True):
+        request = Request(_Sent(message_id, int(message.COMMAND)), type(message), connection,
+                          session_id=session.session_id)
+        connection.outstanding_requests[message_id] = request
+        requests.append(request)
+    requests[0].related_ids = message_ids[1:]
+    if session.encrypt_data or tree.encrypt_data:
+        data = connection._encrypt(data, session)
+    connection._check_worker_running()
+    connection.transport.send(data)
+    return requests
+
+
 class _Packed:
     """A request packed once and sent many times, as smbprotocol's ``Connection.send_compound``
     takes it (its command, its length, its bytes; a field for the credit charge)."""
@@ -514,8 +597,17 @@ class SmbShare:
 
     # requests -----------------------------------------------------------------------------
     def _send(self, messages: list) -> list:
-        return self.connection.send_compound(messages, self.session.session_id, self.tree.tree_connect_id,
-                                             related=True)
+        """One related compound. Its SMB2 headers are packed here (``pack_compound``) rather
+        than by smbprotocol's ``send_compound``, which builds a header structure per message:
+        the same bytes, signed and encrypted by the connection as it does, at a fraction of
+        the CPU, which is what bounds the walk. Anything but a plain tree of a session this
+        connection holds (a DFS share) goes through ``send_compound``."""
+        connection, session_id, tree_id = self.connection, self.session.session_id, self.tree.tree_connect_id
+        session = getattr(connection, "session_table", {}).get(session_id)
+        tree = session.tree_connect_table.get(tree_id) if session is not None else None
+        if tree is None or tree.is_dfs_share or not hasattr(connection, "outstanding_requests"):
+            return connection.send_compound(messages, session_id, tree_id, related=True)
+        return send_compound(connection, session, tree, messages)
 
     def _query(self, info_type: int, info_class: int, length: int, additional: int = 0) -> _Packed:
         """A QUERY_INFO on the object the compound's CREATE opened: the same bytes for every

@@ -581,3 +581,51 @@ def test_a_failed_open_fails_the_compound_after_every_answer_is_read(monkeypatch
     with pytest.raises(Status) as caught:
         share._describe_object("a.txt", 0x1, 0x7)
     assert caught.value is refused
+
+
+class Sent:
+    connected = True
+
+    def __init__(self):
+        self.data = []
+
+    def send(self, data):
+        self.data.append(data if isinstance(data, bytes) else data.pack())
+
+
+def wire_connection(signing_key=None):
+    """smbprotocol's own Connection, not connected: a session and a tree in its tables, a
+    transport that keeps what is sent."""
+    from types import SimpleNamespace
+
+    from smbprotocol.connection import Connection, Dialects, SigningAlgorithms
+
+    connection = Connection(None, "fs", 445, require_signing=True)
+    connection.dialect, connection.signing_algorithm_id = Dialects.SMB_3_1_1, SigningAlgorithms.AES_CMAC
+    connection.supports_multi_credit = True
+    connection.transport, connection._t_exc = Sent(), None
+    connection.sequence_window = {"low": 5, "high": 200}
+    tree = SimpleNamespace(tree_connect_id=9, is_dfs_share=False, encrypt_data=False)
+    session = SimpleNamespace(session_id=0x1234, signing_required=signing_key is not None, signing_key=signing_key,
+                              encrypt_data=False, tree_connect_table={9: tree})
+    connection.session_table[0x1234] = session
+    return connection, session, tree
+
+
+@pytest.mark.parametrize("signing_key", [None, b"k" * 16], ids=["unsigned", "signed"])
+def test_the_compound_is_sent_byte_for_byte_as_smbprotocol_sends_it(monkeypatch, signing_key):
+    share = wire_share(monkeypatch, [])
+    connection, session, tree = wire_connection(signing_key)
+    create = s.SMB2ReadRequest()  # any message smbprotocol packs: its own structure
+    create["length"], create["file_id"] = 70000, b"\xff" * 16
+    messages = [s._Packed(create), share._query(s.INFO_FILE, s.FILE_STANDARD_INFORMATION, s.STANDARD.size),
+                share._query(s.INFO_SECURITY, 0, s.SD_BUFFER, 7), share._close_request()]
+    theirs = connection.send_compound([m.message for m in messages], 0x1234, 9, related=True)
+    window = dict(connection.sequence_window)
+    connection.sequence_window = {"low": 5, "high": 200}
+    ours = s.send_compound(connection, session, tree, messages)
+    assert connection.transport.data[1] == connection.transport.data[0]
+    assert connection.sequence_window == window  # the read of 70,000 bytes takes 2 credits, as theirs
+    assert [r.message["message_id"].get_value() for r in ours] == [5, 7, 8, 9] == \
+        [r.message["message_id"].get_value() for r in theirs] and ours[0].related_ids == [7, 8, 9]
+    assert all(connection.outstanding_requests[r.message["message_id"].get_value()] is r for r in ours)
