@@ -52,6 +52,7 @@ descriptor are written by the one call point ``apply_metadata(target_path, entry
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -254,7 +255,10 @@ def save_state(state_path: str, state: Mapping[bytes, tuple]) -> None:
 
 class Journal:
     """Finished paths of a running pass, appended per batch once their content is on the
-    disk (one sync of the file system per batch, not one per file)."""
+    disk (one sync of the file system per batch, not one per file). A full batch is synced
+    and appended by a thread of its own while the pass writes the next (one batch at a time,
+    in order), so the pass does not wait for the disk's writeback; ``write`` appends what is
+    pending and waits for it."""
 
     def __init__(self, state_path: str, files: int = BATCH_FILES, nbytes: int = BATCH_BYTES,
                  seconds: float = BATCH_SECONDS, flush: Callable[[], None] = os.sync):
@@ -265,27 +269,76 @@ class Journal:
         self.bytes = 0
         self.since = time.monotonic()
         self.batches = 0
+        self.appending: threading.Thread | None = None
+        self.error: BaseException | None = None
 
     def add(self, path: bytes, key: tuple, nbytes: int = 0) -> None:
         self.pending.append((path, key))
         self.bytes += nbytes
         files, limit, seconds = self.limits
         if len(self.pending) >= files or self.bytes >= limit or time.monotonic() - self.since >= seconds:
-            self.write()
+            self._wait()
+            batch = self._take()
+            self.appending = threading.Thread(target=self._append_in_background, args=(batch,),
+                                              name="umzug-smb-journal", daemon=True)
+            self.appending.start()
 
     def write(self) -> None:
-        if not self.pending:
-            return
+        self._wait()
+        if self.pending:
+            self._append(self._take())
+
+    def _take(self) -> list[tuple[bytes, tuple]]:
+        # Taken before the flush starts: only paths written before it are in the batch.
+        batch, self.pending, self.bytes, self.since = self.pending, [], 0, time.monotonic()
+        return batch
+
+    def _wait(self) -> None:
+        if self.appending is not None:
+            self.appending.join()
+            self.appending = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def _append_in_background(self, batch: list[tuple[bytes, tuple]]) -> None:
+        try:
+            self._append(batch)
+        except BaseException as err:  # raised where the pass next adds or writes
+            self.error = err
+
+    def _append(self, batch: list[tuple[bytes, tuple]]) -> None:
         self.flush()
-        lines = b"".join(json.dumps([_path_text(p), list(k)]).encode() + b"\n" for p, k in self.pending)
+        lines = b"".join(json.dumps([_path_text(p), list(k)]).encode() + b"\n" for p, k in batch)
         handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:
             os.write(handle, lines)
             os.fsync(handle)
         finally:
             os.close(handle)
-        self.pending, self.bytes, self.since = [], 0, time.monotonic()
         self.batches += 1
+
+
+def sync_of(root: bytes) -> Callable[[], None]:
+    """The journal's flush for content written below ``root``: the file system that holds
+    it (syncfs), not every file system of the machine (sync), where the call exists."""
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return os.sync
+
+    def flush() -> None:
+        try:
+            handle = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            os.sync()
+            return
+        try:
+            if syncfs(handle) != 0:
+                os.sync()
+        finally:
+            os.close(handle)
+    return flush
 
 
 # --- the target ----------------------------------------------------------------------------
@@ -549,7 +602,7 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
     result = SmbPassResult(Plan(), 0.0)
     work = streamed = None
     if not check:
-        journal = journal or Journal(state_path)
+        journal = journal or Journal(state_path, flush=sync_of(target_root))
         # The totals grow as the walk finds content to copy and are set from the plan after it.
         work = _Work(share, target_root, apply_metadata, journal, result, Progress(progress_path, 0, 0))
         streamed = Streamed(work, state, target)

@@ -784,3 +784,47 @@ def test_a_folder_is_checked_to_be_inside_the_target_once_until_the_pass_removes
         work.carry_out(smb_sync.Step(SmbEntry(b"ordner/b", "dir"), "mkdir", replaces=replaces))
     work.full(b"ordner/c")
     assert checked == [os.path.join(root, b"ordner")] * checks
+
+
+@pytest.mark.parametrize("adds, limit, lines_seen_by_flushes, lines", [
+    (1, 2, [], 0),               # below the batch: nothing yet
+    (2, 2, [0], 2),              # one batch, appended after its flush
+    (5, 2, [0, 2], 4),           # two batches in order, the fifth pending
+], ids=["pending", "one batch", "two batches"])
+def test_the_journal_appends_a_full_batch_after_its_flush_while_the_pass_goes_on(where, adds, limit,
+                                                                                  lines_seen_by_flushes, lines):
+    path = Path(where["state"] + smb_sync.JOURNAL_SUFFIX)
+    path.parent.mkdir(parents=True)
+    seen = []
+    journal = smb_sync.Journal(where["state"], files=limit,
+                               flush=lambda: seen.append(len(path.read_bytes().splitlines()) if path.exists() else 0))
+    for n in range(adds):
+        journal.add(b"f%d" % n, ("file", n))
+    journal._wait()
+    assert seen == lines_seen_by_flushes and len(path.read_bytes().splitlines() if path.exists() else []) == lines
+    journal.write()
+    assert [p for p, _key in smb_sync._journal(where["state"])] == [b"f%d" % n for n in range(adds)]
+
+
+def test_a_flush_that_fails_in_the_background_is_raised_where_the_pass_goes_on(where):
+    Path(where["state"]).parent.mkdir(parents=True)
+
+    def full():
+        raise OSError(28, "No space left on device")
+
+    journal = smb_sync.Journal(where["state"], files=1, flush=full)
+    journal.add(b"a", ("file", 1))
+    with pytest.raises(OSError, match="No space left"):
+        journal.add(b"b", ("file", 2))
+    assert not Path(where["state"] + smb_sync.JOURNAL_SUFFIX).exists()
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["the target", "no target yet"])
+def test_the_journal_flushes_the_file_system_of_the_target(tmp_path, exists, monkeypatch):
+    synced = []
+    monkeypatch.setattr(os, "sync", lambda: synced.append("all"))
+    root = tmp_path / "ziel"
+    if exists:
+        root.mkdir()
+    smb_sync.sync_of(os.fsencode(root))()
+    assert synced == ([] if exists else ["all"])
