@@ -55,17 +55,16 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 
 try:
-    from smbprotocol.connection import Connection, Dialects
+    from smbprotocol.connection import Connection, Dialects, Request
     from smbprotocol.exceptions import SMBException, SMBResponseException
     from smbprotocol.open import (
         CreateDisposition,
         ImpersonationLevel,
         Open,
+        SMB2CloseRequest,
         SMB2QueryDirectoryResponse,
         SMB2QueryInfoRequest,
-        SMB2QueryInfoResponse,
         SMB2ReadRequest,
-        SMB2ReadResponse,
     )
     from smbprotocol.session import Session
     from smbprotocol.tree import TreeConnect
@@ -328,6 +327,132 @@ def describe(err: BaseException) -> str:
     return str(err).strip().rstrip(".") or type(err).__name__
 
 
+QUERY_INFO_ANSWER = struct.Struct("<HHI")  # StructureSize, OutputBufferOffset, OutputBufferLength
+READ_ANSWER = struct.Struct("<HBxI")  # StructureSize, DataOffset, Reserved, DataLength
+HEADER_SIZE = 64  # an answer's offsets count from the start of its SMB2 header
+
+
+def _buffer(body: bytes, offset: int, length: int, fixed: int) -> bytes:
+    start = offset - HEADER_SIZE if offset >= HEADER_SIZE + fixed else fixed
+    return body[start:start + length]
+
+
+def info_buffer(body: bytes) -> bytes:
+    """The output buffer of a QUERY_INFO answer's body (MS-SMB2 2.2.38)."""
+    if len(body) < QUERY_INFO_ANSWER.size:
+        return b""
+    _size, offset, length = QUERY_INFO_ANSWER.unpack_from(body)
+    return _buffer(body, offset, length, QUERY_INFO_ANSWER.size)
+
+
+def read_buffer(body: bytes) -> bytes:
+    """The data of a READ answer's body (MS-SMB2 2.2.20)."""
+    if len(body) < READ_ANSWER.size:
+        return b""
+    _size, offset, length = READ_ANSWER.unpack_from(body)
+    return _buffer(body, offset, length, 16)
+
+
+HEADER = struct.Struct("<4sHHHHHHIIQIIQ16s")  # the SMB2 header of a request (MS-SMB2 2.2.1.2)
+FLAG_RELATED, FLAG_SIGNED = 0x4, 0x8
+
+
+class _Sent:
+    """What smbprotocol's receiving side reads of a request's header (``Request.message``):
+    its message id, command and the reserved field its keep-alive marks."""
+
+    __slots__ = ("fields",)
+
+    def __init__(self, message_id: int, command: int):
+        self.fields = {"message_id": _Value(message_id), "command": _Value(command), "reserved": _Value(0)}
+
+    def __getitem__(self, name: str):
+        return self.fields[name]
+
+
+class _Value:
+    __slots__ = ("value",)
+
+    def __init__(self, value):
+        self.value = value
+
+    def get_value(self):
+        return self.value
+
+
+def pack_compound(messages: list, charges: list[int], message_ids: list[int], tree_id: int, session_id: int,
+                  sign: Callable[[bytes, int, int], bytes] | None = None) -> bytes:
+    """The bytes of a related compound (MS-SMB2 3.2.4.1.4) as smbprotocol's Connection._send
+    packs them: each header with its credit charge as the credits asked, the messages 8-byte
+    aligned, the related flag from the second on, and signed by ``sign(bytes, message_id,
+    command)`` when given (the signature over the header with its message and padding)."""
+    parts = []
+    for position, message in enumerate(messages):
+        body = message.pack()
+        last = position == len(messages) - 1
+        padding = b"" if last else b"\0" * (-(HEADER.size + len(body)) % 8)
+        flags = (FLAG_RELATED if position else 0) | (FLAG_SIGNED if sign else 0)
+        header = HEADER.pack(b"\xfeSMB", HEADER.size, charges[position], 0, 0, int(message.COMMAND),
+                             charges[position], flags, 0 if last else HEADER.size + len(body) + len(padding),
+                             message_ids[position], 0, tree_id, session_id, b"\0" * 16)
+        packed = header + body + padding
+        if sign:
+            packed = packed[:48] + sign(packed, message_ids[position], int(message.COMMAND)) + packed[64:]
+        parts.append(packed)
+    return b"".join(parts)
+
+
+def send_compound(connection, session, tree, messages: list) -> list:
+    """Sends a related compound on smbprotocol's ``connection`` as its ``send_compound``
+    does (credits from its sequence window, requests in its table for its receiving thread,
+    signing and encryption by its own keys and code) and returns its ``Request`` objects."""
+    charges, message_ids = [], []
+    with connection.sequence_lock:
+        window = connection.sequence_window
+        for message in messages:
+            charge = connection._calculate_credit_charge(message)
+            if charge > window["high"] - window["low"]:
+                raise SMBException(f"Request requires {charge} credits but only {window['high'] - window['low']} "
+                                   "credits are available")
+            charges.append(charge)
+            message_ids.append(window["low"])
+            window["low"] += charge if charge > 0 else 1
+    sign = None
+    if session.signing_required and session.signing_key:
+        def sign(packed: bytes, message_id: int, command: int) -> bytes:
+            return connection._generate_signature(packed, session.signing_key, message_id, False, command)
+    data = pack_compound(messages, charges, message_ids, tree.tree_connect_id, session.session_id, sign)
+    requests = []
+    for message, message_id in zip(messages, message_ids, strict=True):
+        request = Request(_Sent(message_id, int(message.COMMAND)), type(message), connection,
+                          session_id=session.session_id)
+        connection.outstanding_requests[message_id] = request
+        requests.append(request)
+    requests[0].related_ids = message_ids[1:]
+    if session.encrypt_data or tree.encrypt_data:
+        data = connection._encrypt(data, session)
+    connection._check_worker_running()
+    connection.transport.send(data)
+    return requests
+
+
+class _Packed:
+    """A request packed once and sent many times, as smbprotocol's ``Connection.send_compound``
+    takes it (its command, its length, its bytes; a field for the credit charge)."""
+
+    def __init__(self, message):
+        self.message, self.COMMAND, self.data = message, message.COMMAND, message.pack()
+
+    def pack(self) -> bytes:
+        return self.data
+
+    def __len__(self) -> int:
+        return len(self.data)
+
+    def __getitem__(self, name: str):
+        return self.message[name]
+
+
 def connect_error(server: str, share: str, err: BaseException) -> SmbSourceError:
     return SmbSourceError(f"cannot read the share \\\\{server}\\{share} over SMB: {describe(err)}")
 
@@ -421,6 +546,7 @@ class SmbShare:
         self.connection = self.session = self.tree = None
         self.workers = workers  # processes that send the walk's per-object compounds (1: this one)
         self.pool: ProcessPoolExecutor | None = None
+        self._packed: dict = {}  # the compound's fixed requests, packed once (_query, _close_request)
 
     # connecting -------------------------------------------------------------------------
     def __enter__(self) -> SmbShare:
@@ -471,23 +597,47 @@ class SmbShare:
 
     # requests -----------------------------------------------------------------------------
     def _send(self, messages: list) -> list:
-        return self.connection.send_compound(messages, self.session.session_id, self.tree.tree_connect_id,
-                                             related=True)
+        """One related compound. Its SMB2 headers are packed here (``pack_compound``) rather
+        than by smbprotocol's ``send_compound``, which builds a header structure per message:
+        the same bytes, signed and encrypted by the connection as it does, at a fraction of
+        the CPU, which is what bounds the walk. Anything but a plain tree of a session this
+        connection holds (a DFS share) goes through ``send_compound``."""
+        connection, session_id, tree_id = self.connection, self.session.session_id, self.tree.tree_connect_id
+        session = getattr(connection, "session_table", {}).get(session_id)
+        tree = session.tree_connect_table.get(tree_id) if session is not None else None
+        if tree is None or tree.is_dfs_share or not hasattr(connection, "outstanding_requests"):
+            return connection.send_compound(messages, session_id, tree_id, related=True)
+        return send_compound(connection, session, tree, messages)
 
-    def _query(self, info_type: int, info_class: int, length: int, additional: int = 0):
-        query = SMB2QueryInfoRequest()
-        query["info_type"] = info_type
-        query["file_info_class"] = info_class
-        query["output_buffer_length"] = length
-        query["additional_information"] = additional
-        query["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
-        return query
+    def _query(self, info_type: int, info_class: int, length: int, additional: int = 0) -> _Packed:
+        """A QUERY_INFO on the object the compound's CREATE opened: the same bytes for every
+        object, so packed once per connection (smbprotocol packs a message anew on every send)."""
+        key = (info_type, info_class, length, additional)
+        if key not in self._packed:
+            query = SMB2QueryInfoRequest()
+            query["info_type"] = info_type
+            query["file_info_class"] = info_class
+            query["output_buffer_length"] = length
+            query["additional_information"] = additional
+            query["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
+            self._packed[key] = _Packed(query)
+        return self._packed[key]
+
+    def _close_request(self) -> _Packed:
+        if "close" not in self._packed:
+            close = SMB2CloseRequest()
+            close["file_id"] = b"\xff" * 16  # the object the compound's CREATE opened
+            self._packed["close"] = _Packed(close)
+        return self._packed["close"]
 
     def _answer(self, request) -> bytes:
-        response = self.connection.receive(request)
-        answer = SMB2QueryInfoResponse()
-        answer.unpack(response["data"].get_value())
-        return answer["buffer"].get_value()
+        return info_buffer(self._receive(request))
+
+    def _receive(self, request) -> bytes:
+        """The body of the answer to ``request`` (after its SMB2 header). The walk opens
+        with FILE_OPEN_REPARSE_POINT and never below a reparse point, so a server never
+        stops it on a symlink: there is nothing to resolve."""
+        return self.connection.receive(request, resolve_symlinks=False)["data"].get_value()
 
     def _open(self, name: str, access: int, directory: bool | None = None) -> Open:
         handle = Open(self.tree, name)
@@ -514,38 +664,37 @@ class SmbShare:
         when the file is empty), close. The content is None when it was not asked for, not
         read or the read failed (the caller reads it again the usual way)."""
         handle = Open(self.tree, name)
-        create, created = handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL,
-                                        CreateDisposition.FILE_OPEN, OPEN_OPTIONS, send=False)
-        close, closed = handle.close(send=False)
+        create, _created = handle.create(ImpersonationLevel.Impersonation, access, 0, SHARE_ALL,
+                                         CreateDisposition.FILE_OPEN, OPEN_OPTIONS, send=False)
         messages = [create, self._query(INFO_FILE, FILE_STANDARD_INFORMATION, STANDARD.size),
                     self._query(INFO_FILE, FILE_STREAM_INFORMATION, LIST_BUFFER),
-                    self._query(INFO_SECURITY, 0, SD_BUFFER, sd_parts),
-                    self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size)]
-        # The read needs its credits beside the compound's other six requests.
-        if read_length and not self._credits_for(read_length + 6 * CREDIT_BYTES, 0):
+                    self._query(INFO_SECURITY, 0, SD_BUFFER, sd_parts)]
+        if not name:  # the share root: no listing gives its times and attributes
+            messages.append(self._query(INFO_FILE, FILE_BASIC_INFORMATION, BASIC.size))
+        # The read needs its credits beside the compound's other requests.
+        if read_length and not self._credits_for(read_length + len(messages) * CREDIT_BYTES, 0):
             read_length = 0
         if read_length:
             messages.append(self._read_request(read_length))
-        messages.append(close)
+        messages.append(self._close_request())
         requests = self._send(messages)
         answers: list = []
-        for position, request in enumerate(requests):
-            # A failed CREATE fails the rest of the chain; every answer is still read off.
+        # The answers are taken apart here, not by smbprotocol's structures: the walk needs
+        # the status and the buffer of each, and parsing whole answers costs more CPU than
+        # the rest of the walk. A failed CREATE fails the rest of the chain; every answer is
+        # still read off.
+        for request in requests:
             try:
-                if position == 0:
-                    answers.append(created(request))
-                elif position == len(requests) - 1:
-                    closed(request)
-                elif position == 5:
-                    answers.append(self._read_answer(request))
-                else:
-                    answers.append(self._answer(request))
+                answers.append(self._receive(request))
             except SMBResponseException as err:
                 answers.append(err)
         if isinstance(answers[0], Exception):
             raise answers[0]
-        standard, streams, sd, basic = answers[1:5]
-        content = answers[5] if read_length and isinstance(answers[5], bytes) else None
+        standard, streams, sd = (a if isinstance(a, Exception) else info_buffer(a) for a in answers[1:4])
+        basic = info_buffer(answers[4]) if not name and isinstance(answers[4], bytes) else None
+        content = None
+        if read_length:
+            content = read_buffer(answers[-2]) if isinstance(answers[-2], bytes) else None
         return (parse_standard(standard) if isinstance(standard, bytes) else 1,
                 parse_streams(streams) if isinstance(streams, bytes) else [], sd,
                 parse_basic(basic) if isinstance(basic, bytes) else None,
@@ -633,8 +782,9 @@ class SmbShare:
         to fork yet); each opens its own connection and session to the share."""
         self.pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=multiprocessing.get_context("fork"),
                                         initializer=_worker_start, initargs=(self._worker_copy, os.getpid()))
-        # The pool forks all its processes at the first job (fork: never later), so now.
-        self.pool.submit(int).result()
+        # The pool forks all its processes when the first job is submitted (fork: never
+        # later), so now; they connect while this process does.
+        self.pool.submit(int)
 
     def _stop_workers(self) -> None:
         if self.pool is not None:
@@ -749,7 +899,7 @@ class SmbShare:
 
     # content ------------------------------------------------------------------------------
     def read(self, relative: bytes, stream: str | None = None, chunk: int = 1 << 20,
-             depth: int = 4) -> Iterator[bytes]:
+             depth: int = 8) -> Iterator[bytes]:
         """The content of a file (or of its named ``stream``) in order, ``chunk`` bytes per
         read and up to ``depth`` reads in flight. Offline files are refused by the caller:
         this reads what it is asked to."""
@@ -786,14 +936,11 @@ class SmbShare:
 
     def _read_answer(self, request) -> bytes | None:
         try:
-            response = self.connection.receive(request)
+            return read_buffer(self._receive(request))
         except SMBResponseException as err:
             if status_of(err) == STATUS_END_OF_FILE:
                 return None
             raise
-        answer = SMB2ReadResponse()
-        answer.unpack(response["data"].get_value())
-        return answer["buffer"].get_value()
 
 
 # --- the worker processes of the walk ------------------------------------------------------

@@ -52,11 +52,14 @@ descriptor are written by the one call point ``apply_metadata(target_path, entry
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
+import queue
 import shutil
 import stat
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
@@ -252,7 +255,10 @@ def save_state(state_path: str, state: Mapping[bytes, tuple]) -> None:
 
 class Journal:
     """Finished paths of a running pass, appended per batch once their content is on the
-    disk (one sync of the file system per batch, not one per file)."""
+    disk (one sync of the file system per batch, not one per file). A full batch is synced
+    and appended by a thread of its own while the pass writes the next (one batch at a time,
+    in order), so the pass does not wait for the disk's writeback; ``write`` appends what is
+    pending and waits for it."""
 
     def __init__(self, state_path: str, files: int = BATCH_FILES, nbytes: int = BATCH_BYTES,
                  seconds: float = BATCH_SECONDS, flush: Callable[[], None] = os.sync):
@@ -263,27 +269,76 @@ class Journal:
         self.bytes = 0
         self.since = time.monotonic()
         self.batches = 0
+        self.appending: threading.Thread | None = None
+        self.error: BaseException | None = None
 
     def add(self, path: bytes, key: tuple, nbytes: int = 0) -> None:
         self.pending.append((path, key))
         self.bytes += nbytes
         files, limit, seconds = self.limits
         if len(self.pending) >= files or self.bytes >= limit or time.monotonic() - self.since >= seconds:
-            self.write()
+            self._wait()
+            batch = self._take()
+            self.appending = threading.Thread(target=self._append_in_background, args=(batch,),
+                                              name="umzug-smb-journal", daemon=True)
+            self.appending.start()
 
     def write(self) -> None:
-        if not self.pending:
-            return
+        self._wait()
+        if self.pending:
+            self._append(self._take())
+
+    def _take(self) -> list[tuple[bytes, tuple]]:
+        # Taken before the flush starts: only paths written before it are in the batch.
+        batch, self.pending, self.bytes, self.since = self.pending, [], 0, time.monotonic()
+        return batch
+
+    def _wait(self) -> None:
+        if self.appending is not None:
+            self.appending.join()
+            self.appending = None
+        if self.error is not None:
+            error, self.error = self.error, None
+            raise error
+
+    def _append_in_background(self, batch: list[tuple[bytes, tuple]]) -> None:
+        try:
+            self._append(batch)
+        except BaseException as err:  # raised where the pass next adds or writes
+            self.error = err
+
+    def _append(self, batch: list[tuple[bytes, tuple]]) -> None:
         self.flush()
-        lines = b"".join(json.dumps([_path_text(p), list(k)]).encode() + b"\n" for p, k in self.pending)
+        lines = b"".join(json.dumps([_path_text(p), list(k)]).encode() + b"\n" for p, k in batch)
         handle = os.open(self.path, os.O_WRONLY | os.O_CREAT | os.O_APPEND | os.O_CLOEXEC, 0o600)
         try:
             os.write(handle, lines)
             os.fsync(handle)
         finally:
             os.close(handle)
-        self.pending, self.bytes, self.since = [], 0, time.monotonic()
         self.batches += 1
+
+
+def sync_of(root: bytes) -> Callable[[], None]:
+    """The journal's flush for content written below ``root``: the file system that holds
+    it (syncfs), not every file system of the machine (sync), where the call exists."""
+    try:
+        syncfs = ctypes.CDLL(None, use_errno=True).syncfs
+    except (OSError, AttributeError):
+        return os.sync
+
+    def flush() -> None:
+        try:
+            handle = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError:
+            os.sync()
+            return
+        try:
+            if syncfs(handle) != 0:
+                os.sync()
+        finally:
+            os.close(handle)
+    return flush
 
 
 # --- the target ----------------------------------------------------------------------------
@@ -544,39 +599,38 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
     flagged = share_tree.load_flagged(state_path)
     state = forget_flagged(loaded, flagged) if flagged else loaded
     target = target_listing(target_root) if os.path.isdir(target_root) else {}
-    try:
-        entries = list(share.walk(wants_content=None if check else ContentWanted(state, target)))
-    except (smb_source.SMBException, OSError) as err:
-        raise SyncError(f"listing the share over SMB failed: {smb_source.describe(err)}") from None
+    result = SmbPassResult(Plan(), 0.0)
+    work = streamed = None
+    if not check:
+        journal = journal or Journal(state_path, flush=sync_of(target_root))
+        # The totals grow as the walk finds content to copy and are set from the plan after it.
+        work = _Work(share, target_root, apply_metadata, journal, result, Progress(progress_path, 0, 0))
+        streamed = Streamed(work, state, target)
+    entries = _walk(share, ContentWanted(state, target) if work else None, streamed)
     if not entries or entries[0].path != b"":
         raise SyncError("the SMB listing did not begin with the share root")
     plan = make_plan(entries, target, state)
-    result = SmbPassResult(plan, 0.0)
-    for entry in entries:
-        for key, sentence in entry.problems:
-            result.problems.append((key, entry.path, sentence))
+    result.plan = plan
+    # The source's problems first, then what writing found, as the steps' order has them.
+    result.problems[:0] = [(key, entry.path, sentence) for entry in entries for key, sentence in entry.problems]
     if not delete:
         result.not_deleted = list(plan.delete)
-    if check:
+    if work is None:
         result.seconds = time.monotonic() - started
         return result
-    journal = journal or Journal(state_path)
-    work = _Work(share, target_root, apply_metadata, journal, result,
-                 Progress(progress_path, len(plan.of("copy")), plan.bytes_to_read()),
-                 in_hand={e.file_id: e for e in entries if e.content is not None and e.kind == "file" and e.file_id})
+    work.progress.total_files, work.progress.total_bytes = len(plan.of("copy")), plan.bytes_to_read()
+    work.in_hand = {e.file_id: e for e in entries if e.content is not None and e.kind == "file" and e.file_id}
     os.makedirs(target_root, exist_ok=True)
     for path in plan.temps:
         _remove(target_root, path, "file")
-    done: dict[bytes, tuple] = {}
+    done = streamed.done
     try:
         for step in plan.steps:
-            if work.carry_out(step):
+            if step.entry.path not in streamed.carried and work.carry_out(step):
                 done[step.entry.path] = entry_key(step.entry)
     except (smb_source.SMBException, OSError) as err:
-        journal.write()
-        raise SyncError(f"the pass stopped after {result.files_read} file(s) read: {smb_source.describe(err)}; "
-                        "the next pass goes on from there") from None
-    journal.write()
+        raise _stopped(work, err) from None
+    work.journal.write()
     if delete:
         for path in plan.delete:
             _remove(target_root, path, target[path].kind)
@@ -592,6 +646,119 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
     return result
 
 
+def _walk(share, wanted: ContentWanted | None, streamed: Streamed | None) -> list[SmbEntry]:
+    """The source's listing, its objects in the walk's order; what ``streamed`` can write
+    without reading over SMB is written as the walk goes on (``Streamed``)."""
+    entries: list[SmbEntry] = []
+    walk = iter(share.walk(wants_content=wanted))
+    try:
+        while True:
+            try:
+                entry = next(walk, None)
+            except (smb_source.SMBException, OSError) as err:
+                if streamed is not None:
+                    streamed.close()
+                    streamed.work.journal.write()  # what was written is the next pass's to keep
+                raise SyncError(f"listing the share over SMB failed: {smb_source.describe(err)}") from None
+            if entry is None:
+                break
+            entries.append(entry)
+            if streamed is not None and entries[0].path == b"":
+                streamed.take(entry)
+        if streamed is not None:
+            streamed.finish()
+    except (smb_source.SMBException, OSError) as err:  # from writing: the walk itself is above
+        streamed.close()
+        raise _stopped(streamed.work, err) from None
+    finally:
+        if streamed is not None:
+            streamed.close()
+    return entries
+
+
+def _stopped(work: _Work, err: BaseException) -> SyncError:
+    work.journal.write()
+    return SyncError(f"the pass stopped after {work.result.files_read} file(s) read: {smb_source.describe(err)}; "
+                     "the next pass goes on from there")
+
+
+class Streamed:
+    """The steps carried out while the walk goes on, by a thread of their own (``take``
+    hands them over in the walk's order), so the walk never waits for the target's disk,
+    nor the disk for the walk's end: a folder, a metadata change, and content the walk read
+    in its compound. An object takes the step here that the plan after the walk gives it
+    (``_step``, from the same listing fields, state and target), in the same order. Left to
+    the plan: what needs a read over SMB (a large file, content past the budget, a moved
+    file's copy, which falls back to one), hard links (they need every name of a file id),
+    what the source cannot give. A step is journaled only once it is written, as after the
+    walk; an error stops the writing and is raised in the walk's thread (``take``,
+    ``finish``)."""
+
+    def __init__(self, work: _Work, state: Mapping[bytes, tuple], target: Mapping[bytes, There]):
+        self.work, self.state, self.target = work, state, target
+        self.by_id: dict[int, bytes] = {}
+        for path, last in state.items():
+            if last[0] == "file" and last[3]:
+                self.by_id.setdefault(last[3], path)
+        self.carried: set[bytes] = set()  # paths whose step is done here (or that have none)
+        self.done: dict[bytes, tuple] = {}  # what the state records of them
+        self.steps: queue.SimpleQueue = queue.SimpleQueue()
+        self.error: BaseException | None = None
+        self.writer: threading.Thread | None = None
+
+    def step(self, entry: SmbEntry) -> Step | None:
+        """The step ``entry`` takes now, or None when the plan takes it after the walk."""
+        if held(entry) or entry.kind not in ("file", "dir") or (entry.kind == "file" and entry.nlink > 1
+                                                                and entry.file_id):
+            return None
+        step = _step(entry, self.target.get(entry.path), self.state.get(entry.path), self.by_id, self.target)
+        if step.kind in ("local", "link") or (step.kind == "copy" and entry.content is None):
+            return None
+        return step
+
+    def take(self, entry: SmbEntry) -> None:
+        if self.error is not None:
+            raise self.error
+        step = self.step(entry)
+        if step is None:
+            return
+        self.carried.add(entry.path)
+        if step.kind == "unchanged":
+            return
+        if step.kind == "copy":
+            self.work.progress.total_files += 1
+            self.work.progress.total_bytes += entry.size
+        if self.writer is None:
+            self.writer = threading.Thread(target=self._write, name="umzug-smb-writer", daemon=True)
+            self.writer.start()
+        self.steps.put(step)
+
+    def _write(self) -> None:
+        while True:
+            step = self.steps.get()
+            if step is None:
+                return
+            if self.error is not None:
+                continue  # stopped: the rest is left to the next pass
+            try:
+                if self.work.carry_out(step):
+                    self.done[step.entry.path] = entry_key(step.entry)
+            except BaseException as err:  # raised in the walk's thread
+                self.error = err
+
+    def close(self) -> None:
+        """Waits for the steps handed over so far to be written (or given up after an error)."""
+        if self.writer is not None:
+            self.steps.put(None)
+            self.writer.join()
+            self.writer = None
+
+    def finish(self) -> None:
+        self.close()
+        if self.error is not None:
+            raise self.error
+
+
 @dataclass
 class _Work:
     share: smb_source.SmbShare  # or anything with its walk and read (tests: a fake)
@@ -605,12 +772,19 @@ class _Work:
     # The entries whose content the walk read, by file id: a hard link's first name takes
     # the content another of its names was read with.
     in_hand: dict[int, SmbEntry] = field(default_factory=dict)
+    # The folders ``check_inside`` let this pass write in. Only the pass changes the target
+    # while it runs, and what it removes (a path whose type changed) can have been one of
+    # them: then every folder is checked again. Two path resolutions less per file.
+    inside: set[bytes] = field(default_factory=set)
 
     def full(self, path: bytes) -> bytes:
         if not path:
             return self.root
         full = os.path.join(self.root, path)
-        check_inside(self.root, full, "write")
+        folder = os.path.dirname(full)
+        if folder not in self.inside:
+            check_inside(self.root, full, "write")
+            self.inside.add(folder)
         return full
 
     def carry_out(self, step: Step) -> bool:
@@ -618,6 +792,7 @@ class _Work:
         entry = step.entry
         full = self.full(entry.path)
         if step.replaces:
+            self.inside.clear()
             _remove(self.root, entry.path, step.replaces)
         if step.kind == "mkdir":
             os.makedirs(full, exist_ok=True)
@@ -650,9 +825,11 @@ class _Work:
             os.utime(temp, ns=(entry.last_write_ns, entry.last_write_ns), follow_symlinks=False)
             self.metadata(temp, entry)
             os.rename(temp, full)
+            temp = None
         finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
+            if temp is not None:
+                with contextlib.suppress(FileNotFoundError):
+                    os.unlink(temp)
         return True
 
     def copy_local(self, origin: bytes, temp: bytes, entry: SmbEntry) -> bool:

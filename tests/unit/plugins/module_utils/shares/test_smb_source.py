@@ -464,3 +464,168 @@ def test_a_failing_worker_is_one_clear_error(connects, answers, words):
     finally:
         WorkerFake.connects = None
     assert str(caught.value) == words
+
+
+def info_body(buffer: bytes, offset: int = 72) -> bytes:
+    """A QUERY_INFO answer's body as the server sends it: its buffer right after the 8 fixed bytes."""
+    return s.QUERY_INFO_ANSWER.pack(9, offset, len(buffer)) + b"\0" * (offset - 72) + buffer
+
+
+def read_body(data: bytes, offset: int = 80) -> bytes:
+    return s.READ_ANSWER.pack(17, offset, len(data)) + b"\0" * (8 + offset - 80) + data
+
+
+@pytest.mark.parametrize("body, buffer", [
+    (info_body(b"abc"), b"abc"),
+    (info_body(b"abc", offset=80), b"abc"),        # a server that pads before the buffer
+    (info_body(b"abc", offset=0), b"abc"),         # no offset: right after the fixed part
+    (info_body(b""), b""),
+    (b"\x09\x00", b""),                            # cut short
+], ids=["usual", "padded", "no offset", "empty", "short"])
+def test_the_buffer_of_a_query_info_answer(body, buffer):
+    assert s.info_buffer(body) == buffer
+
+
+@pytest.mark.parametrize("body, data", [
+    (read_body(b"hello"), b"hello"),
+    (read_body(b"hello", offset=88), b"hello"),
+    (read_body(b""), b""),
+    (b"\x11\x00\x50", b""),
+], ids=["usual", "padded", "empty", "short"])
+def test_the_data_of_a_read_answer(body, data):
+    assert s.read_buffer(body) == data
+
+
+class Value:
+    def __init__(self, value):
+        self.value = value
+
+    def get_value(self):
+        return self.value
+
+
+class WireConnection:
+    """What ``_describe_object`` sees of smbprotocol's Connection: the compounds it sends and
+    the answers' bodies per position (an exception: that answer's status)."""
+
+    max_read_size = 1 << 20
+
+    def __init__(self, bodies):
+        self.bodies, self.sent = bodies, []
+        self.sequence_window = {"low": 0, "high": 1000}
+
+    def send_compound(self, messages, sid, tid, related=False):
+        self.sent.append(messages)
+        return list(range(len(messages)))
+
+    def receive(self, request, resolve_symlinks=True):
+        assert resolve_symlinks is False  # opened with FILE_OPEN_REPARSE_POINT: nothing to resolve
+        body = self.bodies[request]
+        if isinstance(body, Exception):
+            raise body
+        return {"data": Value(body)}
+
+
+class WireOpen:
+    def __init__(self, tree, name):
+        self.name = name
+
+    def create(self, *args, send=True):
+        return ("create", self.name), None
+
+
+def wire_share(monkeypatch, bodies):
+    monkeypatch.setattr(s, "Open", WireOpen)
+    share = s.SmbShare("fs", "daten", s.Credentials("u", "p"))
+    share.connection = WireConnection(bodies)
+    share.session, share.tree = Value(None), Value(None)
+    share.session.session_id, share.tree.tree_connect_id = 1, 2
+    return share
+
+
+STANDARD_5 = s.STANDARD.pack(4096, 5, 2, 0, 0, 0)  # 5 bytes, 2 links
+
+
+@pytest.mark.parametrize("name, read_length, bodies, commands, result", [
+    ("a.txt", 6, [b"", info_body(STANDARD_5), info_body(stream_entry("::$DATA", 5)), info_body(b"SD"),
+                  read_body(b"hello"), b""],
+     ["create", 16, 16, 16, 8, 6], (2, (), b"SD", None, b"hello")),
+    ("a.txt", None, [b"", info_body(STANDARD_5), info_body(b""), info_body(b"SD"), b""],
+     ["create", 16, 16, 16, 6], (2, (), b"SD", None, None)),
+    ("a.txt", 6, [b"", info_body(STANDARD_5), info_body(b""), Status(s.STATUS_ACCESS_DENIED),
+                  Status(s.STATUS_END_OF_FILE), b""],
+     ["create", 16, 16, 16, 8, 6], (2, (), "denied", None, None)),
+    ("", None, [b"", info_body(STANDARD_5), info_body(b""), info_body(b"SD"),
+                info_body(s.BASIC.pack(116444736000000010, 0, 116444736000000020, 116444736000000030, 0x10)), b""],
+     ["create", 16, 16, 16, 16, 6], (2, (), b"SD", "basic", None)),
+], ids=["file with content", "file", "descriptor refused", "the root: its times too"])
+def test_one_compound_per_object_with_its_answers_taken_apart(monkeypatch, name, read_length, bodies, commands,
+                                                              result):
+    share = wire_share(monkeypatch, bodies)
+    nlink, streams, sd, basic, content = share._describe_object(name, 0x1, 0x7, read_length)
+    sent = share.connection.sent[0]
+    assert ["create" if isinstance(m, tuple) else int(m.COMMAND) for m in sent] == commands
+    assert (nlink, s.named_streams(streams),
+            "denied" if isinstance(sd, Exception) else sd, basic and "basic", content) == result
+    # The fixed requests are packed once and sent again as they are.
+    share.connection.sent.clear()
+    share.connection.bodies = bodies
+    share._describe_object(name, 0x1, 0x7, read_length)
+    assert [id(m) for m in share.connection.sent[0][1:4]] == [id(m) for m in sent[1:4]]
+    assert sent[-1] is share.connection.sent[0][-1] and sent[-1].pack() == sent[-1].message.pack()
+
+
+def test_a_failed_open_fails_the_compound_after_every_answer_is_read(monkeypatch):
+    refused = Status(s.STATUS_ACCESS_DENIED)
+    share = wire_share(monkeypatch, [refused] + [Status(0xC0000128)] * 4)
+    with pytest.raises(Status) as caught:
+        share._describe_object("a.txt", 0x1, 0x7)
+    assert caught.value is refused
+
+
+class Sent:
+    connected = True
+
+    def __init__(self):
+        self.data = []
+
+    def send(self, data):
+        self.data.append(data if isinstance(data, bytes) else data.pack())
+
+
+def wire_connection(signing_key=None):
+    """smbprotocol's own Connection, not connected: a session and a tree in its tables, a
+    transport that keeps what is sent."""
+    from types import SimpleNamespace
+
+    from smbprotocol.connection import Connection, Dialects, SigningAlgorithms
+
+    connection = Connection(None, "fs", 445, require_signing=True)
+    connection.dialect, connection.signing_algorithm_id = Dialects.SMB_3_1_1, SigningAlgorithms.AES_CMAC
+    connection.supports_multi_credit = True
+    connection.transport, connection._t_exc = Sent(), None
+    connection.sequence_window = {"low": 5, "high": 200}
+    tree = SimpleNamespace(tree_connect_id=9, is_dfs_share=False, encrypt_data=False)
+    session = SimpleNamespace(session_id=0x1234, signing_required=signing_key is not None, signing_key=signing_key,
+                              encrypt_data=False, tree_connect_table={9: tree})
+    connection.session_table[0x1234] = session
+    return connection, session, tree
+
+
+@pytest.mark.parametrize("signing_key", [None, b"k" * 16], ids=["unsigned", "signed"])
+def test_the_compound_is_sent_byte_for_byte_as_smbprotocol_sends_it(monkeypatch, signing_key):
+    share = wire_share(monkeypatch, [])
+    connection, session, tree = wire_connection(signing_key)
+    create = s.SMB2ReadRequest()  # any message smbprotocol packs: its own structure
+    create["length"], create["file_id"] = 70000, b"\xff" * 16
+    messages = [s._Packed(create), share._query(s.INFO_FILE, s.FILE_STANDARD_INFORMATION, s.STANDARD.size),
+                share._query(s.INFO_SECURITY, 0, s.SD_BUFFER, 7), share._close_request()]
+    theirs = connection.send_compound([m.message for m in messages], 0x1234, 9, related=True)
+    window = dict(connection.sequence_window)
+    connection.sequence_window = {"low": 5, "high": 200}
+    ours = s.send_compound(connection, session, tree, messages)
+    assert connection.transport.data[1] == connection.transport.data[0]
+    assert connection.sequence_window == window  # the read of 70,000 bytes takes 2 credits, as theirs
+    assert [r.message["message_id"].get_value() for r in ours] == [5, 7, 8, 9] == \
+        [r.message["message_id"].get_value() for r in theirs] and ours[0].related_ids == [7, 8, 9]
+    assert all(connection.outstanding_requests[r.message["message_id"].get_value()] is r for r in ours)

@@ -3,6 +3,7 @@
 import hashlib
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -667,3 +668,163 @@ def test_a_state_of_version_1_is_read_and_its_paths_get_their_metadata_once(shar
     assert share.reads == [] and len(done.plan.of("meta")) == len(share.objects)
     assert json.loads(Path(where["state"]).read_text())["version"] == 2
     assert sum(run(share, where).counts()[k] for k in smb_sync.KINDS) == 0
+
+
+def in_hand(entry: SmbEntry, content: bytes | None = b"data", nlink: int = 1, problems=()) -> SmbEntry:
+    entry.content, entry.nlink, entry.problems = content, nlink, list(problems)
+    return entry
+
+
+@pytest.mark.parametrize("state, target, entry, kind", [
+    ({}, {}, in_hand(listing_entry()), "copy"),                                           # read in the walk
+    ({}, {}, in_hand(listing_entry(), None), None),                                       # to be read: after it
+    ("its own key", {b"a": THERE}, in_hand(listing_entry(), None), "unchanged"),
+    ({b"a": ("file", T0 + 1, 4, 7, T0, "digest")}, {b"a": THERE}, in_hand(listing_entry(), None), "meta"),
+    ({}, {}, in_hand(listing_entry(kind="dir", size=0), None), "mkdir"),
+    ({b"alt": last()}, {b"alt": THERE}, in_hand(listing_entry(), None), None),            # moved: after it
+    ({}, {}, in_hand(listing_entry(), nlink=2), None),                                    # a hard link: after it
+    ({}, {}, in_hand(listing_entry(), None, problems=[("shares.file_locked", "x")]), None),  # held
+    ({}, {}, in_hand(listing_entry(kind="reparse"), None), None),
+], ids=["read in the walk", "to be read", "unchanged", "metadata", "folder", "moved", "hard link", "held",
+        "reparse point"])
+def test_what_is_written_while_the_walk_goes_on_is_what_needs_no_read(state, target, entry, kind):
+    state = {entry.path: smb_sync.entry_key(entry)} if state == "its own key" else state
+    streamed = smb_sync.Streamed(None, state, target)
+    step = streamed.step(entry)
+    assert (step.kind if step else None) == kind
+    if step is not None:  # the very step the plan gives it after the walk
+        planned = smb_sync.make_plan([SmbEntry(b"", "dir"), entry], target, state)
+        assert [(s.kind, s.origin, s.replaces) for s in planned.steps if s.entry is entry] == \
+            ([] if kind == "unchanged" else [(step.kind, step.origin, step.replaces)])
+
+
+def test_files_read_in_the_walk_are_on_the_target_before_the_walk_ends(share, where):
+    walk = share.walk
+    seen = {}
+
+    def slow_end(wants_content=None):
+        entries = list(walk(wants_content))
+        yield from entries[:-1]
+        # Before the last object is handed over, what came before it is written, by the
+        # pass's writer, while this walk waits.
+        written = where["target"] / "Haushalt" / "Plan 2024.xlsx"
+        for _ in range(500):
+            if written.exists():
+                break
+            time.sleep(0.01)
+        seen["written"] = written.exists() and written.read_bytes()
+        yield entries[-1]
+
+    share.walk = slow_end
+    done = run(share, where)
+    assert seen["written"] == b"plan-2024"
+    assert tree(where["target"]) == expected(share) and done.files_read == 5 and share.opens == []
+
+
+class WriteFails:
+    """A metadata writer that fails with ``error`` at ``path``: a disk that filled up."""
+
+    def __init__(self, path: bytes, error: Exception):
+        self.path, self.error, self.called = path, error, []
+
+    def __call__(self, target_path, entry):
+        self.called.append(entry.path)
+        if entry.path == self.path:
+            raise self.error
+
+
+def test_a_write_that_fails_during_the_walk_stops_the_pass_and_the_next_one_keeps_what_was_written(share, where):
+    fails = WriteFails(b"Protokolle/Sitzung.txt", OSError(28, "No space left on device"))
+    with pytest.raises(SyncError, match=r"stopped after \d file\(s\) read: \[Errno 28\] No space left on device"):
+        run(share, where, apply_metadata=fails)
+    journal = Path(where["state"] + smb_sync.JOURNAL_SUFFIX)
+    recorded = {path for path, _key in smb_sync._journal(where["state"])}
+    assert journal.exists() and not Path(where["state"]).exists()
+    assert b"Protokolle/Sitzung.txt" not in recorded and b"Haushalt/Plan 2024.xlsx" in recorded
+    assert not [p for p in where["target"].rglob("*") if p.name.startswith(".umzug-part-")]
+    share.reads.clear()
+    run(share, where)
+    assert b"Haushalt/Plan 2024.xlsx" not in share.reads and b"Protokolle/Sitzung.txt" in share.reads
+    assert tree(where["target"]) == expected(share) and not journal.exists()
+
+
+def test_a_walk_cut_off_after_files_were_written_keeps_them_for_the_next_pass(share, where):
+    walk = share.walk
+
+    def dropped(wants_content=None):
+        for entry in walk(wants_content):
+            if entry.path == "Protokolle/Müller.txt".encode():
+                raise Dropped("connection reset by peer")
+            yield entry
+
+    share.walk = dropped
+    with pytest.raises(SyncError, match="listing the share over SMB failed: connection reset by peer"):
+        run(share, where)
+    recorded = {path for path, _key in smb_sync._journal(where["state"])}
+    assert {b"Haushalt/Plan 2024.xlsx", b"Haushalt/Plan 2025.xlsx", b"Wurzel.txt"} <= recorded
+    share.walk = walk
+    share.reads.clear()
+    run(share, where)
+    assert sorted(share.reads) == sorted([b"Protokolle/Sitzung.txt", "Protokolle/Müller.txt".encode()])
+    assert tree(where["target"]) == expected(share)
+
+
+@pytest.mark.parametrize("replaces, checks", [(None, 1), ("file", 2)], ids=["kept", "after a removal"])
+def test_a_folder_is_checked_to_be_inside_the_target_once_until_the_pass_removes_something(where, monkeypatch,
+                                                                                          replaces, checks):
+    checked = []
+    monkeypatch.setattr(smb_sync, "check_inside",
+                        lambda root, full, doing: doing == "write" and checked.append(os.path.dirname(full)))
+    root = os.fsencode(where["target"])
+    os.makedirs(os.path.join(root, b"ordner"))
+    work = smb_sync._Work(None, root, smb_sync.no_metadata, smb_sync.Journal(where["state"], flush=lambda: None),
+                          smb_sync.SmbPassResult(smb_sync.Plan(), 0.0), smb_sync.Progress(None, 0, 0))
+    work.full(b"ordner/a")
+    if replaces:
+        work.carry_out(smb_sync.Step(SmbEntry(b"ordner/b", "dir"), "mkdir", replaces=replaces))
+    work.full(b"ordner/c")
+    assert checked == [os.path.join(root, b"ordner")] * checks
+
+
+@pytest.mark.parametrize("adds, limit, lines_seen_by_flushes, lines", [
+    (1, 2, [], 0),               # below the batch: nothing yet
+    (2, 2, [0], 2),              # one batch, appended after its flush
+    (5, 2, [0, 2], 4),           # two batches in order, the fifth pending
+], ids=["pending", "one batch", "two batches"])
+def test_the_journal_appends_a_full_batch_after_its_flush_while_the_pass_goes_on(where, adds, limit,
+                                                                                  lines_seen_by_flushes, lines):
+    path = Path(where["state"] + smb_sync.JOURNAL_SUFFIX)
+    path.parent.mkdir(parents=True)
+    seen = []
+    journal = smb_sync.Journal(where["state"], files=limit,
+                               flush=lambda: seen.append(len(path.read_bytes().splitlines()) if path.exists() else 0))
+    for n in range(adds):
+        journal.add(b"f%d" % n, ("file", n))
+    journal._wait()
+    assert seen == lines_seen_by_flushes and len(path.read_bytes().splitlines() if path.exists() else []) == lines
+    journal.write()
+    assert [p for p, _key in smb_sync._journal(where["state"])] == [b"f%d" % n for n in range(adds)]
+
+
+def test_a_flush_that_fails_in_the_background_is_raised_where_the_pass_goes_on(where):
+    Path(where["state"]).parent.mkdir(parents=True)
+
+    def full():
+        raise OSError(28, "No space left on device")
+
+    journal = smb_sync.Journal(where["state"], files=1, flush=full)
+    journal.add(b"a", ("file", 1))
+    with pytest.raises(OSError, match="No space left"):
+        journal.add(b"b", ("file", 2))
+    assert not Path(where["state"] + smb_sync.JOURNAL_SUFFIX).exists()
+
+
+@pytest.mark.parametrize("exists", [True, False], ids=["the target", "no target yet"])
+def test_the_journal_flushes_the_file_system_of_the_target(tmp_path, exists, monkeypatch):
+    synced = []
+    monkeypatch.setattr(os, "sync", lambda: synced.append("all"))
+    root = tmp_path / "ziel"
+    if exists:
+        root.mkdir()
+    smb_sync.sync_of(os.fsencode(root))()
+    assert synced == ([] if exists else ["all"])
