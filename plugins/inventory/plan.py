@@ -20,10 +20,11 @@ description:
     (id, name, ags, wave, ou, share_namespace, account_prefix or account_template, uid_range, gid_range,
     window with timezone, contacts, endpoints, and share_placement, where each share goes, decided once and
     read by every payload), and C(umzug_source), how umzug reaches the Kommune's servers, with C(kind)
-    (C(samba), the default, or C(windows)), C(smb) (auth, protection, username, password) and C(drsuapi)
-    (username, password), each null when the plan gives none. Its passwords are the plan's references
-    to vault variables, left as templates that Ansible resolves when a task reads them; nothing else the
-    plan sets is ever evaluated as a template. Extra variables given per host in the plan are kept.
+    (C(samba), the default, or C(windows)), C(smb) (auth, protection, username, password, and C(admin) with
+    username and password) and C(drsuapi) (username, password), each null when the plan gives none. Its
+    passwords are the plan's references to vault variables, left as templates that Ansible resolves when a
+    task reads them; nothing else the plan sets is ever evaluated as a template. Extra variables given per
+    host in the plan are kept.
   - Sets no connection variable. The plan refuses connection settings (C(ansible_*) other than
     C(ansible_host)) on the hosts of C(agentless).
   - Works through the built-in C(auto) inventory plugin, so no C(enable_plugins) change is needed.
@@ -85,6 +86,8 @@ waves:
             protection: encrypt
             username: BERGHEIM\umzug-backup
             password: "{{ vault_bergheim_smb_password }}"
+            # Administrators of the file server: the cut-over's freeze sets the share ACLs.
+            admin: {username: BERGHEIM\umzug-admin, password: "{{ vault_bergheim_fs_admin_password }}"}
           drsuapi:
             username: BERGHEIM\umzug-repl
             password: "{{ vault_bergheim_drs_password }}"
@@ -156,12 +159,13 @@ class InventoryModule(BaseInventoryPlugin):
                 self.inventory.set_variable(host, name, value)
 
 
-def _trusted_passwords(source):
-    """The passwords of umzug_source are templates: the plan allows nothing there but a reference
-    to one variable (from a vault), which Ansible resolves when a task reads it."""
+def _trusted_passwords(block):
+    """The passwords of umzug_source (its blocks' and their accounts', smb.admin) are templates: the
+    plan allows nothing there but a reference to one variable (from a vault), which Ansible resolves
+    when a task reads it."""
     return {
-        key: {**block, "password": _trusted(block["password"])} if isinstance(block, dict) else block
-        for key, block in source.items()
+        key: _trusted(value) if key == "password" else _trusted_passwords(value) if isinstance(value, dict) else value
+        for key, value in block.items()
     }
 
 

@@ -387,6 +387,12 @@ class _SemanticChecks:
         if hosts.get("fs") and "smb" not in source:
             self.fail(source_path, "a 'windows' Kommune with file servers (hosts.fs) needs 'smb': "
                       "the account umzug reads their shares with over SMB 3")
+        elif hosts.get("fs") and "admin" not in source["smb"]:
+            # Every cut-over freezes the shares (and a rollback unfreezes them): refused here,
+            # not in the middle of a cut-over.
+            self.fail((*source_path, "smb"), "the file servers of a 'windows' Kommune need 'admin': an account of "
+                      "their Administrators group, with which the cut-over's freeze makes their shares read-only "
+                      "over srvsvc (and a rollback writable again); the backup account in 'smb' cannot")
         for role in AGENTLESS_ROLES:
             for name, variables in (hosts.get(role) or {}).items():
                 for variable in variables or {}:

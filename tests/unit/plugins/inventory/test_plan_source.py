@@ -68,10 +68,13 @@ def test_passwords_stay_references_and_nothing_else_is_a_template(mixed_listing)
     assert source["smb"]["password"] == "{{ vault_colberg_smb_password }}"
     assert source["drsuapi"]["password"] == "{{ vault.colberg.drs_password }}"
     assert source["smb"]["username"] == {"__ansible_unsafe": "COLBERG\\umzug-backup"}
+    assert source["smb"]["admin"]["password"] == "{{ vault_colberg_fs_admin_password }}"
+    assert source["smb"]["admin"]["username"] == {"__ansible_unsafe": "COLBERG\\umzug-admin"}
     assert json.loads(json.dumps(source), object_hook=unwrap_unsafe) == {
         "kind": "windows",
         "smb": {"auth": "kerberos", "protection": "encrypt", "username": "COLBERG\\umzug-backup",
-                "password": "{{ vault_colberg_smb_password }}"},
+                "password": "{{ vault_colberg_smb_password }}",
+                "admin": {"username": "COLBERG\\umzug-admin", "password": "{{ vault_colberg_fs_admin_password }}"}},
         "drsuapi": {"username": "umzug-repl@COLBERG.LOCAL", "password": "{{ vault.colberg.drs_password }}"},
     }
 
@@ -92,6 +95,14 @@ def test_passwords_resolve_from_the_vault_only_when_read(mixed_plan):
                              "-e", '{"vault": {"colberg": {"drs_password": "drs-from-vault"}}}')
     assert result.returncode == 0, result.stdout + result.stderr
     assert "smb-from-vault/drs-from-vault" in result.stdout
+
+
+def test_the_administrator_password_of_the_freeze_resolves_from_the_vault_when_read(mixed_plan):
+    expression = "{{ hostvars['colberg-fs'].umzug_source.smb.admin.password }}"
+    result = ansible_command("localhost", "-i", str(mixed_plan), "-m", "ansible.builtin.debug",
+                             "-a", f"msg={expression}", "-e", "vault_colberg_fs_admin_password=admin-from-vault")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "admin-from-vault" in result.stdout
 
 
 def test_ssh_plays_leave_the_agentless_hosts_out(mixed_plan):

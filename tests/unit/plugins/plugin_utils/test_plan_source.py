@@ -52,6 +52,7 @@ waves:
             protection: encrypt
             username: COLBERG\umzug-backup
             password: "{{ vault_colberg_smb_password }}"
+            admin: {username: COLBERG\umzug-admin, password: "{{ vault_colberg_fs_admin_password }}"}
           drsuapi:
             username: umzug-repl@COLBERG.LOCAL
             password: "{{ vault.colberg.drs_password }}"
@@ -67,6 +68,7 @@ SMB_BLOCK = """          smb:
             protection: encrypt
             username: COLBERG\\umzug-backup
             password: "{{ vault_colberg_smb_password }}"
+            admin: {username: COLBERG\\umzug-admin, password: "{{ vault_colberg_fs_admin_password }}"}
 """
 DRS_BLOCK = """          drsuapi:
             username: umzug-repl@COLBERG.LOCAL
@@ -123,7 +125,7 @@ CASES = [
     (
         "drsuapi without a DC",
         changed("          dc: {colberg-dc: {ansible_host: 10.0.3.11}}\n", "").replace(", dc: colberg-dc}", "}"),
-        [f"{FILE}:35: {C}.source.drsuapi: 'drsuapi' is the account for the Kommune's hosts.dc, "
+        [f"{FILE}:36: {C}.source.drsuapi: 'drsuapi' is the account for the Kommune's hosts.dc, "
          "but hosts.dc lists none"],
     ),
     (
@@ -152,12 +154,13 @@ CASES = [
     (
         "unknown key in a protocol block",
         changed("            protection: encrypt\n", "            protection: encrypt\n            domain: COLBERG\n"),
-        [f"{FILE}:34: {C}.source.smb.domain: unknown key 'domain' (allowed: auth, password, protection, username)"],
+        [f"{FILE}:34: {C}.source.smb.domain: unknown key 'domain' "
+         "(allowed: admin, auth, password, protection, username)"],
     ),
     (
         "drsuapi without a password",
         changed('            password: "{{ vault.colberg.drs_password }}"\n', ""),
-        [f"{FILE}:36: {C}.source.drsuapi: missing required key 'password'"],
+        [f"{FILE}:37: {C}.source.drsuapi: missing required key 'password'"],
     ),
     (
         "account without a domain",
@@ -172,7 +175,7 @@ CASES = [
     (
         "password as a number",
         changed('"{{ vault.colberg.drs_password }}"', "12345678"),
-        [f"{FILE}:38: {C}.source.drsuapi.password: {VAULT_REFERENCE}"],
+        [f"{FILE}:39: {C}.source.drsuapi.password: {VAULT_REFERENCE}"],
     ),
     (
         "password reference without quotes (YAML reads a mapping)",
@@ -212,11 +215,46 @@ CASES = [
          "'colberg' and cannot be overridden per host"],
     ),
     (
+        "file servers without the administrator account the freeze needs",
+        changed(SMB_BLOCK.splitlines(keepends=True)[-1], ""),
+        [f"{FILE}:31: {C}.source.smb: the file servers of a 'windows' Kommune need 'admin': an account of their "
+         "Administrators group, with which the cut-over's freeze makes their shares read-only over srvsvc (and a "
+         "rollback writable again); the backup account in 'smb' cannot"],
+    ),
+    (
+        "administrator account without a domain",
+        changed(r"username: COLBERG\umzug-admin", "username: umzug-admin"),
+        [f"{FILE}:36: {C}.source.smb.admin.username: 'umzug-admin' is not an account 'DOMAIN\\user' or "
+         "'user@realm'"],
+    ),
+    (
+        "administrator password in plain text",
+        changed('"{{ vault_colberg_fs_admin_password }}"', f'"{SECRET}"'),
+        [f"{FILE}:36: {C}.source.smb.admin.password: {VAULT_REFERENCE}"],
+    ),
+    (
+        "administrator password as an inline vault value",
+        changed('password: "{{ vault_colberg_fs_admin_password }}"}',
+                f"password: !vault '$ANSIBLE_VAULT;1.1;AES256 {SECRET}'}}"),
+        [f"{FILE}:36: {C}.source.smb.admin.password: an inline '!vault' value is not read from a plan: keep the "
+         'secret in an ansible-vault file and give its variable, e.g. "{{ vault_kommune_c_smb_password }}"'],
+    ),
+    (
+        "administrator account without a password",
+        changed(', password: "{{ vault_colberg_fs_admin_password }}"}', "}"),
+        [f"{FILE}:36: {C}.source.smb.admin: missing required key 'password'"],
+    ),
+    (
+        "unknown key in the administrator account",
+        changed('admin: {username:', 'admin: {auth: ntlm, username:'),
+        [f"{FILE}:36: {C}.source.smb.admin.auth: unknown key 'auth' (allowed: password, username)"],
+    ),
+    (
         "two wrong combinations at once, in line order",
         changed("auth: kerberos", "auth: ntlmv1").replace('"{{ vault.colberg.drs_password }}"', f'"{SECRET}"'),
         [f"{FILE}:32: {C}.source.smb.auth: 'ntlmv1' is not an SMB authentication: 'kerberos' or 'ntlm' "
          "(NTLMv2 only)",
-         f"{FILE}:38: {C}.source.drsuapi.password: {VAULT_REFERENCE}"],
+         f"{FILE}:39: {C}.source.drsuapi.password: {VAULT_REFERENCE}"],
     ),
 ]
 
@@ -236,7 +274,8 @@ SAMBA = {"kind": "samba", "smb": None, "drsuapi": None}
 COLBERG = {
     "kind": "windows",
     "smb": {"auth": "kerberos", "protection": "encrypt", "username": "COLBERG\\umzug-backup",
-            "password": "{{ vault_colberg_smb_password }}"},
+            "password": "{{ vault_colberg_smb_password }}",
+            "admin": {"username": "COLBERG\\umzug-admin", "password": "{{ vault_colberg_fs_admin_password }}"}},
     "drsuapi": {"username": "umzug-repl@COLBERG.LOCAL", "password": "{{ vault.colberg.drs_password }}"},
 }
 

@@ -31,10 +31,10 @@ WINDOWS_UNSUPPORTED = {
     "discover": [],
     "dryrun": ["shares_dryrun (shares_action: provision)", "name_switch_dryrun"],
     "seed": ["shares_provision", "shares_seed"],
-    "cutover": ["freeze", "final_sync", "name_switch", "shares_verify", "acceptance"],
+    "cutover": ["final_sync", "name_switch", "shares_verify", "acceptance"],
     "verify": ["shares_verify", "acceptance"],
     "finalize": [],
-    "rollback": ["name_switch_back", "unfreeze"],
+    "rollback": ["name_switch_back"],
 }
 
 
@@ -59,7 +59,9 @@ def test_what_has_no_path_for_the_kommunes_source(phase, source, kind):
         ("accounts_purge", "windows", ["rollback"]),
         ("shares_seed", "windows", []),
         ("shares_seed", "samba", ["sync"]),
-        ("freeze", "windows", []),
+        ("freeze", "windows", ["freeze"]),
+        ("unfreeze", "windows", ["unfreeze"]),
+        ("freeze", "samba", ["freeze"]),
         ("name_switch", "windows", []),
         ("clients_rewrite", "windows", ["rewrite"]),
     ],
@@ -87,8 +89,8 @@ def test_the_dry_run_judges_the_whole_welle_once_each_without_what_is_switched_o
     assert "shares_verify" in every and "name_switch" in every
     judged = wave_steps.welle_steps(TABLE, switched_off=["name_switch", "name_switch_dryrun", "name_switch_back"])
     assert wave_steps.unsupported(TABLE, judged, "windows") == [
-        "shares_dryrun (shares_action: provision)", "shares_provision", "shares_seed", "freeze", "final_sync",
-        "shares_verify", "acceptance", "unfreeze"]
+        "shares_dryrun (shares_action: provision)", "shares_provision", "shares_seed", "final_sync",
+        "shares_verify", "acceptance"]
 
 
 @pytest.mark.parametrize(
@@ -202,6 +204,27 @@ def test_the_smb_account_comes_from_the_plan(variables, username, auth, encrypt)
     assert _default("shares", "shares_smb_username", **variables) == username
     assert _default("shares", "shares_smb_auth", **variables) == auth
     assert _default("shares", "shares_smb_encrypt", **variables) == encrypt
+
+
+ADMIN = {"username": "COLBERG\\umzug-admin", "password": "{{ vault_colberg_fs_admin_password }}"}
+
+
+@pytest.mark.parametrize(
+    ("variables", "username", "password"),
+    [
+        ({}, "", ""),
+        ({"umzug_source": SAMBA}, "", ""),
+        ({"umzug_source": WINDOWS}, "", ""),  # a plan of before the freeze over srvsvc
+        ({"umzug_source": {**WINDOWS, "smb": {**SMB, "admin": ADMIN}}}, "COLBERG\\umzug-admin",
+         "{{ vault_colberg_fs_admin_password }}"),
+    ],
+)
+def test_the_freeze_takes_the_administrator_account_from_the_plan(variables, username, password):
+    """The Welle's freeze and unfreeze steps pass nothing of their own: the shares role's
+    defaults take the account from the plan's umzug_source.smb.admin."""
+    assert _default("shares", "shares_smb_admin_username", **variables) == username
+    # Rendered once, as a default is: the password stays the vault reference the plan holds.
+    assert _default("shares", "shares_smb_admin_password", **variables) == password
 
 
 def _accounts_var(name: str, **variables):
