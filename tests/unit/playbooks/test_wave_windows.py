@@ -3,6 +3,7 @@ real on this machine with the steps of fixtures/steps: nothing of umzug targets 
 Kommune's DC or file server (group agentless). Their addresses do not resolve (.invalid), so
 any attempt to reach them would fail the run; a callback records the host of every task."""
 
+import copy
 import json
 import os
 import subprocess
@@ -10,9 +11,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
-from tests.unit.playbooks.test_wave import FIXTURES, ROOT, Wave, findings, text
+from tests.unit.playbooks.test_wave import FIXTURES, ROOT, Wave, findings, progress, text
 
 BIN = Path(sys.executable).parent
 LOCAL = '{ansible_connection: local, ansible_python_interpreter: "{{ ansible_playbook_python }}"}'
@@ -131,10 +133,14 @@ def test_the_dry_run_runs_the_windows_kommunes_steps_from_the_rz_and_reports_wha
     blocking = [f for k in report["kommunen"] if k["id"] == "colberg" for f in k["findings"]
                 if f["key"] == "wave.source_unsupported"]
     assert len(blocking) == 1 and blocking[0]["inhibitor"] is True
+    # the shares steps run over SMB from the RZ file server; what needs the Kommune's own servers
+    # (its smb.conf, DNS on its DC, the acceptance suite's SSH) still blocks
     assert blocking[0]["resources"] == [
-        "shares_dryrun (shares_action: provision)", "name_switch_dryrun", "shares_provision", "shares_seed",
-        "final_sync", "name_switch", "shares_verify", "acceptance", "name_switch_back"]
-    assert blocking[0]["summary"].startswith("not yet supported for windows sources: shares_dryrun")
+        "name_switch_dryrun", "name_switch", "acceptance", "name_switch_back"]
+    assert blocking[0]["summary"].startswith("not yet supported for windows sources: name_switch_dryrun, name_switch")
+    for lifted in ("shares_dryrun", "shares_provision", "shares_seed", "final_sync", "shares_verify", "freeze",
+                   "unfreeze"):
+        assert not [r for r in blocking[0]["resources"] if r.startswith(lifted)], lifted
     assert {k["id"]: k["verdict"] for k in report["kommunen"]}["colberg"] == "no_go"
 
 
@@ -146,18 +152,46 @@ def test_discovery_of_a_windows_kommune_runs_from_the_rz(wave):
                                     "discover shares_discover colberg-fs@rz"]
 
 
-def test_a_phase_that_changes_stops_the_windows_kommune_before_anything_and_not_the_other(wave):
-    result = wave.run("seed")
-    assert result.returncode == 2
-    assert_no_task_reached_an_agentless_host(wave, result)
-    assert "not yet supported for windows sources: shares_provision, shares_seed" in text(result)
-    assert "colberg is a windows Kommune in the plan" in text(result)
-    # nothing ran for Colberg, not even its accounts, and it holds no lock; Altdorf went on
-    assert not [line for line in wave.steps() if "colberg" in line]
-    assert sorted(wave.steps()) == ["seed accounts_apply altdorf-dc", "seed shares_provision altdorf-fs",
-                                    "seed shares_seed altdorf-fs"]
+def test_the_seed_runs_the_windows_kommunes_shares_from_the_rz_and_resumes_from_its_journal(wave):
+    failed = wave.run("seed", "-e", "wave_test_fail_at=shares_seed@colberg-fs@rz")
+    assert failed.returncode == 2
+    assert_no_task_reached_an_agentless_host(wave, failed)
+    assert "not yet supported" not in text(failed)
+    assert sorted(wave.steps()) == ["seed accounts_apply altdorf-dc", "seed accounts_apply colberg-dc@rz",
+                                    "seed shares_provision altdorf-fs", "seed shares_provision colberg-fs@rz",
+                                    "seed shares_seed altdorf-fs", "seed shares_seed colberg-fs@rz"]
     assert wave.completed("altdorf", "seed") == ["accounts_apply@altdorf-dc", "shares_provision@altdorf-fs",
                                                  "shares_seed@altdorf-fs"]
+    assert wave.completed("colberg", "seed") == ["accounts_apply@colberg-dc@rz", "shares_provision@colberg-fs@rz"]
+    assert "wave.source_unsupported" not in findings(wave.latest(), "colberg")
+
+    # the rerun continues from the journal, as a Samba Kommune's does, and then has nothing left
+    before = len(wave.steps())
+    resumed = wave.run("seed", "--limit", "kommune_colberg")
+    assert resumed.returncode == 0, resumed.stdout
+    assert wave.steps()[before:] == ["seed shares_seed colberg-fs@rz"]
+    assert "[wave 7] colberg seed: 2/3 shares provision ... already done (journal)" in progress(resumed)
+    assert wave.completed("colberg", "seed") == ["accounts_apply@colberg-dc@rz", "shares_provision@colberg-fs@rz",
+                                                 "shares_seed@colberg-fs@rz"]
+    again = wave.run("seed", "--limit", "kommune_colberg")
+    assert again.returncode == 0, again.stdout
+    assert len(wave.steps()) == before + 1
+    assert not list((wave.journal / "wave-7").glob("*.lock"))
+
+
+def test_a_phase_that_changes_stops_the_windows_kommune_before_anything_and_not_the_other(wave):
+    assert wave.run("dryrun").returncode == 0
+    before = len(wave.steps())
+    result = wave.run("cutover")
+    assert result.returncode == 2
+    assert_no_task_reached_an_agentless_host(wave, result)
+    assert ("colberg is a windows Kommune in the plan " + str(wave.plan) + "; not yet supported for windows sources: "
+            "name_switch, acceptance. Nothing of the phase cutover ran for it") in text(result)
+    # nothing ran for Colberg, not even its gate, and it holds no lock; Altdorf went on
+    cut = wave.steps()[before:]
+    assert not [line for line in cut if "colberg" in line]
+    assert "cutover acceptance altdorf-dc" in cut
+    assert wave.journal_of("colberg")["phases"].get("cutover", []) == []
     assert not (wave.journal / "wave-7" / "colberg.lock").exists()
     assert "wave.source_unsupported" in findings(wave.latest(), "colberg")
 
@@ -178,3 +212,73 @@ def test_without_the_unsupported_steps_the_windows_kommune_runs_its_phase(wave):
     assert_no_task_reached_an_agentless_host(wave, result)
     assert "not yet supported" not in text(result)
     assert os.path.exists(wave.hosts_log)
+
+
+def standin_table() -> dict:
+    """The Welle's own step table, each payload entry point replaced by the test payload, which
+    logs the action the entry would run: the table's routing for real, nothing reached."""
+    table = yaml.safe_load((ROOT / "roles" / "wave" / "vars" / "main.yml").read_text(encoding="utf-8"))
+    steps = copy.deepcopy(table["__wave_steps"])
+    for entry in steps.values():
+        for call in entry.get("payload") or []:
+            action = next(value for name, value in call["vars"].items() if name.endswith("_action"))
+            call.update(role="wave_test_payload", tasks_from="entry", vars={"wave_test_payload_value": action})
+    return {"__wave_steps": steps, "wave_steps_dir": ""}
+
+
+@pytest.mark.parametrize(
+    ("phase", "expected"),
+    [
+        # the dry run's shares step runs both its entry points on the RZ side, in check mode
+        ("dryrun", ["dryrun accounts_dryrun colberg-dc@rz apply", "dryrun shares_dryrun colberg-fs@rz discover",
+                    "dryrun shares_dryrun colberg-fs@rz provision", "dryrun clients_dryrun colberg-pc rewrite"]),
+        ("seed", ["seed accounts_apply colberg-dc@rz apply", "seed accounts_apply colberg-dc@rz apply written",
+                  "seed shares_provision colberg-fs@rz provision",
+                  "seed shares_provision colberg-fs@rz provision written",
+                  "seed shares_seed colberg-fs@rz sync", "seed shares_seed colberg-fs@rz sync written"]),
+    ],
+)
+def test_the_tables_shares_entry_points_run_for_the_windows_kommune(wave, phase, expected):
+    result = wave.run(phase, "--limit", "kommune_colberg", "-e", json.dumps(standin_table()),
+                      env={"ANSIBLE_ROLES_PATH": str(FIXTURES / "roles")})
+    assert result.returncode == 0, result.stdout
+    assert_no_task_reached_an_agentless_host(wave, result)
+    assert wave.steps() == expected
+
+
+# What the shares role's SMB path reads (roles/shares/tasks/*_smb.yml) and where the work runs.
+SMB_PATH_VARIABLES = ("shares_source_protocol", "shares_smb_server", "shares_smb_username", "shares_smb_password",
+                      "shares_smb_auth", "shares_smb_encrypt", "shares_target_fs", "shares_source_names",
+                      "shares_smb_target_username", "shares_smb_target_password", "shares_kommune",
+                      "shares_namespace")
+
+
+def test_the_shares_steps_of_a_windows_kommune_read_it_over_smb_with_the_plans_and_the_rzs_accounts(wave, tmp_path):
+    """The shares role's defaults as Ansible renders them on the RZ side of Colberg's file server,
+    with the vault's values: the SMB source of the plan, the RZ file server the work runs on,
+    and the RZ account the inventory keeps for the central directory, which verify reads the
+    RZ's shares as."""
+    out = tmp_path / "shares.json"
+    play = tmp_path / "render.yml"
+    play.write_text(yaml.safe_dump([{
+        "name": "Render", "hosts": "colberg-fs@rz", "gather_facts": False,
+        "tasks": [
+            {"name": "Read the role's defaults",
+             "ansible.builtin.include_vars": {"file": str(ROOT / "roles" / "shares" / "defaults" / "main.yml")}},
+            {"name": "Keep what the SMB path reads", "delegate_to": "localhost", "no_log": True,
+             "ansible.builtin.copy": {"dest": str(out), "mode": "0600", "content": "{{ __values | to_json }}"},
+             "vars": {"__values": {name: "{{ " + name + " }}" for name in SMB_PATH_VARIABLES}}},
+        ]}]))
+    secrets = {"vault_colberg_smb_password": "smb-secret", "vault_colberg_drs_password": "drs-secret",
+               "accounts_central_bind_password": "rz-secret"}
+    result = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(wave.plan), str(play), "-e", json.dumps(secrets)],
+                            cwd=ROOT, env=wave.env(), capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "secret" not in result.stdout
+    assert json.loads(out.read_text()) == {
+        "shares_source_protocol": "smb", "shares_smb_server": "colberg-fs.invalid",
+        "shares_smb_username": "COLBERG\\umzug-backup", "shares_smb_password": "smb-secret",
+        "shares_smb_auth": "kerberos", "shares_smb_encrypt": True, "shares_target_fs": "rz-fs",
+        "shares_source_names": ["colberg-fs", "colberg-fs.invalid"],
+        "shares_smb_target_username": "RZ\\Administrator", "shares_smb_target_password": "rz-secret",
+        "shares_kommune": "colberg", "shares_namespace": "colberg"}

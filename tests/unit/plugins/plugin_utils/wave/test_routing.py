@@ -26,13 +26,15 @@ WINDOWS = {"kind": "windows", "smb": SMB, "drsuapi": DRS}
 WINDOWS_WITHOUT_DRS = {"kind": "windows", "smb": SMB, "drsuapi": None}
 
 # What stops a windows Kommune in each phase, as the table has it today: every step that needs
-# SSH to its DC or file server, and of the dry run's shares step the provision.
+# SSH to its DC or file server (the source's smb.conf, DNS on its DC, the acceptance suite).
+# The shares steps that read it (provision, the passes, verify, the dry run's provision) run
+# over SMB from the RZ file server.
 WINDOWS_UNSUPPORTED = {
     "discover": [],
-    "dryrun": ["shares_dryrun (shares_action: provision)", "name_switch_dryrun"],
-    "seed": ["shares_provision", "shares_seed"],
-    "cutover": ["final_sync", "name_switch", "shares_verify", "acceptance"],
-    "verify": ["shares_verify", "acceptance"],
+    "dryrun": ["name_switch_dryrun"],
+    "seed": [],
+    "cutover": ["name_switch", "acceptance"],
+    "verify": ["acceptance"],
     "finalize": [],
     "rollback": ["name_switch_back"],
 }
@@ -51,17 +53,22 @@ def test_what_has_no_path_for_the_kommunes_source(phase, source, kind):
     ("step", "kind", "actions"),
     [
         ("shares_dryrun", "samba", ["discover", "provision"]),
-        ("shares_dryrun", "windows", ["discover"]),
+        ("shares_dryrun", "windows", ["discover", "provision"]),
+        ("shares_provision", "windows", ["provision"]),
+        ("shares_provision", "samba", ["provision"]),
         ("shares_discover", "windows", ["discover"]),
         ("accounts_dryrun", "windows", ["apply"]),
         ("disable_source", "windows", ["disable_source"]),
         ("enable_source", "windows", ["enable_source"]),
         ("accounts_purge", "windows", ["rollback"]),
-        ("shares_seed", "windows", []),
+        ("shares_seed", "windows", ["sync"]),
         ("shares_seed", "samba", ["sync"]),
         ("freeze", "windows", ["freeze"]),
         ("unfreeze", "windows", ["unfreeze"]),
         ("freeze", "samba", ["freeze"]),
+        ("final_sync", "windows", ["sync"]),
+        ("shares_verify", "windows", ["verify"]),
+        ("shares_verify", "samba", ["verify"]),
         ("name_switch", "windows", []),
         ("clients_rewrite", "windows", ["rewrite"]),
     ],
@@ -72,6 +79,29 @@ def test_the_entry_points_a_step_runs(step, kind, actions):
     entry = {**RAW["__wave_steps"][step], "id": step}
     payload = wave_payload(entry, {"kind": kind})
     assert [call["vars"] for call in payload] == [call.vars for call in calls]
+
+
+def test_what_still_has_no_windows_path_in_the_whole_table():
+    """DNS on its DC (the name switch) and the acceptance suite's SSH to its file server;
+    nothing else of the Welle."""
+    assert [step.unsupported("windows") for step in TABLE.steps.values() if step.unsupported("windows")] == [
+        "name_switch_dryrun", "name_switch", "acceptance", "name_switch_back"]
+    assert [step.unsupported("samba") for step in TABLE.steps.values() if step.unsupported("samba")] == []
+
+
+# A step of which one entry point alone has no windows path (as the dry run's shares step had
+# before provision ran over SMB): it runs in part, and the part that does not is named.
+PARTIAL = {"label": {"en": "x", "de": "x"}, "group": "fs", "payload": [
+    {"role": "kommunal.umzug.shares", "tasks_from": "main", "vars": {"shares_action": "discover"}},
+    {"role": "kommunal.umzug.shares", "tasks_from": "main", "vars": {"shares_action": "provision"}, "windows": False}]}
+
+
+@pytest.mark.parametrize(("source", "unsupported", "actions"),
+                         [(WINDOWS, ["partial (shares_action: provision)"], ["discover"]),
+                          (SAMBA, [], ["discover", "provision"])])
+def test_a_step_with_one_entry_point_marked_runs_in_part(source, unsupported, actions):
+    assert wave_unsupported({"partial": PARTIAL}, ["partial"], source) == unsupported
+    assert [call["vars"]["shares_action"] for call in wave_payload({**PARTIAL, "id": "partial"}, source)] == actions
 
 
 @pytest.mark.parametrize(
@@ -88,9 +118,7 @@ def test_the_dry_run_judges_the_whole_welle_once_each_without_what_is_switched_o
     assert len(every) == len(set(every)) and every[:3] == ["accounts_export", "shares_discover", "clients_discover"]
     assert "shares_verify" in every and "name_switch" in every
     judged = wave_steps.welle_steps(TABLE, switched_off=["name_switch", "name_switch_dryrun", "name_switch_back"])
-    assert wave_steps.unsupported(TABLE, judged, "windows") == [
-        "shares_dryrun (shares_action: provision)", "shares_provision", "shares_seed", "final_sync",
-        "shares_verify", "acceptance"]
+    assert wave_steps.unsupported(TABLE, judged, "windows") == ["acceptance"]
 
 
 @pytest.mark.parametrize(
@@ -225,6 +253,24 @@ def test_the_freeze_takes_the_administrator_account_from_the_plan(variables, use
     assert _default("shares", "shares_smb_admin_username", **variables) == username
     # Rendered once, as a default is: the password stays the vault reference the plan holds.
     assert _default("shares", "shares_smb_admin_password", **variables) == password
+
+
+@pytest.mark.parametrize(
+    ("variables", "username", "password"),
+    [
+        # the RZ account the inventory keeps for the central directory (accounts payload)
+        ({"shares_target_workgroup": "RZ", "accounts_central_bind_password": "{{ vault_rz_admin_password }}"},
+         "RZ\\Administrator", "{{ vault_rz_admin_password }}"),
+        ({"shares_target_workgroup": "RZ", "accounts_central_bind_dn": "umzug-verify@rz.test",
+          "accounts_central_bind_password": "{{ vault.rz.verify }}"}, "umzug-verify@rz.test", "{{ vault.rz.verify }}"),
+        ({"shares_target_workgroup": "RZ", "accounts_central_bind_dn": "RZ\\umzug-verify"}, "RZ\\umzug-verify", ""),
+        # an RZ file server without a domain in the inventory: verify over SMB refuses to start
+        ({"shares_target_workgroup": ""}, "", ""),
+    ],
+)
+def test_the_rz_account_verify_reads_the_rz_shares_as_is_the_central_directorys(variables, username, password):
+    assert _default("shares", "shares_smb_target_username", **variables) == username
+    assert _default("shares", "shares_smb_target_password", **variables) == password
 
 
 def _accounts_var(name: str, **variables):
