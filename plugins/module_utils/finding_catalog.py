@@ -740,6 +740,54 @@ CATALOG = {
                               "Computerverwaltung des Servers (Freigegebene Ordner) schließen oder mit einem Konto "
                               "der Gruppe Administratoren des Servers einfrieren."},
     },
+    "shares.share_acl_sid_unmapped": {
+        "payload": "shares", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Share {share}: entries of its share ACL name accounts without a new identity",
+               "summary": "The share ACL of \\\\{server}\\{share} names {count} SID(s) the identity mapping "
+                          "has no new identity for: {sids}. Their entries are left out of the share ACL of the RZ "
+                          "share {target}; a left-out deny entry widens who may connect.",
+               "remediation": "Add the accounts to the identity mapping (source: manual) and provision again, or "
+                              "remove the entries from the share's permissions at the source."},
+        "de": {"title": "Freigabe {share}: Einträge ihrer Freigabeberechtigung nennen Konten ohne neue Identität",
+               "summary": "Die Freigabeberechtigung von \\\\{server}\\{share} nennt {count} SID(s), für die die "
+                          "Identitätszuordnung keine neue Identität hat: {sids}. Ihre Einträge fehlen in der "
+                          "Freigabeberechtigung der RZ-Freigabe {target}; ein fehlender Verweigern-Eintrag "
+                          "erweitert, wer sich verbinden darf.",
+               "remediation": "Die Konten in der Identitätszuordnung ergänzen (source: manual) und erneut "
+                              "bereitstellen, oder die Einträge an der Quelle aus den Freigabeberechtigungen "
+                              "entfernen."}},
+    "shares.share_acl_not_carried": {
+        "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Share ACL of share {share} not carried to the RZ",
+               "summary": {
+                   "no_admin": "No administrator account of \\\\{server} is given, and only its administrators "
+                               "may read the share ACL of {share}. The RZ share {target} keeps the share ACL it has "
+                               "(Samba's default: Everyone full); the file permissions still apply.",
+                   "unread": "The share ACL of \\\\{server}\\{share} could not be read ({error}). The RZ "
+                             "share {target} keeps the share ACL it has; the file permissions still apply.",
+                   "unsupported": "The share ACL of \\\\{server}\\{share} holds {error}. The RZ share {target} "
+                                  "keeps the share ACL it has; the file permissions still apply.",
+                   "unwritten": "The share ACL of the RZ share {target} could not be read or set with sharesec "
+                                "({error}); it keeps the share ACL it has."},
+               "remediation": "Give the file server's administrator as source.smb.admin in the plan and provision "
+                              "again, or set the RZ share's permissions by hand (sharesec {target} --setsddl)."},
+        "de": {"title": "Freigabeberechtigung der Freigabe {share} nicht ins RZ übernommen",
+               "summary": {
+                   "no_admin": "Es ist kein Administratorkonto von \\\\{server} angegeben, und nur dessen "
+                               "Administratoren dürfen die Freigabeberechtigung von {share} lesen. Die RZ-Freigabe "
+                               "{target} behält ihre Freigabeberechtigung (Sambas Vorgabe: Jeder Vollzugriff); die "
+                               "Dateiberechtigungen gelten weiter.",
+                   "unread": "Die Freigabeberechtigung von \\\\{server}\\{share} ließ sich nicht lesen "
+                             "({error}). Die RZ-Freigabe {target} behält ihre Freigabeberechtigung; die "
+                             "Dateiberechtigungen gelten weiter.",
+                   "unsupported": "Die Freigabeberechtigung von \\\\{server}\\{share} enthält {error}. Die "
+                                  "RZ-Freigabe {target} behält ihre Freigabeberechtigung; die Dateiberechtigungen "
+                                  "gelten weiter.",
+                   "unwritten": "Die Freigabeberechtigung der RZ-Freigabe {target} ließ sich mit sharesec nicht "
+                                "lesen oder setzen ({error}); sie behält ihre bisherige."},
+               "remediation": "Den Administrator des Dateiservers im Plan als source.smb.admin angeben und erneut "
+                              "bereitstellen, oder die Berechtigungen der RZ-Freigabe von Hand setzen (sharesec "
+                              "{target} --setsddl)."}},
     # --------------------------------------------------------------------------- accounts
     "accounts.service_account": {
         "payload": "accounts", "severity": "medium", "inhibitor": False, "remediation": "hint",

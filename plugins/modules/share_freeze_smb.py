@@ -171,20 +171,11 @@ def connect(module):
 
 
 def read_record(module):
-    text = read_text(module.params["record_path"])
-    if text is None:
-        return None
+    path = module.params["record_path"]
     try:
-        record = json.loads(text)
-        if not smb_freeze.original_of(record):
-            raise ValueError("it holds no original share ACL")
-    except (ValueError, AttributeError) as err:
-        module.fail_json(msg=f"the freeze record {module.params['record_path']} of {where(module)} is unreadable "
-                             f"({err}); restore the share ACL by hand")
-    if (record.get("server"), record.get("share")) != (module.params["server"], module.params["share"]):
-        module.fail_json(msg=f"the freeze record {module.params['record_path']} belongs to "
-                             f"\\\\{record.get('server')}\\{record.get('share')}, not to {where(module)}")
-    return record
+        return smb_freeze.read_record(read_text(path), module.params["server"], module.params["share"])
+    except smb_freeze.RecordError as err:
+        module.fail_json(msg=f"the freeze record {path} of {where(module)} {err}")
 
 
 def plan(state, current, record):

@@ -18,6 +18,7 @@ Standard library only: the pure part of the freeze, unit tested without Samba.
 from __future__ import annotations
 
 import base64
+import json
 from dataclasses import replace
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
@@ -98,6 +99,26 @@ def record_of(server: str, share: str, original: bytes | None, frozen: bytes) ->
 def original_of(record: dict) -> bytes | None:
     value = record.get("original_sd")
     return base64.b64decode(value) if value else None
+
+
+class RecordError(ValueError):
+    """A freeze record that cannot be used; the message says why, in words for the module's msg."""
+
+
+def read_record(text: str | None, server: str, share: str) -> dict | None:
+    """The freeze record of \\\\server\\share from its file's text (None: no record). The freeze,
+    its undoing and the share ACL's carrying (share_acl_smb) read it the same way."""
+    if text is None:
+        return None
+    try:
+        record = json.loads(text)
+        if not original_of(record):
+            raise ValueError("it holds no original share ACL")
+    except (ValueError, AttributeError) as err:
+        raise RecordError(f"is unreadable ({err}); restore the share ACL by hand") from None
+    if (record.get("server"), record.get("share")) != (server, share):
+        raise RecordError(f"belongs to \\\\{record.get('server')}\\{record.get('share')}")
+    return record
 
 
 def under(path: str, share_path: str) -> bool:

@@ -1,7 +1,8 @@
 """roles/shares: freeze and unfreeze of a source read over SMB set the share ACLs over srvsvc as
 the file server's administrator the plan names (umzug_source.smb.admin). Without that account
 they are refused before anything runs, in one sentence naming the Kommune; with it the role goes
-on to the RZ file server. Every task that carries that password is no_log, and the record of a
+on to the RZ file server. provision carries the share ACLs as the same account
+(share_acl_smb.yml). Every task that carries that password is no_log, and the record of a
 freeze lies where the Samba freeze keeps its records, in a folder per source file server."""
 
 import json
@@ -37,9 +38,10 @@ ADMIN_TASKS = [(name, task) for name, task in ALL_TASKS
                if re.search(r"\{\{[^}]*shares_smb_admin_password", json.dumps(task))]
 
 
-def test_the_administrator_password_reaches_one_task_only():
+def test_the_administrator_password_reaches_the_tasks_of_the_share_acls_only():
     assert [(name, task["name"]) for name, task in ADMIN_TASKS] == [
-        ("freeze_state_smb.yml", "Set the share ACLs over srvsvc as the file server's administrator")]
+        ("freeze_state_smb.yml", "Set the share ACLs over srvsvc as the file server's administrator"),
+        ("share_acl_smb.yml", "Carry the share ACLs as the file server's administrator")]
 
 
 @pytest.mark.parametrize(("name", "task"), ADMIN_TASKS, ids=[f"{n}: {t['name']}" for n, t in ADMIN_TASKS])
