@@ -95,6 +95,14 @@ dropped:
   type: list
   elements: str
   sample: ["S-1-5-21-1-2-3-1107"]
+pending:
+  description:
+    - In check mode, SIDs without a new SID yet whose accounts the accounts payload will create (the mapping of a
+      dry run); their entries are not in RV(sddl) yet and are not reported as unmapped. Empty outside check mode.
+  returned: success
+  type: list
+  elements: str
+  sample: []
 from_freeze_record:
   description: Whether the share ACL came from the freeze record (the share is frozen) rather than the source.
   returned: success
@@ -183,6 +191,17 @@ def current_entries(module):
         raise
 
 
+def split_pending(module, unmapped) -> tuple[list[str], list[str]]:
+    """(SIDs left out for good, SIDs whose accounts the accounts payload is still to create).
+    Only a dry run (check mode, with the mapping the accounts step would write) has the
+    latter; a real run's mapping has every new SID there is."""
+    if not module.check_mode:
+        return list(unmapped), []
+    will_translate = share_identity.module_judge(module)
+    pending = [sid for sid in unmapped if will_translate(sid)]
+    return [sid for sid in unmapped if sid not in pending], pending
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -201,7 +220,7 @@ def main():
     where = {"kommune": params["kommune"], "host": socket.gethostname(), "resources": (params["share"],)}
     names = {"share": params["share"], "server": params["server"], "target": params["target_share"]}
     changes = Changes("shares")
-    result = {"changed": False, "carried": False, "share_acl": [], "sddl": "", "dropped": [],
+    result = {"changed": False, "carried": False, "share_acl": [], "sddl": "", "dropped": [], "pending": [],
               "from_freeze_record": False, RESULT_CHANGES: changes.to_dict(), RESULT_FINDINGS: []}
     try:
         sd, result["from_freeze_record"] = source_sd(module)
@@ -210,11 +229,12 @@ def main():
         except (ntacl.NtaclError, smb_share_acl.ShareAclError) as err:
             raise NotCarried("unsupported", str(err)) from None
         current = current_entries(module)
+        dropped, pending = split_pending(module, wanted.dropped)
         result.update(carried=True, share_acl=[entry.line() for entry in wanted.entries],
-                      sddl=smb_share_acl.sddl(wanted.entries), dropped=list(wanted.dropped))
-        if wanted.dropped:
-            result[RESULT_FINDINGS].append(Finding.of("shares.share_acl_sid_unmapped", sids=list(wanted.dropped),
-                                                      count=len(wanted.dropped), **names, **where).to_dict())
+                      sddl=smb_share_acl.sddl(wanted.entries), dropped=dropped, pending=pending)
+        if dropped:
+            result[RESULT_FINDINGS].append(Finding.of("shares.share_acl_sid_unmapped", sids=dropped,
+                                                      count=len(dropped), **names, **where).to_dict())
         if current != wanted.entries:
             changes.add("share_acl", params["target_share"])
             result.update(changed=True, **{RESULT_CHANGES: changes.to_dict()})

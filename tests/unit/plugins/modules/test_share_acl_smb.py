@@ -148,3 +148,16 @@ def test_a_target_share_sharesec_does_not_know_is_not_carried(run_module, shares
     assert result["changed"] is False and sharesec.writes == []
     assert keys(result) == ["shares.share_acl_not_carried"]
     assert "Invalid sharename" in result["umzug_findings"][0]["summary"]
+
+
+def test_a_dry_run_counts_accounts_still_to_create_as_pending_not_unmapped(run_module, sharesec, args, monkeypatch):
+    monkeypatch.setattr(FakeSrvsvc, "sd", ntacl.SecurityDescriptor(0x8004, None, None, None, ntacl.Acl(2, (
+        ntacl.Ace(0, 0, 0x1301BF, GROUP), ntacl.Ace(0, 0, 0x1200A9, UNMAPPED)))).to_bytes())
+    planned = {**MAPPING, "users": [{"old_name": "hkoch", "old_sid": UNMAPPED, "new_name": "crn-hkoch",
+                                     "source": "generated"}]}
+    result = run_module(share_acl_smb.main, {**args, "mapping": planned}, check=True)
+    assert result["pending"] == [UNMAPPED] and result["dropped"] == [] and keys(result) == []
+    # A real run with that mapping leaves the entry out, as an inhibitor.
+    real = run_module(share_acl_smb.main, {**args, "mapping": planned})
+    assert real["dropped"] == [UNMAPPED] and real["pending"] == []
+    assert keys(real) == ["shares.share_acl_sid_unmapped"]
