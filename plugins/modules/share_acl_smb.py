@@ -150,7 +150,7 @@ class NotCarried(Exception):
         self.variant, self.error = variant, error
 
 
-def source_sd(module) -> tuple[bytes | None, bool]:
+def source_sd(module):
     """The share ACL to carry and whether it came from the freeze record."""
     params = module.params
     if params["record_path"]:

@@ -128,4 +128,3 @@ def view_mask(word: str, line: str) -> int:
             mask |= VIEW_MASK_LETTERS[letter]
         return mask
     raise ShareAclError(f"sharesec printed a mask umzug cannot read: {line!r}")
-
