@@ -26,12 +26,16 @@ after its imports; rclone's and smbclient's around the command). Reported: the m
 over the rounds, files per second on `small` and MB/s (10^6 bytes) on `large`, and the
 load average. Every copy is checked afterwards (file count and bytes) and not timed.
 `--profile` runs one more umzug seed pass of `small` under cProfile and prints where its
-time goes. The containers and the network are removed at the end (`--keep` keeps them).
+time goes. `--reads N` reads `large` N more times with `SmbShare.read` alone (the walk, then
+each file's content, discarded), alternating a process with the read buffers kept
+(smb_source.keep_buffers, as the engine reads) and one without, and prints wall time,
+MB/s and the client process's CPU per MiB of each. The containers and the network are
+removed at the end (`--keep` keeps them).
 
 Run as root (the lab's images need rootful podman), after `make images` or any run
 that built localhost/umzug-lab-samba:latest:
   .venv/bin/python bench/shares_smb.py [--files 20000] [--large 3] [--large-mib 256] [--rounds 3] [--workers 2]
-      [--profile]
+      [--profile] [--reads N]
 """
 
 from __future__ import annotations
@@ -41,6 +45,7 @@ import contextlib
 import ipaddress
 import json
 import os
+import resource
 import secrets
 import statistics
 import subprocess
@@ -191,6 +196,8 @@ def main() -> int:
     parser.add_argument("--wheels", default=str(TOP / ".lab" / "bench" / "wheels"))
     parser.add_argument("--workers", type=int, default=2, help="umzug's worker processes (share_sync_smb's workers)")
     parser.add_argument("--profile", action="store_true", help="one more umzug seed of `small` under cProfile")
+    parser.add_argument("--reads", type=int, default=0,
+                        help="then N reads of `large` with the buffers kept and N without, alternating")
     parser.add_argument("--keep", action="store_true", help="keep the containers and the network")
     args = parser.parse_args()
     umzug_lab.check_prerequisites()
@@ -232,6 +239,8 @@ def main() -> int:
         print_table(results, args, info, loads)
         if args.profile:
             print(on_client(client, "profile", server_ip, "small", "--workers", str(args.workers))["profile"])
+        if args.reads:
+            compare_reads(client, server_ip, args)
     finally:
         if not args.keep:
             for name in (client, server):
@@ -268,14 +277,42 @@ def print_table(results: dict, args, info: dict, loads: list) -> None:
           + "; ".join("{:.1f} {:.1f} {:.1f}".format(*load) for load in loads))
 
 
+def compare_reads(client: str, server_ip: str, args) -> None:
+    """`large` read with SmbShare.read alone, each time in a new client process, alternating
+    the buffers kept (as the engine reads) and not kept."""
+    reads: dict[str, list[dict]] = {"kept": [], "not kept": []}
+    loads = [os.getloadavg()]
+    for round_ in range(1, args.reads + 1):
+        for mode in reads:
+            done = on_client(client, "reads", server_ip, "large", "--buffers", mode.replace(" ", "-"))
+            if done["bytes"] != args.large * args.large_mib << 20:
+                raise SystemExit(f"the read of `large` ({mode}) gave {done['bytes']} bytes: {done}")
+            reads[mode].append(done)
+            umzug_lab.progress(f"read {round_}, buffers {mode}: {done['seconds']:.2f} s, CPU {done['cpu']:.2f} s")
+        loads.append(os.getloadavg())
+    mib = args.large * args.large_mib
+    print(f"\n`large` read with SmbShare.read alone, {args.reads} time(s) each, alternating (medians):")
+    print("| read buffers | s | MB/s | client CPU s | CPU ms per MiB | rounds (s) |")
+    print("|---|---:|---:|---:|---:|---|")
+    for mode, done in reads.items():
+        wall = median([d["seconds"] for d in done])
+        cpu = median([d["cpu"] for d in done])
+        rounds = " ".join(f"{d['seconds']:.2f}" for d in done)
+        print(f"| {mode} | {wall:.2f} | {mib * (1 << 20) / 1e6 / wall:,.0f} | {cpu:.2f} | {cpu * 1000 / mib:.2f} "
+              f"| {rounds} |")
+    print("load average (1, 5, 15 min) before the reads and after each pair: "
+          + "; ".join("{:.1f} {:.1f} {:.1f}".format(*load) for load in loads))
+
+
 # --- on the client (run there by the host part, with the client's venv) -----------------------
 
 def client_main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("what", choices=["info", "copy", "profile"])
+    parser.add_argument("what", choices=["info", "copy", "profile", "reads"])
     parser.add_argument("rest", nargs="*")
     parser.add_argument("--transfers", default="4")
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--buffers", choices=["kept", "not-kept"], default="kept")
     args = parser.parse_args(argv)
     password = os.environ["BENCH_PASSWORD"]
     if args.what == "info":
@@ -283,6 +320,8 @@ def client_main(argv: list[str]) -> int:
     elif args.what == "copy":
         tool, server, share = args.rest
         print(json.dumps(copy(tool, server, share, password, args.transfers, args.workers)))
+    elif args.what == "reads":
+        print(json.dumps(read_share(args.rest[0], args.rest[1], password, args.buffers == "kept")))
     else:
         print(json.dumps({"profile": profile(args.rest[0], args.rest[1], password, args.workers)}))
     return 0
@@ -379,6 +418,27 @@ def client_info(server: str, password: str) -> dict:
     smbclient = subprocess.run(["smbclient", "--version"], capture_output=True, text=True, check=True).stdout.strip()
     return {"dialect": dialect, "cipher": cipher, "rclone": version, "smbclient": f"smbclient {smbclient}",
             "metadata": apply_metadata()[1]}
+
+
+def read_share(server: str, share: str, password: str, kept: bool) -> dict:
+    """Every file of the share read with SmbShare.read, content discarded; this process's
+    CPU (all its threads) and wall time. Without ``kept``, keep_buffers is replaced by one
+    that keeps nothing, so the read runs as before the buffers were kept."""
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source
+
+    if not kept:
+        smb_source.keep_buffers = lambda: False
+    total = 0
+    before = resource.getrusage(resource.RUSAGE_SELF)
+    started = time.monotonic()
+    with umzug_share(server, share, password) as source:
+        for entry in [e for e in source.walk() if e.kind == "file"]:
+            for data in source.read(entry.path):
+                total += len(data)
+    elapsed = time.monotonic() - started
+    after = resource.getrusage(resource.RUSAGE_SELF)
+    cpu = after.ru_utime + after.ru_stime - before.ru_utime - before.ru_stime
+    return {"seconds": elapsed, "cpu": cpu, "bytes": total}
 
 
 def profile(server: str, share: str, password: str, workers: int) -> str:

@@ -629,3 +629,37 @@ def test_the_compound_is_sent_byte_for_byte_as_smbprotocol_sends_it(monkeypatch,
     assert [r.message["message_id"].get_value() for r in ours] == [5, 7, 8, 9] == \
         [r.message["message_id"].get_value() for r in theirs] and ours[0].related_ids == [7, 8, 9]
     assert all(connection.outstanding_requests[r.message["message_id"].get_value()] is r for r in ours)
+
+
+FAULTS = """
+import resource, sys
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_source as s
+kept = s.keep_buffers() if sys.argv[1] == "keep" else None
+def rounds(n):  # what read() does with 8 answers of 1 MiB in flight
+    for _ in range(n):
+        held = [b"x" * ((1 << 20) + 64) for _ in range(8)]
+        del held
+rounds(3)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+rounds(50)
+print(kept, resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before, s.keep_buffers() if kept else None)
+"""
+
+
+def test_keep_buffers_stops_the_page_faults_of_large_reads():
+    import subprocess
+    import sys
+
+    def faults(mode):
+        out = subprocess.run([sys.executable, "-c", FAULTS, mode], check=True, capture_output=True, text=True,
+                             env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}).stdout.split()
+        return out[0], int(out[1]), out[2]
+
+    plain_kept, plain, _ = faults("plain")
+    kept, after, again = faults("keep")
+    # Debian's glibc has mallopt; a second call keeps what the first set.
+    assert (plain_kept, kept, again) == ("None", "True", "True")
+    # 50 rounds of 8 MiB: glibc maps and unmaps (or trims) them, 256 page faults per MiB;
+    # with the buffers kept, the heap serves every round after the first three.
+    assert plain > 50 * 8 * 200
+    assert after < 50 * 8
