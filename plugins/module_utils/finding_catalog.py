@@ -117,6 +117,8 @@ REASONS = {
         "en": "{passed} passed, {failed} failed, {errors} errors, {skipped} skipped (expected: {expected})",
         "de": "{passed} bestanden, {failed} fehlgeschlagen, {errors} Fehler, {skipped} übersprungen "
               "(erwartet: {expected})"},
+    "acceptance_not_run": {"en": "not run: {parts} (wave_acceptance_parts); nothing of them was checked",
+                           "de": "nicht ausgeführt: {parts} (wave_acceptance_parts); davon wurde nichts geprüft"},
     "acceptance_no_results": {"en": "{path}: the suite wrote no results",
                               "de": "{path}: die Testsuite hat keine Ergebnisse geschrieben"},
     "acceptance_no_suite": {"en": "{path} does not exist", "de": "{path} existiert nicht"},

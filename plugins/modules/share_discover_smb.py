@@ -53,6 +53,12 @@ options:
     description: Return up to this many objects per share in RV(shares[].entries) (for a report or a test); 0 none.
     type: int
     default: 0
+  list_sd:
+    description:
+      - With O(list_limit), each listed object carries its security descriptor (self-relative, base64) in
+        C(sd), as the backup account read it (the acceptance suite compares access by it).
+    type: bool
+    default: false
   namespace:
     description: The Kommune's share namespace on the RZ file server (C(umzug_kommune.share_namespace)).
     type: str
@@ -195,7 +201,7 @@ shares:
     entries:
       description:
         - The first O(list_limit) objects as the walk listed them (path, kind, size, attributes, times in ns,
-          file id, links, streams, problems).
+          file id, links, streams, problems; with O(list_sd) the security descriptor, base64, in C(sd)).
       type: list
       elements: dict
       returned: with O(scan) and O(list_limit)
@@ -265,7 +271,7 @@ def scan_share(module, name, target_unc):
     try:
         with smb_source.share_of(params, name) as source:
             report = smb_preflight.inspect(name, source.walk(), target_unc, params["max_path"],
-                                           params["stream_limit"], listed)
+                                           params["stream_limit"], listed, params["list_sd"])
     except smb_source.SmbSourceError as err:
         module.fail_json(msg=str(err))
     except (smb_source.SMBException, OSError) as err:
@@ -283,6 +289,7 @@ def main():
             settings=dict(type="bool", default=True),
             stream_limit=dict(type="int", default=65535),
             list_limit=dict(type="int", default=0),
+            list_sd=dict(type="bool", default=False),
             **share_identity.mapping_args(),
             namespace=dict(type="str", required=True),
             target_server=dict(type="str", required=True),

@@ -48,6 +48,28 @@ def lab_credentials() -> Path:
     return state_dir() / "credentials"
 
 
+# The suite's parts, each one test file; --parts names those to run.
+PARTS = {"shares": "test_shares.py", "accounts": "test_accounts.py", "clients": "test_clients.py",
+         "names": "test_names.py"}
+
+
+def chosen_parts(config) -> list[str]:
+    value = config.getoption("--parts")
+    parts = [part.strip() for part in value.split(",") if part.strip()] if value else list(PARTS)
+    unknown = sorted(set(parts) - set(PARTS))
+    if unknown or not parts:
+        raise pytest.UsageError(f"--parts takes some of {', '.join(PARTS)}, comma-separated; not {unknown or value!r}")
+    return [part for part in PARTS if part in parts]
+
+
+def pytest_ignore_collect(collection_path, config):
+    """A part not named in --parts is not collected; the JSON summary lists it as not run."""
+    if collection_path.name in PARTS.values() and collection_path.parent == Path(__file__).parent:
+        part = next(name for name, file in PARTS.items() if file == collection_path.name)
+        return part not in chosen_parts(config) or None
+    return None
+
+
 def pytest_addoption(parser):
     group = parser.getgroup("umzug acceptance")
     group.addoption("--kommune", help="id of the migrated Kommune, e.g. kommune-a")
@@ -59,6 +81,9 @@ def pytest_addoption(parser):
     group.addoption("--mapping-dir", default=None,
                     help="folder of the accounts payload's mapping files; default: accounts_mapping_dir from "
                          "the inventory, else artifacts/mapping")
+    group.addoption("--parts", default=None,
+                    help=f"comma-separated parts to run, of {', '.join(PARTS)}; default: all. A part left out "
+                         "is recorded as not run, never as passed")
     group.addoption("--acceptance-json", default=None, help="write a JSON summary of the run to this file")
 
 
@@ -143,6 +168,8 @@ def pytest_sessionfinish(session, exitstatus):
         "passed": int(exitstatus) == 0,
         "counts": counts,
         "expected_skips": expected_skips,
+        "parts_run": chosen_parts(session.config),
+        "parts_not_run": [part for part in PARTS if part not in chosen_parts(session.config)],
         "tests": _RESULTS,
     }
     path = Path(target)

@@ -2,7 +2,9 @@
 and credentials, all read from the plan inventory and the files the payloads write.
 
 Loaded once per run (``Kommune.load``) and shared by the tests; remote facts (share lists,
-share paths) are read through testinfra over the same connections Ansible uses.
+share paths) are read through testinfra over the same connections Ansible uses. A windows
+Kommune's source (``umzug_source.kind: windows``) is never logged on to: its reads go over SMB
+and LDAPS from the RZ file server (windows.py).
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import yaml
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
+from tests.acceptance.windows import WindowsSource
 
 TOP = Path(__file__).resolve().parents[2]
 ANSIBLE_INVENTORY = Path(sys.executable).with_name("ansible-inventory")
@@ -132,20 +135,44 @@ class Kommune:
 
     @property
     def workstation(self) -> str:
-        """Where SMB clients run: a Kommune PC, else the Kommune's file server."""
-        return self.one("clients") or self.one("fs")
+        """Where SMB clients run: a Kommune PC, else the Kommune's file server (a windows
+        Kommune's, which umzug does not log on to: the RZ file server)."""
+        return self.one("clients") or (self.rz_fs if self.windows else self.one("fs"))
+
+    @property
+    def source(self) -> dict:
+        return self.hostvars(self.members[0]).get("umzug_source") or {}
+
+    @cached_property
+    def windows(self) -> WindowsSource | None:
+        """The reads over SMB and LDAPS of a windows Kommune; None for a Samba one."""
+        return WindowsSource(self) if self.source.get("kind") == "windows" else None
+
+    @property
+    def plan_accounts(self) -> set[str]:
+        """umzug's own accounts in the plan (source.smb, its admin, source.drsuapi): never test users."""
+        smb = self.source.get("smb") or {}
+        names = [smb.get("username"), (smb.get("admin") or {}).get("username"),
+                 (self.source.get("drsuapi") or {}).get("username")]
+        return {name.split("\\")[-1].split("@")[0].lower() for name in names if name}
 
     # --- shares ------------------------------------------------------------------------
 
     @cached_property
     def source_shares(self) -> dict[str, str]:
-        """Share name -> path on the Kommune's file server (Samba's own view)."""
+        """Share name -> path on the Kommune's file server (Samba's own view; a windows
+        Kommune's as srvsvc gives it)."""
+        if self.windows:
+            return self.windows.shares()
         result = self.host(self.one("fs")).run("testparm -s")
         return {name: params["path"] for name, params in samba_conf.sections(result.stdout).items()
                 if name.lower() not in NOT_SHARES and "path" in params}
 
     def source_acl(self, share: str):
-        """The Windows ACL of the share's root on the Kommune's file server (security.NTACL)."""
+        """The Windows ACL of the share's root on the Kommune's file server (security.NTACL; a
+        windows Kommune's as the backup account reads it over SMB)."""
+        if self.windows:
+            return self.windows.root_sd(share)
         result = self.host(self.one("fs")).run(
             "getfattr --absolute-names --only-values -n security.NTACL %s | base64 -w0", self.source_shares[share])
         if not result.stdout.strip():
@@ -186,6 +213,8 @@ class Kommune:
     def token(self, user: dict) -> set[str]:
         """The SIDs an old user's log-on carried at home: its own, its groups (nested, from
         the Kommune's DC) and the well-known ones every authenticated user has."""
+        if self.windows:
+            return self.windows.token(user["old_sid"]) | WELL_KNOWN_TOKEN
         result = self.host(self.one("dc")).run(
             "ldbsearch -H /var/lib/samba/private/sam.ldb -s base -b %s tokenGroups objectSid",
             f"<SID={user['old_sid']}>")
@@ -201,8 +230,10 @@ class Kommune:
         return bool(values) and not int(values[0]) & 0x2
 
     def sample_users(self) -> list[dict]:
-        """Mapped users the suite can log on as: active, with a known password."""
-        return [e for e in self.active("users") if e["old_name"] in self.passwords]
+        """Mapped users the suite can log on as: active, with a known password, and none of
+        umzug's own accounts in the plan."""
+        return [e for e in self.active("users")
+                if e["old_name"] in self.passwords and e["old_name"].lower() not in self.plan_accounts]
 
 
 # What opening a share's root needs: FILE_LIST_DIRECTORY, or a generic right that maps to it.

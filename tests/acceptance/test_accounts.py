@@ -32,17 +32,28 @@ def test_user_in_the_central_directory(kommune, user):
     assert found[0]["sAMAccountName"] == [user["new_name"]]
 
 
+def old_member_sids(kommune, group_sid):
+    """SIDs of the old group's members on the Kommune's DC (a windows Kommune's over LDAPS),
+    or None when the group is not there."""
+    if kommune.windows:
+        return kommune.windows.member_sids(group_sid)
+    old = ldb(source(kommune), f"<SID={group_sid}>", "(objectClass=group)", "member", scope="base")
+    if not old:
+        return None
+    sids = set()
+    for dn in old[0].get("member", []):
+        member = ldb(source(kommune), dn, "(objectClass=*)", "objectSid", scope="base")
+        if member:
+            sids.add(member[0]["objectSid"][0])
+    return sids
+
+
 def test_group_has_the_translated_members(kommune, group):
     by_old_sid = {e["old_sid"]: e["new_dn"].lower() for kind in ("users", "groups")
                   for e in kommune.active(kind) if e.get("old_sid")}
-    old = ldb(source(kommune), f"<SID={group['old_sid']}>", "(objectClass=group)", "member", scope="base")
-    assert old, f"old group {group['old_name']} ({group['old_sid']}) not found"
-    wanted = set()
-    for dn in old[0].get("member", []):
-        member = ldb(source(kommune), dn, "(objectClass=*)", "objectSid", scope="base")
-        sid = member[0]["objectSid"][0] if member else None
-        if sid in by_old_sid:
-            wanted.add(by_old_sid[sid])
+    old = old_member_sids(kommune, group["old_sid"])
+    assert old is not None, f"old group {group['old_name']} ({group['old_sid']}) not found"
+    wanted = {by_old_sid[sid] for sid in old if sid in by_old_sid}
     new = ldb(central(kommune), group["new_dn"], "(objectClass=group)", "member", scope="base")
     assert new, f"{group['new_dn']} does not exist"
     have = {dn.lower() for dn in new[0].get("member", [])}

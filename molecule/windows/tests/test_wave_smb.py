@@ -21,7 +21,7 @@ TARGET = "/srv/shares/cranach-welle-kaemmerei"
 # The steps the Welle's table lifted for windows sources, and those that still have no path.
 LIFTED = ("shares_dryrun", "shares_provision", "shares_seed", "final_sync", "shares_verify", "freeze", "unfreeze")
 HELD_KEYS = {"shares.file_locked", "shares.offline_file", "shares.reparse_point", "shares.access_denied"}
-STILL_UNSUPPORTED = ["name_switch_dryrun", "name_switch", "acceptance", "name_switch_back"]
+STILL_UNSUPPORTED = ["name_switch_dryrun", "name_switch", "name_switch_back"]
 
 
 def kommune(phase: str) -> dict:
@@ -39,7 +39,7 @@ def unsupported(phase: str) -> list[str]:
 
 
 @pytest.mark.parametrize(("phase", "expected"),
-                         [("dryrun", STILL_UNSUPPORTED), ("seed", []), ("verify", ["acceptance"])])
+                         [("dryrun", STILL_UNSUPPORTED), ("seed", []), ("verify", [])])
 def test_no_shares_step_was_unsupported(phase, expected):
     assert unsupported(phase) == expected
     assert [step for step in unsupported(phase) if step.startswith(LIFTED)] == []

@@ -52,13 +52,14 @@ class SmbReport(ShareReport):
 
 
 def inspect(share: str, entries: Iterable[SmbEntry], unc_prefix: str, max_path: int,
-            stream_limit: int = DEFAULT_STREAM_LIMIT, listed: list | None = None) -> SmbReport:
-    """``listed``: where given, each entry's summary is appended (for a report or a test)."""
+            stream_limit: int = DEFAULT_STREAM_LIMIT, listed: list | None = None, with_sd: bool = False) -> SmbReport:
+    """``listed``: where given, each entry's summary is appended (for a report or a test),
+    with its security descriptor when ``with_sd``."""
     walk = Walk(SmbReport(share), unc_prefix, max_path, link_reason="hard_link_file_id")
     report = walk.report
     for entry in entries:
         if listed is not None:
-            listed.append(entry.summary())
+            listed.append(entry.summary(with_sd))
         walk.entry(entry.path, entry.kind, _sids(report, entry), size=entry.size, allocated=entry.allocated,
                    nlink=entry.nlink, link_id=entry.file_id, sparse=bool(entry.attributes & ATTR_SPARSE))
         _count(report, entry)

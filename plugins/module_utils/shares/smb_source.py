@@ -41,6 +41,7 @@ transport; it runs in the RZ file server's venv (roles/shares/tasks/smb_client.y
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import ctypes
 import multiprocessing
@@ -530,14 +531,18 @@ class SmbEntry:
     def denied(self) -> bool:
         return any(key == "shares.access_denied" for key, _sentence in self.problems)
 
-    def summary(self) -> dict:
-        return {"path": self.path.decode("utf-8", "backslashreplace") or ".", "kind": self.kind, "size": self.size,
-                "attributes": attribute_letters(self.attributes), "creation_ns": self.creation_ns,
-                "last_write_ns": self.last_write_ns, "change_ns": self.change_ns, "file_id": self.file_id,
-                "nlink": self.nlink, "reparse_tag": self.reparse_tag,
-                "streams": [{"name": n, "size": s, "xattr": stream_xattr(n)} for n, s in self.streams],
-                "sd_bytes": len(self.sd or b""), "sacl_read": self.sacl_read,
-                "problems": [key for key, _sentence in self.problems]}
+    def summary(self, with_sd: bool = False) -> dict:
+        """``with_sd``: the security descriptor too, base64 (``sd``; None where it was not read)."""
+        found = {"path": self.path.decode("utf-8", "backslashreplace") or ".", "kind": self.kind, "size": self.size,
+                 "attributes": attribute_letters(self.attributes), "creation_ns": self.creation_ns,
+                 "last_write_ns": self.last_write_ns, "change_ns": self.change_ns, "file_id": self.file_id,
+                 "nlink": self.nlink, "reparse_tag": self.reparse_tag,
+                 "streams": [{"name": n, "size": s, "xattr": stream_xattr(n)} for n, s in self.streams],
+                 "sd_bytes": len(self.sd or b""), "sacl_read": self.sacl_read,
+                 "problems": [key for key, _sentence in self.problems]}
+        if with_sd:
+            found["sd"] = base64.b64encode(self.sd).decode("ascii") if self.sd else None
+        return found
 
 
 def entry_of(parent: bytes, listed: dict) -> SmbEntry:

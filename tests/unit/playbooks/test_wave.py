@@ -301,27 +301,38 @@ path.write_text(json.dumps({"schema_version": 1, "passed": True, "counts": {"pas
 """
 
 
-@pytest.mark.parametrize("credentials", ["", "/etc/umzug/acceptance"])
-def test_the_acceptance_suite_gets_the_credentials_folder_an_rz_sets(tmp_path, credentials):
-    """The acceptance step on its own: --credentials-dir is added to the suite's command when
-    wave_acceptance_credentials_dir is set, and only then (the lab's credentials otherwise)."""
+@pytest.mark.parametrize(("credentials", "mapping", "parts"), [
+    ("", "", None),
+    ("/etc/umzug/acceptance", "/var/lib/umzug/mapping", ["shares", "accounts"]),
+], ids=["defaults", "set"])
+def test_the_acceptance_suite_gets_the_folders_and_parts_an_rz_sets(tmp_path, credentials, mapping, parts):
+    """The acceptance step on its own: --parts always (every part by default), --credentials-dir
+    and --mapping-dir when wave_acceptance_credentials_dir and wave_acceptance_mapping_dir are
+    set, and only then (the lab's credentials and the inventory's mapping otherwise)."""
     argv = tmp_path / "argv.json"
     playbook = tmp_path / "acceptance.yml"
+    variables = {"umzug_kommune": {"id": "altdorf"}, "wave_acceptance_dir": str(tmp_path),
+                 "wave_acceptance_json_dir": str(tmp_path / "acceptance"),
+                 "wave_acceptance_credentials_dir": credentials, "wave_acceptance_mapping_dir": mapping,
+                 "wave_acceptance_command": [sys.executable, "-c", ARGV_SUITE, str(argv),
+                                             "{{ wave_acceptance_json_dir }}/altdorf.json"]}
+    if parts is not None:
+        variables["wave_acceptance_parts"] = parts
     playbook.write_text(json.dumps([{
         "hosts": "localhost", "gather_facts": False,
-        "vars": {"umzug_kommune": {"id": "altdorf"}, "wave_acceptance_dir": str(tmp_path),
-                 "wave_acceptance_json_dir": str(tmp_path / "acceptance"),
-                 "wave_acceptance_credentials_dir": credentials,
-                 "wave_acceptance_command": [sys.executable, "-c", ARGV_SUITE, str(argv),
-                                             "{{ wave_acceptance_json_dir }}/altdorf.json"]},
-        "tasks": [{"ansible.builtin.include_tasks": str(ROOT / "roles/wave/tasks/steps/acceptance.yml")}],
+        "tasks": [{"ansible.builtin.include_role": {"name": "kommunal.umzug.wave",
+                                                    "tasks_from": "steps/acceptance.yml"},
+                   "vars": variables}],
     }]))
     result = subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=ROOT, capture_output=True, text=True,
                             timeout=300, check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
     assert result.returncode == 0, result.stdout
-    expected = [str(tmp_path / "acceptance" / "altdorf.json")]
+    expected = [str(tmp_path / "acceptance" / "altdorf.json"),
+                f"--parts={','.join(parts or ['shares', 'accounts', 'clients', 'names'])}"]
     if credentials:
         expected.append(f"--credentials-dir={credentials}")
+    if mapping:
+        expected.append(f"--mapping-dir={mapping}")
     assert json.loads(argv.read_text()) == expected
 
 

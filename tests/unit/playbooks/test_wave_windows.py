@@ -134,9 +134,9 @@ def test_the_dry_run_runs_the_windows_kommunes_steps_from_the_rz_and_reports_wha
                 if f["key"] == "wave.source_unsupported"]
     assert len(blocking) == 1 and blocking[0]["inhibitor"] is True
     # the shares steps run over SMB from the RZ file server; what needs the Kommune's own servers
-    # (its smb.conf, DNS on its DC, the acceptance suite's SSH) still blocks
+    # (DNS on its DC) still blocks; the acceptance suite reads it over SMB and LDAPS from the RZ
     assert blocking[0]["resources"] == [
-        "name_switch_dryrun", "name_switch", "acceptance", "name_switch_back"]
+        "name_switch_dryrun", "name_switch", "name_switch_back"]
     assert blocking[0]["summary"].startswith("not yet supported for windows sources: name_switch_dryrun, name_switch")
     for lifted in ("shares_dryrun", "shares_provision", "shares_seed", "final_sync", "shares_verify", "freeze",
                    "unfreeze"):
@@ -186,7 +186,7 @@ def test_a_phase_that_changes_stops_the_windows_kommune_before_anything_and_not_
     assert result.returncode == 2
     assert_no_task_reached_an_agentless_host(wave, result)
     assert ("colberg is a windows Kommune in the plan " + str(wave.plan) + "; not yet supported for windows sources: "
-            "name_switch, acceptance. Nothing of the phase cutover ran for it") in text(result)
+            "name_switch. Nothing of the phase cutover ran for it") in text(result)
     # nothing ran for Colberg, not even its gate, and it holds no lock; Altdorf went on
     cut = wave.steps()[before:]
     assert not [line for line in cut if "colberg" in line]

@@ -185,6 +185,9 @@ def test_every_reason_is_worded_in_each_language_with_the_same_arguments():
     ("acceptance_counts", {"passed": 5, "failed": 0, "errors": 0, "skipped": 1},
      "5 passed, 0 failed, 0 errors, 1 skipped", "5 bestanden, 0 fehlgeschlagen, 0 Fehler, 1 übersprungen"),
     ("tests_failed", {"tests": ["a", "b"]}, "FAILED a; FAILED b", "FEHLGESCHLAGEN a; FEHLGESCHLAGEN b"),
+    ("acceptance_not_run", {"parts": ["clients", "names"]},
+     "not run: clients, names (wave_acceptance_parts); nothing of them was checked",
+     "nicht ausgeführt: clients, names (wave_acceptance_parts); davon wurde nichts geprüft"),
     ("case_collision", {"paths": ["A/b", "A/B"]}, "collides with A/b, A/B", "kollidiert mit A/b, A/B"),
 ])
 def test_a_reason_reads_as_its_english_sentence_and_carries_its_code(code, args, english, german):

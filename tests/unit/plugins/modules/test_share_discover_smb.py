@@ -2,6 +2,8 @@
 judges SIDs of ACLs and of the share ACL against the mapping, and fails with one sentence
 when the share cannot be reached. The SMB and srvsvc clients are fakes."""
 
+import base64
+
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, smb_settings, smb_source
@@ -90,3 +92,11 @@ def test_a_share_that_cannot_be_read_fails_with_one_sentence(run_module, fakes):
 def test_ntlm_needs_a_password(run_module, fakes):
     result = run_module(share_discover_smb.main, {k: v for k, v in ARGS.items() if k != "password"}, fails=True)
     assert "password" in result["msg"]
+
+
+@pytest.mark.parametrize(("list_sd", "expected"), [(False, None), (True, SD)], ids=["without", "with-list_sd"])
+def test_listed_entries_carry_their_security_descriptor_only_with_list_sd(run_module, fakes, list_sd, expected):
+    result = run_module(share_discover_smb.main, {**ARGS, "list_sd": list_sd}, check=True)
+    root = result["shares"][0]["entries"][0]
+    assert root["path"] == "."
+    assert (base64.b64decode(root["sd"]) if "sd" in root else None) == expected

@@ -26,15 +26,15 @@ WINDOWS = {"kind": "windows", "smb": SMB, "drsuapi": DRS}
 WINDOWS_WITHOUT_DRS = {"kind": "windows", "smb": SMB, "drsuapi": None}
 
 # What stops a windows Kommune in each phase, as the table has it today: every step that needs
-# SSH to its DC or file server (the source's smb.conf, DNS on its DC, the acceptance suite).
-# The shares steps that read it (provision, the passes, verify, the dry run's provision) run
-# over SMB from the RZ file server.
+# SSH to its DC or file server (DNS on its DC). The shares steps that read it (provision, the
+# passes, verify, the dry run's provision) run over SMB from the RZ file server, the acceptance
+# suite reads it over SMB and LDAPS from there.
 WINDOWS_UNSUPPORTED = {
     "discover": [],
     "dryrun": ["name_switch_dryrun"],
     "seed": [],
-    "cutover": ["name_switch", "acceptance"],
-    "verify": ["acceptance"],
+    "cutover": ["name_switch"],
+    "verify": [],
     "finalize": [],
     "rollback": ["name_switch_back"],
 }
@@ -82,10 +82,9 @@ def test_the_entry_points_a_step_runs(step, kind, actions):
 
 
 def test_what_still_has_no_windows_path_in_the_whole_table():
-    """DNS on its DC (the name switch) and the acceptance suite's SSH to its file server;
-    nothing else of the Welle."""
+    """DNS on its DC (the name switch); nothing else of the Welle."""
     assert [step.unsupported("windows") for step in TABLE.steps.values() if step.unsupported("windows")] == [
-        "name_switch_dryrun", "name_switch", "acceptance", "name_switch_back"]
+        "name_switch_dryrun", "name_switch", "name_switch_back"]
     assert [step.unsupported("samba") for step in TABLE.steps.values() if step.unsupported("samba")] == []
 
 
@@ -106,7 +105,7 @@ def test_a_step_with_one_entry_point_marked_runs_in_part(source, unsupported, ac
 
 @pytest.mark.parametrize(
     ("step", "windows"),
-    [("gate", True), ("accepted", True), ("rolled_back", True), ("acceptance", False), ("accounts_export", True)],
+    [("gate", True), ("accepted", True), ("rolled_back", True), ("acceptance", True), ("accounts_export", True)],
 )
 def test_the_welles_own_steps(step, windows):
     assert TABLE.steps[step].runs_for("windows") is windows
@@ -118,7 +117,7 @@ def test_the_dry_run_judges_the_whole_welle_once_each_without_what_is_switched_o
     assert len(every) == len(set(every)) and every[:3] == ["accounts_export", "shares_discover", "clients_discover"]
     assert "shares_verify" in every and "name_switch" in every
     judged = wave_steps.welle_steps(TABLE, switched_off=["name_switch", "name_switch_dryrun", "name_switch_back"])
-    assert wave_steps.unsupported(TABLE, judged, "windows") == ["acceptance"]
+    assert wave_steps.unsupported(TABLE, judged, "windows") == []
 
 
 @pytest.mark.parametrize(
