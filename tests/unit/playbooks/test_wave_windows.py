@@ -326,3 +326,18 @@ def test_the_name_switch_of_a_windows_kommune_changes_its_dns_from_the_rz_file_s
     assert result.returncode == 0, result.stdout + result.stderr
     assert "secret" not in result.stdout
     assert json.loads(out.read_text()) == expected
+
+
+def test_the_name_switch_from_the_rz_without_an_account_is_refused_before_anything(wave, tmp_path):
+    play = tmp_path / "switch.yml"
+    play.write_text(yaml.safe_dump([{
+        "name": "Switch", "hosts": "colberg-dc@rz", "gather_facts": False,
+        "tasks": [{"name": "Name switch", "ansible.builtin.include_role": {"name": "kommunal.umzug.name_switch"}}]}]))
+    given = {"name_switch_shares": {"\\\\colberg-fs\\bauamt": "\\\\rz-fs\\colberg-bauamt"},
+             "name_switch_dns_username": "", "vault_colberg_fs_admin_password": "admin-secret"}
+    result = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(wave.plan), str(play), "-e", json.dumps(given)],
+                            cwd=ROOT, env=wave.env(), capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode == 2
+    assert ("The name switch changes colberg.local from the RZ file server (name_switch_dns_via rz, a windows "
+            "Kommune) and needs an account of the Kommune's domain") in " ".join(result.stdout.split())
+    assert "Serve the old share names" not in result.stdout
