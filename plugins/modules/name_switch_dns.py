@@ -8,13 +8,15 @@ module: name_switch_dns
 short_description: Points a Kommune's old server names at the RZ in its own DNS zone, and back
 version_added: 0.1.0
 description:
-  - Runs on the Kommune's Samba AD DC. The names switched are the old file servers of the plan's share
+  - Runs on the Kommune's Samba AD DC against the DC itself, or on an RZ host against the DC's address
+    (O(dns_server)) over the DNS server RPC protocol, for a Kommune whose DC nothing of umzug may run on
+    (a Windows AD). The names switched are the old file servers of the plan's share
     mapping O(shares) whose shares move whole to O(rz_server) (the same names M(kommunal.umzug.name_switch_alias)
     serves), plus any O(names) given.
   - With O(state=present) each name gets exactly one A record in O(zone), O(address); the A records found
     before are kept in a state file under O(state_dir), and
     O(state=absent) puts exactly those back (or removes the name again if it had none).
-  - Uses C(samba-tool dns) against the DC itself. New records are added before old ones are deleted, so a
+  - Uses C(samba-tool dns) against O(dns_server). New records are added before old ones are deleted, so a
     name never resolves to nothing.
   - A name that is a CNAME is refused with one sentence; switch the name it points to.
 author:
@@ -48,28 +50,41 @@ options:
     choices: [present, absent]
     default: present
   state_dir:
-    description: Folder on the DC where the records found before the switch are kept, one JSON file per name.
+    description:
+      - Folder on the host the module runs on where the records found before the switch are kept, one JSON file
+        per name (under a folder per zone).
     type: path
     default: /var/lib/umzug/name_switch/dns
   dns_server:
-    description: The DNS server samba-tool talks to (the DC itself).
+    description:
+      - The DNS server samba-tool talks to, V(127.0.0.1) on the DC itself; from an RZ host the DC's address
+        or name (a name lets samba-tool use Kerberos).
     type: str
     default: 127.0.0.1
   username:
-    description: Account samba-tool authenticates as. Empty uses the DC's machine account (C(-P)).
+    description:
+      - Account samba-tool authenticates as, C(DOMAIN\user) or C(user@realm). Empty uses the machine account
+        of the host the module runs on (C(-P)), which only works on the DC itself.
     type: str
     default: ""
   password:
-    description: Password of O(username); passed through the environment, never on a command line.
+    description: Password of O(username); passed through the environment (C(PASSWD)), never on a command line.
     type: str
     default: ""
+  kerberos:
+    description:
+      - Whether samba-tool uses Kerberos (C(--use-kerberos)). V(desired) tries Kerberos and falls back to
+        NTLMv2 (samba-tool's own default), V(off) uses NTLMv2 only, V(required) never falls back.
+    type: str
+    choices: [desired, required, "off"]
+    default: desired
 attributes:
   check_mode:
     support: full
   diff_mode:
     support: full
 requirements:
-  - samba-tool on the DC
+  - samba-tool on the host the module runs on (the DC, or an RZ host with Samba's Python bindings)
 """
 
 EXAMPLES = r"""
@@ -86,6 +101,19 @@ EXAMPLES = r"""
     rz_server: rz-fs
     zone: kommune-a.test
     state: absent
+
+- name: The same from the RZ file server, against the Kommune's DC (nothing runs on the DC)
+  kommunal.umzug.name_switch_dns:
+    shares: "{{ umzug_kommune.endpoints.shares }}"
+    rz_server: rz-fs
+    zone: kommune-c.test
+    address: 10.89.42.34
+    dns_server: 10.0.3.11
+    username: KOMMUNEC\umzug-admin
+    password: "{{ vault_kommune_c_fs_admin_password }}"
+    kerberos: "off"
+    state_dir: /var/lib/umzug/name_switch/dns/kommune-c
+  delegate_to: rz-fs
 """
 
 RETURN = r"""
@@ -138,6 +166,8 @@ class SambaTool:
             self.env = {"PASSWD": params["password"]}
         else:
             self.auth, self.env = ["-P"], {}
+        if params["kerberos"] != "desired":
+            self.auth.append(f"--use-kerberos={params['kerberos']}")
 
     def run(self, *args, missing_ok=False):
         command = ["samba-tool", "dns", args[0], self.server, *args[1:], *self.auth]
@@ -258,6 +288,7 @@ def main():
             dns_server=dict(type="str", default="127.0.0.1"),
             username=dict(type="str", default=""),
             password=dict(type="str", default="", no_log=True),
+            kerberos=dict(type="str", choices=["desired", "required", "off"], default="desired"),
         ),
         required_if=[("state", "present", ["address"])],
         required_by={"shares": "rz_server"},

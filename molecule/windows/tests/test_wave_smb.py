@@ -21,7 +21,7 @@ TARGET = "/srv/shares/cranach-welle-kaemmerei"
 # The steps the Welle's table lifted for windows sources, and those that still have no path.
 LIFTED = ("shares_dryrun", "shares_provision", "shares_seed", "final_sync", "shares_verify", "freeze", "unfreeze")
 HELD_KEYS = {"shares.file_locked", "shares.offline_file", "shares.reparse_point", "shares.access_denied"}
-STILL_UNSUPPORTED = ["name_switch_dryrun", "name_switch", "name_switch_back"]
+STILL_UNSUPPORTED = []
 
 
 def kommune(phase: str) -> dict:

@@ -21,11 +21,12 @@ class FakeSambaTool:
         self.records = {name: list(values) for name, values in records.items()}
         self.calls, self.auths, self.envs = [], [], []
         self.fail = None
+        self.server = "127.0.0.1"
 
     def __call__(self, argv, environ_update=None, **_):
-        assert argv[:2] == ["samba-tool", "dns"] and argv[3] == "127.0.0.1" and argv[4] == ZONE
+        assert argv[:2] == ["samba-tool", "dns"] and argv[3] == self.server and argv[4] == ZONE
         op, name = argv[2], argv[5]
-        auth = 1 if argv[-1] == "-P" else 2
+        auth = (1 if "-P" in argv else 2) + sum(part.startswith("--use-kerberos=") for part in argv)
         self.calls.append((op, name, *argv[6:-auth]))
         self.auths.append(argv[-auth:])
         self.envs.append(environ_update)
@@ -137,10 +138,32 @@ def test_a_user_authenticates_by_the_environment_not_the_command_line(run_module
     assert not any("Geheim-123" in part for call in tool.calls for part in call)
 
 
+def test_from_the_rz_against_the_dcs_address_with_ntlm_only(run_module, dns):
+    """A windows Kommune's DC: samba-tool runs elsewhere and talks to the DC's address, as an
+    account of the Kommune's domain, NTLMv2 only when the plan says ntlm; the same records."""
+    tool, args, kept = dns
+    tool.server = "10.0.3.11"
+    rz = {**args, "dns_server": "10.0.3.11", "username": "KOMMUNEA\\umzug-admin", "password": "Geheim-123",
+          "kerberos": "off"}
+    result = run_module(name_switch_dns.main, rz)
+    assert result["changed"] and result["records"] == {"kommune-a-fs": [RZ], "kommune-a-fs2": [RZ]}
+    assert tool.auths and all(auth == ["-U", "KOMMUNEA\\umzug-admin", "--use-kerberos=off"] for auth in tool.auths)
+    assert all(env == {"PASSWD": "Geheim-123"} for env in tool.envs)
+    assert json.loads((kept / "kommune-a-fs.json").read_text()) == {"a": [OLD]}
+    back = run_module(name_switch_dns.main, {**rz, "state": "absent"})
+    assert back["changed"] and tool.records["kommune-a-fs"] == [("A", OLD)] and list(kept.iterdir()) == []
+
+
 def test_the_machine_account_by_default(run_module, dns):
     tool, args, _kept = dns
     run_module(name_switch_dns.main, args)
     assert tool.auths and all(auth == ["-P"] for auth in tool.auths) and all(env == {} for env in tool.envs)
+
+
+def test_kerberos_required_is_passed_on(run_module, dns):
+    tool, args, _kept = dns
+    run_module(name_switch_dns.main, {**args, "kerberos": "required"})
+    assert tool.auths and all(auth == ["-P", "--use-kerberos=required"] for auth in tool.auths)
 
 
 @pytest.mark.parametrize(("change", "message"), [

@@ -26,17 +26,18 @@ WINDOWS = {"kind": "windows", "smb": SMB, "drsuapi": DRS}
 WINDOWS_WITHOUT_DRS = {"kind": "windows", "smb": SMB, "drsuapi": None}
 
 # What stops a windows Kommune in each phase, as the table has it today: every step that needs
-# SSH to its DC or file server (DNS on its DC). The shares steps that read it (provision, the
-# passes, verify, the dry run's provision) run over SMB from the RZ file server, the acceptance
-# suite reads it over SMB and LDAPS from there.
+# SSH to its DC or file server. None now: the shares steps that read it (provision, the
+# passes, verify, the dry run's provision) run over SMB from the RZ file server, the name
+# switch changes the DNS of its DC from there, and the acceptance suite reads it over SMB and
+# LDAPS from there.
 WINDOWS_UNSUPPORTED = {
     "discover": [],
-    "dryrun": ["name_switch_dryrun"],
+    "dryrun": [],
     "seed": [],
-    "cutover": ["name_switch"],
+    "cutover": [],
     "verify": [],
     "finalize": [],
-    "rollback": ["name_switch_back"],
+    "rollback": [],
 }
 
 
@@ -69,7 +70,10 @@ def test_what_has_no_path_for_the_kommunes_source(phase, source, kind):
         ("final_sync", "windows", ["sync"]),
         ("shares_verify", "windows", ["verify"]),
         ("shares_verify", "samba", ["verify"]),
-        ("name_switch", "windows", []),
+        ("name_switch_dryrun", "windows", ["switch"]),
+        ("name_switch", "windows", ["switch"]),
+        ("name_switch", "samba", ["switch"]),
+        ("name_switch_back", "windows", ["switch_back"]),
         ("clients_rewrite", "windows", ["rewrite"]),
     ],
 )
@@ -82,9 +86,8 @@ def test_the_entry_points_a_step_runs(step, kind, actions):
 
 
 def test_what_still_has_no_windows_path_in_the_whole_table():
-    """DNS on its DC (the name switch); nothing else of the Welle."""
-    assert [step.unsupported("windows") for step in TABLE.steps.values() if step.unsupported("windows")] == [
-        "name_switch_dryrun", "name_switch", "name_switch_back"]
+    """Every step of the Welle has a path for a windows Kommune now."""
+    assert [step.unsupported("windows") for step in TABLE.steps.values() if step.unsupported("windows")] == []
     assert [step.unsupported("samba") for step in TABLE.steps.values() if step.unsupported("samba")] == []
 
 
