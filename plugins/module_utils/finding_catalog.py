@@ -885,14 +885,16 @@ CATALOG = {
     },
     "accounts.replication_account_excluded": {
         "payload": "accounts", "severity": "info", "inhibitor": False, "remediation": None,
-        "en": {"title": "umzug's replication account is not migrated",
-               "summary": "{accounts:, } of the Kommune's directory is the account the plan names for DRSUAPI "
-                          "(source.drsuapi): not exported, not created in the RZ and never disabled at the source, "
-                          "so every delta can still replicate the password hashes."},
-        "de": {"title": "Das Replikationskonto von umzug wird nicht migriert",
-               "summary": "{accounts:, } im Verzeichnis der Kommune ist das Konto, das der Plan für DRSUAPI nennt "
-                          "(source.drsuapi): es wird nicht exportiert, nicht im RZ angelegt und an der Quelle nie "
-                          "gesperrt, damit jeder Abgleich die Passwort-Hashes weiter replizieren kann."},
+        "en": {"title": "umzug's own accounts at the source are not migrated",
+               "summary": "{accounts:, } of the Kommune's directory: the accounts the plan names for umzug "
+                          "(source.drsuapi, source.smb, source.smb.admin): not exported, not created in the RZ and "
+                          "never disabled at the source, so every delta can still replicate the password hashes "
+                          "and read the shares."},
+        "de": {"title": "Die eigenen Konten von umzug an der Quelle werden nicht migriert",
+               "summary": "{accounts:, } im Verzeichnis der Kommune: die Konten, die der Plan für umzug nennt "
+                          "(source.drsuapi, source.smb, source.smb.admin): sie werden nicht exportiert, nicht im RZ "
+                          "angelegt und an der Quelle nie gesperrt, damit jeder Abgleich die Passwort-Hashes weiter "
+                          "replizieren und die Freigaben lesen kann."},
     },
     "accounts.source_disable_unsupported": {
         "payload": "accounts", "severity": "high", "inhibitor": False, "remediation": "hint",

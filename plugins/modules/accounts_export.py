@@ -47,7 +47,8 @@ options:
     description:
       - Accounts of umzug's own at the source that are not the Kommune's and are left out of the export, written
         C(name), C(DOMAIN\\name) or C(name@realm). They are not mapped, not created in the central directory, and
-        taken out of every group's members, e.g. the replication account of the password hashes over DRSUAPI.
+        taken out of every group's members, e.g. the replication account of the password hashes over DRSUAPI or
+        the SMB backup account of a windows Kommune.
       - With O(findings), the finding C(accounts.replication_account_excluded) names those found.
     type: list
     elements: str

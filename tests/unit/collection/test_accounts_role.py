@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
 
 TASKS = Path(__file__).resolve().parents[3] / "roles" / "accounts" / "tasks"
 
@@ -89,3 +91,46 @@ def test_a_windows_kommune_without_drsuapi_cannot_carry_hashes(tmp_path, source,
     assert (sentence in output) is refused, output
     if not refused:
         assert "Export the Kommune's directory" in output
+
+
+def _umzug_own(variables):
+    """roles/accounts/vars/main.yml's __accounts_umzug_own as Ansible renders it."""
+    loader = DataLoader()
+    own = loader.load_from_file(str(ROOT / "roles" / "accounts" / "vars" / "main.yml"),
+                                trusted_as_template=True)["__accounts_umzug_own"]
+    return Templar(loader=loader, variables=variables).template(own)
+
+
+SMB = {"auth": "ntlm", "protection": "encrypt", "username": "COLBERG\\umzug-backup",
+       "password": "{{ vault_colberg_smb_password }}",
+       "admin": {"username": "fs-admin@colberg.local", "password": "{{ vault_colberg_fs_admin_password }}"}}
+
+
+@pytest.mark.parametrize(
+    ("variables", "own"),
+    [
+        ({}, []),
+        ({"umzug_source": SAMBA}, []),
+        ({"umzug_source": WINDOWS}, []),
+        ({"umzug_source": WINDOWS_DRS}, ["umzug-repl"]),
+        # The SMB backup account and the SMB administrator account of a windows Kommune, in either
+        # spelling the plan allows (DOMAIN\user, user@realm), each reduced to its sAMAccountName.
+        ({"umzug_source": {**WINDOWS_DRS, "smb": SMB}}, ["umzug-repl", "umzug-backup", "fs-admin"]),
+        ({"umzug_source": {**WINDOWS, "smb": {**SMB, "admin": None}}}, ["umzug-backup"]),
+        ({"umzug_source": {**WINDOWS, "smb": {**SMB, "username": "umzug-backup", "admin": {
+            "username": "COLBERG\\umzug-backup", "password": "x"}}}}, ["umzug-backup"]),
+    ],
+)
+def test_umzugs_own_accounts_are_the_plans_replication_backup_and_admin_accounts(variables, own):
+    """Never exported (so never mapped or created) and never disabled at the source."""
+    assert _umzug_own(variables) == own
+
+
+@pytest.mark.parametrize(("name", "task"), [
+    ("export.yml", "Export the Kommune's directory"),
+    ("source.yml", "Migrated accounts at the source, now {{ __accounts_state }}"),
+])
+def test_the_export_leaves_out_and_disable_source_keeps_umzugs_own_accounts(name, task):
+    [found] = [t for t in tasks(yaml.safe_load((TASKS / name).read_text())) if t.get("name") == task]
+    args = found.get("kommunal.umzug.accounts_export") or found["kommunal.umzug.accounts_source"]
+    assert "__accounts_umzug_own" in str(args.get("exclude", args.get("keep")))

@@ -9,6 +9,8 @@ import jinja2
 import pytest
 import yaml
 from ansible.errors import AnsibleFilterError
+from ansible.parsing.dataloader import DataLoader
+from ansible.template import Templar
 
 from ansible_collections.kommunal.umzug.plugins.filter.wave import wave_payload, wave_unsupported
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import inventory_model, parse_plan
@@ -276,14 +278,16 @@ def test_the_rz_account_verify_reads_the_rz_shares_as_is_the_central_directorys(
 
 
 def _accounts_var(name: str, **variables):
-    text = yaml.safe_load((TOP / "roles" / "accounts" / "vars" / "main.yml").read_text(encoding="utf-8"))[name]
-    return jinja2.Environment(undefined=jinja2.ChainableUndefined).from_string(text).render(**variables).strip()
+    """A role variable as Ansible renders it (it uses Ansible's regex_replace)."""
+    loader = DataLoader()
+    text = loader.load_from_file(str(TOP / "roles" / "accounts" / "vars" / "main.yml"), trusted_as_template=True)[name]
+    return Templar(loader=loader, variables=variables).template(text)
 
 
 @pytest.mark.parametrize(
     ("variables", "own"),
-    [({}, "[]"), ({"umzug_source": SAMBA}, "[]"), ({"umzug_source": WINDOWS_WITHOUT_DRS}, "[]"),
-     ({"umzug_source": WINDOWS}, "['umzug-repl@COLBERG.LOCAL']")],
+    [({}, []), ({"umzug_source": SAMBA}, []), ({"umzug_source": WINDOWS_WITHOUT_DRS}, ["umzug-backup"]),
+     ({"umzug_source": WINDOWS}, ["umzug-repl", "umzug-backup"])],
 )
-def test_the_replication_account_of_the_plan_is_umzugs_own(variables, own):
+def test_the_replication_and_smb_accounts_of_the_plan_are_umzugs_own(variables, own):
     assert _accounts_var("__accounts_umzug_own", **variables) == own
