@@ -21,7 +21,7 @@ WORKGROUP, PERSON = "KOMMUNEC", "jvogel"
 OU = "OU=Cranach,OU=Kommunen,DC=rz,DC=test"
 # The Kommune's people and service account of vars/kommune_c.yml; umzug's own accounts of the
 # plan's source (smb.username, smb.admin.username, drsuapi.username) are none of them.
-MIGRATED = {"jvogel", "kbauer", "lab-holder"}
+MIGRATED = {"jvogel", "kbauer", "hnagel", "lab-holder"}
 UMZUG_OWN = {"umzug-backup", "Administrator", "umzug-repl"}
 WRONG = "Lab-Falsch-0000000000"
 
