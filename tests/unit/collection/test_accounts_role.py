@@ -14,6 +14,8 @@ import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.accounts.directory import account_name, leave_out
+
 TASKS = Path(__file__).resolve().parents[3] / "roles" / "accounts" / "tasks"
 
 
@@ -112,18 +114,28 @@ SMB = {"auth": "ntlm", "protection": "encrypt", "username": "COLBERG\\umzug-back
         ({}, []),
         ({"umzug_source": SAMBA}, []),
         ({"umzug_source": WINDOWS}, []),
-        ({"umzug_source": WINDOWS_DRS}, ["umzug-repl"]),
+        ({"umzug_source": WINDOWS_DRS}, ["umzug-repl@COLBERG.LOCAL"]),
         # The SMB backup account and the SMB administrator account of a windows Kommune, in either
-        # spelling the plan allows (DOMAIN\user, user@realm), each reduced to its sAMAccountName.
-        ({"umzug_source": {**WINDOWS_DRS, "smb": SMB}}, ["umzug-repl", "umzug-backup", "fs-admin"]),
-        ({"umzug_source": {**WINDOWS, "smb": {**SMB, "admin": None}}}, ["umzug-backup"]),
+        # spelling the plan allows (DOMAIN\user, user@realm), as the plan writes them.
+        ({"umzug_source": {**WINDOWS_DRS, "smb": SMB}},
+         ["umzug-repl@COLBERG.LOCAL", "COLBERG\\umzug-backup", "fs-admin@colberg.local"]),
+        ({"umzug_source": {**WINDOWS, "smb": {**SMB, "admin": None}}}, ["COLBERG\\umzug-backup"]),
         ({"umzug_source": {**WINDOWS, "smb": {**SMB, "username": "umzug-backup", "admin": {
-            "username": "COLBERG\\umzug-backup", "password": "x"}}}}, ["umzug-backup"]),
+            "username": "COLBERG\\umzug-backup", "password": "x"}}}}, ["umzug-backup", "COLBERG\\umzug-backup"]),
     ],
 )
 def test_umzugs_own_accounts_are_the_plans_replication_backup_and_admin_accounts(variables, own):
-    """Never exported (so never mapped or created) and never disabled at the source."""
+    """Never exported (so never mapped or created) and never disabled at the source: the
+    modules take them by account name (directory.account_name), whichever way they are written."""
     assert _umzug_own(variables) == own
+    assert {account_name(name) for name in own} <= {"umzug-repl", "umzug-backup", "fs-admin"}
+    model = {"users": [{"key": f"user:{n}", "name": n} for n in ("umzug-repl", "umzug-backup", "fs-admin", "jvogel")],
+             "groups": [{"members": ["user:jvogel", "user:umzug-backup"]}]}
+    left_out = leave_out(model, own)
+    assert sorted(left_out) == sorted({account_name(name) for name in own})
+    assert "jvogel" in [user["name"] for user in model["users"]]
+    assert model["groups"][0]["members"] == ["user:jvogel"] or "umzug-backup" not in [
+        account_name(name) for name in own]
 
 
 @pytest.mark.parametrize(("name", "task"), [

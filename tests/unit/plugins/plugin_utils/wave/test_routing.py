@@ -286,8 +286,8 @@ def _accounts_var(name: str, **variables):
 
 @pytest.mark.parametrize(
     ("variables", "own"),
-    [({}, []), ({"umzug_source": SAMBA}, []), ({"umzug_source": WINDOWS_WITHOUT_DRS}, ["umzug-backup"]),
-     ({"umzug_source": WINDOWS}, ["umzug-repl", "umzug-backup"])],
+    [({}, []), ({"umzug_source": SAMBA}, []), ({"umzug_source": WINDOWS_WITHOUT_DRS}, ["COLBERG\\umzug-backup"]),
+     ({"umzug_source": WINDOWS}, ["umzug-repl@COLBERG.LOCAL", "COLBERG\\umzug-backup"])],
 )
 def test_the_replication_and_smb_accounts_of_the_plan_are_umzugs_own(variables, own):
     assert _accounts_var("__accounts_umzug_own", **variables) == own
