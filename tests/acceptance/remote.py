@@ -43,9 +43,12 @@ def run_with_password(host, secret: str, command: list[str]) -> Outcome:
     return Outcome(result.rc, result.stdout, result.stderr)
 
 
-def parse_ldif(text: str) -> list[dict[str, list[str]]]:
+def parse_ldif(text: str, binary: tuple[str, ...] = ()) -> list[dict[str, list]]:
     """Entries of ldbsearch/ldapsearch output as {attribute: [values]}, with folded lines
-    joined and base64 values (`attr:: ...`, used for anything non-ASCII) decoded."""
+    joined and base64 values (`attr:: ...`, used for anything non-ASCII) decoded: to text,
+    except for the attributes named in ``binary`` (e.g. objectSid, tokenGroups over LDAP),
+    whose values stay bytes."""
+    binary_keys = {name.casefold() for name in binary}
     entries, current = [], None
     lines = []
     for raw in text.splitlines():
@@ -64,7 +67,9 @@ def parse_ldif(text: str) -> list[dict[str, list[str]]]:
         if not sep:
             continue
         if value.startswith(":"):
-            value = base64.b64decode(value[1:].strip()).decode("utf-8")
+            value = base64.b64decode(value[1:].strip())
+            if key.casefold() not in binary_keys:
+                value = value.decode("utf-8")
         else:
             value = value.strip()
         current.setdefault(key, []).append(value)

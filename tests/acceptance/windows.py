@@ -30,6 +30,7 @@ import yaml
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
+from tests.acceptance.remote import parse_ldif
 
 TOP = Path(__file__).resolve().parents[2]
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
@@ -81,34 +82,13 @@ def run_task(inventory: str, host: str, task: dict, variables: dict) -> dict:
         return json.loads(result_file.read_text(encoding="utf-8"))
 
 
-def ldap_values(text: str) -> list[dict[str, list[str]]]:
-    """ldapsearch -LLL -o ldif-wrap=no output as entries {attribute: [values]}. A value LDIF
-    gives in base64 (``attr:: ...``: binary, or text that is not plain ASCII) keeps it, with
-    the prefix ``b64:``: a SID is binary, a DN text (sid_value, text_value)."""
-    entries, current = [], None
-    for line in text.splitlines():
-        if not line.strip():
-            current = None
-            continue
-        key, sep, value = line.partition(":")
-        if not sep:
-            continue
-        if current is None:
-            current = {}
-            entries.append(current)
-        value = f"b64:{value[1:].strip()}" if value.startswith(":") else value.strip()
-        current.setdefault(key, []).append(value)
-    return entries
+# Binary over LDAP (base64 in LDIF): kept as bytes by parse_ldif.
+SID_ATTRIBUTES = ("objectSid", "tokenGroups")
 
 
-def sid_value(value: str) -> str:
-    """objectSid and tokenGroups come binary (base64 in LDIF)."""
-    return sid_codec.from_bytes(base64.b64decode(value[4:])) if value.startswith("b64:") else value
-
-
-def text_value(value: str) -> str:
-    """A DN: base64 in LDIF when it is not plain ASCII."""
-    return base64.b64decode(value[4:]).decode("utf-8") if value.startswith("b64:") else value
+def sid_value(value: bytes | str) -> str:
+    """objectSid and tokenGroups come binary over LDAP."""
+    return sid_codec.from_bytes(value) if isinstance(value, bytes) else value
 
 
 class WindowsSource:
@@ -215,7 +195,7 @@ class WindowsSource:
             "changed_when": False,
         }
         result = self._read(task)
-        return ldap_values(result.get("stdout", ""))
+        return parse_ldif(result.get("stdout", ""), binary=SID_ATTRIBUTES)
 
     def token(self, old_sid: str) -> set[str]:
         """The SIDs of the user's log-on at home: its own and its groups' (tokenGroups,
@@ -232,7 +212,7 @@ class WindowsSource:
             return own | {sid_value(v) for v in user["tokenGroups"]}
         domain_sid = old_sid.rsplit("-", 1)[0]
         primary = {f"{domain_sid}-{rid}" for rid in user.get("primaryGroupID", [])}
-        dn = text_value(user["dn"][0])
+        dn = user["dn"][0]
         groups = self.search(self.base_dn, "sub", f"(member:1.2.840.113556.1.4.1941:={escape_filter(dn)})",
                              "objectSid")
         return own | primary | {sid_value(e["objectSid"][0]) for e in groups if e.get("objectSid")}
@@ -242,7 +222,7 @@ class WindowsSource:
         found = self.search(f"<SID={group_sid}>", "base", "(objectClass=group)", "member")
         if not found:
             return None
-        dns = [text_value(dn) for dn in found[0].get("member", [])]
+        dns = list(found[0].get("member", []))
         if not dns:
             return set()
         filt = "(|" + "".join(f"(distinguishedName={escape_filter(dn)})" for dn in dns) + ")"

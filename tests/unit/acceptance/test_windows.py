@@ -18,7 +18,8 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
 from tests.acceptance import test_shares, windows
 from tests.acceptance.kommune import Kommune, may_list
-from tests.acceptance.windows import WindowsSource, ldap_values, run_task, sid_value
+from tests.acceptance.remote import parse_ldif
+from tests.acceptance.windows import SID_ATTRIBUTES, WindowsSource, run_task, sid_value
 
 ROOT = Path(__file__).resolve().parents[3]
 OLD = "S-1-5-21-1-2-3"
@@ -146,12 +147,12 @@ def test_tokens_and_members_come_from_ldaps_with_binary_sids(kommune, monkeypatc
     def search(self, base, scope, filt, *attrs):
         searches.append((base, scope, filt, attrs))
         if base == f"<SID={USER}>":
-            return ldap_values(f"dn: CN=eva,DC=wdorf,DC=test\nobjectSid:: {b64sid(USER)}\n"
+            return ldif(f"dn: CN=eva,DC=wdorf,DC=test\nobjectSid:: {b64sid(USER)}\n"
                                f"tokenGroups:: {b64sid(GROUP)}\ntokenGroups:: {b64sid(OLD + '-513')}\n")
         if base == f"<SID={GROUP}>":
-            return ldap_values("dn: CN=Kaemmerei,DC=wdorf,DC=test\nmember: CN=eva,DC=wdorf,DC=test\n"
+            return ldif("dn: CN=Kaemmerei,DC=wdorf,DC=test\nmember: CN=eva,DC=wdorf,DC=test\n"
                                f"member:: {base64.b64encode('CN=Jörg (alt),DC=wdorf,DC=test'.encode()).decode()}\n")
-        return ldap_values(f"dn: CN=eva,DC=wdorf,DC=test\nobjectSid:: {b64sid(USER)}\n\n"
+        return ldif(f"dn: CN=eva,DC=wdorf,DC=test\nobjectSid:: {b64sid(USER)}\n\n"
                            f"dn: CN=Jörg,DC=wdorf,DC=test\nobjectSid:: {b64sid(OTHER)}\n")
 
     monkeypatch.setattr(WindowsSource, "search", search)
@@ -169,8 +170,8 @@ def test_without_read_access_to_token_groups_the_token_comes_from_nested_members
     def search(self, base, scope, filt, *attrs):
         searches.append(filt)
         if base == f"<SID={USER}>":
-            return ldap_values(f"dn: CN=eva,DC=wdorf,DC=test\nobjectSid:: {b64sid(USER)}\nprimaryGroupID: 513\n")
-        return ldap_values(f"dn: CN=Kaemmerei,DC=wdorf,DC=test\nobjectSid:: {b64sid(GROUP)}\n")
+            return ldif(f"dn: CN=eva,DC=wdorf,DC=test\nobjectSid:: {b64sid(USER)}\nprimaryGroupID: 513\n")
+        return ldif(f"dn: CN=Kaemmerei,DC=wdorf,DC=test\nobjectSid:: {b64sid(GROUP)}\n")
 
     monkeypatch.setattr(WindowsSource, "search", search)
     assert kommune.windows.token(USER) == {USER, GROUP, f"{OLD}-513"}
@@ -182,9 +183,24 @@ def test_a_missing_group_is_none_not_empty(kommune, monkeypatch):
     assert kommune.windows.member_sids(GROUP) is None
 
 
+def ldif(text):
+    """ldapsearch output as WindowsSource.search parses it."""
+    return parse_ldif(text, binary=SID_ATTRIBUTES)
+
+
 def test_sid_value_reads_binary_and_text():
-    assert sid_value(f"b64:{b64sid(USER)}") == USER
+    assert sid_value(sid_codec.to_bytes(USER)) == USER
     assert sid_value(USER) == USER
+
+
+def test_a_sid_that_happens_to_be_valid_utf8_stays_binary():
+    # Every byte of this SID is below 0x80: as text it would decode without error.
+    small = "S-1-5-21-1-2-3-1000"
+    (entry,) = ldif(f"dn: CN=Jörg,DC=wdorf,DC=test\nobjectSid:: {b64sid(small)}\n"
+                    f"description:: {base64.b64encode('Kämmerei'.encode()).decode()}\n")
+    assert entry["objectSid"] == [sid_codec.to_bytes(small)]
+    assert sid_value(entry["objectSid"][0]) == small
+    assert entry["description"] == ["Kämmerei"]
 
 
 def test_a_read_runs_as_a_playbook_whose_secret_stays_with_ansible(tmp_path, monkeypatch):
