@@ -8,7 +8,8 @@ description:
   - Reads one plan file (C(*.umzug.yml) or C(*.umzug.yaml)) that describes the Rechenzentrum's
     targets and the waves (Wellen) of Kommunen moving into it.
   - Validates it against C(schemas/plan.schema.json) and semantic checks (overlapping uid/gid ranges,
-    duplicate prefixes, namespaces, hosts or AGS, windows that end before they start). Every error
+    duplicate prefixes, namespaces, hosts or AGS, windows that end before they start, transfer schedules
+    with overlapping or malformed periods or a limit above the link's bandwidth). Every error
     names the file, line and key path; the inventory is not built from a broken plan.
   - Creates the groups C(wave_<n>), C(kommune_<id>) (hyphens become underscores), C(dc), C(fs),
     C(clients), C(app), C(rz) and C(agentless). C(agentless) holds the DC and file servers of every
@@ -18,8 +19,11 @@ description:
   - Sets on every host C(umzug_role), C(umzug_plan_hash) (sha256 of the plan file) and C(umzug_domain);
     on Kommune hosts also C(umzug_wave) and C(umzug_kommune), the Kommune's mapping context
     (id, name, ags, wave, ou, share_namespace, account_prefix or account_template, uid_range, gid_range,
-    window with timezone, contacts, endpoints, and share_placement, where each share goes, decided once and
-    read by every payload), and C(umzug_source), how umzug reaches the Kommune's servers, with C(kind)
+    window with timezone, contacts, link (bandwidth in Mbit/s, latency in ms; null without one), transfer
+    (compress, and schedule, the bandwidth limits by weekday and time of day in Europe/Berlin as the share sync
+    modules take them, null when nothing limits the sync), endpoints, and share_placement, where each share
+    goes, decided once and read by every payload), and C(umzug_source), how umzug reaches the Kommune's
+    servers, with C(kind)
     (C(samba), the default, or C(windows)), C(smb) (auth, protection, username, password, and C(admin) with
     username and password) and C(drsuapi) (username, password), each null when the plan gives none. Its
     passwords are the plan's references to vault variables, left as templates that Ansible resolves when a
@@ -68,6 +72,12 @@ waves:
           uid_range: 200000-209999
           gid_range: 200000-209999
         window: {start: "2025-03-14 18:00", end: "2025-03-16 18:00"}
+        # A 100 Mbit/s link; the share sync takes 20 of it in office hours, 80 otherwise.
+        link: {bandwidth: 100, latency: 20}
+        transfer:
+          limit: 80
+          schedule:
+            - {days: mon-fri, start: "07:00", end: "17:00", limit: 20}
         contacts:
           - {name: Erika Muster, role: IT-Leitung, email: it@altdorf.example}
       # A Windows file server and AD: reached only over SMB 3, LDAPS and DRSUAPI, with

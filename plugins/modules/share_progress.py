@@ -7,7 +7,8 @@ short_description: Reads the progress of a running sync pass as one line
 version_added: 0.1.0
 description:
   - Runs where M(kommunal.umzug.share_sync) runs (the RZ file server). Waits O(wait) seconds, then
-    returns the figures of the pass's progress file and one line for a log (files, bytes, rate, time left).
+    returns the figures of the pass's progress file and one line for a log (files, bytes, rate, time left,
+    and while a bandwidth limit is in force the rate of the last seconds against it and the time left at it).
   - Meant for a polling loop next to an C(async) sync task; reads only.
 author:
   - umzug developers (@kommunal)
@@ -61,7 +62,8 @@ progress:
   returned: success
   type: dict
   sample: {files: 1200, files_total: 5000, bytes: 1288490188, bytes_total: 4294967296,
-           rate_bytes_per_s: 99930521, seconds_left: 30}
+           rate_bytes_per_s: 99930521, recent_rate_bytes_per_s: 2498000, seconds_left: 30,
+           limit_bytes_per_s: 2500000, seconds_left_at_limit: 1202}
 """
 
 import json
@@ -87,7 +89,17 @@ def line(label: str, progress: dict) -> str:
     return (f"{prefix}{progress.get('files', 0)}/{progress.get('files_total', 0)} files, "
             f"{size(progress.get('bytes'))}/{size(progress.get('bytes_total'))}, "
             f"{size(progress.get('rate_bytes_per_s'))}/s, "
-            + ("time left unknown" if left is None else f"{left} s left"))
+            + ("time left unknown" if left is None else f"{left} s left") + against_limit(progress))
+
+
+def against_limit(progress: dict) -> str:
+    """The rate of the last seconds against the limit in force (both Mbit/s, the plan's unit)."""
+    limit = progress.get("limit_bytes_per_s")
+    if not limit:
+        return ""
+    recent = progress.get("recent_rate_bytes_per_s", progress.get("rate_bytes_per_s")) or 0
+    return (f"; now {recent * 8 / 1e6:.1f} of {limit * 8 / 1e6:g} Mbit/s allowed, "
+            f"{progress.get('seconds_left_at_limit')} s left at that limit")
 
 
 def read(path: str) -> dict:

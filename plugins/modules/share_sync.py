@@ -37,6 +37,7 @@ extends_documentation_fragment:
   - kommunal.umzug.attributes
   - kommunal.umzug.share_source
   - kommunal.umzug.identity_mapping
+  - kommunal.umzug.bandwidth
 options:
   state_path:
     description: State file of the share's passes (what the last pass left on the target).
@@ -169,6 +170,15 @@ not_deleted:
   type: list
   elements: str
   sample: [alt/Entwurf.txt]
+transfer:
+  description:
+    - The pass's bandwidth under each limit it met (O(bandwidth_schedule)); one item per limit in force while
+      content moved, in order, each with the limit (bytes/s, null for none), the bytes read from the source and
+      the seconds from the first to the last of them, and the rate they give. Empty without a schedule.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{limit_bytes_per_s: 2500000, bytes: 31457280, seconds: 12.58, rate_bytes_per_s: 2500556}]
 seconds:
   description: How long the pass took.
   returned: success
@@ -204,6 +214,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manifest as share_manifest
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.names import PATH_MAX_BYTES
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
@@ -267,10 +278,15 @@ def main():
             delete=dict(type="bool", default=True),
             show=dict(type="int", default=10),
             compare_content=dict(type="str", choices=list(COMPARE_CONTENT), default="flagged"),
+            **share_rate.argument_spec(),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    try:
+        limiter = share_rate.limiter_of(params["bandwidth_schedule"])
+    except ValueError as err:
+        module.fail_json(msg=str(err))
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
     translate_sid = share_identity.module_translator(module)
     if params["key"] and not os.path.isfile(params["key"]):
@@ -288,7 +304,8 @@ def main():
         done = run_pass(source, target_root, params["state_path"], translate_sid,
                         Winbind().target_id, check=module.check_mode, delete=params["delete"],
                         progress_path=params["progress_path"], compare_content=params["compare_content"],
-                        content_differs=content_differs, what=f"{params['sync_pass']} pass of share {params['share']}")
+                        content_differs=content_differs, what=f"{params['sync_pass']} pass of share {params['share']}",
+                        limiter=limiter)
     except (SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
     work = done.work_list
@@ -302,7 +319,7 @@ def main():
             changes.add(kind, f"{params['share']}/{shown(node.path)}")
     module.exit_json(
         changed=not work.is_empty(), share=params["share"], sync_pass=params["sync_pass"], counts=counts,
-        bytes=work.bytes_to_copy, seconds=round(done.seconds, 3),
+        bytes=work.bytes_to_copy, seconds=round(done.seconds, 3), transfer=limiter.report(),
         first={kind: [shown(n.path) for n in getattr(work, kind)[:params["show"]]] for kind in KINDS},
         recopied=[shown(path) for path in done.recopied[:params["show"]]],
         not_deleted=[shown(path) for path in done.not_deleted[:params["show"]]],

@@ -53,6 +53,7 @@ extends_documentation_fragment:
   - kommunal.umzug.attributes
   - kommunal.umzug.smb_source
   - kommunal.umzug.identity_mapping
+  - kommunal.umzug.bandwidth
 options:
   share:
     description: Name of the source share.
@@ -213,6 +214,15 @@ not_deleted:
   type: list
   elements: str
   sample: [alt/Entwurf.txt]
+transfer:
+  description:
+    - The pass's bandwidth under each limit it met (O(bandwidth_schedule)); one item per limit in force while
+      content moved, in order, each with the limit (bytes/s, null for none), the bytes read from the source and
+      the seconds from the first to the last of them, and the rate they give. Empty without a schedule.
+  returned: success
+  type: list
+  elements: dict
+  sample: [{limit_bytes_per_s: 2500000, bytes: 31457280, seconds: 12.58, rate_bytes_per_s: 2500556}]
 seconds:
   description: How long the pass took.
   returned: success
@@ -242,6 +252,7 @@ from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, RESULT_FINDINGS, Changes
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_metadata, smb_source, smb_sync
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
     not_deleted_findings,
@@ -304,6 +315,7 @@ def main():
             target_service=dict(type="str", required=True),
             stream_limit=dict(type="int", default=smb_metadata.DEFAULT_STREAM_LIMIT),
             workers=dict(type="int", default=2),
+            **share_rate.argument_spec(),
         ),
         required_if=[("auth", "ntlm", ("password",))],
         supports_check_mode=True,
@@ -313,6 +325,10 @@ def main():
         module.fail_json(msg=missing_required_lib("smbprotocol"), exception=str(smb_source.SMBPROTOCOL_ERROR))
     if params["workers"] < 1:
         module.fail_json(msg=f"workers must be 1 or more, not {params['workers']}")
+    try:
+        limiter = share_rate.limiter_of(params["bandwidth_schedule"])
+    except ValueError as err:
+        module.fail_json(msg=str(err))
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
     what = f"{params['sync_pass']} pass of share {params['share']}"
     translate_sid = share_identity.module_translator(module)
@@ -327,13 +343,14 @@ def main():
                                              stream_limit=params["stream_limit"])
             done = smb_sync.run_smb_pass(source, target_root, params["state_path"], check=module.check_mode,
                                          delete=params["delete"], progress_path=params["progress_path"],
-                                         apply_metadata=writer, what=what)
+                                         apply_metadata=writer, what=what, limiter=limiter)
             if module.check_mode:
                 writer.foresee(done.plan)
     except (smb_source.SmbSourceError, SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
     found = findings(params["share"], done, writer.unmapped_sids, where, params["show"])
-    module.exit_json(**result_of(params, done), **{RESULT_FINDINGS: [f.to_dict() for f in found]})
+    module.exit_json(**result_of(params, done), transfer=limiter.report(),
+                     **{RESULT_FINDINGS: [f.to_dict() for f in found]})
 
 
 if __name__ == "__main__":

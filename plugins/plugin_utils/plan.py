@@ -27,6 +27,7 @@ import yaml.constructor
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import share_placement, unc
 from ansible_collections.kommunal.umzug.plugins.module_utils.clients.endpoints.values import EndpointMap, MappingError
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
 
 try:
     import jsonschema
@@ -34,7 +35,7 @@ except ImportError:  # pyproject.toml installs it; without it no plan can be val
     jsonschema = None
 
 SCHEMA_PATH = Path(__file__).resolve().parents[2] / "schemas" / "plan.schema.json"
-TIMEZONE = "Europe/Berlin"
+TIMEZONE = rate.TIMEZONE  # the window's and the transfer schedule's
 ROLES = ("dc", "fs", "clients", "app")
 # Host variables the plan itself sets; a per-host override would split a host from its Kommune.
 RESERVED_VARS = ("umzug_kommune", "umzug_domain", "umzug_role", "umzug_wave", "umzug_plan_hash", "umzug_source",
@@ -368,6 +369,8 @@ class _SemanticChecks:
             self.endpoints((*path, "endpoints"), kommune)
         if "source" in kommune:
             self.source(path, kommune)
+        if "transfer" in kommune:
+            self.transfer((*path, "transfer"), kommune["transfer"], kommune.get("link"))
 
     def source(self, path: tuple, kommune: dict) -> None:
         """The protocol blocks must fit the kind and the hosts they reach."""
@@ -469,6 +472,65 @@ class _SemanticChecks:
                 self.fail((*path, edge), f"'{window[edge]}' is not a time that exists in {TIMEZONE}")
         if times["start"] and times["end"] and times["end"] <= times["start"]:
             self.fail((*path, "end"), f"window ends ({window['end']}) before it starts ({window['start']})")
+
+
+    def transfer(self, path: tuple, transfer: dict, link: dict | None) -> None:
+        """Each period well formed, none above the link, no two covering the same moment."""
+        bandwidth = (link or {}).get("bandwidth")
+        if "limit" in transfer:
+            self.within_link((*path, "limit"), transfer["limit"], bandwidth)
+        seen: list[tuple[rate.Period, tuple]] = []
+        for index, entry in enumerate(transfer.get("schedule") or ()):
+            entry_path = (*path, "schedule", index)
+            period = self.period(entry_path, entry)
+            self.within_link((*entry_path, "limit"), entry["limit"], bandwidth)
+            if period is None:
+                continue
+            for other, other_path in seen:
+                shared = [rate.WEEKDAYS[day] for day in period.days if day in other.days]
+                if shared and period.start < other.end and other.start < period.end:
+                    self.fail(entry_path, f"{entry['start']}-{entry['end']} overlaps "
+                              f"{format_path(other_path)} (line {_line(self.plan, other_path)}) on "
+                              f"{', '.join(shared)}: one limit at a time")
+            seen.append((period, entry_path))
+
+    def period(self, path: tuple, entry: dict) -> rate.Period | None:
+        parsed = {}
+        for key, parse in (("days", rate.parse_days), ("start", rate.parse_clock), ("end", rate.parse_clock)):
+            try:
+                parsed[key] = parse(entry[key])
+            except ValueError as err:
+                self.fail((*path, key), str(err))
+        if len(parsed) < 3:
+            return None
+        if parsed["end"] <= parsed["start"]:
+            self.fail((*path, "end"), f"the period ends ({entry['end']}) before it starts ({entry['start']}); "
+                      "one over midnight is two entries, e.g. 22:00-24:00 and 00:00-06:00")
+            return None
+        return rate.Period(tuple(parsed["days"]), parsed["start"], parsed["end"], entry["limit"])
+
+    def within_link(self, path: tuple, limit: float, bandwidth: float | None) -> None:
+        if bandwidth is not None and limit > bandwidth:
+            self.fail(path, f"a limit of {limit:g} Mbit/s is above the link's bandwidth "
+                      f"({bandwidth:g} Mbit/s, link.bandwidth)")
+
+
+def transfer_context(kommune: dict) -> dict:
+    """``umzug_kommune.transfer``: compress, and the schedule as the sync modules take it
+    (module_utils/shares/rate.py), None when nothing limits the sync."""
+    transfer = kommune.get("transfer") or {}
+    entries = [{"days": [rate.WEEKDAYS[day] for day in rate.parse_days(entry["days"])],
+                "start": entry["start"], "end": entry["end"], "limit": entry["limit"]}
+               for entry in transfer.get("schedule") or ()]
+    limit = transfer.get("limit")
+    schedule = {"default": limit, "entries": entries} if entries or limit is not None else None
+    return {"compress": bool(transfer.get("compress", False)), "schedule": schedule}
+
+
+def link_context(kommune: dict) -> dict | None:
+    """``umzug_kommune.link``: bandwidth (Mbit/s) and latency (ms, None when not given)."""
+    link = kommune.get("link")
+    return {"bandwidth": link["bandwidth"], "latency": link.get("latency")} if link else None
 
 
 def group_name(prefix: str, ident) -> str:
@@ -584,6 +646,8 @@ def kommune_context(wave: int, kommune: dict, rz_share_server: str | None = None
     }
     context["window"]["timezone"] = TIMEZONE
     context["contacts"] = [dict(contact) for contact in kommune["contacts"]]
+    context["link"] = link_context(kommune)
+    context["transfer"] = transfer_context(kommune)
     context["share_placement"] = placement_context(kommune, rz_share_server, rz_share_host)
     context["endpoints"] = endpoint_context(kommune, rz_share_server, context["share_placement"])
     return context

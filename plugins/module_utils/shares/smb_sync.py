@@ -67,6 +67,7 @@ from typing import Protocol
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, smb_metadata, smb_source
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.preflight import ShareReport
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.smb_source import SmbEntry
@@ -579,7 +580,8 @@ class SmbPassResult:
 
 def run_smb_pass(share, target_root: bytes, state_path: str, *, check: bool, delete: bool = True,
                  progress_path: str | None = None, apply_metadata: MetadataWriter = no_metadata,
-                 what: str = "pass", journal: Journal | None = None) -> SmbPassResult:
+                 what: str = "pass", journal: Journal | None = None,
+                 limiter: share_rate.Limiter | None = None) -> SmbPassResult:
     """One pass from ``share`` (an open ``SmbShare``, or anything with its ``walk`` and
     ``read``) into ``target_root`` (module docstring). Check mode takes no lock, writes
     nothing and returns the exact plan. ``delete=False`` (the role's safe mode) leaves the
@@ -589,11 +591,11 @@ def run_smb_pass(share, target_root: bytes, state_path: str, *, check: bool, del
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(progress_path)  # a previous pass's figures must not show as this one's
         return _run(share, target_root, state_path, check=check, delete=delete, progress_path=progress_path,
-                    apply_metadata=apply_metadata, journal=journal)
+                    apply_metadata=apply_metadata, journal=journal, limiter=limiter or share_rate.Limiter(None))
 
 
 def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: bool, progress_path: str | None,
-         apply_metadata: MetadataWriter, journal: Journal | None) -> SmbPassResult:
+         apply_metadata: MetadataWriter, journal: Journal | None, limiter: share_rate.Limiter) -> SmbPassResult:
     started = time.monotonic()
     loaded = load_state(state_path)
     flagged = share_tree.load_flagged(state_path)
@@ -604,7 +606,8 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
     if not check:
         journal = journal or Journal(state_path, flush=sync_of(target_root))
         # The totals grow as the walk finds content to copy and are set from the plan after it.
-        work = _Work(share, target_root, apply_metadata, journal, result, Progress(progress_path, 0, 0))
+        work = _Work(share, target_root, apply_metadata, journal, result,
+                     Progress(progress_path, 0, 0, limiter=limiter))
         streamed = Streamed(work, state, target)
     entries = _walk(share, ContentWanted(state, target) if work else None, streamed)
     if not entries or entries[0].path != b"":
@@ -663,6 +666,9 @@ def _walk(share, wanted: ContentWanted | None, streamed: Streamed | None) -> lis
             if entry is None:
                 break
             entries.append(entry)
+            if entry.content and streamed is not None:
+                # Read in the walk's compound: the walk waits here while a limit is in force.
+                streamed.work.progress.limiter.take(len(entry.content))
             if streamed is not None and entries[0].path == b"":
                 streamed.take(entry)
         if streamed is not None:
@@ -875,7 +881,9 @@ class _Work:
         if holder is not None and holder.content is not None and (holder is entry or holder.size == entry.size):
             content, holder.content = holder.content, None
             return [content] if content else []
-        return self.share.read(entry.path)
+        chunks = self.share.read(entry.path)
+        limiter = self.progress.limiter
+        return share_rate.throttled(chunks, limiter) if limiter.active else chunks
 
     def link(self, origin: bytes, full: bytes) -> None:
         temp = _temp_beside(full)

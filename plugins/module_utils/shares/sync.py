@@ -45,6 +45,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import names as share_names
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, posix_acl
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import send as share_send
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import Node, WorkList
@@ -399,7 +400,10 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
     files: int = 0
     bytes: int = 0
+    # The pass's bandwidth limiter: the copy goes through it, the figures show its limit.
+    limiter: share_rate.Limiter = field(default_factory=lambda: share_rate.Limiter(None))
     _last: float = 0.0
+    _recent: list = field(default_factory=list)
 
     def update(self, files: int = 0, nbytes: int = 0, force: bool = False) -> None:
         self.files += files
@@ -407,15 +411,28 @@ class Progress:
         now = time.monotonic()
         if self.path and (force or now - self._last >= 1.0):
             self._last = now
-            elapsed = max(now - self.started, 1e-6)
-            rate = self.bytes / elapsed
-            left = (self.total_bytes - self.bytes) / rate if rate > 0 else None
             # Rewritten every second while the copy runs: a flush to the disk each time would
             # push the copy's own writes along with it, and a crash makes the figures moot.
-            write_atomic(self.path, json.dumps({
-                "files": self.files, "files_total": self.total_files, "bytes": self.bytes,
+            write_atomic(self.path, json.dumps(self.figures(now)), durable=False)
+
+    def figures(self, now: float) -> dict:
+        elapsed = max(now - self.started, 1e-6)
+        rate = self.bytes / elapsed
+        left_bytes = max(self.total_bytes - self.bytes, 0)
+        left = left_bytes / rate if rate > 0 else None
+        # The rate of the last few seconds: what a limit that changed during the pass allows now.
+        self._recent = [(t, b) for t, b in self._recent if now - t <= RECENT_SECONDS] + [(now, self.bytes)]
+        first_t, first_b = self._recent[0]
+        recent = (self.bytes - first_b) / (now - first_t) if now - first_t > 0.5 else rate
+        limit = self.limiter.limit() if self.limiter.active else None
+        return {"files": self.files, "files_total": self.total_files, "bytes": self.bytes,
                 "bytes_total": self.total_bytes, "rate_bytes_per_s": round(rate),
-                "seconds_left": None if left is None else round(left)}), durable=False)
+                "recent_rate_bytes_per_s": round(recent), "seconds_left": None if left is None else round(left),
+                "limit_bytes_per_s": None if limit is None else round(limit),
+                "seconds_left_at_limit": None if limit is None else round(left_bytes / limit)}
+
+
+RECENT_SECONDS = 5.0
 
 
 def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progress, size: int = 0,
@@ -433,9 +450,12 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
         stream_out, stream_in = os.pipe()
         with contextlib.suppress(OSError, AttributeError):
             fcntl.fcntl(stream_in, fcntl.F_SETPIPE_SZ, 1 << 20)  # 1 MiB, as tar's records
+        relaying = None
         try:
             sender = subprocess.Popen(source.tar_command(), stdin=subprocess.PIPE, stdout=stream_in,
                                       stderr=sender_err)
+            if progress.limiter.active:
+                relaying, stream_out = _throttle(stream_out, progress.limiter)
             # Owners are set from the translated listing afterwards: tar never writes the
             # source's ids (--no-same-owner), and does no chown of its own. -B: the stream
             # may come in pieces smaller than a record (ssh).
@@ -457,6 +477,8 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
             except subprocess.TimeoutExpired:
                 progress.update(nbytes=min(done + _bytes_read(receiver.pid), done + size) - progress.bytes)
         feeder.join()
+        if relaying is not None:
+            relaying.join()
         failed = sender.wait() != 0 or receiver.returncode != 0
         sender_err.seek(0)
         skipped, lines = skipped_from(sender_err.read())
@@ -467,6 +489,21 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
             raise SyncError(f"copying {len(paths)} paths failed: {'; '.join(first) or 'tar failed'}")
     progress.update(files=len(paths), nbytes=done + size - progress.bytes, force=True)
     return skipped
+
+
+def _throttle(stream_out: int, limiter: share_rate.Limiter) -> tuple[threading.Thread, int]:
+    """Puts the limiter between the sender's stream and tar: tar reads from a pipe of its
+    own that a relay fills at the limit's pace, so ssh, and the sender on the Kommune's
+    side behind it, wait for the RZ side; nothing changes there. The relay owns
+    ``stream_out`` and the pipe's writing end; the caller closes the reading end it gets
+    once tar has it."""
+    relay_out, relay_in = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(relay_in, fcntl.F_SETPIPE_SZ, 1 << 20)
+    relaying = threading.Thread(target=share_rate.relay, args=(stream_out, relay_in, limiter), daemon=True,
+                                name="umzug-rate")
+    relaying.start()
+    return relaying, relay_out
 
 
 def skipped_from(stderr: bytes) -> tuple[dict[bytes, Reason], list[str]]:
@@ -710,7 +747,8 @@ class PassResult:
 def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
              target_id: Callable[[str, str], int | None], *, check: bool, delete: bool = True,
              progress_path: str | None = None, compare_content: str = "flagged",
-             content_differs: Callable[[], Iterable[bytes]] | None = None, what: str = "pass") -> PassResult:
+             content_differs: Callable[[], Iterable[bytes]] | None = None, what: str = "pass",
+             limiter: share_rate.Limiter | None = None) -> PassResult:
     """One pass (module docstring). ``compare_content`` decides which paths are copied
     again although type, size and mtime match -- a content change by a tool that restores
     the mtime, a change on the target behind the pass's back: ``none``; ``flagged``, the
@@ -728,13 +766,13 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
                 os.unlink(progress_path)  # a previous pass's figures must not show as this one's
         return _run_pass(source, target_root, state_path, translate_sid, target_id, check=check, delete=delete,
                          progress_path=progress_path, compare_content=compare_content,
-                         content_differs=content_differs)
+                         content_differs=content_differs, limiter=limiter or share_rate.Limiter(None))
 
 
 def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
               target_id: Callable[[str, str], int | None], *, check: bool, delete: bool,
               progress_path: str | None, compare_content: str,
-              content_differs: Callable[[], Iterable[bytes]] | None) -> PassResult:
+              content_differs: Callable[[], Iterable[bytes]] | None, limiter: share_rate.Limiter) -> PassResult:
     """The steps of a pass: what the last one left, the walks of both sides, triage, the
     copy in the background while the metadata is read and the owners of what it wrote are
     set; then the dry run's translation, or the rest of the metadata and the new state."""
@@ -750,7 +788,8 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
             if not check:
                 _prepare_target(target_root, scan, triage)
                 # What to copy is known from the listing: tar runs while the xattrs come in.
-                copying = _start_copy(pool, source, target_root, scan, triage.copy, progress_path, copied)
+                copying = _start_copy(pool, source, target_root, scan, triage.copy, progress_path, copied,
+                                      limiter)
             try:
                 translate, nodes, work = _read_nodes(listing, scan, triage, last.state, translate_sid, target_id)
                 written = _owners_as_copied(target_root, scan, work, translate, copied) if copying is not None else {}
@@ -845,13 +884,14 @@ def _prepare_target(target_root: bytes, scan: _Scan, triage: _Triage) -> None:
 
 
 def _start_copy(pool: ThreadPoolExecutor, source, target_root: bytes, scan: _Scan, copy: list[int],
-                progress_path: str | None, copied: queue.SimpleQueue) -> Future | None:
+                progress_path: str | None, copied: queue.SimpleQueue,
+                limiter: share_rate.Limiter) -> Future | None:
     """copy_batches in the background; None when there is no content to copy."""
     if not copy:
         return None
     total = sum(share_tree.WIRE_ENTRY.unpack_from(scan.records[i])[1] for i in copy
                 if scan.records[i][0] == share_tree.FILE)
-    progress = Progress(progress_path, len(copy), total)
+    progress = Progress(progress_path, len(copy), total, limiter=limiter)
     return pool.submit(copy_batches, source, target_root, scan.paths, scan.records, copy, progress, copied)
 
 

@@ -828,3 +828,40 @@ def test_the_journal_flushes_the_file_system_of_the_target(tmp_path, exists, mon
         root.mkdir()
     smb_sync.sync_of(os.fsencode(root))()
     assert synced == ([] if exists else ["all"])
+
+
+def test_bandwidth_limit_holds_for_reads_and_the_walks_compound_reads(share, where):
+    """Every byte read over SMB, in the walk's compound and by read(), goes through the
+    limiter: with 8 Mbit/s in force the limiter's (fake) clock moves bytes / 1 MB/s on."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    class Clock:
+        elapsed = 0.0
+
+        def monotonic(self):
+            return self.elapsed
+
+        def sleep(self, seconds):
+            self.elapsed += seconds
+
+        def now(self):
+            return datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
+
+    share.in_walk = 64
+    share.dir(b"Archiv")
+    share.file(b"Archiv/gross.bin", os.urandom(300_000))  # read by read()
+    for number in range(50):
+        share.file(f"Protokolle/klein-{number}.txt".encode(), os.urandom(40))  # in the walk's compound
+    clock = Clock()
+    limiter = rate.Limiter({"default": 8, "entries": []}, clock)
+    run(share, where, limiter=limiter)
+    total = sum(len(item["data"]) for item in share.objects.values())
+    assert {path for path, with_read in share.compounds if with_read} >= {
+        f"Protokolle/klein-{n}.txt".encode() for n in range(50)}
+    [stretch] = limiter.report()
+    assert stretch["bytes"] == total
+    assert abs(clock.elapsed - total / 1_000_000) <= 0.1 * total / 1_000_000
+    assert tree(where["target"] / "Archiv")["gross.bin"] == share.objects[b"Archiv/gross.bin"]["data"]

@@ -484,3 +484,36 @@ def test_a_folder_swapped_for_a_symlink_after_the_listing_never_brings_a_secret(
     again = sync(src, dst, state)
     assert b"a/f" in [n.path for n in again.work_list.copy] and again.changed_during_copy == {}
     assert (dst / "a" / "f").read_bytes() == b"harmless"
+
+
+def test_a_limited_pass_streams_through_the_limiter_and_copies_the_same(tree, tmp_path):
+    """The tar stream goes through the relay at the limit (a fake clock: no sleeping) and the
+    target ends up as an unlimited pass leaves it."""
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    class Clock:
+        elapsed = 0.0
+
+        def monotonic(self):
+            return self.elapsed
+
+        def sleep(self, seconds):
+            self.elapsed += seconds
+
+        def now(self):
+            return datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")) + timedelta(seconds=self.elapsed)
+
+    src, dst, state = tree
+    write(src / "Archiv.bin", os.urandom(1 << 20))
+    clock = Clock()
+    limiter = rate.Limiter({"default": 8, "entries": []}, clock)
+    sync(src, dst, state, limiter=limiter)
+    sync(src, tmp_path / "unlimited", str(tmp_path / "state" / "unlimited.json"))
+    assert snapshot(dst) == snapshot(tmp_path / "unlimited")
+    [stretch] = limiter.report()
+    assert stretch["limit_bytes_per_s"] == 1_000_000 and stretch["bytes"] > 1 << 20
+    # All but the last piece waited for: the clock moved on by the stream's bytes at 1 MB/s.
+    assert stretch["bytes"] - rate.CHUNK <= clock.elapsed * 1_000_000 <= stretch["bytes"]

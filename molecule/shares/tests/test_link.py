@@ -1,0 +1,80 @@
+"""A pass on a limited link (converge's link.yml): the rate kept within 10 % of the limit,
+and a limit that changes during the pass taking effect there.
+
+Two measurements each: the pass's own (its result's ``transfer`` and its progress file) and
+one apart from umzug's code, the bytes a sampler found on the target every 0.2 s by the RZ
+file server's clock."""
+
+import json
+import os
+from pathlib import Path
+
+RECORD = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "shares"
+MBIT = 1_000_000 / 8
+
+
+def record(name):
+    return json.loads((RECORD / name).read_text(encoding="utf-8"))
+
+
+def samples(evidence):
+    return [(float(t), int(b)) for t, b in (line.split() for line in evidence["samples"])]
+
+
+def slope(notes, since, until):
+    """Bytes per second on the target between the first notes at or after ``since`` and ``until``
+    (seconds since the epoch)."""
+    first = next(n for n in notes if n[0] >= since)
+    last = [n for n in notes if n[0] <= until][-1]
+    assert last[0] - first[0] >= 2, (first, last)  # enough of a stretch to measure
+    return (last[1] - first[1]) / (last[0] - first[0])
+
+
+def within(measured, limit, share=0.10):
+    return abs(measured - limit) <= share * limit
+
+
+def test_steady_limit_is_kept():
+    evidence = record("link-steady.json")
+    total, limit = evidence["total"], 16 * MBIT
+    result = evidence["pass"]
+    assert result["bytes"] == total and result["counts"]["copy"] == 10
+    # The pass's own figures: one stretch under 16 Mbit/s, its rate within 10 %.
+    [stretch] = result["transfer"]
+    assert stretch["limit_bytes_per_s"] == limit and stretch["bytes"] == total
+    assert within(stretch["rate_bytes_per_s"], limit), stretch
+    assert evidence["progress"]["limit_bytes_per_s"] == limit
+    assert evidence["progress"]["bytes"] == total
+    # Apart from umzug: the target's bytes by the clock. From the first byte to the last...
+    notes = samples(evidence)
+    assert notes[-1][1] == total, notes[-1]
+    first = next(n for n in notes if n[1] > 0)
+    full = next(n for n in notes if n[1] >= total)
+    assert within((full[1] - first[1]) / (full[0] - first[0]), limit), (first, full)
+    # ... and between 10 % and 90 % of them.
+    start = next(n for n in notes if n[1] >= total / 10)[0]
+    end = next(n for n in notes if n[1] >= total * 9 / 10)[0]
+    assert within(slope(notes, start, end), limit), (start, end)
+
+
+def test_limit_change_takes_effect_during_the_pass():
+    evidence = record("link-change.json")
+    total, boundary = evidence["total"], evidence["boundary"]
+    slow, fast = 8 * MBIT, 32 * MBIT
+    result = evidence["pass"]
+    assert result["bytes"] == total
+    # The pass's own figures: 8 Mbit/s up to the boundary, 32 after it, each kept.
+    before, after = result["transfer"]
+    assert (before["limit_bytes_per_s"], after["limit_bytes_per_s"]) == (slow, fast)
+    assert before["bytes"] + after["bytes"] == total
+    assert within(before["rate_bytes_per_s"], slow), before
+    assert within(after["rate_bytes_per_s"], fast), after
+    # Apart from umzug: content arrived before the boundary and after it, at each limit.
+    notes = samples(evidence)
+    started = next(n for n in notes if n[1] > 0)[0]
+    full = next(n for n in notes if n[1] >= total)[0]
+    assert started < boundary - 2 and full > boundary + 2, (started, boundary, full)
+    assert within(slope(notes, started, boundary), slow), notes
+    # The schedule is looked up once a second: the new limit holds from a second after the boundary.
+    assert within(slope(notes, boundary + 1.2, full), fast), notes
+

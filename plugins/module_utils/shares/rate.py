@@ -1,0 +1,258 @@
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The bandwidth a pass may use: the Kommune's transfer schedule and the one rate limiter.
+
+A schedule says, by weekday and time of day in Europe/Berlin (the plan's zone, as its
+window), how many Mbit/s a pass may take from the Kommune's link, e.g. 20 Mbit/s on
+weekdays 07:00-17:00 and no limit otherwise. The plan model validates it with the parsers
+here (``parse_days``, ``parse_clock``), the modules evaluate it with ``limit_at``: one
+reading of a schedule for both.
+
+``Limiter`` is a token bucket whose rate is the schedule's limit at the current time,
+looked up again every second, so a pass that runs across a boundary changes its pace
+there. Both sync paths charge it with the bytes they read from the Kommune (the SSH
+path where the RZ side reads the tar stream, the SMB path per read); without a limit in
+force ``take`` returns at once.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+TIMEZONE = "Europe/Berlin"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DAY_SECONDS = 24 * 3600
+# How often the schedule is looked up again during a pass.
+RECHECK_SECONDS = 1.0
+# The bucket holds at most this many seconds of the limit: enough to smooth the reads'
+# chunks, too little to let a burst pass the link's limit noticeably.
+BURST_SECONDS = 0.25
+
+
+def mbit_to_bytes(mbit: float) -> float:
+    return mbit * 1_000_000 / 8
+
+
+def parse_days(value) -> list[int]:
+    """Weekday numbers (0 = Monday) of ``mon``, ``sat-sun``, ``mon-fri`` or a list of them.
+    ValueError names what is wrong."""
+    items = value if isinstance(value, list) else [value]
+    days: list[int] = []
+    for item in items:
+        text = str(item).strip().lower()
+        first, _, last = text.partition("-")
+        for name in (first, last) if last else (first,):
+            if name not in WEEKDAYS:
+                raise ValueError(f"'{item}' is not a weekday or a range of them "
+                                 f"({', '.join(WEEKDAYS)}, e.g. 'mon-fri')")
+        start, end = WEEKDAYS.index(first), WEEKDAYS.index(last or first)
+        if end < start:
+            raise ValueError(f"'{item}' runs backwards; write the days from Monday on, e.g. 'sat-sun'")
+        days.extend(day for day in range(start, end + 1) if day not in days)
+    if not days:
+        raise ValueError("names no weekday")
+    return sorted(days)
+
+
+def parse_clock(text) -> int:
+    """Seconds after midnight of ``HH:MM`` (or ``HH:MM:SS``); ``24:00`` is the day's end."""
+    parts = str(text).split(":")
+    try:
+        if len(parts) not in (2, 3) or not all(len(part) == 2 and part.isdigit() for part in parts):
+            raise ValueError
+        hours, minutes, seconds = (int(part) for part in (*parts, "00")[:3])
+    except ValueError:
+        raise ValueError(f"'{text}' is not a time of day 'HH:MM', e.g. '07:00'") from None
+    if minutes > 59 or seconds > 59 or hours > 24 or (hours == 24 and (minutes or seconds)):
+        raise ValueError(f"'{text}' is not a time of day 'HH:MM' between 00:00 and 24:00")
+    return hours * 3600 + minutes * 60 + seconds
+
+
+@dataclass(frozen=True)
+class Period:
+    days: tuple[int, ...]
+    start: int
+    end: int
+    mbit: float | None
+
+
+def periods(schedule: dict | None) -> list[Period]:
+    """The schedule's entries, parsed (ValueError on a malformed one)."""
+    return [Period(tuple(parse_days(entry["days"])), parse_clock(entry["start"]), parse_clock(entry["end"]),
+                   entry.get("limit"))
+            for entry in (schedule or {}).get("entries") or ()]
+
+
+def argument_spec() -> dict:
+    """The modules' ``bandwidth_schedule`` option (doc fragment kommunal.umzug.bandwidth)."""
+    entry = dict(days=dict(type="list", elements="str", required=True), start=dict(type="str", required=True),
+                 end=dict(type="str", required=True), limit=dict(type="float", required=True))
+    return dict(bandwidth_schedule=dict(type="dict", options=dict(
+        default=dict(type="float"), entries=dict(type="list", elements="dict", options=entry, default=[]))))
+
+
+def limiter_of(schedule: dict | None) -> Limiter:
+    """The pass's limiter; ValueError names an entry the plan model would have refused."""
+    for index, entry in enumerate((schedule or {}).get("entries") or ()):
+        try:
+            days, start, end = parse_days(entry["days"]), parse_clock(entry["start"]), parse_clock(entry["end"])
+        except ValueError as err:
+            raise ValueError(f"bandwidth_schedule entry {index + 1}: {err}") from None
+        if end <= start or entry["limit"] <= 0 or not days:
+            raise ValueError(f"bandwidth_schedule entry {index + 1}: it must end after it starts and "
+                             "limit to more than 0 Mbit/s")
+    if schedule and schedule.get("default") is not None and schedule["default"] <= 0:
+        raise ValueError("bandwidth_schedule: the default limit must be more than 0 Mbit/s")
+    return Limiter(schedule if schedule and (schedule.get("entries") or schedule.get("default")) else None)
+
+
+def limit_at(schedule: dict | None, now: datetime) -> float | None:
+    """The limit in Mbit/s the schedule puts in force at ``now`` (an aware datetime; looked
+    at in Europe/Berlin), None for none. An entry covers [start, end) on each of its days;
+    outside every entry the schedule's ``default`` holds."""
+    if not schedule:
+        return None
+    local = now.astimezone(ZoneInfo(TIMEZONE))
+    second = local.hour * 3600 + local.minute * 60 + local.second
+    for period in periods(schedule):
+        if local.weekday() in period.days and period.start <= second < period.end:
+            return period.mbit
+    return schedule.get("default")
+
+
+class SystemClock:
+    """Time as the limiter sees it; tests give it a fake one."""
+
+    @staticmethod
+    def monotonic() -> float:
+        return time.monotonic()
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
+
+    @staticmethod
+    def now() -> datetime:
+        return datetime.now(ZoneInfo(TIMEZONE))
+
+
+@dataclass
+class Stretch:
+    """Bytes that went through under one limit (bytes/s, None: none), and for how long."""
+
+    limit: float | None
+    started: float
+    bytes: int = 0
+    last: float = 0.0
+
+    @property
+    def seconds(self) -> float:
+        """From the stretch's first take to the moment its last bytes were let through."""
+        return max(self.last - self.started, 0.0)
+
+
+@dataclass
+class Limiter:
+    """A token bucket at the schedule's limit; ``take(n)`` returns once n bytes may pass.
+
+    The bucket may go into debt by a large chunk and the next take waits it off, so the rate
+    over a stretch is the limit however the reads are cut. Safe to share between threads.
+    """
+
+    schedule: dict | None
+    clock: object = field(default_factory=SystemClock)
+    stretches: list[Stretch] = field(default_factory=list)
+    _limit: float | None = None
+    _checked: float | None = None
+    _tokens: float = 0.0
+    _filled: float = 0.0
+    _lock: threading.RLock = field(default_factory=threading.RLock)
+
+    @property
+    def active(self) -> bool:
+        """False without a schedule: then nothing needs to go through the limiter at all."""
+        return bool(self.schedule)
+
+    def limit(self) -> float | None:
+        """The limit in force now, bytes/s (None: none), looked up at most once a second."""
+        with self._lock:
+            now = self.clock.monotonic()
+            if self._checked is None or now - self._checked >= RECHECK_SECONDS:
+                self._checked = now
+                mbit = limit_at(self.schedule, self.clock.now())
+                limit = None if mbit is None else mbit_to_bytes(mbit)
+                if limit != self._limit or not self.stretches:
+                    self._switch(limit, now)
+            return self._limit
+
+    def _switch(self, limit: float | None, now: float) -> None:
+        self.stretches.append(Stretch(limit, now, last=now))
+        self._limit = limit
+        self._tokens, self._filled = 0.0, now
+
+    def take(self, nbytes: int) -> None:
+        if not self.active or nbytes <= 0:
+            return
+        with self._lock:
+            limit = self.limit()
+            stretch = self.stretches[-1]
+            stretch.bytes += nbytes
+            now = self.clock.monotonic()
+            if limit is None:
+                stretch.last = now
+                return
+            self._tokens = min(self._tokens + (now - self._filled) * limit, limit * BURST_SECONDS) - nbytes
+            self._filled = now
+            wait = -self._tokens / limit if self._tokens < 0 else 0.0
+        if wait > 0:
+            self.clock.sleep(wait)
+        stretch.last = max(stretch.last, self.clock.monotonic())
+
+    def report(self) -> list[dict]:
+        """The stretches of the pass that moved bytes: the limit in force, the bytes and the
+        seconds from the first to the last of them (the module's result)."""
+        return [{"limit_bytes_per_s": None if s.limit is None else round(s.limit), "bytes": s.bytes,
+                 "seconds": round(s.seconds, 3),
+                 "rate_bytes_per_s": round(s.bytes / s.seconds) if s.seconds > 0 else None}
+                for s in self.stretches if s.bytes]
+
+
+# The pieces the limiter lets through at a time: small enough to keep the pace even at a
+# few Mbit/s, large enough that an unlimited stretch costs a handful of calls per MiB.
+CHUNK = 64 << 10
+
+
+def throttled(chunks, limiter: Limiter):
+    """The chunks of a read, each let through when the limiter allows it."""
+    for chunk in chunks:
+        limiter.take(len(chunk))
+        yield chunk
+
+
+def relay(source: int, target: int, limiter: Limiter) -> None:
+    """Moves a stream from pipe ``source`` to pipe ``target`` (file descriptors, both closed
+    at the end) at the limiter's pace; splice keeps the bytes in the kernel. Each piece is
+    charged once it has moved, so the next one waits for it. A reader that went away (tar
+    died) ends the relay; the caller learns why from the processes."""
+    try:
+        while moved := _move(source, target):
+            limiter.take(moved)
+    except BrokenPipeError:
+        pass
+    finally:
+        os.close(source)
+        os.close(target)
+
+
+def _move(source: int, target: int) -> int:
+    if hasattr(os, "splice"):
+        return os.splice(source, target, CHUNK)
+    data = os.read(source, CHUNK)
+    view = memoryview(data)
+    while view:
+        view = view[os.write(target, view):]
+    return len(data)

@@ -1,0 +1,221 @@
+"""The transfer schedule and the rate limiter: fixed times, a fake clock, a real byte stream."""
+
+import os
+import threading
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+BERLIN = ZoneInfo("Europe/Berlin")
+OFFICE = {"default": 80, "entries": [
+    {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "17:00", "limit": 20},
+    {"days": ["sun"], "start": "00:00", "end": "04:00", "limit": 5},
+]}
+
+
+def berlin(text: str) -> datetime:
+    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BERLIN)
+
+
+@pytest.mark.parametrize(("now", "limit"), [
+    (berlin("2026-12-04 06:59:59"), 80),    # Friday, just before office hours
+    (berlin("2026-12-04 07:00:00"), 20),    # the boundary itself belongs to the period
+    (berlin("2026-12-04 16:59:59"), 20),
+    (berlin("2026-12-04 17:00:00"), 80),    # the end does not
+    (berlin("2026-12-05 10:00:00"), 80),    # Saturday
+    # Read in Europe/Berlin whatever zone the time comes in: 06:30 UTC is 07:30 in winter...
+    (datetime(2026, 12, 4, 6, 30, tzinfo=UTC), 20),
+    # ... and 08:30 in summer; 05:30 UTC is 06:30 in winter, outside.
+    (datetime(2026, 7, 3, 5, 30, tzinfo=UTC), 20),
+    (datetime(2026, 12, 4, 5, 30, tzinfo=UTC), 80),
+    # The spring-forward night (29 March 2026, 02:00 -> 03:00): 00:59 UTC is 01:59 CET, 01:00 UTC 03:00 CEST.
+    (datetime(2026, 3, 29, 0, 59, tzinfo=UTC), 5),
+    (datetime(2026, 3, 29, 1, 0, tzinfo=UTC), 5),
+    (datetime(2026, 3, 29, 2, 0, tzinfo=UTC), 80),     # 04:00 CEST: the period has ended, an hour early in UTC
+    # The fall-back night (25 October 2026): 03:00 CEST -> 02:00 CET, 04:00 CET is 03:00 UTC.
+    (datetime(2026, 10, 25, 2, 59, tzinfo=UTC), 5),    # 03:59 CET
+    (datetime(2026, 10, 25, 3, 0, tzinfo=UTC), 80),    # 04:00 CET
+    (datetime(2026, 10, 25, 0, 30, tzinfo=UTC), 5),    # 02:30 CEST, the first of the two 02:30s
+])
+def test_limit_at_reads_the_schedule_in_berlin_time(now, limit):
+    assert rate.limit_at(OFFICE, now) == limit
+
+
+def test_without_schedule_or_default_there_is_no_limit():
+    assert rate.limit_at(None, berlin("2026-12-04 10:00:00")) is None
+    assert rate.limit_at({"entries": OFFICE["entries"]}, berlin("2026-12-05 10:00:00")) is None
+
+
+@pytest.mark.parametrize(("value", "days"), [
+    ("mon-fri", [0, 1, 2, 3, 4]), (["sat", "sun"], [5, 6]), (["Mon", "wed-thu", "mon"], [0, 2, 3]), ("sun", [6]),
+])
+def test_parse_days(value, days):
+    assert rate.parse_days(value) == days
+
+
+@pytest.mark.parametrize(("text", "seconds"), [("00:00", 0), ("07:30", 27000), ("24:00", 86400), ("12:00:05", 43205)])
+def test_parse_clock(text, seconds):
+    assert rate.parse_clock(text) == seconds
+
+
+@pytest.mark.parametrize("text", ["7:00", "07:60", "25:00", "24:01", "noon", "07-00"])
+def test_parse_clock_refuses(text):
+    with pytest.raises(ValueError, match="is not a time of day"):
+        rate.parse_clock(text)
+
+
+class FakeClock:
+    """Monotonic time that moves only when the limiter sleeps (or the test says so)."""
+
+    def __init__(self, start: datetime):
+        self.start, self.elapsed, self.slept = start, 0.0, 0.0
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    def sleep(self, seconds: float) -> None:
+        self.elapsed += seconds
+        self.slept += seconds
+
+    def now(self) -> datetime:
+        return self.start + timedelta(seconds=self.elapsed)
+
+    def advance(self, seconds: float) -> None:
+        self.elapsed += seconds
+
+
+def pump(limiter: rate.Limiter, clock: FakeClock, until: float, chunk: int = 64 << 10) -> int:
+    """Reads as fast as the limiter lets them until the clock reaches ``until``; the bytes moved."""
+    moved = 0
+    while clock.monotonic() < until:
+        limiter.take(chunk)
+        moved += chunk
+    return moved
+
+
+def test_rate_is_kept_within_ten_percent_over_a_window():
+    clock = FakeClock(berlin("2026-12-04 10:00:00"))  # office hours: 20 Mbit/s
+    limiter = rate.Limiter(OFFICE, clock)
+    moved = pump(limiter, clock, 30.0)
+    assert abs(moved / clock.monotonic() - 2_500_000) <= 250_000
+    [stretch] = limiter.report()
+    assert stretch["limit_bytes_per_s"] == 2_500_000
+    assert abs(stretch["rate_bytes_per_s"] - 2_500_000) <= 250_000
+
+
+def test_a_limit_change_takes_effect_mid_stream():
+    clock = FakeClock(berlin("2026-12-04 16:59:50"))  # 10 s before office hours end: 20, then 80 Mbit/s
+    limiter = rate.Limiter(OFFICE, clock)
+    before = pump(limiter, clock, 10.0)
+    after = pump(limiter, clock, 20.0)
+    assert abs(before / 10 - 2_500_000) <= 250_000
+    assert abs(after / 10 - 10_000_000) <= 1_000_000
+    first, second = limiter.report()
+    assert (first["limit_bytes_per_s"], second["limit_bytes_per_s"]) == (2_500_000, 10_000_000)
+    assert abs(first["rate_bytes_per_s"] - 2_500_000) <= 250_000
+    assert abs(second["rate_bytes_per_s"] - 10_000_000) <= 1_000_000
+
+
+def test_no_limit_in_force_never_waits():
+    clock = FakeClock(berlin("2026-12-05 10:00:00"))
+    limiter = rate.Limiter({"entries": OFFICE["entries"]}, clock)  # Saturday, no default: no limit
+    for _ in range(1000):
+        limiter.take(1 << 20)
+    assert clock.slept == 0
+    assert limiter.report()[0]["limit_bytes_per_s"] is None
+
+
+def test_without_schedule_the_limiter_does_nothing():
+    limiter = rate.Limiter(None, FakeClock(berlin("2026-12-04 10:00:00")))
+    assert not limiter.active
+    limiter.take(1 << 30)
+    assert limiter.report() == []
+
+
+def test_relay_moves_a_real_stream_at_the_limit():
+    """Real pipes through the limiter; the fake clock keeps the test from sleeping."""
+    clock = FakeClock(berlin("2026-12-04 10:00:00"))
+    limiter = rate.Limiter(OFFICE, clock)
+    payload = os.urandom(4 << 20)
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    received = bytearray()
+
+    def drain():
+        while chunk := os.read(out_read, 1 << 16):
+            received.extend(chunk)
+        os.close(out_read)
+
+    def fill():
+        for offset in range(0, len(payload), 1 << 16):
+            os.write(in_write, payload[offset:offset + (1 << 16)])
+        os.close(in_write)
+
+    threads = [threading.Thread(target=drain), threading.Thread(target=fill)]
+    for thread in threads:
+        thread.start()
+    rate.relay(in_read, out_write, limiter)
+    for thread in threads:
+        thread.join()
+    assert bytes(received) == payload
+    # 4 MiB at 20 Mbit/s (2.5 MB/s): 1.68 s on the limiter's clock.
+    assert abs(clock.monotonic() - len(payload) / 2_500_000) <= 0.1 * len(payload) / 2_500_000
+    [stretch] = limiter.report()
+    assert stretch["bytes"] == len(payload)
+
+
+def test_a_reader_that_goes_away_ends_the_relay():
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    os.close(out_read)
+    os.write(in_write, b"x" * 1000)
+    rate.relay(in_read, out_write, rate.Limiter(None))
+    os.close(in_write)
+
+
+def test_throttled_reads_keep_the_limit():
+    clock = FakeClock(berlin("2026-12-04 10:00:00"))
+    chunks = [b"x" * 65536] * 400  # 26 MB at 20 Mbit/s: about 10.5 s
+    assert b"".join(rate.throttled(chunks, rate.Limiter(OFFICE, clock))) == b"".join(chunks)
+    assert abs(clock.monotonic() - 400 * 65536 / 2_500_000) <= 0.1 * 400 * 65536 / 2_500_000
+
+
+def test_progress_shows_the_limit_in_force_and_the_time_left_at_it(tmp_path):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import Progress
+
+    clock = FakeClock(berlin("2026-12-04 10:00:00"))
+    limiter = rate.Limiter(OFFICE, clock)
+    progress = Progress(str(tmp_path / "p.json"), 10, 25_000_000, started=0.0, limiter=limiter)
+    progress.bytes = 5_000_000
+    figures = progress.figures(2.0)
+    assert figures["limit_bytes_per_s"] == 2_500_000
+    assert figures["seconds_left_at_limit"] == 8  # 20 MB at 2.5 MB/s
+    assert figures["rate_bytes_per_s"] == 2_500_000
+
+
+def test_progress_without_a_schedule_shows_no_limit(tmp_path):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import Progress
+
+    figures = Progress(str(tmp_path / "p.json"), 1, 100, started=0.0).figures(1.0)
+    assert figures["limit_bytes_per_s"] is None and figures["seconds_left_at_limit"] is None
+
+
+@pytest.mark.parametrize(("schedule", "message"), [
+    ({"entries": [{"days": ["mo"], "start": "07:00", "end": "17:00", "limit": 20}]},
+     "bandwidth_schedule entry 1: 'mo' is not a weekday"),
+    ({"entries": [{"days": ["mon"], "start": "17:00", "end": "07:00", "limit": 20}]},
+     "bandwidth_schedule entry 1: it must end after it starts"),
+    ({"default": 0, "entries": []}, "the default limit must be more than 0 Mbit/s"),
+])
+def test_the_modules_refuse_a_malformed_schedule(schedule, message):
+    with pytest.raises(ValueError, match=message):
+        rate.limiter_of(schedule)
+
+
+def test_a_schedule_that_limits_nothing_needs_no_limiter():
+    assert not rate.limiter_of({"default": None, "entries": []}).active
+    assert not rate.limiter_of(None).active
+    assert rate.limiter_of({"default": 50, "entries": []}).active
