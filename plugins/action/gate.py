@@ -3,13 +3,16 @@
 
 The report folder and the waiver file are the report callback's (plugin_utils/report/store.py)
 unless the task names others, and the verdict is the report's own rule
-(plugin_utils/report/model.py), so the gate decides as the report did.
+(plugin_utils/report/model.py), so the gate decides as the report did. Whether now is inside the
+Kommune's window, and what an override must give, is plugin_utils/wave/window.py's decision.
 """
 
 from __future__ import annotations
 
+import getpass
 import json
 import re
+import socket
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -28,6 +31,12 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import
     reports_newest_first,
     task_waivers,
 )
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import (
+    INSIDE,
+    Window,
+    WindowError,
+    override_reason,
+)
 
 ARGUMENT_SPEC = {
     "kommune": {"type": "str", "required": True},
@@ -39,6 +48,9 @@ ARGUMENT_SPEC = {
     "waiver_file": {"type": "path"},
     "plan_hash": {"type": "str"},
     "require_complete": {"type": "bool", "default": True},
+    "window": {"type": "dict"},
+    # raw: a bare true must stay a bool here, to be refused as one (window.override_reason)
+    "window_override": {"type": "raw"},
 }
 MUTUALLY_EXCLUSIVE = [("report", "report_dir"), ("waivers", "waiver_file")]
 
@@ -120,9 +132,39 @@ def report_path(args: dict, settings: Callable[[], ReportSettings]) -> str | Non
     return path
 
 
-def decide(args: dict, settings: Callable[[], ReportSettings], now: datetime) -> dict:
+def check_window(args: dict, now: datetime, by: str) -> dict:
+    """The window part of the gate's result (empty without a window); raises Refused outside it
+    unless an override gives the reason, which the result then carries with its finding."""
+    if args["window"] is None:
+        if override_reason(args["window_override"]) is not None:
+            raise Refused("window_override needs the Kommune's window (window) to override")
+        return {}
+    kommune = args["kommune"]
+    try:
+        reason = override_reason(args["window_override"])
+        window = Window.of(args["window"])
+        seen = window.describe(now)
+    except WindowError as err:
+        raise Refused(f"the gate cannot decide on the window of {kommune}: {err}") from None
+    times = {name: seen[name] for name in ("start", "end", "timezone", "now")}
+    if seen["position"] == INSIDE:
+        return {"window": seen, "window_override": None}
+    if reason is None:
+        closed = Finding.of("wave.window_closed", kommune=kommune, resources=[kommune], **times)
+        raise Refused(
+            f"{closed.summary.rstrip('.')}; to cut over outside it anyway, give the reason as wave_window_override",
+            window=seen, window_override=None, **{RESULT_FINDINGS: [closed.to_dict()]},
+        )
+    override = {"reason": reason, "by": by}
+    used = Finding.of("wave.window_override", kommune=kommune, resources=[kommune], **times, **override)
+    return {"window": seen, "window_override": override, RESULT_FINDINGS: [used.to_dict()]}
+
+
+def decide(args: dict, settings: Callable[[], ReportSettings], now: datetime, by: str = "") -> dict:
     """The gate's task result; raises Refused when the gate stays closed."""
     kommune = args["kommune"]
+    # The window first: outside it the cut-over does not start, whatever the dry run found.
+    window = check_window(args, now, by)
     path = report_path(args, settings)
     report = read_report(path) if path else None
     extra = {}
@@ -152,14 +194,23 @@ def decide(args: dict, settings: Callable[[], ReportSettings], now: datetime) ->
         )
     except (WaiverError, ValueError, KeyError) as err:
         raise Refused(f"the gate cannot decide: {err}") from None
-    findings = [gate_finding(kommune, decision), *decision.pop("expired_waivers")]
-    result = dict(changed=False, **decision, **extra, **{RESULT_FINDINGS: findings})
+    findings = [gate_finding(kommune, decision), *decision.pop("expired_waivers"), *window.pop(RESULT_FINDINGS, [])]
+    result = dict(changed=False, **decision, **extra, **window, **{RESULT_FINDINGS: findings})
     if decision["verdict"] == NO_GO:
         blocked = ", ".join(sorted({f["key"] for f in decision["inhibitors"]}))
         blocked = f"unwaived inhibitors {blocked}" if blocked else "the dry run is incomplete"
         source = f" in {path}" if path else ""
         raise Refused(f"NO-GO for {kommune}{source}: {blocked}", **result)
     return result
+
+
+def who_runs() -> str:
+    """Who runs the cut-over, as an override records it: the controller's login and host."""
+    try:
+        user = getpass.getuser()
+    except (KeyError, OSError):  # a container's UID without a passwd entry
+        user = "?"
+    return f"{user}@{socket.gethostname()}"
 
 
 class ActionModule(ActionBase):
@@ -176,7 +227,7 @@ class ActionModule(ActionBase):
         )
         # Check mode decides and refuses as the real run does: the gate changes nothing.
         try:
-            result.update(decide(args, self.settings, datetime.now(UTC)))
+            result.update(decide(args, self.settings, datetime.now(UTC), by=who_runs()))
         except Refused as refused:
             result.update(refused.fields, failed=True, msg=str(refused))
         return result

@@ -202,6 +202,7 @@ class CallbackModule(CallbackBase):
                 name=str(kommune.get("name", "")),
                 ags=str(kommune.get("ags", "")),
                 wave=kommune.get("wave", variables.get("umzug_wave")),
+                window=kommune.get("window") if isinstance(kommune.get("window"), dict) else None,
             )
         self._builder.add_host(host.name, ident)
         plan_hash = variables.get("umzug_plan_hash")

@@ -1156,6 +1156,30 @@ CATALOG = {
         "en": {"title": "Cut-over allowed for {kommune}", "summary": "Verdict {verdict}"},
         "de": {"title": "Umstellung für {kommune} freigegeben", "summary": "Votum {verdict}"},
     },
+    # The Kommune's agreed window (plugins/plugin_utils/wave/window.py): the gate refuses a cut-over
+    # outside it, unless wave_window_override gives the reason (then it is recorded).
+    "wave.window_closed": {
+        "payload": "wave", "severity": "high", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Cut-over of {kommune} refused outside its window",
+               "summary": "Cut-over of {kommune} refused: its window is {start} to {end} ({timezone}), it is now "
+                          "{now}.",
+               "remediation": "Run the cut-over inside the window, or give the reason for running it outside as "
+                              "wave_window_override (docs/wave.md, The window)."},
+        "de": {"title": "Umstellung von {kommune} außerhalb ihres Fensters abgelehnt",
+               "summary": "Umstellung von {kommune} abgelehnt: ihr Fenster ist {start} bis {end} ({timezone}), "
+                          "jetzt ist es {now}.",
+               "remediation": "Die Umstellung im Fenster starten, oder den Grund für eine Umstellung außerhalb "
+                              "als wave_window_override angeben (docs/wave.md, The window)."},
+    },
+    "wave.window_override": {
+        "payload": "wave", "severity": "medium", "inhibitor": False, "remediation": None,
+        "en": {"title": "Cut-over of {kommune} outside its window, by override",
+               "summary": "Its window is {start} to {end} ({timezone}), the cut-over began {now}; override by "
+                          "{by}: {reason}"},
+        "de": {"title": "Umstellung von {kommune} außerhalb ihres Fensters, per Übersteuerung",
+               "summary": "Ihr Fenster ist {start} bis {end} ({timezone}), die Umstellung begann {now}; "
+                          "übersteuert von {by}: {reason}"},
+    },
     "wave.rolled_back": {
         "payload": "wave", "severity": "medium", "inhibitor": False, "remediation": None,
         "en": {"title": "{kommune} rolled back",

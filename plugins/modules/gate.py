@@ -16,6 +16,9 @@ description:
   - An incomplete report (interrupted run, unreachable host) is NO-GO unless I(require_complete=false).
   - Refuses, each time with one sentence naming the report file, when the Kommune has no dry-run report,
     when the report is older than I(max_age), when it was made for another plan than I(plan_hash), and on NO-GO.
+  - With I(window), refuses first when now is outside the Kommune's window, in one sentence naming the window
+    and the time now (finding C(wave.window_closed)), unless I(window_override) gives the reason; the
+    override is then returned with who gave it (finding C(wave.window_override)).
   - Changes nothing. Runs on the controller as an action plugin; no connection to the host is made.
 author:
   - umzug developers (@kommunal)
@@ -75,6 +78,19 @@ options:
     description: Whether an incomplete report closes the gate.
     type: bool
     default: true
+  window:
+    description:
+      - The Kommune's agreed window, as its context carries it (C(umzug_kommune.window)), with C(start) and
+        C(end) as ISO 8601 times with their offset, and C(timezone). The window includes its start and excludes
+        its end.
+      - Unset, the gate does not look at the time.
+    type: dict
+  window_override:
+    description:
+      - The reason for a cut-over outside I(window), as text (C(wave_window_override)). Empty or unset: no
+        override. A bare C(true), or a yes/no as text, is refused: the override must say why.
+      - Inside the window it is not used and not returned.
+    type: raw
 attributes:
   check_mode:
     support: full
@@ -103,6 +119,13 @@ EXAMPLES = r"""
     kommune: "{{ umzug_kommune.id }}"
     max_age: 24h
     plan_hash: "{{ umzug_plan_hash }}"
+
+- name: Gate - also only inside the Kommune's window, unless an override says why
+  kommunal.umzug.gate:
+    kommune: "{{ umzug_kommune.id }}"
+    plan_hash: "{{ umzug_plan_hash }}"
+    window: "{{ umzug_kommune.window }}"
+    window_override: "{{ wave_window_override }}"
 """
 
 RETURN = r"""
@@ -139,10 +162,24 @@ report_age:
   returned: when a report was read
   type: int
   sample: 5400
+window:
+  description:
+    - The Kommune's window and the time the gate decided at, local time C(YYYY-MM-DD HH:MM) in C(timezone),
+      and where that time lies (C(before), C(inside), C(after)).
+  returned: when I(window) is given
+  type: dict
+  sample: {start: "2027-03-12 18:00", end: "2027-03-14 18:00", timezone: Europe/Berlin, now: "2027-03-13 09:12",
+           position: inside}
+window_override:
+  description: The override the cut-over runs outside its window with, C(reason) and C(by) (login@host); null inside.
+  returned: when I(window) is given
+  type: dict
+  sample: {reason: "Fenster verlegt, Ticket 4711", by: "erika@rz-ansible"}
 umzug_findings:
   description:
     - C(wave.gate_open) or C(wave.gate_closed),
-      plus C(report.waiver_expired) for every expired waiver that matched.
+      plus C(report.waiver_expired) for every expired waiver that matched,
+      and C(wave.window_override) when the override was used; C(wave.window_closed) when the window refused.
   returned: always
   type: list
   elements: dict

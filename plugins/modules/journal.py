@@ -15,9 +15,10 @@ description:
     a warning. The decision is made under an exclusive C(flock), so two runs starting at once cannot both
     win. Tasks of the same run may call C(begin) again (one per host of the Kommune).
   - C(state=check) returns the completed steps without touching the lock; C(state=done) records one step
-    (only by the run holding the lock); C(state=reset) moves phases into the journal's history so that
-    the next attempt starts them afresh (after a rollback); C(state=release) removes the lock if it is
-    this run's.
+    (only by the run holding the lock); C(state=refused) records a step that refused to start, with its
+    I(reason), in the journal's C(refused) list (the gate outside the Kommune's window); C(state=reset)
+    moves phases into the journal's history so that the next attempt starts them afresh (after a
+    rollback); C(state=release) removes the lock if it is this run's.
   - The step C(accepted) of the phase C(finalize) is the Abnahme, the point of no return; afterwards
     C(begin) and C(check) refuse the phases that no longer run then (seed, cutover and rollback;
     C(after_abnahme) in the table).
@@ -34,7 +35,7 @@ options:
     description: What to do, see the description.
     type: str
     required: true
-    choices: [begin, check, done, reset, release]
+    choices: [begin, check, done, refused, reset, release]
   dir:
     description: Folder of the journals on the controller, e.g. C(artifacts/journal).
     type: path
@@ -49,17 +50,19 @@ options:
     required: true
   phase:
     description:
-      - The phase the step belongs to. Required for C(begin), C(check) and C(done).
+      - The phase the step belongs to. Required for C(begin), C(check), C(done) and C(refused).
       - One of the phases of the Welle's table (C(roles/wave/vars/main.yml)), which the action plugin checks
         it against; today discover, dryrun, seed, cutover, verify, finalize, rollback.
     type: str
   step:
     description:
-      - Name of the completed step for C(state=done), e.g. C(final_sync@kommune-a-fs).
-        Lowercase letters, digits, C(_ . @ -).
+      - Name of the completed step for C(state=done), or of the step that refused for C(state=refused),
+        e.g. C(final_sync@kommune-a-fs). Lowercase letters, digits, C(_ . @ -).
     type: str
   record:
-    description: Small plain data kept with the step, e.g. the Abnahme's C(by) and C(report_sha256).
+    description:
+      - Small plain data kept with the step (or the refusal), e.g. the Abnahme's C(by) and C(report_sha256),
+        the gate's C(window) and C(window_override).
     type: dict
     default: {}
   phases:
@@ -68,7 +71,7 @@ options:
     elements: str
     default: []
   reason:
-    description: For C(state=reset), why (kept in the history).
+    description: For C(state=reset), why (kept in the history); for C(state=refused), why the step refused.
     type: str
     default: ''
 attributes:
@@ -111,6 +114,16 @@ EXAMPLES = r"""
     phase: finalize
     step: accepted
     record: {by: Erika Muster, report: artifacts/reports/x/report.json, report_sha256: 0f1e...}
+
+- name: Record that the gate refused the cut-over
+  kommunal.umzug.journal:
+    state: refused
+    dir: "{{ playbook_dir }}/../artifacts/journal"
+    wave: "{{ umzug_wave }}"
+    kommune: "{{ umzug_kommune.id }}"
+    phase: cutover
+    step: gate
+    reason: "Cut-over of kommune-a refused: its window is 2027-03-12 18:00 to 2027-03-14 18:00 (Europe/Berlin), ..."
 """
 
 RETURN = r"""

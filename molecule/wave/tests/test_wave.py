@@ -154,3 +154,33 @@ def test_kommune_b_shares_writable_and_accounts_enabled_at_home(lab_host):
         if not uac or uac[0] & 0x2:
             disabled.append(user["name"])
     assert disabled == []
+
+
+# --- the window: the plan's windows are in 2025 ------------------------------------------
+
+@pytest.mark.parametrize("kommune_id", sorted(SWITCHED))
+def test_the_cutover_outside_the_window_was_refused_before_anything_changed(kommune_id):
+    """side_effect's first cut-over: the gate refused it with the window and the time, the
+    journal keeps the refusal, and the Kommune's shares were still writable after it."""
+    window = PLAN.hostvars[host_of(kommune_id, "fs")]["umzug_kommune"]["window"]
+    start = window["start"][:16].replace("T", " ")
+    (refused,) = journal(kommune_id)["refused"]
+    assert (refused["phase"], refused["step"]) == ("cutover", "gate")
+    assert refused["reason"].startswith(f"Cut-over of {kommune_id} refused: its window is {start} to ")
+    assert "(Europe/Berlin), it is now " in refused["reason"]
+    assert refused["record"]["window"]["position"] == "after"
+    settings = json.loads((STATE / "after-refused-cutover.json").read_text(encoding="utf-8"))
+    config = settings[host_of(kommune_id, "fs")]
+    assert "[global]" in config and "read only = Yes" not in config
+
+
+def test_the_cutover_by_override_recorded_the_reason():
+    """The cut-over that ran: its gate step's record in the journal (Kommune A's; Kommune B's
+    attempt is in the history after its rollback, with the same record)."""
+    for kommune_id, record in ((KOMMUNE_A, journal(KOMMUNE_A)["phases"]["cutover"][0]),
+                               (KOMMUNE_B, journal(KOMMUNE_B)["history"][-1]["phases"]["cutover"][0])):
+        assert record["step"] == "gate", kommune_id
+        override = record["record"]["window_override"]
+        assert override["reason"] == "Molecule: the windows of the plan are in the past"
+        assert override["by"]
+        assert record["at"] > journal(kommune_id)["refused"][0]["at"]

@@ -21,8 +21,10 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import SEVERITIES, Finding, Reason
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import Window, WindowError, timeline
 
-SCHEMA_VERSION = "1.0"
+# 1.1: each Kommune's window, and each wave's timeline of them.
+SCHEMA_VERSION = "1.1"
 GO, GO_WITH_RISKS, NO_GO = "go", "go_with_accepted_risks", "no_go"
 VERDICTS = (GO, GO_WITH_RISKS, NO_GO)
 # Reasons are codes, the renderer words them in German or English.
@@ -252,6 +254,8 @@ class KommuneRecord:
     name: str = ""
     ags: str = ""
     wave: int | None = None
+    # The agreed window as the Kommune's context has it (umzug_kommune.window); None without one.
+    window: dict | None = None
 
     def __post_init__(self):
         self.hosts: list[str] = []
@@ -271,13 +275,13 @@ class ReportBuilder:
         self.withheld = 0
 
     def kommune(
-        self, ident: str | None, name: str = "", ags: str = "", wave: int | None = None
+        self, ident: str | None, name: str = "", ags: str = "", wave: int | None = None, window: dict | None = None
     ) -> KommuneRecord:
         if not ident:
             return self.general
         record = self.kommunen.get(ident)
         if record is None:
-            record = self.kommunen[ident] = KommuneRecord(id=ident, name=name, ags=ags, wave=wave)
+            record = self.kommunen[ident] = KommuneRecord(id=ident, name=name, ags=ags, wave=wave, window=window)
         return record
 
     def add_host(self, host: str, kommune: str | None) -> None:
@@ -325,6 +329,7 @@ class ReportBuilder:
                     "name": record.name,
                     "ags": record.ags,
                     "wave": record.wave,
+                    "window": window_entry(record.window),
                     "hosts": sorted(record.hosts),
                     "verdict": state,
                     "reasons": reasons,
@@ -339,7 +344,7 @@ class ReportBuilder:
             "generator": "kommunal.umzug.report",
             "run": dict(self.run, finished=finished),
             "summary": _summary(kommunen, general),
-            "waves": _waves(kommunen),
+            "waves": _waves(kommunen, {r.id: window_of(r.window) for r in self.kommunen.values()}),
             "kommunen": kommunen,
             "general": {"findings": general, "changes": self.general.changes, "counts": counts(general)},
             "waivers": [
@@ -375,11 +380,36 @@ def _summary(kommunen: list[dict], general: list[dict]) -> dict:
     }
 
 
-def _waves(kommunen: list[dict]) -> list[dict]:
+def window_of(context: dict | None) -> Window | None:
+    """A Kommune's window from its context; None without one, or with one the report cannot read
+    (the plan validates windows; a report is written whatever a host variable holds)."""
+    if not context:
+        return None
+    try:
+        return Window.of(dict(context))
+    except (WindowError, TypeError, ValueError):
+        return None
+
+
+def window_entry(context: dict | None) -> dict | None:
+    """The window as the report shows it: local times as the plan writes them, and its length."""
+    window = window_of(context)
+    if window is None:
+        return None
+    return {"start": window.local(window.start), "end": window.local(window.end), "timezone": window.timezone,
+            "hours": round(window.hours, 2)}
+
+
+def _waves(kommunen: list[dict], windows: dict[str, Window | None]) -> list[dict]:
+    """Each wave's Kommunen, and the timeline of their windows (ordered by start, overlaps named)."""
     waves: dict = {}
     for kommune in kommunen:
         waves.setdefault(kommune["wave"], []).append(kommune["id"])
-    return [{"wave": wave, "kommunen": ids} for wave, ids in waves.items()]
+    return [
+        {"wave": wave, "kommunen": ids,
+         "timeline": timeline({ident: windows[ident] for ident in ids if windows.get(ident) is not None})}
+        for wave, ids in waves.items()
+    ]
 
 
 def kommune_entry(report: dict, kommune: str) -> dict | None:

@@ -11,6 +11,7 @@ Controller side only (Jinja2, jsonschema).
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -113,6 +114,13 @@ STRINGS = {
         "wave": "Welle",
         "lab": "Labor",
         "report": "Bericht",
+        "window": "Fenster",
+        "timeline": "Fenster der Kommunen",
+        "window_start": "Beginn",
+        "window_end": "Ende",
+        "duration": "Dauer",
+        "overlaps": "überschneidet sich mit",
+        "no_window": "kein Fenster im Plan",
     },
     "en": {
         "title": "Migration report",
@@ -197,6 +205,13 @@ STRINGS = {
         "wave": "Wave",
         "lab": "Lab",
         "report": "Report",
+        "window": "Window",
+        "timeline": "Windows of the Kommunen",
+        "window_start": "Start",
+        "window_end": "End",
+        "duration": "Length",
+        "overlaps": "overlaps",
+        "no_window": "no window in the plan",
     },
 }
 
@@ -257,6 +272,31 @@ def _remediations(findings: list[dict]) -> list[tuple[str, dict, int]]:
     return [tuple(entry) for entry in seen.values()]
 
 
+def hours_text(hours: float) -> str:
+    """A window's length: whole hours without decimals (48 h), others with one (47.5 h)."""
+    return f"{hours:.0f} h" if float(hours).is_integer() else f"{hours:.1f} h"
+
+
+def _bars(timeline: list[dict]) -> list[dict]:
+    """The timeline's entries with where their bar sits on the wave's span, in percent of it.
+
+    The local wall-clock times are compared as written: a summer-time change inside the span moves
+    a bar by an hour's width at most, which a picture of days does not show.
+    """
+    def moment(text: str) -> datetime:
+        return datetime.strptime(text, "%Y-%m-%d %H:%M")
+
+    if not timeline:
+        return []
+    first = min(moment(entry["start"]) for entry in timeline)
+    span = (max(moment(entry["end"]) for entry in timeline) - first).total_seconds() or 1
+    return [
+        {**entry, "left": round((moment(entry["start"]) - first).total_seconds() / span * 100, 2),
+         "width": max(round((moment(entry["end"]) - moment(entry["start"])).total_seconds() / span * 100, 2), 0.5)}
+        for entry in timeline
+    ]
+
+
 def _in_language(report: dict, language: str) -> dict:
     """The report with every finding's texts in ``language`` (the model stays as it is)."""
     def findings(section: dict) -> dict:
@@ -281,6 +321,8 @@ def render_html(report: dict, language: str = "de") -> str:
         kommunen=kommunen,
         by_payload=_by_payload,
         remediations=_remediations,
+        bars=_bars,
+        hours_text=hours_text,
         payload_label=lambda p: strings["plan_payload" if p == "plan" else p],
     )
 
@@ -298,6 +340,11 @@ def terminal_summary(report: dict, language: str = "de") -> list[str]:
             + " ".join(f"{t[s]}={c[s]}" for s in SEVERITIES[::-1])
             + f" {t['inhibitors']}={c['inhibitors']} ({t['waived']}: {c['waived_inhibitors']})"
         )
+    for wave in report["waves"]:
+        for entry in wave.get("timeline") or ():
+            overlaps = f", {t['overlaps']} {', '.join(entry['overlaps'])}" if entry["overlaps"] else ""
+            lines.append(f"  {t['window']} {entry['kommune']}: {entry['start']} - {entry['end']} "
+                         f"({entry['timezone']}, {hours_text(entry['hours'])}{overlaps})")
     general = report["general"]["counts"]
     if general["inhibitors"]:
         lines.append(f"  {t['rz_inhibitors']}: {general['inhibitors']}")

@@ -13,8 +13,10 @@ naming the run that owns the Kommune (PID and host of its ansible-playbook proce
   milliseconds only. The lock file itself outlives the worker processes and is released
   at the end of a phase, or taken over (with a warning) once its owner's PID is dead on the
   same host.
-- Only step names, times, run ids and small records (the Abnahme's who and report hash) are
-  kept; ``record`` refuses keys that name secrets.
+- Only step names, times, run ids and small records (the Abnahme's who and report hash, the
+  gate's window and override) are kept; ``record`` refuses keys that name secrets.
+- A step that refused to start (the gate outside the Kommune's window, or on NO-GO) is kept in
+  ``refused`` with its reason: the attempt is on record though nothing of it ran.
 """
 
 from __future__ import annotations
@@ -130,6 +132,7 @@ class Journal:
             "phases": {},
             "finalized": None,
             "history": [],
+            "refused": [],
         }
 
     def read_lock(self) -> dict | None:
@@ -248,6 +251,25 @@ class Journal:
                 write_json(self.path, data)
             return {"changed": True, "journal": data, "completed": self.completed(data, phase)}
 
+    def refused(self, owner: Owner, phase: str, step: str, reason: str, record: dict | None = None,
+                write: bool = True) -> dict:
+        """Keeps a step that refused to start, with why; the phase's completed steps stay as they are."""
+        self.rules.check(phase)
+        check_step(step)
+        record = check_record(record)
+        if not reason.strip():
+            raise JournalError("a refusal is recorded with its reason")
+        with self.guard():
+            self.require_lock(owner)
+            data = self.read()
+            entry = {"phase": phase, "step": step, "at": now(), "run": owner.run, "reason": reason}
+            if record:
+                entry["record"] = record
+            data.setdefault("refused", []).append(entry)
+            if write:
+                write_json(self.path, data)
+            return {"changed": True, "journal": data, "completed": self.completed(data, phase)}
+
     def reset(self, owner: Owner, phases: list[str], reason: str, write: bool = True) -> dict:
         """Moves the phases' steps into the history, so that the next attempt starts them afresh."""
         for phase in phases:
@@ -277,7 +299,7 @@ def check_step(step: str) -> None:
 # The phases are the wave table's (PhaseRules): the action plugin checks them with it.
 
 ARGUMENT_SPEC = {
-    "state": {"type": "str", "required": True, "choices": ["begin", "check", "done", "reset", "release"]},
+    "state": {"type": "str", "required": True, "choices": ["begin", "check", "done", "refused", "reset", "release"]},
     "dir": {"type": "path", "required": True},
     "wave": {"type": "str", "required": True},
     "kommune": {"type": "str", "required": True},
@@ -291,6 +313,7 @@ REQUIRED_IF = [
     ("state", "begin", ("phase",)),
     ("state", "check", ("phase",)),
     ("state", "done", ("phase", "step")),
+    ("state", "refused", ("phase", "step", "reason")),
     ("state", "reset", ("phases",)),
 ]
 
@@ -312,6 +335,8 @@ def run_journal(args: dict, owner: Owner, rules: PhaseRules, check_mode: bool = 
         outcome = {"changed": False, "journal": data, "completed": journal.completed(data, args["phase"])}
     elif state == "done":
         outcome = journal.done(owner, args["phase"], args["step"], args["record"], write)
+    elif state == "refused":
+        outcome = journal.refused(owner, args["phase"], args["step"], args["reason"], args["record"], write)
     elif state == "reset":
         outcome = journal.reset(owner, args["phases"], args["reason"] or "reset", write)
     else:

@@ -10,6 +10,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -30,6 +31,10 @@ print("3 passed in 0.01s")
 """
 
 
+OVERRIDE = "Test: the fixture plan's windows are in 2025"
+NO_OVERRIDE = json.dumps({"wave_window_override": ""})
+
+
 class Wave:
     def __init__(self, tmp: Path):
         self.tmp = tmp
@@ -43,6 +48,9 @@ class Wave:
                     "wave_steps_dir": str(FIXTURES / "steps"),
                     "wave_test_log": str(self.log),
                     "wave_test_release": str(self.release),
+                    # The fixture plan's windows are in 2025: every cut-over here runs by override,
+                    # except where a test takes it away (test_the_window_*).
+                    "wave_window_override": OVERRIDE,
                     "wave_acceptance_dir": str(tmp),
                     "wave_acceptance_json_dir": str(tmp / "acceptance"),
                     # The suite's JSON summary, as tests/acceptance/conftest.py writes it.
@@ -191,6 +199,39 @@ def test_the_gate_refuses_an_old_dry_run(wave, dry_run):
     assert result.returncode == 2
     assert "old, more than the 0 allowed (max_age); run the dry run again" in text(result)
     assert [line for line in wave.steps() if line.startswith("cutover")] == ["cutover gate altdorf-dc"]
+
+
+def test_the_window_refuses_the_cutover_before_anything_and_the_override_is_recorded(wave, dry_run):
+    """The fixture plan's windows are in 2025. Without the override only the gate runs, the journal keeps
+    the refusal; with it the cut-over runs and the journal and the report keep the reason; the rollback
+    is never bound to the window."""
+    refused = wave.run("cutover", "--limit", "kommune_bergheim", "-e", NO_OVERRIDE)
+    assert refused.returncode == 2
+    assert ("Cut-over of bergheim refused: its window is 2025-03-21 18:00 to 2025-03-23 18:00 (Europe/Berlin), "
+            "it is now ") in text(refused)
+    assert [line for line in wave.steps() if line.startswith("cutover")] == ["cutover gate bergheim-dc"]
+    journal = wave.journal_of("bergheim")
+    assert journal["phases"].get("cutover", []) == []
+    (entry,) = journal["refused"]
+    assert (entry["phase"], entry["step"], entry["record"]["window"]["position"]) == ("cutover", "gate", "after")
+    assert entry["reason"].startswith("Cut-over of bergheim refused: its window is 2025-03-21 18:00")
+    assert "wave.window_closed" in findings(wave.latest(), "bergheim")
+
+    bare = wave.run("cutover", "--limit", "kommune_bergheim", "-e", json.dumps({"wave_window_override": True}))
+    assert bare.returncode == 2 and "wave_window_override is True; it takes the reason" in text(bare)
+
+    overridden = wave.run("cutover", "--limit", "kommune_bergheim", "-e", "wave_test_fail_at=accounts_delta")
+    assert overridden.returncode == 2  # the injected fault, after the gate let it through
+    gate = wave.journal_of("bergheim")["phases"]["cutover"][0]
+    assert gate["step"] == "gate" and gate["run"] and gate["at"]
+    assert gate["record"]["window_override"]["reason"] == OVERRIDE
+    assert gate["record"]["window_override"]["by"].endswith("@" + socket.gethostname())
+    assert gate["record"]["window"]["start"] == "2025-03-21 18:00"
+    used = next(f for k in wave.latest()["kommunen"] for f in k["findings"] if f["key"] == "wave.window_override")
+    assert used["kommune"] == "bergheim" and used["summary"].endswith(OVERRIDE)
+
+    rolled = wave.run("rollback", "--limit", "kommune_bergheim", "-e", NO_OVERRIDE)
+    assert rolled.returncode == 0, rolled.stdout
 
 
 def test_a_fault_stops_one_kommune_and_the_rerun_continues_from_its_journal(wave, dry_run):

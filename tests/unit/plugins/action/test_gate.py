@@ -2,13 +2,14 @@
 
 import json
 import re
+import socket
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from ansible.errors import AnsibleActionFail
 
 from ansible_collections.kommunal.umzug.plugins.action import gate
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, localised
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import ReportSettings
 
 PLAN = "a" * 64
@@ -162,3 +163,98 @@ def test_check_mode_decides_as_the_real_run(run_action, tmp_path, check):
 def test_waivers_and_a_waiver_file_exclude_each_other(run_action, tmp_path):
     with pytest.raises(AnsibleActionFail, match="mutually exclusive"):
         run_action(gate.ActionModule, args(tmp_path, waivers=[], waiver_file=str(tmp_path / "w.yml")))
+
+
+# --- the Kommune's window ---------------------------------------------------------------
+
+WINDOW = {"start": "2025-03-14T18:00:00+01:00", "end": "2025-03-16T18:00:00+01:00", "timezone": "Europe/Berlin"}
+AFTER_IT = datetime(2026, 12, 4, 18, 12, tzinfo=UTC)  # 19:12 in Berlin
+INSIDE_IT = datetime(2025, 3, 15, 9, 0, tzinfo=UTC)
+
+
+def decide(tmp_path, report_settings, now, **extra):
+    write_report(tmp_path, "20270312T160000Z-100", age=timedelta(0))
+    task = {"max_age": None, "waivers": None, "waiver_file": None, "report": None, "findings": [],
+            "require_complete": True, "window": WINDOW, "window_override": None, **extra}
+    return gate.decide(args(tmp_path, **task), lambda: report_settings, now, by="erika@rz-ansible")
+
+
+def test_outside_the_window_the_gate_refuses_in_one_sentence(tmp_path, report_settings):
+    with pytest.raises(gate.Refused) as refused:
+        decide(tmp_path, report_settings, AFTER_IT)
+    assert str(refused.value) == (
+        "Cut-over of kommune-a refused: its window is 2025-03-14 18:00 to 2025-03-16 18:00 (Europe/Berlin), it is "
+        "now 2026-12-04 19:12; to cut over outside it anyway, give the reason as wave_window_override")
+    assert refused.value.fields["window"]["position"] == "after"
+    (closed,) = refused.value.fields["umzug_findings"]
+    assert closed["key"] == "wave.window_closed" and closed["kommune"] == "kommune-a"
+
+
+def test_the_refusal_reads_in_german_in_the_report(tmp_path, report_settings):
+    with pytest.raises(gate.Refused) as refused:
+        decide(tmp_path, report_settings, AFTER_IT)
+    (closed,) = refused.value.fields["umzug_findings"]
+    assert localised(closed, "de")["summary"] == (
+        "Umstellung von kommune-a abgelehnt: ihr Fenster ist 2025-03-14 18:00 bis 2025-03-16 18:00 "
+        "(Europe/Berlin), jetzt ist es 2026-12-04 19:12.")
+    assert localised(closed, "en")["summary"] == (
+        "Cut-over of kommune-a refused: its window is 2025-03-14 18:00 to 2025-03-16 18:00 (Europe/Berlin), "
+        "it is now 2026-12-04 19:12.")
+
+
+def test_before_the_window_the_gate_refuses_too(tmp_path, report_settings):
+    with pytest.raises(gate.Refused, match=r"it is now 2025-03-14 17:59;"):
+        decide(tmp_path, report_settings, datetime(2025, 3, 14, 16, 59, tzinfo=UTC))
+
+
+def test_the_window_is_checked_before_the_dry_run(tmp_path, report_settings):
+    """Outside the window the answer is the window, even with no dry run at all."""
+    with pytest.raises(gate.Refused, match="refused: its window is"):
+        gate.decide(args(tmp_path / "empty", max_age=None, waivers=None, waiver_file=None, report=None, findings=[],
+                         require_complete=True, window=WINDOW, window_override=None),
+                    lambda: report_settings, AFTER_IT)
+
+
+def test_inside_the_window_the_gate_opens_and_an_override_is_not_used(tmp_path, report_settings):
+    result = decide(tmp_path, report_settings, INSIDE_IT, window_override="Ticket 4711")
+    assert result["verdict"] == "go"
+    assert result["window"] == {"start": "2025-03-14 18:00", "end": "2025-03-16 18:00", "timezone": "Europe/Berlin",
+                                "now": "2025-03-15 10:00", "position": "inside"}
+    assert result["window_override"] is None
+    assert [f["key"] for f in result["umzug_findings"]] == ["wave.gate_open"]
+
+
+def test_an_override_with_its_reason_opens_the_gate_and_is_returned(tmp_path, report_settings):
+    result = decide(tmp_path, report_settings, AFTER_IT, window_override=" Lab: kein vereinbartes Fenster ")
+    assert result["verdict"] == "go"
+    assert result["window_override"] == {"reason": "Lab: kein vereinbartes Fenster", "by": "erika@rz-ansible"}
+    used = next(f for f in result["umzug_findings"] if f["key"] == "wave.window_override")
+    assert used["summary"] == ("Its window is 2025-03-14 18:00 to 2025-03-16 18:00 (Europe/Berlin), the cut-over "
+                               "began 2026-12-04 19:12; override by erika@rz-ansible: Lab: kein vereinbartes Fenster")
+    assert localised(used, "de")["title"] == "Umstellung von kommune-a außerhalb ihres Fensters, per Übersteuerung"
+
+
+def test_an_override_does_not_open_a_gate_the_dry_run_closes(tmp_path, report_settings):
+    write_report(tmp_path, "20270312T170000Z-101", age=timedelta(0), findings=[INHIBITOR])
+    with pytest.raises(gate.Refused, match="NO-GO for kommune-a"):
+        gate.decide(args(tmp_path, max_age=None, waivers=None, waiver_file=None, report=None, findings=[],
+                         require_complete=True, window=WINDOW, window_override="Ticket 4711"),
+                    lambda: report_settings, AFTER_IT)
+
+
+@pytest.mark.parametrize("override", [True, "true", "yes"])
+def test_a_bare_true_is_refused_with_what_the_override_takes(run_action, tmp_path, override):
+    write_report(tmp_path, "20270312T160000Z-100")
+    result = run_action(gate.ActionModule, args(tmp_path, window=WINDOW, window_override=override), fails=True)
+    assert "wave_window_override is" in result["msg"]
+    assert "the reason for cutting over outside the window as text" in result["msg"]
+
+
+def test_the_action_decides_on_the_controllers_clock(run_action, tmp_path):
+    write_report(tmp_path, "20270312T160000Z-100")
+    refused = run_action(gate.ActionModule, args(tmp_path, window=WINDOW), fails=True)
+    assert refused["msg"].startswith("Cut-over of kommune-a refused: its window is 2025-03-14 18:00 to ")
+    assert refused["umzug_findings"][0]["key"] == "wave.window_closed"
+    passed = run_action(gate.ActionModule, args(tmp_path, window=WINDOW, window_override="Ticket 4711"))
+    assert passed["window_override"]["reason"] == "Ticket 4711"
+    assert passed["window_override"]["by"].endswith("@" + socket.gethostname())

@@ -139,7 +139,18 @@ def test_verdicts_follow_inhibitors_and_waivers(first_dry_run):
     )
     assert bergheim["counts"]["waived_inhibitors"] == 1
     assert report["summary"]["verdicts"] == {"go": 0, "go_with_accepted_risks": 1, "no_go": 1}
-    assert report["waves"] == [{"wave": 7, "kommunen": ["altdorf", "bergheim"]}]
+    assert [{k: w[k] for k in ("wave", "kommunen")} for w in report["waves"]] == [
+        {"wave": 7, "kommunen": ["altdorf", "bergheim"]}]
+
+
+def test_each_kommunes_window_from_the_plan_and_the_waves_timeline(first_dry_run):
+    """The windows of the plan (fixtures/local.umzug.yml), in local time as the plan writes them."""
+    _, report, html = first_dry_run
+    assert kommune(report, "altdorf")["window"] == {
+        "start": "2025-03-14 18:00", "end": "2025-03-16 18:00", "timezone": "Europe/Berlin", "hours": 48.0}
+    assert [(w["kommune"], w["start"], w["overlaps"]) for w in report["waves"][0]["timeline"]] == [
+        ("altdorf", "2025-03-14 18:00", []), ("bergheim", "2025-03-21 18:00", [])]
+    assert "Fenster: 2025-03-14 18:00 \u2013 2025-03-16 18:00 (Europe/Berlin, 48 h)" in html
 
 
 def test_findings_go_to_the_hosts_kommune_and_rz_findings_to_general(first_dry_run):

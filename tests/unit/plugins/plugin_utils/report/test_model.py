@@ -192,3 +192,21 @@ def test_gate_refuses_incomplete_reports_unless_told():
 def test_gate_needs_the_kommune_in_the_report():
     with pytest.raises(ValueError, match="the report run-2 has no Kommune 'bergheim'"):
         evaluate_gate("bergheim", build(), [], [], TODAY)
+
+
+@pytest.mark.parametrize(
+    ("window", "entry"),
+    [
+        ({"start": "2025-03-14T18:00:00+01:00", "end": "2025-03-16T18:00:00+01:00", "timezone": "Europe/Berlin"},
+         {"start": "2025-03-14 18:00", "end": "2025-03-16 18:00", "timezone": "Europe/Berlin", "hours": 48.0}),
+        (None, None),
+        # a host variable the plan did not write: no window, and the report is written all the same
+        ({"start": "soon", "end": "later"}, None),
+    ],
+)
+def test_a_kommunes_window_in_the_report_and_the_timeline(window, entry):
+    builder = ReportBuilder({"id": "run-3", "check_mode": False}, [], TODAY)
+    builder.kommune("altdorf", wave=1, window=window)
+    report = builder.build({}, None)
+    assert report["kommunen"][0]["window"] == entry
+    assert [w["kommune"] for w in report["waves"][0]["timeline"]] == (["altdorf"] if entry else [])

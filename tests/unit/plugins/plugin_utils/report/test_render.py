@@ -25,6 +25,15 @@ ARTIFACTS = ROOT / "artifacts" / "test"
 CHROMIUM = shutil.which("chromium")
 
 
+# As the Kommunen's contexts carry them (umzug_kommune.window); Bergheim's opens before Altdorf's
+# closes, over the change to summer time (30 March 2025).
+WINDOWS = {
+    "altdorf": {"start": "2025-03-28T18:00:00+01:00", "end": "2025-03-30T18:00:00+02:00", "timezone": "Europe/Berlin"},
+    "bergheim": {"start": "2025-03-30T12:00:00+02:00", "end": "2025-03-31T06:00:00+02:00",
+                 "timezone": "Europe/Berlin"},
+}
+
+
 def report(check_mode=True, complete=True):
     run = {
         "id": "20250301T100000Z-1",
@@ -53,7 +62,7 @@ def report(check_mode=True, complete=True):
         ("altdorf", "Gemeinde Altdorf", "09162000"),
         ("bergheim", "Stadt Bergheim", "05362008"),
     ):
-        builder.kommune(ident, name=name, ags=ags, wave=1)
+        builder.kommune(ident, name=name, ags=ags, wave=1, window=WINDOWS[ident])
         builder.add_host(f"{ident}-fs", ident)
     builder.add_finding(
         {
@@ -97,7 +106,7 @@ def report(check_mode=True, complete=True):
 def test_report_json_fits_the_schema():
     data = json.loads(render_json(report()))
     jsonschema.validate(data, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
-    assert data["schema_version"] == "1.0"
+    assert data["schema_version"] == "1.1"
 
 
 def test_a_broken_model_is_not_written():
@@ -187,9 +196,48 @@ def test_terminal_summary():
     lines = terminal_summary(report(), "de")
     assert lines[0] == "Umzugsbericht 20250301T100000Z-1 - PROBELAUF"
     assert lines[1].split()[:2] == ["NO-GO", "altdorf"]
+    assert lines[-2:] == [
+        "  Fenster altdorf: 2025-03-28 18:00 - 2025-03-30 18:00 (Europe/Berlin, 47 h, überschneidet sich mit bergheim)",
+        "  Fenster bergheim: 2025-03-30 12:00 - 2025-03-31 06:00 (Europe/Berlin, 18 h, überschneidet sich mit altdorf)",
+    ]
+    assert terminal_summary(report(), "en")[-1] == (
+        "  Window bergheim: 2025-03-30 12:00 - 2025-03-31 06:00 (Europe/Berlin, 18 h, overlaps altdorf)")
 
 
 @pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
+@pytest.mark.parametrize(
+    ("language", "present"),
+    [
+        ("de", ["Fenster der Kommunen", "Fenster: 2025-03-28 18:00 \u2013 2025-03-30 18:00 (Europe/Berlin, 47 h)",
+                "überschneidet sich mit"]),
+        ("en", ["Windows of the Kommunen", "Window: 2025-03-28 18:00 \u2013 2025-03-30 18:00 (Europe/Berlin, 47 h)",
+                "<th>Length</th>"]),
+    ],
+)
+def test_each_kommunes_window_and_the_waves_timeline(language, present):
+    data = report()
+    assert [(w["kommune"], w["start"], w["end"], w["hours"], w["overlaps"]) for w in data["waves"][0]["timeline"]] == [
+        ("altdorf", "2025-03-28 18:00", "2025-03-30 18:00", 47.0, ["bergheim"]),
+        ("bergheim", "2025-03-30 12:00", "2025-03-31 06:00", 18.0, ["altdorf"]),
+    ]
+    html = render_html(data, language)
+    for text in present:
+        assert text in html
+    # the timeline as bars on the wave's span, Altdorf's from its start, Bergheim's to the span's end
+    assert '<tr data-kommune="altdorf">' in html and 'style="left:0.0%;width:' in html
+    bergheim = html.split('<tr data-kommune="bergheim">')[1].split("</tr>")[0]
+    assert 'class="bar overlap"' in bergheim and "left:" in bergheim
+    assert "<td>18 h</td>" in bergheim
+
+
+def test_a_kommune_without_a_window_says_so():
+    data = report()
+    data["kommunen"][1]["window"] = None
+    data["waves"][0]["timeline"] = data["waves"][0]["timeline"][:1]
+    validate_report(data)
+    assert "kein Fenster im Plan" in render_html(data, "de")
+
+
 def test_html_loads_in_a_headless_browser_without_console_errors(tmp_path):
     page = tmp_path / "report.html"
     page.write_text(render_html(report()), encoding="utf-8")

@@ -145,6 +145,47 @@ def test_reset_moves_steps_into_the_history(journal):
     assert journal.reset(me(), ["cutover"], "again")["changed"] is False
 
 
+WINDOW = {"start": "2027-03-12 18:00", "end": "2027-03-14 18:00", "timezone": "Europe/Berlin",
+          "now": "2026-12-04 19:12", "position": "before"}
+
+
+def test_a_refused_gate_is_kept_with_its_reason_and_nothing_is_completed(journal):
+    journal.begin(me(), "cutover")
+    reason = ("Cut-over of kommune-a refused: its window is 2027-03-12 18:00 to 2027-03-14 18:00 (Europe/Berlin), "
+              "it is now 2026-12-04 19:12")
+    outcome = journal.refused(me(), "cutover", "gate", reason, {"window": WINDOW})
+    assert outcome["changed"] and outcome["completed"] == []
+    data = journal.read()
+    assert data["phases"] == {}
+    (entry,) = data["refused"]
+    assert (entry["phase"], entry["step"], entry["reason"], entry["record"]) == ("cutover", "gate", reason,
+                                                                               {"window": WINDOW})
+    assert entry["run"] == me().run and entry["at"]
+    # a later attempt keeps the earlier refusal on record
+    journal.done(me(), "cutover", "gate", {"window": dict(WINDOW, position="after"),
+                                           "window_override": {"reason": "Ticket 4711", "by": "erika@rz"}})
+    data = journal.read()
+    assert len(data["refused"]) == 1
+    assert data["phases"]["cutover"][0]["record"]["window_override"] == {"reason": "Ticket 4711", "by": "erika@rz"}
+
+
+def test_a_refusal_needs_the_lock_and_a_reason(journal):
+    with pytest.raises(JournalError, match="does not hold the lock"):
+        journal.refused(me(), "cutover", "gate", "outside the window")
+    journal.begin(me(), "cutover")
+    with pytest.raises(JournalError, match="with its reason"):
+        journal.refused(me(), "cutover", "gate", " ")
+
+
+def test_a_journal_written_before_refusals_were_kept_takes_one(journal):
+    journal.begin(me(), "cutover")
+    old = journal.read()
+    del old["refused"]
+    journal.path.write_text(json.dumps(old))
+    journal.refused(me(), "cutover", "gate", "outside the window")
+    assert [entry["reason"] for entry in journal.read()["refused"]] == ["outside the window"]
+
+
 def test_release_removes_only_our_own_lock(journal):
     other = Owner(pid=os.getppid(), host=socket.gethostname(), run="other")
     journal.begin(other, "cutover")
@@ -204,6 +245,9 @@ def test_run_journal_is_the_task_result(tmp_path):
     run_journal(dict(args, state="begin"), stale, RULES)
     warned = run_journal(dict(args, state="begin"), me(), RULES)
     assert "took over" in warned["warnings"][0]
+    refused = run_journal(dict(args, state="refused", phase="cutover", step="gate", reason="outside the window"),
+                          me(), RULES)
+    assert refused["changed"] and refused["phases"] == {"seed": ["accounts@kommune-b-dc"]}
 
 
 def test_a_phase_the_wave_s_table_does_not_have_is_refused(journal):
