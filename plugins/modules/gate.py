@@ -87,8 +87,8 @@ options:
     type: dict
   window_override:
     description:
-      - The reason for a cut-over outside I(window), as text (C(wave_window_override)). Empty or unset: no
-        override. A bare C(true), or a yes/no as text, is refused: the override must say why.
+      - The reason for a cut-over outside I(window), as text (C(wave_window_override)). Empty or unset, no
+        override. A bare C(true), or a yes/no as text, is refused, since the override must say why.
       - Inside the window it is not used and not returned.
     type: raw
 attributes:
