@@ -1,16 +1,14 @@
 """The freeze over SMB (share_freeze_smb, tasks/freeze_smb.yml): the evidence converge took
 over SMB without umzug at each step (smbclient as an ordinary user of the Kommune, each
 command on a new connection; the share ACL's bytes through Samba's own srvsvc binding;
-rpcclient netsharegetinfo), the module's results, and the share as it is now: unfrozen,
-its share ACL the original byte for byte."""
+rpcclient netsharegetinfo) and the module's results: unfrozen again, its share ACL the
+original byte for byte. The share as it is now is the Welle's cut-over's
+(tests/test_wave_cutover_smb.py)."""
 
 import base64
 import json
 
 import pytest
-
-from tests.acceptance.remote import run_with_password
-from tests.support.lab import admin_password
 
 testinfra_hosts = ["ansible://win-rz-fs"]
 EVIDENCE = "/var/lib/umzug/lab-freeze-smb"
@@ -84,13 +82,9 @@ def masks_of(rpcclient_output: str) -> list[str]:
             if line.strip().startswith("Permissions:")]
 
 
-def test_the_share_acl_is_the_original_now(host):
-    outcome = run_with_password(
-        host, admin_password(WORKGROUP),
-        ["rpcclient", SERVER, "-U", f"{WORKGROUP}\\Administrator", "-c", f"netsharegetinfo {SHARE} 502"])
-    assert outcome.rc == 0, outcome.stdout + outcome.stderr
+def test_the_share_acl_is_the_original_after_the_unfreeze(host):
     before = masks_of(evidence(host, "before", "rpcclient.txt"))
-    assert before and masks_of(outcome.stdout) == before
+    assert before and masks_of(evidence(host, "unfrozen", "rpcclient.txt")) == before
 
 
 def test_the_sessions_with_files_open_in_the_share_were_ended(host, results):
