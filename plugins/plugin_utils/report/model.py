@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import SEVERITIES, Finding, Reason
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import Window, WindowError, timeline
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import TIMEZONE, Window, WindowError, timeline
 
 # 1.1: each Kommune's window, and each wave's timeline of them.
 SCHEMA_VERSION = "1.1"
@@ -425,7 +425,7 @@ def _unwaived(finding: dict) -> dict:
 def today_in_berlin() -> date:
     """The date waivers are judged by (they expire at the end of a German calendar day)."""
     try:
-        return datetime.now(ZoneInfo("Europe/Berlin")).date()
+        return datetime.now(ZoneInfo(TIMEZONE)).date()
     except Exception:  # a controller without tzdata: its own date is off by one at most around midnight
         return date.today()
 

@@ -23,7 +23,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-TIMEZONE = "Europe/Berlin"
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import TIMEZONE
+
 BEFORE, INSIDE, AFTER = "before", "inside", "after"
 # What a yes/no looks like once Ansible has templated it into text: not a reason.
 _YES_NO = {"true", "false", "yes", "no", "on", "off", "y", "n", "1", "0", "none", "null"}
