@@ -348,9 +348,16 @@ def molecule_leftovers(scenario: str) -> list[str]:
         raise LabError(f"no Molecule scenario {scenario!r}: {path} does not exist.")
     config = yaml.safe_load(path.read_text(encoding="utf-8"))
     left = []
-    state = molecule_dir(scenario, "run") / "state.yml"
+    run_dir = molecule_dir(scenario, "run")
+    state = run_dir / "state.yml"
     if state.exists() and (yaml.safe_load(state.read_text(encoding="utf-8")) or {}).get("created"):
         left.append(f"Molecule's state {state} says its hosts were created")
+    # Molecule's destroy prunes the ephemeral folder to these; anything else is a run's (a mark
+    # of the wave scenario's converge, say) that the next run must not find.
+    kept = {"state.yml", "ansible.cfg", "inventory/ansible_inventory.yml"}
+    if run_dir.is_dir():
+        left += [f"file {path}" for path in sorted(run_dir.rglob("*"))
+                 if path.is_file() and str(path.relative_to(run_dir)) not in kept]
     left += [f"container {platform['name']}" for platform in config.get("platforms") or []
              if container_state(platform["name"]) is not None]
     net = molecule_network(scenario)

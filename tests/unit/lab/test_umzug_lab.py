@@ -286,6 +286,20 @@ def test_leftovers_of_an_earlier_scenario_run_are_what_make_molecule_destroys_fi
     assert asked == [["podman", "network", "exists", "umzug-mol-shares"]]
 
 
+def test_a_file_molecules_destroy_would_prune_is_a_leftover(tmp_path, monkeypatch):
+    """What a destroy leaves (state, ansible.cfg, inventory) is not; a mark of a converge is."""
+    monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
+    run_dir = tmp_path / "molecule" / "run" / "wave"
+    (run_dir / "inventory").mkdir(parents=True)
+    for kept in ("state.yml", "ansible.cfg", "inventory/ansible_inventory.yml"):
+        (run_dir / kept).write_text("created: false\n" if kept == "state.yml" else "", encoding="utf-8")
+    monkeypatch.setattr(umzug_lab, "container_state", lambda name: None)
+    monkeypatch.setattr(umzug_lab, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", ""))
+    assert umzug_lab.molecule_leftovers("wave") == []
+    (run_dir / "artifacts-emptied").write_text("", encoding="utf-8")
+    assert umzug_lab.molecule_leftovers("wave") == [f"file {run_dir / 'artifacts-emptied'}"]
+
+
 def test_leftovers_of_an_unknown_scenario_are_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
     with pytest.raises(umzug_lab.LabError, match="no Molecule scenario 'nosuch'"):
