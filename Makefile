@@ -121,8 +121,10 @@ sanity: bootstrap
 unit: bootstrap
 	$(VENV)/pytest tests/unit
 
-# Each scenario's leftovers are destroyed first (the podman driver's destroy also removes
-# the scenario network); then the network is made with the subnet the scenario names
+# Each scenario's leftovers of an earlier run are destroyed first (the podman driver's
+# destroy also removes the scenario network); with none (lab/umzug_lab.py
+# molecule-leftovers: no container, network or created state) Molecule's destroy is skipped,
+# as on a new machine; then the network is made with the subnet the scenario names
 # (Molecule's schema has no place for one); then the scenario runs from `create` on.
 # Its ephemeral folder lies in this checkout (.lab/molecule/run/<scenario>), testinfra
 # writes a JUnit file (.lab/molecule/results/<scenario>.xml). A failed scenario is not
@@ -135,7 +137,8 @@ molecule: images
 	  echo "== molecule scenario $$s"; \
 	  start=$$(date +%s); \
 	  export MOLECULE_EPHEMERAL_DIRECTORY=$(MOLECULE_STATE)/run/$$s; \
-	  $(VENV)/molecule destroy -s $$s >/dev/null; \
+	  left=0; $(VENV)/python lab/umzug_lab.py molecule-leftovers $$s || left=$$?; \
+	  if [ $$left = 0 ]; then $(VENV)/molecule destroy -s $$s >/dev/null; elif [ $$left != 1 ]; then exit $$left; fi; \
 	  rm -f $(MOLECULE_STATE)/results/$$s.xml; mkdir -p $(MOLECULE_STATE)/results; \
 	  $(VENV)/python lab/umzug_lab.py molecule-network $$s; \
 	  if ! PYTEST_ADDOPTS="-rfE --junitxml=$(MOLECULE_STATE)/results/$$s.xml" \

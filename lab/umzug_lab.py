@@ -17,6 +17,10 @@ would configure VMs.
     umzug_lab.py molecule-evidence SCENARIO
                             after a failed scenario, before its destroy: keep its
                             evidence and print which tests failed (`make molecule`)
+    umzug_lab.py molecule-leftovers SCENARIO
+                            what an earlier run of a scenario left (exit code 0, one
+                            line each) or nothing (exit code 1): `make molecule`
+                            destroys only what is there
 
 A missing prerequisite ends in one sentence on stderr and exit code 2.
 """
@@ -331,6 +335,37 @@ def molecule_network(scenario: str) -> LabNetwork:
                        f"(name, subnet, gateway) for its hosts.") from None
 
 
+def molecule_leftovers(scenario: str) -> list[str]:
+    """What an earlier run of a scenario left for the next run to destroy first: Molecule's
+    state saying its hosts were created (Molecule's create would then skip them), a host's
+    container, the scenario's network. Nothing on a new machine and after a run that ended
+    with its destroy; `make molecule` then skips Molecule's destroy, whose playbook costs
+    seconds even with nothing to remove."""
+    import yaml
+
+    path = TOP / "molecule" / scenario / "molecule.yml"
+    if not path.exists():
+        raise LabError(f"no Molecule scenario {scenario!r}: {path} does not exist.")
+    config = yaml.safe_load(path.read_text(encoding="utf-8"))
+    left = []
+    run_dir = molecule_dir(scenario, "run")
+    state = run_dir / "state.yml"
+    if state.exists() and (yaml.safe_load(state.read_text(encoding="utf-8")) or {}).get("created"):
+        left.append(f"Molecule's state {state} says its hosts were created")
+    # Molecule's destroy prunes the ephemeral folder to these; anything else is a run's (a mark
+    # of the wave scenario's converge, say) that the next run must not find.
+    kept = {"state.yml", "ansible.cfg", "inventory/ansible_inventory.yml"}
+    if run_dir.is_dir():
+        left += [f"file {path}" for path in sorted(run_dir.rglob("*"))
+                 if path.is_file() and str(path.relative_to(run_dir)) not in kept]
+    left += [f"container {platform['name']}" for platform in config.get("platforms") or []
+             if container_state(platform["name"]) is not None]
+    net = molecule_network(scenario)
+    if run(["podman", "network", "exists", net.name], check=False).returncode == 0:
+        left.append(f"network {net.name}")
+    return left
+
+
 # What `molecule-evidence` keeps of each host of a failed scenario (no secrets: Samba's
 # private/ folder and /root stay out).
 EVIDENCE_PATHS = ("etc/samba", "var/log/samba", "var/lib/umzug", "srv/umzug")
@@ -503,9 +538,9 @@ def progress(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["check", "build", "up", "down", "status", "molecule-network",
-                                            "molecule-evidence"])
+                                            "molecule-evidence", "molecule-leftovers"])
     parser.add_argument("args", nargs="*",
-                        help="`up`: passed to ansible-playbook; `molecule-network`, `molecule-evidence`: the scenario")
+                        help="`up`: passed to ansible-playbook; `molecule-*`: the scenario")
     args = parser.parse_args(argv)
     try:
         check_prerequisites()
@@ -528,6 +563,13 @@ def main(argv: list[str] | None = None) -> int:
                 raise LabError("molecule-evidence takes one argument, the scenario's name.")
             molecule_evidence(args.args[0])
             return 0
+        if args.command == "molecule-leftovers":
+            if len(args.args) != 1:
+                raise LabError("molecule-leftovers takes one argument, the scenario's name.")
+            left = molecule_leftovers(args.args[0])
+            for item in left:
+                print(item)
+            return 0 if left else 1
         net, hosts = load_topology()
         if args.command == "up":
             tags = build_images()

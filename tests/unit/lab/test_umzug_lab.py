@@ -254,3 +254,53 @@ def test_evidence_of_an_unknown_scenario_is_one_sentence(tmp_path, monkeypatch):
     monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
     with pytest.raises(umzug_lab.LabError, match="no Molecule scenario 'nosuch'"):
         umzug_lab.molecule_evidence("nosuch")
+
+
+@pytest.mark.parametrize(("created", "containers", "network", "expected"), [
+    (None, set(), False, []),  # a new machine: no state, nothing in podman
+    (False, set(), False, []),  # after a run that ended with its destroy
+    (True, set(), False, ["state"]),  # hosts gone, state says created: Molecule's create would skip them
+    (False, {"shr-a-fs"}, False, ["container shr-a-fs"]),
+    (None, set(), True, ["network umzug-mol-shares"]),
+    (True, {"shr-a-dc", "shr-rz-fs"}, True, ["state", "container shr-a-dc", "container shr-rz-fs",
+                                             "network umzug-mol-shares"]),
+], ids=["new", "destroyed", "state", "container", "network", "all"])
+def test_leftovers_of_an_earlier_scenario_run_are_what_make_molecule_destroys_first(
+        tmp_path, monkeypatch, created, containers, network, expected):
+    monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
+    if created is not None:
+        run_dir = tmp_path / "molecule" / "run" / "shares"
+        run_dir.mkdir(parents=True)
+        (run_dir / "state.yml").write_text(f"# Molecule managed\n\n---\ncreated: {str(created).lower()}\n"
+                                           "driver: podman\n", encoding="utf-8")
+    monkeypatch.setattr(umzug_lab, "container_state", lambda name: {"Name": name} if name in containers else None)
+    asked = []
+
+    def podman(cmd, **kw):
+        asked.append(cmd)
+        return subprocess.CompletedProcess(cmd, 0 if network else 1, "", "")
+
+    monkeypatch.setattr(umzug_lab, "run", podman)
+    left = umzug_lab.molecule_leftovers("shares")
+    assert [("state" if item.startswith("Molecule's state") else item) for item in left] == expected
+    assert asked == [["podman", "network", "exists", "umzug-mol-shares"]]
+
+
+def test_a_file_molecules_destroy_would_prune_is_a_leftover(tmp_path, monkeypatch):
+    """What a destroy leaves (state, ansible.cfg, inventory) is not; a mark of a converge is."""
+    monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
+    run_dir = tmp_path / "molecule" / "run" / "wave"
+    (run_dir / "inventory").mkdir(parents=True)
+    for kept in ("state.yml", "ansible.cfg", "inventory/ansible_inventory.yml"):
+        (run_dir / kept).write_text("created: false\n" if kept == "state.yml" else "", encoding="utf-8")
+    monkeypatch.setattr(umzug_lab, "container_state", lambda name: None)
+    monkeypatch.setattr(umzug_lab, "run", lambda cmd, **kw: subprocess.CompletedProcess(cmd, 1, "", ""))
+    assert umzug_lab.molecule_leftovers("wave") == []
+    (run_dir / "artifacts-emptied").write_text("", encoding="utf-8")
+    assert umzug_lab.molecule_leftovers("wave") == [f"file {run_dir / 'artifacts-emptied'}"]
+
+
+def test_leftovers_of_an_unknown_scenario_are_one_sentence(tmp_path, monkeypatch):
+    monkeypatch.setattr(umzug_lab, "STATE_DIR", tmp_path)
+    with pytest.raises(umzug_lab.LabError, match="no Molecule scenario 'nosuch'"):
+        umzug_lab.molecule_leftovers("nosuch")
