@@ -9,8 +9,8 @@ options:
   bandwidth_schedule:
     description:
       - How much of the Kommune's link the pass may take, by weekday and time of day in Europe/Berlin; the
-        plan's C(transfer) as the inventory hands it on (C(umzug_kommune.transfer.schedule)). Omitted or null:
-        no limit, and nothing goes through the limiter.
+        plan's C(transfer) as the inventory hands it on (C(umzug_kommune.transfer.schedule)). Omitted or null means
+        no limit, and then nothing goes through the limiter.
       - The limit in force is looked up again every second, so a pass that runs across a boundary changes
         its pace there. The limit counts the bytes read from the Kommune (the tar stream over SSH, the reads
         over SMB), before the target writes them.
@@ -20,7 +20,8 @@ options:
         description: The limit in Mbit/s outside every entry; null or omitted for none.
         type: float
       entries:
-        description: The periods with a limit of their own; an entry covers C([start, end\)) on each of its days.
+        description: The periods with a limit of their own; an entry covers its start up to, not
+          including, its end on each of its days.
         type: list
         elements: dict
         default: []

@@ -473,7 +473,6 @@ class _SemanticChecks:
         if times["start"] and times["end"] and times["end"] <= times["start"]:
             self.fail((*path, "end"), f"window ends ({window['end']}) before it starts ({window['start']})")
 
-
     def transfer(self, path: tuple, transfer: dict, link: dict | None) -> None:
         """Each period well formed, none above the link, no two covering the same moment."""
         bandwidth = (link or {}).get("bandwidth")
