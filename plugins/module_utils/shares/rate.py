@@ -44,8 +44,8 @@ def parse_days(value) -> list[int]:
     days: list[int] = []
     for item in items:
         text = str(item).strip().lower()
-        first, _, last = text.partition("-")
-        for name in (first, last) if last else (first,):
+        first, dash, last = text.partition("-")
+        for name in (first, last) if dash else (first,):
             if name not in WEEKDAYS:
                 raise ValueError(f"'{item}' is not a weekday or a range of them "
                                  f"({', '.join(WEEKDAYS)}, e.g. 'mon-fri')")
