@@ -12,7 +12,10 @@ description:
     never from a task's text. Progress of payload roles inside a step (the shares sync's polling,
     M(kommunal.umzug.share_progress)) is printed the same way, after the Kommune and phase of its host.
   - When a task fails on a host or a host is unreachable, prints one line naming the Kommune and phase, the
-    host, the task and the first 240 characters of its message.
+    host, the task and the first 240 characters of its message. A failure that the C(rescue) of a block around
+    the task handles prints nothing, as Ansible counts it as rescued, not failed; the rescue says what follows.
+    The wave role's gate, for one, records a refused cut-over in the journal and stops the Kommune with the
+    gate's message, which is then printed once.
   - Enable it with C(callbacks_enabled = kommunal.umzug.progress) in C(ansible.cfg)
     or C(ANSIBLE_CALLBACKS_ENABLED).
 author:
@@ -40,6 +43,7 @@ RETURN = r""" # """
 
 from datetime import datetime
 
+from ansible.playbook.block import Block
 from ansible.plugins.callback import CallbackBase
 
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.steps import progress_text, progress_where
@@ -52,6 +56,19 @@ REASON_LENGTH = 240
 def progress_of(result: dict) -> dict | None:
     progress = result.get(PROGRESS)
     return progress if isinstance(progress, dict) and progress.get("event") else None
+
+
+def rescued(task) -> bool:
+    """Whether the failure of ``task`` goes to the rescue of a block it sits in (directly or
+    in a block nested there), as Ansible's strategy decides it: that block lists the task (or
+    the block holding it) among its own tasks, not in its rescue or always, and has a rescue."""
+    child, parent = task, getattr(task, "_parent", None)
+    while parent is not None:
+        if isinstance(parent, Block) and parent.rescue and any(
+                getattr(item, "_uuid", None) == child._uuid for item in parent.block or []):
+            return True
+        child, parent = parent, getattr(parent, "_parent", None)
+    return False
 
 
 def shorten(text: str, length: int = REASON_LENGTH) -> str:
@@ -96,7 +113,9 @@ class CallbackModule(CallbackBase):
             self._line(self.progress(result._host.name, progress))
 
     def v2_runner_on_failed(self, result, ignore_errors=False):
-        if ignore_errors:
+        # A rescued failure is not where the host stops; its rescue prints what does (e.g. the
+        # gate's refusal, re-raised by the rescue that records it: one line, not two).
+        if ignore_errors or rescued(result._task):
             return
         self._line(self.failure(result._host.name, result._task.get_name(), result._result, "FAILED"))
 

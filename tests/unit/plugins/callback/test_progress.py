@@ -103,3 +103,59 @@ def test_the_wave_s_own_refusal_says_its_kommune_and_step_from_its_data(callback
                            "Kommune did not complete): 4/8 accounts delta: not started, because final_sync@altdorf-fs")
     # the message is cut at 240 characters, as Ansible's own would be
     assert len(line.split("): ", 1)[1]) + len("[wave 7] altdorf cutover: ") == 240 and line.endswith("...")
+
+
+# --- failures a block's rescue handles ---------------------------------------------------------
+
+GATE = {"name": "Gate", "block": [{"name": "Gate - the window", "fail": {"msg": "refused"}}],
+        "rescue": [{"name": "Record the refusal", "debug": {"msg": "recorded"}},
+                   {"name": "Stop the Kommune's cut-over where the gate refused",
+                    "fail": {"msg": "refused"}}]}
+
+
+def tasks_of(*blocks):
+    """The play's tasks by name, loaded by Ansible itself: each with the blocks around it."""
+    from ansible.parsing.dataloader import DataLoader
+    from ansible.playbook.play import Play
+    from ansible.vars.manager import VariableManager
+
+    loader = DataLoader()
+    play = Play.load({"hosts": "localhost", "gather_facts": False, "tasks": list(blocks)}, loader=loader,
+                     variable_manager=VariableManager(loader=loader))
+    found = {}
+
+    def walk(block):
+        for item in (block.block or []) + (block.rescue or []) + (block.always or []):
+            if hasattr(item, "block"):
+                walk(item)
+            else:
+                found[item.name] = item
+    for block in play.compile():
+        walk(block)
+    return found
+
+
+def failed(callback, task, reason):
+    callback.v2_runner_on_failed(SimpleNamespace(_host=SimpleNamespace(name="altdorf-cl"), _task=task,
+                                                 _result={"failed": True, "msg": reason}))
+
+
+def test_a_refusal_the_gate_s_rescue_records_and_re_raises_is_printed_once(callback):
+    refusal = "Cut-over of altdorf refused: its window is 2025-03-14 18:00 to 2025-03-16 18:00 (Europe/Berlin)"
+    callback.v2_runner_on_ok(result("altdorf-cl", "Progress", step(1, "gate")))
+    tasks = tasks_of({"name": "Step", "block": [GATE]})
+    failed(callback, tasks["Gate - the window"], refusal)
+    failed(callback, tasks["Stop the Kommune's cut-over where the gate refused"], refusal)
+    assert callback.lines[1:] == [
+        "[wave 7] altdorf cutover: FAILED on altdorf-cl (Stop the Kommune's cut-over where the gate refused): "
+        + refusal]
+
+
+def test_a_failure_in_a_rescue_goes_to_the_rescue_of_the_block_around_it(callback):
+    tasks = tasks_of({"name": "Outer", "block": [GATE], "rescue": [{"name": "Handled", "debug": {}}]},
+                     {"name": "Unrescued", "block": [{"name": "Fails", "fail": {}}],
+                      "always": [{"name": "Always fails", "fail": {}}]})
+    for name in ("Gate - the window", "Stop the Kommune's cut-over where the gate refused", "Fails", "Always fails"):
+        failed(callback, tasks[name], "no")
+    assert callback.lines == ["[wave] outside a wave step: FAILED on altdorf-cl (Fails): no",
+                              "[wave] outside a wave step: FAILED on altdorf-cl (Always fails): no"]
