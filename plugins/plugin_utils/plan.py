@@ -293,13 +293,19 @@ def parse_range(text: str) -> tuple[int, int]:
     return int(first), int(last)
 
 
-def parse_window_time(text: str) -> datetime | None:
-    """A local Europe/Berlin time, or None if the date does not exist or the clock skips it."""
+def parse_window_time(text: str, timezone: str = TIMEZONE) -> datetime | None:
+    """A local time as the plan writes it (``YYYY-MM-DD HH:MM``, Europe/Berlin unless ``timezone``
+    says otherwise), or None if the date does not exist or the clock skips it. In the hour the
+    change to winter time repeats, the first of the two (summer time).
+
+    Aware in the zone itself: two such times subtract as the wall clock reads (Python ignores a
+    shared tzinfo), so durations and distances are taken between instants (``.timestamp()``).
+    """
     try:
         naive = datetime.strptime(text, "%Y-%m-%d %H:%M")
     except ValueError:
         return None
-    zone = ZoneInfo(TIMEZONE)
+    zone = ZoneInfo(timezone)
     local = naive.replace(tzinfo=zone)
     # Round-tripping through UTC moves times that fall into the spring-forward gap.
     if local.astimezone(ZoneInfo("UTC")).astimezone(zone).replace(tzinfo=None) != naive:

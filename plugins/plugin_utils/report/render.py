@@ -11,7 +11,6 @@ Controller side only (Jinja2, jsonschema).
 from __future__ import annotations
 
 import json
-from datetime import datetime
 from functools import cache
 from pathlib import Path
 
@@ -19,6 +18,7 @@ import jinja2
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog import REASONS
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import PAYLOADS, SEVERITIES, localised
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import TIMEZONE, parse_window_time
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import GO, GO_WITH_RISKS, NO_GO
 
 try:
@@ -280,19 +280,21 @@ def hours_text(hours: float) -> str:
 def _bars(timeline: list[dict]) -> list[dict]:
     """The timeline's entries with where their bar sits on the wave's span, in percent of it.
 
-    The local wall-clock times are compared as written: a summer-time change inside the span moves
-    a bar by an hour's width at most, which a picture of days does not show.
+    Positions and widths are distances between the instants the local times name (the plan's
+    reading of them, in the entry's timezone), not between wall-clock readings: over a change to
+    or from summer time a window is an hour shorter or longer than its clock times say, and
+    everything after the change an hour nearer or farther.
     """
-    def moment(text: str) -> datetime:
-        return datetime.strptime(text, "%Y-%m-%d %H:%M")
+    def seconds(entry: dict, edge: str) -> float:
+        return parse_window_time(entry[edge], entry.get("timezone") or TIMEZONE).timestamp()
 
     if not timeline:
         return []
-    first = min(moment(entry["start"]) for entry in timeline)
-    span = (max(moment(entry["end"]) for entry in timeline) - first).total_seconds() or 1
+    first = min(seconds(entry, "start") for entry in timeline)
+    span = (max(seconds(entry, "end") for entry in timeline) - first) or 1
     return [
-        {**entry, "left": round((moment(entry["start"]) - first).total_seconds() / span * 100, 2),
-         "width": max(round((moment(entry["end"]) - moment(entry["start"])).total_seconds() / span * 100, 2), 0.5)}
+        {**entry, "left": round((seconds(entry, "start") - first) / span * 100, 2),
+         "width": max(round((seconds(entry, "end") - seconds(entry, "start")) / span * 100, 2), 0.5)}
         for entry in timeline
     ]
 

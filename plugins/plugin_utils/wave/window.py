@@ -73,7 +73,8 @@ class Window:
 
     @property
     def hours(self) -> float:
-        return (self.end - self.start).total_seconds() / 3600
+        # Between instants: two times in one ZoneInfo would subtract as the wall clock reads.
+        return (self.end.timestamp() - self.start.timestamp()) / 3600
 
     def overlaps(self, other: Window) -> bool:
         return self.start < other.end and other.start < self.end

@@ -3,13 +3,14 @@
 import json
 import shutil
 import subprocess
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jsonschema
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Reason
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import TIMEZONE, parse_window_time
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report import render as report_render
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import ReportBuilder, parse_waivers
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render import (
@@ -19,6 +20,7 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render impor
     terminal_summary,
     validate_report,
 )
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import Window, timeline
 
 ROOT = Path(__file__).resolve().parents[5]
 ARTIFACTS = ROOT / "artifacts" / "test"
@@ -288,3 +290,48 @@ def test_without_jsonschema_report_json_is_not_written_unchecked(monkeypatch):
             validate_report({})
     finally:
         report_render._schema_validator.cache_clear()
+
+
+def timeline_of(*edges):
+    """A wave's timeline as the model builds it, from the Kommunen's windows in the plan's local times."""
+    windows = {f"kommune-{n}": Window.of({"start": parse_window_time(start).isoformat(),
+                                           "end": parse_window_time(end).isoformat(), "timezone": TIMEZONE})
+               for n, (start, end) in enumerate(edges)}
+    return timeline(windows)
+
+
+def utc(*args):
+    return datetime(*args, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("edges", "instants"), [
+    # 29/30 March 2025, to summer time: Saturday 18:00 to Sunday 18:00 is 23 hours, then 24.
+    ((("2025-03-29 18:00", "2025-03-30 18:00"), ("2025-03-30 18:00", "2025-03-31 18:00")),
+     ((utc(2025, 3, 29, 17), utc(2025, 3, 30, 16)), (utc(2025, 3, 30, 16), utc(2025, 3, 31, 16)))),
+    # 25/26 October 2025, to winter time: Saturday 18:00 to Sunday 18:00 is 25 hours, then 24.
+    ((("2025-10-25 18:00", "2025-10-26 18:00"), ("2025-10-26 18:00", "2025-10-27 18:00")),
+     ((utc(2025, 10, 25, 16), utc(2025, 10, 26, 17)), (utc(2025, 10, 26, 17), utc(2025, 10, 27, 17)))),
+    # A window wholly before the change and one wholly after it: only the distance moves.
+    ((("2025-03-28 06:00", "2025-03-28 18:00"), ("2025-03-31 06:00", "2025-03-31 18:00")),
+     ((utc(2025, 3, 28, 5), utc(2025, 3, 28, 17)), (utc(2025, 3, 31, 4), utc(2025, 3, 31, 16)))),
+    ((("2025-10-24 06:00", "2025-10-24 18:00"), ("2025-10-27 06:00", "2025-10-27 18:00")),
+     ((utc(2025, 10, 24, 4), utc(2025, 10, 24, 16)), (utc(2025, 10, 27, 5), utc(2025, 10, 27, 17)))),
+])
+def test_the_timeline_s_bars_sit_at_their_instants_across_a_summer_time_change(edges, instants):
+    """The bars are placed by the instants the windows cover, not by their wall-clock times."""
+    first, span = instants[0][0], (instants[-1][1] - instants[0][0]).total_seconds()
+    bars = report_render._bars(timeline_of(*edges))
+    assert [(bar["left"], bar["width"]) for bar in bars] == [
+        (round((start - first).total_seconds() / span * 100, 2), round((end - start).total_seconds() / span * 100, 2))
+        for start, end in instants]
+    # the windows' wall-clock times stay as the plan wrote them
+    assert [(bar["start"], bar["end"]) for bar in bars] == list(edges)
+
+
+def test_adjoining_windows_over_a_summer_time_change_adjoin_as_bars():
+    spring = report_render._bars(timeline_of(("2025-03-29 18:00", "2025-03-30 18:00"),
+                                             ("2025-03-30 18:00", "2025-03-31 18:00")))
+    assert spring[0]["width"] == spring[1]["left"] == round(23 / 47 * 100, 2)
+    autumn = report_render._bars(timeline_of(("2025-10-25 18:00", "2025-10-26 18:00"),
+                                             ("2025-10-26 18:00", "2025-10-27 18:00")))
+    assert autumn[0]["width"] == autumn[1]["left"] == round(25 / 49 * 100, 2)

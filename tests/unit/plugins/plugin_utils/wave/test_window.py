@@ -138,3 +138,12 @@ def test_the_timeline_orders_by_start_and_names_overlaps():
         {"kommune": "kommune-d", "start": "2025-03-23 18:00", "end": "2025-03-24 06:00",
          "timezone": "Europe/Berlin", "hours": 12.0, "overlaps": []},
     ]
+
+
+@pytest.mark.parametrize(("start", "end", "hours"), [
+    ("2025-03-29 18:00", "2025-03-30 18:00", 23),
+    ("2025-10-25 18:00", "2025-10-26 18:00", 25),
+])
+def test_a_window_in_the_zone_itself_is_as_long_as_its_instants_are_apart(start, end, hours):
+    """Times aware in Europe/Berlin's ZoneInfo (not with a fixed offset) over a change."""
+    assert Window(start=berlin(start), end=berlin(end)).hours == hours
