@@ -27,16 +27,22 @@ def record(name):
 
 
 def samples(evidence):
-    return [(float(t), int(b)) for t, b in (line.split() for line in evidence["samples"])]
+    """(time, bytes on the target) of each note; the third figure, what the interfaces received, is
+    kept for diagnosis only: it counts SMB's, TCP's and the lab's own traffic as well."""
+    return [(float(fields[0]), int(fields[1])) for fields in (line.split() for line in evidence["samples"])]
 
 
 def slope(notes, since, until):
-    """Bytes per second on the target between the first notes at or after ``since`` and ``until``
-    (seconds since the epoch)."""
-    first = next(n for n in notes if n[0] >= since)
-    last = [n for n in notes if n[0] <= until][-1]
-    assert last[0] - first[0] >= 2, (first, last)  # enough of a stretch to measure
-    return (last[1] - first[1]) / (last[0] - first[0])
+    """Bytes per second on the target from ``since`` to ``until`` (seconds since the epoch): the
+    least-squares line through the notes between them. Large files land on the target in steps
+    of one SMB read (1 MiB, a second's worth at 8 Mbit/s); a line through every note averages
+    them, where two notes might each fall on a step's edge."""
+    points = [n for n in notes if since <= n[0] <= until]
+    assert len(points) > 5 and points[-1][0] - points[0][0] >= 2, points  # enough of a stretch to measure
+    mean_t = sum(t for t, _ in points) / len(points)
+    mean_b = sum(b for _, b in points) / len(points)
+    return (sum((t - mean_t) * (b - mean_b) for t, b in points)
+            / sum((t - mean_t) ** 2 for t, _ in points))
 
 
 def within(measured, limit, share=0.10):
