@@ -2,22 +2,17 @@
 
 import os
 import threading
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+from tests.support.clock import FakeClock, berlin
 
-BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = {"default": 80, "entries": [
     {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "17:00", "limit": 20},
     {"days": ["sun"], "start": "00:00", "end": "04:00", "limit": 5},
 ]}
-
-
-def berlin(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BERLIN)
 
 
 @pytest.mark.parametrize(("now", "limit"), [
@@ -65,26 +60,6 @@ def test_parse_clock(text, seconds):
 def test_parse_clock_refuses(text):
     with pytest.raises(ValueError, match="is not a time of day"):
         rate.parse_clock(text)
-
-
-class FakeClock:
-    """Monotonic time that moves only when the limiter sleeps (or the test says so)."""
-
-    def __init__(self, start: datetime):
-        self.start, self.elapsed, self.slept = start, 0.0, 0.0
-
-    def monotonic(self) -> float:
-        return self.elapsed
-
-    def sleep(self, seconds: float) -> None:
-        self.elapsed += seconds
-        self.slept += seconds
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.elapsed)
-
-    def advance(self, seconds: float) -> None:
-        self.elapsed += seconds
 
 
 def pump(limiter: rate.Limiter, clock: FakeClock, until: float, chunk: int = 64 << 10) -> int:

@@ -22,6 +22,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import 
     flag_for_next_pass,
     state_lock,
 )
+from tests.support.clock import FakeClock
 
 SECOND = 1_000_000_000
 T0 = 1_700_000_000 * SECOND
@@ -833,29 +834,14 @@ def test_the_journal_flushes_the_file_system_of_the_target(tmp_path, exists, mon
 def test_bandwidth_limit_holds_for_reads_and_the_walks_compound_reads(share, where):
     """Every byte read over SMB, in the walk's compound and by read(), goes through the
     limiter: with 8 Mbit/s in force the limiter's (fake) clock moves bytes / 1 MB/s on."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
-
-    class Clock:
-        elapsed = 0.0
-
-        def monotonic(self):
-            return self.elapsed
-
-        def sleep(self, seconds):
-            self.elapsed += seconds
-
-        def now(self):
-            return datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
     share.in_walk = 64
     share.dir(b"Archiv")
     share.file(b"Archiv/gross.bin", os.urandom(300_000))  # read by read()
     for number in range(50):
         share.file(f"Protokolle/klein-{number}.txt".encode(), os.urandom(40))  # in the walk's compound
-    clock = Clock()
+    clock = FakeClock("2026-12-04 10:00:00")
     limiter = rate.Limiter({"default": 8, "entries": []}, clock)
     run(share, where, limiter=limiter)
     total = sum(len(item["data"]) for item in share.objects.values())

@@ -24,6 +24,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import 
     SyncError,
     run_pass,
 )
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners and security.* xattrs need root")
 
@@ -489,26 +490,11 @@ def test_a_folder_swapped_for_a_symlink_after_the_listing_never_brings_a_secret(
 def test_a_limited_pass_streams_through_the_limiter_and_copies_the_same(tree, tmp_path):
     """The tar stream goes through the relay at the limit (a fake clock: no sleeping) and the
     target ends up as an unlimited pass leaves it."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
-
-    class Clock:
-        elapsed = 0.0
-
-        def monotonic(self):
-            return self.elapsed
-
-        def sleep(self, seconds):
-            self.elapsed += seconds
-
-        def now(self):
-            return datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")) + timedelta(seconds=self.elapsed)
 
     src, dst, state = tree
     write(src / "Archiv.bin", os.urandom(1 << 20))
-    clock = Clock()
+    clock = FakeClock("2026-12-04 10:00:00")
     limiter = rate.Limiter({"default": 8, "entries": []}, clock)
     sync(src, dst, state, limiter=limiter)
     sync(src, tmp_path / "unlimited", str(tmp_path / "state" / "unlimited.json"))
