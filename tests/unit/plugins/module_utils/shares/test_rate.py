@@ -183,7 +183,12 @@ def test_progress_without_a_schedule_shows_no_limit(tmp_path):
      "bandwidth_schedule entry 1: 'mo' is not a weekday"),
     ({"entries": [{"days": ["mon"], "start": "17:00", "end": "07:00", "limit": 20}]},
      "bandwidth_schedule entry 1: it must end after it starts"),
-    ({"default": 0, "entries": []}, "the default limit must be more than 0 Mbit/s"),
+    ({"default": -1, "entries": []}, "the default limit must be 0 Mbit/s \\(no transfer\\) or more"),
+    ({"entries": [{"days": ["mon"], "start": "07:00", "end": "17:00", "limit": -5}]},
+     "bandwidth_schedule entry 1: it must end after it starts and limit to 0 Mbit/s"),
+    ({"default": 0, "entries": []}, "allows no transfer at any time"),
+    ({"default": 0, "entries": [{"days": ["mon-sun"], "start": "00:00", "end": "24:00", "limit": 0}]},
+     "allows no transfer at any time"),
 ])
 def test_the_modules_refuse_a_malformed_schedule(schedule, message):
     with pytest.raises(ValueError, match=message):
