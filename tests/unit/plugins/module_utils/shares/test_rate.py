@@ -199,3 +199,108 @@ def test_a_schedule_that_limits_nothing_needs_no_limiter():
     assert not rate.limiter_of({"default": None, "entries": []}).active
     assert not rate.limiter_of(None).active
     assert rate.limiter_of({"default": 50, "entries": []}).active
+
+
+OFFICE_PAUSED = {"default": 8, "entries": [
+    {"days": ["mon-fri"], "start": "07:00", "end": "17:00", "limit": 0},  # office hours: no transfer
+]}
+
+
+def test_a_limit_of_zero_stops_the_limiter_and_names_when_transfer_is_next_allowed():
+    clock = FakeClock(berlin("2026-12-04 06:59:58"))  # Friday, 2 s before office hours
+    limiter = rate.Limiter(OFFICE_PAUSED, clock)
+    with pytest.raises(rate.Paused) as paused:
+        pump(limiter, clock, 10.0)
+    stop = paused.value.stop
+    assert stop.reason == "schedule" and 2.0 <= clock.monotonic() < 3.1
+    assert stop.next_allowed == berlin("2026-12-04 17:00:00")
+    assert "transfer is next allowed at 2026-12-04 17:00:00 (Europe/Berlin)" in str(paused.value)
+    with pytest.raises(rate.Paused):  # it stays stopped for the rest of the pass
+        limiter.take(1)
+    assert limiter.report()[0]["limit_bytes_per_s"] == 1_000_000
+
+
+@pytest.mark.parametrize(("now", "allowed"), [
+    (berlin("2026-12-04 10:00:00"), berlin("2026-12-04 17:00:00")),
+    (berlin("2026-12-04 18:00:00"), berlin("2026-12-04 18:00:00")),   # allowed now
+    (berlin("2026-12-05 10:00:00"), berlin("2026-12-05 10:00:00")),   # Saturday
+])
+def test_next_allowed(now, allowed):
+    assert rate.next_allowed(OFFICE_PAUSED, now) == allowed
+
+
+def test_nights_only_next_allowed_is_the_evening_and_a_period_over_the_weekend():
+    nights = {"default": 0, "entries": [{"days": ["mon-fri"], "start": "22:00", "end": "24:00", "limit": 50},
+                                        {"days": ["mon-fri"], "start": "00:00", "end": "06:00", "limit": 50}]}
+    assert rate.next_allowed(nights, berlin("2026-12-04 10:00:00")) == berlin("2026-12-04 22:00:00")
+    # Friday 06:00 to Monday 00:00 nothing (Saturday and Sunday have no period, the default is 0).
+    assert rate.next_allowed(nights, berlin("2026-12-05 03:00:00")) == berlin("2026-12-07 00:00:00")
+
+
+def test_a_started_pass_at_zero_is_refused_before_it_reads():
+    limiter = rate.Limiter(OFFICE_PAUSED, FakeClock(berlin("2026-12-04 10:00:00")))
+    with pytest.raises(rate.Paused, match="from now on"):
+        limiter.check()
+    read = []
+    with pytest.raises(rate.Paused):
+        next(rate.throttled(iter(lambda: read.append(1) or b"x", None), limiter))
+    assert read == []
+
+
+def test_the_runs_end_time_stops_it_and_the_schedule_says_transfer_is_allowed():
+    clock = FakeClock(berlin("2026-12-05 05:59:58"))
+    limiter = rate.limiter_of(None, "06:00", now=clock.now())
+    limiter.clock = clock
+    assert limiter.active and limiter.until == berlin("2026-12-05 06:00:00")
+    with pytest.raises(rate.Paused) as paused:  # no limit in force: the test moves the clock on
+        for _ in range(100):
+            limiter.take(rate.CHUNK)
+            clock.advance(0.5)
+    assert paused.value.stop.reason == "until" and clock.monotonic() == 2.0
+    assert paused.value.stop.to_dict()["next_allowed"] == "2026-12-05T06:00:00+01:00"
+    assert "the run's end time 2026-12-05 06:00:00 (Europe/Berlin) came" in str(paused.value)
+
+
+@pytest.mark.parametrize(("text", "until"), [
+    ("06:00", berlin("2026-12-05 06:00:00")),           # the next 06:00
+    ("23:30", berlin("2026-12-04 23:30:00")),           # later today
+    ("2026-12-06T05:00", berlin("2026-12-06 05:00:00")),
+    ("2026-12-06T05:00+00:00", berlin("2026-12-06 06:00:00")),
+])
+def test_parse_until(text, until):
+    assert rate.parse_until(text, berlin("2026-12-04 23:00:00")) == until
+
+
+def test_parse_until_refuses_what_is_no_time():
+    with pytest.raises(ValueError, match="until: 'morgen' is neither a time of day"):
+        rate.parse_until("morgen", berlin("2026-12-04 23:00:00"))
+
+
+def test_relay_ends_the_stream_where_the_limit_becomes_zero():
+    clock = FakeClock(berlin("2026-12-04 06:59:59"))  # 1 s at 8 Mbit/s, then office hours
+    limiter = rate.Limiter(OFFICE_PAUSED, clock)
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    received = bytearray()
+
+    def drain():
+        while chunk := os.read(out_read, 1 << 16):
+            received.extend(chunk)
+        os.close(out_read)
+
+    def fill():
+        try:
+            for _ in range(64):  # 4 MiB, far more than a second at 1 MB/s
+                os.write(in_write, b"y" * 65536)
+        except BrokenPipeError:
+            pass
+        os.close(in_write)
+
+    threads = [threading.Thread(target=drain), threading.Thread(target=fill)]
+    for thread in threads:
+        thread.start()
+    rate.relay(in_read, out_write, limiter)
+    for thread in threads:
+        thread.join()
+    assert limiter.stop is not None and limiter.stop.reason == "schedule"
+    assert 1_000_000 <= len(received) <= 1_000_000 + 4 * rate.CHUNK

@@ -851,3 +851,38 @@ def test_bandwidth_limit_holds_for_reads_and_the_walks_compound_reads(share, whe
     assert stretch["bytes"] == total
     assert abs(clock.elapsed - total / 1_000_000) <= 0.1 * total / 1_000_000
     assert tree(where["target"] / "Archiv")["gross.bin"] == share.objects[b"Archiv/gross.bin"]["data"]
+
+
+# Friday 10:00:00 at 8 Mbit/s (1 MB/s); from 10:00:01 on no transfer until Saturday.
+PAUSED_SOON = {"default": 8, "entries": [{"days": ["fri"], "start": "10:00:01", "end": "24:00", "limit": 0}]}
+
+
+def test_a_pass_stops_where_the_limit_becomes_zero_and_the_next_reads_only_the_rest(where):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    share = FakeShare()
+    share.in_walk = 64  # every file is read by read(), through the limiter
+    share.dir(b"Akten")
+    names = [f"Akten/akte-{n}.bin".encode() for n in range(5)]
+    for name in names:
+        share.file(name, os.urandom(300_000))
+    first = run(share, where, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-04 10:00:00")))
+    assert not first.complete and first.stop.reason == "schedule"
+    # 1 MB in the second before the stop: three files whole, the fourth cut off and dropped.
+    assert first.unfinished == names[3:]
+    assert tree(where["target"]) == {"Akten": None, **{os.fsdecode(n): share.objects[n]["data"] for n in names[:3]}}
+    assert first.progress == {"files": 3, "files_total": 5, "bytes": 900_000, "bytes_total": 1_500_000}
+    assert set(smb_sync.load_state(where["state"])) == {b"", b"Akten", *names[:3]}
+
+    share.opens.clear()
+    second = run(share, where, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-05 10:00:00")))
+    assert second.complete and second.unfinished == [] and share.opens == names[3:]
+    assert tree(where["target"]) == {"Akten": None, **{os.fsdecode(n): share.objects[n]["data"] for n in names}}
+
+
+def test_an_smb_pass_started_while_the_limit_is_zero_walks_nothing(share, where):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    result = run(share, where, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-04 12:00:00")))
+    assert not result.complete and result.stop.next_allowed.isoformat() == "2026-12-05T00:00:00+01:00"
+    assert share.compounds == [] and not where["target"].exists() and not os.path.exists(where["state"])
