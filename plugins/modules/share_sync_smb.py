@@ -214,6 +214,31 @@ not_deleted:
   type: list
   elements: str
   sample: [alt/Entwurf.txt]
+complete:
+  description:
+    - Whether the pass did all it found to do. V(false) when no transfer was allowed (a limit of V(0) in
+      O(bandwidth_schedule), or O(until) came): the pass stopped at a clean point or did not start, and
+      RV(stopped) says why and when transfer is next allowed. The next pass continues where this one stopped.
+  returned: success
+  type: bool
+  sample: false
+stopped:
+  description:
+    - Why the pass stopped before it had copied all (C(reason) V(schedule) or V(until)), when (C(at)), when
+      transfer is next allowed (C(next_allowed), Europe/Berlin, null if never) and one sentence (C(message));
+      null for a complete pass.
+  returned: success
+  type: dict
+  sample: {reason: schedule, at: "2026-12-05T07:00:00+01:00", next_allowed: "2026-12-05T20:00:00+01:00",
+           message: "the transfer schedule allows no transfer from now on (limit 0) at ..."}
+progress:
+  description:
+    - The share's files and bytes as listed (C(files_total), C(bytes_total)) and how many of them the target now
+      holds as the source has them (C(files), C(bytes)); in check mode, how many it already holds. Null when the
+      pass did not list the share (started while no transfer was allowed).
+  returned: success
+  type: dict
+  sample: {files: 7000, files_total: 9000, bytes: 12000000000, bytes_total: 20000000000}
 transfer:
   description:
     - The pass's bandwidth under each limit it met (O(bandwidth_schedule)); one item per limit in force while
@@ -293,6 +318,7 @@ def result_of(params, done):
             changes.add(kind, f"{params['share']}/{shown(path)}")
         first[kind] = [shown(p) for p in paths[:show]]
     counts = done.counts()
+    counts["not_copied"] = len(done.unfinished)
     return {"changed": any(counts[kind] for kind in smb_sync.KINDS), "share": params["share"],
             "sync_pass": params["sync_pass"], "counts": counts, "bytes": plan.bytes_to_read(), "first": first,
             "not_deleted": [shown(p) for p in done.not_deleted[:show]], "seconds": round(done.seconds, 3),
@@ -326,7 +352,7 @@ def main():
     if params["workers"] < 1:
         module.fail_json(msg=f"workers must be 1 or more, not {params['workers']}")
     try:
-        limiter = share_rate.limiter_of(params["bandwidth_schedule"])
+        limiter = share_rate.limiter_of(params["bandwidth_schedule"], params["until"])
     except ValueError as err:
         module.fail_json(msg=str(err))
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
@@ -350,6 +376,7 @@ def main():
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
     found = findings(params["share"], done, writer.unmapped_sids, where, params["show"])
     module.exit_json(**result_of(params, done), transfer=limiter.report(),
+                     **share_rate.outcome(done.stop, done.progress),
                      **{RESULT_FINDINGS: [f.to_dict() for f in found]})
 
 

@@ -200,6 +200,12 @@ def _shown(moment: datetime) -> str:
     return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%d %H:%M:%S") + f" ({TIMEZONE})"
 
 
+def outcome(stop: Stop | None, progress: dict | None) -> dict:
+    """What both sync modules return of how far the pass got: ``complete``, ``stopped``
+    (why and until when, or None) and ``progress`` (the share's files and bytes on the target)."""
+    return {"complete": stop is None, "stopped": None if stop is None else stop.to_dict(), "progress": progress}
+
+
 class Paused(Exception):
     """No transfer now (``Stop`` says why and until when); the pass ends at a clean point."""
 
