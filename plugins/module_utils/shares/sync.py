@@ -477,6 +477,8 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
                 break
             except subprocess.TimeoutExpired:
                 progress.update(nbytes=min(done + _bytes_read(receiver.pid), done + size) - progress.bytes)
+        if progress.limiter.stop is not None and sender.poll() is None:
+            sender.kill()  # the stream was cut off (rate.relay): the rest of it is not wanted
         feeder.join()
         if relaying is not None:
             relaying.join()
