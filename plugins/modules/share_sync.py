@@ -217,7 +217,7 @@ umzug_changes:
 umzug_findings:
   description: Findings (SIDs and ids the identity mapping cannot translate, unreadable Windows ACLs, paths
     longer than the target takes, which the pass leaves out, paths that changed while they were copied,
-    paths the pass did not delete because O(delete) is off).
+    paths the pass did not delete because O(delete) is off, a pass stopped because no transfer was allowed).
   returned: success
   type: list
   elements: dict
@@ -244,6 +244,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity imp
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.names import PATH_MAX_BYTES
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
     not_deleted_findings,
+    stopped_findings,
     unmapped_sid_findings,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
@@ -356,7 +357,9 @@ def main():
                                                    *changed_during_copy_findings(params["share"],
                                                                                  done.changed_during_copy, where),
                                                    *not_deleted_findings(params["share"], done.not_deleted, where,
-                                                                         params["show"]))]})
+                                                                         params["show"]),
+                                                   *stopped_findings(params["share"], params["sync_pass"], done.stop,
+                                                                     done.progress, where))]})
 
 
 if __name__ == "__main__":

@@ -262,7 +262,7 @@ umzug_findings:
   description:
     - Findings (what the source cannot give, with the keys of M(kommunal.umzug.share_discover_smb); metadata that
       could not be carried, one finding per key with the count and the first paths; SIDs without a new identity;
-      paths the pass did not delete because O(delete) is off).
+      paths the pass did not delete because O(delete) is off; a pass stopped because no transfer was allowed).
   returned: success
   type: list
   elements: dict
@@ -281,19 +281,21 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_metadata, smb_source, smb_sync
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
     not_deleted_findings,
+    stopped_findings,
     unmapped_sid_findings,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import SyncError
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
 
 
-def findings(share, done, unmapped_sids, where, show):
+def findings(share, done, unmapped_sids, where, show, sync_pass="delta"):
     """One finding per key for the share: what the source could not give and what the
     metadata writer could not carry (counted, the first paths), the SIDs kept untranslated,
-    the paths not deleted."""
+    the paths not deleted, where the pass stopped."""
     return [*share_preflight.findings(done.report(share), **where),
             *unmapped_sid_findings(share, unmapped_sids, where),
-            *not_deleted_findings(share, done.not_deleted, where, show)]
+            *not_deleted_findings(share, done.not_deleted, where, show),
+            *stopped_findings(share, sync_pass, done.stop, done.progress, where)]
 
 
 def samba_acl(module, service, target_root):
@@ -374,7 +376,7 @@ def main():
                 writer.foresee(done.plan)
     except (smb_source.SmbSourceError, SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
-    found = findings(params["share"], done, writer.unmapped_sids, where, params["show"])
+    found = findings(params["share"], done, writer.unmapped_sids, where, params["show"], params["sync_pass"])
     module.exit_json(**result_of(params, done), transfer=limiter.report(),
                      **share_rate.outcome(done.stop, done.progress),
                      **{RESULT_FINDINGS: [f.to_dict() for f in found]})
