@@ -50,11 +50,12 @@ def stopped_findings(share: str, sync_pass: str, stop, progress: dict | None, wh
     return [Finding.of(
         "shares.pass_stopped", variant=stop.reason, share=share, sync_pass=sync_pass, at=when(stop.at),
         next=when(stop.next_allowed), files=progress.get("files", "?"), files_total=progress.get("files_total", "?"),
-        size=_size(progress.get("bytes")), size_total=_size(progress.get("bytes_total")),
+        size=size_text(progress.get("bytes")), size_total=size_text(progress.get("bytes_total")),
         resources=(share,), **where)]
 
 
-def _size(nbytes: int | None) -> str:
+def size_text(nbytes: int | None) -> str:
+    """Bytes as a person reads them: ``12.0 GiB``."""
     if nbytes is None:
         return "?"
     for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
