@@ -15,8 +15,8 @@ options:
         its pace there. The limit counts the bytes read from the Kommune (the tar stream over SSH, the reads
         over SMB), before the target writes them.
       - A limit of V(0) means no transfer then (e.g. the Kommune's office hours for a seed that may only run at
-        night). A pass running when such a period begins stops at a clean point: what was written whole stays
-        and is in the state, the file being written is dropped, the state is saved, and the pass returns
+        night). A pass running when such a period begins stops at a clean point (what was written whole stays
+        and is in the state, the file being written is dropped, the state is saved) and returns
         without failing, with RV(complete=false) and RV(stopped) (why, and when transfer is next allowed).
         A pass started while the limit is V(0) copies nothing. The next pass continues where it stopped.
     type: dict
