@@ -323,8 +323,8 @@ def check_step(step: str) -> None:
 # The phases are the wave table's (PhaseRules): the action plugin checks them with it.
 
 ARGUMENT_SPEC = {
-    "state": {"type": "str", "required": True, "choices": ["begin", "check", "done", "refused", "partial", "reset",
-                                                                   "release"]},
+    "state": {"type": "str", "required": True,
+              "choices": ["begin", "check", "done", "refused", "partial", "reset", "release"]},
     "dir": {"type": "path", "required": True},
     "wave": {"type": "str", "required": True},
     "kommune": {"type": "str", "required": True},
