@@ -51,7 +51,7 @@ options:
   until:
     description:
       - The end time of this pass, after which it moves no more content, as a limit of V(0) would stop it
-        (RV(stopped.reason=until)). C(HH:MM) is the next such time in Europe/Berlin after the pass starts;
+        (C(stopped.reason) V(until)). C(HH:MM) is the next such time in Europe/Berlin after the pass starts;
         or a date and time C(YYYY-MM-DDTHH:MM) (Europe/Berlin unless an offset such as C(+00:00) follows).
       - Omitted, the pass runs until it is done (or the schedule stops it).
     type: str
