@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from ansible.plugins.action import ActionBase
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding, Reason
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import size_text
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import (
     NO_GO,
     WaiverError,
@@ -31,6 +32,8 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import
     reports_newest_first,
     task_waivers,
 )
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.journal import Journal, JournalError
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import (
     INSIDE,
     Window,
@@ -51,6 +54,8 @@ ARGUMENT_SPEC = {
     "window": {"type": "dict"},
     # raw: a bare true must stay a bool here, to be refused as one (window.override_reason)
     "window_override": {"type": "raw"},
+    "journal_dir": {"type": "path"},
+    "wave": {"type": "str"},
 }
 MUTUALLY_EXCLUSIVE = [("report", "report_dir"), ("waivers", "waiver_file")]
 
@@ -160,11 +165,51 @@ def check_window(args: dict, now: datetime, by: str) -> dict:
     return {"window": seen, "window_override": override, RESULT_FINDINGS: [used.to_dict()]}
 
 
+def unfinished_seed(journal_dir: str, wave: str, kommune: str) -> list[dict]:
+    """The items (shares) of the Kommune's seed steps the journal has as partial and not done."""
+    journal = Journal(journal_dir, wave, kommune, wave_steps.journal_rules())
+    data = journal.read()
+    done = set(journal.completed(data, "seed"))
+    return [item for step, entry in sorted(((data.get("partial") or {}).get("seed") or {}).items())
+            if step not in done for item in (entry.get("record") or {}).get("items") or ()
+            if not item.get("complete")]
+
+
+def describe_missing(item: dict) -> str:
+    """``bauamt: 7000 of 9000 files, 12.0 GiB of 20.0 GiB on the RZ (8.0 GiB missing)``."""
+    progress = item.get("progress") or {}
+    if not progress:
+        return f"{item['name']}: not listed yet"
+    missing = progress["bytes_total"] - progress["bytes"]
+    return (f"{item['name']}: {progress['files']} of {progress['files_total']} files, {size_text(progress['bytes'])} "
+            f"of {size_text(progress['bytes_total'])} on the RZ ({size_text(missing)} missing)")
+
+
+def check_seed(args: dict) -> None:
+    """Refuses while a share's seed is not complete: the final pass in the freeze would have to
+    move the rest, which the window was not planned for."""
+    if not args.get("journal_dir"):
+        return
+    if not args.get("wave"):
+        raise Refused("the gate reads the seed's journal (journal_dir) of a wave: give wave too")
+    try:
+        items = unfinished_seed(args["journal_dir"], args["wave"], args["kommune"])
+    except JournalError as err:
+        raise Refused(f"the gate cannot read the seed's journal: {err}") from None
+    if items:
+        raise Refused(
+            f"the seed of {args['kommune']} is not complete ({'; '.join(map(describe_missing, items))}); run "
+            "wave_phase=seed until it is (the journal's partial seed step), then the cut-over",
+            seed_incomplete=[item["name"] for item in items],
+        )
+
+
 def decide(args: dict, settings: Callable[[], ReportSettings], now: datetime, by: str = "") -> dict:
     """The gate's task result; raises Refused when the gate stays closed."""
     kommune = args["kommune"]
     # The window first: outside it the cut-over does not start, whatever the dry run found.
     window = check_window(args, now, by)
+    check_seed(args)
     path = report_path(args, settings)
     report = read_report(path) if path else None
     extra = {}

@@ -14,10 +14,15 @@ options:
       - The limit in force is looked up again every second, so a pass that runs across a boundary changes
         its pace there. The limit counts the bytes read from the Kommune (the tar stream over SSH, the reads
         over SMB), before the target writes them.
+      - A limit of V(0) means no transfer then (e.g. the Kommune's office hours for a seed that may only run at
+        night). A pass running when such a period begins stops at a clean point (what was written whole stays
+        and is in the state, the file being written is dropped, the state is saved) and returns
+        without failing, with RV(complete=false) and RV(stopped) (why, and when transfer is next allowed).
+        A pass started while the limit is V(0) copies nothing. The next pass continues where it stopped.
     type: dict
     suboptions:
       default:
-        description: The limit in Mbit/s outside every entry; null or omitted for none.
+        description: The limit in Mbit/s outside every entry (V(0) for no transfer then); null or omitted for none.
         type: float
       entries:
         description: The periods with a limit of their own; an entry covers its start up to, not
@@ -40,7 +45,14 @@ options:
             type: str
             required: true
           limit:
-            description: The limit in Mbit/s during the period.
+            description: The limit in Mbit/s during the period; V(0) for no transfer then.
             type: float
             required: true
+  until:
+    description:
+      - The end time of this pass, after which it moves no more content, as a limit of V(0) would stop it
+        (C(stopped.reason) V(until)). C(HH:MM) is the next such time in Europe/Berlin after the pass starts;
+        or a date and time C(YYYY-MM-DDTHH:MM) (Europe/Berlin unless an offset such as C(+00:00) follows).
+      - Omitted, the pass runs until it is done (or the schedule stops it).
+    type: str
 """

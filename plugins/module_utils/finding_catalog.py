@@ -474,6 +474,28 @@ CATALOG = {
                               "Kopierlauf mit shares_safe_mode: false starten (und shares_delete: true, die "
                               "Voreinstellung)."},
     },
+    "shares.pass_stopped": {
+        "payload": "shares", "severity": "info", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Pass stopped before it was done, share {share}",
+               "summary": {"schedule": "The {sync_pass} pass stopped at {at}: the transfer schedule allows no "
+                                       "transfer then (limit 0). The RZ holds {files} of {files_total} files "
+                                       "({size} of {size_total}); transfer is next allowed at {next}.",
+                           "until": "The {sync_pass} pass stopped at {at}, the end time it was given (until). "
+                                    "The RZ holds {files} of {files_total} files ({size} of {size_total}); "
+                                    "transfer is next allowed at {next}."},
+               "remediation": "Run the pass again when transfer is allowed (e.g. wave_phase=seed from a nightly "
+                              "schedule); it copies only the rest."},
+        "de": {"title": "Kopierlauf vor dem Ende angehalten, Freigabe {share}",
+               "summary": {"schedule": "Der Kopierlauf ({sync_pass}) hat um {at} angehalten: der Übertragungsplan "
+                                       "erlaubt dann keine Übertragung (Limit 0). Das RZ hat {files} von "
+                                       "{files_total} Dateien ({size} von {size_total}); Übertragung ist wieder "
+                                       "erlaubt ab {next}.",
+                           "until": "Der Kopierlauf ({sync_pass}) hat um {at} angehalten, zur ihm gegebenen "
+                                    "Endzeit (until). Das RZ hat {files} von {files_total} Dateien ({size} von "
+                                    "{size_total}); Übertragung ist wieder erlaubt ab {next}."},
+               "remediation": "Den Kopierlauf wieder starten, wenn Übertragung erlaubt ist (z. B. wave_phase=seed "
+                              "nächtlich geplant); er kopiert nur den Rest."},
+    },
     "shares.path_changed_during_copy": {
         "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
         "en": {"title": "Paths that changed while the pass copied them, share {share}",

@@ -19,6 +19,9 @@ description:
   - With I(window), refuses first when now is outside the Kommune's window, in one sentence naming the window
     and the time now (finding C(wave.window_closed)), unless I(window_override) gives the reason; the
     override is then returned with who gave it (finding C(wave.window_override)).
+  - With I(journal_dir) and I(wave), refuses while the Kommune's seed is not complete (a seed step the journal
+    keeps as partial, a pass the transfer schedule stopped), in one sentence naming each share and how much of it
+    is missing on the RZ; the result's C(seed_incomplete) names the shares.
   - Changes nothing. Runs on the controller as an action plugin; no connection to the host is made.
 author:
   - umzug developers (@kommunal)
@@ -91,6 +94,14 @@ options:
         override. A bare C(true), or a yes/no as text, is refused, since the override must say why.
       - Inside the window it is not used and not returned.
     type: raw
+  journal_dir:
+    description:
+      - Folder of the wave journals (C(wave_journal_dir)). With it (and I(wave)) the gate refuses while the
+        Kommune's seed is not complete. Unset, the seed is not looked at.
+    type: path
+  wave:
+    description: Number of the wave (C(umzug_wave)) whose journal I(journal_dir) holds.
+    type: str
 attributes:
   check_mode:
     support: full
@@ -162,6 +173,12 @@ report_age:
   returned: when a report was read
   type: int
   sample: 5400
+seed_incomplete:
+  description: The shares whose seed the journal has as not complete, when the gate refused for them.
+  returned: when the gate refused because the seed is not complete
+  type: list
+  elements: str
+  sample: [bauamt, kaemmerei]
 window:
   description:
     - The Kommune's window and the time the gate decided at, local time C(YYYY-MM-DD HH:MM) in C(timezone),

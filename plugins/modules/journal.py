@@ -16,7 +16,10 @@ description:
     win. Tasks of the same run may call C(begin) again (one per host of the Kommune).
   - C(state=check) returns the completed steps without touching the lock; C(state=done) records one step
     (only by the run holding the lock); C(state=refused) records a step that refused to start, with its
-    I(reason), in the journal's C(refused) list (the gate outside the Kommune's window); C(state=reset)
+    I(reason), in the journal's C(refused) list (the gate outside the Kommune's window); C(state=partial)
+    records how far a step got that ran and is not done (a seed the transfer schedule stopped), with
+    I(reason) and I(record), in the journal's C(partial); the step stays out of the completed ones, so the
+    next run runs it again, and leaves C(partial) once it is recorded done; C(state=reset)
     moves phases into the journal's history so that the next attempt starts them afresh (after a
     rollback); C(state=release) removes the lock if it is this run's.
   - The step C(accepted) of the phase C(finalize) is the Abnahme, the point of no return; afterwards
@@ -35,7 +38,7 @@ options:
     description: What to do, see the description.
     type: str
     required: true
-    choices: [begin, check, done, refused, reset, release]
+    choices: [begin, check, done, refused, partial, reset, release]
   dir:
     description: Folder of the journals on the controller, e.g. C(artifacts/journal).
     type: path
@@ -71,7 +74,8 @@ options:
     elements: str
     default: []
   reason:
-    description: For C(state=reset), why (kept in the history); for C(state=refused), why the step refused.
+    description: For C(state=reset), why (kept in the history); for C(state=refused), why the step refused; for
+      C(state=partial), why the step is not done.
     type: str
     default: ''
 attributes:
@@ -148,6 +152,13 @@ phases:
   returned: always
   type: dict
   sample: {seed: [accounts@kommune-a-dc], cutover: [gate]}
+partial:
+  description: Per phase and step, how far a step got that ran and is not done (C(state=partial)), the latest
+    attempt's C(at), C(run), C(reason) and C(record).
+  returned: always
+  type: dict
+  sample: {seed: {shares_seed@kommune-a-fs: {at: "2027-03-10T05:00:02+00:00", reason: seed incomplete,
+           record: {shares: {bauamt: {complete: false, progress: {files: 7000, files_total: 9000}}}}}}}
 finalized:
   description: The Abnahme (by, at, report, report_sha256), or null before it.
   returned: always

@@ -170,6 +170,31 @@ not_deleted:
   type: list
   elements: str
   sample: [alt/Entwurf.txt]
+complete:
+  description:
+    - Whether the pass did all it found to do. V(false) when no transfer was allowed (a limit of V(0) in
+      O(bandwidth_schedule), or O(until) came); the pass stopped at a clean point or did not start, and
+      RV(stopped) says why and when transfer is next allowed. The next pass continues where this one stopped.
+  returned: success
+  type: bool
+  sample: false
+stopped:
+  description:
+    - Why the pass stopped before it had copied all (C(reason) V(schedule) or V(until)), when (C(at)), when
+      transfer is next allowed (C(next_allowed), Europe/Berlin, null if never) and one sentence (C(message));
+      null for a complete pass.
+  returned: success
+  type: dict
+  sample: {reason: schedule, at: "2026-12-05T07:00:00+01:00", next_allowed: "2026-12-05T20:00:00+01:00",
+           message: "the transfer schedule allows no transfer from now on (limit 0) at ..."}
+progress:
+  description:
+    - The share's files and bytes as listed (C(files_total), C(bytes_total)) and how many of them the target now
+      holds as the source has them (C(files), C(bytes)); in check mode, how many it already holds. Null when the
+      pass did not list the share (started while no transfer was allowed).
+  returned: success
+  type: dict
+  sample: {files: 7000, files_total: 9000, bytes: 12000000000, bytes_total: 20000000000}
 transfer:
   description:
     - The pass's bandwidth under each limit it met (O(bandwidth_schedule)); one item per limit in force while
@@ -192,7 +217,7 @@ umzug_changes:
 umzug_findings:
   description: Findings (SIDs and ids the identity mapping cannot translate, unreadable Windows ACLs, paths
     longer than the target takes, which the pass leaves out, paths that changed while they were copied,
-    paths the pass did not delete because O(delete) is off).
+    paths the pass did not delete because O(delete) is off, a pass stopped because no transfer was allowed).
   returned: success
   type: list
   elements: dict
@@ -219,6 +244,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity imp
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.names import PATH_MAX_BYTES
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
     not_deleted_findings,
+    stopped_findings,
     unmapped_sid_findings,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
@@ -284,7 +310,7 @@ def main():
     )
     params = module.params
     try:
-        limiter = share_rate.limiter_of(params["bandwidth_schedule"])
+        limiter = share_rate.limiter_of(params["bandwidth_schedule"], params["until"])
     except ValueError as err:
         module.fail_json(msg=str(err))
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
@@ -313,6 +339,7 @@ def main():
     counts["unchanged"] = work.unchanged
     counts["recopied"] = len(done.recopied)
     counts["not_deleted"] = len(done.not_deleted)
+    counts["not_copied"] = len(done.unfinished)
     changes = Changes("shares", limit=params["show"])
     for kind in KINDS:
         for node in getattr(work, kind):
@@ -320,6 +347,7 @@ def main():
     module.exit_json(
         changed=not work.is_empty(), share=params["share"], sync_pass=params["sync_pass"], counts=counts,
         bytes=work.bytes_to_copy, seconds=round(done.seconds, 3), transfer=limiter.report(),
+        **share_rate.outcome(done.stop, done.progress),
         first={kind: [shown(n.path) for n in getattr(work, kind)[:params["show"]]] for kind in KINDS},
         recopied=[shown(path) for path in done.recopied[:params["show"]]],
         not_deleted=[shown(path) for path in done.not_deleted[:params["show"]]],
@@ -329,7 +357,9 @@ def main():
                                                    *changed_during_copy_findings(params["share"],
                                                                                  done.changed_during_copy, where),
                                                    *not_deleted_findings(params["share"], done.not_deleted, where,
-                                                                         params["show"]))]})
+                                                                         params["show"]),
+                                                   *stopped_findings(params["share"], params["sync_pass"], done.stop,
+                                                                     done.progress, where))]})
 
 
 if __name__ == "__main__":

@@ -214,6 +214,31 @@ not_deleted:
   type: list
   elements: str
   sample: [alt/Entwurf.txt]
+complete:
+  description:
+    - Whether the pass did all it found to do. V(false) when no transfer was allowed (a limit of V(0) in
+      O(bandwidth_schedule), or O(until) came); the pass stopped at a clean point or did not start, and
+      RV(stopped) says why and when transfer is next allowed. The next pass continues where this one stopped.
+  returned: success
+  type: bool
+  sample: false
+stopped:
+  description:
+    - Why the pass stopped before it had copied all (C(reason) V(schedule) or V(until)), when (C(at)), when
+      transfer is next allowed (C(next_allowed), Europe/Berlin, null if never) and one sentence (C(message));
+      null for a complete pass.
+  returned: success
+  type: dict
+  sample: {reason: schedule, at: "2026-12-05T07:00:00+01:00", next_allowed: "2026-12-05T20:00:00+01:00",
+           message: "the transfer schedule allows no transfer from now on (limit 0) at ..."}
+progress:
+  description:
+    - The share's files and bytes as listed (C(files_total), C(bytes_total)) and how many of them the target now
+      holds as the source has them (C(files), C(bytes)); in check mode, how many it already holds. Null when the
+      pass did not list the share (started while no transfer was allowed).
+  returned: success
+  type: dict
+  sample: {files: 7000, files_total: 9000, bytes: 12000000000, bytes_total: 20000000000}
 transfer:
   description:
     - The pass's bandwidth under each limit it met (O(bandwidth_schedule)); one item per limit in force while
@@ -237,7 +262,7 @@ umzug_findings:
   description:
     - Findings (what the source cannot give, with the keys of M(kommunal.umzug.share_discover_smb); metadata that
       could not be carried, one finding per key with the count and the first paths; SIDs without a new identity;
-      paths the pass did not delete because O(delete) is off).
+      paths the pass did not delete because O(delete) is off; a pass stopped because no transfer was allowed).
   returned: success
   type: list
   elements: dict
@@ -256,19 +281,21 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_metadata, smb_source, smb_sync
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
     not_deleted_findings,
+    stopped_findings,
     unmapped_sid_findings,
 )
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import SyncError
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
 
 
-def findings(share, done, unmapped_sids, where, show):
+def findings(share, done, unmapped_sids, where, show, sync_pass="delta"):
     """One finding per key for the share: what the source could not give and what the
     metadata writer could not carry (counted, the first paths), the SIDs kept untranslated,
-    the paths not deleted."""
+    the paths not deleted, where the pass stopped."""
     return [*share_preflight.findings(done.report(share), **where),
             *unmapped_sid_findings(share, unmapped_sids, where),
-            *not_deleted_findings(share, done.not_deleted, where, show)]
+            *not_deleted_findings(share, done.not_deleted, where, show),
+            *stopped_findings(share, sync_pass, done.stop, done.progress, where)]
 
 
 def samba_acl(module, service, target_root):
@@ -293,6 +320,7 @@ def result_of(params, done):
             changes.add(kind, f"{params['share']}/{shown(path)}")
         first[kind] = [shown(p) for p in paths[:show]]
     counts = done.counts()
+    counts["not_copied"] = len(done.unfinished)
     return {"changed": any(counts[kind] for kind in smb_sync.KINDS), "share": params["share"],
             "sync_pass": params["sync_pass"], "counts": counts, "bytes": plan.bytes_to_read(), "first": first,
             "not_deleted": [shown(p) for p in done.not_deleted[:show]], "seconds": round(done.seconds, 3),
@@ -326,7 +354,7 @@ def main():
     if params["workers"] < 1:
         module.fail_json(msg=f"workers must be 1 or more, not {params['workers']}")
     try:
-        limiter = share_rate.limiter_of(params["bandwidth_schedule"])
+        limiter = share_rate.limiter_of(params["bandwidth_schedule"], params["until"])
     except ValueError as err:
         module.fail_json(msg=str(err))
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
@@ -348,8 +376,9 @@ def main():
                 writer.foresee(done.plan)
     except (smb_source.SmbSourceError, SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
-    found = findings(params["share"], done, writer.unmapped_sids, where, params["show"])
+    found = findings(params["share"], done, writer.unmapped_sids, where, params["show"], params["sync_pass"])
     module.exit_json(**result_of(params, done), transfer=limiter.report(),
+                     **share_rate.outcome(done.stop, done.progress),
                      **{RESULT_FINDINGS: [f.to_dict() for f in found]})
 
 

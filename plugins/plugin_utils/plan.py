@@ -498,6 +498,15 @@ class _SemanticChecks:
                               f"{format_path(other_path)} (line {_line(self.plan, other_path)}) on "
                               f"{', '.join(shared)}: one limit at a time")
             seen.append((period, entry_path))
+        schedule = {"default": transfer.get("limit"), "entries": list(transfer.get("schedule") or ())}
+        if schedule["default"] is not None or schedule["entries"]:
+            try:
+                allowed = rate.ever_allowed(schedule)
+            except (ValueError, TypeError, KeyError):
+                allowed = True  # a malformed entry is refused above, with its own sentence
+            if not allowed:
+                self.fail(path, "no transfer is allowed at any time (every limit is 0): the seed would never "
+                          "run; give the periods when it may a limit above 0")
 
     def period(self, path: tuple, entry: dict) -> rate.Period | None:
         parsed = {}

@@ -5,9 +5,12 @@ SSH, share_sync_smb over SMB)."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from zoneinfo import ZoneInfo
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
+
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 def not_deleted_findings(share: str, not_deleted: Iterable[bytes], where: dict, show: int = 10) -> list[Finding]:
@@ -32,3 +35,30 @@ def unmapped_sid_findings(share: str, unmapped_sids: Mapping[str, Iterable[bytes
     return [Finding.of(
         "shares.sid_unmapped", share=share, count=len(sids), paths=len(paths), sids=", ".join(sids[:10]),
         variant="pass", resources=(share, *sids[:20]), **where)]
+
+
+def stopped_findings(share: str, sync_pass: str, stop, progress: dict | None, where: dict) -> list[Finding]:
+    """A pass that stopped because no transfer was allowed any more (``rate.Stop``): how far
+    the share got and when transfer is next allowed; the next pass continues."""
+    if stop is None:
+        return []
+    progress = progress or {}
+
+    def when(moment) -> str:
+        return "-" if moment is None else moment.astimezone(BERLIN).strftime("%Y-%m-%d %H:%M (Europe/Berlin)")
+
+    return [Finding.of(
+        "shares.pass_stopped", variant=stop.reason, share=share, sync_pass=sync_pass, at=when(stop.at),
+        next=when(stop.next_allowed), files=progress.get("files", "?"), files_total=progress.get("files_total", "?"),
+        size=size_text(progress.get("bytes")), size_total=size_text(progress.get("bytes_total")),
+        resources=(share,), **where)]
+
+
+def size_text(nbytes: int | None) -> str:
+    """Bytes as a person reads them: ``12.0 GiB``."""
+    if nbytes is None:
+        return "?"
+    for unit, factor in (("GiB", 1 << 30), ("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if nbytes >= factor:
+            return f"{nbytes / factor:.1f} {unit}"
+    return f"{nbytes} B"

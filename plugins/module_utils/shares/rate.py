@@ -12,6 +12,11 @@ looked up again every second, so a pass that runs across a boundary changes its 
 there. Both sync paths charge it with the bytes they read from the Kommune (the SSH
 path where the RZ side reads the tar stream, the SMB path per read); without a limit in
 force ``take`` returns at once.
+
+A limit of 0 Mbit/s means no transfer then (e.g. a Kommune's office hours, when the seed may
+not touch its link); so does the end time a run may be given (``until``). The limiter then
+stops the pass: ``take`` raises ``Paused``, which names why and when transfer is next allowed
+(``next_allowed``); the sync paths end the pass at a clean point there and keep what is done.
 """
 
 from __future__ import annotations
@@ -20,7 +25,8 @@ import os
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
+from datetime import time as day_time
 from zoneinfo import ZoneInfo
 
 TIMEZONE = "Europe/Berlin"
@@ -88,26 +94,124 @@ def periods(schedule: dict | None) -> list[Period]:
 
 
 def argument_spec() -> dict:
-    """The modules' ``bandwidth_schedule`` option (doc fragment kommunal.umzug.bandwidth)."""
+    """The modules' ``bandwidth_schedule`` and ``until`` options (doc fragment kommunal.umzug.bandwidth)."""
     entry = dict(days=dict(type="list", elements="str", required=True), start=dict(type="str", required=True),
                  end=dict(type="str", required=True), limit=dict(type="float", required=True))
     return dict(bandwidth_schedule=dict(type="dict", options=dict(
-        default=dict(type="float"), entries=dict(type="list", elements="dict", options=entry, default=[]))))
+        default=dict(type="float"), entries=dict(type="list", elements="dict", options=entry, default=[]))),
+        until=dict(type="str"))
 
 
-def limiter_of(schedule: dict | None) -> Limiter:
-    """The pass's limiter; ValueError names an entry the plan model would have refused."""
+def limiter_of(schedule: dict | None, until: str | None = None, now: datetime | None = None) -> Limiter:
+    """The pass's limiter; ValueError names an entry the plan model would have refused, or an
+    end time that is not one."""
     for index, entry in enumerate((schedule or {}).get("entries") or ()):
         try:
             days, start, end = parse_days(entry["days"]), parse_clock(entry["start"]), parse_clock(entry["end"])
         except ValueError as err:
             raise ValueError(f"bandwidth_schedule entry {index + 1}: {err}") from None
-        if end <= start or entry["limit"] <= 0 or not days:
+        if end <= start or entry["limit"] < 0 or not days:
             raise ValueError(f"bandwidth_schedule entry {index + 1}: it must end after it starts and "
-                             "limit to more than 0 Mbit/s")
-    if schedule and schedule.get("default") is not None and schedule["default"] <= 0:
-        raise ValueError("bandwidth_schedule: the default limit must be more than 0 Mbit/s")
-    return Limiter(schedule if schedule and (schedule.get("entries") or schedule.get("default")) else None)
+                             "limit to 0 Mbit/s (no transfer then) or more")
+    if schedule and schedule.get("default") is not None and schedule["default"] < 0:
+        raise ValueError("bandwidth_schedule: the default limit must be 0 Mbit/s (no transfer) or more")
+    limits = bool(schedule and (schedule.get("entries") or schedule.get("default") is not None))
+    if limits and not ever_allowed(schedule):
+        raise ValueError("bandwidth_schedule allows no transfer at any time (every limit is 0)")
+    end = parse_until(until, now or SystemClock.now()) if until else None
+    return Limiter(schedule if limits else None, until=end)
+
+
+def parse_until(text: str, now: datetime) -> datetime:
+    """A run's end time: ``HH:MM`` (the next such time in Europe/Berlin after ``now``) or an
+    ISO 8601 date and time (Europe/Berlin unless it gives its offset)."""
+    text = str(text).strip()
+    try:
+        seconds = parse_clock(text)
+    except ValueError:
+        try:
+            moment = datetime.fromisoformat(text)
+        except ValueError:
+            raise ValueError(f"until: '{text}' is neither a time of day 'HH:MM' nor a date and time "
+                             "'YYYY-MM-DDTHH:MM' (Europe/Berlin unless an offset follows)") from None
+        return moment if moment.tzinfo else moment.replace(tzinfo=ZoneInfo(TIMEZONE))
+    local = now.astimezone(ZoneInfo(TIMEZONE))
+    moment = _wall(local.date(), seconds)
+    return moment if moment > now else _wall(local.date() + timedelta(days=1), seconds)
+
+
+def _wall(date, seconds: int) -> datetime:
+    """``seconds`` after midnight of ``date`` on the wall clock of Europe/Berlin."""
+    return datetime.combine(date, day_time(), tzinfo=ZoneInfo(TIMEZONE)) + timedelta(seconds=seconds)
+
+
+def next_allowed(schedule: dict | None, now: datetime) -> datetime | None:
+    """The first moment from ``now`` on at which the schedule's limit is not 0 (``now`` itself
+    when it allows transfer now); None when it never does. The limit changes only where a
+    period starts or ends, or at midnight (another weekday), so only those are looked at."""
+    if limit_at(schedule, now) != 0:
+        return now
+    local = now.astimezone(ZoneInfo(TIMEZONE))
+    cuts = sorted({0, *(edge for p in periods(schedule) for edge in (p.start, p.end) if edge < DAY_SECONDS)})
+    for day in range(8):
+        for second in cuts:
+            moment = _wall(local.date() + timedelta(days=day), second)
+            if moment.astimezone(UTC) > now.astimezone(UTC) and limit_at(schedule, moment) != 0:
+                return moment
+    return None
+
+
+def ever_allowed(schedule: dict | None) -> bool:
+    """Whether the schedule allows transfer at some time of the week."""
+    return next_allowed(schedule, _wall(datetime(2026, 1, 5).date(), 0)) is not None  # a Monday
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Why a pass stopped moving content (``schedule``: a limit of 0 came into force;
+    ``until``: the run's end time came), when, and when transfer is next allowed."""
+
+    reason: str
+    at: datetime
+    next_allowed: datetime | None
+    until: datetime | None = None
+
+    def message(self) -> str:
+        local = self.at.astimezone(ZoneInfo(TIMEZONE))
+        if self.reason == "until":
+            why = f"the run's end time {_shown(self.until)} came"
+        else:
+            why = "the transfer schedule allows no transfer from now on (limit 0)"
+        if self.next_allowed is None:
+            then = "the schedule allows none at any time"
+        elif self.next_allowed.astimezone(UTC) <= self.at.astimezone(UTC):
+            then = "the schedule allows transfer now"
+        else:
+            then = f"transfer is next allowed at {_shown(self.next_allowed)}"
+        return f"{why} at {_shown(local)}; {then}"
+
+    def to_dict(self) -> dict:
+        return {"reason": self.reason, "at": self.at.isoformat(timespec="seconds"),
+                "next_allowed": None if self.next_allowed is None else self.next_allowed.isoformat(timespec="seconds"),
+                "message": self.message()}
+
+
+def _shown(moment: datetime) -> str:
+    return moment.astimezone(ZoneInfo(TIMEZONE)).strftime("%Y-%m-%d %H:%M:%S") + f" ({TIMEZONE})"
+
+
+def outcome(stop: Stop | None, progress: dict | None) -> dict:
+    """What both sync modules return of how far the pass got: ``complete``, ``stopped``
+    (why and until when, or None) and ``progress`` (the share's files and bytes on the target)."""
+    return {"complete": stop is None, "stopped": None if stop is None else stop.to_dict(), "progress": progress}
+
+
+class Paused(Exception):
+    """No transfer now (``Stop`` says why and until when); the pass ends at a clean point."""
+
+    def __init__(self, stop: Stop):
+        super().__init__(stop.message())
+        self.stop = stop
 
 
 def limit_at(schedule: dict | None, now: datetime) -> float | None:
@@ -166,6 +270,10 @@ class Limiter:
     schedule: dict | None
     clock: object = field(default_factory=SystemClock)
     stretches: list[Stretch] = field(default_factory=list)
+    # The run's end time (an aware datetime), if it has one.
+    until: datetime | None = None
+    # Set once no transfer is allowed any more; it stays set for the rest of the pass.
+    stop: Stop | None = None
     _limit: float | None = None
     _checked: float | None = None
     _tokens: float = 0.0
@@ -174,20 +282,33 @@ class Limiter:
 
     @property
     def active(self) -> bool:
-        """False without a schedule: then nothing needs to go through the limiter at all."""
-        return bool(self.schedule)
+        """False without a schedule or end time: then nothing needs to go through the limiter at all."""
+        return bool(self.schedule) or self.until is not None
 
     def limit(self) -> float | None:
-        """The limit in force now, bytes/s (None: none), looked up at most once a second."""
+        """The limit in force now, bytes/s (None: none; 0 once stopped), looked up at most once a second."""
         with self._lock:
             now = self.clock.monotonic()
-            if self._checked is None or now - self._checked >= RECHECK_SECONDS:
+            if self.stop is None and (self._checked is None or now - self._checked >= RECHECK_SECONDS):
                 self._checked = now
-                mbit = limit_at(self.schedule, self.clock.now())
-                limit = None if mbit is None else mbit_to_bytes(mbit)
-                if limit != self._limit or not self.stretches:
-                    self._switch(limit, now)
-            return self._limit
+                wall = self.clock.now()
+                mbit = limit_at(self.schedule, wall)
+                if self.until is not None and wall >= self.until:
+                    self.stop = Stop("until", wall, next_allowed(self.schedule, wall), self.until)
+                elif mbit == 0:
+                    self.stop = Stop("schedule", wall, next_allowed(self.schedule, wall))
+                else:
+                    limit = None if mbit is None else mbit_to_bytes(mbit)
+                    if limit != self._limit or not self.stretches:
+                        self._switch(limit, now)
+            return 0.0 if self.stop is not None else self._limit
+
+    def check(self) -> None:
+        """Raises ``Paused`` when no transfer is allowed now."""
+        if self.active:
+            self.limit()
+            if self.stop is not None:
+                raise Paused(self.stop)
 
     def _switch(self, limit: float | None, now: float) -> None:
         self.stretches.append(Stretch(limit, now, last=now))
@@ -199,6 +320,8 @@ class Limiter:
             return
         with self._lock:
             limit = self.limit()
+            if self.stop is not None:
+                raise Paused(self.stop)
             stretch = self.stretches[-1]
             stretch.bytes += nbytes
             now = self.clock.monotonic()
@@ -227,7 +350,9 @@ CHUNK = 64 << 10
 
 
 def throttled(chunks, limiter: Limiter):
-    """The chunks of a read, each let through when the limiter allows it."""
+    """The chunks of a read, each let through when the limiter allows it; nothing is read
+    once no transfer is allowed (``Paused``)."""
+    limiter.check()
     for chunk in chunks:
         limiter.take(len(chunk))
         yield chunk
@@ -237,11 +362,12 @@ def relay(source: int, target: int, limiter: Limiter) -> None:
     """Moves a stream from pipe ``source`` to pipe ``target`` (file descriptors, both closed
     at the end) at the limiter's pace; splice keeps the bytes in the kernel. Each piece is
     charged once it has moved, so the next one waits for it. A reader that went away (tar
-    died) ends the relay; the caller learns why from the processes."""
+    died) ends the relay; the caller learns why from the processes. When no transfer is
+    allowed any more (``limiter.stop``) the relay ends too: tar sees the stream end there."""
     try:
         while moved := _move(source, target):
             limiter.take(moved)
-    except BrokenPipeError:
+    except (BrokenPipeError, Paused):
         pass
     finally:
         os.close(source)

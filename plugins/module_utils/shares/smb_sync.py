@@ -484,19 +484,22 @@ class ContentWanted:
     write time as the change time, so the metadata digest decides that later, and it never
     needs the content), not when the file moved and the last pass's copy is on the target,
     and once per file id (hard links: one name's content serves them all). So unchanged
-    files are never read. It says no once ``budget`` bytes are in hand."""
+    files are never read. It says no once ``budget`` bytes are in hand, and once no
+    transfer is allowed any more (``paused``): the walk then lists the rest without content."""
 
     def __init__(self, state: Mapping[bytes, tuple], target: Mapping[bytes, There], budget: int | None = None):
         self.state, self.target = state, target
         self.left = IN_HAND_BYTES if budget is None else budget
         self.by_id: dict[int, bytes] = {}
         self.wanted_ids: set[int] = set()
+        self.paused = False
         for path, last in state.items():
             if last[0] == "file" and last[3]:
                 self.by_id.setdefault(last[3], path)
 
     def __call__(self, entry: SmbEntry) -> bool:
-        if entry.kind != "file" or entry.size > self.left or (entry.file_id and entry.file_id in self.wanted_ids):
+        if self.paused or entry.kind != "file" or entry.size > self.left or (
+                entry.file_id and entry.file_id in self.wanted_ids):
             return False
         if _content_there(self.target.get(entry.path), entry) and _same_content(self.state.get(entry.path), entry):
             return False
@@ -562,6 +565,16 @@ class SmbPassResult:
     not_deleted: list[bytes] = field(default_factory=list)
     bytes_read: int = 0
     files_read: int = 0
+    # Why the pass stopped before it had copied all (no transfer allowed any more), or None.
+    stop: share_rate.Stop | None = None
+    # Paths the pass was to copy and did not, because it stopped: not in the new state.
+    unfinished: list[bytes] = field(default_factory=list)
+    # The share's files and bytes and how many the target holds (sync.seed_progress's shape).
+    progress: dict | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.stop is None
 
     def counts(self) -> dict[str, int]:
         counts = {kind: len(self.plan.of(kind)) for kind in KINDS if kind != "delete"}
@@ -590,8 +603,14 @@ def run_smb_pass(share, target_root: bytes, state_path: str, *, check: bool, del
         if progress_path and not check:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(progress_path)  # a previous pass's figures must not show as this one's
+        limiter = limiter or share_rate.Limiter(None)
+        if not check:
+            try:
+                limiter.check()
+            except share_rate.Paused as paused:  # no transfer allowed now: the share is not even walked
+                return SmbPassResult(Plan(), 0.0, stop=paused.stop)
         return _run(share, target_root, state_path, check=check, delete=delete, progress_path=progress_path,
-                    apply_metadata=apply_metadata, journal=journal, limiter=limiter or share_rate.Limiter(None))
+                    apply_metadata=apply_metadata, journal=journal, limiter=limiter)
 
 
 def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: bool, progress_path: str | None,
@@ -619,6 +638,7 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
     if not delete:
         result.not_deleted = list(plan.delete)
     if work is None:
+        result.progress = _progress(entries, plan.of("copy"), {})
         result.seconds = time.monotonic() - started
         return result
     work.progress.total_files, work.progress.total_bytes = len(plan.of("copy")), plan.bytes_to_read()
@@ -629,10 +649,18 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
     done = streamed.done
     try:
         for step in plan.steps:
-            if step.entry.path not in streamed.carried and work.carry_out(step):
-                done[step.entry.path] = entry_key(step.entry)
+            try:
+                if step.entry.path not in streamed.carried and work.carry_out(step):
+                    done[step.entry.path] = entry_key(step.entry)
+            except share_rate.Paused:
+                work.failed.add(step.entry.path)  # its content is the next pass's to copy
     except (smb_source.SMBException, OSError) as err:
         raise _stopped(work, err) from None
+    if limiter.stop is not None:
+        result.unfinished = sorted(s.entry.path for s in plan.steps if s.kind in ("copy", "local", "link")
+                                   and s.entry.path not in done)
+        result.stop = limiter.stop if result.unfinished else None
+    result.progress = _progress(entries, [s for s in plan.of("copy") if s.entry.path not in done], done)
     work.journal.write()
     if delete:
         for path in plan.delete:
@@ -647,6 +675,16 @@ def _run(share, target_root: bytes, state_path: str, *, check: bool, delete: boo
         flag_for_next_pass(state_path, ())  # copied again: done
     result.seconds = time.monotonic() - started
     return result
+
+
+def _progress(entries: list[SmbEntry], left: list[Step], done: Mapping[bytes, tuple]) -> dict:
+    """The share's files and bytes and how many of them the target holds: all but the
+    content still to copy (``left``), as ``sync.seed_progress`` counts them."""
+    files = [e for e in entries if e.kind == "file" and not held(e)]
+    missing = [s.entry for s in left if s.entry.path not in done]
+    total, missing_bytes = sum(e.size for e in files), sum(e.size for e in missing)
+    return {"files": len(files) - len(missing), "files_total": len(files),
+            "bytes": total - missing_bytes, "bytes_total": total}
 
 
 def _walk(share, wanted: ContentWanted | None, streamed: Streamed | None) -> list[SmbEntry]:
@@ -668,7 +706,10 @@ def _walk(share, wanted: ContentWanted | None, streamed: Streamed | None) -> lis
             entries.append(entry)
             if entry.content and streamed is not None:
                 # Read in the walk's compound: the walk waits here while a limit is in force.
-                streamed.work.progress.limiter.take(len(entry.content))
+                try:
+                    streamed.work.progress.limiter.take(len(entry.content))
+                except share_rate.Paused:
+                    wanted.paused = True  # what is in hand is written; the rest is listed only
             if streamed is not None and entries[0].path == b"":
                 streamed.take(entry)
         if streamed is not None:

@@ -36,10 +36,11 @@ import tempfile
 import threading
 import time
 import zlib
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from stat import S_ISDIR, S_ISLNK, S_ISREG
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Reason
@@ -429,7 +430,7 @@ class Progress:
                 "bytes_total": self.total_bytes, "rate_bytes_per_s": round(rate),
                 "recent_rate_bytes_per_s": round(recent), "seconds_left": None if left is None else round(left),
                 "limit_bytes_per_s": None if limit is None else round(limit),
-                "seconds_left_at_limit": None if limit is None else round(left_bytes / limit)}
+                "seconds_left_at_limit": round(left_bytes / limit) if limit else None}
 
 
 RECENT_SECONDS = 5.0
@@ -476,12 +477,16 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
                 break
             except subprocess.TimeoutExpired:
                 progress.update(nbytes=min(done + _bytes_read(receiver.pid), done + size) - progress.bytes)
+        if progress.limiter.stop is not None and sender.poll() is None:
+            sender.kill()  # the stream was cut off (rate.relay): the rest of it is not wanted
         feeder.join()
         if relaying is not None:
             relaying.join()
         failed = sender.wait() != 0 or receiver.returncode != 0
         sender_err.seek(0)
         skipped, lines = skipped_from(sender_err.read())
+        if failed and progress.limiter.stop is not None:
+            raise share_rate.Paused(progress.limiter.stop)  # the relay ended the stream there
         if failed:
             receiver_err.seek(0)
             lines += receiver_err.read().decode(errors="replace").strip().splitlines()
@@ -531,7 +536,8 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
     metadata of one batch is applied while the next is copied. All names of a hard-linked
     file go in the first batch: tar links the names it is given in one stream. Returns the
     paths the sender skipped (see copy_content); they are left out of what goes in
-    ``done``."""
+    ``done``. When the limiter stops the pass (``Paused``), what tar finished of the batch
+    goes in ``done``, the file it was writing is removed, and no further batch starts."""
     linked = [i for i in copy if records[i][0] == share_tree.FILE
               and records[i][share_tree.NLINK_AT:share_tree.SOURCE_KEY] != share_tree.ONE_LINK]
     batches, batch, batch_bytes = [], list(linked), 0
@@ -550,13 +556,47 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
         for batch in batches:
             size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
                        if records[i][0] == share_tree.FILE)
-            these = copy_content(source, target_root, [paths[i] for i in batch], progress, size,
-                                 [records[i][0] for i in batch])
+            begun = time.time_ns()
+            try:
+                these = copy_content(source, target_root, [paths[i] for i in batch], progress, size,
+                                     [records[i][0] for i in batch])
+            except share_rate.Paused:
+                done.put(_finished_of_cut_batch(target_root, paths, records, batch, begun))
+                break
             skipped.update(these)
             done.put([i for i in batch if paths[i] not in these])
     finally:
         done.put(None)
     return skipped
+
+
+def _finished_of_cut_batch(target_root: bytes, paths: list[bytes], records: list[bytes], batch: list[int],
+                           begun: int) -> list[int]:
+    """The paths of a batch whose stream was cut off that tar wrote completely: a file of
+    the source's size and mtime (tar sets the mtime once the content is written), a symlink.
+    Whatever else of the batch tar wrote (the file it was in the middle of, the placeholder
+    of a symlink it had not made yet) is removed, so no half-written file stays under a real
+    name; what tar had not reached is left as it was. The next pass copies all but these."""
+    finished = []
+    for i in batch:
+        full = target_root + b"/" + paths[i]
+        try:
+            there = os.lstat(full)
+        except FileNotFoundError:
+            continue
+        wanted = records[i][0]
+        if wanted == share_tree.FILE:
+            complete = S_ISREG(there.st_mode) and records[i][:share_tree.TARGET_KEY] == share_tree.target_key(
+                wanted, there.st_size, there.st_mtime_ns)
+        else:
+            complete = (wanted == share_tree.SYMLINK) == S_ISLNK(there.st_mode) and not S_ISDIR(there.st_mode)
+        if complete:
+            finished.append(i)
+        elif there.st_ctime_ns >= begun - 1_000_000_000 and not S_ISDIR(there.st_mode):
+            # Written by this batch's tar (a second's margin: the file system's clock is coarser).
+            check_inside(target_root, full, "remove")
+            os.unlink(full)
+    return finished
 
 
 def _bytes_read(pid: int) -> int:
@@ -742,6 +782,17 @@ class PassResult:
     # Target paths the source no longer has, which the pass did not delete (delete off,
     # the role's shares_safe_mode): still on the target, reported instead.
     not_deleted: list[bytes] = field(default_factory=list)
+    # Why the pass stopped before it had copied all (no transfer allowed any more), or None.
+    stop: share_rate.Stop | None = None
+    # Paths the pass was to copy and did not, because it stopped: not in the new state.
+    unfinished: list[bytes] = field(default_factory=list)
+    # The share's files and bytes, and how many of them the target now holds as the source
+    # has them (seed_progress); None when the pass did not list the share.
+    progress: dict | None = None
+
+    @property
+    def complete(self) -> bool:
+        return self.stop is None
 
 
 def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
@@ -760,13 +811,19 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
         raise ValueError(f"compare_content must be one of {', '.join(COMPARE_CONTENT)}, not {compare_content!r}")
     if compare_content == "all" and content_differs is None:
         raise ValueError("compare_content 'all' needs content_differs")
+    limiter = limiter or share_rate.Limiter(None)
     with contextlib.nullcontext() if check else state_lock(state_path, what):
         if progress_path and not check:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(progress_path)  # a previous pass's figures must not show as this one's
+        if not check:
+            try:
+                limiter.check()
+            except share_rate.Paused as paused:  # no transfer allowed now: nothing is listed or copied
+                return PassResult(WorkList(), Translator(translate_sid, {}, {}, target_id), 0.0, stop=paused.stop)
         return _run_pass(source, target_root, state_path, translate_sid, target_id, check=check, delete=delete,
                          progress_path=progress_path, compare_content=compare_content,
-                         content_differs=content_differs, limiter=limiter or share_rate.Limiter(None))
+                         content_differs=content_differs, limiter=limiter)
 
 
 def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
@@ -799,16 +856,34 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
     if not delete:
         work.delete = []
     recopied = sorted({n.path for n in (*work.mkdir, *work.copy)} & last.recopy)
+    # What is still to copy: all a dry run found; after a pass the limiter stopped, the rest.
+    left = [i for i in triage.copy if scan.paths[i] not in written]
+    progress = seed_progress(scan.records, left)
     if check:
         _dry_translate_work_list(work, translate)
         return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long,
-                          not_deleted=not_deleted)
+                          not_deleted=not_deleted, progress=progress)
 
+    unfinished = sorted({scan.paths[i] for i in left} - changed.keys())
     if not work.is_empty():
         _apply(target_root, work, scan.paths, scan.records, translate)
-    _record_pass(state_path, last, _new_state(last, scan, triage, nodes, written, changed))
+    _record_pass(state_path, last, _new_state(last, scan, triage, nodes, written, changed.keys() | set(unfinished)))
     return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long, changed,
-                      not_deleted=not_deleted)
+                      not_deleted=not_deleted, stop=limiter.stop if unfinished else None, unfinished=unfinished,
+                      progress=progress)
+
+
+def seed_progress(records: list[bytes], left: Iterable[int]) -> dict:
+    """The share's files (every name of one) and their bytes, as listed, and how many of them
+    the target holds: all but those still to copy (``left``, positions in the listing)."""
+    def size(i: int) -> int:
+        return share_tree.WIRE_ENTRY.unpack_from(records[i])[1]
+
+    files = [i for i, record in enumerate(records) if record[0] == share_tree.FILE]
+    missing = [i for i in left if records[i][0] == share_tree.FILE]
+    total, missing_bytes = sum(map(size, files)), sum(map(size, missing))
+    return {"files": len(files) - len(missing), "files_total": len(files),
+            "bytes": total - missing_bytes, "bytes_total": total}
 
 
 @dataclass
@@ -932,10 +1007,10 @@ def _dry_translate_work_list(work: WorkList, translate: Translator) -> None:
 
 
 def _new_state(last: _LastPass, scan: _Scan, triage: _Triage, nodes: list[Node], written: Mapping[bytes, bytes],
-               changed: Mapping[bytes, str]) -> dict[bytes, tuple]:
+               changed: Collection[bytes]) -> dict[bytes, tuple]:
     """What the next pass may trust: the unchanged paths as they were, every path read as
-    it now is on the target; not what the sender skipped, nor what is neither file,
-    folder nor symlink."""
+    it now is on the target; not what the sender skipped or a stopped pass did not copy,
+    nor what is neither file, folder nor symlink."""
     new_state = {scan.paths[i]: last.state[scan.paths[i]] for i in triage.unchanged}
     for node in nodes:
         if node.kind == "other" or node.path in changed:

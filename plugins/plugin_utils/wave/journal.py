@@ -17,6 +17,10 @@ naming the run that owns the Kommune (PID and host of its ansible-playbook proce
   gate's window and override) are kept; ``record`` refuses keys that name secrets.
 - A step that refused to start (the gate outside the Kommune's window, or on NO-GO) is kept in
   ``refused`` with its reason: the attempt is on record though nothing of it ran.
+- A step that ran but is not done yet (a seed pass the transfer schedule stopped) is kept in
+  ``partial`` (per phase and step, the latest attempt's record: how far each share got); it
+  is not completed, so the next run of the phase runs it again, and it leaves ``partial``
+  once it is done.
 """
 
 from __future__ import annotations
@@ -245,6 +249,7 @@ class Journal:
             if record:
                 entry["record"] = record
             data["phases"].setdefault(phase, []).append(entry)
+            (data.get("partial") or {}).get(phase, {}).pop(step, None)
             if phase == "finalize" and step == "accepted":
                 data["finalized"] = dict(record, at=entry["at"])
             if write:
@@ -266,6 +271,25 @@ class Journal:
             if record:
                 entry["record"] = record
             data.setdefault("refused", []).append(entry)
+            if write:
+                write_json(self.path, data)
+            return {"changed": True, "journal": data, "completed": self.completed(data, phase)}
+
+    def partial(self, owner: Owner, phase: str, step: str, reason: str, record: dict | None = None,
+                write: bool = True) -> dict:
+        """Keeps how far a step got that ran and is not done (it stays out of the completed steps)."""
+        self.rules.check(phase)
+        check_step(step)
+        record = check_record(record)
+        if not reason.strip():
+            raise JournalError("a step that is not done is recorded with why")
+        with self.guard():
+            self.require_lock(owner)
+            data = self.read()
+            entry = {"at": now(), "run": owner.run, "reason": reason}
+            if record:
+                entry["record"] = record
+            data.setdefault("partial", {}).setdefault(phase, {})[step] = entry
             if write:
                 write_json(self.path, data)
             return {"changed": True, "journal": data, "completed": self.completed(data, phase)}
@@ -299,7 +323,8 @@ def check_step(step: str) -> None:
 # The phases are the wave table's (PhaseRules): the action plugin checks them with it.
 
 ARGUMENT_SPEC = {
-    "state": {"type": "str", "required": True, "choices": ["begin", "check", "done", "refused", "reset", "release"]},
+    "state": {"type": "str", "required": True,
+              "choices": ["begin", "check", "done", "refused", "partial", "reset", "release"]},
     "dir": {"type": "path", "required": True},
     "wave": {"type": "str", "required": True},
     "kommune": {"type": "str", "required": True},
@@ -314,6 +339,7 @@ REQUIRED_IF = [
     ("state", "check", ("phase",)),
     ("state", "done", ("phase", "step")),
     ("state", "refused", ("phase", "step", "reason")),
+    ("state", "partial", ("phase", "step", "reason")),
     ("state", "reset", ("phases",)),
 ]
 
@@ -337,6 +363,8 @@ def run_journal(args: dict, owner: Owner, rules: PhaseRules, check_mode: bool = 
         outcome = journal.done(owner, args["phase"], args["step"], args["record"], write)
     elif state == "refused":
         outcome = journal.refused(owner, args["phase"], args["step"], args["reason"], args["record"], write)
+    elif state == "partial":
+        outcome = journal.partial(owner, args["phase"], args["step"], args["reason"], args["record"], write)
     elif state == "reset":
         outcome = journal.reset(owner, args["phases"], args["reason"] or "reset", write)
     else:
@@ -351,6 +379,7 @@ def run_journal(args: dict, owner: Owner, rules: PhaseRules, check_mode: bool = 
         "completed": outcome.get("completed", []),
         "finalized": data["finalized"],
         "phases": {phase: journal.completed(data, phase) for phase in data["phases"]},
+        "partial": data.get("partial") or {},
         "owner": owner.to_dict(),
     }
     if warnings:

@@ -424,3 +424,29 @@ def test_rollback_restores_reports_and_lets_the_next_attempt_start_afresh(wave, 
     journal = wave.journal_of("bergheim")
     assert journal["phases"] == {} and journal["history"][0]["reason"] == "rolled back"
     assert [e["step"] for e in journal["history"][0]["phases"]["cutover"]][:2] == ["gate", "freeze@bergheim-fs"]
+
+
+def test_a_seed_the_schedule_stopped_is_partial_keeps_the_gate_closed_and_the_next_seed_completes_it(
+        wave, dry_run):
+    stopped = {"at": "shares_seed", "items": [
+        {"name": "bauamt", "complete": False, "stopped": {"reason": "schedule", "next_allowed": "2027-03-10T20:00"},
+         "progress": {"files": 7000, "files_total": 9000, "bytes": 12 << 30, "bytes_total": 20 << 30}},
+        {"name": "kaemmerei", "complete": True, "stopped": None,
+         "progress": {"files": 3, "files_total": 3, "bytes": 30, "bytes_total": 30}}]}
+    first = wave.run("seed", "--limit", "kommune_altdorf", "-e", json.dumps({"wave_test_outcome": stopped}))
+    assert first.returncode == 0, first.stdout  # a stopped seed is no failure
+    assert "shares_seed@altdorf-fs" not in wave.completed("altdorf", "seed")
+    partial = wave.journal_of("altdorf")["partial"]["seed"]["shares_seed@altdorf-fs"]
+    assert partial["reason"] == "not done: bauamt" and partial["record"]["items"] == stopped["items"]
+    refused = wave.run("cutover", "--limit", "kommune_altdorf")
+    assert refused.returncode == 2
+    assert ("the seed of altdorf is not complete (bauamt: 7000 of 9000 files, 12.0 GiB of 20.0 GiB on the RZ "
+            "(8.0 GiB missing))") in text(refused)
+    # The next night: the seed step runs again (the rest of the phase is in the journal) and completes.
+    before = len(wave.steps())
+    second = wave.run("seed", "--limit", "kommune_altdorf")
+    assert second.returncode == 0, second.stdout
+    assert wave.steps()[before:] == ["seed shares_seed altdorf-fs"]
+    assert "shares_seed@altdorf-fs" in wave.completed("altdorf", "seed")
+    assert wave.journal_of("altdorf")["partial"]["seed"] == {}
+    assert wave.run("cutover", "--limit", "kommune_altdorf").returncode == 0

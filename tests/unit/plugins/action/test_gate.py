@@ -258,3 +258,38 @@ def test_the_action_decides_on_the_controllers_clock(run_action, tmp_path):
     passed = run_action(gate.ActionModule, args(tmp_path, window=WINDOW, window_override="Ticket 4711"))
     assert passed["window_override"]["reason"] == "Ticket 4711"
     assert passed["window_override"]["by"].endswith("@" + socket.gethostname())
+
+
+def seed_journal(tmp_path, items, done=False):
+    from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps
+    from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.journal import Journal, Owner
+
+    journal, owner = Journal(tmp_path / "journal", 1, "kommune-a", wave_steps.journal_rules()), Owner.current(4711)
+    journal.begin(owner, "seed")
+    journal.partial(owner, "seed", "shares_seed@kommune-a-fs", "not done", {"items": items})
+    if done:
+        journal.done(owner, "seed", "shares_seed@kommune-a-fs")
+    journal.release(owner)
+    return str(tmp_path / "journal")
+
+
+def test_an_incomplete_seed_keeps_the_gate_closed_naming_the_shares_and_what_is_missing(run_action, tmp_path):
+    write_report(tmp_path, "20270312T160000Z-100")
+    items = [{"name": "bauamt", "complete": False, "stopped": {"reason": "schedule"},
+              "progress": {"files": 7000, "files_total": 9000, "bytes": 12 << 30, "bytes_total": 20 << 30}},
+             {"name": "kaemmerei", "complete": True, "stopped": None,
+              "progress": {"files": 3, "files_total": 3, "bytes": 30, "bytes_total": 30}}]
+    result = run_action(gate.ActionModule, args(tmp_path, journal_dir=seed_journal(tmp_path, items), wave="1"),
+                        fails=True)
+    assert result["failed"] and result["seed_incomplete"] == ["bauamt"]
+    assert result["msg"] == ("the seed of kommune-a is not complete (bauamt: 7000 of 9000 files, 12.0 GiB of 20.0 GiB "
+                             "on the RZ (8.0 GiB missing)); run wave_phase=seed until it is (the journal's partial "
+                             "seed step), then the cut-over")
+
+
+def test_a_seed_completed_after_a_stop_opens_the_gate(run_action, tmp_path):
+    write_report(tmp_path, "20270312T160000Z-100")
+    items = [{"name": "bauamt", "complete": False, "progress": None}]
+    result = run_action(gate.ActionModule, args(tmp_path, journal_dir=seed_journal(tmp_path, items, done=True),
+                                                wave="1"))
+    assert not result.get("failed") and result["verdict"] == "go"

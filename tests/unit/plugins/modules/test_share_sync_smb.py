@@ -81,7 +81,8 @@ def test_check_mode_counts_exactly_reads_nothing_and_the_pass_then_does_that(run
     assert READS == [] and not (tmp_path / "target").exists() and dry["changed"]
     real = run_module(share_sync_smb.main, args)
     assert dry["counts"] == real["counts"] == {"mkdir": 2, "copy": 2, "local": 0, "link": 0, "meta": 0, "delete": 0,
-                                                "replaced": 0, "unchanged": 0, "held": 1, "not_deleted": 0}
+                                                "replaced": 0, "unchanged": 0, "held": 1, "not_deleted": 0,
+                                                "not_copied": 0}
     assert dry["bytes"] == real["bytes"] == 11 and sorted(READS) == [b"Haushalt/Plan.xlsx", b"Wurzel.txt"]
     assert real["first"]["copy"] == ["Haushalt/Plan.xlsx", "Wurzel.txt"]
     assert (tmp_path / "target/Wurzel.txt").read_bytes() == b"wurzel!"

@@ -49,7 +49,15 @@ CASES = [
      .replace('start: "08:00", end: "12:00"', 'start: "16:30", end: "18:00"'),
      [f"{FILE}:30: {T}.schedule[1]: 16:30-18:00 overlaps {T}.schedule[0] (line 29) on fri: one limit at a time"]),
     ("limit not a number", OFFICE.replace("limit: 50}", "limit: fast}"),
-     [f"{FILE}:30: {T}.schedule[1].limit: 'fast' is not a bandwidth: a number of Mbit/s above 0, e.g. 20"]),
+     [f"{FILE}:30: {T}.schedule[1].limit: 'fast' is not a transfer limit: a number of Mbit/s, e.g. 20, "
+      "or 0 for no transfer then"]),
+    ("negative limit", OFFICE.replace("limit: 20}", "limit: -5}"),
+     [f"{FILE}:29: {T}.schedule[0].limit: -5 is not a transfer limit: a number of Mbit/s, e.g. 20, "
+      "or 0 for no transfer then"]),
+    ("never any transfer", OFFICE.replace("limit: 80", "limit: 0").replace("limit: 20}", "limit: 0}")
+     .replace("limit: 50}", "limit: 0}"),
+     [f"{FILE}:25: {T}: no transfer is allowed at any time (every limit is 0): the seed would never run; "
+      "give the periods when it may a limit above 0"]),
     ("zero bandwidth", OFFICE.replace("bandwidth: 100", "bandwidth: 0"),
      [f"{FILE}:24: {K0}.link.bandwidth: 0 is not a bandwidth: a number of Mbit/s above 0, e.g. 20"]),
     ("unknown key", OFFICE.replace("compress: false", "compression: zstd"),
@@ -81,3 +89,21 @@ def test_without_a_policy_nothing_limits_the_sync():
     context = inventory_model(parse_plan(VALID, FILE)).hostvars["altdorf-fs"]["umzug_kommune"]
     assert context["link"] is None
     assert context["transfer"] == {"compress": False, "schedule": None}
+
+
+NIGHTS_ONLY = """\
+        link: {bandwidth: 100}
+        transfer:
+          limit: 0
+          schedule:
+            - {days: mon-fri, start: "00:00", end: "06:00", limit: 100}
+            - {days: mon-fri, start: "20:00", end: "24:00", limit: 100}
+            - {days: sat-sun, start: "00:00", end: "24:00", limit: 100}
+"""
+
+
+def test_a_limit_of_zero_means_no_transfer_then():
+    """Office hours without any transfer: 0 outside the nights and the weekend."""
+    context = inventory_model(parse_plan(with_transfer(NIGHTS_ONLY), FILE)).hostvars["altdorf-fs"]["umzug_kommune"]
+    assert context["transfer"]["schedule"]["default"] == 0
+    parse_plan(with_transfer(OFFICE.replace("limit: 20}", "limit: 0}")), FILE)

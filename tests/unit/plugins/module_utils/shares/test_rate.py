@@ -2,22 +2,17 @@
 
 import os
 import threading
-from datetime import UTC, datetime, timedelta
-from zoneinfo import ZoneInfo
+from datetime import UTC, datetime
 
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+from tests.support.clock import FakeClock, berlin
 
-BERLIN = ZoneInfo("Europe/Berlin")
 OFFICE = {"default": 80, "entries": [
     {"days": ["mon", "tue", "wed", "thu", "fri"], "start": "07:00", "end": "17:00", "limit": 20},
     {"days": ["sun"], "start": "00:00", "end": "04:00", "limit": 5},
 ]}
-
-
-def berlin(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%d %H:%M:%S").replace(tzinfo=BERLIN)
 
 
 @pytest.mark.parametrize(("now", "limit"), [
@@ -65,26 +60,6 @@ def test_parse_clock(text, seconds):
 def test_parse_clock_refuses(text):
     with pytest.raises(ValueError, match="is not a time of day"):
         rate.parse_clock(text)
-
-
-class FakeClock:
-    """Monotonic time that moves only when the limiter sleeps (or the test says so)."""
-
-    def __init__(self, start: datetime):
-        self.start, self.elapsed, self.slept = start, 0.0, 0.0
-
-    def monotonic(self) -> float:
-        return self.elapsed
-
-    def sleep(self, seconds: float) -> None:
-        self.elapsed += seconds
-        self.slept += seconds
-
-    def now(self) -> datetime:
-        return self.start + timedelta(seconds=self.elapsed)
-
-    def advance(self, seconds: float) -> None:
-        self.elapsed += seconds
 
 
 def pump(limiter: rate.Limiter, clock: FakeClock, until: float, chunk: int = 64 << 10) -> int:
@@ -208,7 +183,12 @@ def test_progress_without_a_schedule_shows_no_limit(tmp_path):
      "bandwidth_schedule entry 1: 'mo' is not a weekday"),
     ({"entries": [{"days": ["mon"], "start": "17:00", "end": "07:00", "limit": 20}]},
      "bandwidth_schedule entry 1: it must end after it starts"),
-    ({"default": 0, "entries": []}, "the default limit must be more than 0 Mbit/s"),
+    ({"default": -1, "entries": []}, "the default limit must be 0 Mbit/s \\(no transfer\\) or more"),
+    ({"entries": [{"days": ["mon"], "start": "07:00", "end": "17:00", "limit": -5}]},
+     "bandwidth_schedule entry 1: it must end after it starts and limit to 0 Mbit/s"),
+    ({"default": 0, "entries": []}, "allows no transfer at any time"),
+    ({"default": 0, "entries": [{"days": ["mon-sun"], "start": "00:00", "end": "24:00", "limit": 0}]},
+     "allows no transfer at any time"),
 ])
 def test_the_modules_refuse_a_malformed_schedule(schedule, message):
     with pytest.raises(ValueError, match=message):
@@ -219,3 +199,108 @@ def test_a_schedule_that_limits_nothing_needs_no_limiter():
     assert not rate.limiter_of({"default": None, "entries": []}).active
     assert not rate.limiter_of(None).active
     assert rate.limiter_of({"default": 50, "entries": []}).active
+
+
+OFFICE_PAUSED = {"default": 8, "entries": [
+    {"days": ["mon-fri"], "start": "07:00", "end": "17:00", "limit": 0},  # office hours: no transfer
+]}
+
+
+def test_a_limit_of_zero_stops_the_limiter_and_names_when_transfer_is_next_allowed():
+    clock = FakeClock(berlin("2026-12-04 06:59:58"))  # Friday, 2 s before office hours
+    limiter = rate.Limiter(OFFICE_PAUSED, clock)
+    with pytest.raises(rate.Paused) as paused:
+        pump(limiter, clock, 10.0)
+    stop = paused.value.stop
+    assert stop.reason == "schedule" and 2.0 <= clock.monotonic() < 3.1
+    assert stop.next_allowed == berlin("2026-12-04 17:00:00")
+    assert "transfer is next allowed at 2026-12-04 17:00:00 (Europe/Berlin)" in str(paused.value)
+    with pytest.raises(rate.Paused):  # it stays stopped for the rest of the pass
+        limiter.take(1)
+    assert limiter.report()[0]["limit_bytes_per_s"] == 1_000_000
+
+
+@pytest.mark.parametrize(("now", "allowed"), [
+    (berlin("2026-12-04 10:00:00"), berlin("2026-12-04 17:00:00")),
+    (berlin("2026-12-04 18:00:00"), berlin("2026-12-04 18:00:00")),   # allowed now
+    (berlin("2026-12-05 10:00:00"), berlin("2026-12-05 10:00:00")),   # Saturday
+])
+def test_next_allowed(now, allowed):
+    assert rate.next_allowed(OFFICE_PAUSED, now) == allowed
+
+
+def test_nights_only_next_allowed_is_the_evening_and_a_period_over_the_weekend():
+    nights = {"default": 0, "entries": [{"days": ["mon-fri"], "start": "22:00", "end": "24:00", "limit": 50},
+                                        {"days": ["mon-fri"], "start": "00:00", "end": "06:00", "limit": 50}]}
+    assert rate.next_allowed(nights, berlin("2026-12-04 10:00:00")) == berlin("2026-12-04 22:00:00")
+    # Friday 06:00 to Monday 00:00 nothing (Saturday and Sunday have no period, the default is 0).
+    assert rate.next_allowed(nights, berlin("2026-12-05 03:00:00")) == berlin("2026-12-07 00:00:00")
+
+
+def test_a_started_pass_at_zero_is_refused_before_it_reads():
+    limiter = rate.Limiter(OFFICE_PAUSED, FakeClock(berlin("2026-12-04 10:00:00")))
+    with pytest.raises(rate.Paused, match="from now on"):
+        limiter.check()
+    read = []
+    with pytest.raises(rate.Paused):
+        next(rate.throttled(iter(lambda: read.append(1) or b"x", None), limiter))
+    assert read == []
+
+
+def test_the_runs_end_time_stops_it_and_the_schedule_says_transfer_is_allowed():
+    clock = FakeClock(berlin("2026-12-05 05:59:58"))
+    limiter = rate.limiter_of(None, "06:00", now=clock.now())
+    limiter.clock = clock
+    assert limiter.active and limiter.until == berlin("2026-12-05 06:00:00")
+    with pytest.raises(rate.Paused) as paused:  # no limit in force: the test moves the clock on
+        for _ in range(100):
+            limiter.take(rate.CHUNK)
+            clock.advance(0.5)
+    assert paused.value.stop.reason == "until" and clock.monotonic() == 2.0
+    assert paused.value.stop.to_dict()["next_allowed"] == "2026-12-05T06:00:00+01:00"
+    assert "the run's end time 2026-12-05 06:00:00 (Europe/Berlin) came" in str(paused.value)
+
+
+@pytest.mark.parametrize(("text", "until"), [
+    ("06:00", berlin("2026-12-05 06:00:00")),           # the next 06:00
+    ("23:30", berlin("2026-12-04 23:30:00")),           # later today
+    ("2026-12-06T05:00", berlin("2026-12-06 05:00:00")),
+    ("2026-12-06T05:00+00:00", berlin("2026-12-06 06:00:00")),
+])
+def test_parse_until(text, until):
+    assert rate.parse_until(text, berlin("2026-12-04 23:00:00")) == until
+
+
+def test_parse_until_refuses_what_is_no_time():
+    with pytest.raises(ValueError, match="until: 'morgen' is neither a time of day"):
+        rate.parse_until("morgen", berlin("2026-12-04 23:00:00"))
+
+
+def test_relay_ends_the_stream_where_the_limit_becomes_zero():
+    clock = FakeClock(berlin("2026-12-04 06:59:59"))  # 1 s at 8 Mbit/s, then office hours
+    limiter = rate.Limiter(OFFICE_PAUSED, clock)
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    received = bytearray()
+
+    def drain():
+        while chunk := os.read(out_read, 1 << 16):
+            received.extend(chunk)
+        os.close(out_read)
+
+    def fill():
+        try:
+            for _ in range(64):  # 4 MiB, far more than a second at 1 MB/s
+                os.write(in_write, b"y" * 65536)
+        except BrokenPipeError:
+            pass
+        os.close(in_write)
+
+    threads = [threading.Thread(target=drain), threading.Thread(target=fill)]
+    for thread in threads:
+        thread.start()
+    rate.relay(in_read, out_write, limiter)
+    for thread in threads:
+        thread.join()
+    assert limiter.stop is not None and limiter.stop.reason == "schedule"
+    assert 1_000_000 <= len(received) <= 1_000_000 + 4 * rate.CHUNK

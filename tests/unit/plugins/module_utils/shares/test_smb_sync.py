@@ -22,6 +22,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import 
     flag_for_next_pass,
     state_lock,
 )
+from tests.support.clock import FakeClock
 
 SECOND = 1_000_000_000
 T0 = 1_700_000_000 * SECOND
@@ -833,29 +834,14 @@ def test_the_journal_flushes_the_file_system_of_the_target(tmp_path, exists, mon
 def test_bandwidth_limit_holds_for_reads_and_the_walks_compound_reads(share, where):
     """Every byte read over SMB, in the walk's compound and by read(), goes through the
     limiter: with 8 Mbit/s in force the limiter's (fake) clock moves bytes / 1 MB/s on."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
-
-    class Clock:
-        elapsed = 0.0
-
-        def monotonic(self):
-            return self.elapsed
-
-        def sleep(self, seconds):
-            self.elapsed += seconds
-
-        def now(self):
-            return datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Europe/Berlin"))
 
     share.in_walk = 64
     share.dir(b"Archiv")
     share.file(b"Archiv/gross.bin", os.urandom(300_000))  # read by read()
     for number in range(50):
         share.file(f"Protokolle/klein-{number}.txt".encode(), os.urandom(40))  # in the walk's compound
-    clock = Clock()
+    clock = FakeClock("2026-12-04 10:00:00")
     limiter = rate.Limiter({"default": 8, "entries": []}, clock)
     run(share, where, limiter=limiter)
     total = sum(len(item["data"]) for item in share.objects.values())
@@ -865,3 +851,38 @@ def test_bandwidth_limit_holds_for_reads_and_the_walks_compound_reads(share, whe
     assert stretch["bytes"] == total
     assert abs(clock.elapsed - total / 1_000_000) <= 0.1 * total / 1_000_000
     assert tree(where["target"] / "Archiv")["gross.bin"] == share.objects[b"Archiv/gross.bin"]["data"]
+
+
+# Friday 10:00:00 at 8 Mbit/s (1 MB/s); from 10:00:01 on no transfer until Saturday.
+PAUSED_SOON = {"default": 8, "entries": [{"days": ["fri"], "start": "10:00:01", "end": "24:00", "limit": 0}]}
+
+
+def test_a_pass_stops_where_the_limit_becomes_zero_and_the_next_reads_only_the_rest(where):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    share = FakeShare()
+    share.in_walk = 64  # every file is read by read(), through the limiter
+    share.dir(b"Akten")
+    names = [f"Akten/akte-{n}.bin".encode() for n in range(5)]
+    for name in names:
+        share.file(name, os.urandom(300_000))
+    first = run(share, where, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-04 10:00:00")))
+    assert not first.complete and first.stop.reason == "schedule"
+    # 1 MB in the second before the stop: three files whole, the fourth cut off and dropped.
+    assert first.unfinished == names[3:]
+    assert tree(where["target"]) == {"Akten": None, **{os.fsdecode(n): share.objects[n]["data"] for n in names[:3]}}
+    assert first.progress == {"files": 3, "files_total": 5, "bytes": 900_000, "bytes_total": 1_500_000}
+    assert set(smb_sync.load_state(where["state"])) == {b"", b"Akten", *names[:3]}
+
+    share.opens.clear()
+    second = run(share, where, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-05 10:00:00")))
+    assert second.complete and second.unfinished == [] and share.opens == names[3:]
+    assert tree(where["target"]) == {"Akten": None, **{os.fsdecode(n): share.objects[n]["data"] for n in names}}
+
+
+def test_an_smb_pass_started_while_the_limit_is_zero_walks_nothing(share, where):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    result = run(share, where, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-04 12:00:00")))
+    assert not result.complete and result.stop.next_allowed.isoformat() == "2026-12-05T00:00:00+01:00"
+    assert share.compounds == [] and not where["target"].exists() and not os.path.exists(where["state"])

@@ -24,6 +24,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import 
     SyncError,
     run_pass,
 )
+from tests.support.clock import FakeClock
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="owners and security.* xattrs need root")
 
@@ -489,26 +490,11 @@ def test_a_folder_swapped_for_a_symlink_after_the_listing_never_brings_a_secret(
 def test_a_limited_pass_streams_through_the_limiter_and_copies_the_same(tree, tmp_path):
     """The tar stream goes through the relay at the limit (a fake clock: no sleeping) and the
     target ends up as an unlimited pass leaves it."""
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
-
-    class Clock:
-        elapsed = 0.0
-
-        def monotonic(self):
-            return self.elapsed
-
-        def sleep(self, seconds):
-            self.elapsed += seconds
-
-        def now(self):
-            return datetime(2026, 12, 4, 10, 0, tzinfo=ZoneInfo("Europe/Berlin")) + timedelta(seconds=self.elapsed)
 
     src, dst, state = tree
     write(src / "Archiv.bin", os.urandom(1 << 20))
-    clock = Clock()
+    clock = FakeClock("2026-12-04 10:00:00")
     limiter = rate.Limiter({"default": 8, "entries": []}, clock)
     sync(src, dst, state, limiter=limiter)
     sync(src, tmp_path / "unlimited", str(tmp_path / "state" / "unlimited.json"))
@@ -517,3 +503,58 @@ def test_a_limited_pass_streams_through_the_limiter_and_copies_the_same(tree, tm
     assert stretch["limit_bytes_per_s"] == 1_000_000 and stretch["bytes"] > 1 << 20
     # All but the last piece waited for: the clock moved on by the stream's bytes at 1 MB/s.
     assert stretch["bytes"] - rate.CHUNK <= clock.elapsed * 1_000_000 <= stretch["bytes"]
+
+
+# Friday 10:00:00 at 8 Mbit/s (1 MB/s); from 10:00:01 on no transfer until Saturday.
+PAUSED_SOON = {"default": 8, "entries": [{"days": ["fri"], "start": "10:00:01", "end": "24:00", "limit": 0}]}
+
+
+def _files(src, count=8, size=256 << 10):
+    for number in range(count):
+        write(src / "Akten" / f"akte-{number}.bin", os.urandom(size))
+    return sorted(f"Akten/akte-{number}.bin".encode() for number in range(count))
+
+
+def test_a_pass_stops_where_the_limit_becomes_zero_and_the_next_copies_only_the_rest(tmp_path):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    src, dst, state = tmp_path / "src", tmp_path / "dst", str(tmp_path / "state" / "share.json")
+    names = _files(src)
+    first = sync(src, dst, state, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-04 10:00:00")))
+    assert not first.complete and first.stop.reason == "schedule"
+    assert first.stop.next_allowed.isoformat() == "2026-12-05T00:00:00+01:00"
+    # About a second's worth at 1 MB/s: some of the 256 KiB files, never all.
+    assert 0 < len(first.unfinished) < len(names) - 1
+    kept = sorted(set(names) - set(first.unfinished))
+    # What the target holds is whole; the file tar was writing when the stream ended is gone.
+    on_target = sorted(os.fsencode(p.relative_to(dst)) for p in dst.rglob("*") if p.is_file())
+    assert on_target == kept
+    for path in kept:
+        assert (dst / os.fsdecode(path)).read_bytes() == (src / os.fsdecode(path)).read_bytes()
+    saved = share_tree.load_state(state)
+    assert set(kept) <= set(saved) and not set(first.unfinished) & set(saved)
+    assert first.progress == {"files": len(kept), "files_total": len(names), "bytes": len(kept) * (256 << 10),
+                              "bytes_total": len(names) * (256 << 10)}
+    before = {path: os.lstat(dst / os.fsdecode(path)) for path in kept}
+
+    second = sync(src, dst, state, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-05 10:00:00")))
+    assert second.complete and second.unfinished == []
+    assert sorted(n.path for n in second.work_list.copy) == first.unfinished
+    for path, was in before.items():  # not written again
+        now = os.lstat(dst / os.fsdecode(path))
+        assert (now.st_ino, now.st_mtime_ns, now.st_ctime_ns) == (was.st_ino, was.st_mtime_ns, was.st_ctime_ns)
+    for path in names:
+        assert (dst / os.fsdecode(path)).read_bytes() == (src / os.fsdecode(path)).read_bytes()
+    assert second.progress["files"] == second.progress["files_total"] == len(names)
+    assert sync(src, dst, state).work_list.is_empty()
+
+
+def test_a_pass_started_while_the_limit_is_zero_copies_nothing(tmp_path):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    src, dst, state = tmp_path / "src", tmp_path / "dst", str(tmp_path / "state" / "share.json")
+    _files(src, count=2)
+    result = sync(src, dst, state, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-04 12:00:00")))
+    assert not result.complete and result.stop.reason == "schedule" and result.work_list.is_empty()
+    assert "transfer is next allowed at 2026-12-05 00:00:00 (Europe/Berlin)" in result.stop.message()
+    assert not dst.exists() and not os.path.exists(state)

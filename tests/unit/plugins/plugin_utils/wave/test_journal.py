@@ -255,3 +255,32 @@ def test_a_phase_the_wave_s_table_does_not_have_is_refused(journal):
                                            "verify, finalize, rollback"):
         journal.begin(me(), "migrate")
     assert not journal.lock_path.exists()
+
+
+SEED_ITEMS = [{"name": "bauamt", "complete": False, "stopped": {"reason": "schedule"},
+               "progress": {"files": 7, "files_total": 9, "bytes": 700, "bytes_total": 900}},
+              {"name": "kaemmerei", "complete": True, "stopped": None,
+               "progress": {"files": 3, "files_total": 3, "bytes": 30, "bytes_total": 30}}]
+
+
+def test_a_step_not_done_is_kept_as_partial_until_it_is_done(journal):
+    journal.begin(me(), "seed")
+    outcome = journal.partial(me(), "seed", "shares_seed@kommune-a-fs", "not done: bauamt", {"items": SEED_ITEMS})
+    assert outcome["changed"] and outcome["completed"] == []
+    entry = journal.read()["partial"]["seed"]["shares_seed@kommune-a-fs"]
+    assert entry["record"] == {"items": SEED_ITEMS} and entry["reason"] == "not done: bauamt"
+    # The next night's attempt replaces it; once done, the step leaves partial.
+    later = [dict(SEED_ITEMS[0], progress={"files": 8, "files_total": 9, "bytes": 800, "bytes_total": 900})]
+    journal.partial(me(), "seed", "shares_seed@kommune-a-fs", "not done: bauamt", {"items": later})
+    assert journal.read()["partial"]["seed"]["shares_seed@kommune-a-fs"]["record"] == {"items": later}
+    journal.done(me(), "seed", "shares_seed@kommune-a-fs")
+    data = journal.read()
+    assert data["partial"]["seed"] == {} and journal.completed(data, "seed") == ["shares_seed@kommune-a-fs"]
+
+
+def test_partial_needs_the_lock_and_a_reason(journal):
+    with pytest.raises(JournalError, match="does not hold the lock"):
+        journal.partial(me(), "seed", "shares_seed@fs", "not done")
+    journal.begin(me(), "seed")
+    with pytest.raises(JournalError, match="recorded with why"):
+        journal.partial(me(), "seed", "shares_seed@fs", "")
