@@ -28,7 +28,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from office_data import write_tree  # noqa: E402
+from office_data import write_tree
 
 CHUNK = 1 << 20
 COMMANDS = {

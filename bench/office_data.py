@@ -21,7 +21,12 @@ import os
 import random
 from pathlib import Path
 
-WORDS = (
+
+def _words(text: str) -> tuple[str, ...]:
+    return tuple(text.split())
+
+
+WORDS = _words(
     "der die das und in zu den von mit sich des auf für ist im dem nicht ein eine als auch es an "
     "werden aus er hat dass sie nach wird bei einer um am sind noch wie einem über einen so zum "
     "Antrag Bescheid Gemeinde Bürgermeister Sitzung Gemeinderat Bauamt Haushalt Satzung Verfahren "
@@ -30,11 +35,11 @@ WORDS = (
     "Landratsamt Vorlage Protokoll Tagesordnung Niederschrift öffentlich nichtöffentlich Vertrag "
     "Rechnung Zahlung Betrag Euro Konto Steuer Grundsteuer Gewerbesteuer Hund Friedhof Wahl "
     "gemäß Absatz Paragraph Verordnung bitte mitteilen beantragt genehmigt abgelehnt geprüft"
-).split()
-NAMES = ("Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer Koch "
-         "Bauer Richter Klein Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann").split()
-STREETS = ("Hauptstraße Dorfstraße Kirchweg Schulstraße Bahnhofstraße Gartenweg Lindenallee "
-           "Am Anger Mühlweg Bergstraße").split()
+)
+NAMES = _words("Müller Schmidt Schneider Fischer Weber Meyer Wagner Becker Schulz Hoffmann Schäfer Koch "
+               "Bauer Richter Klein Wolf Schröder Neumann Schwarz Zimmermann Braun Krüger Hofmann")
+STREETS = _words("Hauptstraße Dorfstraße Kirchweg Schulstraße Bahnhofstraße Gartenweg Lindenallee "
+                 "Am Anger Mühlweg Bergstraße")
 MIB = 1 << 20
 
 

@@ -254,8 +254,8 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RES
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire as share_wire
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_metadata, smb_source, smb_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire as share_wire
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
     compress_smb_findings,
     not_deleted_findings,

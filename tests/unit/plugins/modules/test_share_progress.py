@@ -29,8 +29,9 @@ def test_the_line_travels_as_a_payload_progress_event(run_module, tmp_path):
 def test_a_limit_in_force_shows_the_rate_against_it_and_the_time_left_at_it(run_module, tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"files": 12, "files_total": 50, "bytes": 3 * 1024**2, "bytes_total": 10 * 1024**2,
-                                "rate_bytes_per_s": 1024**2, "seconds_left": 7, "recent_wire_rate_bytes_per_s": 2_475_000,
-                                "limit_bytes_per_s": 2_500_000, "seconds_left_at_limit": 3}))
+                                "rate_bytes_per_s": 1024**2, "seconds_left": 7,
+                                "recent_wire_rate_bytes_per_s": 2_475_000, "limit_bytes_per_s": 2_500_000,
+                                "seconds_left_at_limit": 3}))
     result = run_module(share_progress.main, {"path": str(path), "label": "bauamt (seed)", "wait": 0})
     assert result["msg"] == ("bauamt (seed): 12/50 files, 3.0 MiB/10.0 MiB, 1.0 MiB/s, 7 s left; "
                              "now 19.8 of 20 Mbit/s allowed, 3 s left at that limit")
