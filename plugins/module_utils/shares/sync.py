@@ -439,6 +439,9 @@ class _Wire:
         self.stream.wire_bytes += nbytes
         self.limiter.take(nbytes)
 
+    def __getattr__(self, name: str):
+        return getattr(self.limiter, name)  # anything else the relay asks is the limiter's
+
 
 @dataclass
 class Progress:
