@@ -496,6 +496,51 @@ CATALOG = {
                "remediation": "Den Kopierlauf wieder starten, wenn Übertragung erlaubt ist (z. B. wave_phase=seed "
                               "nächtlich geplant); er kopiert nur den Rest."},
     },
+    "shares.compress_fallback": {
+        "payload": "shares", "severity": "info", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "Pass compressed without zstd, share {share}",
+               "summary": {"source": "The Kommune's file server {source} has no zstd: the pass compressed its stream "
+                                     "with {codec} instead, which takes about three times the CPU there and leaves "
+                                     "a few percent more bytes on the wire.",
+                           "rz": "The RZ file server has no zstd: the pass compressed its stream with {codec} "
+                                 "instead, which takes about three times the CPU on the Kommune's file server and "
+                                 "leaves a few percent more bytes on the wire."},
+               "remediation": {"source": "Nothing to do for this pass. On a link faster than about 500 Mbit/s, or "
+                                         "when the Kommune's file server is short of CPU, set transfer.compress: "
+                                         "false for this Kommune in the plan.",
+                               "rz": "Install zstd on the RZ file server (the shares role's hosts), then the next "
+                                     "pass uses it where the Kommune's file server has it."}},
+        "de": {"title": "Kopierlauf ohne zstd komprimiert, Freigabe {share}",
+               "summary": {"source": "Der Dateiserver {source} der Kommune hat kein zstd: der Kopierlauf hat seinen "
+                                     "Datenstrom stattdessen mit {codec} komprimiert; das kostet dort etwa die "
+                                     "dreifache Rechenzeit und lässt ein paar Prozent mehr Bytes auf der Leitung.",
+                           "rz": "Der RZ-Dateiserver hat kein zstd: der Kopierlauf hat seinen Datenstrom "
+                                 "stattdessen mit {codec} komprimiert; das kostet auf dem Dateiserver der Kommune "
+                                 "etwa die dreifache Rechenzeit und lässt ein paar Prozent mehr Bytes auf der "
+                                 "Leitung."},
+               "remediation": {"source": "Für diesen Kopierlauf nichts zu tun. Auf einer Leitung schneller als etwa "
+                                         "500 Mbit/s, oder wenn der Dateiserver der Kommune knapp an Rechenzeit ist, "
+                                         "im Plan für diese Kommune transfer.compress: false setzen.",
+                               "rz": "zstd auf dem RZ-Dateiserver installieren (den Hosts der Rolle shares); dann "
+                                     "nutzt der nächste Kopierlauf es, wo der Dateiserver der Kommune es hat."}},
+    },
+    "shares.compress_unavailable_smb": {
+        "payload": "shares", "severity": "low", "inhibitor": False, "remediation": "hint",
+        "en": {"title": "No compression over SMB, share {share}",
+               "summary": "The plan asks to compress the stream on the wire (transfer.compress), but share {share} "
+                          "of {source} is read over SMB, and that path does not compress: smbprotocol does not "
+                          "negotiate SMB 3.1.1 compression. The pass moved its content uncompressed.",
+               "remediation": "Plan the seed and the final pass with the uncompressed size of the shares (the "
+                              "estimate does), or set transfer.compress: false for this Kommune to say so."},
+        "de": {"title": "Keine Kompression über SMB, Freigabe {share}",
+               "summary": "Der Plan verlangt, den Datenstrom auf der Leitung zu komprimieren (transfer.compress), "
+                          "aber die Freigabe {share} von {source} wird über SMB gelesen, und dieser Weg komprimiert "
+                          "nicht: smbprotocol handelt die Kompression von SMB 3.1.1 nicht aus. Der Kopierlauf hat "
+                          "ihren Inhalt unkomprimiert übertragen.",
+               "remediation": "Den ersten und den letzten Kopierlauf mit der unkomprimierten Größe der Freigaben "
+                              "planen (die Schätzung tut das), oder im Plan für diese Kommune transfer.compress: "
+                              "false setzen, um es so festzuhalten."},
+    },
     "shares.path_changed_during_copy": {
         "payload": "shares", "severity": "medium", "inhibitor": False, "remediation": "hint",
         "en": {"title": "Paths that changed while the pass copied them, share {share}",

@@ -8,7 +8,8 @@ version_added: 0.1.0
 description:
   - Runs where M(kommunal.umzug.share_sync) runs (the RZ file server). Waits O(wait) seconds, then
     returns the figures of the pass's progress file and one line for a log (files, bytes, rate, time left,
-    and while a bandwidth limit is in force the rate of the last seconds against it and the time left at it).
+    and while a bandwidth limit is in force the rate on the wire of the last seconds against it and the time
+    left at it). A compressed pass's content comes faster than its bytes on the wire; the limit counts those.
   - Meant for a polling loop next to an C(async) sync task; reads only.
 author:
   - umzug developers (@kommunal)
@@ -62,8 +63,8 @@ progress:
   returned: success
   type: dict
   sample: {files: 1200, files_total: 5000, bytes: 1288490188, bytes_total: 4294967296,
-           rate_bytes_per_s: 99930521, recent_rate_bytes_per_s: 2498000, seconds_left: 30,
-           limit_bytes_per_s: 2500000, seconds_left_at_limit: 1202}
+           rate_bytes_per_s: 99930521, wire_bytes: 644245094, codec: zstd, recent_wire_rate_bytes_per_s: 2498000,
+           seconds_left: 30, limit_bytes_per_s: 2500000, seconds_left_at_limit: 601}
 """
 
 import json
@@ -93,12 +94,15 @@ def line(label: str, progress: dict) -> str:
 
 
 def against_limit(progress: dict) -> str:
-    """The rate of the last seconds against the limit in force (both Mbit/s, the plan's unit)."""
+    """The rate on the wire of the last seconds against the limit in force (both Mbit/s, the
+    plan's unit): what the limit counts, compressed where the stream is."""
     limit = progress.get("limit_bytes_per_s")
     if not limit:
         return ""
-    recent = progress.get("recent_rate_bytes_per_s", progress.get("rate_bytes_per_s")) or 0
-    return (f"; now {recent * 8 / 1e6:.1f} of {limit * 8 / 1e6:g} Mbit/s allowed, "
+    recent = progress.get("recent_wire_rate_bytes_per_s", progress.get("rate_bytes_per_s")) or 0
+    codec = progress.get("codec")
+    wire = f" on the wire ({codec})" if codec and codec != "none" else ""
+    return (f"; now {recent * 8 / 1e6:.1f} of {limit * 8 / 1e6:g} Mbit/s allowed{wire}, "
             f"{progress.get('seconds_left_at_limit')} s left at that limit")
 
 

@@ -17,8 +17,10 @@ description:
   - The source is read without following a symlink in any component of a path (each folder opened by name
     in its parent's descriptor, O_NOFOLLOW). A path that is gone, a symlink or of another type by the time
     its content is read is skipped, reported (C(shares.path_changed_during_copy)) and left to the next pass.
-  - Progress (files, bytes, rate, seconds left) is written to O(progress_path) while content moves;
-    M(kommunal.umzug.share_progress) prints it.
+  - Progress (files, bytes, rate, seconds left, bytes on the wire) is written to O(progress_path) while
+    content moves; M(kommunal.umzug.share_progress) prints it.
+  - With O(compress) the tar stream is compressed on the wire (zstd, or gzip from zlib where either side lacks
+    zstd); RV(stream) says the codec, the raw bytes of the stream and the bytes on the wire.
   - One pass per share and state file at a time. A pass holds a lock on C(<state_path>.lock) (C(flock),
     the file names the holder's host, PID and start time); a second pass, or
     M(kommunal.umzug.share_verify) recording paths for the next pass, fails at once with a message
@@ -30,7 +32,8 @@ description:
     O(show) paths of each kind (the paths it would copy again because of O(compare_content) among them,
     and in RV(recopied)); SIDs and ids the mapping cannot translate are findings in both modes. Check
     mode takes no lock, so a dry run never keeps a real pass from starting; it reads the state as the
-    last completed pass wrote it.
+    last completed pass wrote it. With O(compress) and content to copy it asks the source which codec it
+    would use (RV(stream.codec)); it moves no bytes (RV(stream.raw_bytes) and RV(stream.wire_bytes) are null).
 author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
@@ -38,6 +41,7 @@ extends_documentation_fragment:
   - kommunal.umzug.share_source
   - kommunal.umzug.identity_mapping
   - kommunal.umzug.bandwidth
+  - kommunal.umzug.compress
 options:
   state_path:
     description: State file of the share's passes (what the last pass left on the target).
@@ -79,6 +83,7 @@ options:
 requirements:
   - GNU tar and ssh on the RZ file server; Python 3 and winbind (wbinfo) on the source (the content is
     read there by the agent, not by tar).
+  - For O(compress) with zstd, C(zstd) on both file servers; without it on either, gzip from Python's zlib.
 attributes:
   check_mode:
     support: full
@@ -198,12 +203,40 @@ progress:
 transfer:
   description:
     - The pass's bandwidth under each limit it met (O(bandwidth_schedule)); one item per limit in force while
-      content moved, in order, each with the limit (bytes/s, null for none), the bytes read from the source and
+      content moved, in order, each with the limit (bytes/s, null for none), the bytes on the wire from the source and
       the seconds from the first to the last of them, and the rate they give. Empty without a schedule.
   returned: success
   type: list
   elements: dict
   sample: [{limit_bytes_per_s: 2500000, bytes: 31457280, seconds: 12.58, rate_bytes_per_s: 2500556}]
+stream:
+  description:
+    - The content's stream on the wire. RV(stream.codec) is null when no content moved (or, in check mode, none
+      would); in check mode the byte counts are null.
+  returned: success
+  type: dict
+  sample: {compress: true, codec: zstd, codec_label: zstd -1, offered: [zstd, gzip], raw_bytes: 33816576,
+           wire_bytes: 16908800}
+  contains:
+    compress:
+      description: Whether the pass was to compress (O(compress)).
+      type: bool
+    codec:
+      description: The codec the Kommune's side used, V(zstd), V(gzip) or V(none) (an uncompressed stream).
+      type: str
+    codec_label:
+      description: The codec with its level, e.g. C(zstd -1), C(gzip (zlib level 1)).
+      type: str
+    offered:
+      description: The codecs the RZ file server offered, best first (V(zstd) only where it has C(zstd)).
+      type: list
+      elements: str
+    raw_bytes:
+      description: Bytes of the tar stream (content and tar's headers) before compression.
+      type: int
+    wire_bytes:
+      description: Bytes that came over the wire, as the rate limiter counted them (compressed where compressed).
+      type: int
 seconds:
   description: How long the pass took.
   returned: success
@@ -217,7 +250,8 @@ umzug_changes:
 umzug_findings:
   description: Findings (SIDs and ids the identity mapping cannot translate, unreadable Windows ACLs, paths
     longer than the target takes, which the pass leaves out, paths that changed while they were copied,
-    paths the pass did not delete because O(delete) is off, a pass stopped because no transfer was allowed).
+    paths the pass did not delete because O(delete) is off, a pass stopped because no transfer was allowed,
+    a compressed pass without zstd).
   returned: success
   type: list
   elements: dict
@@ -240,9 +274,11 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ident
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import manifest as share_manifest
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire as share_wire
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.names import PATH_MAX_BYTES
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
+    compress_findings,
     not_deleted_findings,
     stopped_findings,
     unmapped_sid_findings,
@@ -305,6 +341,7 @@ def main():
             show=dict(type="int", default=10),
             compare_content=dict(type="str", choices=list(COMPARE_CONTENT), default="flagged"),
             **share_rate.argument_spec(),
+            **share_wire.argument_spec(),
         ),
         supports_check_mode=True,
     )
@@ -331,7 +368,7 @@ def main():
                         Winbind().target_id, check=module.check_mode, delete=params["delete"],
                         progress_path=params["progress_path"], compare_content=params["compare_content"],
                         content_differs=content_differs, what=f"{params['sync_pass']} pass of share {params['share']}",
-                        limiter=limiter)
+                        limiter=limiter, compress=params["compress"])
     except (SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
     work = done.work_list
@@ -344,9 +381,10 @@ def main():
     for kind in KINDS:
         for node in getattr(work, kind):
             changes.add(kind, f"{params['share']}/{shown(node.path)}")
+    stream = done.stream.to_dict()
     module.exit_json(
         changed=not work.is_empty(), share=params["share"], sync_pass=params["sync_pass"], counts=counts,
-        bytes=work.bytes_to_copy, seconds=round(done.seconds, 3), transfer=limiter.report(),
+        bytes=work.bytes_to_copy, seconds=round(done.seconds, 3), transfer=limiter.report(), stream=stream,
         **share_rate.outcome(done.stop, done.progress),
         first={kind: [shown(n.path) for n in getattr(work, kind)[:params["show"]]] for kind in KINDS},
         recopied=[shown(path) for path in done.recopied[:params["show"]]],
@@ -359,7 +397,9 @@ def main():
                                                    *not_deleted_findings(params["share"], done.not_deleted, where,
                                                                          params["show"]),
                                                    *stopped_findings(params["share"], params["sync_pass"], done.stop,
-                                                                     done.progress, where))]})
+                                                                     done.progress, where),
+                                                   *compress_findings(params["share"], stream, params["source_host"],
+                                                                      where))]})
 
 
 if __name__ == "__main__":

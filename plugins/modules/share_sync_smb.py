@@ -54,6 +54,7 @@ extends_documentation_fragment:
   - kommunal.umzug.smb_source
   - kommunal.umzug.identity_mapping
   - kommunal.umzug.bandwidth
+  - kommunal.umzug.compress
 options:
   share:
     description: Name of the source share.
@@ -262,7 +263,8 @@ umzug_findings:
   description:
     - Findings (what the source cannot give, with the keys of M(kommunal.umzug.share_discover_smb); metadata that
       could not be carried, one finding per key with the count and the first paths; SIDs without a new identity;
-      paths the pass did not delete because O(delete) is off; a pass stopped because no transfer was allowed).
+      paths the pass did not delete because O(delete) is off; a pass stopped because no transfer was allowed;
+      O(compress) asked for, which SMB does not do).
   returned: success
   type: list
   elements: dict
@@ -279,7 +281,9 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ident
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_metadata, smb_source, smb_sync
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire as share_wire
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import (
+    compress_smb_findings,
     not_deleted_findings,
     stopped_findings,
     unmapped_sid_findings,
@@ -288,14 +292,16 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import shown
 
 
-def findings(share, done, unmapped_sids, where, show, sync_pass="delta"):
+def findings(share, done, unmapped_sids, where, show, sync_pass="delta", compress=False, server=""):
     """One finding per key for the share: what the source could not give and what the
     metadata writer could not carry (counted, the first paths), the SIDs kept untranslated,
-    the paths not deleted, where the pass stopped."""
+    the paths not deleted, where the pass stopped, and compression asked for, which this
+    path does not do."""
     return [*share_preflight.findings(done.report(share), **where),
             *unmapped_sid_findings(share, unmapped_sids, where),
             *not_deleted_findings(share, done.not_deleted, where, show),
-            *stopped_findings(share, sync_pass, done.stop, done.progress, where)]
+            *stopped_findings(share, sync_pass, done.stop, done.progress, where),
+            *compress_smb_findings(share, compress, server, where)]
 
 
 def samba_acl(module, service, target_root):
@@ -344,6 +350,7 @@ def main():
             stream_limit=dict(type="int", default=smb_metadata.DEFAULT_STREAM_LIMIT),
             workers=dict(type="int", default=2),
             **share_rate.argument_spec(),
+            **share_wire.argument_spec(),
         ),
         required_if=[("auth", "ntlm", ("password",))],
         supports_check_mode=True,
@@ -376,7 +383,8 @@ def main():
                 writer.foresee(done.plan)
     except (smb_source.SmbSourceError, SyncError, OSError) as err:
         module.fail_json(msg=f"share {params['share']}, {params['sync_pass']} pass: {err}")
-    found = findings(params["share"], done, writer.unmapped_sids, where, params["show"], params["sync_pass"])
+    found = findings(params["share"], done, writer.unmapped_sids, where, params["show"], params["sync_pass"],
+                     params["compress"], params["server"])
     module.exit_json(**result_of(params, done), transfer=limiter.report(),
                      **share_rate.outcome(done.stop, done.progress),
                      **{RESULT_FINDINGS: [f.to_dict() for f in found]})

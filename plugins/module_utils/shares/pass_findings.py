@@ -62,3 +62,21 @@ def size_text(nbytes: int | None) -> str:
         if nbytes >= factor:
             return f"{nbytes / factor:.1f} {unit}"
     return f"{nbytes} B"
+def compress_findings(share: str, stream: Mapping, source: str, where: dict) -> list[Finding]:
+    """A pass over SSH that was to compress with zstd and could not (``stream``: the
+    result's ``stream``): a notice naming which side lacks zstd and the codec it used."""
+    if not stream.get("compress") or stream.get("codec") in (None, "zstd"):
+        return []
+    side = "rz" if "zstd" not in stream.get("offered", ()) else "source"
+    return [Finding.of("shares.compress_fallback", share=share, source=source,
+                       codec=stream.get("codec_label") or stream["codec"], variant=side,
+                       resources=(share, source), **where)]
+
+
+def compress_smb_findings(share: str, compress: bool, source: str, where: dict) -> list[Finding]:
+    """The SMB path does not compress (docs/shares.md "Compression on the wire"): a pass
+    of a Kommune whose plan asks for it says so."""
+    if not compress:
+        return []
+    return [Finding.of("shares.compress_unavailable_smb", share=share, source=source, resources=(share, source),
+                       **where)]

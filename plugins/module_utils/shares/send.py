@@ -181,6 +181,8 @@ class Sender:
         self.buffer = bytearray()
         self.linked: dict[tuple[int, int], bytes] = {}
         self.can_sendfile = hasattr(os, "sendfile")
+        # The bytes of the stream written so far (a compressed pass reports them).
+        self.written = 0
 
     def close(self) -> None:
         self.below.close()
@@ -292,6 +294,7 @@ class Sender:
                 if sent == 0:
                     break
                 offset += sent
+                self.written += sent
         self.buffer += bytes(end - offset)
         return end - offset
 
@@ -303,6 +306,7 @@ class Sender:
         view = memoryview(self.buffer)
         while view:
             view = view[os.write(self.out, view):]
+        self.written += len(self.buffer)
         self.buffer = bytearray()
 
 
@@ -321,9 +325,11 @@ def _tar_xattrs(fd: int) -> dict[str, bytes]:
     return values
 
 
-def send(root: bytes, request_data: bytes, out: int, report) -> None:
+def send(root: bytes, request_data: bytes, out: int, report) -> int:
+    """Writes the tar stream of the requested paths to ``out``; returns its bytes."""
     sender = Sender(root, out, report)
     try:
         sender.run(request_data)
     finally:
         sender.close()
+    return sender.written

@@ -5,7 +5,9 @@ Transport: the target asks the source for a listing (``share_tree`` run there by
 ``python3 -c`` over SSH, nothing installed on the Kommune's server) and then for the
 content of what changed, as a tar stream over the same SSH, written there by the agent's
 sender (share_send: no symlink is followed in any component of a path; hard links and
-sparse files kept) and extracted here by GNU tar.
+sparse files kept) and extracted here by GNU tar. Where the plan says so, the stream is
+compressed on the wire (share_wire: zstd, or gzip from zlib where the source has no zstd)
+and decompressed here after the rate limiter, which charges the bytes on the wire.
 Only content, modes, mtimes and user.* and trusted.* xattrs travel in tar; owners,
 POSIX ACLs and the Windows ACL are applied from the listing after translation, so nothing
 untranslated is ever written on the target. Data flows file server to file server and
@@ -49,6 +51,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import send as share_send
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire as share_wire
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.tree import Node, WorkList
 
 NTACL = "security.NTACL"
@@ -227,9 +230,9 @@ class _Listing:
         return (xattrs, {int(k): v for k, v in ids["uid"].items()}, {int(k): v for k, v in ids["gid"].items()})
 
 
-def _agent_arguments(root: bytes, mode: str) -> list[str]:
+def _agent_arguments(root: bytes, mode: str, codecs: list[str] | None = None) -> list[str]:
     code = base64.b64encode(zlib.compress(agent_source().encode())).decode()
-    return [code, base64.b64encode(root).decode(), mode]
+    return [code, base64.b64encode(root).decode(), mode, *([",".join(codecs)] if codecs is not None else [])]
 
 
 def _target_listing(root: bytes) -> dict[bytes, bytes]:
@@ -259,10 +262,15 @@ class LocalSource:
     def listing(self) -> tuple[list[Node], dict[int, str], dict[int, str]]:
         return _full_listing(self)
 
-    def tar_command(self) -> list[str]:
+    def tar_command(self, codecs: list[str] | None = None) -> list[str]:
         """The command that writes the tar stream of the paths on its stdin (the agent's
-        sender, see share_send: nothing below the root is read through a symlink)."""
-        return [sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, "send")]
+        sender, see share_send: nothing below the root is read through a symlink);
+        ``codecs``: compress it with the first of them the source can make (share_wire)."""
+        return [sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, "send", codecs)]
+
+    def codec_command(self, codecs: list[str]) -> list[str]:
+        """The command that prints the codec the sender would pick (check mode)."""
+        return [sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, "codec", codecs)]
 
 
 class SshSource:
@@ -290,9 +298,12 @@ class SshSource:
     def listing(self) -> tuple[list[Node], dict[int, str], dict[int, str]]:
         return _full_listing(self)
 
-    def tar_command(self) -> list[str]:
+    def tar_command(self, codecs: list[str] | None = None) -> list[str]:
         """The agent's sender on the source (see LocalSource.tar_command)."""
-        return self._ssh(shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, "send")]))
+        return self._ssh(shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, "send", codecs)]))
+
+    def codec_command(self, codecs: list[str]) -> list[str]:
+        return self._ssh(shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, "codec", codecs)]))
 
 
 def _full_listing(source) -> tuple[list[Node], dict[int, str], dict[int, str]]:
@@ -372,16 +383,23 @@ def _agent(root, mode):
     out.flush()
 
 import subprocess, sys, time
-if sys.argv[3] == "send":
+if sys.argv[3] == "send" and len(sys.argv) > 4:
+    send_compressed(base64.b64decode(sys.argv[2]), sys.stdin.buffer, [c for c in sys.argv[4].split(",") if c],
+                    sys.stdout.fileno(), sys.stderr.buffer)
+elif sys.argv[3] == "send":
     send(base64.b64decode(sys.argv[2]), sys.stdin.buffer.read(), sys.stdout.fileno(), sys.stderr.buffer)
+elif sys.argv[3] == "codec":
+    print(choose([c for c in sys.argv[4].split(",") if c]))
 else:
     _agent(base64.b64decode(sys.argv[2]), sys.argv[3])
 """
 
 
 def agent_source() -> str:
-    """share_tree's source, then share_send's (the sender), then AGENT_MAIN: one namespace."""
-    return "from __future__ import annotations\n" + "".join(map(_inline, (share_tree, share_send))) + AGENT_MAIN
+    """share_tree's source, then share_send's (the sender), share_wire's (its compression),
+    then AGENT_MAIN: one namespace."""
+    return ("from __future__ import annotations\n" + "".join(map(_inline, (share_tree, share_send, share_wire)))
+            + AGENT_MAIN)
 
 
 def _inline(module) -> str:
@@ -394,6 +412,39 @@ def _inline(module) -> str:
 # --- one pass --------------------------------------------------------------------------------
 
 @dataclass
+class Stream:
+    """What the pass's content took on the wire: whether the plan asked for compression,
+    the codecs this side offered, the one the source's sender chose (None while no content
+    has moved), and the bytes of the tar stream (raw) and on the wire (what ssh brought,
+    what the limiter charged)."""
+    compress: bool = False
+    offered: list[str] = field(default_factory=list)
+    codec: str | None = None
+    raw_bytes: int | None = 0
+    wire_bytes: int | None = 0
+
+    def to_dict(self) -> dict:
+        return {"compress": self.compress, "codec": self.codec,
+                "codec_label": None if self.codec is None else share_wire.LABELS[self.codec],
+                "offered": list(self.offered), "raw_bytes": self.raw_bytes, "wire_bytes": self.wire_bytes}
+
+
+class _Wire:
+    """Stands for the limiter in the relay: counts the bytes it moves (those on the wire)
+    into ``stream``, then has the limiter charge them."""
+
+    def __init__(self, stream: Stream, limiter: share_rate.Limiter):
+        self.stream, self.limiter = stream, limiter
+
+    def take(self, nbytes: int) -> None:
+        self.stream.wire_bytes += nbytes
+        self.limiter.take(nbytes)
+
+    def __getattr__(self, name: str):
+        return getattr(self.limiter, name)  # anything else the relay asks is the limiter's
+
+
+@dataclass
 class Progress:
     path: str | None
     total_files: int
@@ -403,8 +454,15 @@ class Progress:
     bytes: int = 0
     # The pass's bandwidth limiter: the copy goes through it, the figures show its limit.
     limiter: share_rate.Limiter = field(default_factory=lambda: share_rate.Limiter(None))
+    # The SSH path's stream (its codec and bytes on the wire); the SMB path has none and
+    # reads every byte as it is on the wire.
+    stream: Stream = field(default_factory=Stream)
     _last: float = 0.0
     _recent: list = field(default_factory=list)
+
+    @property
+    def wire_bytes(self) -> int:
+        return self.stream.wire_bytes if self.stream.codec is not None else self.bytes
 
     def update(self, files: int = 0, nbytes: int = 0, force: bool = False) -> None:
         self.files += files
@@ -417,20 +475,27 @@ class Progress:
             write_atomic(self.path, json.dumps(self.figures(now)), durable=False)
 
     def figures(self, now: float) -> dict:
+        """Content bytes and their rate (what is left, and when it is done at this pace), and
+        the bytes on the wire, whose rate of the last few seconds is what the limit in force
+        is compared with (a compressed stream carries more content than it takes of the link)."""
         elapsed = max(now - self.started, 1e-6)
         rate = self.bytes / elapsed
         left_bytes = max(self.total_bytes - self.bytes, 0)
         left = left_bytes / rate if rate > 0 else None
-        # The rate of the last few seconds: what a limit that changed during the pass allows now.
-        self._recent = [(t, b) for t, b in self._recent if now - t <= RECENT_SECONDS] + [(now, self.bytes)]
+        wire = self.wire_bytes
+        # The wire's rate of the last few seconds: what a limit that changed during the pass allows now.
+        self._recent = [(t, b) for t, b in self._recent if now - t <= RECENT_SECONDS] + [(now, wire)]
         first_t, first_b = self._recent[0]
-        recent = (self.bytes - first_b) / (now - first_t) if now - first_t > 0.5 else rate
+        recent = (wire - first_b) / (now - first_t) if now - first_t > 0.5 else wire / elapsed
         limit = self.limiter.limit() if self.limiter.active else None
+        # What is left takes of the link what the content so far took per byte.
+        left_wire = left_bytes * (wire / self.bytes if self.bytes and wire else 1.0)
         return {"files": self.files, "files_total": self.total_files, "bytes": self.bytes,
                 "bytes_total": self.total_bytes, "rate_bytes_per_s": round(rate),
-                "recent_rate_bytes_per_s": round(recent), "seconds_left": None if left is None else round(left),
+                "wire_bytes": wire, "codec": self.stream.codec,
+                "recent_wire_rate_bytes_per_s": round(recent), "seconds_left": None if left is None else round(left),
                 "limit_bytes_per_s": None if limit is None else round(limit),
-                "seconds_left_at_limit": round(left_bytes / limit) if limit else None}
+                "seconds_left_at_limit": round(left_wire / limit) if limit else None}
 
 
 RECENT_SECONDS = 5.0
@@ -440,23 +505,24 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
                  kinds: list[int] | None = None) -> dict[bytes, Reason]:
     """Stream the content of ``paths`` (``size`` bytes of files; ``kinds`` as the listing
     saw them, files by default) from the source into the target: the source's sender
-    (share_send) writes a tar stream that GNU tar extracts here. The two are joined by a
-    pipe of their own; progress counts what the receiving one has read. Returns the paths
-    the sender skipped (changed since the listing, never followed) with the reason."""
+    (share_send) writes a tar stream, compressed where ``progress.stream`` asks for it
+    (share_wire), which a relay passes on at the limiter's pace, counting the bytes on the
+    wire, to the decompressor and GNU tar here. Progress counts what tar has read. Returns
+    the paths the sender skipped (changed since the listing, never followed) with the
+    reason."""
     if not paths:
         return {}
-    done = progress.bytes
+    done, stream = progress.bytes, progress.stream
+    wire_before = stream.wire_bytes
     listing = share_send.request(paths, kinds or [share_tree.FILE] * len(paths))
+    codecs = stream.offered if stream.compress else None
     with tempfile.TemporaryFile() as sender_err, tempfile.TemporaryFile() as receiver_err:
-        stream_out, stream_in = os.pipe()
-        with contextlib.suppress(OSError, AttributeError):
-            fcntl.fcntl(stream_in, fcntl.F_SETPIPE_SZ, 1 << 20)  # 1 MiB, as tar's records
-        relaying = None
+        sender, stream_out = _start_sender(source, codecs, sender_err)
+        decompressing = None
         try:
-            sender = subprocess.Popen(source.tar_command(), stdin=subprocess.PIPE, stdout=stream_in,
-                                      stderr=sender_err)
-            if progress.limiter.active:
-                relaying, stream_out = _throttle(stream_out, progress.limiter)
+            stream.codec = _codec_of(sender, stream_out, codecs, sender_err, len(paths))
+            relaying, stream_out = _throttle(stream_out, _Wire(stream, progress.limiter))
+            decompressing, stream_out = _decompress(stream_out, stream.codec, receiver_err)
             # Owners are set from the translated listing afterwards: tar never writes the
             # source's ids (--no-same-owner), and does no chown of its own. -B: the stream
             # may come in pieces smaller than a record (ssh).
@@ -465,8 +531,8 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
                                          "--numeric-owner", "--sparse", *TAR_XATTRS, "--no-acls", "--no-selinux"],
                                         stdin=stream_out, stderr=receiver_err)
         finally:
-            os.close(stream_out)
-            os.close(stream_in)
+            if stream_out >= 0:
+                os.close(stream_out)
         # The list goes in from a thread: tar starts writing before it has read all of it,
         # and a list longer than a pipe buffer would otherwise block both sides.
         feeder = threading.Thread(target=_feed, args=(sender.stdin, listing), daemon=True)
@@ -480,11 +546,12 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
         if progress.limiter.stop is not None and sender.poll() is None:
             sender.kill()  # the stream was cut off (rate.relay): the rest of it is not wanted
         feeder.join()
-        if relaying is not None:
-            relaying.join()
-        failed = sender.wait() != 0 or receiver.returncode != 0
+        relaying.join()
+        codes = [sender.wait(), receiver.returncode, *([decompressing.wait()] if decompressing else [])]
+        failed = any(codes)
         sender_err.seek(0)
         skipped, lines = skipped_from(sender_err.read())
+        raw, lines = share_wire.raw_from(lines)
         if failed and progress.limiter.stop is not None:
             raise share_rate.Paused(progress.limiter.stop)  # the relay ended the stream there
         if failed:
@@ -492,16 +559,73 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
             lines += receiver_err.read().decode(errors="replace").strip().splitlines()
             first = [line for line in lines if "Exiting with failure status" not in line][:3]
             raise SyncError(f"copying {len(paths)} paths failed: {'; '.join(first) or 'tar failed'}")
+    # An uncompressed stream is on the wire as it is.
+    stream.raw_bytes += raw if raw is not None else stream.wire_bytes - wire_before
     progress.update(files=len(paths), nbytes=done + size - progress.bytes, force=True)
     return skipped
 
 
-def _throttle(stream_out: int, limiter: share_rate.Limiter) -> tuple[threading.Thread, int]:
-    """Puts the limiter between the sender's stream and tar: tar reads from a pipe of its
-    own that a relay fills at the limit's pace, so ssh, and the sender on the Kommune's
-    side behind it, wait for the RZ side; nothing changes there. The relay owns
-    ``stream_out`` and the pipe's writing end; the caller closes the reading end it gets
-    once tar has it."""
+def _start_sender(source, codecs: list[str] | None, sender_err) -> tuple[subprocess.Popen, int]:
+    """The source's sender writing into a pipe of its own; returns it and the pipe's
+    reading end (the caller's to close)."""
+    stream_out, stream_in = os.pipe()
+    with contextlib.suppress(OSError, AttributeError):
+        fcntl.fcntl(stream_in, fcntl.F_SETPIPE_SZ, 1 << 20)  # 1 MiB, as tar's records
+    try:
+        sender = subprocess.Popen(source.tar_command(codecs), stdin=subprocess.PIPE, stdout=stream_in,
+                                  stderr=sender_err)
+    except BaseException:
+        os.close(stream_out)
+        raise
+    finally:
+        os.close(stream_in)  # the sender's own now: its end is the stream's end
+    return sender, stream_out
+
+
+def _codec_of(sender: subprocess.Popen, stream_out: int, codecs: list[str] | None, sender_err, count: int) -> str:
+    """The codec the sender's first line names (share_wire.NONE for an uncompressed stream,
+    which has no such line). A sender that failed before it wrote one is stopped and its
+    message raised."""
+    if codecs is None:
+        return share_wire.NONE
+    try:
+        codec = share_wire.read_header(stream_out)
+    except ValueError as err:
+        sender.stdin.close()
+        try:
+            sender.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            sender.kill()
+            sender.wait()
+        sender_err.seek(0)
+        lines = [line for line in skipped_from(sender_err.read())[1] if line.strip()]
+        raise SyncError(f"copying {count} paths failed: {lines[-1] if lines else err}") from None
+    if codec != share_wire.NONE and codec not in codecs:
+        raise SyncError(f"copying {count} paths failed: the source chose {codec}, which was not offered")
+    return codec
+
+
+def _decompress(stream_out: int, codec: str, receiver_err) -> tuple[subprocess.Popen | None, int]:
+    """The codec's decompressor reading ``stream_out``; returns it and the descriptor tar
+    reads (``stream_out`` itself for an uncompressed stream). Closes ``stream_out`` once the
+    decompressor has it; the caller closes the descriptor it gets."""
+    command = share_wire.decompressor(codec)
+    if command is None:
+        return None, stream_out
+    process = subprocess.Popen(command, stdin=stream_out, stdout=subprocess.PIPE, stderr=receiver_err)
+    os.close(stream_out)
+    tar_in = os.dup(process.stdout.fileno())
+    process.stdout.close()
+    return process, tar_in
+
+
+def _throttle(stream_out: int, limiter) -> tuple[threading.Thread, int]:
+    """Puts the limiter between the sender's stream and what reads it here (the
+    decompressor, or tar): that reads from a pipe of its own that a relay fills at the
+    limit's pace, so ssh, and the sender on the Kommune's side behind it, wait for the RZ
+    side; nothing changes there. ``limiter``: the pass's Limiter, or a _Wire that counts
+    the bytes before it charges them. The relay owns ``stream_out`` and the pipe's writing
+    end; the caller closes the reading end it gets once its reader has it."""
     relay_out, relay_in = os.pipe()
     with contextlib.suppress(OSError, AttributeError):
         fcntl.fcntl(relay_in, fcntl.F_SETPIPE_SZ, 1 << 20)
@@ -789,6 +913,9 @@ class PassResult:
     # The share's files and bytes, and how many of them the target now holds as the source
     # has them (seed_progress); None when the pass did not list the share.
     progress: dict | None = None
+    # The content's stream: codec, raw bytes and bytes on the wire (in check mode the codec
+    # the source would choose, and no bytes).
+    stream: Stream = field(default_factory=Stream)
 
     @property
     def complete(self) -> bool:
@@ -799,14 +926,16 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
              target_id: Callable[[str, str], int | None], *, check: bool, delete: bool = True,
              progress_path: str | None = None, compare_content: str = "flagged",
              content_differs: Callable[[], Iterable[bytes]] | None = None, what: str = "pass",
-             limiter: share_rate.Limiter | None = None) -> PassResult:
+             limiter: share_rate.Limiter | None = None, compress: bool = False) -> PassResult:
     """One pass (module docstring). ``compare_content`` decides which paths are copied
     again although type, size and mtime match -- a content change by a tool that restores
     the mtime, a change on the target behind the pass's back: ``none``; ``flagged``, the
     paths verification recorded beside the state (flag_for_next_pass); ``all``, those and
     every file ``content_differs`` (a comparison of content hashes of both sides) names.
     A real pass holds ``state_lock`` from reading the state to writing it; a pass in check
-    mode takes no lock (it must not keep a real pass from starting) and writes nothing."""
+    mode takes no lock (it must not keep a real pass from starting) and writes nothing.
+    ``compress``: the content's stream is compressed on the wire (share_wire); in check mode
+    the source is asked which codec it would choose."""
     if compare_content not in COMPARE_CONTENT:
         raise ValueError(f"compare_content must be one of {', '.join(COMPARE_CONTENT)}, not {compare_content!r}")
     if compare_content == "all" and content_differs is None:
@@ -823,13 +952,15 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
                 return PassResult(WorkList(), Translator(translate_sid, {}, {}, target_id), 0.0, stop=paused.stop)
         return _run_pass(source, target_root, state_path, translate_sid, target_id, check=check, delete=delete,
                          progress_path=progress_path, compare_content=compare_content,
-                         content_differs=content_differs, limiter=limiter)
+                         content_differs=content_differs, limiter=limiter,
+                         stream=Stream(compress, share_wire.offered() if compress else []))
 
 
 def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],
               target_id: Callable[[str, str], int | None], *, check: bool, delete: bool,
               progress_path: str | None, compare_content: str,
-              content_differs: Callable[[], Iterable[bytes]] | None, limiter: share_rate.Limiter) -> PassResult:
+              content_differs: Callable[[], Iterable[bytes]] | None, limiter: share_rate.Limiter,
+              stream: Stream) -> PassResult:
     """The steps of a pass: what the last one left, the walks of both sides, triage, the
     copy in the background while the metadata is read and the owners of what it wrote are
     set; then the dry run's translation, or the rest of the metadata and the new state."""
@@ -846,7 +977,7 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
                 _prepare_target(target_root, scan, triage)
                 # What to copy is known from the listing: tar runs while the xattrs come in.
                 copying = _start_copy(pool, source, target_root, scan, triage.copy, progress_path, copied,
-                                      limiter)
+                                      limiter, stream)
             try:
                 translate, nodes, work = _read_nodes(listing, scan, triage, last.state, translate_sid, target_id)
                 written = _owners_as_copied(target_root, scan, work, translate, copied) if copying is not None else {}
@@ -861,8 +992,11 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
     progress = seed_progress(scan.records, left)
     if check:
         _dry_translate_work_list(work, translate)
+        if stream.compress and triage.copy:
+            stream.codec = probe_codec(source, stream.offered)
+            stream.raw_bytes = stream.wire_bytes = None
         return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long,
-                          not_deleted=not_deleted, progress=progress)
+                          not_deleted=not_deleted, progress=progress, stream=stream)
 
     unfinished = sorted({scan.paths[i] for i in left} - changed.keys())
     if not work.is_empty():
@@ -870,7 +1004,7 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
     _record_pass(state_path, last, _new_state(last, scan, triage, nodes, written, changed.keys() | set(unfinished)))
     return PassResult(work, translate, time.monotonic() - started, recopied, scan.too_long, changed,
                       not_deleted=not_deleted, stop=limiter.stop if unfinished else None, unfinished=unfinished,
-                      progress=progress)
+                      progress=progress, stream=stream)
 
 
 def seed_progress(records: list[bytes], left: Iterable[int]) -> dict:
@@ -884,6 +1018,20 @@ def seed_progress(records: list[bytes], left: Iterable[int]) -> dict:
     total, missing_bytes = sum(map(size, files)), sum(map(size, missing))
     return {"files": len(files) - len(missing), "files_total": len(files),
             "bytes": total - missing_bytes, "bytes_total": total}
+
+
+def probe_codec(source, offered: list[str]) -> str:
+    """The codec the source's sender would choose among ``offered`` (check mode: nothing is
+    sent, the source only looks for its programs)."""
+    try:
+        done = subprocess.run(source.codec_command(offered), capture_output=True, timeout=120, check=False)
+    except subprocess.TimeoutExpired:
+        raise SyncError("asking the source which codec it has took longer than 120 s") from None
+    codec = done.stdout.decode(errors="replace").strip()
+    if done.returncode != 0 or codec not in (*share_wire.CODECS, share_wire.NONE):
+        detail = done.stderr.decode(errors="replace").strip().splitlines()
+        raise SyncError(f"asking the source which codec it has failed: {detail[-1] if detail else codec!r}")
+    return codec
 
 
 @dataclass
@@ -960,13 +1108,13 @@ def _prepare_target(target_root: bytes, scan: _Scan, triage: _Triage) -> None:
 
 def _start_copy(pool: ThreadPoolExecutor, source, target_root: bytes, scan: _Scan, copy: list[int],
                 progress_path: str | None, copied: queue.SimpleQueue,
-                limiter: share_rate.Limiter) -> Future | None:
+                limiter: share_rate.Limiter, stream: Stream) -> Future | None:
     """copy_batches in the background; None when there is no content to copy."""
     if not copy:
         return None
     total = sum(share_tree.WIRE_ENTRY.unpack_from(scan.records[i])[1] for i in copy
                 if scan.records[i][0] == share_tree.FILE)
-    progress = Progress(progress_path, len(copy), total, limiter=limiter)
+    progress = Progress(progress_path, len(copy), total, limiter=limiter, stream=stream)
     return pool.submit(copy_batches, source, target_root, scan.paths, scan.records, copy, progress, copied)
 
 

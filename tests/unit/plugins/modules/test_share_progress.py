@@ -29,8 +29,21 @@ def test_the_line_travels_as_a_payload_progress_event(run_module, tmp_path):
 def test_a_limit_in_force_shows_the_rate_against_it_and_the_time_left_at_it(run_module, tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"files": 12, "files_total": 50, "bytes": 3 * 1024**2, "bytes_total": 10 * 1024**2,
-                                "rate_bytes_per_s": 1024**2, "seconds_left": 7, "recent_rate_bytes_per_s": 2_475_000,
-                                "limit_bytes_per_s": 2_500_000, "seconds_left_at_limit": 3}))
+                                "rate_bytes_per_s": 1024**2, "seconds_left": 7,
+                                "recent_wire_rate_bytes_per_s": 2_475_000, "limit_bytes_per_s": 2_500_000,
+                                "seconds_left_at_limit": 3}))
     result = run_module(share_progress.main, {"path": str(path), "label": "bauamt (seed)", "wait": 0})
     assert result["msg"] == ("bauamt (seed): 12/50 files, 3.0 MiB/10.0 MiB, 1.0 MiB/s, 7 s left; "
                              "now 19.8 of 20 Mbit/s allowed, 3 s left at that limit")
+
+
+def test_a_compressed_pass_compares_the_rate_on_the_wire_with_the_limit(run_module, tmp_path):
+    """Content at 4 MiB/s, of which the wire carries 2.5 MB/s: the limit counts the wire."""
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"files": 12, "files_total": 50, "bytes": 8 * 1024**2, "bytes_total": 20 * 1024**2,
+                                "rate_bytes_per_s": 4 * 1024**2, "seconds_left": 3, "wire_bytes": 4 * 1024**2,
+                                "codec": "zstd", "recent_wire_rate_bytes_per_s": 2_500_000,
+                                "limit_bytes_per_s": 2_500_000, "seconds_left_at_limit": 3}))
+    result = run_module(share_progress.main, {"path": str(path), "label": "bauamt (seed)", "wait": 0})
+    assert result["msg"] == ("bauamt (seed): 12/50 files, 8.0 MiB/20.0 MiB, 4.0 MiB/s, 3 s left; "
+                             "now 20.0 of 20 Mbit/s allowed on the wire (zstd), 3 s left at that limit")

@@ -310,3 +310,14 @@ def test_a_target_service_serving_a_folder_above_target_root_is_taken(run_module
     monkeypatch.setattr(REAL_SAMBA_ACL, "_bindings", lambda self: (None, None, None, None, served))
     dry = run_module(share_sync_smb.main, meta, check=True)
     assert dry["changed"] and dry["counts"]["copy"] == 2
+
+
+def test_compression_asked_for_over_smb_is_a_notice_and_the_content_moves_uncompressed(run_module, args, tmp_path):
+    done = run_module(share_sync_smb.main, {**args, "compress": True})
+    assert (tmp_path / "target/Wurzel.txt").read_bytes() == b"wurzel!"
+    notice = next(f for f in done["umzug_findings"] if f["key"] == "shares.compress_unavailable_smb")
+    assert notice["severity"] == "low" and not notice["inhibitor"]
+    assert "smbprotocol does not negotiate SMB 3.1.1 compression" in notice["summary"]
+    assert notice["resources"] == ["kaemmerei", args["server"]]
+    plain = run_module(share_sync_smb.main, {**args, "sync_pass": "delta"})
+    assert "shares.compress_unavailable_smb" not in [f["key"] for f in plain["umzug_findings"]]

@@ -4,6 +4,7 @@ a local source instead of SSH: what the RZ file server does, minus the network."
 import base64
 import json
 import os
+import shutil
 import signal
 import socket
 import struct
@@ -558,3 +559,104 @@ def test_a_pass_started_while_the_limit_is_zero_copies_nothing(tmp_path):
     assert not result.complete and result.stop.reason == "schedule" and result.work_list.is_empty()
     assert "transfer is next allowed at 2026-12-05 00:00:00 (Europe/Berlin)" in result.stop.message()
     assert not dst.exists() and not os.path.exists(state)
+# --- compression on the wire (share_wire) ----------------------------------------------------
+
+def office_and_packed(src: Path) -> int:
+    """Text that compresses well and a file that does not; returns the text's bytes."""
+    text = b"".join(b"Bescheid %06d zum Antrag auf Baugenehmigung, Flurst\xc3\xbcck %d.\n" % (i, i % 97)
+                    for i in range(40_000))
+    write(src / "Texte" / "Bescheide.txt", text)
+    write(src / "Scans" / "Antrag.jpg", os.urandom(300_000))
+    return len(text)
+
+
+class NoZstdSource(LocalSource):
+    """A source whose server has no zstd: the agent runs with a PATH without it."""
+
+    def __init__(self, root, bin_dir):
+        super().__init__(root, UID_SIDS, GID_SIDS)
+        self.bin_dir = bin_dir
+
+    def tar_command(self, codecs=None):
+        return ["env", f"PATH={self.bin_dir}", *super().tar_command(codecs)]
+
+    def codec_command(self, codecs):
+        return ["env", f"PATH={self.bin_dir}", *super().codec_command(codecs)]
+
+
+@pytest.fixture
+def no_zstd_bin(tmp_path):
+    """A folder with tar and nothing else of the tools a pass runs."""
+    bin_dir = tmp_path / "no-zstd-bin"
+    bin_dir.mkdir()
+    os.symlink(shutil.which("tar"), bin_dir / "tar")
+    return bin_dir
+
+
+@pytest.mark.parametrize("case", ["zstd", "source without zstd", "rz without zstd"])
+def test_a_compressed_pass_copies_the_same_and_says_codec_raw_and_wire_bytes(tree, tmp_path, case, no_zstd_bin,
+                                                                             monkeypatch):
+    src, dst, state = tree
+    text = office_and_packed(src)
+    if case == "rz without zstd":
+        monkeypatch.setenv("PATH", str(no_zstd_bin))
+    source = (NoZstdSource(os.fsencode(src), no_zstd_bin) if case == "source without zstd"
+              else LocalSource(os.fsencode(src), UID_SIDS, GID_SIDS))
+    dry = run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=True, compress=True)
+    result = run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False, compress=True)
+    plain = sync(src, tmp_path / "plain", str(tmp_path / "state" / "plain.json"))
+    assert snapshot(dst) == snapshot(tmp_path / "plain")
+    codec = "zstd" if case == "zstd" else "gzip"
+    assert dry.stream.codec == codec and dry.stream.raw_bytes is None and dry.stream.wire_bytes is None
+    stream = result.stream.to_dict()
+    assert stream["codec"] == codec and stream["compress"] is True
+    assert stream["offered"] == (["gzip"] if case == "rz without zstd" else ["zstd", "gzip"])
+    # The raw stream is the one an uncompressed pass puts on the wire as it is; compressed,
+    # the text shrinks to less than a third, the random bytes (350 kB) do not.
+    assert plain.stream.codec == "none" and plain.stream.raw_bytes == plain.stream.wire_bytes
+    assert stream["raw_bytes"] == plain.stream.raw_bytes > text
+    assert 350_000 < stream["wire_bytes"] < stream["raw_bytes"] - text * 0.7
+
+
+def test_a_source_without_zstd_and_an_rz_without_zstd_are_findings_that_say_which(tree, no_zstd_bin):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares.pass_findings import compress_findings
+
+    where = {"kommune": "kommune-a", "host": "rz-fs"}
+    stream = share_sync.Stream(True, ["zstd", "gzip"], "gzip", 10, 5).to_dict()
+    [finding] = compress_findings("bauamt", stream, "kommune-a-fs", where)
+    assert finding.key == "shares.compress_fallback" and finding.severity == "info" and not finding.inhibitor
+    assert "kommune-a-fs has no zstd" in finding.summary and "gzip (zlib level 1)" in finding.summary
+    [rz] = compress_findings("bauamt", share_sync.Stream(True, ["gzip"], "gzip").to_dict(), "kommune-a-fs", where)
+    assert rz.summary.startswith("The RZ file server has no zstd")
+    for quiet in (share_sync.Stream(True, ["zstd", "gzip"], "zstd"), share_sync.Stream(True, ["zstd", "gzip"]),
+                  share_sync.Stream(False, [], "none")):
+        assert compress_findings("bauamt", quiet.to_dict(), "kommune-a-fs", where) == []
+
+
+def test_the_limiter_charges_the_compressed_bytes_on_the_wire(tree, tmp_path):
+    """The relay sits before the decompressor: what the limiter lets through, and what the
+    progress file compares with the limit, are the compressed bytes."""
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    src, dst, state = tree
+    office_and_packed(src)
+    limiter = rate.Limiter({"default": 8, "entries": []}, FakeClock())
+    progress_path = tmp_path / "progress.json"
+    result = sync(src, dst, state, limiter=limiter, compress=True, progress_path=str(progress_path))
+    [stretch] = limiter.report()
+    assert stretch["bytes"] == result.stream.wire_bytes < result.stream.raw_bytes * 0.6
+    figures = json.loads(progress_path.read_text())
+    assert figures["wire_bytes"] == result.stream.wire_bytes and figures["codec"] == "zstd"
+    assert figures["bytes"] == result.work_list.bytes_to_copy
+
+
+def test_a_sender_that_fails_before_its_codec_line_says_why(tree, tmp_path):
+    src, dst, state = tree
+
+    class Broken(LocalSource):
+        def tar_command(self, codecs=None):
+            return ["sh", "-c", "echo 'python3: command not found' >&2; exit 127"]
+
+    source = Broken(os.fsencode(src), UID_SIDS, GID_SIDS)
+    with pytest.raises(SyncError, match="python3: command not found"):
+        run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False, compress=True)
