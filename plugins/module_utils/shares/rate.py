@@ -349,6 +349,21 @@ class Limiter:
 CHUNK = 64 << 10
 
 
+def read_window(limiter: Limiter, largest: int = 1 << 20, deepest: int = 8) -> dict:
+    """How a reader that keeps requests in flight (the SMB path: ``chunk`` bytes per read,
+    up to ``depth`` reads) cuts its reads while a limit is in force: it charges a read once
+    it has arrived, so what is in flight passes the link unpaced. At most a quarter of a
+    second of the limit (``BURST_SECONDS``, the bucket's own burst) is in flight, in pieces
+    of whole ``CHUNK``s; without a limit (or once stopped) the reader's own ``largest`` and
+    ``deepest``."""
+    limit = limiter.limit() if limiter.active else None
+    if not limit:
+        return {"chunk": largest, "depth": deepest}
+    budget = int(limit * BURST_SECONDS)
+    chunk = min(max(budget // CHUNK * CHUNK, CHUNK), largest)
+    return {"chunk": chunk, "depth": min(max(budget // chunk, 1), deepest)}
+
+
 def throttled(chunks, limiter: Limiter):
     """The chunks of a read, each let through when the limiter allows it; nothing is read
     once no transfer is allowed (``Paused``)."""

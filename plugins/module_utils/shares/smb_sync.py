@@ -922,9 +922,12 @@ class _Work:
         if holder is not None and holder.content is not None and (holder is entry or holder.size == entry.size):
             content, holder.content = holder.content, None
             return [content] if content else []
-        chunks = self.share.read(entry.path)
         limiter = self.progress.limiter
-        return share_rate.throttled(chunks, limiter) if limiter.active else chunks
+        if not limiter.active:
+            return self.share.read(entry.path)
+        # Reads are charged when they arrive: the reads in flight are kept within the burst
+        # the limit allows, or opening a large file would pass megabytes at line speed.
+        return share_rate.throttled(self.share.read(entry.path, **share_rate.read_window(limiter)), limiter)
 
     def link(self, origin: bytes, full: bytes) -> None:
         temp = _temp_beside(full)

@@ -304,3 +304,19 @@ def test_relay_ends_the_stream_where_the_limit_becomes_zero():
         thread.join()
     assert limiter.stop is not None and limiter.stop.reason == "schedule"
     assert 1_000_000 <= len(received) <= 1_000_000 + 4 * rate.CHUNK
+
+
+@pytest.mark.parametrize(("mbit", "chunk", "depth"), [
+    (None, 1 << 20, 8),             # no limit: the reader's own window
+    (2, 64 << 10, 1),               # 62.5 kB a quarter second: one piece of 64 KiB at least
+    (8, 3 * (64 << 10), 1),         # 250 kB: three pieces, one read
+    (100, 1 << 20, 2),              # 3.125 MB: two reads of 1 MiB
+    (1000, 1 << 20, 8),             # 31 MB: as deep as the reader goes
+])
+def test_read_window_keeps_what_is_in_flight_within_a_quarter_second_of_the_limit(mbit, chunk, depth):
+    limiter = rate.Limiter(None if mbit is None else {"default": mbit, "entries": []}, FakeClock())
+    window = rate.read_window(limiter)
+    assert window == {"chunk": chunk, "depth": depth}
+    if mbit is not None and mbit >= 8:
+        assert window["chunk"] * window["depth"] <= rate.mbit_to_bytes(mbit) * rate.BURST_SECONDS
+

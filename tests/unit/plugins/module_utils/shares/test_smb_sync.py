@@ -50,6 +50,7 @@ class FakeShare:
         self.reads: list[bytes] = []  # every content read, in the walk's compound or by read()
         self.compounds: list[tuple[bytes, bool]] = []  # the walk's compound per object: (path, with a read)
         self.opens: list[bytes] = []  # read() calls: an open, reads and a close of their own
+        self.windows: list[tuple[int, int]] = []  # read()'s chunk and depth, per call
         self.in_walk = 1 << 20  # files below this size are read in the walk's compound when wanted
         self.questions: list[bytes] = []  # what the walk asked wants_content about
         self.fail_after: int | None = None  # reads before the connection drops
@@ -122,6 +123,7 @@ class FakeShare:
             raise Refused(self.refuse[path])
         self.reads.append(path)
         self.opens.append(path)
+        self.windows.append((chunk, depth))
         data = self.objects[path]["data"]
         for start in range(0, len(data), 3):
             yield data[start:start + 3]
@@ -851,6 +853,17 @@ def test_bandwidth_limit_holds_for_reads_and_the_walks_compound_reads(share, whe
     assert stretch["bytes"] == total
     assert abs(clock.elapsed - total / 1_000_000) <= 0.1 * total / 1_000_000
     assert tree(where["target"] / "Archiv")["gross.bin"] == share.objects[b"Archiv/gross.bin"]["data"]
+    # What a read has in flight before the limiter charges it stays within a quarter second
+    # of the limit (250 kB at 1 MB/s): three 64 KiB pieces, one read at a time.
+    assert share.windows == [(3 * (64 << 10), 1)]
+
+
+def test_without_a_limit_a_read_keeps_its_own_window(share, where):
+    share.in_walk = 64
+    share.dir(b"Archiv")
+    share.file(b"Archiv/gross.bin", os.urandom(300_000))
+    run(share, where)
+    assert share.windows == [(1 << 20, 4)]
 
 
 # Friday 10:00:00 at 8 Mbit/s (1 MB/s); from 10:00:01 on no transfer until Saturday.
