@@ -646,9 +646,9 @@ def link_report(name: str, dev: str, qdisc: dict, changed: bool) -> dict:
 
 def link(name: str, rate_mbit: float | None = None, off: bool = False, dev: str | None = None) -> dict:
     """Shape (rate), unshape (off) or show the egress of a container's interface."""
-    for command in ("nsenter", "tc"):
+    for command, package in (("nsenter", "util-linux"), ("tc", "iproute2")):
         if shutil.which(command) is None:
-            raise LabError(f"{command} is not installed: install {'util-linux' if command == 'nsenter' else 'iproute2'}.")
+            raise LabError(f"{command} is not installed: install the Debian package {package}.")
     pid = container_pid(name)
     dev = dev or egress_device(pid)
     before = root_qdisc(pid, dev)
