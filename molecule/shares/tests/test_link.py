@@ -75,10 +75,10 @@ def test_the_relay_delays_and_carried_the_steady_pass():
     shaping = record("link-shaping.json")
     first, again = shaping["relayed"]
     assert first["changed"] and not again["changed"], (first, again)
-    # sshd's banner comes back through one direction of the relay: at least its delay later.
-    delay = shaping["delay_ms"] / 1000
-    assert shaping["banner"]["relay"] >= delay, shaping["banner"]
-    assert shaping["banner"]["relay"] >= shaping["banner"]["direct"] + delay * 0.9, shaping["banner"]
+    # The SSH version exchange's round trip: through both directions of the relay, 2 D more.
+    delay, round_trip = shaping["delay_ms"] / 1000, shaping["round_trip"]
+    assert round_trip["relay"] >= 2 * delay, round_trip
+    assert round_trip["relay"] - round_trip["direct"] >= 1.5 * delay, round_trip
     [relay] = shaping["relays"]
     assert relay["unit"] == "umzug-lab-relay-2222.service" and relay["state"] == "active", relay
     assert f"{shaping['delay_ms']:g} ms each way" in relay["description"], relay
