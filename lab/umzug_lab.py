@@ -17,6 +17,13 @@ would configure VMs.
     umzug_lab.py molecule-evidence SCENARIO
                             after a failed scenario, before its destroy: keep its
                             evidence and print which tests failed (`make molecule`)
+    umzug_lab.py link CONTAINER [--rate MBIT | --off] [--dev DEV] [--json]
+                            shape the egress of a lab container's interface (tc tbf,
+                            docs/shares.md "A limited link"); without --rate or --off,
+                            show what is in force with the qdisc's byte counters
+    umzug_lab.py relay CONTAINER [--listen [ADDRESS:]PORT (--to HOST:PORT --delay MS | --off)]
+                            start (or stop) lab/delay_relay.py in a container, which adds
+                            latency to connections made through it; alone: the relays
     umzug_lab.py molecule-leftovers SCENARIO
                             what an earlier run of a scenario left (exit code 0, one
                             line each) or nothing (exit code 1): `make molecule`
@@ -531,6 +538,296 @@ def status(hosts: list[LabHost]) -> int:
     return 0 if down_count == 0 else 1
 
 
+# --- a shaped link and a delaying relay --------------------------------------------------
+# The Kommune's WAN link in the lab (docs/shares.md "A limited link"): tc's tbf on the egress
+# of a container's interface, set from the host inside the container's network namespace
+# (the container needs no NET_ADMIN), and latency from lab/delay_relay.py in a container
+# (this kernel has no netem).
+
+# burst: 64 KiB is one TSO/GSO packet of the veth, so tbf need not split what TCP hands it;
+# at 8 Mbit/s it lets 65 ms of the line through at once, which a rate measured over seconds
+# does not see. limit (the queue, in bytes): 50 ms of the rate, at least 384 KiB; with a
+# shorter queue a single local TCP sender overflows it (measured: 120 kB at 48 Mbit/s and
+# 100 kB at 8 Mbit/s dropped packets, 300 kB and more did not), and drops make the rate
+# saw-toothed. Measured with these values on this kernel's veth (a TCP stream of 6 s): the
+# wire rate within 0.5 % of the set rate at 8, 24, 48 and 100 Mbit/s, the TCP payload 95.6 %
+# of it (Ethernet, IP and TCP headers: 1448 of 1514 bytes a packet), no drops.
+LINK_BURST = 64 * 1024
+LINK_QUEUE_SECONDS = 0.05
+LINK_QUEUE_FLOOR = 384 * 1024
+LINK_RATES = (0.1, 10_000)  # Mbit/s that make sense for a lab link
+RELAY_SCRIPT = Path(__file__).resolve().parent / "delay_relay.py"
+RELAY_PATH = "/usr/local/lib/umzug-lab/delay_relay.py"  # inside the container
+RELAY_UNIT = "umzug-lab-relay-{port}"
+
+
+@dataclass(frozen=True)
+class Tbf:
+    """A tbf qdisc as this tool sets it."""
+
+    rate_bit: int
+
+    @classmethod
+    def of_mbit(cls, mbit: float) -> Tbf:
+        if not LINK_RATES[0] <= mbit <= LINK_RATES[1]:
+            raise LabError(f"--rate {mbit:g} is not between {LINK_RATES[0]:g} and {LINK_RATES[1]:g} Mbit/s.")
+        return cls(round(mbit * 1_000_000))
+
+    @property
+    def burst(self) -> int:
+        return LINK_BURST
+
+    @property
+    def limit(self) -> int:
+        return max(round(self.rate_bit / 8 * LINK_QUEUE_SECONDS), LINK_QUEUE_FLOOR)
+
+    def tc_arguments(self) -> list[str]:
+        return ["tbf", "rate", f"{self.rate_bit}bit", "burst", str(self.burst), "limit", str(self.limit)]
+
+    def matches(self, shown: dict) -> bool:
+        """Whether a qdisc from `tc -j qdisc show` is this one. tc shows the rate in bytes/s,
+        the burst rounded to its time unit and the queue as the latency it means."""
+        options = shown.get("options") or {}
+        rate = self.rate_bit // 8
+        latency_us = (self.limit - self.burst) / rate * 1_000_000
+        return (shown.get("kind") == "tbf" and options.get("rate") == rate
+                and abs(options.get("burst", 0) - self.burst) <= 64
+                and abs(options.get("lat", 0) - latency_us) <= max(0.01 * latency_us, 2))
+
+
+def nsenter(pid: int, *command: str) -> list[str]:
+    """A command in the network namespace of the process ``pid`` (a container's init)."""
+    return ["nsenter", "-t", str(pid), "-n", *command]
+
+
+def container_pid(name: str) -> int:
+    proc = run(["podman", "inspect", "-f", "{{.State.Pid}}", name], check=False)
+    if proc.returncode != 0:
+        raise LabError(f"there is no container {name}.")
+    pid = int(proc.stdout.strip() or 0)
+    if pid <= 0:
+        raise LabError(f"container {name} does not run.")
+    return pid
+
+
+def tool(cmd: list[str], what: str) -> str:
+    proc = run(cmd, check=False)
+    if proc.returncode != 0:
+        detail = (proc.stderr or proc.stdout or "").strip().splitlines()
+        raise LabError(f"{what} failed: {detail[-1] if detail else f'exit code {proc.returncode}'}")
+    return proc.stdout
+
+
+def egress_device(pid: int) -> str:
+    """The interface of the container's default route: where its traffic to the RZ leaves."""
+    routes = json.loads(tool(nsenter(pid, "ip", "-j", "route", "show", "default"), "ip route") or "[]")
+    if not routes or "dev" not in routes[0]:
+        raise LabError("the container has no default route; name its interface with --dev.")
+    return routes[0]["dev"]
+
+
+def root_qdisc(pid: int, dev: str) -> dict:
+    shown = json.loads(tool(nsenter(pid, "tc", "-s", "-j", "qdisc", "show", "dev", dev, "root"), "tc qdisc show"))
+    return next((q for q in shown if q.get("root")), shown[0] if shown else {})
+
+
+def link_report(name: str, dev: str, qdisc: dict, changed: bool) -> dict:
+    options = qdisc.get("options") or {}
+    shaped = qdisc.get("kind") == "tbf"
+    return {
+        "container": name, "device": dev, "changed": changed, "shaped": shaped, "kind": qdisc.get("kind"),
+        "rate_bit_per_s": options.get("rate", 0) * 8 if shaped else None,
+        "burst_bytes": options.get("burst") if shaped else None,
+        "latency_us": options.get("lat") if shaped else None,
+        # Counted by the qdisc since it was set: every byte that left through the interface.
+        **{key: qdisc.get(key, 0) for key in ("bytes", "packets", "drops", "overlimits", "backlog")},
+    }
+
+
+def link(name: str, rate_mbit: float | None = None, off: bool = False, dev: str | None = None) -> dict:
+    """Shape (rate), unshape (off) or show the egress of a container's interface."""
+    for command, package in (("nsenter", "util-linux"), ("tc", "iproute2")):
+        if shutil.which(command) is None:
+            raise LabError(f"{command} is not installed: install the Debian package {package}.")
+    pid = container_pid(name)
+    dev = dev or egress_device(pid)
+    before = root_qdisc(pid, dev)
+    changed = False
+    if rate_mbit is not None:
+        wanted = Tbf.of_mbit(rate_mbit)
+        if not wanted.matches(before):
+            # replace: a tbf already there changes its rate in place; any other root qdisc goes.
+            tool(nsenter(pid, "tc", "qdisc", "replace", "dev", dev, "root", *wanted.tc_arguments()),
+                 f"tc on {dev} of {name}")
+            changed = True
+    elif off and before.get("kind") == "tbf":
+        tool(nsenter(pid, "tc", "qdisc", "del", "dev", dev, "root"), f"tc on {dev} of {name}")
+        changed = True
+    return link_report(name, dev, root_qdisc(pid, dev) if changed else before, changed)
+
+
+def link_line(report: dict) -> str:
+    what = (f"tbf {report['rate_bit_per_s'] / 1e6:g} Mbit/s, burst {report['burst_bytes']} B, "
+            f"queue {report['latency_us'] / 1000:.1f} ms" if report["shaped"] else "not shaped")
+    if report["changed"]:
+        what += " (set)" if report["shaped"] else " (shaping removed)"
+    elif report["shaped"]:
+        what += " (in force)"
+    return (f"{report['container']} {report['device']} egress: {what}; "
+            f"{report['bytes']} bytes in {report['packets']} packets, {report['drops']} dropped")
+
+
+@dataclass(frozen=True)
+class Relay:
+    """A delay_relay.py in a container, as a transient systemd unit named by its port."""
+
+    listen: tuple[str, int]
+    to: tuple[str, int]
+    delay_ms: float
+
+    @property
+    def unit(self) -> str:
+        return RELAY_UNIT.format(port=self.listen[1])
+
+    def description(self, script: bytes) -> str:
+        # The unit's description carries everything it was started with, so the next call
+        # knows whether the running relay is this one (and a changed script counts).
+        return (f"umzug lab relay {self.listen[0]}:{self.listen[1]} -> {self.to[0]}:{self.to[1]}, "
+                f"{self.delay_ms:g} ms each way, script {_digest(script)}")
+
+    def systemd_run(self, script: bytes) -> list[str]:
+        return ["systemd-run", f"--unit={self.unit}", f"--description={self.description(script)}",
+                "--property=Type=notify", "--collect", "--quiet", "python3", RELAY_PATH,
+                "--listen", f"{self.listen[0]}:{self.listen[1]}", "--to", f"{self.to[0]}:{self.to[1]}",
+                "--delay", f"{self.delay_ms:g}"]
+
+
+def relay_endpoint(text: str, default_host: str | None = None) -> tuple[str, int]:
+    host, colon, port = text.rpartition(":")
+    if not colon and default_host:
+        host = default_host
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise LabError(f"{text!r} is not {'[ADDRESS:]PORT' if default_host else 'HOST:PORT'}.")
+    return host, int(port)
+
+
+def unit_state(name: str, unit: str) -> dict[str, str]:
+    proc = run(["podman", "exec", name, "systemctl", "show", unit, "-p", "ActiveState", "-p", "Description"],
+               check=False)
+    if proc.returncode != 0:
+        raise LabError(f"container {name} does not run (or has no systemd).")
+    return dict(line.split("=", 1) for line in proc.stdout.splitlines() if "=" in line)
+
+
+def relay_on(name: str, relay: Relay, script: bytes | None = None) -> dict:
+    """Start the relay in the container unless this very one runs there; replace another."""
+    container_pid(name)
+    script = RELAY_SCRIPT.read_bytes() if script is None else script
+    state = unit_state(name, relay.unit)
+    report = {"container": name, "unit": relay.unit, "description": relay.description(script), "running": True}
+    if state.get("ActiveState") == "active" and state.get("Description") == relay.description(script):
+        return {**report, "changed": False}
+    relay_stop(name, relay.unit)
+    tool(["podman", "exec", name, "mkdir", "-p", str(Path(RELAY_PATH).parent)], f"mkdir in {name}")
+    tool(["podman", "cp", str(RELAY_SCRIPT), f"{name}:{RELAY_PATH}"], f"podman cp to {name}")
+    tool(["podman", "exec", name, *relay.systemd_run(script)], f"starting the relay in {name}")
+    return {**report, "changed": True}
+
+
+def relay_stop(name: str, unit: str) -> bool:
+    """Stop the relay's unit if it is there; whether something was stopped."""
+    state = unit_state(name, unit)
+    if state.get("ActiveState") in ("active", "activating", "failed", "deactivating"):
+        run(["podman", "exec", name, "systemctl", "stop", unit], check=False)
+        run(["podman", "exec", name, "systemctl", "reset-failed", unit], check=False)
+        return state.get("ActiveState") != "failed"
+    return False
+
+
+def relay_off(name: str, port: int) -> dict:
+    container_pid(name)
+    unit = RELAY_UNIT.format(port=port)
+    return {"container": name, "unit": unit, "running": False, "changed": relay_stop(name, unit)}
+
+
+def relays(name: str) -> list[dict]:
+    """The relays running in a container, with the bytes each connection carried (journal)."""
+    container_pid(name)
+    listed = tool(["podman", "exec", name, "systemctl", "list-units", RELAY_UNIT.format(port="*"),
+                   "--all", "--no-legend", "--plain"], f"systemctl in {name}")
+    found = []
+    for line in listed.splitlines():
+        unit, _load, active, _sub, description = (line.split(None, 4) + [""] * 5)[:5]
+        if not unit.startswith("umzug-lab-relay-"):
+            continue
+        journal = run(["podman", "exec", name, "journalctl", "-u", unit, "-o", "cat", "--no-pager"],
+                      check=False).stdout
+        lines = [line for line in journal.splitlines() if line.startswith("delay_relay: ")]
+        # The journal keeps earlier relays of the same port: this one's log begins at its last start.
+        starts = [index for index, line in enumerate(lines) if line.startswith("delay_relay: listening on ")]
+        found.append({"unit": unit, "state": active, "description": description,
+                      "log": lines[starts[-1]:] if starts else lines})
+    return found
+
+
+def link_or_relay(args: argparse.Namespace) -> int:
+    """`link CONTAINER [--rate MBIT | --off] [--dev DEV]` and
+    `relay CONTAINER [--listen [ADDRESS:]PORT (--to HOST:PORT --delay MS | --off)]`;
+    without --rate, --off or --listen they show what is in force."""
+    check_argument_combination(args)
+    check_prerequisites()
+    name = args.args[0]
+    if args.command == "link":
+        report = link(name, args.rate, args.off, args.dev)
+        print(json.dumps(report) if args.json else link_line(report))
+        return 0
+    if args.listen is None:
+        found = relays(name)
+        if args.json:
+            print(json.dumps({"container": name, "relays": found}))
+        for relay in [] if args.json else found:
+            print(f"{name} {relay['unit']} {relay['state']}: {relay['description']}")
+        if not found and not args.json:
+            print(f"{name}: no relay")
+        return 0
+    listen = relay_endpoint(args.listen, "127.0.0.1")
+    if args.off:
+        report = relay_off(name, listen[1])
+    else:
+        report = relay_on(name, Relay(listen, relay_endpoint(args.to), args.delay))
+    if args.json:
+        print(json.dumps(report))
+    elif report["changed"]:
+        print(f"{name} {report['unit']}: {'started' if report['running'] else 'stopped'}")
+    else:
+        print(f"{name} {report['unit']}: unchanged ({'running' if report['running'] else 'not running'})")
+    return 0
+
+
+def check_argument_combination(args: argparse.Namespace) -> None:
+    """One sentence for options that do not go together (before anything is looked at)."""
+    if len(args.args) != 1:
+        raise LabError(f"{args.command} takes one argument, the container's name.")
+    mine = {"link": ("rate", "dev"), "relay": ("listen", "to", "delay")}[args.command]
+    others = [f"--{option}" for options in (("rate", "dev"), ("listen", "to", "delay")) if options != mine
+              for option in options if getattr(args, option) is not None]
+    if others:
+        raise LabError(f"{args.command} takes no {', '.join(others)}.")
+    if args.command == "link" and args.off and args.rate is not None:
+        raise LabError("link takes --rate or --off, not both.")
+    if args.command == "relay":
+        if args.off and (args.to is not None or args.delay is not None):
+            raise LabError("relay --off takes only --listen (the port of the relay to stop).")
+        if args.off and args.listen is None:
+            raise LabError("relay --off needs --listen, the port of the relay to stop.")
+        if args.listen is not None and not args.off and (args.to is None or args.delay is None):
+            raise LabError("relay --listen needs --to HOST:PORT and --delay MS (or --off).")
+        if args.listen is None and (args.to is not None or args.delay is not None):
+            raise LabError("relay --to and --delay need --listen [ADDRESS:]PORT.")
+        if args.delay is not None and not 0 <= args.delay <= 10_000:
+            raise LabError(f"--delay {args.delay:g} is not between 0 and 10000 ms.")
+
+
 def progress(message: str) -> None:
     print(f"[lab] {message}", flush=True)
 
@@ -538,11 +835,23 @@ def progress(message: str) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("command", choices=["check", "build", "up", "down", "status", "molecule-network",
-                                            "molecule-evidence", "molecule-leftovers"])
+                                            "molecule-evidence", "molecule-leftovers", "link", "relay"])
     parser.add_argument("args", nargs="*",
-                        help="`up`: passed to ansible-playbook; `molecule-*`: the scenario")
+                        help="`up`: passed to ansible-playbook; `molecule-*`: the scenario; `link`, `relay`: "
+                             "the container")
+    shaping = parser.add_argument_group("link", "shape the egress of a container's interface")
+    shaping.add_argument("--rate", type=float, help="Mbit/s (tc tbf)")
+    shaping.add_argument("--dev", help="the interface (default: that of the container's default route)")
+    relaying = parser.add_argument_group("relay", "a delaying relay in a container (lab/delay_relay.py)")
+    relaying.add_argument("--listen", help="[ADDRESS:]PORT in the container (address 127.0.0.1 unless given)")
+    relaying.add_argument("--to", help="HOST:PORT to relay to")
+    relaying.add_argument("--delay", type=float, help="ms each direction waits (a round trip grows by twice)")
+    parser.add_argument("--off", action="store_true", help="`link`: remove the shaping; `relay`: stop it")
+    parser.add_argument("--json", action="store_true", help="`link`, `relay`: one JSON object on stdout")
     args = parser.parse_args(argv)
     try:
+        if args.command in ("link", "relay"):
+            return link_or_relay(args)
         check_prerequisites()
         STATE_DIR.mkdir(exist_ok=True)
         if args.command == "check":
