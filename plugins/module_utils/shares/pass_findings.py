@@ -62,6 +62,8 @@ def size_text(nbytes: int | None) -> str:
         if nbytes >= factor:
             return f"{nbytes / factor:.1f} {unit}"
     return f"{nbytes} B"
+
+
 def compress_findings(share: str, stream: Mapping, source: str, where: dict) -> list[Finding]:
     """A pass over SSH that was to compress with zstd and could not (``stream``: the
     result's ``stream``): a notice naming which side lacks zstd and the codec it used."""
