@@ -338,6 +338,7 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
     return {
         "inputs": {
             "shares": len(shares), "files": total_files, "bytes": total_bytes,
+            "by_share": [{"name": s.name, "host": s.host, "files": s.files, "bytes": s.bytes} for s in shares],
             "link": {"bandwidth": (link or {}).get("bandwidth"), "latency": (link or {}).get("latency"),
                      "assumed_bandwidth": None if (link or {}).get("bandwidth") else DEFAULT_BANDWIDTH},
             "schedule": schedule,
