@@ -14,7 +14,7 @@ description:
     walked through the transfer schedule's limits at most the link's bandwidth.
   - Measured throughput, fixed cost per share, a typical day's change and the cut-over steps' times are taken
     from this Kommune's journal, else from the other Kommunen's journals of the wave, else from the link and
-    the defaults; RV(umzug_estimate.inputs) says which.
+    the defaults; the estimate's C(inputs) say which.
   - Returns the finding C(wave.window_too_short) (an inhibitor unless waived) when the estimated final pass
     plus the other cut-over steps take longer than the Kommune's window.
   - Runs on the controller as an action plugin and changes nothing.

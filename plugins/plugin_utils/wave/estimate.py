@@ -34,6 +34,7 @@ from __future__ import annotations
 import statistics
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
@@ -179,6 +180,11 @@ def walk(start: datetime, nbytes: float, schedule: dict | None, link: dict | Non
 
 # --- what was measured ----------------------------------------------------------------------
 
+def step_id(step: str) -> str:
+    """The step of a journal entry's name (``final_sync@kommune-a-fs``: ``final_sync``)."""
+    return str(step).split("@", maxsplit=1)[0]
+
+
 def journal_passes(journal: dict) -> list[dict]:
     """Every share pass a journal records (the seed's and final passes' step records, also of
     attempts moved into the history), each with when its step completed."""
@@ -187,7 +193,7 @@ def journal_passes(journal: dict) -> list[dict]:
     for phase_steps in phases:
         for entries in phase_steps.values():
             for entry in entries:
-                if str(entry.get("step", "")).split("@")[0] not in PASS_STEPS:
+                if step_id(entry.get("step", "")) not in PASS_STEPS:
                     continue
                 for item in (entry.get("record") or {}).get("passes") or ():
                     passes.append(dict(item, at=entry["at"]))
@@ -240,7 +246,7 @@ def measured_daily_change(passes: list[dict]) -> dict | None:
     for items in by_share.values():
         items.sort(key=lambda i: i["at"])
         first = items[0]
-        for earlier, later in zip(items, items[1:]):
+        for earlier, later in pairwise(items):
             days = (datetime.fromisoformat(later["at"]) - datetime.fromisoformat(earlier["at"])).total_seconds() / 86400
             if days * 24 < CHANGE_MIN_HOURS:
                 continue
@@ -262,10 +268,10 @@ def step_seconds(journal: dict) -> dict[str, float]:
         return {}
     entries = sorted(attempts[-1], key=lambda e: e["at"])
     seconds: dict[str, float] = {}
-    for before, entry in zip(entries, entries[1:]):
+    for before, entry in pairwise(entries):
         if before.get("run") != entry.get("run"):
             continue
-        ident = str(entry["step"]).split("@")[0]
+        ident = step_id(entry["step"])
         took = (datetime.fromisoformat(entry["at"]) - datetime.fromisoformat(before["at"])).total_seconds()
         for name, steps in CUTOVER_STEPS.items():
             if ident in steps:
@@ -349,8 +355,8 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
             "share_seconds": {"source": share_cost_source or SOURCE_DEFAULT, "seconds": costs["share_seconds"]},
             "daily_change": {"source": change_source, "bytes_percent": change["bytes_percent"],
                              "files_percent": change["files_percent"]},
-            "costs": {name: costs[name] for name in ("pass_seconds", "list_file_seconds", "file_seconds")}
-                     | {"file_round_trips": costs["file_round_trips"].get(kind, 0)},
+            "costs": {**{name: costs[name] for name in ("pass_seconds", "list_file_seconds", "file_seconds")},
+                      "file_round_trips": costs["file_round_trips"].get(kind, 0)},
         },
         "seed": {"start": local_text(start), "start_source": start_source,
                  "end": local_text(start + timedelta(seconds=seed["total"])),
