@@ -11,15 +11,16 @@ time passed in. A pass of one file server costs
   + bytes copied / rate                       the rate in force, walked through the schedule
 
 where the rate at a moment is the transfer schedule's limit in force then
-(module_utils/shares/rate.py ``limit_at``), at most the link's bandwidth, times the share of
-it a pass reaches on the wire (``efficiency``). Passes of several file servers and shares run
-one after another, as the shares payload runs them.
+(module_utils/shares/rate.py ``limit_at``; umzug's limiter keeps it itself, counting the bytes
+it reads), at most the share of the link's bandwidth a pass reaches on the wire
+(``efficiency``: TCP, SSH or SMB framing). Passes of several file servers and shares run one
+after another, as the shares payload runs them.
 
 What was measured takes the place of the defaults, this Kommune's first, else the other
 Kommunen's of the Welle (their journals):
 - the throughput: passes that moved enough data (``MEASURE_MIN_SECONDS`` of it at the link's
-  rate) give the rate they reached; under a limit as the share of the limit (efficiency),
-  without one as the rate itself (a ceiling, e.g. the disks);
+  rate) give the rate they reached; under a limit as the share of the limit they reached
+  (``limit_share``), without one as the rate itself (a ceiling: the link, the disks);
 - the fixed cost per share: passes that moved little give what a share costs besides its data;
 - a typical day's change: successive passes of a share at least ``CHANGE_MIN_HOURS`` apart
   give the share of its data and files that changed per day;
@@ -124,12 +125,12 @@ def link_bytes_per_second(link: dict | None) -> float:
 
 
 def rate_at(moment: datetime, schedule: dict | None, link: dict | None, throughput: dict) -> float:
-    """Bytes/s a pass moves at ``moment``: the limit in force, at most the link, times the efficiency;
-    at most a measured ceiling."""
-    ceiling = link_bytes_per_second(link)
+    """Bytes/s a pass moves at ``moment``: the limit in force (times the share of it passes reached),
+    at most what the link carries (its bandwidth times the efficiency) and a measured ceiling."""
+    result = link_bytes_per_second(link) * throughput["efficiency"]
     limit = rate.limit_at(schedule, moment)
-    wire = min(rate.mbit_to_bytes(limit), ceiling) if limit is not None else ceiling
-    result = wire * throughput["efficiency"]
+    if limit is not None:
+        result = min(result, rate.mbit_to_bytes(limit) * throughput["limit_share"])
     if throughput.get("ceiling_bytes_per_s"):
         result = min(result, throughput["ceiling_bytes_per_s"])
     return result
@@ -201,8 +202,8 @@ def journal_passes(journal: dict) -> list[dict]:
 
 
 def measured_throughput(passes: list[dict], link: dict | None, costs: dict) -> dict | None:
-    """Efficiency (under a limit) and ceiling (without one) the data-heavy passes reached; None
-    without such passes."""
+    """The share of the limit (under one) and the ceiling (without one) the data-heavy passes
+    reached; None without such passes."""
     link_rate = link_bytes_per_second(link)
     limited, unlimited = [], []
     for item in passes:
@@ -221,7 +222,8 @@ def measured_throughput(passes: list[dict], link: dict | None, costs: dict) -> d
         unlimited.append(nbytes / max(float(item.get("seconds") or 0) - fixed, 1.0))
     if not limited and not unlimited:
         return None
-    return {"efficiency": min(statistics.median(limited), 1.0) if limited else costs["efficiency"],
+    return {"efficiency": costs["efficiency"],
+            "limit_share": round(min(statistics.median(limited), 1.0), 3) if limited else 1.0,
             "ceiling_bytes_per_s": round(statistics.median(unlimited)) if unlimited else None,
             "passes": len(limited) + len(unlimited)}
 
@@ -316,7 +318,8 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
 
     throughput, throughput_source = first_measured(own, others, lambda p: measured_throughput(p, link, costs))
     if throughput is None:
-        throughput = {"efficiency": costs["efficiency"], "ceiling_bytes_per_s": None, "passes": 0}
+        throughput = {"efficiency": costs["efficiency"], "limit_share": 1.0, "ceiling_bytes_per_s": None,
+                      "passes": 0}
         throughput_source = SOURCE_LINK
     share_cost, share_cost_source = first_measured(own, others, lambda p: measured_share_seconds(p, link, costs))
     if share_cost is not None:
@@ -350,6 +353,7 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
             "schedule": schedule,
             "source_kind": kind,
             "throughput": {"source": throughput_source, "efficiency": round(throughput["efficiency"], 3),
+                           "limit_share": throughput["limit_share"],
                            "ceiling_bytes_per_s": throughput["ceiling_bytes_per_s"],
                            "passes": throughput["passes"]},
             "share_seconds": {"source": share_cost_source or SOURCE_DEFAULT, "seconds": costs["share_seconds"]},

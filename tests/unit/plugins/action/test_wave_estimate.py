@@ -50,7 +50,7 @@ def test_another_kommunes_passes_measure_the_throughput(run_action, tmp_path):
          "record": {"passes": [heavy]}}]})
     throughput = run_action(ActionModule, args(tmp_path))["umzug_estimate"]["inputs"]["throughput"]
     assert throughput["source"] == "wave"
-    assert throughput["efficiency"] == round(5_000_000_000 / 600 / 12_500_000, 3)
+    assert throughput["limit_share"] == round(5_000_000_000 / 600 / 12_500_000, 3)
 
 
 def test_a_window_too_short_is_an_inhibitor_with_the_numbers(run_action, tmp_path):

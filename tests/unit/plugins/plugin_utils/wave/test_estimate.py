@@ -17,15 +17,21 @@ OFFICE = {"default": None, "entries": [{"days": ["mon", "tue", "wed", "thu", "fr
                                         "end": "17:00", "limit": 20}]}
 # Weekdays 10 Mbit/s all day, the weekend 50.
 WEEKDAYS = {"default": 50, "entries": [{"days": ["mon-fri"], "start": "00:00", "end": "24:00", "limit": 10}]}
-DEFAULT = {"efficiency": model.DEFAULTS["efficiency"], "ceiling_bytes_per_s": None}
+DEFAULT = {"efficiency": model.DEFAULTS["efficiency"], "limit_share": 1.0, "ceiling_bytes_per_s": None}
 
 
 def berlin(text: str) -> datetime:
     return datetime.strptime(text, "%Y-%m-%d %H:%M").replace(tzinfo=BERLIN)
 
 
-def per_second(mbit: float, efficiency: float = model.DEFAULTS["efficiency"]) -> float:
-    return rate.mbit_to_bytes(mbit) * efficiency
+def per_second(mbit: float, share: float = 1.0) -> float:
+    """A limit's bytes/s: umzug's limiter keeps it (times the share of it passes reached)."""
+    return rate.mbit_to_bytes(mbit) * share
+
+
+def link_per_second(mbit: float = 100) -> float:
+    """What the link carries: its bandwidth times the efficiency."""
+    return rate.mbit_to_bytes(mbit) * model.DEFAULTS["efficiency"]
 
 
 def window(start: str, end: str) -> Window:
@@ -46,7 +52,7 @@ def seed_entry(at: str, passes: list[dict], step="shares_seed@kommune-a-fs", run
 
 def test_the_walk_changes_its_rate_where_the_limit_changes():
     """Friday 16:00: one hour at 20 Mbit/s, then the link's 100 from 17:00."""
-    nbytes = per_second(20) * 3600 + per_second(100) * 3600
+    nbytes = per_second(20) * 3600 + link_per_second() * 3600
     result = model.walk(berlin("2026-01-09 16:00"), nbytes, OFFICE, LINK, DEFAULT)
     assert result["end"] == berlin("2026-01-09 18:00")
     assert [(s["limit_mbit"], s["seconds"]) for s in result["stretches"]] == [(20, 3600.0), (None, 3600.0)]
@@ -64,14 +70,14 @@ def test_the_walk_runs_through_a_weekend_at_the_weekend_limit():
 
 def test_a_limit_above_the_link_moves_at_the_link():
     schedule = {"default": 500, "entries": []}
-    result = model.walk(berlin("2026-01-09 20:00"), per_second(100) * 60, schedule, LINK, DEFAULT)
+    result = model.walk(berlin("2026-01-09 20:00"), link_per_second() * 60, schedule, LINK, DEFAULT)
     assert result["stretches"][0]["seconds"] == 60.0
 
 
 def test_the_walk_keeps_the_hour_of_the_change_to_summer_time():
     """29 March 2026 has 23 hours: from Saturday 12:00 to Sunday 12:00 is 23 h of data."""
     schedule = {"default": 100, "entries": []}
-    result = model.walk(berlin("2026-03-28 12:00"), per_second(100) * 23 * 3600, schedule, LINK, DEFAULT)
+    result = model.walk(berlin("2026-03-28 12:00"), link_per_second() * 23 * 3600, schedule, LINK, DEFAULT)
     assert result["end"] == berlin("2026-03-29 12:00")
 
 
@@ -98,18 +104,21 @@ def run(own=None, others=(), **kwargs) -> dict:
     return model.estimate(**(args | kwargs))
 
 
-@pytest.mark.parametrize("own, others, source, efficiency", [
+@pytest.mark.parametrize("own, others, source, share", [
     (journal(seed_entry("2026-01-05T20:00:00+00:00", [HEAVY])), [], "kommune", 0.8),
     (None, [journal(seed_entry("2026-01-05T20:00:00+00:00", [HEAVY]))], "wave", 0.8),
-    (journal(seed_entry("2026-01-05T20:00:00+00:00", [SMALL])), [], "link", 0.9),
-    (None, [], "link", 0.9),
+    (journal(seed_entry("2026-01-05T20:00:00+00:00", [SMALL])), [], "link", 1.0),
+    (None, [], "link", 1.0),
 ])
-def test_the_throughput_comes_from_the_kommune_else_the_wave_else_the_link(own, others, source, efficiency):
-    result = run(own, others)
+def test_the_throughput_comes_from_the_kommune_else_the_wave_else_the_link(own, others, source, share):
+    """Under a limit of 50 Mbit/s the pass moves at the share of it the measured passes reached."""
+    result = run(own, others, schedule={"default": 50, "entries": []})
     assert result["inputs"]["throughput"]["source"] == source
-    assert result["inputs"]["throughput"]["efficiency"] == efficiency
+    assert result["inputs"]["throughput"]["limit_share"] == share
     data = result["seed"]["parts"]["data"]
-    assert data == pytest.approx(2_000_004_000 / per_second(100, efficiency), abs=0.1)
+    assert data == pytest.approx(2_000_004_000 / per_second(50, share), abs=0.1)
+    # without a limit, what the link carries
+    assert run(own, others)["seed"]["parts"]["data"] == pytest.approx(2_000_004_000 / link_per_second(), abs=0.1)
 
 
 def test_a_measured_pass_without_a_limit_is_a_ceiling():
@@ -216,7 +225,7 @@ def test_the_final_pass_runs_at_the_limit_in_force_in_the_window():
     assert weekday["final_pass"]["parts"]["data"] == pytest.approx(
         weekday["final_pass"]["bytes"] / per_second(20), abs=0.1)
     assert weekend["final_pass"]["parts"]["data"] == pytest.approx(
-        weekend["final_pass"]["bytes"] / per_second(100), abs=0.1)
+        weekend["final_pass"]["bytes"] / link_per_second(), abs=0.1)
 
 
 def test_durations_read_well():
