@@ -81,7 +81,7 @@ def window_finding(kommune: str, result: dict, window: Window) -> dict | None:
     text = model.duration_text
     return Finding.of(
         "wave.window_too_short", kommune=kommune, resources=(kommune,),
-        needed=text(cutover["seconds"]), final_pass=text(result["final_pass"]["seconds"]), steps=text(steps),
+        needed=text(cutover["seconds"]), final_sync=text(result["final_sync"]["seconds"]), steps=text(steps),
         start=window.local(window.start), end=window.local(window.end), timezone=window.timezone,
         window=text(cutover["window_seconds"]),
     ).to_dict()

@@ -1185,14 +1185,14 @@ CATALOG = {
     "wave.window_too_short": {
         "payload": "wave", "severity": "high", "inhibitor": True, "remediation": "hint",
         "en": {"title": "Cut-over of {kommune} does not fit its window",
-               "summary": "The estimated cut-over takes {needed} (final pass {final_pass} after a typical day's "
+               "summary": "The estimated cut-over takes {needed} (final pass {final_sync} after a typical day's "
                           "changes, other steps {steps}), its window {start} to {end} ({timezone}) is {window} "
                           "long.",
                "remediation": "Agree a longer window with the Kommune, make the final pass shorter (a limit that "
                               "leaves more of the link in the window, fewer changes since the last pass), or "
                               "waive the finding with the reason (docs/wave.md, Estimates)."},
         "de": {"title": "Umstellung von {kommune} passt nicht in ihr Fenster",
-               "summary": "Die geschätzte Umstellung dauert {needed} (letzter Kopierlauf {final_pass} nach den "
+               "summary": "Die geschätzte Umstellung dauert {needed} (letzter Kopierlauf {final_sync} nach den "
                           "Änderungen eines typischen Tages, übrige Schritte {steps}), ihr Fenster {start} bis "
                           "{end} ({timezone}) ist {window} lang.",
                "remediation": "Ein längeres Fenster mit der Kommune vereinbaren, den letzten Kopierlauf "

@@ -99,14 +99,14 @@ umzug_estimate:
     - The estimate as report.json carries it (C(kommunen[].estimate), schemas/report.schema.json) - its
       C(inputs) (sizes, link, schedule, where the throughput, the fixed cost per share and the daily change
       came from), C(seed) (assumed start, end, seconds, their parts and the stretches at one limit),
-      C(final_pass) (changed bytes and files, seconds) and C(cutover) (each step's seconds and source, the
+      C(final_sync) (changed bytes and files, seconds) and C(cutover) (each step's seconds and source, the
       total, the window's seconds and whether it fits).
   returned: success
   type: dict
   sample:
     inputs: {shares: 6, files: 120000, bytes: 85000000000, throughput: {source: link, efficiency: 0.9}}
     seed: {start: "2026-12-04T22:00:00+00:00", start_source: now, seconds: 8241.0}
-    final_pass: {bytes: 1700000000, files: 1200, seconds: 230.5}
+    final_sync: {bytes: 1700000000, files: 1200, seconds: 230.5}
     cutover: {seconds: 552.5, window_seconds: 172800.0, fits: true}
 umzug_findings:
   description: C(wave.window_too_short) when the cut-over does not fit the window, else empty.

@@ -142,10 +142,10 @@ def test_after_the_seed_its_passes_measure_the_cost_per_share_not_the_throughput
 def test_the_final_pass_is_a_typical_days_share_of_the_data(kommune_id):
     result = estimate(AFTER_SEED, kommune_id)
     change = result["inputs"]["daily_change"]
-    assert result["final_pass"]["bytes"] == round(result["inputs"]["bytes"] * change["bytes_percent"] / 100)
-    assert result["final_pass"]["files"] == round(result["inputs"]["files"] * change["files_percent"] / 100)
+    assert result["final_sync"]["bytes"] == round(result["inputs"]["bytes"] * change["bytes_percent"] / 100)
+    assert result["final_sync"]["files"] == round(result["inputs"]["files"] * change["files_percent"] / 100)
     window_start = datetime.fromisoformat(context(kommune_id)["window"]["start"])
-    assert datetime.fromisoformat(result["final_pass"]["start"]) >= window_start
+    assert datetime.fromisoformat(result["final_sync"]["start"]) >= window_start
 
 
 def test_kommune_as_cutover_fits_its_window():

@@ -225,7 +225,7 @@ ESTIMATE_STRINGS = {
         "seed_from": "Beginn angenommen",
         "now": "Zeitpunkt des Probelaufs",
         "option": "wave_estimate_seed_start",
-        "final_pass": "Letzter Kopierlauf nach den Änderungen eines typischen Tages",
+        "final_sync": "Letzter Kopierlauf nach den Änderungen eines typischen Tages",
         "cutover": "Umstellung insgesamt (letzter Kopierlauf und übrige Schritte)",
         "fits": "passt in das Fenster",
         "too_long": "passt nicht in das Fenster",
@@ -257,7 +257,7 @@ ESTIMATE_STRINGS = {
         "seed_from": "assumed start",
         "now": "time of the dry run",
         "option": "wave_estimate_seed_start",
-        "final_pass": "Final pass after a typical day's changes",
+        "final_sync": "Final pass after a typical day's changes",
         "cutover": "Cut-over in all (final pass and the other steps)",
         "fits": "fits the window",
         "too_long": "does not fit the window",
@@ -440,7 +440,7 @@ def estimate_lines(report: dict, language: str = "de") -> list[str]:
         cutover = estimate["cutover"]
         fit = e["no_window"] if cutover["fits"] is None else e["fits"] if cutover["fits"] else e["too_long"]
         lines.append(f"  {e['estimate']} {kommune['id']}: {e['seed']} {duration_text(estimate['seed']['seconds'])}, "
-                     f"{e['final_short']} {duration_text(estimate['final_pass']['seconds'])}, "
+                     f"{e['final_short']} {duration_text(estimate['final_sync']['seconds'])}, "
                      f"{e['cutover_short']} {duration_text(cutover['seconds'])}, {fit} "
                      f"({e['throughput']}: {source_text(e, estimate['inputs']['throughput']['source'])})")
     return lines

@@ -4,7 +4,7 @@
 The one model of the dry run's estimates (docs/wave.md "Estimates"), pure functions with the
 time passed in. A pass of one file server costs
 
-    pass_seconds                              sessions, agent start (once per file server)
+    server_seconds                            sessions, agent start (once per file server)
   + share_seconds x shares                    listing source and target, per share
   + list_file_seconds x files                 comparing every path of the share
   + (file_seconds + round trips x latency) x files copied
@@ -68,7 +68,7 @@ PASS_STEPS = ("shares_seed", "final_sync")
 # shares, accounts, clients and names 18 s, verify 13 s, acceptance 5 min 10 s).
 DEFAULTS = {
     "efficiency": 0.9,
-    "pass_seconds": 5.0,
+    "server_seconds": 5.0,
     "share_seconds": 7.0,
     "list_file_seconds": 0.0005,
     "file_seconds": 0.002,
@@ -163,7 +163,8 @@ def walk(start: datetime, nbytes: float, schedule: dict | None, link: dict | Non
     one rate (its start, the limit in force in Mbit/s or None, seconds, bytes). Reckoned in UTC:
     a day with the change to or from summer time is as long as it is."""
     moment, left, stretches = start.astimezone(UTC), float(nbytes), []
-    while left > 0:
+    # Less than a byte left is the rounding of the stretches before.
+    while left >= 1:
         speed = rate_at(moment, schedule, link, throughput)
         change = next_change(schedule, moment)
         room = (change - moment).total_seconds() if change else None
@@ -225,7 +226,7 @@ def measured_throughput(passes: list[dict], link: dict | None, costs: dict) -> d
     return {"efficiency": costs["efficiency"],
             "limit_share": round(min(statistics.median(limited), 1.0), 3) if limited else 1.0,
             "ceiling_bytes_per_s": round(statistics.median(unlimited)) if unlimited else None,
-            "passes": len(limited) + len(unlimited)}
+            "measured": len(limited) + len(unlimited)}
 
 
 def measured_share_seconds(passes: list[dict], link: dict | None, costs: dict) -> float | None:
@@ -294,13 +295,13 @@ def first_measured(own, others, measure):
 
 # --- the estimate ---------------------------------------------------------------------------
 
-def pass_seconds(shares: list[Share], copied_files: float, copied_bytes_seconds: float, costs: dict,
+def pass_parts(shares: list[Share], copied_files: float, copied_bytes_seconds: float, costs: dict,
                  latency_ms: float, kind: str) -> dict:
     """The parts of one pass over ``shares``: fixed, per file, and the data's seconds (walked)."""
     servers = len({share.host for share in shares}) or 1
     round_trips = costs["file_round_trips"].get(kind, costs["file_round_trips"]["samba"])
     per_file = costs["file_seconds"] + round_trips * latency_ms / 1000
-    fixed = servers * costs["pass_seconds"] + len(shares) * costs["share_seconds"]
+    fixed = servers * costs["server_seconds"] + len(shares) * costs["share_seconds"]
     files = sum(share.files for share in shares) * costs["list_file_seconds"] + copied_files * per_file
     return {"fixed": round(fixed, 1), "files": round(files, 1), "data": round(copied_bytes_seconds, 1),
             "total": round(fixed + files + copied_bytes_seconds, 1)}
@@ -319,7 +320,7 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
     throughput, throughput_source = first_measured(own, others, lambda p: measured_throughput(p, link, costs))
     if throughput is None:
         throughput = {"efficiency": costs["efficiency"], "limit_share": 1.0, "ceiling_bytes_per_s": None,
-                      "passes": 0}
+                      "measured": 0}
         throughput_source = SOURCE_LINK
     share_cost, share_cost_source = first_measured(own, others, lambda p: measured_share_seconds(p, link, costs))
     if share_cost is not None:
@@ -333,14 +334,14 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
     start = start.astimezone(UTC)
     seed_walk = walk(start, total_bytes, schedule, link, throughput)
     seed_data = (seed_walk["end"] - start).total_seconds()
-    seed = pass_seconds(shares, total_files, seed_data, costs, latency, kind)
+    seed = pass_parts(shares, total_files, seed_data, costs, latency, kind)
 
     changed_bytes = round(total_bytes * change["bytes_percent"] / 100)
     changed_files = round(total_files * change["files_percent"] / 100)
     steps = cutover_steps(len(shares), costs, own_journal, wave_journals)
     final_start = _final_start(window, now).astimezone(UTC) + timedelta(seconds=steps["gate_freeze"]["seconds"])
     final_walk = walk(final_start, changed_bytes, schedule, link, throughput)
-    final = pass_seconds(shares, changed_files, (final_walk["end"] - final_start).total_seconds(), costs,
+    final = pass_parts(shares, changed_files, (final_walk["end"] - final_start).total_seconds(), costs,
                          latency, kind)
     needed = final["total"] + sum(step["seconds"] for step in steps.values())
     window_seconds = _window_seconds(window)
@@ -355,17 +356,17 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
             "throughput": {"source": throughput_source, "efficiency": round(throughput["efficiency"], 3),
                            "limit_share": throughput["limit_share"],
                            "ceiling_bytes_per_s": throughput["ceiling_bytes_per_s"],
-                           "passes": throughput["passes"]},
+                           "measured": throughput["measured"]},
             "share_seconds": {"source": share_cost_source or SOURCE_DEFAULT, "seconds": costs["share_seconds"]},
             "daily_change": {"source": change_source, "bytes_percent": change["bytes_percent"],
                              "files_percent": change["files_percent"]},
-            "costs": {**{name: costs[name] for name in ("pass_seconds", "list_file_seconds", "file_seconds")},
+            "costs": {**{name: costs[name] for name in ("server_seconds", "list_file_seconds", "file_seconds")},
                       "file_round_trips": costs["file_round_trips"].get(kind, 0)},
         },
         "seed": {"start": local_text(start), "start_source": start_source,
                  "end": local_text(start + timedelta(seconds=seed["total"])),
                  "seconds": seed["total"], "parts": seed, "stretches": seed_walk["stretches"][:50]},
-        "final_pass": {"start": local_text(final_start), "bytes": changed_bytes,
+        "final_sync": {"start": local_text(final_start), "bytes": changed_bytes,
                        "files": changed_files, "seconds": final["total"], "parts": final},
         "cutover": {"steps": steps, "seconds": round(needed, 1),
                     "window_seconds": window_seconds,

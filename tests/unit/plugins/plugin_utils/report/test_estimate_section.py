@@ -65,3 +65,15 @@ def test_the_terminal_says_each_kommunes_seed_final_pass_and_fit():
     assert "does not fit the window (Throughput: link)" in lines[0]
     (german,) = [line for line in terminal_summary(built(), "de") if line.strip().startswith("Schätzung")]
     assert "passt nicht in das Fenster (Durchsatz: Leitung)" in german
+
+
+def test_the_report_keeps_the_estimate_and_its_finding_as_they_are():
+    """The report masks values whose names look like secrets ("pass" among them): no name of
+    the estimate, nor of its finding's parameters, may look like one."""
+    from ansible_collections.kommunal.umzug.plugins.action.wave_estimate import window_finding
+    from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import Scrubber
+
+    kommune = built()["kommunen"][0]
+    assert Scrubber().data(kommune["estimate"]) == kommune["estimate"]
+    finding = window_finding("altdorf", kommune["estimate"], Window.of(WINDOW))
+    assert Scrubber().data(finding) == finding

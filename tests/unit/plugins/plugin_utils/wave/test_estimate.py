@@ -140,7 +140,7 @@ def test_the_model_has_fixed_and_per_file_costs_not_only_bytes():
     """Two shares of one file server, 1010 files, 20 ms: what a small Kommune's pass costs besides its data."""
     parts = run()["seed"]["parts"]
     costs = model.DEFAULTS
-    assert parts["fixed"] == costs["pass_seconds"] + 2 * costs["share_seconds"]
+    assert parts["fixed"] == costs["server_seconds"] + 2 * costs["share_seconds"]
     assert parts["files"] == pytest.approx(1010 * (costs["list_file_seconds"] + costs["file_seconds"]), abs=0.1)
     windows = run(kind="windows")["seed"]["parts"]["files"]
     assert windows == pytest.approx(parts["files"] + 1010 * 4 * 0.020, abs=0.1)
@@ -169,8 +169,8 @@ def test_passes_minutes_apart_say_nothing_of_a_day():
                   seed_entry("2026-01-05T20:30:00+00:00", [later], step="final_sync@kommune-a-fs"))
     result = run(own)
     assert result["inputs"]["daily_change"]["source"] == "default"
-    assert result["final_pass"]["bytes"] == round(2_000_004_000 * model.DEFAULTS["daily_change"]["bytes_percent"] / 100)
-    assert result["final_pass"]["files"] == round(1010 * model.DEFAULTS["daily_change"]["files_percent"] / 100)
+    assert result["final_sync"]["bytes"] == round(2_000_004_000 * model.DEFAULTS["daily_change"]["bytes_percent"] / 100)
+    assert result["final_sync"]["files"] == round(1010 * model.DEFAULTS["daily_change"]["files_percent"] / 100)
 
 
 def test_settings_override_the_defaults_and_refuse_unknown_names():
@@ -211,7 +211,7 @@ def test_the_cutover_is_the_final_pass_plus_the_steps_against_the_window():
     result = run()
     cutover = result["cutover"]
     assert cutover["seconds"] == pytest.approx(
-        result["final_pass"]["seconds"] + sum(step["seconds"] for step in cutover["steps"].values()), abs=0.2)
+        result["final_sync"]["seconds"] + sum(step["seconds"] for step in cutover["steps"].values()), abs=0.2)
     assert cutover["window_seconds"] == 48 * 3600 and cutover["fits"] is True
     short = run(window=window("2026-03-13 18:00", "2026-03-13 18:03"))["cutover"]
     assert short["window_seconds"] == 180 and short["fits"] is False
@@ -222,10 +222,10 @@ def test_the_final_pass_runs_at_the_limit_in_force_in_the_window():
     """A window on a Monday at 08:00 meets the office-hours limit; one on a Saturday the link."""
     weekday = run(schedule=OFFICE, window=window("2026-03-16 08:00", "2026-03-16 20:00"))
     weekend = run(schedule=OFFICE, window=window("2026-03-14 08:00", "2026-03-14 20:00"))
-    assert weekday["final_pass"]["parts"]["data"] == pytest.approx(
-        weekday["final_pass"]["bytes"] / per_second(20), abs=0.1)
-    assert weekend["final_pass"]["parts"]["data"] == pytest.approx(
-        weekend["final_pass"]["bytes"] / link_per_second(), abs=0.1)
+    assert weekday["final_sync"]["parts"]["data"] == pytest.approx(
+        weekday["final_sync"]["bytes"] / per_second(20), abs=0.1)
+    assert weekend["final_sync"]["parts"]["data"] == pytest.approx(
+        weekend["final_sync"]["bytes"] / link_per_second(), abs=0.1)
 
 
 def test_durations_read_well():
