@@ -229,10 +229,16 @@ def measured_throughput(passes: list[dict], link: dict | None, costs: dict) -> d
             "measured": len(limited) + len(unlimited)}
 
 
+def pass_wall_seconds(item: dict) -> float:
+    """What a share's pass took the Welle: from its start to its result (``wall_seconds``, the
+    starting and following included), else the sync module's own seconds."""
+    return float(item.get("wall_seconds") or item.get("seconds") or 0)
+
+
 def measured_share_seconds(passes: list[dict], link: dict | None, costs: dict) -> float | None:
     """What a share's pass costs besides its data and files, from passes that moved little."""
     link_rate = link_bytes_per_second(link) * costs["efficiency"]
-    fixed = [float(item.get("seconds") or 0) - int(item.get("files") or 0) * costs["file_seconds"]
+    fixed = [pass_wall_seconds(item) - int(item.get("files") or 0) * costs["file_seconds"]
              - int(item.get("bytes") or 0) / link_rate
              for item in passes if int(item.get("bytes") or 0) / link_rate < MEASURE_MIN_SECONDS]
     return round(max(statistics.median(fixed), 0.0), 2) if fixed else None

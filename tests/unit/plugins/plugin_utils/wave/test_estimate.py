@@ -136,6 +136,13 @@ def test_small_passes_give_the_fixed_cost_per_share():
     assert run()["inputs"]["share_seconds"] == {"source": "default", "seconds": model.DEFAULTS["share_seconds"]}
 
 
+def test_the_cost_per_share_is_what_the_pass_took_the_welle():
+    """wall_seconds (start and following of the pass included) before the module's own seconds."""
+    followed = dict(SMALL, wall_seconds=6.02)
+    result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [followed])))
+    assert result["inputs"]["share_seconds"] == {"source": "kommune", "seconds": 6.0}
+
+
 def test_the_model_has_fixed_and_per_file_costs_not_only_bytes():
     """Two shares of one file server, 1010 files, 20 ms: what a small Kommune's pass costs besides its data."""
     parts = run()["seed"]["parts"]
