@@ -302,7 +302,7 @@ def first_measured(own, others, measure):
 # --- the estimate ---------------------------------------------------------------------------
 
 def pass_parts(shares: list[Share], copied_files: float, copied_bytes_seconds: float, costs: dict,
-                 latency_ms: float, kind: str) -> dict:
+               latency_ms: float, kind: str) -> dict:
     """The parts of one pass over ``shares``: fixed, per file, and the data's seconds (walked)."""
     servers = len({share.host for share in shares}) or 1
     round_trips = costs["file_round_trips"].get(kind, costs["file_round_trips"]["samba"])
@@ -348,7 +348,7 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
     final_start = _final_start(window, now).astimezone(UTC) + timedelta(seconds=steps["gate_freeze"]["seconds"])
     final_walk = walk(final_start, changed_bytes, schedule, link, throughput)
     final = pass_parts(shares, changed_files, (final_walk["end"] - final_start).total_seconds(), costs,
-                         latency, kind)
+                      latency, kind)
     needed = final["total"] + sum(step["seconds"] for step in steps.values())
     window_seconds = _window_seconds(window)
     return {
