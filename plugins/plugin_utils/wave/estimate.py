@@ -348,7 +348,7 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
     final_start = _final_start(window, now).astimezone(UTC) + timedelta(seconds=steps["gate_freeze"]["seconds"])
     final_walk = walk(final_start, changed_bytes, schedule, link, throughput)
     final = pass_parts(shares, changed_files, (final_walk["end"] - final_start).total_seconds(), costs,
-                      latency, kind)
+                       latency, kind)
     needed = final["total"] + sum(step["seconds"] for step in steps.values())
     window_seconds = _window_seconds(window)
     return {
