@@ -6,7 +6,8 @@ type: aggregate
 short_description: Writes the umzug dry-run and run report (report.json, report.html)
 version_added: 0.1.0
 description:
-  - Collects the findings (C(umzug_findings)) and changes (C(umzug_changes)) that umzug modules return,
+  - Collects the findings (C(umzug_findings)), changes (C(umzug_changes)) and estimates (C(umzug_estimate))
+    that umzug modules return,
     assigns them to Kommunen (by the finding's C(kommune), else the host's C(umzug_kommune.id)),
     applies the waiver file and decides a verdict per Kommune - GO, GO with accepted risks, NO-GO.
   - Renders one model once, at the end of the run, as C(report.json) (checked against
@@ -111,6 +112,7 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import
 )
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import Scrubber, collect_secrets
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import ReportSettings, ReportStore, run_id
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.estimate import RESULT_ESTIMATE
 
 try:
     from ansible.parsing.vault import VaultHelper
@@ -262,6 +264,9 @@ class CallbackModule(CallbackBase):
         changes = data.get(RESULT_CHANGES)
         if isinstance(changes, dict) and changes.get("payload"):
             self._builder.add_changes(self._scrubber.data(changes), host, kommune, task)
+        estimate = data.get(RESULT_ESTIMATE)
+        if isinstance(estimate, dict):
+            self._builder.set_estimate(self._scrubber.data(estimate), kommune)
 
     # --- the end -------------------------------------------------------------------------------
 

@@ -1247,6 +1247,26 @@ CATALOG = {
                "summary": "Ihr Fenster ist {start} bis {end} ({timezone}), die Umstellung begann {now}; "
                           "übersteuert von {by}: {reason}"},
     },
+    # The dry run's estimate (plugins/plugin_utils/wave/estimate.py): the final pass and the other
+    # cut-over steps take longer than the Kommune's window.
+    "wave.window_too_short": {
+        "payload": "wave", "severity": "high", "inhibitor": True, "remediation": "hint",
+        "en": {"title": "Cut-over of {kommune} does not fit its window",
+               "summary": "The estimated cut-over takes {needed} (final pass {final_sync} after a typical day's "
+                          "changes, other steps {steps}), its window {start} to {end} ({timezone}) is {window} "
+                          "long.",
+               "remediation": "Agree a longer window with the Kommune, make the final pass shorter (a limit that "
+                              "leaves more of the link in the window, fewer changes since the last pass), or "
+                              "waive the finding with the reason (docs/wave.md, Estimates)."},
+        "de": {"title": "Umstellung von {kommune} passt nicht in ihr Fenster",
+               "summary": "Die geschätzte Umstellung dauert {needed} (letzter Kopierlauf {final_sync} nach den "
+                          "Änderungen eines typischen Tages, übrige Schritte {steps}), ihr Fenster {start} bis "
+                          "{end} ({timezone}) ist {window} lang.",
+               "remediation": "Ein längeres Fenster mit der Kommune vereinbaren, den letzten Kopierlauf "
+                              "verkürzen (ein Limit, das im Fenster mehr von der Leitung lässt, weniger Änderungen "
+                              "seit dem letzten Lauf) oder den Befund mit Begründung per Ausnahme akzeptieren "
+                              "(docs/wave.md, Estimates)."},
+    },
     "wave.rolled_back": {
         "payload": "wave", "severity": "medium", "inhibitor": False, "remediation": None,
         "en": {"title": "{kommune} rolled back",

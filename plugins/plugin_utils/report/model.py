@@ -24,7 +24,8 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.findings import SEV
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import TIMEZONE, Window, WindowError, timeline
 
 # 1.1: each Kommune's window, and each wave's timeline of them.
-SCHEMA_VERSION = "1.1"
+# 1.2: each Kommune's estimate (seed, final pass, fit into the window; plugin_utils/wave/estimate.py).
+SCHEMA_VERSION = "1.2"
 GO, GO_WITH_RISKS, NO_GO = "go", "go_with_accepted_risks", "no_go"
 VERDICTS = (GO, GO_WITH_RISKS, NO_GO)
 # Reasons are codes, the renderer words them in German or English.
@@ -261,6 +262,8 @@ class KommuneRecord:
         self.hosts: list[str] = []
         self.findings: list[dict] = []
         self.changes: list[dict] = []
+        # The dry run's estimate (kommunal.umzug.wave_estimate), None when the run made none.
+        self.estimate: dict | None = None
 
 
 class ReportBuilder:
@@ -309,6 +312,11 @@ class ReportBuilder:
         }
         self.kommune(kommune).changes.append(entry)
 
+    def set_estimate(self, estimate: dict, kommune: str | None) -> None:
+        """A Kommune's estimate; the last one of the run counts."""
+        if kommune:
+            self.kommune(kommune).estimate = dict(estimate)
+
     def mark_incomplete(self, kind: str, detail: str, host: str | None = None) -> None:
         self.run["complete"] = False
         marker = {"kind": kind, "detail": detail, "host": host}
@@ -337,6 +345,7 @@ class ReportBuilder:
                     "findings": findings,
                     "changes": record.changes,
                     "since_previous": compare(previous.get(record.id), findings),
+                    "estimate": record.estimate,
                 }
             )
         return {

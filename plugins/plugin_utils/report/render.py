@@ -20,6 +20,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog imp
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import PAYLOADS, SEVERITIES, localised
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import TIMEZONE, parse_window_time
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import GO, GO_WITH_RISKS, NO_GO
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.estimate import duration_text
 
 try:
     import jsonschema
@@ -216,6 +217,75 @@ STRINGS = {
 }
 
 
+# The estimate's section (kommunen[].estimate, plugin_utils/wave/estimate.py).
+ESTIMATE_STRINGS = {
+    "de": {
+        "estimate": "Schätzung",
+        "seed": "Erster Kopierlauf",
+        "seed_from": "Beginn angenommen",
+        "now": "Zeitpunkt des Probelaufs",
+        "option": "wave_estimate_seed_start",
+        "final_sync": "Letzter Kopierlauf nach den Änderungen eines typischen Tages",
+        "cutover": "Umstellung insgesamt (letzter Kopierlauf und übrige Schritte)",
+        "fits": "passt in das Fenster",
+        "too_long": "passt nicht in das Fenster",
+        "no_window": "kein Fenster im Plan",
+        "inputs": "Grundlagen",
+        "data": "Daten",
+        "shares": "Freigaben",
+        "files": "Dateien",
+        "link": "Leitung",
+        "assumed": "angenommen",
+        "throughput": "Durchsatz",
+        "efficiency": "Anteil am Limit",
+        "ceiling": "gemessene Obergrenze",
+        "share_seconds": "Fixkosten je Freigabe",
+        "daily_change": "Änderungen je Tag",
+        "of_data": "der Daten",
+        "of_files": "der Dateien",
+        "steps": "Schritte",
+        "final_short": "letzter Kopierlauf",
+        "cutover_short": "Umstellung",
+        "kommune": "gemessen bei dieser Kommune",
+        "wave": "gemessen in der Welle",
+        "default": "Vorgabe",
+        "link_source": "Leitung",
+    },
+    "en": {
+        "estimate": "Estimate",
+        "seed": "Seed",
+        "seed_from": "assumed start",
+        "now": "time of the dry run",
+        "option": "wave_estimate_seed_start",
+        "final_sync": "Final pass after a typical day's changes",
+        "cutover": "Cut-over in all (final pass and the other steps)",
+        "fits": "fits the window",
+        "too_long": "does not fit the window",
+        "no_window": "no window in the plan",
+        "inputs": "Inputs",
+        "data": "Data",
+        "shares": "shares",
+        "files": "files",
+        "link": "Link",
+        "assumed": "assumed",
+        "throughput": "Throughput",
+        "efficiency": "share of the limit",
+        "ceiling": "measured ceiling",
+        "share_seconds": "Fixed cost per share",
+        "daily_change": "Changes per day",
+        "of_data": "of the data",
+        "of_files": "of the files",
+        "steps": "Steps",
+        "final_short": "final pass",
+        "cutover_short": "cut-over",
+        "kommune": "measured for this Kommune",
+        "wave": "measured in the Welle",
+        "default": "default",
+        "link_source": "link",
+    },
+}
+
+
 class ReportInvalid(ValueError):
     """report.json does not fit its schema: a bug in the model, never the user's fault."""
 
@@ -325,6 +395,9 @@ def render_html(report: dict, language: str = "de") -> str:
         remediations=_remediations,
         bars=_bars,
         hours_text=hours_text,
+        e=ESTIMATE_STRINGS[language],
+        duration=duration_text,
+        source_text=source_text,
         payload_label=lambda p: strings["plan_payload" if p == "plan" else p],
     )
 
@@ -350,4 +423,26 @@ def terminal_summary(report: dict, language: str = "de") -> list[str]:
     general = report["general"]["counts"]
     if general["inhibitors"]:
         lines.append(f"  {t['rz_inhibitors']}: {general['inhibitors']}")
+    return lines + estimate_lines(report, language)
+
+
+def source_text(strings: dict, source: str) -> str:
+    """Where an input of the estimate came from, in words."""
+    return strings["link_source" if source == "link" else source]
+
+
+def estimate_lines(report: dict, language: str = "de") -> list[str]:
+    """One line per Kommune with an estimate: the seed, the final pass, the cut-over against the window."""
+    e = ESTIMATE_STRINGS[language]
+    lines = []
+    for kommune in report["kommunen"]:
+        estimate = kommune.get("estimate")
+        if not estimate:
+            continue
+        cutover = estimate["cutover"]
+        fit = e["no_window"] if cutover["fits"] is None else e["fits"] if cutover["fits"] else e["too_long"]
+        lines.append(f"  {e['estimate']} {kommune['id']}: {e['seed']} {duration_text(estimate['seed']['seconds'])}, "
+                     f"{e['final_short']} {duration_text(estimate['final_sync']['seconds'])}, "
+                     f"{e['cutover_short']} {duration_text(cutover['seconds'])}, {fit} "
+                     f"({e['throughput']}: {source_text(e, estimate['inputs']['throughput']['source'])})")
     return lines

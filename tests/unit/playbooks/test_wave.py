@@ -156,12 +156,13 @@ def test_dry_run_checks_every_kommune_and_writes_the_report_the_gate_reads(wave,
     assert sorted(wave.steps()) == sorted([
         "dryrun accounts_dryrun altdorf-dc", "dryrun accounts_dryrun bergheim-dc",
         "dryrun shares_dryrun altdorf-fs", "dryrun shares_dryrun bergheim-fs",
+        "dryrun estimate altdorf-dc", "dryrun estimate bergheim-dc",
         "dryrun clients_dryrun altdorf-pc",
         "dryrun name_switch_dryrun altdorf-dc", "dryrun name_switch_dryrun bergheim-dc",
     ])
     lines = progress(dry_run)
-    assert "[wave 7] altdorf dryrun: 3/4 clients (check) ... running" in lines
-    assert "[wave 7] bergheim dryrun: all 4 steps done" in lines
+    assert "[wave 7] altdorf dryrun: 4/5 clients (check) ... running" in lines
+    assert "[wave 7] bergheim dryrun: all 5 steps done" in lines
     # a dry run records nothing and gives its locks back
     assert wave.completed("altdorf", "dryrun") == [] and not list((wave.journal / "wave-7").glob("*.lock"))
 

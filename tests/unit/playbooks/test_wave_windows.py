@@ -138,6 +138,7 @@ def test_the_dry_run_runs_the_windows_kommunes_steps_from_the_rz_and_nothing_blo
     assert sorted(wave.steps()) == sorted([
         "dryrun accounts_dryrun altdorf-dc", "dryrun accounts_dryrun colberg-dc@rz",
         "dryrun shares_dryrun altdorf-fs", "dryrun shares_dryrun colberg-fs@rz",
+        "dryrun estimate altdorf-dc", "dryrun estimate colberg-dc@rz",
         "dryrun clients_dryrun colberg-pc",
         # the name switch changes the DNS records of Colberg's DC from the RZ file server
         "dryrun name_switch_dryrun altdorf-dc", "dryrun name_switch_dryrun colberg-dc@rz",

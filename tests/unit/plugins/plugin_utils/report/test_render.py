@@ -108,7 +108,7 @@ def report(check_mode=True, complete=True):
 def test_report_json_fits_the_schema():
     data = json.loads(render_json(report()))
     jsonschema.validate(data, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
-    assert data["schema_version"] == "1.1"
+    assert data["schema_version"] == "1.2"
 
 
 def test_a_broken_model_is_not_written():

@@ -20,7 +20,7 @@ GROUPS = {"dc", "fs", "clients", "name_switch", "kommune"}
 # journals of running Wellen read them. A change here is a change of the journal's format.
 JOURNAL_STEPS = {
     "discover": ["accounts_export", "shares_discover", "clients_discover"],
-    "dryrun": ["accounts_dryrun", "shares_dryrun", "clients_dryrun", "name_switch_dryrun"],
+    "dryrun": ["accounts_dryrun", "shares_dryrun", "estimate", "clients_dryrun", "name_switch_dryrun"],
     "seed": ["accounts_apply", "shares_provision", "shares_seed"],
     "cutover": ["gate", "freeze", "disable_source", "final_sync", "accounts_delta", "clients_rewrite", "name_switch",
                 "shares_verify", "acceptance"],
@@ -76,7 +76,8 @@ def test_a_switched_step_names_a_variable_of_the_wave_role(step):
 def test_the_wave_role_keeps_a_task_file_only_for_steps_that_do_more_than_include_a_role():
     named = {TABLE.steps[s].tasks for s in TABLE.steps if TABLE.steps[s].tasks}
     assert {f"steps/{p.name}" for p in (ROLE / "tasks" / "steps").glob("*.yml")} == named
-    assert named == {"steps/gate.yml", "steps/acceptance.yml", "steps/accepted.yml", "steps/rolled_back.yml"}
+    assert named == {"steps/gate.yml", "steps/estimate.yml", "steps/acceptance.yml", "steps/accepted.yml",
+                     "steps/rolled_back.yml"}
 
 
 @pytest.mark.parametrize(("table", "message"), [

@@ -1,0 +1,79 @@
+"""A Kommune's estimate in the report: report.json keeps it (schema 1.2), report.html and the terminal show it."""
+
+import json
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import jsonschema
+import pytest
+
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import ReportBuilder
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render import (
+    render_html,
+    render_json,
+    terminal_summary,
+)
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import estimate as model
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import Window
+
+ROOT = Path(__file__).resolve().parents[5]
+WINDOW = {"start": "2025-03-14T18:00:00+01:00", "end": "2025-03-14T18:03:00+01:00", "timezone": "Europe/Berlin"}
+
+
+def built() -> dict:
+    run = {"id": "20250301T100000Z-1", "started": "2025-03-01T10:00:00+00:00", "check_mode": True,
+           "playbooks": ["playbooks/wave_dryrun.yml"], "limit": None, "tags": [], "skip_tags": [],
+           "ansible_version": "2.19.4", "language": "de", "plan_hashes": ["a" * 64]}
+    builder = ReportBuilder(run, [], date(2025, 3, 1))
+    builder.kommune("altdorf", name="Gemeinde Altdorf", ags="09162000", wave=1, window=WINDOW)
+    builder.kommune("bergheim", name="Stadt Bergheim", ags="05362008", wave=1)
+    estimate = model.estimate(
+        shares=[model.Share("bauamt", 1200, 30_000_000_000, "altdorf-fs")], link={"bandwidth": 100, "latency": 20},
+        schedule=None, window=Window.of(WINDOW), own_journal=None, wave_journals=[],
+        now=datetime(2025, 3, 1, 11, 0, tzinfo=ZoneInfo("Europe/Berlin")))
+    builder.set_estimate(estimate, "altdorf")
+    return builder.build({}, "2025-03-01T10:05:00+00:00")
+
+
+def test_the_estimate_is_in_report_json_and_fits_the_schema():
+    data = json.loads(render_json(built()))
+    jsonschema.validate(data, json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
+    altdorf, bergheim = data["kommunen"]
+    assert altdorf["estimate"]["inputs"]["bytes"] == 30_000_000_000
+    assert altdorf["estimate"]["cutover"]["fits"] is False
+    assert bergheim["estimate"] is None
+
+
+@pytest.mark.parametrize(("language", "present"), [
+    ("de", ["Schätzung", "Erster Kopierlauf", "passt nicht in das Fenster", "Zeitpunkt des Probelaufs",
+            "Leitung 100 Mbit/s, 20 ms", "Vorgabe"]),
+    ("en", ["Estimate", "Seed", "does not fit the window", "time of the dry run", "Link 100 Mbit/s, 20 ms",
+            "default"]),
+])
+def test_the_page_shows_the_estimate_and_what_it_used(language, present):
+    page = render_html(built(), language)
+    for text in present:
+        assert text in page, text
+    assert page.count('class="estimate"') == 2  # one Kommune's section and its table, none for Bergheim
+
+
+def test_the_terminal_says_each_kommunes_seed_final_pass_and_fit():
+    lines = [line for line in terminal_summary(built(), "en") if line.strip().startswith("Estimate")]
+    seed = model.duration_text(built()["kommunen"][0]["estimate"]["seed"]["seconds"])
+    assert lines == [lines[0]] and lines[0].startswith(f"  Estimate altdorf: Seed {seed}, final pass ")
+    assert "does not fit the window (Throughput: link)" in lines[0]
+    (german,) = [line for line in terminal_summary(built(), "de") if line.strip().startswith("Schätzung")]
+    assert "passt nicht in das Fenster (Durchsatz: Leitung)" in german
+
+
+def test_the_report_keeps_the_estimate_and_its_finding_as_they_are():
+    """The report masks values whose names look like secrets ("pass" among them): no name of
+    the estimate, nor of its finding's parameters, may look like one."""
+    from ansible_collections.kommunal.umzug.plugins.action.wave_estimate import window_finding
+    from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import Scrubber
+
+    kommune = built()["kommunen"][0]
+    assert Scrubber().data(kommune["estimate"]) == kommune["estimate"]
+    finding = window_finding("altdorf", kommune["estimate"], Window.of(WINDOW))
+    assert Scrubber().data(finding) == finding
