@@ -6,6 +6,7 @@ Two measurements each: the pass's own (its result's ``transfer`` and its progres
 one apart from umzug's code, the bytes a sampler found on the target every 0.2 s by the RZ
 file server's clock."""
 
+import itertools
 import json
 import os
 from pathlib import Path
@@ -28,7 +29,7 @@ def slope(notes, since, until):
     bytes on the target rise in steps, a second apart at 8 Mbit/s. Measured between the
     first and the last note at which the bytes rose, a stretch holds whole steps; between two
     arbitrary notes it could hold one step fewer than its length (a fifth less over 5 s)."""
-    edges = [now for before, now in zip(notes, notes[1:]) if now[1] > before[1] and since <= now[0] <= until]
+    edges = [now for before, now in itertools.pairwise(notes) if now[1] > before[1] and since <= now[0] <= until]
     assert len(edges) >= 3, edges  # at least two steps to measure
     first, last = edges[0], edges[-1]
     assert last[0] - first[0] >= 2, (first, last)  # enough of a stretch to measure
