@@ -129,6 +129,38 @@ def test_a_measured_pass_without_a_limit_is_a_ceiling():
     assert result["seed"]["parts"]["data"] == pytest.approx(200.0 + 4000 / 10_000_000, abs=0.1)
 
 
+# 2 GB of content that took 600 MB on the wire without a limit (zstd -1 on a mix of documents and scans).
+COMPRESSED = dict(HEAVY, codec="zstd", transfer=[{"limit_bytes_per_s": None, "bytes": 600_000_000, "seconds": 53.0,
+                                                   "rate_bytes_per_s": 11_320_755}])
+
+
+@pytest.mark.parametrize("own, compress, kind, expected", [
+    (None, False, "samba", {"compress": False, "source": None, "value": 1.0}),
+    (None, True, "samba", {"compress": True, "source": "default", "value": model.DEFAULTS["wire_share"]}),
+    ([COMPRESSED], True, "samba", {"compress": True, "source": "kommune", "value": 0.3}),
+    # the plan no longer compresses: every byte of content is on the wire again
+    ([COMPRESSED], False, "samba", {"compress": False, "source": None, "value": 1.0}),
+    # an uncompressed pass tells nothing of what compression saves
+    ([dict(COMPRESSED, codec="none")], True, "samba", {"compress": True, "source": "default", "value": 1.0}),
+    ([dict(COMPRESSED, codec=None)], True, "samba", {"compress": True, "source": "default", "value": 1.0}),
+    # the SMB path of a windows source does not compress
+    ([COMPRESSED], True, "windows", {"compress": False, "source": None, "value": 1.0}),
+])
+def test_a_compressed_stream_moves_the_measured_share_of_its_content(own, compress, kind, expected):
+    result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", own)) if own else None, compress=compress,
+                 kind=kind)
+    assert result["inputs"]["wire_share"] == expected
+    ceiling = result["inputs"]["throughput"]["ceiling_bytes_per_s"]
+    speed = min(link_per_second(), ceiling) if ceiling else link_per_second()
+    assert result["seed"]["parts"]["data"] == pytest.approx(2_000_004_000 * expected["value"] / speed, abs=0.1)
+
+
+def test_the_final_pass_moves_the_wire_share_of_a_days_changes():
+    result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [COMPRESSED])), compress=True)
+    changed = result["final_sync"]["bytes"]
+    assert result["final_sync"]["parts"]["data"] == pytest.approx(changed * 0.3 / link_per_second(), abs=0.1)
+
+
 def test_small_passes_give_the_fixed_cost_per_share():
     """3.02 s for 10 files of 4 kB: 3 s per share besides its files and data."""
     result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [SMALL])))
