@@ -41,7 +41,7 @@ after a first pass would, never the pass being estimated). Printed: the estimate
 seed's time.
 
 Run as root (tc, nsenter, rootful podman), after `make images`:
-  .venv/bin/python bench/shares_link.py [--office-mib 600] [--packed-mib 300] [--rounds 2]
+  .venv/bin/python bench/shares_link.py [--office-mib 600] [--packed-mib 600] [--rounds 2]
       [--rate 100] [--delay 10] [--keep]
 """
 
@@ -54,6 +54,7 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -161,14 +162,57 @@ def on_kommune_facts(kommune: str, sample: int) -> dict:
     return json.loads(out)
 
 
-def wire_bytes(kommune: str) -> int:
-    return umzug_lab.link(kommune)["bytes"]
+class WireSampler:
+    """The bytes the Kommune's qdisc has sent, read every ``every`` s while a copy runs (tc in
+    the container's network namespace, as `umzug_lab.py link` reads them): when the first and
+    the last bytes of the copy went over the link, and at what rate in between."""
+
+    def __init__(self, kommune: str, every: float = 0.2):
+        self.pid = umzug_lab.container_pid(kommune)
+        self.dev = umzug_lab.egress_device(self.pid)
+        self.every, self.samples, self._stop = every, [], threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def read(self) -> int:
+        return umzug_lab.root_qdisc(self.pid, self.dev).get("bytes", 0)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.time(), self.read()))
+            self._stop.wait(self.every)
+
+    def __enter__(self) -> WireSampler:
+        self.samples.append((time.time(), self.read()))
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.samples.append((time.time(), self.read()))
+
+    def timeline(self, started: float, ended: float) -> dict:
+        """The copy's bytes on the wire and, against its start and end (wall clock in the RZ
+        container, which is the host's): the seconds before 1 % of them had gone, after 99 %,
+        and the rate in between. Sampling every ``every`` s, each figure is as exact as that."""
+        # The last reading before the start and the first after the end: nothing else of the
+        # copy's run (its check, umzug's second pass) is in between.
+        first = [b for t, b in self.samples if t <= started][-1]
+        last = next(b for t, b in self.samples if t >= ended)
+        total = last - first
+        at = [next(t for t, b in self.samples if b - first >= share * total) for share in (0.01, 0.99)]
+        moved = 0.98 * total
+        return {"bytes": total, "lead_s": round(at[0] - started, 2), "tail_s": round(ended - at[1], 2),
+                "rate_bytes_per_s": round(moved / (at[1] - at[0])) if at[1] > at[0] else None,
+                # the whole stream at that rate: what the estimate's data part stands for
+                "stream_s": round((at[1] - at[0]) / 0.98, 2)}
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    # About 70 s a copy at 100 Mbit/s, half the bytes documents, half already compressed.
     parser.add_argument("--office-mib", type=float, default=600, help="office-like documents (compress well)")
-    parser.add_argument("--packed-mib", type=float, default=300, help="already-compressed files")
+    parser.add_argument("--packed-mib", type=float, default=600, help="already-compressed files")
     parser.add_argument("--seed", type=int, default=14, help="office_data.py's seed")
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--rate", type=float, default=100, help="the link's rate in Mbit/s")
@@ -215,9 +259,10 @@ def run_rounds(args, kommune: str, rz: str, kommune_ip: str, facts: dict) -> dic
         for tool in TOOLS if round_ % 2 else reversed(TOOLS):
             if tool == "umzug":
                 estimates.append(estimate_seed(args, facts, copies["umzug"]))
-            before = wire_bytes(kommune)
-            done = on_rz(rz, "copy", tool, kommune_ip, str(args.sample))
-            done["wire_bytes"] = wire_bytes(kommune) - before
+            with WireSampler(kommune) as wire:
+                done = on_rz(rz, "copy", tool, kommune_ip, str(args.sample))
+            done["wire"] = wire.timeline(done["started"], done["ended"])
+            done["wire_bytes"] = done["wire"]["bytes"]
             check_copy(tool, done, facts)
             copies[tool].append(done)
             umzug_lab.progress(f"round {round_}, {tool}: {done['seconds']:.1f} s, "
@@ -269,29 +314,35 @@ def print_table(args, facts: dict, info: dict, results: dict) -> None:
           f"{args.rate:g} Mbit/s (tc tbf on the Kommune's egress), relay {args.delay:g} ms each way "
           f"(round trip {2 * args.delay:g} ms)")
     print(f"RZ side: {info['ssh']}; {info['rsync']}; {info['zstd']}")
-    print("| tool | s (median) | MB/s of content | MB on the wire (median) | wire / content | rounds (s) |")
-    print("|---|---:|---:|---:|---:|---|")
+    print("| tool | s (median) | MB/s of content | MB on the wire | wire / content | before 1 % on the wire (s) "
+          "| after 99 % (s) | Mbit/s on the wire between | rounds (s) |")
+    print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
     names = {"umzug": "umzug seed (zstd -1)", "rsync": "rsync -aAXH -z --numeric-ids"}
     for tool in TOOLS:
         done = copies[tool]
         seconds = median([d["seconds"] for d in done])
         wire = median([d["wire_bytes"] for d in done])
+        lead, tail = (median([d["wire"][key] for d in done]) for key in ("lead_s", "tail_s"))
+        between = median([d["wire"]["rate_bytes_per_s"] or 0 for d in done]) * 8 / 1e6
         rounds = " ".join(f"{d['seconds']:.1f}" for d in done)
         print(f"| {names[tool]} | {seconds:.1f} | {mb / seconds:.1f} | {wire / 1e6:,.1f} | "
-              f"{wire / facts['bytes']:.3f} | {rounds} |")
+              f"{wire / facts['bytes']:.3f} | {lead:.2f} | {tail:.2f} | {between:.1f} | {rounds} |")
     unchanged = [d["unchanged_seconds"] for d in copies["umzug"]]
     print(f"umzug second pass, nothing changed: {' '.join(f'{s:.1f}' for s in unchanged)} s")
     umzug_s, rsync_s = (median([d["seconds"] for d in copies[t]]) for t in TOOLS)
     print(f"umzug's seed time / rsync's: {umzug_s / rsync_s:.2f}; target: at most 1")
     print(f"rsync's compression: {copies['rsync'][0].get('compression') or 'not shown'}")
-    print("| round | estimate s | from | parts (fixed, files, data) | wire share | measured s | estimate / measured |")
-    print("|---|---:|---|---|---:|---:|---:|")
+    print("| round | estimate s | throughput from | parts: fixed, files, data (s) | wire share | measured s "
+          "| of it the stream (s) | estimate / measured | data part / stream |")
+    print("|---|---:|---|---|---:|---:|---:|---:|---:|")
     for round_, (estimate, done) in enumerate(zip(estimates, copies["umzug"], strict=True), start=1):
         parts = estimate["parts"]
         ratio = estimate["seconds"] / done["seconds"]
         print(f"| {round_} | {estimate['seconds']:.1f} | {estimate['source']} | {parts['fixed']}, {parts['files']}, "
               f"{parts['data']} | {estimate['wire_share']['value']:.3f} ({estimate['wire_share']['source']}) | "
-              f"{done['seconds']:.1f} | {ratio:.2f} ({'within' if abs(ratio - 1) <= 0.2 else 'not within'} 20 %) |")
+              f"{done['seconds']:.1f} | {done['wire']['stream_s']:.1f} | "
+              f"{ratio:.2f} ({'within' if abs(ratio - 1) <= 0.2 else 'not within'} 20 %) | "
+              f"{parts['data'] / done['wire']['stream_s']:.2f} |")
     print("load average (1, 5, 15 min) before the rounds and after each: "
           + "; ".join("{:.1f} {:.1f} {:.1f}".format(*load) for load in results["loads"]))
 
@@ -371,7 +422,7 @@ def umzug_pass(kommune_ip: str, target: str, state: str) -> tuple[float, object]
     # runs without Ansible here, so its wall time is its own.
     record = {"share": "bench", "pass": "seed", "bytes": result.work_list.bytes_to_copy,
               "files": len(result.work_list.copy), "seconds": round(seconds, 3), "wall_seconds": round(seconds, 3),
-              "transfer": limiter.report(), "codec": result.stream.codec}
+              "transfer": limiter.report(), "codec": result.stream.codec, "wire_bytes": result.stream.wire_bytes}
     return seconds, {"record": record, "stream": result.stream.to_dict()}
 
 
@@ -382,23 +433,28 @@ def copy(tool: str, kommune_ip: str, sample: int) -> dict:
         state = f"{WORK}/state.json"
         for suffix in ("", ".journal", ".lock"):
             subprocess.run(["rm", "-f", state + suffix], check=True)
+        done["started"] = time.time()
         done["seconds"], seed = umzug_pass(kommune_ip, target, state)
+        done["ended"] = time.time()
         done.update(seed)
-        done["unchanged_seconds"], unchanged = umzug_pass(kommune_ip, target, state)
-        done["unchanged_record"] = dict(unchanged["record"], **{"pass": "final"})
     else:
         ssh = " ".join(["ssh", "-i", KEY, "-o", "BatchMode=yes", *ssh_options(kommune_ip)])
         command = ["rsync", "-aAXH", "-z", "--numeric-ids", "--debug=NSTR", "-e", ssh,
                    f"root@127.0.0.1:{SOURCE}/", f"{target}/"]
-        started = time.monotonic()
+        done["started"], started = time.time(), time.monotonic()
         proc = subprocess.run(command, capture_output=True, text=True, check=True)
         done["seconds"] = time.monotonic() - started
+        done["ended"] = time.time()
         done["compression"] = "; ".join(line.strip() for line in (proc.stdout + proc.stderr).splitlines()
                                         if "compress" in line.lower())
     facts = json.loads(subprocess.run([sys.executable, "-c", FACTS, target, str(sample)], capture_output=True,
                                       text=True, check=True).stdout)
     done["files"], done["bytes"] = facts["files"], facts["bytes"]
     done["sample"] = facts["sample"]
+    if tool == "umzug":
+        # After the check, apart from the seed's bytes on the wire (WireSampler.timeline).
+        done["unchanged_seconds"], unchanged = umzug_pass(kommune_ip, target, state)
+        done["unchanged_record"] = dict(unchanged["record"], **{"pass": "final"})
     subprocess.run(["rm", "-rf", target], check=True)
     return done
 

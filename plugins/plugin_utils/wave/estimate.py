@@ -26,7 +26,7 @@ Kommunen's of the Welle (their journals):
   (``limit_share``), without one as the rate itself (a ceiling: the link, the disks);
 - the fixed cost per share: passes that moved little give what a share costs besides its data;
 - the bytes on the wire per byte of content of a compressed stream: compressed passes that
-  moved enough data give the bytes their stretches took on the wire against their content;
+  moved enough data give the bytes they took on the wire (``wire_bytes``) against their content;
 - a typical day's change: successive passes of a share at least ``CHANGE_MIN_HOURS`` apart
   give the share of its data and files that changed per day;
 - the other cut-over steps: the time between the steps of an earlier cut-over in the journal.
@@ -228,7 +228,9 @@ def measured_throughput(passes: list[dict], link: dict | None, costs: dict) -> d
                     unlimited.append(stretch["bytes"] / stretch["seconds"])
             continue
         fixed = costs["share_seconds"] + int(item.get("files") or 0) * costs["file_seconds"]
-        unlimited.append(nbytes / max(float(item.get("seconds") or 0) - fixed, 1.0))
+        # In the bytes the walk moves: those on the wire (a compressed pass's fewer), where recorded.
+        moved = int(item.get("wire_bytes") or 0) or nbytes
+        unlimited.append(moved / max(float(item.get("seconds") or 0) - fixed, 1.0))
     if not limited and not unlimited:
         return None
     return {"efficiency": costs["efficiency"],
@@ -239,16 +241,11 @@ def measured_throughput(passes: list[dict], link: dict | None, costs: dict) -> d
 
 def measured_wire_share(passes: list[dict], link: dict | None) -> float | None:
     """The bytes on the wire per byte of content of compressed passes (their record names the
-    codec) that moved enough data; None without such passes."""
+    codec and the bytes on the wire) that moved enough data; None without such passes."""
     link_rate = link_bytes_per_second(link)
-    shares = []
-    for item in passes:
-        nbytes = int(item.get("bytes") or 0)
-        if item.get("codec") in (None, "none") or nbytes / link_rate < MEASURE_MIN_SECONDS:
-            continue
-        wire = sum(int(s.get("bytes") or 0) for s in item.get("transfer") or ())
-        if wire:
-            shares.append(wire / nbytes)
+    shares = [int(item["wire_bytes"]) / int(item["bytes"]) for item in passes
+              if item.get("codec") not in (None, "none") and item.get("wire_bytes")
+              and int(item.get("bytes") or 0) / link_rate >= MEASURE_MIN_SECONDS]
     return round(statistics.median(shares), 3) if shares else None
 
 

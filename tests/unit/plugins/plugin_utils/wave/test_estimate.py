@@ -129,9 +129,9 @@ def test_a_measured_pass_without_a_limit_is_a_ceiling():
     assert result["seed"]["parts"]["data"] == pytest.approx(200.0 + 4000 / 10_000_000, abs=0.1)
 
 
-# 2 GB of content that took 600 MB on the wire without a limit (zstd -1 on a mix of documents and scans).
-COMPRESSED = dict(HEAVY, codec="zstd", transfer=[{"limit_bytes_per_s": None, "bytes": 600_000_000, "seconds": 53.0,
-                                                   "rate_bytes_per_s": 11_320_755}])
+# 2 GB of content that took 600 MB on the wire without a limit (zstd -1 on a mix of documents and
+# scans); without a limit the pass records no stretches.
+COMPRESSED = dict(HEAVY, codec="zstd", wire_bytes=600_000_000, transfer=[], seconds=7.0 + 1000 * 0.002 + 60.0)
 
 
 @pytest.mark.parametrize("own, compress, kind, expected", [
@@ -150,15 +150,21 @@ def test_a_compressed_stream_moves_the_measured_share_of_its_content(own, compre
     result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", own)) if own else None, compress=compress,
                  kind=kind)
     assert result["inputs"]["wire_share"] == expected
-    ceiling = result["inputs"]["throughput"]["ceiling_bytes_per_s"]
-    speed = min(link_per_second(), ceiling) if ceiling else link_per_second()
+    # its 600 MB on the wire in 60 s: 10 MB/s, less than the link's 11.25
+    speed = 10_000_000 if own else link_per_second()
     assert result["seed"]["parts"]["data"] == pytest.approx(2_000_004_000 * expected["value"] / speed, abs=0.1)
 
 
 def test_the_final_pass_moves_the_wire_share_of_a_days_changes():
     result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [COMPRESSED])), compress=True)
     changed = result["final_sync"]["bytes"]
-    assert result["final_sync"]["parts"]["data"] == pytest.approx(changed * 0.3 / link_per_second(), abs=0.1)
+    assert result["final_sync"]["parts"]["data"] == pytest.approx(changed * 0.3 / 10_000_000, abs=0.1)
+
+
+def test_an_unlimited_compressed_pass_is_a_ceiling_in_bytes_on_the_wire():
+    """Its content moved at 33 MB/s, its stream at 10 MB/s: the walk moves bytes on the wire."""
+    result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [COMPRESSED])), compress=True)
+    assert result["inputs"]["throughput"]["ceiling_bytes_per_s"] == 10_000_000
 
 
 def test_small_passes_give_the_fixed_cost_per_share():
