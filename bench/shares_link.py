@@ -42,7 +42,7 @@ seed's time.
 
 Run as root (tc, nsenter, rootful podman), after `make images`:
   .venv/bin/python bench/shares_link.py [--office-mib 600] [--packed-mib 600] [--rounds 2]
-      [--rate 100] [--delay 10] [--keep]
+      [--rate 100] [--delay 10] [--keep] [--timeline FILE]
 """
 
 from __future__ import annotations
@@ -220,6 +220,7 @@ def main() -> int:
     parser.add_argument("--sample", type=int, default=64, help="files whose content and metadata are compared")
     parser.add_argument("--prefix", default="umzug-bench-link", help="names of the containers and the network")
     parser.add_argument("--subnet", default="10.89.78.0/24")
+    parser.add_argument("--timeline", type=Path, help="write the qdisc's readings of every copy here (JSON)")
     parser.add_argument("--keep", action="store_true", help="keep the containers, the network, shaping and relay")
     args = parser.parse_args()
     umzug_lab.check_prerequisites()
@@ -243,6 +244,9 @@ def main() -> int:
                            f"{facts['files']} files, {facts['bytes'] / 1e6:,.0f} MB; {umzug_lab.link_line(shaped)}")
         results = run_rounds(args, kommune, rz, kommune_ip, facts)
         print_table(args, facts, info, results)
+        if args.timeline:
+            args.timeline.write_text(json.dumps({tool: [{key: d[key] for key in ("started", "ended", "samples")}
+                                                        for d in done] for tool, done in results["copies"].items()}))
     finally:
         if not args.keep:
             for name in (rz, kommune):
@@ -262,6 +266,7 @@ def run_rounds(args, kommune: str, rz: str, kommune_ip: str, facts: dict) -> dic
             with WireSampler(kommune) as wire:
                 done = on_rz(rz, "copy", tool, kommune_ip, str(args.sample))
             done["wire"] = wire.timeline(done["started"], done["ended"])
+            done["samples"] = wire.samples
             done["wire_bytes"] = done["wire"]["bytes"]
             check_copy(tool, done, facts)
             copies[tool].append(done)
