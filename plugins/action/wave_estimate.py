@@ -94,6 +94,7 @@ def run_estimate(args: dict, now: datetime) -> dict:
         shares=model.shares_of(discovered_shares(args["discovered"])), link=args["link"],
         schedule=(args["transfer"] or {}).get("schedule"), window=window, own_journal=own, wave_journals=others,
         now=now, seed_start=seed_start_of(args["seed_start"]), overrides=args["settings"], kind=args["source_kind"],
+        compress=bool((args["transfer"] or {}).get("compress")),
     )
     finding = window_finding(args["kommune"], result, window) if window else None
     answer = {"changed": False, model.RESULT_ESTIMATE: result, RESULT_FINDINGS: [finding] if finding else []}

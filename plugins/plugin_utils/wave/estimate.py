@@ -8,13 +8,16 @@ time passed in. A pass of one file server costs
   + share_seconds x shares                    listing source and target, per share
   + list_file_seconds x files                 comparing every path of the share
   + (file_seconds + round trips x latency) x files copied
-  + bytes copied / rate                       the rate in force, walked through the schedule
+  + bytes copied x wire_share / rate          the rate in force, walked through the schedule
 
 where the rate at a moment is the transfer schedule's limit in force then
 (module_utils/shares/rate.py ``limit_at``; umzug's limiter keeps it itself, counting the bytes
 it reads), at most the share of the link's bandwidth a pass reaches on the wire
-(``efficiency``: TCP, SSH or SMB framing). Passes of several file servers and shares run one
-after another, as the shares payload runs them.
+(``efficiency``: TCP, SSH or SMB framing). The limiter and the link count the bytes on the
+wire, so the content is walked as the bytes it takes there: with the Kommune's
+``transfer.compress`` over SSH, ``wire_share`` of them (zstd makes documents a quarter of
+their size and leaves scans as they are); otherwise all. Passes of several file servers and
+shares run one after another, as the shares payload runs them.
 
 What was measured takes the place of the defaults, this Kommune's first, else the other
 Kommunen's of the Welle (their journals):
@@ -22,6 +25,8 @@ Kommunen's of the Welle (their journals):
   rate) give the rate they reached; under a limit as the share of the limit they reached
   (``limit_share``), without one as the rate itself (a ceiling: the link, the disks);
 - the fixed cost per share: passes that moved little give what a share costs besides its data;
+- the bytes on the wire per byte of content of a compressed stream: compressed passes that
+  moved enough data give the bytes they took on the wire (``wire_bytes``) against their content;
 - a typical day's change: successive passes of a share at least ``CHANGE_MIN_HOURS`` apart
   give the share of its data and files that changed per day;
 - the other cut-over steps: the time between the steps of an earlier cut-over in the journal.
@@ -75,6 +80,9 @@ DEFAULTS = {
     # Round trips per copied file: the SSH path streams (tar), the SMB path opens, reads,
     # sets the security descriptor and closes each file.
     "file_round_trips": {"samba": 0, "windows": 4},
+    # Bytes on the wire per byte of content with transfer.compress, until a compressed pass
+    # measured it: nothing is assumed to shrink (a share of scans does not).
+    "wire_share": 1.0,
     "daily_change": {"bytes_percent": 2.0, "files_percent": 1.0},
     "steps": {
         "gate_freeze": {"seconds": 3.0, "per_share": 0.5},
@@ -220,13 +228,25 @@ def measured_throughput(passes: list[dict], link: dict | None, costs: dict) -> d
                     unlimited.append(stretch["bytes"] / stretch["seconds"])
             continue
         fixed = costs["share_seconds"] + int(item.get("files") or 0) * costs["file_seconds"]
-        unlimited.append(nbytes / max(float(item.get("seconds") or 0) - fixed, 1.0))
+        # In the bytes the walk moves: those on the wire (a compressed pass's fewer), where recorded.
+        moved = int(item.get("wire_bytes") or 0) or nbytes
+        unlimited.append(moved / max(float(item.get("seconds") or 0) - fixed, 1.0))
     if not limited and not unlimited:
         return None
     return {"efficiency": costs["efficiency"],
             "limit_share": round(min(statistics.median(limited), 1.0), 3) if limited else 1.0,
             "ceiling_bytes_per_s": round(statistics.median(unlimited)) if unlimited else None,
             "measured": len(limited) + len(unlimited)}
+
+
+def measured_wire_share(passes: list[dict], link: dict | None) -> float | None:
+    """The bytes on the wire per byte of content of compressed passes (their record names the
+    codec and the bytes on the wire) that moved enough data; None without such passes."""
+    link_rate = link_bytes_per_second(link)
+    shares = [int(item["wire_bytes"]) / int(item["bytes"]) for item in passes
+              if item.get("codec") not in (None, "none") and item.get("wire_bytes")
+              and int(item.get("bytes") or 0) / link_rate >= MEASURE_MIN_SECONDS]
+    return round(statistics.median(shares), 3) if shares else None
 
 
 def pass_wall_seconds(item: dict) -> float:
@@ -315,9 +335,10 @@ def pass_parts(shares: list[Share], copied_files: float, copied_bytes_seconds: f
 
 def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, window: Window | None,
              own_journal: dict | None, wave_journals: list[dict], now: datetime, seed_start: datetime | None = None,
-             overrides: dict | None = None, kind: str = "samba") -> dict:
+             overrides: dict | None = None, kind: str = "samba", compress: bool = False) -> dict:
     """The Kommune's estimate as report.json carries it (``kommunen[].estimate``); ``window`` is the
-    Kommune's (window.py), None without one."""
+    Kommune's (window.py), None without one; ``compress``: the Kommune's ``transfer.compress``
+    (the SSH path compresses, the SMB path of a windows source does not)."""
     costs = settings(overrides)
     own = journal_passes(own_journal or {})
     others = [item for journal in wave_journals for item in journal_passes(journal)]
@@ -334,11 +355,16 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
     change, change_source = first_measured(own, others, measured_daily_change)
     if change is None:
         change, change_source = dict(costs["daily_change"]), SOURCE_DEFAULT
+    wire_share, wire_source = 1.0, None
+    if compress and kind == "samba":
+        wire_share, wire_source = first_measured(own, others, lambda p: measured_wire_share(p, link))
+        if wire_share is None:
+            wire_share, wire_source = costs["wire_share"], SOURCE_DEFAULT
 
     total_bytes, total_files = sum(s.bytes for s in shares), sum(s.files for s in shares)
     start, start_source = ((seed_start, "option") if seed_start else (now, "now"))
     start = start.astimezone(UTC)
-    seed_walk = walk(start, total_bytes, schedule, link, throughput)
+    seed_walk = walk(start, total_bytes * wire_share, schedule, link, throughput)
     seed_data = (seed_walk["end"] - start).total_seconds()
     seed = pass_parts(shares, total_files, seed_data, costs, latency, kind)
 
@@ -346,7 +372,7 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
     changed_files = round(total_files * change["files_percent"] / 100)
     steps = cutover_steps(len(shares), costs, own_journal, wave_journals)
     final_start = _final_start(window, now).astimezone(UTC) + timedelta(seconds=steps["gate_freeze"]["seconds"])
-    final_walk = walk(final_start, changed_bytes, schedule, link, throughput)
+    final_walk = walk(final_start, changed_bytes * wire_share, schedule, link, throughput)
     final = pass_parts(shares, changed_files, (final_walk["end"] - final_start).total_seconds(), costs,
                        latency, kind)
     needed = final["total"] + sum(step["seconds"] for step in steps.values())
@@ -364,6 +390,9 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
                            "ceiling_bytes_per_s": throughput["ceiling_bytes_per_s"],
                            "measured": throughput["measured"]},
             "share_seconds": {"source": share_cost_source or SOURCE_DEFAULT, "seconds": costs["share_seconds"]},
+            # source None: the stream is not compressed, every byte of content is on the wire.
+            "wire_share": {"compress": bool(compress and kind == "samba"), "source": wire_source,
+                           "value": wire_share},
             "daily_change": {"source": change_source, "bytes_percent": change["bytes_percent"],
                              "files_percent": change["files_percent"]},
             "costs": {**{name: costs[name] for name in ("server_seconds", "list_file_seconds", "file_seconds")},

@@ -53,6 +53,13 @@ def test_another_kommunes_passes_measure_the_throughput(run_action, tmp_path):
     assert throughput["limit_share"] == round(5_000_000_000 / 600 / 12_500_000, 3)
 
 
+def test_the_plans_compress_reaches_the_model(run_action, tmp_path):
+    plain = run_action(ActionModule, args(tmp_path))["umzug_estimate"]["inputs"]["wire_share"]
+    assert plain == {"compress": False, "source": None, "value": 1.0}
+    compressed = run_action(ActionModule, args(tmp_path, transfer=dict(TRANSFER, compress=True)))
+    assert compressed["umzug_estimate"]["inputs"]["wire_share"]["compress"] is True
+
+
 def test_a_window_too_short_is_an_inhibitor_with_the_numbers(run_action, tmp_path):
     result = run_action(ActionModule, args(tmp_path, window=window("2026-03-14 18:00", "2026-03-14 18:02")))
     (finding,) = result["umzug_findings"]

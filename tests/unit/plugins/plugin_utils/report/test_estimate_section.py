@@ -77,3 +77,12 @@ def test_the_report_keeps_the_estimate_and_its_finding_as_they_are():
     assert Scrubber().data(kommune["estimate"]) == kommune["estimate"]
     finding = window_finding("altdorf", kommune["estimate"], Window.of(WINDOW))
     assert Scrubber().data(finding) == finding
+
+
+@pytest.mark.parametrize(("language", "text"), [("de", "komprimiert auf der Leitung je Byte: 1.0 (Vorgabe)"),
+                                                 ("en", "compressed, bytes on the wire per byte: 1.0 (default)")])
+def test_a_compressed_kommune_shows_the_wire_share_it_assumed(language, text):
+    report = built()
+    assert text not in render_html(report, language)
+    report["kommunen"][0]["estimate"]["inputs"]["wire_share"] = {"compress": True, "source": "default", "value": 1.0}
+    assert text in render_html(report, language)

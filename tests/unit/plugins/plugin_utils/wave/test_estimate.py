@@ -129,6 +129,44 @@ def test_a_measured_pass_without_a_limit_is_a_ceiling():
     assert result["seed"]["parts"]["data"] == pytest.approx(200.0 + 4000 / 10_000_000, abs=0.1)
 
 
+# 2 GB of content that took 600 MB on the wire without a limit (zstd -1 on a mix of documents and
+# scans); without a limit the pass records no stretches.
+COMPRESSED = dict(HEAVY, codec="zstd", wire_bytes=600_000_000, transfer=[], seconds=7.0 + 1000 * 0.002 + 60.0)
+
+
+@pytest.mark.parametrize("own, compress, kind, expected", [
+    (None, False, "samba", {"compress": False, "source": None, "value": 1.0}),
+    (None, True, "samba", {"compress": True, "source": "default", "value": model.DEFAULTS["wire_share"]}),
+    ([COMPRESSED], True, "samba", {"compress": True, "source": "kommune", "value": 0.3}),
+    # the plan no longer compresses: every byte of content is on the wire again
+    ([COMPRESSED], False, "samba", {"compress": False, "source": None, "value": 1.0}),
+    # an uncompressed pass tells nothing of what compression saves
+    ([dict(COMPRESSED, codec="none")], True, "samba", {"compress": True, "source": "default", "value": 1.0}),
+    ([dict(COMPRESSED, codec=None)], True, "samba", {"compress": True, "source": "default", "value": 1.0}),
+    # the SMB path of a windows source does not compress
+    ([COMPRESSED], True, "windows", {"compress": False, "source": None, "value": 1.0}),
+])
+def test_a_compressed_stream_moves_the_measured_share_of_its_content(own, compress, kind, expected):
+    result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", own)) if own else None, compress=compress,
+                 kind=kind)
+    assert result["inputs"]["wire_share"] == expected
+    # its 600 MB on the wire in 60 s: 10 MB/s, less than the link's 11.25
+    speed = 10_000_000 if own else link_per_second()
+    assert result["seed"]["parts"]["data"] == pytest.approx(2_000_004_000 * expected["value"] / speed, abs=0.1)
+
+
+def test_the_final_pass_moves_the_wire_share_of_a_days_changes():
+    result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [COMPRESSED])), compress=True)
+    changed = result["final_sync"]["bytes"]
+    assert result["final_sync"]["parts"]["data"] == pytest.approx(changed * 0.3 / 10_000_000, abs=0.1)
+
+
+def test_an_unlimited_compressed_pass_is_a_ceiling_in_bytes_on_the_wire():
+    """Its content moved at 33 MB/s, its stream at 10 MB/s: the walk moves bytes on the wire."""
+    result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [COMPRESSED])), compress=True)
+    assert result["inputs"]["throughput"]["ceiling_bytes_per_s"] == 10_000_000
+
+
 def test_small_passes_give_the_fixed_cost_per_share():
     """3.02 s for 10 files of 4 kB: 3 s per share besides its files and data."""
     result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [SMALL])))
