@@ -502,25 +502,29 @@ RECENT_SECONDS = 5.0
 
 
 def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progress, size: int = 0,
-                 kinds: list[int] | None = None) -> dict[bytes, Reason]:
+                 kinds: list[int] | None = None, sender: Sender | None = None) -> dict[bytes, Reason]:
     """Stream the content of ``paths`` (``size`` bytes of files; ``kinds`` as the listing
     saw them, files by default) from the source into the target: the source's sender
     (share_send) writes a tar stream, compressed where ``progress.stream`` asks for it
     (share_wire), which a relay passes on at the limiter's pace, counting the bytes on the
     wire, to the decompressor and GNU tar here. Progress counts what tar has read. Returns
     the paths the sender skipped (changed since the listing, never followed) with the
-    reason."""
+    reason. ``sender``: one started ahead for these paths (Sender), used up here; without
+    it the sender starts now."""
     if not paths:
+        if sender is not None:
+            sender.discard()
         return {}
     done, stream = progress.bytes, progress.stream
     wire_before = stream.wire_bytes
     listing = share_send.request(paths, kinds or [share_tree.FILE] * len(paths))
     codecs = stream.offered if stream.compress else None
-    with tempfile.TemporaryFile() as sender_err, tempfile.TemporaryFile() as receiver_err:
-        sender, stream_out = _start_sender(source, codecs, sender_err)
+    sender = sender or Sender(source, codecs)
+    with sender, tempfile.TemporaryFile() as receiver_err:
+        sender_err, stream_out = sender.err, sender.take_stream()
         decompressing = None
         try:
-            stream.codec = _codec_of(sender, stream_out, codecs, sender_err, len(paths))
+            stream.codec = _codec_of(sender.process, stream_out, codecs, sender_err, len(paths))
             relaying, stream_out = _throttle(stream_out, _Wire(stream, progress.limiter))
             decompressing, stream_out = _decompress(stream_out, stream.codec, receiver_err)
             # Owners are set from the translated listing afterwards: tar never writes the
@@ -535,7 +539,7 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
                 os.close(stream_out)
         # The list goes in from a thread: tar starts writing before it has read all of it,
         # and a list longer than a pipe buffer would otherwise block both sides.
-        feeder = threading.Thread(target=_feed, args=(sender.stdin, listing), daemon=True)
+        feeder = threading.Thread(target=_feed, args=(sender.process.stdin, listing), daemon=True)
         feeder.start()
         while True:
             try:
@@ -543,11 +547,11 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
                 break
             except subprocess.TimeoutExpired:
                 progress.update(nbytes=min(done + _bytes_read(receiver.pid), done + size) - progress.bytes)
-        if progress.limiter.stop is not None and sender.poll() is None:
-            sender.kill()  # the stream was cut off (rate.relay): the rest of it is not wanted
+        if progress.limiter.stop is not None and sender.process.poll() is None:
+            sender.process.kill()  # the stream was cut off (rate.relay): the rest of it is not wanted
         feeder.join()
         relaying.join()
-        codes = [sender.wait(), receiver.returncode, *([decompressing.wait()] if decompressing else [])]
+        codes = [sender.process.wait(), receiver.returncode, *([decompressing.wait()] if decompressing else [])]
         failed = any(codes)
         sender_err.seek(0)
         skipped, lines = skipped_from(sender_err.read())
@@ -563,6 +567,51 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
     stream.raw_bytes += raw if raw is not None else stream.wire_bytes - wire_before
     progress.update(files=len(paths), nbytes=done + size - progress.bytes, force=True)
     return skipped
+
+
+class Sender:
+    """The source's sender (tar_command) started before it is given its paths, so that its
+    start (an SSH session, the agent, the codec's choice) is not paid between two streams:
+    copy_batches starts the next batch's sender while a batch streams, and a seed's first
+    one starts while the share is walked. Until copy_content takes it, it sends nothing and
+    waits for its list. Its stderr goes to a file of its own (the skipped paths' records
+    and the sender's messages). A context manager: leaving it ends what copy_content did
+    not take (discard)."""
+
+    def __init__(self, source, codecs: list[str] | None):
+        self.codecs = codecs
+        self.err = tempfile.TemporaryFile()
+        try:
+            self.process, self.stream_out = _start_sender(source, codecs, self.err)
+        except BaseException:
+            self.err.close()
+            raise
+
+    def take_stream(self) -> int:
+        """The reading end of the sender's stream, now the caller's to close."""
+        stream_out, self.stream_out = self.stream_out, -1
+        return stream_out
+
+    def discard(self) -> None:
+        """Ends a sender nobody gave its list: the SSH session is closed, nothing was sent."""
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+        with contextlib.suppress(OSError):
+            self.process.stdin.close()
+        if self.stream_out >= 0:
+            os.close(self.stream_out)
+            self.stream_out = -1
+        self.err.close()
+
+    def __enter__(self) -> Sender:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.stream_out >= 0 or exc[0] is not None:
+            self.discard()
+        else:
+            self.err.close()
 
 
 def _start_sender(source, codecs: list[str] | None, sender_err) -> tuple[subprocess.Popen, int]:
@@ -655,13 +704,15 @@ BATCH_BYTES = 256 << 20
 
 
 def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[bytes], copy: list[int],
-                 progress: Progress, done: queue.SimpleQueue) -> dict[bytes, Reason]:
+                 progress: Progress, done: queue.SimpleQueue, first: Sender | None = None) -> dict[bytes, Reason]:
     """``copy_content`` in batches, each put in ``done`` when tar has written it, so the
     metadata of one batch is applied while the next is copied. All names of a hard-linked
     file go in the first batch: tar links the names it is given in one stream. Returns the
     paths the sender skipped (see copy_content); they are left out of what goes in
     ``done``. When the limiter stops the pass (``Paused``), what tar finished of the batch
-    goes in ``done``, the file it was writing is removed, and no further batch starts."""
+    goes in ``done``, the file it was writing is removed, and no further batch starts.
+    Each batch's sender starts while the one before streams (Sender); ``first``: one
+    started for the first batch."""
     linked = [i for i in copy if records[i][0] == share_tree.FILE
               and records[i][share_tree.NLINK_AT:share_tree.SOURCE_KEY] != share_tree.ONE_LINK]
     batches, batch, batch_bytes = [], list(linked), 0
@@ -674,22 +725,30 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
         if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
             batches.append(batch)
             batch, batch_bytes = [], 0
-    batches.append(batch)
+    if batch or not batches:
+        batches.append(batch)  # never an empty batch last: its sender would start in vain
     skipped: dict[bytes, Reason] = {}
+    upcoming = first
     try:
-        for batch in batches:
+        for number, batch in enumerate(batches):
+            current, upcoming = upcoming, None
+            if number + 1 < len(batches):
+                # The next batch's sender starts now, so its stream follows this one's without a pause.
+                upcoming = Sender(source, progress.stream.offered if progress.stream.compress else None)
             size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
                        if records[i][0] == share_tree.FILE)
             begun = time.time_ns()
             try:
                 these = copy_content(source, target_root, [paths[i] for i in batch], progress, size,
-                                     [records[i][0] for i in batch])
+                                     [records[i][0] for i in batch], sender=current)
             except share_rate.Paused:
                 done.put(_finished_of_cut_batch(target_root, paths, records, batch, begun))
                 break
             skipped.update(these)
             done.put([i for i in batch if paths[i] not in these])
     finally:
+        if upcoming is not None:
+            upcoming.discard()
         done.put(None)
     return skipped
 
@@ -967,7 +1026,10 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
     started = time.monotonic()
     last = _last_pass(state_path, compare_content, content_differs)
     copying, copied = None, queue.SimpleQueue()
-    with ThreadPoolExecutor(max_workers=2) as pool:
+    # A first pass (no state: a seed) will copy: its stream's sender starts while the share
+    # is walked. A later pass starts one only when the walk finds content to copy.
+    ahead = Sender(source, stream.offered if stream.compress else None) if not check and not last.loaded else None
+    with ThreadPoolExecutor(max_workers=2) as pool, ahead or contextlib.nullcontext():
         # Source and target are walked at the same time, each by a process of its own.
         scanning = pool.submit(_target_listing, target_root)
         with source.session() as listing:
@@ -977,7 +1039,7 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
                 _prepare_target(target_root, scan, triage)
                 # What to copy is known from the listing: tar runs while the xattrs come in.
                 copying = _start_copy(pool, source, target_root, scan, triage.copy, progress_path, copied,
-                                      limiter, stream)
+                                      limiter, stream, ahead)
             try:
                 translate, nodes, work = _read_nodes(listing, scan, triage, last.state, translate_sid, target_id)
                 written = _owners_as_copied(target_root, scan, work, translate, copied) if copying is not None else {}
@@ -1108,14 +1170,17 @@ def _prepare_target(target_root: bytes, scan: _Scan, triage: _Triage) -> None:
 
 def _start_copy(pool: ThreadPoolExecutor, source, target_root: bytes, scan: _Scan, copy: list[int],
                 progress_path: str | None, copied: queue.SimpleQueue,
-                limiter: share_rate.Limiter, stream: Stream) -> Future | None:
-    """copy_batches in the background; None when there is no content to copy."""
+                limiter: share_rate.Limiter, stream: Stream, ahead: Sender | None = None) -> Future | None:
+    """copy_batches in the background; None when there is no content to copy. ``ahead``:
+    a sender started while the share was walked, for the first batch (else discarded)."""
     if not copy:
+        if ahead is not None:
+            ahead.discard()
         return None
     total = sum(share_tree.WIRE_ENTRY.unpack_from(scan.records[i])[1] for i in copy
                 if scan.records[i][0] == share_tree.FILE)
     progress = Progress(progress_path, len(copy), total, limiter=limiter, stream=stream)
-    return pool.submit(copy_batches, source, target_root, scan.paths, scan.records, copy, progress, copied)
+    return pool.submit(copy_batches, source, target_root, scan.paths, scan.records, copy, progress, copied, ahead)
 
 
 def _read_nodes(listing: _Listing, scan: _Scan, triage: _Triage, state: Mapping[bytes, tuple],

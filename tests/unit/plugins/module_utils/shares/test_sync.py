@@ -559,6 +559,89 @@ def test_a_pass_started_while_the_limit_is_zero_copies_nothing(tmp_path):
     assert not result.complete and result.stop.reason == "schedule" and result.work_list.is_empty()
     assert "transfer is next allowed at 2026-12-05 00:00:00 (Europe/Berlin)" in result.stop.message()
     assert not dst.exists() and not os.path.exists(state)
+# --- senders started ahead (share_sync.Sender) ------------------------------------------------
+
+@pytest.fixture
+def senders(monkeypatch):
+    """Every Sender a pass starts, and the order of starts and batches: ("start", n) when
+    sender n starts, ("copy", n) and ("copied", n) around the batch that uses sender n."""
+    started, events = [], []
+    init, copy_content = share_sync.Sender.__init__, share_sync.copy_content
+
+    def init_recorded(self, *args, **kwargs):
+        init(self, *args, **kwargs)
+        started.append(self)
+        events.append(("start", len(started) - 1))
+
+    def copy_recorded(*args, sender=None, **kwargs):
+        number = started.index(sender) if sender is not None else None
+        events.append(("copy", number))
+        try:
+            return copy_content(*args, sender=sender, **kwargs)
+        finally:
+            events.append(("copied", number))
+
+    monkeypatch.setattr(share_sync.Sender, "__init__", init_recorded)
+    monkeypatch.setattr(share_sync, "copy_content", copy_recorded)
+    return started, events
+
+
+def test_each_batch_s_sender_starts_while_the_batch_before_streams(tree, monkeypatch, senders):
+    started, events = senders
+    monkeypatch.setattr(share_sync, "BATCH_FILES", 4)
+    src, dst, state = tree
+    for i in range(9):
+        write(src / "Pläne" / f"blatt{i}.pdf", b"%d" % i)
+    result = sync(src, dst, state)
+    copies = [number for kind, number in events if kind == "copy"]
+    assert len(copies) >= 3 and copies == list(range(len(copies)))  # a sender each, none started twice
+    assert len(started) == len(copies)  # none started in vain
+    # The seed's first sender started before any copy; each later one while the batch before streamed.
+    assert events[0] == ("start", 0)
+    for number in copies[1:]:
+        assert events.index(("start", number)) < events.index(("copied", number - 1))
+    assert [(s.process.returncode, s.stream_out) for s in started] == [(0, -1)] * len(started)
+    assert snapshot(dst).keys() == snapshot(src).keys()
+    assert len(result.work_list.copy) == 16
+
+
+def test_a_later_pass_with_nothing_to_copy_starts_no_sender(tree, senders):
+    started, _events = senders
+    src, dst, state = tree
+    sync(src, dst, state)
+    seed_senders = len(started)
+    assert sync(src, dst, state).work_list.is_empty()
+    assert len(started) == seed_senders
+    (src / "neu.txt").write_bytes(b"neu")
+    again = sync(src, dst, state)
+    assert [n.path for n in again.work_list.copy] == [b"neu.txt"] and len(started) == seed_senders + 1
+
+
+def test_a_seed_of_an_empty_share_ends_the_sender_it_started(tmp_path, senders):
+    started, events = senders
+    (tmp_path / "src" / "leer").mkdir(parents=True)
+    result = sync(tmp_path / "src", tmp_path / "dst", str(tmp_path / "state" / "s.json"))
+    assert result.work_list.copy == [] and events == [("start", 0)]
+    [sender] = started
+    assert sender.process.returncode is not None and sender.stream_out == -1 and sender.err.closed
+
+
+def test_the_next_batch_s_sender_is_ended_when_the_limit_stops_the_pass(tmp_path, monkeypatch, senders):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    started, events = senders
+    monkeypatch.setattr(share_sync, "BATCH_FILES", 2)
+    src, dst, state = tmp_path / "src", tmp_path / "dst", str(tmp_path / "state" / "share.json")
+    _files(src)
+    first = sync(src, dst, state, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-04 10:00:00")))
+    assert not first.complete
+    copies = [number for kind, number in events if kind == "copy"]
+    # The batch the stop cut had the next one's sender started; it never got its paths.
+    assert len(started) == len(copies) + 1 and len(copies) < 4
+    unused = started[-1]
+    assert unused.process.returncode is not None and unused.stream_out == -1 and unused.err.closed
+
+
 # --- compression on the wire (share_wire) ----------------------------------------------------
 
 def office_and_packed(src: Path) -> int:
