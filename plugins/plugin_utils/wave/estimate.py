@@ -4,11 +4,19 @@
 The one model of the dry run's estimates (docs/wave.md "Estimates"), pure functions with the
 time passed in. A pass of one file server costs
 
-    server_seconds                            sessions, agent start (once per file server)
-  + share_seconds x shares                    listing source and target, per share
+    server_seconds                            once per file server
+  + share_seconds x shares                    a share's pass: sessions, agent, listings
   + list_file_seconds x files                 comparing every path of the share
-  + (file_seconds + round trips x latency) x files copied
-  + bytes copied x wire_share / rate          the rate in force, walked through the schedule
+  + copying                                   the files copied and their bytes
+
+where copying over SSH (a stream: the sender reads the next files while the stream carries
+the ones before) is the longer of
+
+    bytes copied x wire_share / rate          the rate in force, walked through the schedule
+    file_seconds x files copied
+
+and over SMB (each file opened, read, given its security descriptor and closed in turn)
+their sum, with ``round trips x latency`` added to each file's seconds.
 
 where the rate at a moment is the transfer schedule's limit in force then
 (module_utils/shares/rate.py ``limit_at``; umzug's limiter keeps it itself, counting the bytes
@@ -73,7 +81,9 @@ PASS_STEPS = ("shares_seed", "final_sync")
 # shares, accounts, clients and names 18 s, verify 13 s, acceptance 5 min 10 s).
 DEFAULTS = {
     "efficiency": 0.9,
-    "server_seconds": 5.0,
+    # Each share's pass opens its own sessions (share_seconds holds them): nothing is paid once
+    # per file server today.
+    "server_seconds": 0.0,
     "share_seconds": 7.0,
     "list_file_seconds": 0.0005,
     "file_seconds": 0.002,
@@ -227,7 +237,8 @@ def measured_throughput(passes: list[dict], link: dict | None, costs: dict) -> d
                 else:
                     unlimited.append(stretch["bytes"] / stretch["seconds"])
             continue
-        fixed = costs["share_seconds"] + int(item.get("files") or 0) * costs["file_seconds"]
+        # The sync's own seconds (no Ansible around them): the listing besides the stream.
+        fixed = int(item.get("paths") or item.get("files") or 0) * costs["list_file_seconds"]
         # In the bytes the walk moves: those on the wire (a compressed pass's fewer), where recorded.
         moved = int(item.get("wire_bytes") or 0) or nbytes
         unlimited.append(moved / max(float(item.get("seconds") or 0) - fixed, 1.0))
@@ -323,12 +334,17 @@ def first_measured(own, others, measure):
 
 def pass_parts(shares: list[Share], copied_files: float, copied_bytes_seconds: float, costs: dict,
                latency_ms: float, kind: str) -> dict:
-    """The parts of one pass over ``shares``: fixed, per file, and the data's seconds (walked)."""
+    """The parts of one pass over ``shares``: fixed, per file, and the data's seconds (walked).
+    A stream (no round trips per file: the SSH path) copies its files while it carries their
+    bytes, so ``files`` holds only what the files take beyond the data's seconds."""
     servers = len({share.host for share in shares}) or 1
     round_trips = costs["file_round_trips"].get(kind, costs["file_round_trips"]["samba"])
     per_file = costs["file_seconds"] + round_trips * latency_ms / 1000
     fixed = servers * costs["server_seconds"] + len(shares) * costs["share_seconds"]
-    files = sum(share.files for share in shares) * costs["list_file_seconds"] + copied_files * per_file
+    copying = copied_files * per_file
+    if not round_trips:
+        copying = max(copying - copied_bytes_seconds, 0.0)
+    files = sum(share.files for share in shares) * costs["list_file_seconds"] + copying
     return {"fixed": round(fixed, 1), "files": round(files, 1), "data": round(copied_bytes_seconds, 1),
             "total": round(fixed + files + copied_bytes_seconds, 1)}
 

@@ -122,7 +122,8 @@ def test_the_throughput_comes_from_the_kommune_else_the_wave_else_the_link(own, 
 
 
 def test_a_measured_pass_without_a_limit_is_a_ceiling():
-    unlimited = dict(HEAVY, transfer=[], seconds=7.0 + 1000 * 0.002 + 200.0)
+    # The sync's own seconds: the listing of its 1100 paths, then the stream.
+    unlimited = dict(HEAVY, transfer=[], seconds=1100 * model.DEFAULTS["list_file_seconds"] + 200.0)
     result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [unlimited])))
     throughput = result["inputs"]["throughput"]
     assert throughput["ceiling_bytes_per_s"] == 10_000_000  # 2 GB in 200 s: less than the 100 Mbit/s link
@@ -131,7 +132,8 @@ def test_a_measured_pass_without_a_limit_is_a_ceiling():
 
 # 2 GB of content that took 600 MB on the wire without a limit (zstd -1 on a mix of documents and
 # scans); without a limit the pass records no stretches.
-COMPRESSED = dict(HEAVY, codec="zstd", wire_bytes=600_000_000, transfer=[], seconds=7.0 + 1000 * 0.002 + 60.0)
+COMPRESSED = dict(HEAVY, codec="zstd", wire_bytes=600_000_000, transfer=[],
+                  seconds=1100 * model.DEFAULTS["list_file_seconds"] + 60.0)
 
 
 @pytest.mark.parametrize("own, compress, kind, expected", [
@@ -186,9 +188,24 @@ def test_the_model_has_fixed_and_per_file_costs_not_only_bytes():
     parts = run()["seed"]["parts"]
     costs = model.DEFAULTS
     assert parts["fixed"] == costs["server_seconds"] + 2 * costs["share_seconds"]
-    assert parts["files"] == pytest.approx(1010 * (costs["list_file_seconds"] + costs["file_seconds"]), abs=0.1)
+    # Over SSH the files' 2 s go while the stream carries their 178 s of bytes: only the listing counts.
+    assert parts["files"] == pytest.approx(1010 * costs["list_file_seconds"], abs=0.1)
+    assert parts["total"] == pytest.approx(parts["fixed"] + parts["files"] + 2_000_004_000 / link_per_second(), abs=0.2)
+    # Over SMB each file is opened, read, given its security descriptor and closed in turn.
     windows = run(kind="windows")["seed"]["parts"]["files"]
-    assert windows == pytest.approx(parts["files"] + 1010 * 4 * 0.020, abs=0.1)
+    assert windows == pytest.approx(parts["files"] + 1010 * (costs["file_seconds"] + 4 * 0.020), abs=0.1)
+
+
+def test_a_stream_of_many_small_files_takes_what_its_files_take():
+    """200,000 files of 10 kB over SSH: 400 s of files, longer than the 178 s their bytes take."""
+    parts = run(shares=[model.Share("austausch", 200_000, 2_000_000_000, "kommune-a-fs")])["seed"]["parts"]
+    costs = model.DEFAULTS
+    data = 2_000_000_000 / link_per_second()
+    assert parts["data"] == pytest.approx(data, abs=0.1)
+    assert parts["files"] == pytest.approx(200_000 * costs["list_file_seconds"] + 200_000 * costs["file_seconds"] - data,
+                                           abs=0.2)
+    assert parts["total"] == pytest.approx(parts["fixed"] + 200_000 * (costs["list_file_seconds"]
+                                                                       + costs["file_seconds"]), abs=0.3)
 
 
 def test_the_seed_says_which_start_it_assumed():
