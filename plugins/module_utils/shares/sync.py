@@ -517,7 +517,6 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
         return {}
     done, stream = progress.bytes, progress.stream
     wire_before = stream.wire_bytes
-    listing = share_send.request(paths, kinds or [share_tree.FILE] * len(paths))
     codecs = stream.offered if stream.compress else None
     sender = sender or Sender(source, codecs)
     with sender, tempfile.TemporaryFile() as receiver_err:
@@ -537,10 +536,8 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
         finally:
             if stream_out >= 0:
                 os.close(stream_out)
-        # The list goes in from a thread: tar starts writing before it has read all of it,
-        # and a list longer than a pipe buffer would otherwise block both sides.
-        feeder = threading.Thread(target=_feed, args=(sender.process.stdin, listing), daemon=True)
-        feeder.start()
+        if sender.feeder is None:
+            sender.feed(paths, kinds)
         while True:
             try:
                 receiver.wait(timeout=1.0)
@@ -549,7 +546,7 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
                 progress.update(nbytes=min(done + _bytes_read(receiver.pid), done + size) - progress.bytes)
         if progress.limiter.stop is not None and sender.process.poll() is None:
             sender.process.kill()  # the stream was cut off (rate.relay): the rest of it is not wanted
-        feeder.join()
+        sender.feeder.join()
         relaying.join()
         codes = [sender.process.wait(), receiver.returncode, *([decompressing.wait()] if decompressing else [])]
         failed = any(codes)
@@ -570,22 +567,33 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
 
 
 class Sender:
-    """The source's sender (tar_command) started before it is given its paths, so that its
+    """The source's sender (tar_command) started before its stream is read, so that its
     start (an SSH session, the agent, the codec's choice) is not paid between two streams:
-    copy_batches starts the next batch's sender while a batch streams, and a seed's first
-    one starts while the share is walked. Until copy_content takes it, it sends nothing and
-    waits for its list. Its stderr goes to a file of its own (the skipped paths' records
-    and the sender's messages). A context manager: leaving it ends what copy_content did
-    not take (discard)."""
+    copy_batches starts the next batch's sender while a batch streams and gives it its
+    paths (``feed``), so it reads the first files and its stream fills the pipes and SSH's
+    window until copy_content reads it; a seed's first sender starts while the share is
+    walked and gets its paths when triage knows them. Its stderr goes to a file of its own
+    (the skipped paths' records and the sender's messages). A context manager: leaving it
+    ends what copy_content did not take (discard)."""
 
     def __init__(self, source, codecs: list[str] | None):
         self.codecs = codecs
-        self.err = tempfile.TemporaryFile()
+        self.feeder: threading.Thread | None = None
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115  (the Sender's: closed by discard or __exit__)
         try:
             self.process, self.stream_out = _start_sender(source, codecs, self.err)
         except BaseException:
             self.err.close()
             raise
+
+    def feed(self, paths: list[bytes], kinds: list[int] | None = None) -> None:
+        """Gives the sender its paths (``kinds`` as the listing saw them, files by default)
+        from a thread: it starts sending before it has read all of them, and a list longer
+        than a pipe buffer would otherwise block both sides."""
+        request = share_send.request(paths, kinds or [share_tree.FILE] * len(paths))
+        self.feeder = threading.Thread(target=_feed, args=(self.process.stdin, request), daemon=True,
+                                       name="umzug-feed")
+        self.feeder.start()
 
     def take_stream(self) -> int:
         """The reading end of the sender's stream, now the caller's to close."""
@@ -593,12 +601,16 @@ class Sender:
         return stream_out
 
     def discard(self) -> None:
-        """Ends a sender nobody gave its list: the SSH session is closed, nothing was sent."""
+        """Ends a sender whose stream nobody read: its SSH session is closed, what it sent
+        ahead is dropped."""
         if self.process.poll() is None:
             self.process.kill()
         self.process.wait()
-        with contextlib.suppress(OSError):
-            self.process.stdin.close()
+        if self.feeder is not None:
+            self.feeder.join()  # its reader is gone: the feeder ends and closes the pipe
+        else:
+            with contextlib.suppress(OSError):
+                self.process.stdin.close()
         if self.stream_out >= 0:
             os.close(self.stream_out)
             self.stream_out = -1
@@ -733,8 +745,10 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
         for number, batch in enumerate(batches):
             current, upcoming = upcoming, None
             if number + 1 < len(batches):
-                # The next batch's sender starts now, so its stream follows this one's without a pause.
+                # The next batch's sender starts now and reads ahead, so its stream follows this one's
+                # without a pause.
                 upcoming = Sender(source, progress.stream.offered if progress.stream.compress else None)
+                upcoming.feed([paths[i] for i in batches[number + 1]], [records[i][0] for i in batches[number + 1]])
             size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
                        if records[i][0] == share_tree.FILE)
             begun = time.time_ns()
@@ -800,7 +814,8 @@ def _feed(pipe, data: bytes) -> None:
     except BrokenPipeError:
         pass  # tar died; its exit status and message say why
     finally:
-        pipe.close()
+        with contextlib.suppress(BrokenPipeError):
+            pipe.close()
 
 
 def apply_metadata(root: bytes, node: Node, translate: Translator, fresh: bool = False) -> None:

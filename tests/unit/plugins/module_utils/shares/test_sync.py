@@ -564,9 +564,10 @@ def test_a_pass_started_while_the_limit_is_zero_copies_nothing(tmp_path):
 @pytest.fixture
 def senders(monkeypatch):
     """Every Sender a pass starts, and the order of starts and batches: ("start", n) when
-    sender n starts, ("copy", n) and ("copied", n) around the batch that uses sender n."""
+    sender n starts, ("feed", n) when it gets its paths, ("copy", n) and ("copied", n) around
+    the batch that uses sender n."""
     started, events = [], []
-    init, copy_content = share_sync.Sender.__init__, share_sync.copy_content
+    init, feed, copy_content = share_sync.Sender.__init__, share_sync.Sender.feed, share_sync.copy_content
 
     def init_recorded(self, *args, **kwargs):
         init(self, *args, **kwargs)
@@ -581,7 +582,12 @@ def senders(monkeypatch):
         finally:
             events.append(("copied", number))
 
+    def feed_recorded(self, *args, **kwargs):
+        events.append(("feed", started.index(self)))
+        return feed(self, *args, **kwargs)
+
     monkeypatch.setattr(share_sync.Sender, "__init__", init_recorded)
+    monkeypatch.setattr(share_sync.Sender, "feed", feed_recorded)
     monkeypatch.setattr(share_sync, "copy_content", copy_recorded)
     return started, events
 
@@ -596,10 +602,13 @@ def test_each_batch_s_sender_starts_while_the_batch_before_streams(tree, monkeyp
     copies = [number for kind, number in events if kind == "copy"]
     assert len(copies) >= 3 and copies == list(range(len(copies)))  # a sender each, none started twice
     assert len(started) == len(copies)  # none started in vain
-    # The seed's first sender started before any copy; each later one while the batch before streamed.
+    # The seed's first sender started before any copy and got its paths in it; each later one
+    # started and got its paths (it reads ahead) while the batch before streamed.
     assert events[0] == ("start", 0)
+    assert events.index(("copy", 0)) < events.index(("feed", 0)) < events.index(("copied", 0))
     for number in copies[1:]:
-        assert events.index(("start", number)) < events.index(("copied", number - 1))
+        assert events.index(("start", number)) < events.index(("feed", number)) < events.index(("copied", number - 1))
+    assert all(not sender.feeder.is_alive() for sender in started)
     assert [(s.process.returncode, s.stream_out) for s in started] == [(0, -1)] * len(started)
     assert snapshot(dst).keys() == snapshot(src).keys()
     assert len(result.work_list.copy) == 16
@@ -636,10 +645,12 @@ def test_the_next_batch_s_sender_is_ended_when_the_limit_stops_the_pass(tmp_path
     first = sync(src, dst, state, limiter=rate.Limiter(PAUSED_SOON, FakeClock("2026-12-04 10:00:00")))
     assert not first.complete
     copies = [number for kind, number in events if kind == "copy"]
-    # The batch the stop cut had the next one's sender started; it never got its paths.
+    # The batch the stop cut had the next one's sender started and reading ahead; nothing read its stream.
     assert len(started) == len(copies) + 1 and len(copies) < 4
     unused = started[-1]
+    assert ("feed", len(started) - 1) in events
     assert unused.process.returncode is not None and unused.stream_out == -1 and unused.err.closed
+    assert not unused.feeder.is_alive() and unused.process.stdin.closed
 
 
 # --- compression on the wire (share_wire) ----------------------------------------------------
