@@ -272,6 +272,10 @@ class LocalSource:
         """The command that prints the codec the sender would pick (check mode)."""
         return [sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, "codec", codecs)]
 
+    def shared(self) -> contextlib.AbstractContextManager:
+        """Nothing to share on this host (see SshSource.shared)."""
+        return contextlib.nullcontext()
+
 
 class SshSource:
     """A source tree on the Kommune's file server, reached with the transfer key."""
@@ -291,6 +295,35 @@ class SshSource:
     def _ssh(self, remote: str) -> list[str]:
         return [*self.ssh_command(), remote]
 
+    @contextlib.contextmanager
+    def shared(self) -> Iterator[None]:
+        """One SSH connection for the sessions opened inside it (a pass's listing, its
+        senders, the codec's probe): OpenSSH's multiplexing, a master without a command and
+        the sessions as its channels. The connection's setup is paid once, and a batch's
+        stream that follows another finds TCP's window open on the link instead of starting
+        again from idle. Where the master does not come up (within MASTER_WAIT s) the
+        sessions connect on their own, as without it, and say themselves what went wrong.
+        The master ends when the block does."""
+        with tempfile.TemporaryDirectory(prefix="umzug-ssh-") as folder:
+            control = ["-o", f"ControlPath={os.path.join(folder, 'master')}"]
+            ssh, *rest = self.ssh_command()
+            master = subprocess.Popen([ssh, "-M", "-N", *control, "-o", "ControlPersist=no", *rest],
+                                      stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                      stderr=subprocess.DEVNULL)
+            options = self.options
+            try:
+                if _master_ready(master, os.path.join(folder, "master")):
+                    self.options = [*options, *control, "-o", "ControlMaster=no"]
+                yield
+            finally:
+                self.options = options
+                master.terminate()
+                try:
+                    master.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    master.kill()
+                    master.wait()
+
     def session(self) -> _Listing:
         remote = shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, "source-ids")])
         return _Listing(self._ssh(remote), f"{os.fsdecode(self.root)} on {self.host}")
@@ -304,6 +337,23 @@ class SshSource:
 
     def codec_command(self, codecs: list[str]) -> list[str]:
         return self._ssh(shlex.join(["python3", "-c", AGENT_BOOT, *_agent_arguments(self.root, "codec", codecs)]))
+
+
+# Seconds a pass waits for its SSH master's socket (SshSource.shared).
+MASTER_WAIT = 15.0
+
+
+def _master_ready(master: subprocess.Popen, socket_path: str) -> bool:
+    """Whether the master's control socket came up; False when the master ended first or
+    took longer than MASTER_WAIT."""
+    deadline = time.monotonic() + MASTER_WAIT
+    while time.monotonic() < deadline:
+        if os.path.exists(socket_path):
+            return True
+        if master.poll() is not None:
+            return False
+        time.sleep(0.02)
+    return False
 
 
 def _full_listing(source) -> tuple[list[Node], dict[int, str], dict[int, str]]:
@@ -1024,10 +1074,11 @@ def run_pass(source, target_root: bytes, state_path: str, translate_sid: Callabl
                 limiter.check()
             except share_rate.Paused as paused:  # no transfer allowed now: nothing is listed or copied
                 return PassResult(WorkList(), Translator(translate_sid, {}, {}, target_id), 0.0, stop=paused.stop)
-        return _run_pass(source, target_root, state_path, translate_sid, target_id, check=check, delete=delete,
-                         progress_path=progress_path, compare_content=compare_content,
-                         content_differs=content_differs, limiter=limiter,
-                         stream=Stream(compress, share_wire.offered() if compress else []))
+        with source.shared():
+            return _run_pass(source, target_root, state_path, translate_sid, target_id, check=check, delete=delete,
+                             progress_path=progress_path, compare_content=compare_content,
+                             content_differs=content_differs, limiter=limiter,
+                             stream=Stream(compress, share_wire.offered() if compress else []))
 
 
 def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callable[[str], str | None],

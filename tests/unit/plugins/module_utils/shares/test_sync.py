@@ -406,6 +406,64 @@ def test_ssh_source_runs_the_agent_through_a_remote_shell(tree, tmp_path, monkey
     assert (dst / "Pläne" / "plan.pdf").stat().st_gid == 300513
 
 
+# A stand-in for ssh: "-M" makes the master (its control socket a plain file, then it waits
+# to be ended; UMZUG_TEST_MASTER=fail makes it give up at once), anything else runs the
+# remote command line here. Every call is logged, one line each.
+FAKE_SSH = """#!/bin/sh
+echo "$*" >> "$UMZUG_TEST_SSH_LOG"
+case " $* " in
+  *" -M "*)
+    [ "$UMZUG_TEST_MASTER" = fail ] && exit 255
+    for arg; do case "$arg" in ControlPath=*) : > "${arg#ControlPath=}" ;; esac; done
+    exec sleep 60 ;;
+esac
+for last; do :; done
+exec sh -c "$last"
+"""
+
+
+@pytest.fixture
+def fake_ssh(tmp_path, monkeypatch):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "ssh").write_text(FAKE_SSH)
+    (bin_dir / "wbinfo").write_text('#!/bin/sh\necho "S-1-22-1-$2"\n')
+    for tool in ("ssh", "wbinfo"):
+        os.chmod(bin_dir / tool, 0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:{os.environ['PATH']}")
+    log = tmp_path / "ssh.log"
+    monkeypatch.setenv("UMZUG_TEST_SSH_LOG", str(log))
+    return lambda: log.read_text().splitlines()
+
+
+def test_a_pass_over_ssh_runs_its_sessions_through_one_master(tree, fake_ssh, monkeypatch):
+    monkeypatch.setattr(share_sync, "BATCH_FILES", 4)
+    src, dst, state = tree
+    source = SshSource("kommune-a-fs", os.fsencode(src), key="/keys/transfer")
+    result = run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False)
+    assert len(result.work_list.copy) == 7
+    [master, *sessions] = fake_ssh()
+    assert " -M -N -o ControlPath=" in f" {master}" and "ControlPersist=no" in master
+    control = master.split("ControlPath=")[1].split()[0]
+    # the listing and a sender per batch (7 files in batches of 4: two), all through the master
+    assert len(sessions) == 3
+    assert all(f"ControlPath={control} -o ControlMaster=no" in line for line in sessions)
+    assert not os.path.exists(os.path.dirname(control))  # the master ended with the pass, its folder gone
+    assert source.options == []
+    assert (dst / "Pläne" / "plan.pdf").read_bytes() == (src / "Pläne" / "plan.pdf").read_bytes()
+
+
+def test_without_a_master_the_sessions_connect_on_their_own(tree, fake_ssh, monkeypatch):
+    monkeypatch.setenv("UMZUG_TEST_MASTER", "fail")
+    src, dst, state = tree
+    result = run_pass(SshSource("kommune-a-fs", os.fsencode(src)), os.fsencode(dst), state, translate_sid,
+                      target_id, check=False)
+    assert len(result.work_list.copy) == 7
+    [master, *sessions] = fake_ssh()
+    assert " -M " in f" {master} " and sessions
+    assert not any("ControlPath" in line for line in sessions)
+
+
 def test_a_path_that_changes_type_between_passes_is_replaced(tree):
     src, dst, state = tree
     sync(src, dst, state)
