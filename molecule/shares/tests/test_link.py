@@ -6,38 +6,15 @@ Two measurements each: the pass's own (its result's ``transfer`` and its progres
 one apart from umzug's code, the bytes a sampler found on the target every 0.2 s by the RZ
 file server's clock."""
 
-import itertools
-import json
-import os
-from pathlib import Path
-
-RECORD = Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "/nonexistent")) / "shares"
-MBIT = 1_000_000 / 8
-
-
-def record(name):
-    return json.loads((RECORD / name).read_text(encoding="utf-8"))
-
-
-def samples(evidence):
-    return [(float(t), int(b)) for t, b in (line.split() for line in evidence["samples"])]
-
-
-def slope(notes, since, until):
-    """Bytes per second on the target between ``since`` and ``until`` (seconds since the
-    epoch), from edge to edge: tar writes what it has read a record (1 MiB) at a time, so the
-    bytes on the target rise in steps, a second apart at 8 Mbit/s. Measured between the
-    first and the last note at which the bytes rose, a stretch holds whole steps; between two
-    arbitrary notes it could hold one step fewer than its length (a fifth less over 5 s)."""
-    edges = [now for before, now in itertools.pairwise(notes) if now[1] > before[1] and since <= now[0] <= until]
-    assert len(edges) >= 3, edges  # at least two steps to measure
-    first, last = edges[0], edges[-1]
-    assert last[0] - first[0] >= 2, (first, last)  # enough of a stretch to measure
-    return (last[1] - first[1]) / (last[0] - first[0])
-
-
-def within(measured, limit, share=0.10):
-    return abs(measured - limit) <= share * limit
+from tests.support.link import (
+    MBIT,
+    assert_limit_change_took_effect,
+    assert_steady_limit_kept,
+    record,
+    samples,
+    step_slope,
+    within,
+)
 
 
 def test_the_shaped_link_itself_keeps_its_rate():
@@ -56,7 +33,7 @@ def test_the_shaped_link_itself_keeps_its_rate():
     end = next(n for n in notes if n[1] >= total * 9 / 10)[0]
     # The content, without the headers of Ethernet, IP, TCP and SSH the link also carries
     # (1448 of 1514 bytes a packet): about 95.5 % of the shaped rate.
-    measured = slope(notes, start, end)
+    measured = step_slope(notes, start, end)
     assert within(measured, rate), (measured, rate)
     assert measured <= rate, (measured, rate)
 
@@ -95,46 +72,13 @@ def test_the_relay_delays_and_carried_the_steady_pass():
 
 def test_steady_limit_is_kept():
     evidence = record("link-steady.json")
-    total, limit = evidence["total"], 16 * MBIT
     result = evidence["pass"]
-    assert result["bytes"] == total and result["counts"]["copy"] == 10
-    # The pass's own figures: one stretch under 16 Mbit/s, its rate within 10 %. It counts
-    # the tar stream, the content with tar's headers.
-    [stretch] = result["transfer"]
-    assert stretch["limit_bytes_per_s"] == limit and total <= stretch["bytes"] <= total * 1.01
-    assert within(stretch["rate_bytes_per_s"], limit), stretch
-    assert evidence["progress"]["limit_bytes_per_s"] == limit
-    assert evidence["progress"]["bytes"] == total
-    # Apart from umzug: the target's bytes by the clock. From the first byte to the last...
-    notes = samples(evidence)
-    assert notes[-1][1] == total, notes[-1]
-    first = next(n for n in notes if n[1] > 0)
-    full = next(n for n in notes if n[1] >= total)
-    assert within((full[1] - first[1]) / (full[0] - first[0]), limit), (first, full)
-    # ... and between 10 % and 90 % of them.
-    start = next(n for n in notes if n[1] >= total / 10)[0]
-    end = next(n for n in notes if n[1] >= total * 9 / 10)[0]
-    assert within(slope(notes, start, end), limit), (start, end)
+    assert result["bytes"] == evidence["total"] and result["counts"]["copy"] == 10
+    # The pass counts the tar stream, the content with tar's headers (at most 1 % more).
+    assert_steady_limit_kept(evidence, 16 * MBIT, step_slope)
 
 
 def test_limit_change_takes_effect_during_the_pass():
     evidence = record("link-change.json")
-    total, boundary = evidence["total"], evidence["boundary"]
-    slow, fast = 8 * MBIT, 32 * MBIT
-    result = evidence["pass"]
-    assert result["bytes"] == total
-    # The pass's own figures: 8 Mbit/s up to the boundary, 32 after it, each kept.
-    before, after = result["transfer"]
-    assert (before["limit_bytes_per_s"], after["limit_bytes_per_s"]) == (slow, fast)
-    assert total <= before["bytes"] + after["bytes"] <= total * 1.01
-    assert within(before["rate_bytes_per_s"], slow), before
-    assert within(after["rate_bytes_per_s"], fast), after
-    # Apart from umzug: content arrived before the boundary and after it, at each limit.
-    notes = samples(evidence)
-    started = next(n for n in notes if n[1] > 0)[0]
-    full = next(n for n in notes if n[1] >= total)[0]
-    assert started < boundary - 2 and full > boundary + 2, (started, boundary, full)
-    assert within(slope(notes, started, boundary), slow), notes
-    # The schedule is looked up once a second: the new limit holds from a second after the boundary.
-    assert within(slope(notes, boundary + 1.2, full), fast), notes
-
+    assert evidence["pass"]["bytes"] == evidence["total"]
+    assert_limit_change_took_effect(evidence, 8 * MBIT, 32 * MBIT, step_slope)

@@ -71,9 +71,44 @@ def pump(limiter: rate.Limiter, clock: FakeClock, until: float, chunk: int = 64 
     return moved
 
 
+def limited(schedule: dict | None, start: str = "2026-12-04 10:00:00") -> tuple[rate.Limiter, FakeClock]:
+    """A limiter for ``schedule`` on a fake clock that starts at ``start`` (Europe/Berlin) and moves
+    only as the limiter waits: the tests keep to time without sleeping."""
+    clock = FakeClock(start)
+    return rate.Limiter(schedule, clock), clock
+
+
+def relay_through(limiter: rate.Limiter, chunks) -> bytes:
+    """``chunks`` written into a real pipe, relayed by ``rate.relay`` into another; what came out.
+    The writer stops when the relay has ended the stream and closed the pipe."""
+    in_read, in_write = os.pipe()
+    out_read, out_write = os.pipe()
+    received = bytearray()
+
+    def drain():
+        while chunk := os.read(out_read, 1 << 16):
+            received.extend(chunk)
+        os.close(out_read)
+
+    def fill():
+        try:
+            for chunk in chunks:
+                os.write(in_write, chunk)
+        except BrokenPipeError:
+            pass
+        os.close(in_write)
+
+    threads = [threading.Thread(target=drain), threading.Thread(target=fill)]
+    for thread in threads:
+        thread.start()
+    rate.relay(in_read, out_write, limiter)
+    for thread in threads:
+        thread.join()
+    return bytes(received)
+
+
 def test_rate_is_kept_within_ten_percent_over_a_window():
-    clock = FakeClock(berlin("2026-12-04 10:00:00"))  # office hours: 20 Mbit/s
-    limiter = rate.Limiter(OFFICE, clock)
+    limiter, clock = limited(OFFICE)  # office hours: 20 Mbit/s
     moved = pump(limiter, clock, 30.0)
     assert abs(moved / clock.monotonic() - 2_500_000) <= 250_000
     [stretch] = limiter.report()
@@ -82,8 +117,7 @@ def test_rate_is_kept_within_ten_percent_over_a_window():
 
 
 def test_a_limit_change_takes_effect_mid_stream():
-    clock = FakeClock(berlin("2026-12-04 16:59:50"))  # 10 s before office hours end: 20, then 80 Mbit/s
-    limiter = rate.Limiter(OFFICE, clock)
+    limiter, clock = limited(OFFICE, "2026-12-04 16:59:50")  # 10 s before office hours end: 20, then 80 Mbit/s
     before = pump(limiter, clock, 10.0)
     after = pump(limiter, clock, 20.0)
     assert abs(before / 10 - 2_500_000) <= 250_000
@@ -95,8 +129,7 @@ def test_a_limit_change_takes_effect_mid_stream():
 
 
 def test_no_limit_in_force_never_waits():
-    clock = FakeClock(berlin("2026-12-05 10:00:00"))
-    limiter = rate.Limiter({"entries": OFFICE["entries"]}, clock)  # Saturday, no default: no limit
+    limiter, clock = limited({"entries": OFFICE["entries"]}, "2026-12-05 10:00:00")  # Saturday, no default: no limit
     for _ in range(1000):
         limiter.take(1 << 20)
     assert clock.slept == 0
@@ -104,7 +137,7 @@ def test_no_limit_in_force_never_waits():
 
 
 def test_without_schedule_the_limiter_does_nothing():
-    limiter = rate.Limiter(None, FakeClock(berlin("2026-12-04 10:00:00")))
+    limiter, _ = limited(None)
     assert not limiter.active
     limiter.take(1 << 30)
     assert limiter.report() == []
@@ -112,30 +145,11 @@ def test_without_schedule_the_limiter_does_nothing():
 
 def test_relay_moves_a_real_stream_at_the_limit():
     """Real pipes through the limiter; the fake clock keeps the test from sleeping."""
-    clock = FakeClock(berlin("2026-12-04 10:00:00"))
-    limiter = rate.Limiter(OFFICE, clock)
+    limiter, clock = limited(OFFICE)
     payload = os.urandom(4 << 20)
-    in_read, in_write = os.pipe()
-    out_read, out_write = os.pipe()
-    received = bytearray()
-
-    def drain():
-        while chunk := os.read(out_read, 1 << 16):
-            received.extend(chunk)
-        os.close(out_read)
-
-    def fill():
-        for offset in range(0, len(payload), 1 << 16):
-            os.write(in_write, payload[offset:offset + (1 << 16)])
-        os.close(in_write)
-
-    threads = [threading.Thread(target=drain), threading.Thread(target=fill)]
-    for thread in threads:
-        thread.start()
-    rate.relay(in_read, out_write, limiter)
-    for thread in threads:
-        thread.join()
-    assert bytes(received) == payload
+    pieces = (payload[offset:offset + (1 << 16)] for offset in range(0, len(payload), 1 << 16))
+    received = relay_through(limiter, pieces)
+    assert received == payload
     # 4 MiB at 20 Mbit/s (2.5 MB/s): 1.68 s on the limiter's clock.
     assert abs(clock.monotonic() - len(payload) / 2_500_000) <= 0.1 * len(payload) / 2_500_000
     [stretch] = limiter.report()
@@ -152,17 +166,16 @@ def test_a_reader_that_goes_away_ends_the_relay():
 
 
 def test_throttled_reads_keep_the_limit():
-    clock = FakeClock(berlin("2026-12-04 10:00:00"))
+    limiter, clock = limited(OFFICE)
     chunks = [b"x" * 65536] * 400  # 26 MB at 20 Mbit/s: about 10.5 s
-    assert b"".join(rate.throttled(chunks, rate.Limiter(OFFICE, clock))) == b"".join(chunks)
+    assert b"".join(rate.throttled(chunks, limiter)) == b"".join(chunks)
     assert abs(clock.monotonic() - 400 * 65536 / 2_500_000) <= 0.1 * 400 * 65536 / 2_500_000
 
 
 def test_progress_shows_the_limit_in_force_and_the_time_left_at_it(tmp_path):
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import Progress
 
-    clock = FakeClock(berlin("2026-12-04 10:00:00"))
-    limiter = rate.Limiter(OFFICE, clock)
+    limiter, _ = limited(OFFICE)
     progress = Progress(str(tmp_path / "p.json"), 10, 25_000_000, started=0.0, limiter=limiter)
     progress.bytes = 5_000_000
     figures = progress.figures(2.0)
@@ -207,8 +220,7 @@ OFFICE_PAUSED = {"default": 8, "entries": [
 
 
 def test_a_limit_of_zero_stops_the_limiter_and_names_when_transfer_is_next_allowed():
-    clock = FakeClock(berlin("2026-12-04 06:59:58"))  # Friday, 2 s before office hours
-    limiter = rate.Limiter(OFFICE_PAUSED, clock)
+    limiter, clock = limited(OFFICE_PAUSED, "2026-12-04 06:59:58")  # Friday, 2 s before office hours
     with pytest.raises(rate.Paused) as paused:
         pump(limiter, clock, 10.0)
     stop = paused.value.stop
@@ -238,7 +250,7 @@ def test_nights_only_next_allowed_is_the_evening_and_a_period_over_the_weekend()
 
 
 def test_a_started_pass_at_zero_is_refused_before_it_reads():
-    limiter = rate.Limiter(OFFICE_PAUSED, FakeClock(berlin("2026-12-04 10:00:00")))
+    limiter, _ = limited(OFFICE_PAUSED)
     with pytest.raises(rate.Paused, match="from now on"):
         limiter.check()
     read = []
@@ -277,31 +289,8 @@ def test_parse_until_refuses_what_is_no_time():
 
 
 def test_relay_ends_the_stream_where_the_limit_becomes_zero():
-    clock = FakeClock(berlin("2026-12-04 06:59:59"))  # 1 s at 8 Mbit/s, then office hours
-    limiter = rate.Limiter(OFFICE_PAUSED, clock)
-    in_read, in_write = os.pipe()
-    out_read, out_write = os.pipe()
-    received = bytearray()
-
-    def drain():
-        while chunk := os.read(out_read, 1 << 16):
-            received.extend(chunk)
-        os.close(out_read)
-
-    def fill():
-        try:
-            for _ in range(64):  # 4 MiB, far more than a second at 1 MB/s
-                os.write(in_write, b"y" * 65536)
-        except BrokenPipeError:
-            pass
-        os.close(in_write)
-
-    threads = [threading.Thread(target=drain), threading.Thread(target=fill)]
-    for thread in threads:
-        thread.start()
-    rate.relay(in_read, out_write, limiter)
-    for thread in threads:
-        thread.join()
+    limiter, _ = limited(OFFICE_PAUSED, "2026-12-04 06:59:59")  # 1 s at 8 Mbit/s, then office hours
+    received = relay_through(limiter, [b"y" * 65536] * 64)  # 4 MiB, far more than a second at 1 MB/s
     assert limiter.stop is not None and limiter.stop.reason == "schedule"
     assert 1_000_000 <= len(received) <= 1_000_000 + 4 * rate.CHUNK
 
@@ -314,7 +303,7 @@ def test_relay_ends_the_stream_where_the_limit_becomes_zero():
     (1000, 1 << 20, 8),             # 31 MB: as deep as the reader goes
 ])
 def test_read_window_keeps_what_is_in_flight_within_a_quarter_second_of_the_limit(mbit, chunk, depth):
-    limiter = rate.Limiter(None if mbit is None else {"default": mbit, "entries": []}, FakeClock())
+    limiter, _ = limited(None if mbit is None else {"default": mbit, "entries": []})
     window = rate.read_window(limiter)
     assert window == {"chunk": chunk, "depth": depth}
     if mbit is not None and mbit >= 8:
