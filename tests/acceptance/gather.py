@@ -239,8 +239,8 @@ class Gathered:
         """new DN -> Result of the base search for each mapped group in the central directory."""
         k = self.kommune
         dns = sorted({g["new_dn"] for g in k.active("groups")})
-        results = run_batch(k.host(k.one("dc", rz=True)), [ldbsearch(dn, "(objectClass=group)", "member")
-                                                            for dn in dns])
+        results = run_batch(k.host(k.one("dc", rz=True)),
+                            [ldbsearch(dn, "(objectClass=group)", "member") for dn in dns])
         return dict(zip(dns, results, strict=True))
 
     # --- clients -----------------------------------------------------------------------
