@@ -26,6 +26,7 @@ for path in (TOP, TOP.parents[2] if INSTALLED else TOP / "collections"):
 # environment as the Python running this suite.
 os.environ["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
 
+from tests.acceptance.gather import Gathered  # noqa: E402
 from tests.acceptance.kommune import AcceptanceSetupError, Kommune  # noqa: E402
 
 # The skip policy's hooks apply through this import.
@@ -90,6 +91,17 @@ def pytest_addoption(parser):
 @pytest.fixture(scope="session")
 def kommune(request) -> Kommune:
     return _kommune(request.config)
+
+
+@pytest.fixture(scope="session")
+def gathered(request, kommune) -> Gathered:
+    """The reads of the parts this run checks, all started when the first test that checks
+    the hosts' data sets up, in parallel (gather.py); the run's SSH sessions close when it ends."""
+    reads = Gathered(kommune)
+    reads.start(chosen_parts(request.config))
+    yield reads
+    reads.close()
+    kommune.sessions.close()
 
 
 def _kommune(config) -> Kommune:

@@ -2,32 +2,30 @@
 and credentials, all read from the plan inventory and the files the payloads write.
 
 Loaded once per run (``Kommune.load``) and shared by the tests; remote facts (share lists,
-share paths) are read through testinfra over the same connections Ansible uses. A windows
+share paths) are read through testinfra, with the connection settings Ansible uses, over one
+SSH session per host (sessions.py). A windows
 Kommune's source (``umzug_source.kind: windows``) is never logged on to: its reads go over SMB
 and LDAPS from the RZ file server (windows.py).
 """
 
 from __future__ import annotations
 
-import base64
 import json
 import subprocess
 import sys
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-import testinfra
 import yaml
 
 from ansible_collections.kommunal.umzug.plugins.module_utils import samba_conf
-from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
+from ansible_collections.kommunal.umzug.plugins.module_utils.name_switch.dns_smb import aliases_from_shares
+from tests.acceptance.sessions import Sessions
 from tests.acceptance.windows import WindowsSource
 
 TOP = Path(__file__).resolve().parents[2]
 ANSIBLE_INVENTORY = Path(sys.executable).with_name("ansible-inventory")
-# Everyone, Authenticated Users, BUILTIN\\Users: in every domain user's token.
-WELL_KNOWN_TOKEN = {"S-1-1-0", "S-1-5-11", "S-1-5-32-545"}
 NOT_SHARES = {"global", "homes", "printers", "print$", "ipc$", "netlogon", "sysvol"}
 
 
@@ -69,7 +67,6 @@ class Kommune:
     data: dict
     credentials_dir: Path
     mapping_dir: Path | None = None
-    _hosts: dict = field(default_factory=dict)
 
     @classmethod
     def load(cls, kommune_id: str, inventory: str, credentials_dir: Path, mapping_dir: Path | None) -> Kommune:
@@ -123,15 +120,24 @@ class Kommune:
     def rz_workgroup(self) -> str:
         return self.hostvars(self.rz_fs)["umzug_domain"]["workgroup"]
 
+    @cached_property
+    def sessions(self) -> Sessions:
+        """The run's SSH sessions: to the Kommune's hosts and the RZ's."""
+        return Sessions(self.inventory, self.members + [h for h in self.group("rz") if h not in self.members])
+
+    def templated(self, name: str) -> bool:
+        """Whether the inventory computes a connection setting of ``name`` (the lab's key path
+        from its state folder): testinfra's Ansible backend reads them without templating, so
+        it must then go through Ansible itself for every command."""
+        return any("{{" in str(value) for key, value in self.hostvars(name).items() if key.startswith("ansible_"))
+
     def host(self, name: str):
-        if name not in self._hosts:
-            # testinfra reads connection settings without templating them; an inventory that
-            # computes them (the lab's key path from inventory_dir) goes through Ansible itself.
-            templated = any("{{" in str(value) for key, value in self.hostvars(name).items()
-                            if key.startswith("ansible_"))
-            spec = f"ansible://{name}" + ("?force_ansible=True" if templated else "")
-            self._hosts[name] = testinfra.get_host(spec, ansible_inventory=self.inventory)
-        return self._hosts[name]
+        """The testinfra host to run commands on ``name`` (one SSH session for the run)."""
+        return self.sessions.host(name, templated=self.templated(name))
+
+    def ansible_host(self, name: str):
+        """The testinfra host to run Ansible modules on ``name``."""
+        return self.sessions.ansible_host(name, templated=self.templated(name))
 
     @property
     def workstation(self) -> str:
@@ -168,17 +174,6 @@ class Kommune:
         return {name: params["path"] for name, params in samba_conf.sections(result.stdout).items()
                 if name.lower() not in NOT_SHARES and "path" in params}
 
-    def source_acl(self, share: str):
-        """The Windows ACL of the share's root on the Kommune's file server (security.NTACL; a
-        windows Kommune's as the backup account reads it over SMB)."""
-        if self.windows:
-            return self.windows.root_sd(share)
-        result = self.host(self.one("fs")).run(
-            "getfattr --absolute-names --only-values -n security.NTACL %s | base64 -w0", self.source_shares[share])
-        if not result.stdout.strip():
-            return None
-        return ntacl.sd_from_ntacl(base64.b64decode(result.stdout.strip()))
-
     def target_share(self, share: str) -> str:
         return f"{self.context['share_namespace']}-{share.lower()}"
 
@@ -210,24 +205,16 @@ class Kommune:
             return {}
         return yaml.safe_load(path.read_text(encoding="utf-8")).get("passwords", {})
 
-    def token(self, user: dict) -> set[str]:
-        """The SIDs an old user's log-on carried at home: its own, its groups (nested, from
-        the Kommune's DC) and the well-known ones every authenticated user has."""
-        if self.windows:
-            return self.windows.token(user["old_sid"]) | WELL_KNOWN_TOKEN
-        result = self.host(self.one("dc")).run(
-            "ldbsearch -H /var/lib/samba/private/sam.ldb -s base -b %s tokenGroups objectSid",
-            f"<SID={user['old_sid']}>")
-        sids = {line.split(":", 1)[1].strip() for line in result.stdout.splitlines()
-                if line.startswith(("tokenGroups:", "objectSid:"))}
-        return sids | WELL_KNOWN_TOKEN
+    def rz_account(self, user: dict) -> str:
+        """The user's new account as an SMB log-on names it."""
+        return f"{self.rz_workgroup}\\{user['new_name']}"
 
-    def enabled_in_rz(self, user: dict) -> bool:
-        result = self.host(self.one("dc", rz=True)).run(
-            "ldbsearch -H /var/lib/samba/private/sam.ldb -s base -b %s userAccountControl", user["new_dn"])
-        values = [line.split(":", 1)[1] for line in result.stdout.splitlines()
-                  if line.startswith("userAccountControl:")]
-        return bool(values) and not int(values[0]) & 0x2
+    def switched(self) -> dict[str, dict[str, str]]:
+        """Old file server name -> {old share: migrated share}: what the name switch serves
+        (docs/name_switch.md), from the plan's share mapping."""
+        aliases, _dummy = aliases_from_shares(self.context["endpoints"]["shares"], self.domain["dns_domain"],
+                                              self.rz_fs)
+        return aliases
 
     def sample_users(self) -> list[dict]:
         """Mapped users the suite can log on as: active, with a known password, and none of

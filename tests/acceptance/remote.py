@@ -43,6 +43,61 @@ def run_with_password(host, secret: str, command: list[str]) -> Outcome:
     return Outcome(result.rc, result.stdout, result.stderr)
 
 
+# Runs each command given ("$@") in turn, with its own stdout and stderr, and prints one line
+# per command: "<exit code> <stdout as base64> <stderr as base64>". Exits 0 itself, so its own
+# exit code is never taken for ssh's.
+_BATCH = ('o=$(mktemp) && e=$(mktemp) || exit 1; trap \'rm -f "$o" "$e"\' EXIT; for c in "$@"; do '
+          'bash -c "$c" </dev/null >"$o" 2>"$e"; rc=$?; '
+          'printf "%s %s %s\\n" "$rc" "$(base64 -w0 <"$o")" "$(base64 -w0 <"$e")"; done; exit 0')
+
+
+@dataclass(frozen=True)
+class Result:
+    """One command's result of a batch: exit code and output as bytes."""
+
+    rc: int
+    stdout_bytes: bytes
+    stderr_bytes: bytes
+
+    @property
+    def stdout(self) -> str:
+        return self.stdout_bytes.decode("utf-8", "replace")
+
+    @property
+    def stderr(self) -> str:
+        return self.stderr_bytes.decode("utf-8", "replace")
+
+
+def run_batch(host, commands: list[str], secrets: dict[str, str] | None = None) -> list[Result]:
+    """Run the shell ``commands`` on ``host`` in one round trip, one after another, and
+    return each one's result, in order. ``secrets`` (name -> value) reach the commands as
+    environment variables only, as in run_with_password; no error names them."""
+    if not commands:
+        return []
+    assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in (secrets or {}).items())
+    script = f"{assignments} bash -c {shlex.quote(_BATCH)} batch " + " ".join(shlex.quote(c) for c in commands)
+    try:
+        result = host.run(script.strip())
+    except Exception:
+        raise AssertionError(f"a batch of {len(commands)} commands could not be run on the host") from None
+    lines = result.stdout.splitlines()
+    if result.rc != 0 or len(lines) != len(commands):
+        detail = "" if secrets else f": {result.stderr.strip()[:300]}"
+        raise AssertionError(f"a batch of {len(commands)} commands gave {len(lines)} results "
+                             f"(exit code {result.rc}){detail}")
+    results = []
+    for line in lines:
+        rc, _sep, rest = line.partition(" ")
+        out, _sep, err = rest.partition(" ")
+        results.append(Result(int(rc), base64.b64decode(out), base64.b64decode(err)))
+    return results
+
+
+def command(*parts: str) -> str:
+    """A shell command line of ``parts``, each quoted."""
+    return " ".join(shlex.quote(part) for part in parts)
+
+
 def parse_ldif(text: str, binary: tuple[str, ...] = ()) -> list[dict[str, list]]:
     """Entries of ldbsearch/ldapsearch output as {attribute: [values]}, with folded lines
     joined and base64 values (`attr:: ...`, used for anything non-ASCII) decoded: to text,

@@ -3,37 +3,12 @@ discovery by the clients payload's catalog finds no configuration value that sti
 old endpoint, the values name RZ hosts, and every installed client's probes pass."""
 
 import json
-from pathlib import Path
 
-import pytest
-import yaml
-
-TOP = Path(__file__).resolve().parents[2]
-PROFILES = [yaml.safe_load(p.read_text(encoding="utf-8"))
-            for p in sorted((TOP / "roles/clients/files/profiles").glob("*.yml"))]
+from tests.acceptance.gather import value
 
 
-def module(host, name, args, *, check=False):
-    result = host.ansible(f"kommunal.umzug.{name}", json.dumps(args), check=check)
-    assert not result.get("failed"), result.get("msg")
-    return result
-
-
-@pytest.fixture(scope="module")
-def found(kommune):
-    return {}
-
-
-def discovered(kommune, client_host, cache):
-    if client_host not in cache:
-        cache[client_host] = module(kommune.host(client_host), "client_discover", {
-            "profiles": PROFILES, "endpoints": kommune.context["endpoints"], "search_paths": ["/opt", "/srv", "/etc"],
-            "kommune": kommune.kommune_id}, check=True)
-    return cache[client_host]
-
-
-def test_client_configs_name_only_rz_endpoints(kommune, client_host, found):
-    result = discovered(kommune, client_host, found)
+def test_client_configs_name_only_rz_endpoints(kommune, client_host, gathered):
+    result = value(gathered.get("client_discovery")[client_host])
     assert result["clients"], f"no Fachverfahren client found on {client_host}"
     still_old = [f"{f['path']}: {v.get('value', v)}" for c in result["clients"] for f in c["files"]
                  for v in f["values"] if v.get("moves")]
@@ -43,16 +18,11 @@ def test_client_configs_name_only_rz_endpoints(kommune, client_host, found):
     assert any(name in text for name in rz_hosts), "no configuration value names an RZ host"
 
 
-def test_client_probes_pass(kommune, client_host, found):
-    result = discovered(kommune, client_host, found)
-    auth = kommune.hostvars(client_host).get("clients_probe_smb_auth_file")
+def test_client_probes_pass(client_host, gathered):
+    value(gathered.get("client_discovery")[client_host])
     failed = {}
-    for client in result["clients"]:
-        profile = next(p for p in PROFILES if p["id"] == client["id"])
-        args = {"profile": profile, "timeout": 15, "kommune": kommune.kommune_id}
-        if auth:
-            args["smb_auth_file"] = auth
-        probe = module(kommune.host(client_host), "client_probe", args)
+    for client_id, found in gathered.get("client_probes")[client_host].items():
+        probe = value(found)
         if probe["failed_probes"]:
-            failed[client["id"]] = [p for p in probe["probes"] if not p["ok"]]
+            failed[client_id] = [p for p in probe["probes"] if not p["ok"]]
     assert not failed, f"failed probes: {failed}"

@@ -3,24 +3,10 @@ the RZ file server as <namespace>-<share> with the same tree, and every test use
 exactly the shares there (new account, real log-on) that the old share's Windows ACL grants
 their old account."""
 
-import base64
-
 import pytest
 
+from tests.acceptance.gather import tree_lines, value
 from tests.acceptance.kommune import may_list
-from tests.acceptance.smb import can_list
-
-# type, size and path of every entry below the share root; the mtime is checked by the
-# shares payload's own verify (manifests), not here. Sent as base64: testinfra's ansible
-# backend returns no stdout at all for output that is not UTF-8 (a name in bauamt is latin-1).
-_TREE = "find %s -mindepth 1 -printf '%%y %%s %%P\\n' | LC_ALL=C sort | base64 -w0"
-
-
-def tree(host, root):
-    result = host.run(_TREE, root)
-    assert result.rc == 0, f"cannot read {root}: {result.stderr_bytes.decode('utf-8', 'replace').strip()}"
-    # Names need not be UTF-8 (the shares payload reports those); compare them as bytes.
-    return base64.b64decode(result.stdout).decode("utf-8", "surrogateescape").splitlines()
 
 
 def tree_without_sizes_of_folders(lines):
@@ -32,26 +18,26 @@ def below(path, roots):
     return any(path == root or path.startswith(root + "/") for root in roots)
 
 
-def test_share_is_complete_on_the_rz_file_server(kommune, share):
+def test_share_is_complete_on_the_rz_file_server(kommune, share, gathered):
     target = kommune.target_share(share)
     assert target in kommune.target_shares, f"{target} is not a share of {kommune.rz_fs}"
-    moved = tree(kommune.host(kommune.rz_fs), kommune.target_shares[target])
+    moved = tree_lines(gathered.get("target_trees")[target], kommune.target_shares[target])
     if kommune.windows:
         # Read over SMB; what its own listing holds back (open with deny-read, offline,
         # reparse points, denied even with backup intent) is a finding of the shares payload
         # before the cut-over and is left out on both sides.
-        source, held = kommune.windows.tree(share)
+        source, held = value(gathered.get("source_trees")[share])
         assert source, f"{share} lists nothing over SMB at the source"
         moved = [line for line in tree_without_sizes_of_folders(moved) if not below(line.split(" ", 2)[2], held)]
     else:
-        source = tree(kommune.host(kommune.one("fs")), kommune.source_shares[share])
+        source = tree_lines(gathered.get("source_trees")[share], kommune.source_shares[share])
     missing = sorted(set(source) - set(moved))
     extra = sorted(set(moved) - set(source))
     assert not missing and not extra, f"missing on the RZ: {missing[:10]}; only on the RZ: {extra[:10]}"
 
 
 @pytest.fixture(scope="module")
-def access(kommune):
+def access(kommune, gathered):
     """{old user: ({share: allowed at home}, {share: allowed in the RZ})} for every test user.
 
     At home: what the share root's Windows ACL grants the user's old token (the old accounts
@@ -59,17 +45,13 @@ def access(kommune):
     is allowed nowhere. In the RZ: a real log-on with the new account and the old password.
     """
     users = kommune.sample_users()  # never empty: Kommune.load refuses a Kommune without test users
-    host = kommune.host(kommune.workstation)
     shares = sorted(kommune.source_shares)
-    acls = {share: kommune.source_acl(share) for share in shares}
+    acls, tokens, rz = gathered.get("source_acls"), gathered.get("tokens"), gathered.get("rz_access")
     result = {}
     for user in users:
-        enabled = kommune.enabled_in_rz(user)
-        token = kommune.token(user)
-        home = {share: enabled and may_list(acls[share], token) for share in shares}
-        rz = can_list(host, kommune.passwords[user["old_name"]], kommune.rz_fs,
-                      f"{kommune.rz_workgroup}\\{user['new_name']}", [kommune.target_share(s) for s in shares])
-        result[user["old_name"]] = (home, {s: rz[kommune.target_share(s)] for s in shares})
+        enabled = gathered.enabled_in_rz(user)
+        home = {share: enabled and may_list(acls[share], tokens[user["old_name"]]) for share in shares}
+        result[user["old_name"]] = (home, rz[user["old_name"]])
     return result
 
 

@@ -17,8 +17,9 @@ import yaml
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl
 from tests.acceptance import test_shares, windows
+from tests.acceptance.gather import Gathered
 from tests.acceptance.kommune import Kommune, may_list
-from tests.acceptance.remote import parse_ldif
+from tests.acceptance.remote import Result, parse_ldif
 from tests.acceptance.windows import SID_ATTRIBUTES, WindowsSource, run_task, sid_value
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -81,11 +82,18 @@ def kommune(files, monkeypatch):
     return found
 
 
-def test_a_windows_kommune_is_read_over_smb_from_the_rz_file_server(kommune):
+@pytest.fixture
+def gathered(kommune):
+    reads = Gathered(kommune)
+    yield reads
+    reads.close()
+
+
+def test_a_windows_kommune_is_read_over_smb_from_the_rz_file_server(kommune, gathered):
     assert kommune.windows is not None
     assert kommune.source_shares == {"kaemmerei": "C:\\Shares\\Kaemmerei"}
     assert kommune.workstation == "rz-fs"
-    sd = kommune.source_acl("kaemmerei")
+    sd = gathered.get("source_acls")["kaemmerei"]
     assert may_list(sd, {GROUP}) is True and may_list(sd, {OTHER}) is False
 
 
@@ -101,7 +109,9 @@ def test_umzugs_own_plan_accounts_are_never_test_users(kommune):
 
 
 def target_tree(lines):
-    return lambda host, root: list(lines)
+    """The RZ side's tree read as the RZ file server would answer it (base64 of find's lines)."""
+    out = base64.b64encode("".join(f"{line}\n" for line in lines).encode())
+    return lambda self: {"wdorf-kaemmerei": Result(0, out, b"")}
 
 
 COMPLETE = ["d 4096 Belege", "f 7 Belege/a.txt"]
@@ -117,31 +127,29 @@ COMPLETE = ["d 4096 Belege", "f 7 Belege/a.txt"]
      "missing on the RZ: ['f 7 Belege/a.txt']; only on the RZ: ['f 6 Belege/a.txt']"),
     ([*COMPLETE, "f 1 Belege/b.txt"], "only on the RZ: ['f 1 Belege/b.txt']"),
 ], ids=["complete", "held-back-present", "missing", "other-size", "extra"])
-def test_the_share_comparison_fails_on_a_broken_target(kommune, monkeypatch, target, fails):
+def test_the_share_comparison_fails_on_a_broken_target(kommune, gathered, monkeypatch, target, fails):
     monkeypatch.setattr(Kommune, "target_shares", {"wdorf-kaemmerei": "/srv/shares/wdorf-kaemmerei"})
-    monkeypatch.setattr(kommune, "host", lambda name: name)
-    monkeypatch.setattr(test_shares, "tree", target_tree(target))
+    monkeypatch.setattr(Gathered, "_read_target_trees", target_tree(target))
     if fails is None:
-        test_shares.test_share_is_complete_on_the_rz_file_server(kommune, "kaemmerei")
+        test_shares.test_share_is_complete_on_the_rz_file_server(kommune, "kaemmerei", gathered)
     else:
         with pytest.raises(AssertionError, match=re.escape(fails)):
-            test_shares.test_share_is_complete_on_the_rz_file_server(kommune, "kaemmerei")
+            test_shares.test_share_is_complete_on_the_rz_file_server(kommune, "kaemmerei", gathered)
 
 
-def test_an_empty_listing_fails_rather_than_passes(kommune, monkeypatch):
+def test_an_empty_listing_fails_rather_than_passes(kommune, gathered, monkeypatch):
     monkeypatch.setattr(WindowsSource, "listing", {"kaemmerei": {"name": "kaemmerei", "entries": [entry(".", "dir")]}})
     monkeypatch.setattr(Kommune, "target_shares", {"wdorf-kaemmerei": "/srv/shares/wdorf-kaemmerei"})
-    monkeypatch.setattr(kommune, "host", lambda name: name)
-    monkeypatch.setattr(test_shares, "tree", target_tree([]))
+    monkeypatch.setattr(Gathered, "_read_target_trees", target_tree([]))
     with pytest.raises(AssertionError, match="lists nothing over SMB"):
-        test_shares.test_share_is_complete_on_the_rz_file_server(kommune, "kaemmerei")
+        test_shares.test_share_is_complete_on_the_rz_file_server(kommune, "kaemmerei", gathered)
 
 
 def b64sid(sid):
     return base64.b64encode(sid_codec.to_bytes(sid)).decode()
 
 
-def test_tokens_and_members_come_from_ldaps_with_binary_sids(kommune, monkeypatch):
+def test_tokens_and_members_come_from_ldaps_with_binary_sids(kommune, gathered, monkeypatch):
     searches = []
 
     def search(self, base, scope, filt, *attrs):
@@ -156,7 +164,7 @@ def test_tokens_and_members_come_from_ldaps_with_binary_sids(kommune, monkeypatc
                            f"dn: CN=Jörg,DC=wdorf,DC=test\nobjectSid:: {b64sid(OTHER)}\n")
 
     monkeypatch.setattr(WindowsSource, "search", search)
-    assert kommune.token({"old_sid": USER}) == {USER, GROUP, f"{OLD}-513", "S-1-1-0", "S-1-5-11", "S-1-5-32-545"}
+    assert gathered.get("tokens")["eva"] == {USER, GROUP, f"{OLD}-513", "S-1-1-0", "S-1-5-11", "S-1-5-32-545"}
     assert kommune.windows.member_sids(GROUP) == {USER, OTHER}
     assert searches[-1] == ("DC=wdorf,DC=test", "sub",
                             "(|(distinguishedName=CN=eva,DC=wdorf,DC=test)"
