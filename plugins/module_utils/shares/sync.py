@@ -580,7 +580,7 @@ class Sender:
 
     def __init__(self, source, codecs: list[str] | None):
         self.codecs = codecs
-        self.err = tempfile.TemporaryFile()
+        self.err = tempfile.TemporaryFile()  # noqa: SIM115 - the Sender's own, discard() closes it
         try:
             self.process, self.stream_out = _start_sender(source, codecs, self.err)
         except BaseException:
