@@ -18,7 +18,7 @@ description:
     open or locked over SMB (smbstatus), SIDs the identity mapping cannot translate, and free space on
     the target short of what the shares need (an inhibitor).
   - With O(scan=true) and O(wire_sample_bytes) above 0 also measures how much of each share's content a
-    compressed pass puts on the wire (RV(shares[].wire_sample)): a sample spread over the share's files in
+    compressed pass puts on the wire (RV(shares[].wire_sample)), from a sample spread over the share's files in
     proportion to their size, compressed with the codec and level a pass takes on this server (C(zstd -1)
     where the program is here, else zlib level 1). The dry run's estimate takes it for a Kommune with
     C(transfer.compress) until a compressed pass measured it.
@@ -174,8 +174,8 @@ shares:
       sample: [{sid: S-1-5-21-1-2-3-1107, name: KOMMUNEA\bauamt, paths: 7}]
     wire_sample:
       description:
-        - The sample of the share's content (O(wire_sample_bytes)) compressed as a pass on this server would
-          (C(codec) V(zstd) or V(gzip)): C(sampled_bytes) read, C(wire_bytes) they take on the wire.
+        - The sample of the share's content (O(wire_sample_bytes)) compressed as a pass on this server would,
+          with C(codec) (V(zstd) or V(gzip)); C(sampled_bytes) read, C(wire_bytes) they take on the wire.
           C(wire_bytes) / C(sampled_bytes) is the share's bytes on the wire per byte of content.
         - Files that were gone or could not be read when the sample was taken are left out.
       type: dict

@@ -6,7 +6,9 @@ sender on the Kommune's server takes the first it can make (``choose``), says wh
 first line of the stream (``header``), and compresses the tar stream with it
 (``send_compressed``); at the end it reports the raw stream's size on stderr (``REPORT``).
 The RZ side reads the line (``read_header``) and puts the codec's decompressor after the
-rate limiter's relay, so the limiter charges the bytes on the wire.
+rate limiter's relay, so the limiter charges the bytes on the wire. Before any pass,
+discovery measures what a share's content would take on the wire with the same choice and
+compressor (``wire_size``, share_wire_sample).
 
 The codecs (figures and the why in docs/shares.md, "Compression on the wire"):
 
