@@ -1029,7 +1029,7 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
     # A first pass (no state: a seed) will copy: its stream's sender starts while the share
     # is walked. A later pass starts one only when the walk finds content to copy.
     ahead = Sender(source, stream.offered if stream.compress else None) if not check and not last.loaded else None
-    with ThreadPoolExecutor(max_workers=2) as pool, ahead or contextlib.nullcontext():
+    with ThreadPoolExecutor(max_workers=2) as pool, ahead or contextlib.nullcontext() as _ahead:
         # Source and target are walked at the same time, each by a process of its own.
         scanning = pool.submit(_target_listing, target_root)
         with source.session() as listing:
