@@ -215,7 +215,7 @@ def test_a_compressed_kommunes_estimate_takes_the_wire_share_its_shares_sample_f
         assert wire["value"] == pytest.approx(expected, abs=0.02)
     # the seed was compressed, and moved too little for its passes to say more than the sample
     passes = seed_passes("kommune-a")
-    assert {item["codec"] for item in passes} == {"zstd"}
+    assert {item["codec"] for item in passes if item["bytes"]} == {"zstd"}
     assert all(item["bytes"] / rate.mbit_to_bytes(100) < MEASURE_MIN_SECONDS for item in passes)
 
 
