@@ -17,7 +17,13 @@ description:
     symlinks (those leaving the share with a higher severity), sparse files, devices and fifos, files
     open or locked over SMB (smbstatus), SIDs the identity mapping cannot translate, and free space on
     the target short of what the shares need (an inhibitor).
-  - Reads only; never changes anything.
+  - With O(scan=true) and O(wire_sample_bytes) above 0 also measures how much of each share's content a
+    compressed pass puts on the wire (RV(shares[].wire_sample)), from a sample spread over the share's files in
+    proportion to their size, compressed with the codec and level a pass takes on this server (C(zstd -1)
+    where the program is here, else zlib level 1). The dry run's estimate takes it for a Kommune with
+    C(transfer.compress) until a compressed pass measured it.
+  - Reads only; never changes anything (files are opened without following symlinks and without changing
+    their access time).
 author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
@@ -76,6 +82,13 @@ options:
         not carry the freeze to the RZ.
     type: path
     default: /var/lib/umzug/shares/freeze
+  wire_sample_bytes:
+    description:
+      - Bytes of each share's content to read for RV(shares[].wire_sample) (with O(scan)), at most; pieces
+        of 128 KiB at equal distances over the share's files in the walk's order, so the same tree gives the
+        same sample. A share smaller than that is read whole. V(0) samples nothing.
+    type: int
+    default: 8388608
   kommune:
     description: Kommune id the findings belong to.
     type: str
@@ -119,6 +132,7 @@ shares:
       allocated_bytes: 16384
       principals:
         - {sid: S-1-5-21-1-2-3-1107, name: KOMMUNEA\bauamt, paths: 7}
+      wire_sample: {codec: zstd, sampled_bytes: 431, wire_bytes: 290}
   contains:
     name:
       description: Name of the share on this server.
@@ -158,6 +172,15 @@ shares:
       elements: dict
       returned: with O(scan)
       sample: [{sid: S-1-5-21-1-2-3-1107, name: KOMMUNEA\bauamt, paths: 7}]
+    wire_sample:
+      description:
+        - The sample of the share's content (O(wire_sample_bytes)) compressed as a pass on this server would,
+          with C(codec) (V(zstd) or V(gzip)); C(sampled_bytes) read, C(wire_bytes) they take on the wire.
+          C(wire_bytes) / C(sampled_bytes) is the share's bytes on the wire per byte of content.
+        - Files that were gone or could not be read when the sample was taken are left out.
+      type: dict
+      returned: with O(scan) and O(wire_sample_bytes) above 0, unless the compressor failed (a warning says why)
+      sample: {codec: zstd, sampled_bytes: 8388608, wire_bytes: 2516582}
 needed_bytes:
   description: Sum of the file sizes of all reported shares (with O(scan)).
   returned: success
@@ -183,6 +206,7 @@ from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ident
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import smb_shares as share_samba_conf
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire_sample as share_wire_sample
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.identity import Winbind
 
 
@@ -231,6 +255,15 @@ def open_files(module):
     return result
 
 
+def wire_sample(module, name, root, sampler):
+    """``{"wire_sample": ...}`` of a share, or nothing (and a warning) when the compressor failed."""
+    try:
+        return {"wire_sample": share_wire_sample.measure(root, sampler.segments())}
+    except (OSError, RuntimeError) as err:
+        module.warn(f"share {name}: its content could not be sampled for compression ({err})")
+        return {}
+
+
 def main():
     module = AnsibleModule(
         argument_spec=dict(
@@ -246,11 +279,14 @@ def main():
             target_free_bytes=dict(type="int"),
             space_margin_percent=dict(type="int", default=10),
             freeze_state_dir=dict(type="path", default="/var/lib/umzug/shares/freeze"),
+            wire_sample_bytes=dict(type="int", default=share_wire_sample.DEFAULT_BYTES),
             kommune=dict(type="str"),
         ),
         supports_check_mode=True,
     )
     params = module.params
+    if params["wire_sample_bytes"] < 0:
+        module.fail_json(msg=f"wire_sample_bytes must be 0 (no sample) or more, not {params['wire_sample_bytes']}")
     where = {"kommune": params["kommune"], "host": socket.gethostname()}
     will_translate = share_identity.module_judge(module)
     shares = read_shares(module, params["shares"], params["skip"])
@@ -270,7 +306,8 @@ def main():
             if not os.path.isdir(root):
                 module.fail_json(msg=f"share {name}: its path {settings['path']} is not a folder on this server")
             target_unc = unc.build(params["target_server"], entry["target_name"])
-            nodes = share_tree.scan(root, wanted=share_tree.every_xattr)
+            sampler = share_wire_sample.Sampler(params["wire_sample_bytes"])
+            nodes = sampler.noting(share_tree.scan(root, wanted=share_tree.every_xattr))
             report = share_preflight.inspect(name, nodes, target_unc, params["max_path"],
                                              winbind.uid_sid, winbind.gid_sid)
             names = {sid: winbind.name(sid) for sid in report.principals}
@@ -278,6 +315,8 @@ def main():
             needed += report.bytes
             findings += share_preflight.findings(report, **where)
             findings += share_preflight.unmapped_sid_findings(name, report.principals, will_translate, names, **where)
+            if sampler.most:
+                entry.update(wire_sample(module, name, root, sampler))
         result.append(entry)
     if params["scan"]:
         findings += share_preflight.open_file_findings(open_files(module), {n: s["path"] for n, s in shares.items()},

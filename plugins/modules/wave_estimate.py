@@ -41,6 +41,9 @@ options:
       - What the discovery of the Kommune's shares found, by host (the registered result of
         M(kommunal.umzug.share_discover) or M(kommunal.umzug.share_discover_smb)); its C(shares), each with
         C(name), C(files) and C(bytes), are the data. Each host's pass costs its fixed cost once.
+      - A share's C(wire_sample) (M(kommunal.umzug.share_discover)'s sample of its content compressed as a
+        pass would) gives a compressed Kommune's bytes on the wire per byte of content until a compressed
+        pass of the Kommune measured them.
     type: dict
     default: {}
   link:

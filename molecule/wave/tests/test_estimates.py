@@ -1,7 +1,8 @@
 """The dry runs' estimates (docs/wave.md "Estimates"): side_effect runs one dry run before the
 seed and one after it. Each report's estimate is checked against what it must follow from:
 the files and bytes on the Kommune's file server, the plan's link and schedule, the journals'
-passes, and the window (Kommune B's is two minutes: wave.window_too_short, waived)."""
+passes, the window (Kommune B's is two minutes: wave.window_too_short, waived), and for Kommune A,
+whose passes are compressed, what zstd -1 makes of its shares' content."""
 
 import json
 import os
@@ -106,7 +107,9 @@ def test_the_seed_walks_kommune_as_schedule_within_its_link():
         assert result["seed"]["start_source"] == "now"
         stretches = result["seed"]["stretches"]
         moved = sum(stretch["bytes"] for stretch in stretches)
-        assert moved == pytest.approx(result["inputs"]["bytes"], abs=len(stretches))
+        # compressed: the bytes on the wire
+        wire = result["inputs"]["bytes"] * result["inputs"]["wire_share"]["value"]
+        assert moved == pytest.approx(wire, abs=len(stretches))
         for stretch in stretches:
             limit = rate.limit_at(plan["transfer"]["schedule"], datetime.fromisoformat(stretch["start"]))
             assert stretch["limit_mbit"] == limit
@@ -182,10 +185,55 @@ def test_kommune_bs_two_minute_window_is_too_short_an_inhibitor_waived_by_the_sc
         assert "waived_inhibitors" in kommune["reasons"] and kommune["verdict"] != "no_go"
 
 
+def zstd_share(fs, path):
+    """zstd -1's bytes of all of a share's files one after another, and their bytes."""
+    files = "find %s -type f -print0 | sort -z"
+    size = int(fs.check_output(f"{files} | xargs -0 -r cat | zstd -1 -q -c | wc -c", path))
+    content = int(fs.check_output(f"{files} | xargs -0 -r cat | wc -c", path))
+    return size, content
+
+
+def test_a_compressed_kommunes_estimate_takes_the_wire_share_its_shares_sample_found(lab_host):
+    """Kommune A's passes are compressed, and its seed moves too little to measure what that
+    saves (the lab's shares are a few MB): both dry runs take discovery's sample of its shares,
+    compressed with zstd -1 on its file server. Against zstd -1 of each share's whole content
+    (the sample reads all of a share up to 8 MiB; bauamt's 8 MiB sparse image, zeros, shrinks
+    to nothing either way), weighted by the shares' bytes: well below 1 with the office files."""
+    fs = lab_host(host_of("kommune-a", "fs"))
+    inputs = estimate(BEFORE_SEED, "kommune-a")["inputs"]
+    weighted = 0.0
+    for share in inputs["by_share"]:
+        path = fs.check_output("testparm -s --section-name=%s --parameter-name=path 2>/dev/null", share["name"])
+        size, content = zstd_share(fs, path)
+        assert content == share["bytes"], share["name"]
+        weighted += share["bytes"] * size / max(content, 1)
+    expected = weighted / inputs["bytes"]
+    assert 0.05 < expected < 0.5
+    for run in (BEFORE_SEED, AFTER_SEED):
+        wire = estimate(run, "kommune-a")["inputs"]["wire_share"]
+        assert (wire["compress"], wire["source"]) == (True, "sample")
+        assert wire["value"] == pytest.approx(expected, abs=0.02)
+    # the seed was compressed, and moved too little for its passes to say more than the sample
+    passes = seed_passes("kommune-a")
+    assert {item["codec"] for item in passes if item["bytes"]} == {"zstd"}
+    assert all(item["bytes"] / rate.mbit_to_bytes(100) < MEASURE_MIN_SECONDS for item in passes)
+
+
+def test_an_uncompressed_kommune_puts_every_byte_of_content_on_the_wire():
+    for run in (BEFORE_SEED, AFTER_SEED):
+        assert estimate(run, "kommune-b")["inputs"]["wire_share"] == {"compress": False, "source": None, "value": 1.0}
+
+
 def test_the_terminal_summary_of_the_dry_run_states_the_estimates():
     log = (STATE / "dryrun-after-seed.log").read_text(encoding="utf-8")
     assert "Schätzung kommune-a: Erster Kopierlauf " in log and ", passt in das Fenster" in log
     assert "Schätzung kommune-b: Erster Kopierlauf " in log and ", passt nicht in das Fenster" in log
+    # Kommune A's passes are compressed: its line names the wire share and where it came from
+    value = estimate(AFTER_SEED, "kommune-a")["inputs"]["wire_share"]["value"]
+    lines = [line for line in log.splitlines() if "Schätzung kommune-a:" in line]
+    assert lines and all(f"komprimiert auf der Leitung je Byte: {value} (Stichprobe der Freigaben, komprimiert "
+                         "gemessen)" in line for line in lines)
+    assert not any("komprimiert" in line for line in log.splitlines() if "Schätzung kommune-b:" in line)
 
 
 def test_the_cutovers_final_pass_recorded_what_it_measured():

@@ -6,7 +6,9 @@ sender on the Kommune's server takes the first it can make (``choose``), says wh
 first line of the stream (``header``), and compresses the tar stream with it
 (``send_compressed``); at the end it reports the raw stream's size on stderr (``REPORT``).
 The RZ side reads the line (``read_header``) and puts the codec's decompressor after the
-rate limiter's relay, so the limiter charges the bytes on the wire.
+rate limiter's relay, so the limiter charges the bytes on the wire. Before any pass,
+discovery measures what a share's content would take on the wire with the same choice and
+compressor (``wire_size``, share_wire_sample).
 
 The codecs (figures and the why in docs/shares.md, "Compression on the wire"):
 
@@ -166,7 +168,7 @@ def _through_zlib(root: bytes, request_data: bytes, out: int, report) -> int:
 
     sender = threading.Thread(target=sending, daemon=True)
     sender.start()
-    compressor = zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, 31)
+    compressor = _zlib_compressor()
     try:
         while chunk := os.read(stream_out, CHUNK):
             _write_all(out, compressor.compress(chunk))
@@ -177,6 +179,49 @@ def _through_zlib(root: bytes, request_data: bytes, out: int, report) -> int:
     if "error" in outcome:
         raise outcome["error"]
     return outcome["raw"]
+
+
+def _zlib_compressor():
+    return zlib.compressobj(ZLIB_LEVEL, zlib.DEFLATED, 31)
+
+
+def wire_size(codec: str, chunks) -> int:
+    """The bytes ``chunks`` (an iterable of bytes) take on the wire as one stream of ``codec``,
+    made by the compressor a pass uses: discovery's sample of a share (share_wire_sample)
+    measures what a pass would send."""
+    if codec == "zstd":
+        return _zstd_size(chunks)
+    if codec == "gzip":
+        compressor = _zlib_compressor()
+        return sum(len(compressor.compress(chunk)) for chunk in chunks) + len(compressor.flush())
+    return sum(len(chunk) for chunk in chunks)
+
+
+def _zstd_size(chunks) -> int:
+    """zstd's output is counted from a thread while this one writes its input (a pipe holds
+    less than a piece)."""
+    compressor = subprocess.Popen(ZSTD_COMPRESS, stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    counted = []
+
+    def counting() -> None:
+        fd, size = compressor.stdout.fileno(), 0
+        while block := os.read(fd, CHUNK):
+            size += len(block)
+        counted.append(size)
+
+    reader = threading.Thread(target=counting, daemon=True)
+    reader.start()
+    try:
+        for chunk in chunks:
+            compressor.stdin.write(chunk)
+    finally:
+        compressor.stdin.close()
+        code = compressor.wait()
+        reader.join()
+        compressor.stdout.close()
+    if code != 0 or not counted:
+        raise RuntimeError(f"zstd ended with exit code {code}")
+    return counted[0]
 
 
 def argument_spec() -> dict:

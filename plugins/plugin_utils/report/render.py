@@ -249,6 +249,7 @@ ESTIMATE_STRINGS = {
         "cutover_short": "Umstellung",
         "kommune": "gemessen bei dieser Kommune",
         "wave": "gemessen in der Welle",
+        "sample": "Stichprobe der Freigaben, komprimiert gemessen",
         "default": "Vorgabe",
         "link_source": "Leitung",
     },
@@ -282,6 +283,7 @@ ESTIMATE_STRINGS = {
         "cutover_short": "cut-over",
         "kommune": "measured for this Kommune",
         "wave": "measured in the Welle",
+        "sample": "sample of the shares, measured compressed",
         "default": "default",
         "link_source": "link",
     },
@@ -443,8 +445,11 @@ def estimate_lines(report: dict, language: str = "de") -> list[str]:
             continue
         cutover = estimate["cutover"]
         fit = e["no_window"] if cutover["fits"] is None else e["fits"] if cutover["fits"] else e["too_long"]
+        wire = estimate["inputs"].get("wire_share") or {}
+        compressed = (f"; {e['wire_share']}: {wire['value']} ({source_text(e, wire['source'])})"
+                      if wire.get("compress") else "")
         lines.append(f"  {e['estimate']} {kommune['id']}: {e['seed']} {duration_text(estimate['seed']['seconds'])}, "
                      f"{e['final_short']} {duration_text(estimate['final_sync']['seconds'])}, "
                      f"{e['cutover_short']} {duration_text(cutover['seconds'])}, {fit} "
-                     f"({e['throughput']}: {source_text(e, estimate['inputs']['throughput']['source'])})")
+                     f"({e['throughput']}: {source_text(e, estimate['inputs']['throughput']['source'])}{compressed})")
     return lines

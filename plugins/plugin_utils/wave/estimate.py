@@ -35,6 +35,9 @@ Kommunen's of the Welle (their journals):
 - the fixed cost per share: passes that moved little give what a share costs besides its data;
 - the bytes on the wire per byte of content of a compressed stream: compressed passes that
   moved enough data give the bytes they took on the wire (``wire_bytes``) against their content;
+  before any such pass of the Kommune, the sample of its shares' content that discovery
+  compressed as a pass would (share_discover's ``wire_sample``, ``SOURCE_SAMPLE``) comes
+  before the other Kommunen's passes: how well data compresses is the Kommune's data's own;
 - a typical day's change: successive passes of a share at least ``CHANGE_MIN_HOURS`` apart
   give the share of its data and files that changed per day;
 - the other cut-over steps: the time between the steps of an earlier cut-over in the journal.
@@ -56,6 +59,7 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import 
 
 RESULT_ESTIMATE = "umzug_estimate"
 SOURCE_KOMMUNE, SOURCE_WAVE, SOURCE_LINK, SOURCE_DEFAULT = "kommune", "wave", "link", "default"
+SOURCE_SAMPLE = "sample"
 # A pass whose data would take less than this at the link's rate tells nothing of the
 # throughput (its time is fixed costs), only of those.
 MEASURE_MIN_SECONDS = 10.0
@@ -90,8 +94,8 @@ DEFAULTS = {
     # Round trips per copied file: the SSH path streams (tar), the SMB path opens, reads,
     # sets the security descriptor and closes each file.
     "file_round_trips": {"samba": 0, "windows": 4},
-    # Bytes on the wire per byte of content with transfer.compress, until a compressed pass
-    # measured it: nothing is assumed to shrink (a share of scans does not).
+    # Bytes on the wire per byte of content with transfer.compress, until a compressed pass or
+    # discovery's sample measured it: nothing is assumed to shrink (a share of scans does not).
     "wire_share": 1.0,
     "daily_change": {"bytes_percent": 2.0, "files_percent": 1.0},
     "steps": {
@@ -127,12 +131,17 @@ class Share:
     files: int
     bytes: int
     host: str = ""
+    # Discovery's sample of the content, compressed as a pass would (0: none taken).
+    sampled_bytes: int = 0
+    sampled_wire_bytes: int = 0
 
 
 def shares_of(entries: list[dict]) -> list[Share]:
     """The discovered shares (share_discover's ``shares``, with the host that found them)."""
     return [Share(name=str(e["name"]), files=int(e.get("files") or 0), bytes=int(e.get("bytes") or 0),
-                  host=str(e.get("host") or "")) for e in entries]
+                  host=str(e.get("host") or ""),
+                  sampled_bytes=int((e.get("wire_sample") or {}).get("sampled_bytes") or 0),
+                  sampled_wire_bytes=int((e.get("wire_sample") or {}).get("wire_bytes") or 0)) for e in entries]
 
 
 # --- the rate over time ---------------------------------------------------------------------
@@ -260,6 +269,18 @@ def measured_wire_share(passes: list[dict], link: dict | None) -> float | None:
     return round(statistics.median(shares), 3) if shares else None
 
 
+def sampled_wire_share(shares: list[Share]) -> float | None:
+    """The bytes on the wire per byte of content discovery's samples found, each share's weighted
+    by its bytes (a seed moves each share's bytes at its own share); shares without a sample
+    count at the sampled ones' mix. None when no share was sampled."""
+    sampled = [share for share in shares if share.sampled_bytes > 0]
+    weight = sum(share.bytes for share in sampled)
+    if not weight:
+        total = sum(share.sampled_bytes for share in sampled)
+        return round(sum(share.sampled_wire_bytes for share in sampled) / total, 3) if total else None
+    return round(sum(share.bytes * share.sampled_wire_bytes / share.sampled_bytes for share in sampled) / weight, 3)
+
+
 def pass_wall_seconds(item: dict) -> float:
     """What a share's pass took the Welle: from its start to its result (``wall_seconds``, the
     starting and following included), else the sync module's own seconds."""
@@ -371,11 +392,8 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
     change, change_source = first_measured(own, others, measured_daily_change)
     if change is None:
         change, change_source = dict(costs["daily_change"]), SOURCE_DEFAULT
-    wire_share, wire_source = 1.0, None
-    if compress and kind == "samba":
-        wire_share, wire_source = first_measured(own, others, lambda p: measured_wire_share(p, link))
-        if wire_share is None:
-            wire_share, wire_source = costs["wire_share"], SOURCE_DEFAULT
+    wire_share, wire_source = (wire_share_of(shares, own, others, link, costs) if compress and kind == "samba"
+                               else (1.0, None))
 
     total_bytes, total_files = sum(s.bytes for s in shares), sum(s.files for s in shares)
     start, start_source = ((seed_start, "option") if seed_start else (now, "now"))
@@ -423,6 +441,23 @@ def estimate(*, shares: list[Share], link: dict | None, schedule: dict | None, w
                     "window_seconds": window_seconds,
                     "fits": None if window_seconds is None else needed <= window_seconds},
     }
+
+
+def wire_share_of(shares: list[Share], own: list[dict], others: list[dict], link: dict | None,
+                  costs: dict) -> tuple[float, str]:
+    """``(bytes on the wire per byte of content, source)`` of a compressed stream: this Kommune's
+    compressed passes, else discovery's sample of its shares, else the Welle's passes, else the
+    default."""
+    value = measured_wire_share(own, link)
+    if value is not None:
+        return value, SOURCE_KOMMUNE
+    value = sampled_wire_share(shares)
+    if value is not None:
+        return value, SOURCE_SAMPLE
+    value = measured_wire_share(others, link)
+    if value is not None:
+        return value, SOURCE_WAVE
+    return costs["wire_share"], SOURCE_DEFAULT
 
 
 def cutover_steps(nshares: int, costs: dict, own_journal: dict | None, wave_journals: list[dict]) -> dict:

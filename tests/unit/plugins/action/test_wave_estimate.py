@@ -60,6 +60,14 @@ def test_the_plans_compress_reaches_the_model(run_action, tmp_path):
     assert compressed["umzug_estimate"]["inputs"]["wire_share"]["compress"] is True
 
 
+def test_the_discovered_sample_gives_a_compressed_kommunes_wire_share(run_action, tmp_path):
+    sampled = {"kommune-a-fs": {"shares": [
+        {"name": "bauamt", "files": 1200, "bytes": 30_000_000_000,
+         "wire_sample": {"codec": "zstd", "sampled_bytes": 8_388_608, "wire_bytes": 2_516_582}}]}}
+    result = run_action(ActionModule, args(tmp_path, discovered=sampled, transfer=dict(TRANSFER, compress=True)))
+    assert result["umzug_estimate"]["inputs"]["wire_share"] == {"compress": True, "source": "sample", "value": 0.3}
+
+
 def test_a_window_too_short_is_an_inhibitor_with_the_numbers(run_action, tmp_path):
     result = run_action(ActionModule, args(tmp_path, window=window("2026-03-14 18:00", "2026-03-14 18:02")))
     (finding,) = result["umzug_findings"]

@@ -28,7 +28,7 @@ def owner_ids():
     return (10001, 10000) if os.getuid() == 0 else (os.getuid(), os.getgid())
 
 
-def run_discover(run_module, monkeypatch, tmp_path, mapping):
+def run_discover(run_module, monkeypatch, tmp_path, mapping, fails=False, **extra):
     """One share in tmp_path; winbind says its owner is hmueller of the Kommune's domain and its
     group one of a domain nobody knows."""
     share = tmp_path / "bauamt"
@@ -48,8 +48,8 @@ def run_discover(run_module, monkeypatch, tmp_path, mapping):
     monkeypatch.setattr(share_identity, "_run", lambda argv: (0, winbind[argv[1], argv[2]] + "\n")
                         if (argv[1], argv[2]) in winbind else (1, ""))
     args = {"namespace": "altdorf", "target_server": "rz-fs", "kommune": "kommune-a",
-            "freeze_state_dir": str(tmp_path / "freeze"), **({"mapping": mapping} if mapping else {})}
-    return run_module(share_discover.main, args, check=True)
+            "freeze_state_dir": str(tmp_path / "freeze"), **({"mapping": mapping} if mapping else {}), **extra}
+    return run_module(share_discover.main, args, check=True, fails=fails)
 
 
 def unmapped(result):
@@ -68,3 +68,16 @@ def test_the_mapping_a_dry_run_would_write_judges_the_owners(run_module, monkeyp
         ["bauamt", f"{FOREIGN}-1601"]]
     assert unmapped(run_discover(run_module, monkeypatch, tmp_path / "none", None)) == [
         ["bauamt", f"{OLD}-1105", f"{FOREIGN}-1601"]]
+
+
+def test_each_share_has_its_content_sampled_compressed_in_check_mode(run_module, monkeypatch, tmp_path):
+    """The default sample reads the whole small share (one byte) and compresses it as a pass
+    on this server would; 0 samples nothing."""
+    (share,) = run_discover(run_module, monkeypatch, tmp_path / "sampled", None)["shares"]
+    sample = share["wire_sample"]
+    assert (sample["codec"], sample["sampled_bytes"]) == ("zstd", 1)
+    assert sample["wire_bytes"] > 1  # a byte does not shrink: zstd's frame is larger
+    (share,) = run_discover(run_module, monkeypatch, tmp_path / "off", None, wire_sample_bytes=0)["shares"]
+    assert "wire_sample" not in share
+    refused = run_discover(run_module, monkeypatch, tmp_path / "negative", None, fails=True, wire_sample_bytes=-1)
+    assert "wire_sample_bytes must be 0" in refused["msg"]

@@ -86,3 +86,24 @@ def test_a_compressed_kommune_shows_the_wire_share_it_assumed(language, text):
     assert text not in render_html(report, language)
     report["kommunen"][0]["estimate"]["inputs"]["wire_share"] = {"compress": True, "source": "default", "value": 1.0}
     assert text in render_html(report, language)
+
+
+@pytest.mark.parametrize(("language", "text"), [
+    ("de", "komprimiert auf der Leitung je Byte: 0.31 (Stichprobe der Freigaben, komprimiert gemessen)"),
+    ("en", "compressed, bytes on the wire per byte: 0.31 (sample of the shares, measured compressed)")])
+def test_a_sampled_wire_share_says_it_comes_from_the_sample(language, text):
+    report = built()
+    report["kommunen"][0]["estimate"]["inputs"]["wire_share"] = {"compress": True, "source": "sample", "value": 0.31}
+    jsonschema.validate(json.loads(render_json(report)),
+                        json.loads((ROOT / "schemas" / "report.schema.json").read_text()))
+    assert text in render_html(report, language)
+
+
+def test_the_terminal_names_a_compressed_kommunes_wire_share_and_its_source():
+    report = built()
+    report["kommunen"][0]["estimate"]["inputs"]["wire_share"] = {"compress": True, "source": "sample", "value": 0.31}
+    (line,) = [line for line in terminal_summary(report, "en") if line.strip().startswith("Estimate")]
+    assert line.endswith("(Throughput: link; compressed, bytes on the wire per byte: 0.31 (sample of the shares, "
+                         "measured compressed))")
+    (german,) = [line for line in terminal_summary(report, "de") if line.strip().startswith("Schätzung")]
+    assert "(Durchsatz: Leitung; komprimiert auf der Leitung je Byte: 0.31 (Stichprobe der Freigaben" in german

@@ -157,6 +157,63 @@ def test_a_compressed_stream_moves_the_measured_share_of_its_content(own, compre
     assert result["seed"]["parts"]["data"] == pytest.approx(2_000_004_000 * expected["value"] / speed, abs=0.1)
 
 
+# Discovery's samples: bauamt's 8 MiB took a quarter on the wire, austausch (read whole) as much as it is.
+SAMPLED = [model.Share("bauamt", 1000, 2_000_000_000, "kommune-a-fs", sampled_bytes=8_388_608,
+                       sampled_wire_bytes=2_097_152),
+           model.Share("austausch", 10, 4000, "kommune-a-fs", sampled_bytes=4000, sampled_wire_bytes=4000)]
+# each share at its own sample's share, weighted by its bytes
+SAMPLED_SHARE = round((2_000_000_000 * 0.25 + 4000 * 1.0) / 2_000_004_000, 3)
+
+
+@pytest.mark.parametrize("own, others, shares, kind, expected", [
+    # the Kommune's own compressed passes come first
+    ([COMPRESSED], [], SAMPLED, "samba", {"compress": True, "source": "kommune", "value": 0.3}),
+    # before any: discovery's sample of its shares, also before another Kommune's passes (other data)
+    (None, [], SAMPLED, "samba", {"compress": True, "source": "sample", "value": SAMPLED_SHARE}),
+    (None, [COMPRESSED], SAMPLED, "samba", {"compress": True, "source": "sample", "value": SAMPLED_SHARE}),
+    # an uncompressed own pass tells nothing of compression: the sample
+    ([dict(COMPRESSED, codec="none")], [], SAMPLED, "samba",
+     {"compress": True, "source": "sample", "value": SAMPLED_SHARE}),
+    # without a sample: the Welle's passes, else the default
+    (None, [COMPRESSED], SHARES, "samba", {"compress": True, "source": "wave", "value": 0.3}),
+    (None, [], SHARES, "samba", {"compress": True, "source": "default", "value": model.DEFAULTS["wire_share"]}),
+    # the SMB path of a windows source does not compress, whatever the sample found
+    (None, [], SAMPLED, "windows", {"compress": False, "source": None, "value": 1.0}),
+], ids=["own passes", "sample", "sample before the wave", "uncompressed own pass", "wave", "default", "windows"])
+def test_the_wire_share_comes_from_own_passes_else_the_sample_else_the_wave_else_the_default(
+        own, others, shares, kind, expected):
+    def of(passes):
+        return journal(seed_entry("2026-01-05T20:00:00+00:00", passes)) if passes else None
+    result = run(of(own), [of(others)] if others else [], shares=shares, compress=True, kind=kind)
+    assert result["inputs"]["wire_share"] == expected
+
+
+def test_the_seed_of_a_sampled_kommune_moves_the_sampled_share_of_its_content():
+    result = run(shares=SAMPLED, compress=True)
+    assert result["seed"]["parts"]["data"] == pytest.approx(2_000_004_000 * SAMPLED_SHARE / link_per_second(),
+                                                            abs=0.1)
+
+
+@pytest.mark.parametrize("shares, expected", [
+    (SAMPLED, SAMPLED_SHARE),
+    # a share without a sample counts at the sampled ones' mix
+    ([SAMPLED[0], model.Share("austausch", 10, 4000, "kommune-a-fs")], 0.25),
+    (SHARES, None),
+    # sampled, but none of their bytes left: the samples' own sum
+    ([model.Share("leer", 0, 0, "fs", sampled_bytes=100, sampled_wire_bytes=40)], 0.4),
+])
+def test_the_sampled_share_weighs_each_share_by_its_bytes(shares, expected):
+    assert model.sampled_wire_share(shares) == expected
+
+
+def test_the_discovered_shares_carry_their_sample():
+    (share,) = model.shares_of([{"name": "bauamt", "files": 3, "bytes": 300, "host": "fs",
+                                 "wire_sample": {"codec": "zstd", "sampled_bytes": 300, "wire_bytes": 90}}])
+    assert (share.sampled_bytes, share.sampled_wire_bytes) == (300, 90)
+    (plain,) = model.shares_of([{"name": "bauamt", "files": 3, "bytes": 300}])
+    assert (plain.sampled_bytes, plain.sampled_wire_bytes) == (0, 0)
+
+
 def test_the_final_pass_moves_the_wire_share_of_a_days_changes():
     result = run(journal(seed_entry("2026-01-05T20:00:00+00:00", [COMPRESSED])), compress=True)
     changed = result["final_sync"]["bytes"]
