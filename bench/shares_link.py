@@ -35,9 +35,10 @@ it (`link --json`), so the bytes on the wire of each tool are known.
 
 The estimate: before each umzug seed, plugins/plugin_utils/wave/estimate.py's model for a
 share of the tree's files and bytes as listed, the link {bandwidth: --rate, latency:
-2 x --delay}, no schedule and transfer.compress true; in round 1 from the link and the
-defaults, from round 2 on with what the earlier rounds' umzug passes measured (as a dry run
-after a first pass would, never the pass being estimated). Printed: the estimate against the
+2 x --delay}, no schedule and transfer.compress true; in round 1 from the link, the defaults
+and discovery's sample of the share (share_discover's wire_sample, taken on the Kommune's side
+with its default of 8 MiB), from round 2 on with what the earlier rounds' umzug passes measured
+(as a dry run after a first pass would, never the pass being estimated). Printed: the estimate against the
 seed's time.
 
 Run as root (tc, nsenter, rootful podman), after `make images`:
@@ -129,6 +130,10 @@ def start(image: str, name: str, network: str, address: str) -> None:
 
 def set_up_kommune(name: str, args) -> None:
     podman("cp", str(TOP / "bench" / "office_data.py"), f"{name}:/usr/local/lib/office_data.py")
+    # The plugins, for discovery's sample of the share (DISCOVERY_SAMPLE).
+    target = f"{RZ_TOP}/collections/ansible_collections/kommunal/umzug"
+    sh(name, f"mkdir -p {target}")
+    podman("cp", str(TOP / "plugins"), f"{name}:{target}/plugins")
     sh(name, f"cat > /usr/local/bin/wbinfo <<'EOF'\n{WBINFO}EOF\nchmod 755 /usr/local/bin/wbinfo\n"
              f"python3 /usr/local/lib/office_data.py {SOURCE} --office-mib {args.office_mib} "
              f"--packed-mib {args.packed_mib} --seed {args.seed} >/dev/null\n"
@@ -159,6 +164,13 @@ def on_rz(rz: str, *args: str) -> dict:
 def on_kommune_facts(kommune: str, sample: int) -> dict:
     """The share as listed (files, bytes) and the facts of a sample of its files."""
     out = podman("exec", kommune, "python3", "-c", FACTS, SOURCE, str(sample)).stdout
+    return json.loads(out)
+
+
+def on_kommune_wire_sample(kommune: str) -> dict:
+    """What discovery (share_discover with its default wire_sample_bytes) measures of the share
+    on the Kommune's server: its sample and the bytes it takes compressed as a pass would."""
+    out = podman("exec", kommune, "python3", "-c", DISCOVERY_SAMPLE, SOURCE, f"{RZ_TOP}/collections").stdout
     return json.loads(out)
 
 
@@ -239,6 +251,7 @@ def main() -> int:
         set_up_rz(rz, kommune, kommune_ip)
         shaped = umzug_lab.link(kommune, args.rate)
         facts = on_kommune_facts(kommune, args.sample)
+        facts["wire_sample"] = on_kommune_wire_sample(kommune)
         info = on_rz(rz, "info", kommune_ip)
         umzug_lab.progress(f"{image}: Kommune and RZ ready in {time.monotonic() - started:.0f} s; the share: "
                            f"{facts['files']} files, {facts['bytes'] / 1e6:,.0f} MB; {umzug_lab.link_line(shaped)}")
@@ -298,7 +311,8 @@ def estimate_seed(args, facts: dict, earlier: list[dict]) -> dict:
                                     "record": {"passes": [done["record"], done["unchanged_record"]]}}
                                    for done in earlier]}} if earlier else None
     result = model.estimate(
-        shares=[model.Share("bench", facts["files"], facts["bytes"], "kommune-fs")],
+        shares=[model.Share("bench", facts["files"], facts["bytes"], "kommune-fs",
+                            facts["wire_sample"]["sampled_bytes"], facts["wire_sample"]["wire_bytes"])],
         link={"bandwidth": args.rate, "latency": 2 * args.delay}, schedule=None, window=None,
         own_journal=journal, wave_journals=[], now=datetime.now(UTC), compress=True)
     seed, inputs = result["seed"], result["inputs"]
@@ -380,6 +394,20 @@ picked = set(files[::max(len(files) // max(sample, 1), 1)] + files[:50:10])
 if files:
     picked.add(max(files, key=lambda f: os.lstat(os.path.join(root, f)).st_size))
 print(json.dumps({"files": len(files), "bytes": total, "sample": {rel: fact(rel) for rel in sorted(picked)}}))
+"""
+
+
+# Discovery's sample of the share, as share_discover takes it (its scan, wire_sample's Sampler
+# with the default budget, and measure with the pass's codec on this server).
+DISCOVERY_SAMPLE = r"""
+import json, os, sys
+sys.path.insert(0, sys.argv[2])
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree, wire_sample
+root = os.fsencode(sys.argv[1])
+sampler = wire_sample.Sampler(wire_sample.DEFAULT_BYTES)
+for _node in sampler.noting(tree.scan(root, wanted=tree.every_xattr)):
+    pass
+print(json.dumps(wire_sample.measure(root, sampler.segments())))
 """
 
 
