@@ -478,6 +478,11 @@ class Stream:
                 "codec_label": None if self.codec is None else share_wire.LABELS[self.codec],
                 "offered": list(self.offered), "raw_bytes": self.raw_bytes, "wire_bytes": self.wire_bytes}
 
+    @property
+    def codecs(self) -> list[str] | None:
+        """What a sender is offered: the codecs, or None for an uncompressed stream."""
+        return self.offered if self.compress else None
+
 
 class _Wire:
     """Stands for the limiter in the relay: counts the bytes it moves (those on the wire)
@@ -567,7 +572,7 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
         return {}
     done, stream = progress.bytes, progress.stream
     wire_before = stream.wire_bytes
-    codecs = stream.offered if stream.compress else None
+    codecs = stream.codecs
     sender = sender or Sender(source, codecs)
     with sender, tempfile.TemporaryFile() as receiver_err:
         sender_err, stream_out = sender.err, sender.take_stream()
@@ -627,7 +632,6 @@ class Sender:
     ends what copy_content did not take (discard)."""
 
     def __init__(self, source, codecs: list[str] | None):
-        self.codecs = codecs
         self.feeder: threading.Thread | None = None
         self.err = tempfile.TemporaryFile()  # noqa: SIM115  (the Sender's: closed by discard or __exit__)
         try:
@@ -797,7 +801,7 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
             if number + 1 < len(batches):
                 # The next batch's sender starts now and reads ahead, so its stream follows this one's
                 # without a pause.
-                upcoming = Sender(source, progress.stream.offered if progress.stream.compress else None)
+                upcoming = Sender(source, progress.stream.codecs)
                 upcoming.feed([paths[i] for i in batches[number + 1]], [records[i][0] for i in batches[number + 1]])
             size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
                        if records[i][0] == share_tree.FILE)
@@ -1094,7 +1098,7 @@ def _run_pass(source, target_root: bytes, state_path: str, translate_sid: Callab
     copying, copied = None, queue.SimpleQueue()
     # A first pass (no state: a seed) will copy: its stream's sender starts while the share
     # is walked. A later pass starts one only when the walk finds content to copy.
-    ahead = Sender(source, stream.offered if stream.compress else None) if not check and not last.loaded else None
+    ahead = Sender(source, stream.codecs) if not check and not last.loaded else None
     with ThreadPoolExecutor(max_workers=2) as pool, ahead or contextlib.nullcontext() as _ahead:
         # Source and target are walked at the same time, each by a process of its own.
         scanning = pool.submit(_target_listing, target_root)
