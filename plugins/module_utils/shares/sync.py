@@ -635,8 +635,9 @@ class ContentCopy:
             sender.feed(self.paths, self.kinds)
 
     def _count(self) -> None:
-        """Progress by what tar has read, at most the batch's size."""
-        counted = min(_bytes_read(self.receiver.pid), self.size)
+        """Progress by what tar has read, at most the batch's size; never back (a tar that
+        has just ended has no figures left to read)."""
+        counted = max(min(_bytes_read(self.receiver.pid), self.size), self.counted)
         self.progress.update(nbytes=counted - self.counted)
         self.counted = counted
 
