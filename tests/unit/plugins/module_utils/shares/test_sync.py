@@ -863,22 +863,40 @@ def copies(monkeypatch):
 
 
 @pytest.fixture
-def slow_drain(monkeypatch):
-    """Relays that hold their reader's stream open a while after the sender's end, so tar
-    ends that much after the stream has arrived, as where it still writes: 0.3 s the first
-    batch, 0.6 s the second and so on (each batch's drain outlasts the one before's)."""
+def slow_drain(monkeypatch, copies):
+    """Relays that hold their reader's stream open after the sender's end until the next
+    batch's copy has started, as where tar still writes: each batch's tar ends only after the
+    next batch's receiving side is up. No clock decides: a relay at its stream's end waits for
+    the next ContentCopy.start (at most 10 s, then it lets go and the test sees "ended"). The
+    last batch's relay, with no copy after it, is not held (``slow_drain.batches``, set by the
+    test to the number of batches it expects)."""
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
 
-    move, ended = rate._move, []
+    started, _before = copies
+    move, changed = rate._move, threading.Condition()
+    start = share_sync.ContentCopy.start
+
+    class Drain:
+        batches = 0
+
+    def start_signalled(self):
+        try:
+            return start(self)
+        finally:
+            with changed:
+                changed.notify_all()
 
     def held(source, target):
         moved = move(source, target)
         if not moved:
-            ended.append(source)
-            time.sleep(0.3 * len(ended))
+            with changed:
+                seen = len(started)
+                changed.wait_for(lambda: len(started) > seen or len(started) >= Drain.batches, timeout=10)
         return moved
 
+    monkeypatch.setattr(share_sync.ContentCopy, "start", start_signalled)
     monkeypatch.setattr(rate, "_move", held)
+    return Drain
 
 
 @pytest.fixture
@@ -907,6 +925,7 @@ def _running_helpers():
 def test_the_next_batch_s_tar_starts_while_the_batch_before_drains(tmp_path, monkeypatch, copies, slow_drain):
     started, before = copies
     monkeypatch.setattr(share_sync, "BATCH_FILES", 3)
+    slow_drain.batches = 3
     src, dst = tmp_path / "src", tmp_path / "dst"
     names = _files(src, count=8, size=64 << 10)
     batches, skipped, progress = _batched_copy(src, dst)
@@ -939,6 +958,7 @@ def test_the_totals_of_overlapping_batches_are_those_of_one_batch(tmp_path, monk
         started.clear()
         before.clear()
         monkeypatch.setattr(share_sync, "BATCH_FILES", files)
+        slow_drain.batches = -(-7 // files)
         limiter = rate.Limiter({"default": 10_000, "entries": []}, FakeClock())
         path = tmp_path / f"progress-{files}.json"
         batches, _skipped, progress = _batched_copy(src, tmp_path / f"dst-{files}", limiter, compress, str(path))
