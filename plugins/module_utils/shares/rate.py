@@ -333,7 +333,8 @@ class Limiter:
             wait = -self._tokens / limit if self._tokens < 0 else 0.0
         if wait > 0:
             self.clock.sleep(wait)
-        stretch.last = max(stretch.last, self.clock.monotonic())
+        with self._lock:  # two relays may take at once (a batch's and the next one's)
+            stretch.last = max(stretch.last, self.clock.monotonic())
 
     def report(self) -> list[dict]:
         """The stretches of the pass that moved bytes: the limit in force, the bytes and the

@@ -28,6 +28,7 @@ import json
 import os
 import queue
 import re
+import select
 import shlex
 import shutil
 import socket
@@ -485,14 +486,20 @@ class Stream:
 
 
 class _Wire:
-    """Stands for the limiter in the relay: counts the bytes it moves (those on the wire)
-    into ``stream``, then has the limiter charge them."""
+    """Stands for the limiter in one copy's relay: counts the bytes it moves (those on the
+    wire) as the copy's (``bytes``) and into ``stream``, then has the limiter charge them.
+    Two copies' relays may run at once (copy_batches): the pass's total is added under a lock."""
+
+    _lock = threading.Lock()
 
     def __init__(self, stream: Stream, limiter: share_rate.Limiter):
         self.stream, self.limiter = stream, limiter
+        self.bytes = 0
 
     def take(self, nbytes: int) -> None:
-        self.stream.wire_bytes += nbytes
+        self.bytes += nbytes
+        with self._lock:
+            self.stream.wire_bytes += nbytes
         self.limiter.take(nbytes)
 
     def __getattr__(self, name: str):
@@ -565,60 +572,168 @@ def copy_content(source, target_root: bytes, paths: list[bytes], progress: Progr
     wire, to the decompressor and GNU tar here. Progress counts what tar has read. Returns
     the paths the sender skipped (changed since the listing, never followed) with the
     reason. ``sender``: one started ahead for these paths (Sender), used up here; without
-    it the sender starts now."""
+    it the sender starts now. One ContentCopy from start to finish."""
     if not paths:
         if sender is not None:
             sender.discard()
         return {}
-    done, stream = progress.bytes, progress.stream
-    wire_before = stream.wire_bytes
-    codecs = stream.codecs
-    sender = sender or Sender(source, codecs)
-    with sender, tempfile.TemporaryFile() as receiver_err:
-        sender_err, stream_out = sender.err, sender.take_stream()
-        decompressing = None
+    copy = ContentCopy(source, target_root, paths, progress, size, kinds, sender)
+    try:
+        copy.start()
+        copy.wait_sent()
+    except BaseException:
+        copy.abort()
+        raise
+    return copy.finish()
+
+
+class ContentCopy:
+    """One stream of content (copy_content) in three steps, so that copy_batches can start
+    the next batch's receiving side while this one's drains: ``start`` (the relay, the
+    decompressor and tar reading the sender's stream), ``wait_sent`` (until the sender has
+    ended: all of its stream is on this side), ``finish`` (until tar has ended; the skipped
+    paths, or SyncError, or Paused). ``cut`` and ``abort`` end a copy that is not wanted
+    any more. Progress and the stream's bytes are counted per copy and added to the pass's,
+    so two copies in flight count each byte once."""
+
+    def __init__(self, source, target_root: bytes, paths: list[bytes], progress: Progress, size: int = 0,
+                 kinds: list[int] | None = None, sender: Sender | None = None):
+        self.target_root, self.paths, self.kinds = target_root, paths, kinds
+        self.progress, self.size = progress, size
+        stream = progress.stream
+        self.codecs = stream.codecs
+        self.sender = sender or Sender(source, self.codecs)
+        self.wire = _Wire(stream, progress.limiter)
+        self.counted = 0  # what this copy added to progress.bytes so far
+        self.begun = time.time_ns()  # when its tar may have written first (_finished_of_cut_batch)
+        self.receiver: subprocess.Popen | None = None
+        self.decompressing: subprocess.Popen | None = None
+        self.relaying: threading.Thread | None = None
+        self.receiver_err = None
+
+    def start(self) -> None:
+        """The receiving side: codec, relay, decompressor, tar; the sender gets its paths
+        now unless it has them. A SyncError (the sender failed before its first line) leaves
+        nothing running."""
+        sender, stream = self.sender, self.progress.stream
+        self.receiver_err = tempfile.TemporaryFile()  # noqa: SIM115  (closed by finish or abort)
+        stream_out = sender.take_stream()
         try:
-            stream.codec = _codec_of(sender.process, stream_out, codecs, sender_err, len(paths))
-            relaying, stream_out = _throttle(stream_out, _Wire(stream, progress.limiter))
-            decompressing, stream_out = _decompress(stream_out, stream.codec, receiver_err)
+            stream.codec = _codec_of(sender.process, stream_out, self.codecs, sender.err, len(self.paths))
+            self.relaying, stream_out = _throttle(stream_out, self.wire)
+            self.decompressing, stream_out = _decompress(stream_out, stream.codec, self.receiver_err)
             # Owners are set from the translated listing afterwards: tar never writes the
             # source's ids (--no-same-owner), and does no chown of its own. -B: the stream
             # may come in pieces smaller than a record (ssh).
-            receiver = subprocess.Popen(["tar", "-C", os.fsdecode(target_root), "-xf", "-", "-B",
-                                         "--blocking-factor=2048", "--same-permissions", "--no-same-owner",
-                                         "--numeric-owner", "--sparse", *TAR_XATTRS, "--no-acls", "--no-selinux"],
-                                        stdin=stream_out, stderr=receiver_err)
-        finally:
+            self.receiver = subprocess.Popen(["tar", "-C", os.fsdecode(self.target_root), "-xf", "-", "-B",
+                                              "--blocking-factor=2048", "--same-permissions", "--no-same-owner",
+                                              "--numeric-owner", "--sparse", *TAR_XATTRS, "--no-acls",
+                                              "--no-selinux"], stdin=stream_out, stderr=self.receiver_err)
+        except BaseException:
             if stream_out >= 0:
-                os.close(stream_out)
+                os.close(stream_out)  # before abort waits for the relay, which may be writing to it
+            stream_out = -1
+            self.abort()
+            raise
+        os.close(stream_out)  # tar's (or the decompressor's) now
         if sender.feeder is None:
-            sender.feed(paths, kinds)
-        while True:
-            try:
-                receiver.wait(timeout=1.0)
-                break
-            except subprocess.TimeoutExpired:
-                progress.update(nbytes=min(done + _bytes_read(receiver.pid), done + size) - progress.bytes)
-        if progress.limiter.stop is not None and sender.process.poll() is None:
-            sender.process.kill()  # the stream was cut off (rate.relay): the rest of it is not wanted
-        sender.feeder.join()
-        relaying.join()
-        codes = [sender.process.wait(), receiver.returncode, *([decompressing.wait()] if decompressing else [])]
-        failed = any(codes)
-        sender_err.seek(0)
-        skipped, lines = skipped_from(sender_err.read())
-        raw, lines = share_wire.raw_from(lines)
-        if failed and progress.limiter.stop is not None:
-            raise share_rate.Paused(progress.limiter.stop)  # the relay ended the stream there
-        if failed:
-            receiver_err.seek(0)
-            lines += receiver_err.read().decode(errors="replace").strip().splitlines()
-            first = [line for line in lines if "Exiting with failure status" not in line][:3]
-            raise SyncError(f"copying {len(paths)} paths failed: {'; '.join(first) or 'tar failed'}")
-    # An uncompressed stream is on the wire as it is.
-    stream.raw_bytes += raw if raw is not None else stream.wire_bytes - wire_before
-    progress.update(files=len(paths), nbytes=done + size - progress.bytes, force=True)
-    return skipped
+            sender.feed(self.paths, self.kinds)
+
+    def _count(self) -> None:
+        """Progress by what tar has read, at most the batch's size; never back (a tar that
+        has just ended has no figures left to read)."""
+        counted = max(min(_bytes_read(self.receiver.pid), self.size), self.counted)
+        self.progress.update(nbytes=counted - self.counted)
+        self.counted = counted
+
+    def wait_sent(self) -> bool:
+        """Waits, counting progress, until the sender has ended (or tar, which then failed);
+        True when the sender ended well and tar still runs or ended well: the next stream
+        may start while this one drains."""
+        while self.sender.process.poll() is None and self.receiver.poll() is None:
+            _wait_any((self.sender.process, self.receiver), 1.0)
+            self._count()
+        return self.sender.process.poll() == 0 and self.receiver.poll() in (None, 0)
+
+    def finish(self) -> dict[bytes, Reason]:
+        """Waits until tar has ended, counting progress; the paths the sender skipped.
+        SyncError when the sender, the decompressor or tar failed; Paused when the limiter
+        ended the stream."""
+        progress, stream = self.progress, self.progress.stream
+        try:
+            while True:
+                try:
+                    self.receiver.wait(timeout=1.0)
+                    break
+                except subprocess.TimeoutExpired:
+                    self._count()
+            if progress.limiter.stop is not None and self.sender.process.poll() is None:
+                self.sender.process.kill()  # the stream was cut off (rate.relay): the rest of it is not wanted
+            self.sender.feeder.join()
+            self.relaying.join()
+            codes = [self.sender.process.wait(), self.receiver.returncode,
+                     *([self.decompressing.wait()] if self.decompressing else [])]
+            self.sender.err.seek(0)
+            skipped, lines = skipped_from(self.sender.err.read())
+            raw, lines = share_wire.raw_from(lines)
+            if any(codes) and progress.limiter.stop is not None:
+                raise share_rate.Paused(progress.limiter.stop)  # the relay ended the stream there
+            if any(codes):
+                self.receiver_err.seek(0)
+                lines += self.receiver_err.read().decode(errors="replace").strip().splitlines()
+                first = [line for line in lines if "Exiting with failure status" not in line][:3]
+                raise SyncError(f"copying {len(self.paths)} paths failed: {'; '.join(first) or 'tar failed'}")
+        except BaseException:
+            self.abort()
+            raise
+        self._close()
+        # An uncompressed stream is on the wire as it is.
+        stream.raw_bytes += raw if raw is not None else self.wire.bytes
+        progress.update(files=len(self.paths), nbytes=self.size - self.counted, force=True)
+        self.counted = self.size
+        return skipped
+
+    def cut(self) -> dict[bytes, Reason]:
+        """Ends the copy after the limiter stopped the pass: its sender is stopped at once
+        (what it had not sent is not wanted); then as finish (Paused where tar did not get
+        the whole stream)."""
+        if self.sender.process.poll() is None:
+            self.sender.process.kill()
+        return self.finish()
+
+    def abort(self) -> None:
+        """Ends every process of the copy, waits for them and its threads, and closes what
+        it opened; what tar wrote stays as it is."""
+        for process in (self.sender.process, self.decompressing, self.receiver):
+            if process is not None and process.poll() is None:
+                process.kill()
+        for process in (self.decompressing, self.receiver):
+            if process is not None:
+                process.wait()
+        if self.relaying is not None:
+            self.relaying.join()
+        self._close()
+
+    def _close(self) -> None:
+        self.sender.discard()  # waits for it and its feeder, closes its pipe and stderr
+        if self.receiver_err is not None:
+            self.receiver_err.close()
+
+
+def _wait_any(processes: Iterable[subprocess.Popen], timeout: float) -> None:
+    """Returns once one of ``processes`` (not yet waited for) has ended, or after ``timeout``
+    seconds: a pidfd of each (Linux) becomes readable when it ends. Without pidfds it looks
+    every 20 ms."""
+    fds: list[int] = []
+    try:
+        for process in processes:
+            fds.append(os.pidfd_open(process.pid))
+        select.select(fds, [], [], timeout)
+    except (AttributeError, OSError):
+        time.sleep(min(timeout, 0.02))
+    finally:
+        for fd in fds:
+            os.close(fd)
 
 
 class Sender:
@@ -626,10 +741,10 @@ class Sender:
     start (an SSH session, the agent, the codec's choice) is not paid between two streams:
     copy_batches starts the next batch's sender while a batch streams and gives it its
     paths (``feed``), so it reads the first files and its stream fills the pipes and SSH's
-    window until copy_content reads it; a seed's first sender starts while the share is
+    window until its ContentCopy reads it; a seed's first sender starts while the share is
     walked and gets its paths when triage knows them. Its stderr goes to a file of its own
     (the skipped paths' records and the sender's messages). A context manager: leaving it
-    ends what copy_content did not take (discard)."""
+    ends what no ContentCopy took (discard)."""
 
     def __init__(self, source, codecs: list[str] | None):
         self.feeder: threading.Thread | None = None
@@ -775,10 +890,101 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
     metadata of one batch is applied while the next is copied. All names of a hard-linked
     file go in the first batch: tar links the names it is given in one stream. Returns the
     paths the sender skipped (see copy_content); they are left out of what goes in
-    ``done``. When the limiter stops the pass (``Paused``), what tar finished of the batch
-    goes in ``done``, the file it was writing is removed, and no further batch starts.
-    Each batch's sender starts while the one before streams (Sender); ``first``: one
-    started for the first batch."""
+    ``done``. Each batch's sender starts while the one before streams (Sender); ``first``:
+    one started for the first batch. Once a batch's sender has ended (all of its stream is
+    on this side), the next batch's relay, decompressor and tar start while this batch's
+    drain (ContentCopy), so the link does not wait for a batch's tar to end; the batches
+    still go in ``done`` in order, each after its tar ended. When the limiter stops the pass
+    (``Paused``), what tar finished of the batch (and of the next one, where it had started)
+    goes in ``done``, the file it was writing is removed, and no further batch starts. When
+    a batch fails, the next one's copy is ended and what it half wrote removed."""
+    batches = _batches(records, copy)
+    if not batches:
+        if first is not None:
+            first.discard()
+        done.put(None)
+        return {}
+    skipped: dict[bytes, Reason] = {}
+    upcoming = first
+    receiving: ContentCopy | None = None  # the batch being received
+    following: ContentCopy | None = None  # the next one, started while ``receiving`` drains
+
+    def begin(number: int) -> ContentCopy:
+        """Batch ``number``'s copy started; the sender of the batch after it started and fed,
+        so it reads ahead (its stream follows this one's without a pause)."""
+        nonlocal upcoming
+        batch = batches[number]
+        sender, upcoming = upcoming, None
+        size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
+                   if records[i][0] == share_tree.FILE)
+        started = ContentCopy(source, target_root, [paths[i] for i in batch], progress, size,
+                              [records[i][0] for i in batch], sender)
+        try:
+            if number + 1 < len(batches):
+                upcoming = Sender(source, progress.stream.codecs)
+                upcoming.feed([paths[i] for i in batches[number + 1]], [records[i][0] for i in batches[number + 1]])
+            started.start()
+        except BaseException:
+            started.abort()
+            raise
+        return started
+
+    def put(number: int, copied: ContentCopy, these: dict[bytes, Reason] | None) -> None:
+        """Batch ``number`` in ``done``: all but what the sender skipped, or (``these`` None,
+        its stream was cut) what tar finished of it."""
+        batch = batches[number]
+        if these is None:
+            done.put(_finished_of_cut_batch(target_root, paths, records, batch, copied.begun))
+        else:
+            skipped.update(these)
+            done.put([i for i in batch if paths[i] not in these])
+
+    try:
+        receiving = begin(0)
+        for number in range(len(batches)):
+            following, failed_to_start = None, None
+            if receiving.wait_sent() and number + 1 < len(batches) and progress.limiter.stop is None:
+                try:
+                    following = begin(number + 1)
+                except SyncError as err:
+                    failed_to_start = err  # raised once this batch is in ``done``
+            try:
+                these = receiving.finish()
+            except share_rate.Paused:
+                put(number, receiving, None)
+                if following is not None:
+                    try:
+                        put(number + 1, following, following.cut())
+                    except share_rate.Paused:
+                        put(number + 1, following, None)
+                break
+            except BaseException:
+                if following is not None:
+                    following.abort()
+                    with contextlib.suppress(OSError, SyncError):  # the first failure is the one to tell
+                        _finished_of_cut_batch(target_root, paths, records, batches[number + 1], following.begun)
+                raise
+            put(number, receiving, these)
+            if failed_to_start is not None:
+                raise failed_to_start
+            if following is None and number + 1 < len(batches):
+                if progress.limiter.stop is not None:
+                    break  # no transfer allowed any more: the next batch would be cut at once
+                following = begin(number + 1)
+            receiving = following
+    finally:
+        for copying in (receiving, following):
+            if copying is not None:
+                copying.abort()  # nothing where it ended (finish, cut)
+        if upcoming is not None:
+            upcoming.discard()
+        done.put(None)
+    return skipped
+
+
+def _batches(records: list[bytes], copy: list[int]) -> list[list[int]]:
+    """``copy`` in batches of BATCH_FILES or BATCH_BYTES, the names of hard-linked files all
+    in the first."""
     linked = [i for i in copy if records[i][0] == share_tree.FILE
               and records[i][share_tree.NLINK_AT:share_tree.SOURCE_KEY] != share_tree.ONE_LINK]
     batches, batch, batch_bytes = [], list(linked), 0
@@ -791,34 +997,9 @@ def copy_batches(source, target_root: bytes, paths: list[bytes], records: list[b
         if len(batch) >= BATCH_FILES or batch_bytes >= BATCH_BYTES:
             batches.append(batch)
             batch, batch_bytes = [], 0
-    if batch or not batches:
+    if batch:
         batches.append(batch)  # never an empty batch last: its sender would start in vain
-    skipped: dict[bytes, Reason] = {}
-    upcoming = first
-    try:
-        for number, batch in enumerate(batches):
-            current, upcoming = upcoming, None
-            if number + 1 < len(batches):
-                # The next batch's sender starts now and reads ahead, so its stream follows this one's
-                # without a pause.
-                upcoming = Sender(source, progress.stream.codecs)
-                upcoming.feed([paths[i] for i in batches[number + 1]], [records[i][0] for i in batches[number + 1]])
-            size = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in batch
-                       if records[i][0] == share_tree.FILE)
-            begun = time.time_ns()
-            try:
-                these = copy_content(source, target_root, [paths[i] for i in batch], progress, size,
-                                     [records[i][0] for i in batch], sender=current)
-            except share_rate.Paused:
-                done.put(_finished_of_cut_batch(target_root, paths, records, batch, begun))
-                break
-            skipped.update(these)
-            done.put([i for i in batch if paths[i] not in these])
-    finally:
-        if upcoming is not None:
-            upcoming.discard()
-        done.put(None)
-    return skipped
+    return batches
 
 
 def _finished_of_cut_batch(target_root: bytes, paths: list[bytes], records: list[bytes], batch: list[int],

@@ -523,14 +523,14 @@ def test_a_folder_swapped_for_a_symlink_after_the_listing_never_brings_a_secret(
     src, dst, state = tmp_path / "src", tmp_path / "dst", str(tmp_path / "state" / "share.state")
     write(src / "a" / "f", b"harmless")
     write(src / "b.txt", b"also harmless")
-    copy_content = share_sync.copy_content
+    start = share_sync.ContentCopy.start
 
-    def swap_then_copy(*args, **kwargs):
+    def swap_then_copy(self):
         (src / "a").rename(tmp_path / "a-moved-away")
         os.symlink(secret_dir, src / "a")
-        return copy_content(*args, **kwargs)
+        return start(self)
 
-    monkeypatch.setattr(share_sync, "copy_content", swap_then_copy)
+    monkeypatch.setattr(share_sync.ContentCopy, "start", swap_then_copy)
     result = sync(src, dst, state)
     found = [p for p in dst.rglob("*") if p.is_file() and not p.is_symlink() and b"SECRET" in p.read_bytes()]
     assert found == []
@@ -538,7 +538,7 @@ def test_a_folder_swapped_for_a_symlink_after_the_listing_never_brings_a_secret(
     assert (dst / "b.txt").read_bytes() == b"also harmless"
     assert b"a/f" not in share_tree.load_state(state)
     # The next pass (the share user put the folder back) copies what was skipped.
-    monkeypatch.setattr(share_sync, "copy_content", copy_content)
+    monkeypatch.setattr(share_sync.ContentCopy, "start", start)
     (src / "a").unlink()
     (tmp_path / "a-moved-away").rename(src / "a")
     again = sync(src, dst, state)
@@ -622,23 +622,27 @@ def test_a_pass_started_while_the_limit_is_zero_copies_nothing(tmp_path):
 @pytest.fixture
 def senders(monkeypatch):
     """Every Sender a pass starts, and the order of starts and batches: ("start", n) when
-    sender n starts, ("feed", n) when it gets its paths, ("copy", n) and ("copied", n) around
-    the batch that uses sender n."""
+    sender n starts, ("feed", n) when it gets its paths, ("copy", n) when the copy (its
+    relay, decompressor and tar) of the batch that uses sender n starts and ("copied", n)
+    when it has finished (its tar ended)."""
     started, events = [], []
-    init, feed, copy_content = share_sync.Sender.__init__, share_sync.Sender.feed, share_sync.copy_content
+    init, feed = share_sync.Sender.__init__, share_sync.Sender.feed
+    start, finish = share_sync.ContentCopy.start, share_sync.ContentCopy.finish
 
     def init_recorded(self, *args, **kwargs):
         init(self, *args, **kwargs)
         started.append(self)
         events.append(("start", len(started) - 1))
 
-    def copy_recorded(*args, sender=None, **kwargs):
-        number = started.index(sender) if sender is not None else None
-        events.append(("copy", number))
+    def start_recorded(self):
+        events.append(("copy", started.index(self.sender)))
+        return start(self)
+
+    def finish_recorded(self):
         try:
-            return copy_content(*args, sender=sender, **kwargs)
+            return finish(self)
         finally:
-            events.append(("copied", number))
+            events.append(("copied", started.index(self.sender)))
 
     def feed_recorded(self, *args, **kwargs):
         events.append(("feed", started.index(self)))
@@ -646,7 +650,8 @@ def senders(monkeypatch):
 
     monkeypatch.setattr(share_sync.Sender, "__init__", init_recorded)
     monkeypatch.setattr(share_sync.Sender, "feed", feed_recorded)
-    monkeypatch.setattr(share_sync, "copy_content", copy_recorded)
+    monkeypatch.setattr(share_sync.ContentCopy, "start", start_recorded)
+    monkeypatch.setattr(share_sync.ContentCopy, "finish", finish_recorded)
     return started, events
 
 
@@ -812,3 +817,232 @@ def test_a_sender_that_fails_before_its_codec_line_says_why(tree, tmp_path):
     source = Broken(os.fsencode(src), UID_SIDS, GID_SIDS)
     with pytest.raises(SyncError, match="python3: command not found"):
         run_pass(source, os.fsencode(dst), state, translate_sid, target_id, check=False, compress=True)
+
+
+# --- a batch's receiving side starts while the batch before drains (ContentCopy) --------------
+
+def _batched_copy(src, dst, limiter=None, compress=False, progress_path=None):
+    """copy_batches over the files below ``src`` as a pass lists them: the queue's batches in
+    order, what it returned, and its Progress."""
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire as share_wire
+
+    paths, records, _links = (list(column) for column in zip(*share_tree.walk_records(os.fsencode(src)), strict=True))
+    copy = [i for i, record in enumerate(records) if record[0] == share_tree.FILE]
+    total = sum(share_tree.WIRE_ENTRY.unpack_from(records[i])[1] for i in copy)
+    stream = share_sync.Stream(compress, share_wire.offered() if compress else [])
+    progress = share_sync.Progress(progress_path, len(copy), total, limiter=limiter or rate.Limiter(None),
+                                   stream=stream)
+    dst.mkdir(parents=True, exist_ok=True)
+    done = __import__("queue").SimpleQueue()
+    try:
+        skipped = share_sync.copy_batches(LocalSource(os.fsencode(src)), os.fsencode(dst), paths, records, copy,
+                                          progress, done)
+    finally:
+        batches = []
+        while (batch := done.get()) is not None:
+            batches.append([paths[i] for i in batch])
+    return batches, skipped, progress
+
+
+@pytest.fixture
+def copies(monkeypatch):
+    """Every ContentCopy a pass starts, in order, and the state of the copy before each when
+    the next one's receiving side had started: "draining" (its tar still running) or "ended"."""
+    started, before = [], []
+    start = share_sync.ContentCopy.start
+
+    def start_recorded(self):
+        started.append(self)
+        start(self)
+        if len(started) > 1:
+            before.append("draining" if started[-2].receiver.poll() is None else "ended")
+
+    monkeypatch.setattr(share_sync.ContentCopy, "start", start_recorded)
+    return started, before
+
+
+@pytest.fixture
+def slow_drain(monkeypatch, copies):
+    """Relays that hold their reader's stream open after the sender's end until the next
+    batch's copy has started, as where tar still writes: each batch's tar ends only after the
+    next batch's receiving side is up. No clock decides: a relay at its stream's end waits for
+    the next ContentCopy.start (at most 10 s, then it lets go and the test sees "ended"). The
+    last batch's relay, with no copy after it, is not held (``slow_drain.batches``, set by the
+    test to the number of batches it expects)."""
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    started, _before = copies
+    move, changed = rate._move, threading.Condition()
+    start = share_sync.ContentCopy.start
+
+    class Drain:
+        batches = 0
+
+    def start_signalled(self):
+        try:
+            return start(self)
+        finally:
+            with changed:
+                changed.notify_all()
+
+    def held(source, target):
+        moved = move(source, target)
+        if not moved:
+            with changed:
+                seen = len(started)
+                changed.wait_for(lambda: len(started) > seen or len(started) >= Drain.batches, timeout=10)
+        return moved
+
+    monkeypatch.setattr(share_sync.ContentCopy, "start", start_signalled)
+    monkeypatch.setattr(rate, "_move", held)
+    return Drain
+
+
+@pytest.fixture
+def gated_first_relay(monkeypatch):
+    """The first batch's relay moves nothing until the test opens the gate, so its sender
+    ends (all of the stream waits in the pipe) and the next batch starts while it drains."""
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    move, gate, first = rate._move, threading.Event(), []
+
+    def gated(source, target):
+        if not first:
+            first.append(threading.current_thread())
+        if first[0] is threading.current_thread():
+            gate.wait(timeout=10)
+        return move(source, target)
+
+    monkeypatch.setattr(rate, "_move", gated)
+    return gate
+
+
+def _running_helpers():
+    return [t.name for t in threading.enumerate() if t.name.startswith("umzug-") and t.is_alive()]
+
+
+def test_the_next_batch_s_tar_starts_while_the_batch_before_drains(tmp_path, monkeypatch, copies, slow_drain):
+    started, before = copies
+    monkeypatch.setattr(share_sync, "BATCH_FILES", 3)
+    slow_drain.batches = 3
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    names = _files(src, count=8, size=64 << 10)
+    batches, skipped, progress = _batched_copy(src, dst)
+    # Batch k+1's relay, decompressor and tar started before batch k's tar had ended, every time.
+    assert len(started) == 3 and before == ["draining", "draining"]
+    # The batches went into the queue in order, each whole, after its tar had ended.
+    assert batches == [names[0:3], names[3:6], names[6:8]] and skipped == {}
+    for name in names:
+        assert (dst / os.fsdecode(name)).read_bytes() == (src / os.fsdecode(name)).read_bytes()
+    assert (progress.files, progress.bytes) == (8, 8 * (64 << 10))
+    assert [(c.sender.process.returncode, c.receiver.returncode) for c in started] == [(0, 0)] * 3
+    assert _running_helpers() == []
+
+
+@pytest.mark.parametrize("compress", [False, True], ids=["plain", "compressed"])
+def test_the_totals_of_overlapping_batches_are_those_of_one_batch(tmp_path, monkeypatch, copies, slow_drain,
+                                                                  compress):
+    """Progress, the raw stream and the bytes on the wire count each byte once with two
+    copies in flight: the limiter (which charges what the relays move) agrees with the
+    stream's wire bytes, and the content's figures are those of the same files in one batch."""
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    started, before = copies
+    src = tmp_path / "src"
+    office_and_packed(src)
+    for number in range(5):
+        write(src / "Akten" / f"akte-{number}.txt", b"Aktenvermerk %d\n" % number * 20_000)
+
+    def batched(files):
+        started.clear()
+        before.clear()
+        monkeypatch.setattr(share_sync, "BATCH_FILES", files)
+        slow_drain.batches = -(-7 // files)
+        limiter = rate.Limiter({"default": 10_000, "entries": []}, FakeClock())
+        path = tmp_path / f"progress-{files}.json"
+        batches, _skipped, progress = _batched_copy(src, tmp_path / f"dst-{files}", limiter, compress, str(path))
+        return batches, progress, limiter, json.loads(path.read_text())
+
+    one, single, single_limiter, single_figures = batched(100)
+    many, multi, limiter, figures = batched(2)
+    assert len(one) == 1 and len(many) == 4 and before == ["draining"] * 3
+    files = {path: entry for path, entry in snapshot(tmp_path / "dst-2").items() if entry[0] == "file"}
+    assert len(files) == 7 and files == {path: entry for path, entry in snapshot(tmp_path / "dst-100").items()
+                                         if entry[0] == "file"}
+    assert (multi.files, multi.bytes) == (single.files, single.bytes) == (7, multi.total_bytes)
+    # Each batch's stream ends with tar's two zero blocks; the entries are the same.
+    assert multi.stream.raw_bytes == single.stream.raw_bytes + 3 * 1024
+    charged = sum(stretch.bytes for stretch in limiter.stretches)
+    assert multi.stream.wire_bytes == charged == sum(c.wire.bytes for c in started)
+    assert single.stream.wire_bytes == sum(stretch.bytes for stretch in single_limiter.stretches)
+    if compress:
+        assert multi.stream.codec == "zstd"
+        # Four zstd frames instead of one: a little more, never twice as much.
+        assert single.stream.wire_bytes < multi.stream.wire_bytes < single.stream.wire_bytes * 1.1
+    else:
+        assert multi.stream.wire_bytes == multi.stream.raw_bytes
+    for mine, theirs in ((figures, multi), (single_figures, single)):
+        assert (mine["files"], mine["bytes"], mine["wire_bytes"]) == (theirs.files, theirs.bytes,
+                                                                     theirs.stream.wire_bytes)
+
+
+def test_a_stop_while_the_next_batch_is_received_cuts_both_and_starts_no_more(tmp_path, monkeypatch, copies,
+                                                                                gated_first_relay):
+    from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+
+    started, _before = copies
+    monkeypatch.setattr(share_sync, "BATCH_FILES", 2)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    names = _files(src, count=8, size=100_000)
+    clock = FakeClock("2026-12-04 10:00:00")
+    start = share_sync.ContentCopy.start
+
+    def stop_then_start(self):
+        if started:  # the second batch: the limit becomes 0 now, and the first batch's relay moves on
+            clock.advance(2)
+            gated_first_relay.set()
+        start(self)
+
+    monkeypatch.setattr(share_sync.ContentCopy, "start", stop_then_start)
+    fds = len(os.listdir("/proc/self/fd"))
+    batches, _skipped, _progress = _batched_copy(src, dst, rate.Limiter(PAUSED_SOON, clock))
+    # Both batches in flight were cut: what tar finished of each, in order; no third batch started.
+    assert len(started) == 2 and len(batches) == 2
+    assert set(batches[0]) <= set(names[0:2]) and set(batches[1]) <= set(names[2:4])
+    on_target = sorted(os.fsencode(p.relative_to(dst)) for p in dst.rglob("*") if p.is_file())
+    assert on_target == batches[0] + batches[1]  # nothing half-written under a real name
+    for name in on_target:
+        assert (dst / os.fsdecode(name)).read_bytes() == (src / os.fsdecode(name)).read_bytes()
+    for copy in started:
+        assert copy.sender.process.returncode is not None and copy.receiver.returncode is not None
+        assert copy.sender.err.closed and copy.receiver_err.closed
+    assert _running_helpers() == [] and len(os.listdir("/proc/self/fd")) == fds
+
+
+def test_a_failed_batch_ends_the_next_one_s_copy_and_says_why_once(tmp_path, monkeypatch, copies, gated_first_relay):
+    started, _before = copies
+    monkeypatch.setattr(share_sync, "BATCH_FILES", 2)
+    src, dst = tmp_path / "src", tmp_path / "dst"
+    names = _files(src, count=8, size=100_000)
+    start = share_sync.ContentCopy.start
+
+    def fail_first_then_start(self):
+        if started:  # the second batch: the first batch's tar dies while its stream waits
+            started[0].receiver.kill()
+            started[0].receiver.wait()
+            gated_first_relay.set()
+        start(self)
+
+    monkeypatch.setattr(share_sync.ContentCopy, "start", fail_first_then_start)
+    fds = len(os.listdir("/proc/self/fd"))
+    with pytest.raises(SyncError, match=r"^copying 2 paths failed: tar failed$"):
+        _batched_copy(src, dst)
+    assert len(started) == 2
+    for copy in started:  # every process of both copies ended and waited for
+        assert copy.sender.process.returncode is not None and copy.receiver.returncode is not None
+        assert copy.sender.err.closed and copy.receiver_err.closed and copy.sender.stream_out == -1
+    assert _running_helpers() == [] and len(os.listdir("/proc/self/fd")) == fds
+    for path in dst.rglob("*"):  # what the second batch's tar half wrote is gone
+        if path.is_file() and os.fsencode(path.relative_to(dst)) in names[2:4]:
+            assert path.read_bytes() == (src / path.relative_to(dst)).read_bytes()
