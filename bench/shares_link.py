@@ -21,7 +21,7 @@ Each round copies the tree once with each tool into a fresh folder on the RZ sid
 alternating from round to round:
 
   umzug  share_sync.run_pass (the engine share_sync runs) in the RZ container, pulling over
-         SSH with compress=True (zstd -1) and no umzug limit: the link's shaping is the
+         SSH with compress=True (zstd -3) and no umzug limit: the link's shaping is the
          limit; a new state. Then, timed apart, a second pass with nothing changed (what a
          share costs besides its data, which the estimate takes from it).
   rsync  rsync -aAXH -z --numeric-ids -e 'ssh ...' from the Kommune side (rsync 3.2 picks
@@ -65,6 +65,8 @@ sys.path.insert(0, str(TOP / "collections"))
 sys.path.insert(0, str(TOP / "lab"))
 
 import umzug_lab  # noqa: E402  (the lab's podman helpers, link and relay)
+
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire as share_wire  # noqa: E402
 
 SOURCE = "/srv/bench/data"  # on the Kommune side: the share
 WORK = "/var/tmp/umzug-bench"  # on the RZ side: the copies and the state
@@ -336,7 +338,7 @@ def print_table(args, facts: dict, info: dict, results: dict) -> None:
     print("| tool | s (median) | MB/s of content | MB on the wire | wire / content | before 1 % on the wire (s) "
           "| after 99 % (s) | Mbit/s on the wire between | rounds (s) |")
     print("|---|---:|---:|---:|---:|---:|---:|---:|---|")
-    names = {"umzug": "umzug seed (zstd -1)", "rsync": "rsync -aAXH -z --numeric-ids"}
+    names = {"umzug": f"umzug seed ({share_wire.LABELS['zstd']})", "rsync": "rsync -aAXH -z --numeric-ids"}
     for tool in TOOLS:
         done = copies[tool]
         seconds = median([d["seconds"] for d in done])

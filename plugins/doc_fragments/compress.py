@@ -10,7 +10,7 @@ options:
     description:
       - Compress the content's stream on the wire; the plan's C(transfer.compress) as the inventory hands it on
         (C(umzug_kommune.transfer.compress)).
-      - Over SSH (M(kommunal.umzug.share_sync)) the Kommune's side compresses the tar stream with C(zstd -1)
+      - Over SSH (M(kommunal.umzug.share_sync)) the Kommune's side compresses the tar stream with C(zstd -3)
         where its server and the RZ file server have C(zstd), and otherwise with gzip from Python's zlib at
         level 1 (finding C(shares.compress_fallback)); the RZ side decompresses it after the rate limiter, so
         O(bandwidth_schedule) counts the compressed bytes. Nothing is installed on the Kommune's server.

@@ -19,7 +19,7 @@ description:
     the target short of what the shares need (an inhibitor).
   - With O(scan=true) and O(wire_sample_bytes) above 0 also measures how much of each share's content a
     compressed pass puts on the wire (RV(shares[].wire_sample)), from a sample spread over the share's files in
-    proportion to their size, compressed with the codec and level a pass takes on this server (C(zstd -1)
+    proportion to their size, compressed with the codec and level a pass takes on this server (C(zstd -3)
     where the program is here, else zlib level 1). The dry run's estimate takes it for a Kommune with
     C(transfer.compress) until a compressed pass measured it.
   - Reads only; never changes anything (files are opened without following symlinks and without changing

@@ -215,7 +215,7 @@ stream:
       would); in check mode the byte counts are null.
   returned: success
   type: dict
-  sample: {compress: true, codec: zstd, codec_label: zstd -1, offered: [zstd, gzip], raw_bytes: 33816576,
+  sample: {compress: true, codec: zstd, codec_label: zstd -3, offered: [zstd, gzip], raw_bytes: 33816576,
            wire_bytes: 16908800}
   contains:
     compress:
@@ -225,7 +225,7 @@ stream:
       description: The codec the Kommune's side used, V(zstd), V(gzip) or V(none) (an uncompressed stream).
       type: str
     codec_label:
-      description: The codec with its level, e.g. C(zstd -1), C(gzip (zlib level 1)).
+      description: The codec with its level, e.g. C(zstd -3), C(gzip (zlib level 1)).
       type: str
     offered:
       description: The codecs the RZ file server offered, best first (V(zstd) only where it has C(zstd)).

@@ -2,7 +2,7 @@
 seed and one after it. Each report's estimate is checked against what it must follow from:
 the files and bytes on the Kommune's file server, the plan's link and schedule, the journals'
 passes, the window (Kommune B's is two minutes: wave.window_too_short, waived), and for Kommune A,
-whose passes are compressed, what zstd -1 makes of its shares' content."""
+whose passes are compressed, what zstd -3 makes of its shares' content."""
 
 import json
 import os
@@ -14,6 +14,7 @@ import pytest
 import testinfra
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
+from ansible_collections.kommunal.umzug.plugins.module_utils.shares import wire as share_wire
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import inventory_model, load_plan
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.estimate import DEFAULTS, MEASURE_MIN_SECONDS
 
@@ -186,9 +187,9 @@ def test_kommune_bs_two_minute_window_is_too_short_an_inhibitor_waived_by_the_sc
 
 
 def zstd_share(fs, path):
-    """zstd -1's bytes of all of a share's files one after another, and their bytes."""
+    """zstd -3's bytes of all of a share's files one after another, and their bytes."""
     files = "find %s -type f -print0 | sort -z"
-    size = int(fs.check_output(f"{files} | xargs -0 -r cat | zstd -1 -q -c | wc -c", path))
+    size = int(fs.check_output(f"{files} | xargs -0 -r cat | zstd -{share_wire.ZSTD_LEVEL} -q -c | wc -c", path))
     content = int(fs.check_output(f"{files} | xargs -0 -r cat | wc -c", path))
     return size, content
 
@@ -196,7 +197,7 @@ def zstd_share(fs, path):
 def test_a_compressed_kommunes_estimate_takes_the_wire_share_its_shares_sample_found(lab_host):
     """Kommune A's passes are compressed, and its seed moves too little to measure what that
     saves (the lab's shares are a few MB): both dry runs take discovery's sample of its shares,
-    compressed with zstd -1 on its file server. Against zstd -1 of each share's whole content
+    compressed with zstd -3 on its file server. Against zstd -3 of each share's whole content
     (the sample reads all of a share up to 8 MiB; bauamt's 8 MiB sparse image, zeros, shrinks
     to nothing either way), weighted by the shares' bytes: well below 1 with the office files."""
     fs = lab_host(host_of("kommune-a", "fs"))

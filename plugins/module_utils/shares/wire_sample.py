@@ -14,7 +14,7 @@ small files is sampled as the stream carries them, not a few bytes of each.
 ``measure`` reads the pieces through ``share_tree.Below`` (folder by folder from the share
 root, no symlink followed, without changing access times) and compresses them as one stream
 with the codec and level a pass takes on this server (share_wire's ``choose`` and
-``wire_size``: zstd -1 where the program is here, else zlib level 1). A file that is gone,
+``wire_size``: zstd -3 where the program is here, else zlib level 1). A file that is gone,
 is something else now or cannot be read is left out of the sample.
 
 Standard library only: runs on the Kommune's file server.

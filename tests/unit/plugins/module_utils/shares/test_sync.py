@@ -11,6 +11,7 @@ import struct
 import subprocess
 import threading
 import time
+import typing
 from pathlib import Path
 
 import pytest
@@ -866,10 +867,10 @@ def copies(monkeypatch):
 def slow_drain(monkeypatch, copies):
     """Relays that hold their reader's stream open after the sender's end until the next
     batch's copy has started, as where tar still writes: each batch's tar ends only after the
-    next batch's receiving side is up. No clock decides: a relay at its stream's end waits for
-    the next ContentCopy.start (at most 10 s, then it lets go and the test sees "ended"). The
-    last batch's relay, with no copy after it, is not held (``slow_drain.batches``, set by the
-    test to the number of batches it expects)."""
+    next batch's receiving side is up. No clock decides: the relay of copy k, at its stream's
+    end, waits until copy k+1's ContentCopy.start has returned (at most 10 s, then it lets go
+    and the test sees "ended"). The last batch's relay, with no copy after it, is not held
+    (``slow_drain.batches``, set by the test to the number of batches it expects)."""
     from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate
 
     started, _before = copies
@@ -878,20 +879,29 @@ def slow_drain(monkeypatch, copies):
 
     class Drain:
         batches = 0
+        returned: typing.ClassVar[list] = []  # the copies whose start has returned
 
     def start_signalled(self):
         try:
             return start(self)
         finally:
             with changed:
+                Drain.returned.append(self)
                 changed.notify_all()
+
+    def next_started() -> bool:
+        mine = [k for k, copy in enumerate(started) if copy.relaying is threading.current_thread()]
+        if not mine:
+            return False
+        following = mine[0] + 1
+        return following >= Drain.batches or (following < len(started) and
+                                              any(copy is started[following] for copy in Drain.returned))
 
     def held(source, target):
         moved = move(source, target)
         if not moved:
             with changed:
-                seen = len(started)
-                changed.wait_for(lambda: len(started) > seen or len(started) >= Drain.batches, timeout=10)
+                changed.wait_for(next_started, timeout=10)
         return moved
 
     monkeypatch.setattr(share_sync.ContentCopy, "start", start_signalled)
@@ -978,8 +988,10 @@ def test_the_totals_of_overlapping_batches_are_those_of_one_batch(tmp_path, monk
     assert single.stream.wire_bytes == sum(stretch.bytes for stretch in single_limiter.stretches)
     if compress:
         assert multi.stream.codec == "zstd"
-        # Four zstd frames instead of one: a little more, never twice as much.
-        assert single.stream.wire_bytes < multi.stream.wire_bytes < single.stream.wire_bytes * 1.1
+        # Four zstd frames instead of one: compressed as much, give or take what zstd chooses
+        # for a shorter input (at level 3 the four frames came out smaller than the one).
+        assert multi.stream.wire_bytes < 0.6 * multi.stream.raw_bytes
+        assert abs(multi.stream.wire_bytes - single.stream.wire_bytes) < 0.15 * single.stream.wire_bytes
     else:
         assert multi.stream.wire_bytes == multi.stream.raw_bytes
     for mine, theirs in ((figures, multi), (single_figures, single)):

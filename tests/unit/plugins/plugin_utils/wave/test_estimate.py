@@ -130,7 +130,7 @@ def test_a_measured_pass_without_a_limit_is_a_ceiling():
     assert result["seed"]["parts"]["data"] == pytest.approx(200.0 + 4000 / 10_000_000, abs=0.1)
 
 
-# 2 GB of content that took 600 MB on the wire without a limit (zstd -1 on a mix of documents and
+# 2 GB of content that took 600 MB on the wire without a limit (zstd -3 on a mix of documents and
 # scans); without a limit the pass records no stretches.
 COMPRESSED = dict(HEAVY, codec="zstd", wire_bytes=600_000_000, transfer=[],
                   seconds=1100 * model.DEFAULTS["list_file_seconds"] + 60.0)
