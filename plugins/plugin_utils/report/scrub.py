@@ -14,9 +14,12 @@ import re
 
 MASK = "********"
 # umzug_plan_hash names a checksum of the plan, not a credential; shares_pass a sync pass (seed,
-# delta, final), whose values would otherwise be masked in every step name of the Welle.
+# delta, final), whose values would otherwise be masked in every step name of the Welle. "pass"
+# ends the word or goes on as password(s), passwd, passphrase: "passed" (a count of tests) and
+# "passes" (sync passes) are not secrets.
 SECRET_NAME = re.compile(
-    r"(?<!shares_)pass(word|wd|phrase)?|secret|token|credential|private_key|(?<!plan_)hash|pwd|pin$", re.I
+    r"(?<!shares_)pass(word|wd|phrase)?s?(?![a-z])|secret|token|credential|private_key|(?<!plan_)hash|pwd|pin$",
+    re.I,
 )
 # Shorter values would mask ordinary words all over the report.
 MIN_SECRET_LENGTH = 4

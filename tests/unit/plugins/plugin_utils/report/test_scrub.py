@@ -55,3 +55,14 @@ def test_collect_secrets_by_name_and_by_vault():
 )
 def test_a_sync_pass_is_no_password(variables, found):
     assert collect_secrets(variables) == found
+
+
+def test_counts_of_passed_tests_and_sync_passes_are_no_secrets():
+    """An acceptance finding's counts (passed, failed) and a pass's records stay readable; a
+    password under any of its names is still masked."""
+    data = Scrubber().data({"code": "acceptance_counts", "passed": 41, "failed": 0, "passes": [{"files": 3}],
+                            "passwords": {"alt": "Geheim-1"}, "vault_pass": "Geheim-2", "passphrase": "Geheim-3",
+                            "userPassword": "Geheim-4", "shares_pass": "final"})
+    assert data == {"code": "acceptance_counts", "passed": 41, "failed": 0, "passes": [{"files": 3}],
+                    "passwords": MASK, "vault_pass": MASK, "passphrase": MASK, "userPassword": MASK,
+                    "shares_pass": "final"}
