@@ -249,7 +249,10 @@ def phase_command(phase: str, extra: dict | None = None) -> list[str]:
 
 def phase_env() -> dict[str, str]:
     environ = env()
-    environ.update(ANSIBLE_CALLBACKS_ENABLED="kommunal.umzug.report,kommunal.umzug.progress",
+    # As under Molecule (the scenario's side_effect): the lab's test helpers then read the
+    # scenario's credentials (.lab/molecule, tests/support/lab.py), which the acceptance suite needs.
+    environ.update(MOLECULE_SCENARIO_NAME=SCENARIO,
+                   ANSIBLE_CALLBACKS_ENABLED="kommunal.umzug.report,kommunal.umzug.progress",
                    UMZUG_REPORT_DIR=str(STATE / "reports"),
                    UMZUG_WAIVER_FILE=str(TOP / "molecule" / SCENARIO / "files" / "waivers.yml"))
     return environ
