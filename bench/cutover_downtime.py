@@ -377,10 +377,13 @@ def run_welle(args) -> dict:
     result["changed"] = change_files(shares)
     # The engine does not trust a ctime younger than its racy window (3 s): as after a working day.
     time.sleep(4)
+    # The machine is shared: how loaded it was belongs to the figures.
+    result["load_average_before_cutover"] = round(os.getloadavg()[0], 1)
     with JournalWatch() as watch:
         start = time.time()
         rc = run(phase_command("cutover", WINDOW_OVERRIDE), STATE / "cutover.log", environ=phase_env())
         end = time.time()
+    result["load_average_after_cutover"] = round(os.getloadavg()[0], 1)
     result["phases"]["cutover"] = round(end - start, 1)
     result["cutover_rc"] = rc
     result.update(summarize(read_journal(), start, end, watch.seen))
@@ -394,7 +397,9 @@ def run_welle(args) -> dict:
 
 def print_table(result: dict) -> None:
     width = max([len(row["step"]) for row in result["steps"]] + [36])
-    print(f"\n{KOMMUNE}: {result['data']['shares']} shares, {result['users']} users, commit {result['commit']}")
+    print(f"\n{KOMMUNE}: {result['data']['shares']} shares, {result['users']} users, commit {result['commit']}, "
+          f"load average (1 min) {result['load_average_before_cutover']} before the cut-over, "
+          f"{result['load_average_after_cutover']} after")
     print(f"{'phase':<{width}} {'seconds':>8}")
     for name, seconds in result["phases"].items():
         print(f"{name:<{width}} {seconds:>8.1f}")
