@@ -4,11 +4,12 @@
 class ModuleDocFragment:
     """Options of the share modules that run on the RZ file server and reach the Kommune's
     file server over SSH with the transfer key (module_utils/shares/identity.py, source_args;
-    its mapping option is the doc fragment kommunal.umzug.identity_mapping).
-    SERVER has those that are not one share's (server_args)."""
+    its mapping option is the doc fragment kommunal.umzug.identity_mapping): DOCUMENTATION
+    the share's, SERVER the file server's."""
 
     # The options of one share (module_utils/shares/identity.py, share_args).
-    _SHARE = r"""
+    DOCUMENTATION = r"""
+options:
   share:
     description: Name of the source share (for results and findings).
     type: str
@@ -23,8 +24,10 @@ class ModuleDocFragment:
     required: true
 """
 
-    # The options all shares of a file server have in common (server_args).
-    _SERVER = r"""
+    # The options all shares of a file server have in common (server_args); a module that
+    # takes one share extends both, share_sync (one share or several) this one.
+    SERVER = r"""
+options:
   source_host:
     description: Address of the Kommune's file server as the RZ file server reaches it over SSH.
     type: str
@@ -45,8 +48,3 @@ class ModuleDocFragment:
     description: Kommune id the findings belong to.
     type: str
 """
-
-    DOCUMENTATION = "options:" + _SHARE + _SERVER.lstrip("\n")
-
-    # Without the one share's options: for share_sync, which takes one share or several.
-    SERVER = "options:" + _SERVER

@@ -11,8 +11,8 @@ description:
     and while a bandwidth limit is in force the rate on the wire of the last seconds against it and the time
     left at it). A compressed pass's content comes faster than its bytes on the wire; the limit counts those.
   - With O(paths), the progress files of several passes (M(kommunal.umzug.share_sync) with its
-    O(kommunal.umzug.share_sync#module:shares)), read in one run: one line for all of them, the shares whose
-    content moves each with its figures, the others counted.
+    O(kommunal.umzug.share_sync#module:shares)), read in one run and given as one line for all of them, the
+    shares whose content moves each with its figures, the others counted.
   - Meant for a polling loop next to an C(async) sync task; reads only.
 author:
   - umzug developers (@kommunal)

@@ -1,6 +1,9 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+# The annotations (X | None) stay unevaluated on the older Pythons a managed host may have.
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: share_sync
 short_description: Runs the sync passes of a Kommune's shares, pulled by the RZ file server from the Kommune's
@@ -251,8 +254,9 @@ not_deleted:
 complete:
   description:
     - Whether the pass (with O(shares), every share's pass) did all it found to do. V(false) when no transfer was
-      allowed (a limit of V(0) in O(bandwidth_schedule), or O(until) came); the pass stopped at a clean point or did not start, and
-      RV(stopped) says why and when transfer is next allowed. The next pass continues where this one stopped.
+      allowed (a limit of V(0) in O(bandwidth_schedule), or O(until) came); the pass stopped at a clean point or
+      did not start, and RV(stopped) says why and when transfer is next allowed. The next pass continues where
+      this one stopped.
   returned: success
   type: bool
   sample: false
