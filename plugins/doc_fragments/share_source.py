@@ -4,14 +4,30 @@
 class ModuleDocFragment:
     """Options of the share modules that run on the RZ file server and reach the Kommune's
     file server over SSH with the transfer key (module_utils/shares/identity.py, source_args;
-    its mapping option is the doc fragment kommunal.umzug.identity_mapping)."""
+    its mapping option is the doc fragment kommunal.umzug.identity_mapping): DOCUMENTATION
+    the share's, SERVER the file server's."""
 
+    # The options of one share (module_utils/shares/identity.py, share_args).
     DOCUMENTATION = r"""
 options:
   share:
     description: Name of the source share (for results and findings).
     type: str
     required: true
+  source_root:
+    description: Path of the share on the source.
+    type: path
+    required: true
+  target_root:
+    description: Folder of the share on the RZ file server.
+    type: path
+    required: true
+"""
+
+    # The options all shares of a file server have in common (server_args); a module that
+    # takes one share extends both, share_sync (one share or several) this one.
+    SERVER = r"""
+options:
   source_host:
     description: Address of the Kommune's file server as the RZ file server reaches it over SSH.
     type: str
@@ -20,10 +36,6 @@ options:
     description: SSH user on the source (must read every file and its ACLs).
     type: str
     default: root
-  source_root:
-    description: Path of the share on the source.
-    type: path
-    required: true
   key:
     description: Private key of the transfer key pair on the RZ file server.
     type: path
@@ -32,10 +44,6 @@ options:
     type: list
     elements: str
     default: []
-  target_root:
-    description: Folder of the share on the RZ file server.
-    type: path
-    required: true
   kommune:
     description: Kommune id the findings belong to.
     type: str

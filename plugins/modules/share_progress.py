@@ -10,6 +10,9 @@ description:
     returns the figures of the pass's progress file and one line for a log (files, bytes, rate, time left,
     and while a bandwidth limit is in force the rate on the wire of the last seconds against it and the time
     left at it). A compressed pass's content comes faster than its bytes on the wire; the limit counts those.
+  - With O(paths), the progress files of several passes (M(kommunal.umzug.share_sync) with its
+    O(kommunal.umzug.share_sync#module:shares)), read in one run and given as one line for all of them, the
+    shares whose content moves each with its figures, the others counted.
   - Meant for a polling loop next to an C(async) sync task; reads only.
 author:
   - umzug developers (@kommunal)
@@ -17,13 +20,25 @@ extends_documentation_fragment:
   - kommunal.umzug.attributes
 options:
   path:
-    description: The pass's progress file (O(kommunal.umzug.share_sync#module:progress_path)).
+    description: The pass's progress file (O(kommunal.umzug.share_sync#module:progress_path)). Not with O(paths).
     type: path
-    required: true
   label:
     description: What the line starts with, e.g. the share and the pass.
     type: str
     default: ''
+  paths:
+    description: The progress files of several passes, each with its label; not with O(path).
+    type: list
+    elements: dict
+    suboptions:
+      path:
+        description: The pass's progress file (O(kommunal.umzug.share_sync#module:shares[].progress_path)).
+        type: path
+        required: true
+      label:
+        description: What the pass's part of the line starts with, e.g. the share and the pass.
+        type: str
+        default: ''
   wait:
     description: Seconds to wait before reading the figures (the beat of the log lines).
     type: float
@@ -59,9 +74,10 @@ umzug_progress:
   type: dict
   sample: {event: payload, message: "bauamt seed: 1200/5000 files, 1.2 GiB/4.0 GiB, 95.3 MiB/s, 30 s left"}
 progress:
-  description: The figures as the pass wrote them (empty while it lists the trees).
+  description:
+    - The figures as the pass wrote them (empty while it lists the trees); with O(paths) a list of them, in order.
   returned: success
-  type: dict
+  type: raw
   sample: {files: 1200, files_total: 5000, bytes: 1288490188, bytes_total: 4294967296,
            rate_bytes_per_s: 99930521, wire_bytes: 644245094, codec: zstd, recent_wire_rate_bytes_per_s: 2498000,
            seconds_left: 30, limit_bytes_per_s: 2500000, seconds_left_at_limit: 601}
@@ -106,6 +122,16 @@ def against_limit(progress: dict) -> str:
             f"{progress.get('seconds_left_at_limit')} s left at that limit")
 
 
+def lines(labels: list[str], progresses: list[dict]) -> str:
+    """One line for several passes: those whose content moves with their figures, the others
+    (listing, or nothing to copy) counted."""
+    moving = [line(label, progress) for label, progress in zip(labels, progresses, strict=True) if progress]
+    rest = len(progresses) - len(moving)
+    if rest:
+        moving.append(f"{rest} {'share' if rest == 1 else 'shares'} listing source and target or with nothing to copy")
+    return "; ".join(moving)
+
+
 def read(path: str) -> dict:
     try:
         with open(path, encoding="utf-8") as handle:
@@ -116,15 +142,23 @@ def read(path: str) -> dict:
 
 def main():
     module = AnsibleModule(
-        argument_spec=dict(path=dict(type="path", required=True), label=dict(type="str", default=""),
+        argument_spec=dict(path=dict(type="path"), label=dict(type="str", default=""),
+                           paths=dict(type="list", elements="dict", options=dict(
+                               path=dict(type="path", required=True), label=dict(type="str", default=""))),
                            wait=dict(type="float", default=5)),
+        mutually_exclusive=[("path", "paths")],
+        required_one_of=[("path", "paths")],
         supports_check_mode=True,
     )
     params = module.params
     # A steady beat: one line per wait, whatever the pass's own update rate.
     time.sleep(max(params["wait"], 0))
-    progress = read(params["path"])
-    message = line(params["label"], progress)
+    if params["paths"] is None:
+        progress = read(params["path"])
+        message = line(params["label"], progress)
+    else:
+        progress = [read(item["path"]) for item in params["paths"]]
+        message = lines([item["label"] for item in params["paths"]], progress)
     module.exit_json(changed=False, msg=message, progress=progress,
                      umzug_progress={"event": "payload", "message": message})
 

@@ -25,6 +25,7 @@ author:
 extends_documentation_fragment:
   - kommunal.umzug.attributes
   - kommunal.umzug.share_source
+  - kommunal.umzug.share_source.server
   - kommunal.umzug.identity_mapping
 options:
   manifest_dir:

@@ -151,6 +151,18 @@ def test_killed_pass_failed_and_the_next_one_completed(host):
     assert host.file(f"{TARGET_ROOT}/Archiv.bin").size == 256 * 1024 * 1024
 
 
+def test_the_final_pass_of_all_shares_ran_as_one_job_with_a_result_per_share():
+    final = record("final-pass.json")
+    assert [item["share"] for item in final["shares"]] == [item["name"] for item in final["outcomes"]]
+    assert {item["share"] for item in final["shares"]} == set(SHARES)
+    assert all(item["complete"] and not item["failed"] for item in final["shares"])
+    # one journal entry per share, its time the share's own inside the job, which ran them in parallel
+    assert [item["share"] for item in final["passes"]] == [item["share"] for item in final["shares"]]
+    assert all(item["pass"] == "final" and item["wall_seconds"] == round(shared["seconds"], 3)
+               for item, shared in zip(final["passes"], final["shares"], strict=True))
+    assert max(item["seconds"] for item in final["shares"]) <= final["job_seconds"] < final["wall_seconds"]
+
+
 def test_every_share_verified_identical():
     results = record("verify.json")["results"]
     assert {r["share"] for r in results} == set(SHARES)

@@ -50,14 +50,26 @@ def mapping_args() -> dict:
 
 def source_args() -> dict:
     """The argument spec of the options in the doc fragment kommunal.umzug.share_source."""
+    return dict(**share_args(), **server_args())
+
+
+def share_args() -> dict:
+    """The options of the doc fragment kommunal.umzug.share_source that name one share (share_sync
+    also takes several of them, in its O(shares))."""
     return dict(
         share=dict(type="str", required=True),
+        source_root=dict(type="path", required=True),
+        target_root=dict(type="path", required=True),
+    )
+
+
+def server_args() -> dict:
+    """The options of the doc fragment kommunal.umzug.share_source that all shares of a file server share."""
+    return dict(
         source_host=dict(type="str", required=True),
         source_user=dict(type="str", default="root"),
-        source_root=dict(type="path", required=True),
         key=dict(type="path", no_log=False),
         ssh_options=dict(type="list", elements="str", default=[]),
-        target_root=dict(type="path", required=True),
         **mapping_args(),
         kommune=dict(type="str"),
     )

@@ -315,9 +315,10 @@ class Limiter:
         self._limit = limit
         self._tokens, self._filled = 0.0, now
 
-    def take(self, nbytes: int) -> None:
+    def take(self, nbytes: int) -> float | None:
+        """Returns once ``nbytes`` may pass; the limit (bytes/s, None: none) they were charged under."""
         if not self.active or nbytes <= 0:
-            return
+            return None
         with self._lock:
             limit = self.limit()
             if self.stop is not None:
@@ -327,7 +328,7 @@ class Limiter:
             now = self.clock.monotonic()
             if limit is None:
                 stretch.last = now
-                return
+                return None
             self._tokens = min(self._tokens + (now - self._filled) * limit, limit * BURST_SECONDS) - nbytes
             self._filled = now
             wait = -self._tokens / limit if self._tokens < 0 else 0.0
@@ -335,14 +336,68 @@ class Limiter:
             self.clock.sleep(wait)
         with self._lock:  # two relays may take at once (a batch's and the next one's)
             stretch.last = max(stretch.last, self.clock.monotonic())
+        return limit
 
     def report(self) -> list[dict]:
         """The stretches of the pass that moved bytes: the limit in force, the bytes and the
         seconds from the first to the last of them (the module's result)."""
-        return [{"limit_bytes_per_s": None if s.limit is None else round(s.limit), "bytes": s.bytes,
-                 "seconds": round(s.seconds, 3),
-                 "rate_bytes_per_s": round(s.bytes / s.seconds) if s.seconds > 0 else None}
-                for s in self.stretches if s.bytes]
+        return _report(self.stretches)
+
+    def part(self) -> Part:
+        """A view of this limiter for one of several passes that share the link (Part)."""
+        return Part(self)
+
+
+@dataclass
+class Part:
+    """One pass's view of a limiter that several passes share: share_sync's shares pulled at
+    the same time from one Kommune's file server share its one link, so the schedule's limit
+    paces them together (four passes do not take four times the limit) and a stop (a limit
+    of 0, the run's end time) stops them all. The part keeps the stretches of its own pass's
+    bytes for that pass's result (their rate is the pass's share of the link's)."""
+
+    link: Limiter
+    stretches: list[Stretch] = field(default_factory=list)
+    # Two relays of the pass may take at once (a batch's and the next one's, copy_batches).
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def active(self) -> bool:
+        return self.link.active
+
+    @property
+    def stop(self) -> Stop | None:
+        return self.link.stop
+
+    def limit(self) -> float | None:
+        return self.link.limit()
+
+    def check(self) -> None:
+        self.link.check()
+
+    def take(self, nbytes: int) -> float | None:
+        if not self.active or nbytes <= 0:
+            return None
+        begun = self.link.clock.monotonic()
+        limit = self.link.take(nbytes)
+        now = self.link.clock.monotonic()
+        with self._lock:
+            if not self.stretches or self.stretches[-1].limit != limit:
+                self.stretches.append(Stretch(limit, begun, last=now))
+            stretch = self.stretches[-1]
+            stretch.bytes += nbytes
+            stretch.last = max(stretch.last, now)
+        return limit
+
+    def report(self) -> list[dict]:
+        return _report(self.stretches)
+
+
+def _report(stretches: list[Stretch]) -> list[dict]:
+    return [{"limit_bytes_per_s": None if s.limit is None else round(s.limit), "bytes": s.bytes,
+             "seconds": round(s.seconds, 3),
+             "rate_bytes_per_s": round(s.bytes / s.seconds) if s.seconds > 0 else None}
+            for s in stretches if s.bytes]
 
 
 # The pieces the limiter lets through at a time: small enough to keep the pace even at a

@@ -273,7 +273,7 @@ class LocalSource:
         """The command that prints the codec the sender would pick (check mode)."""
         return [sys.executable, "-c", AGENT_BOOT, *_agent_arguments(self.root, "codec", codecs)]
 
-    def shared(self) -> contextlib.AbstractContextManager:
+    def shared(self, *others: LocalSource) -> contextlib.AbstractContextManager:
         """Nothing to share on this host (see SshSource.shared)."""
         return contextlib.nullcontext()
 
@@ -285,6 +285,8 @@ class SshSource:
                  ssh_options: Iterable[str] = ()):
         self.host, self.root, self.user, self.key = host, root, user, key
         self.options = list(ssh_options)
+        # Inside a block of shared() (this source's or another's on the same server).
+        self._inside_shared = False
 
     def ssh_command(self) -> list[str]:
         """ssh up to the destination; the remote command follows."""
@@ -297,27 +299,43 @@ class SshSource:
         return [*self.ssh_command(), remote]
 
     @contextlib.contextmanager
-    def shared(self) -> Iterator[None]:
+    def shared(self, *others: SshSource) -> Iterator[None]:
         """One SSH connection for the sessions opened inside it (a pass's listing, its
         senders, the codec's probe): OpenSSH's multiplexing, a master without a command and
         the sessions as its channels. The connection's setup is paid once, and a batch's
         stream that follows another finds TCP's window open on the link instead of starting
         again from idle. Where the master does not come up (within MASTER_WAIT s) the
         sessions connect on their own, as without it, and say themselves what went wrong.
-        The master ends when the block does."""
+        The master ends when the block does.
+
+        ``others``: the sources of further shares on the same file server (same destination
+        and options), whose passes run inside the block (share_sync's several shares): their
+        sessions are channels of the same master, opened once for all of them. A pass's own
+        ``shared`` inside the block opens nothing. A channel sshd refuses (more sessions at
+        once than its MaxSessions) is opened by OpenSSH as a connection of its own."""
+        if self._inside_shared:
+            yield
+            return
+        sources = (self, *others)
+        if any(other.ssh_command() != self.ssh_command() for other in others):
+            raise ValueError("one SSH connection serves only sources of one destination with the same options")
         with tempfile.TemporaryDirectory(prefix="umzug-ssh-") as folder:
             control = ["-o", f"ControlPath={os.path.join(folder, 'master')}"]
             ssh, *rest = self.ssh_command()
             master = subprocess.Popen([ssh, "-M", "-N", *control, "-o", "ControlPersist=no", *rest],
                                       stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                       stderr=subprocess.DEVNULL)
-            options = self.options
+            kept = [source.options for source in sources]
             try:
-                if _master_ready(master, os.path.join(folder, "master")):
-                    self.options = [*options, *control, "-o", "ControlMaster=no"]
+                ready = _master_ready(master, os.path.join(folder, "master"))
+                for source, options in zip(sources, kept, strict=True):
+                    source._inside_shared = True
+                    if ready:
+                        source.options = [*options, *control, "-o", "ControlMaster=no"]
                 yield
             finally:
-                self.options = options
+                for source, options in zip(sources, kept, strict=True):
+                    source.options, source._inside_shared = options, False
                 master.terminate()
                 try:
                     master.wait(timeout=10)

@@ -47,3 +47,16 @@ def test_a_compressed_pass_compares_the_rate_on_the_wire_with_the_limit(run_modu
     result = run_module(share_progress.main, {"path": str(path), "label": "bauamt (seed)", "wait": 0})
     assert result["msg"] == ("bauamt (seed): 12/50 files, 8.0 MiB/20.0 MiB, 4.0 MiB/s, 3 s left; "
                              "now 20.0 of 20 Mbit/s allowed on the wire (zstd), 3 s left at that limit")
+
+
+def test_several_passes_are_one_line_with_the_ones_moving_content_and_the_rest_counted(run_module, tmp_path):
+    path = tmp_path / "bauamt.json"
+    path.write_text(json.dumps({"files": 1, "files_total": 2, "bytes": 1024**2, "bytes_total": 2 * 1024**2,
+                                "rate_bytes_per_s": 1024**2, "seconds_left": 1}))
+    paths = [{"path": str(path), "label": "bauamt (final)"},
+             {"path": str(tmp_path / "kasse.json"), "label": "kasse (final)"},
+             {"path": str(tmp_path / "amt.json"), "label": "amt (final)"}]
+    result = run_module(share_progress.main, {"paths": paths, "wait": 0})
+    assert result["msg"] == ("bauamt (final): 1/2 files, 1.0 MiB/2.0 MiB, 1.0 MiB/s, 1 s left; "
+                             "2 shares listing source and target or with nothing to copy")
+    assert result["progress"][0]["files"] == 1 and result["progress"][1:] == [{}, {}]

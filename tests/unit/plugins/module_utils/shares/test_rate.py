@@ -309,3 +309,32 @@ def test_read_window_keeps_what_is_in_flight_within_a_quarter_second_of_the_limi
     if mbit is not None and mbit >= 8:
         assert window["chunk"] * window["depth"] <= rate.mbit_to_bytes(mbit) * rate.BURST_SECONDS
 
+
+
+def test_passes_that_share_the_link_share_its_limit_and_each_keeps_its_own_bytes():
+    """Four passes of one file server at once (share_sync's shares): together at the limit, not
+    four times it; each part reports its own bytes, the limiter the link's."""
+    limiter, clock = limited(OFFICE)  # office hours: 20 Mbit/s
+    parts = [limiter.part() for _ in range(4)]
+    moved = [0] * 4
+    while clock.monotonic() < 20.0:
+        for number, part in enumerate(parts):  # their reads interleave, as the passes' relays do
+            part.take(64 << 10)
+            moved[number] += 64 << 10
+    assert abs(sum(moved) / clock.monotonic() - 2_500_000) <= 250_000
+    [link] = limiter.report()
+    assert link["bytes"] == sum(moved) and abs(link["rate_bytes_per_s"] - 2_500_000) <= 250_000
+    for part, own in zip(parts, moved, strict=True):
+        [stretch] = part.report()
+        assert stretch["bytes"] == own and stretch["limit_bytes_per_s"] == 2_500_000
+        assert abs(stretch["rate_bytes_per_s"] - 2_500_000 / 4) <= 2_500_000 / 40
+
+
+def test_a_stop_of_the_link_stops_every_pass_on_it():
+    limiter, clock = limited(OFFICE_PAUSED, "2026-12-04 06:59:58")  # Friday, 2 s before office hours (limit 0)
+    first, second = limiter.part(), limiter.part()
+    with pytest.raises(rate.Paused):
+        pump(first, clock, 10.0)
+    with pytest.raises(rate.Paused) as paused:
+        second.check()
+    assert paused.value.stop is first.stop is limiter.stop and second.stop.reason == "schedule"

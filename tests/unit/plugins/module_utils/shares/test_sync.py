@@ -12,6 +12,7 @@ import subprocess
 import threading
 import time
 import typing
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -1058,3 +1059,31 @@ def test_a_failed_batch_ends_the_next_one_s_copy_and_says_why_once(tmp_path, mon
     for path in dst.rglob("*"):  # what the second batch's tar half wrote is gone
         if path.is_file() and os.fsencode(path.relative_to(dst)) in names[2:4]:
             assert path.read_bytes() == (src / path.relative_to(dst)).read_bytes()
+def test_passes_of_several_shares_run_at_once_through_one_master(tree, fake_ssh, tmp_path):
+    """share_sync's shares of one file server: one master for all of them, opened once; a pass's
+    own shared() inside opens none; each source gets its options back at the end."""
+    src, dst, state = tree
+    other = tmp_path / "other"
+    write(other / "Kasse" / "Beleg.txt", b"Beleg\n" * 10)
+    sources = [SshSource("kommune-a-fs", os.fsencode(src), key="/keys/transfer"),
+               SshSource("kommune-a-fs", os.fsencode(other), key="/keys/transfer")]
+    targets = [(dst, state), (tmp_path / "other-dst", str(tmp_path / "other.state.json"))]
+    (tmp_path / "other-dst").mkdir()
+    with sources[0].shared(sources[1]), ThreadPoolExecutor(max_workers=2) as pool:
+        results = list(pool.map(lambda source, target: run_pass(source, os.fsencode(target[0]), target[1],
+                                                               translate_sid, target_id, check=False),
+                                sources, targets))
+    assert [len(result.work_list.copy) for result in results] == [7, 1]
+    [master, *sessions] = fake_ssh()
+    assert " -M " in f" {master} " and not any(" -M " in f" {line} " for line in sessions)
+    control = master.split("ControlPath=")[1].split()[0]
+    # each pass's listing and sender, all channels of the one master
+    assert len(sessions) == 4 and all(f"ControlPath={control} -o ControlMaster=no" in line for line in sessions)
+    assert [source.options for source in sources] == [[], []]
+    assert (tmp_path / "other-dst" / "Kasse" / "Beleg.txt").read_bytes() == b"Beleg\n" * 10
+
+
+def test_one_master_serves_only_sources_of_one_destination():
+    with pytest.raises(ValueError, match="one destination"), \
+            SshSource("kommune-a-fs", b"/a").shared(SshSource("kommune-b-fs", b"/b")):
+        pass
