@@ -22,8 +22,8 @@ JOURNAL_STEPS = {
     "discover": ["accounts_export", "shares_discover", "clients_discover"],
     "dryrun": ["accounts_dryrun", "shares_dryrun", "estimate", "clients_dryrun", "name_switch_dryrun"],
     "seed": ["accounts_apply", "shares_provision", "shares_seed"],
-    "cutover": ["gate", "freeze", "disable_source", "final_sync", "accounts_delta", "clients_rewrite", "name_switch",
-                "shares_verify", "acceptance"],
+    "cutover": ["gate", "freeze", "disable_source", "final_sync", "accounts_delta", "clients_rewrite", "shares_verify",
+                "acceptance_frozen", "name_switch", "service_resumed", "acceptance"],
     "verify": ["shares_verify", "acceptance"],
     "finalize": ["accepted"],
     "rollback": ["name_switch_back", "clients_restore", "accounts_purge", "enable_source", "unfreeze", "rolled_back"],
@@ -76,8 +76,8 @@ def test_a_switched_step_names_a_variable_of_the_wave_role(step):
 def test_the_wave_role_keeps_a_task_file_only_for_steps_that_do_more_than_include_a_role():
     named = {TABLE.steps[s].tasks for s in TABLE.steps if TABLE.steps[s].tasks}
     assert {f"steps/{p.name}" for p in (ROLE / "tasks" / "steps").glob("*.yml")} == named
-    assert named == {"steps/gate.yml", "steps/estimate.yml", "steps/acceptance.yml", "steps/accepted.yml",
-                     "steps/rolled_back.yml"}
+    assert named == {"steps/gate.yml", "steps/estimate.yml", "steps/acceptance.yml", "steps/service_resumed.yml",
+                     "steps/accepted.yml", "steps/rolled_back.yml"}
 
 
 @pytest.mark.parametrize(("table", "message"), [
