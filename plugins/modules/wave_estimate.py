@@ -103,7 +103,7 @@ umzug_estimate:
       C(inputs) (sizes, link, schedule, where the throughput, the fixed cost per share and the daily change
       came from), C(seed) (assumed start, end, seconds, their parts and the stretches at one limit),
       C(final_sync) (changed bytes and files, seconds) and C(cutover) (each step's seconds and source, the
-      total, the window's seconds and whether it fits, and C(downtime): the seconds from the freeze to
+      total, the window's seconds and whether it fits, and C(downtime), the seconds from the freeze to
       service resumed, the steps they cover and those that run after).
   returned: success
   type: dict

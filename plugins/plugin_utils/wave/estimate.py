@@ -93,7 +93,7 @@ PASS_STEPS = ("shares_seed", "final_sync")
 # Seconds, each documented in docs/wave.md "Estimates"; the lab's make demo measured the
 # cut-over's parts (6 shares: gate and freeze 5 s, about 7 s per share of a final pass of tiny
 # shares, accounts, clients and names 18 s, verify 13 s), the Molecule scenario wave the
-# acceptance suite's two runs (ACCEPTANCE_MEASURED).
+# acceptance suite's two runs (docs/wave.md "Estimates").
 DEFAULTS = {
     "efficiency": 0.9,
     # Each share's pass opens its own sessions (share_seconds holds them): nothing is paid once
