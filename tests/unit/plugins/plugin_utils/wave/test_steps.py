@@ -194,3 +194,23 @@ def test_the_docs_show_the_table_as_it_is():
 def test_the_docs_run_every_phase_and_no_other():
     docs = (TOP / "docs" / "wave.md").read_text(encoding="utf-8")
     assert sorted(set(re.findall(r"wave_phase=(\w+)", docs))) == sorted(PHASES)
+
+
+# --- the cut-over's acceptance suite in two ------------------------------------------------------
+
+
+def test_the_cutover_checks_the_still_data_inside_the_freeze_and_the_rest_after_service_resumed():
+    """acceptance_frozen runs before the name switch and service_resumed, acceptance after; the
+    frozen parts are parts of the suite, and the default parts cover every part of it."""
+    from tests.acceptance.conftest import PARTS
+
+    cutover = list(TABLE.phases["cutover"].steps)
+    order = [cutover.index(step) for step in ("freeze", "final_sync", "shares_verify", "acceptance_frozen",
+                                              "name_switch", "service_resumed", "acceptance")]
+    assert order == sorted(order) and cutover[-1] == "acceptance"
+    assert "acceptance_frozen" not in TABLE.phases["verify"].steps
+    table = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))
+    assert table["__wave_acceptance_frozen_parts"] == ["shares"]
+    assert set(table["__wave_acceptance_frozen_parts"]) < set(PARTS)
+    assert defaults(ROLE)["wave_acceptance_parts"] == list(PARTS)
+    assert TABLE.steps["acceptance_frozen"].tasks == TABLE.steps["acceptance"].tasks == "steps/acceptance.yml"
