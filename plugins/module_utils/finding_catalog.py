@@ -117,6 +117,11 @@ REASONS = {
         "en": "{passed} passed, {failed} failed, {errors} errors, {skipped} skipped (expected: {expected})",
         "de": "{passed} bestanden, {failed} fehlgeschlagen, {errors} Fehler, {skipped} übersprungen "
               "(erwartet: {expected})"},
+    # Where a run of the cut-over's split suite ran (acceptance_frozen, acceptance).
+    "acceptance_in_freeze": {"en": "ran inside the freeze, before service resumed: {parts}",
+                             "de": "im Einfrieren ausgeführt, bevor der Betrieb wieder aufgenommen wurde: {parts}"},
+    "acceptance_after_resume": {"en": "ran after service resumed: {parts}",
+                                "de": "ausgeführt, nachdem der Betrieb wieder aufgenommen wurde: {parts}"},
     "acceptance_not_run": {"en": "not run: {parts} (wave_acceptance_parts); nothing of them was checked",
                            "de": "nicht ausgeführt: {parts} (wave_acceptance_parts); davon wurde nichts geprüft"},
     "acceptance_no_results": {"en": "{path}: the suite wrote no results",

@@ -12,7 +12,8 @@ description:
   - Finds, in the report folder (I(report_dir), by default the report callback's), the newest report that
     carries an acceptance result (C(wave.acceptance_passed), C(wave.acceptance_failed) or
     C(wave.acceptance_missing)) for the Kommune.
-  - Succeeds only when that result is C(wave.acceptance_passed) and the run was not interrupted on one of the
+  - Succeeds only when that result is C(wave.acceptance_passed) (each of them where the cut-over ran the suite
+    in two, inside the freeze and after service resumed) and the run was not interrupted on one of the
     Kommune's hosts (another Kommune's failure in the same run does not count); otherwise fails with one
     sentence naming the report.
   - Refuses, naming key, Kommune, resources and report, while an inhibitor raised for the Kommune since its
@@ -21,10 +22,10 @@ description:
     I(waiver_file), by default the report callback's waiver file; the same rules as the gate) or it is resolved.
   - Resolved means a later report that checks the same thing again no longer contains it (same key and
     resources). The verify phase, like the end of the cut-over, runs the shares verify and then the acceptance
-    suite, so a later report with the Kommune's acceptance result, not interrupted on its hosts, checks again
-    the findings whose key starts with C(shares.verify_) or C(wave.acceptance_). Every other inhibitor of a
-    cut-over (accounts, clients, name switch, the final sync, for example C(clients.pinned_certificate_changed))
-    comes from a step that runs once; it stays open until it is waived.
+    suite (the cut-over in two runs), so a later report with the Kommune's acceptance result, not interrupted on
+    its hosts, checks again the findings whose key starts with C(shares.verify_) or C(wave.acceptance_). Every
+    other inhibitor of a cut-over (accounts, clients, name switch, the final sync, for example
+    C(clients.pinned_certificate_changed)) comes from a step that runs once; it stays open until it is waived.
   - Returns the report's path and sha256, which the finalize phase records in the journal as the Abnahme.
   - Changes nothing. Runs on the controller as an action plugin; no connection to the host is made.
 author:

@@ -103,14 +103,16 @@ umzug_estimate:
       C(inputs) (sizes, link, schedule, where the throughput, the fixed cost per share and the daily change
       came from), C(seed) (assumed start, end, seconds, their parts and the stretches at one limit),
       C(final_sync) (changed bytes and files, seconds) and C(cutover) (each step's seconds and source, the
-      total, the window's seconds and whether it fits).
+      total, the window's seconds and whether it fits, and C(downtime), the seconds from the freeze to
+      service resumed, the steps they cover and those that run after).
   returned: success
   type: dict
   sample:
     inputs: {shares: 6, files: 120000, bytes: 85000000000, throughput: {source: link, efficiency: 0.9}}
     seed: {start: "2026-12-04T22:00:00+00:00", start_source: now, seconds: 8241.0}
     final_sync: {bytes: 1700000000, files: 1200, seconds: 230.5}
-    cutover: {seconds: 552.5, window_seconds: 172800.0, fits: true}
+    cutover: {seconds: 552.5, window_seconds: 172800.0, fits: true,
+              downtime: {seconds: 431.0, steps: [final_sync, gate_freeze], after: [acceptance]}}
 umzug_findings:
   description: C(wave.window_too_short) when the cut-over does not fit the window, else empty.
   returned: success

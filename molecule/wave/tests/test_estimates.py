@@ -1,7 +1,7 @@
 """The dry runs' estimates (docs/wave.md "Estimates"): side_effect runs one dry run before the
 seed and one after it. Each report's estimate is checked against what it must follow from:
 the files and bytes on the Kommune's file server, the plan's link and schedule, the journals'
-passes, the window (Kommune B's is two minutes: wave.window_too_short, waived), and for Kommune A,
+passes, the window (Kommune B's is one minute: wave.window_too_short, waived), and for Kommune A,
 whose passes are compressed, what zstd -3 makes of its shares' content."""
 
 import json
@@ -173,16 +173,27 @@ def test_kommune_as_cutover_fits_its_window():
         assert "wave.window_too_short" not in [f["key"] for f in kommune["findings"]]
 
 
-def test_kommune_bs_two_minute_window_is_too_short_an_inhibitor_waived_by_the_scenario():
+@pytest.mark.parametrize("kommune_id", KOMMUNEN)
+def test_the_downtime_is_the_cutover_but_the_acceptance_run_after_service_resumed(kommune_id):
+    for run in (BEFORE_SEED, AFTER_SEED):
+        cutover = estimate(run, kommune_id)["cutover"]
+        downtime = cutover["downtime"]
+        assert downtime["after"] == ["acceptance"]
+        assert downtime["steps"] == ["final_sync", *[name for name in cutover["steps"] if name != "acceptance"]]
+        assert downtime["seconds"] == pytest.approx(cutover["seconds"] - cutover["steps"]["acceptance"]["seconds"],
+                                                    abs=0.2)
+
+
+def test_kommune_bs_one_minute_window_is_too_short_an_inhibitor_waived_by_the_scenario():
     for run in (BEFORE_SEED, AFTER_SEED):
         kommune = next(k for k in dry_runs()[run]["kommunen"] if k["id"] == "kommune-b")
         cutover = kommune["estimate"]["cutover"]
-        assert cutover["window_seconds"] == 120 and cutover["fits"] is False
-        assert cutover["seconds"] > 120
+        assert cutover["window_seconds"] == 60 and cutover["fits"] is False
+        assert cutover["seconds"] > 60
         (finding,) = [f for f in kommune["findings"] if f["key"] == "wave.window_too_short"]
         assert finding["inhibitor"] is True and finding["severity"] == "high"
         assert finding["waiver"]["owner"] == "Molecule scenario wave"
-        assert "2025-03-21 18:00 to 2025-03-21 18:02 (Europe/Berlin) is 2 min 0 s long" in finding["summary"]
+        assert "2025-03-21 18:00 to 2025-03-21 18:01 (Europe/Berlin) is 1 min 0 s long" in finding["summary"]
         assert "waived_inhibitors" in kommune["reasons"] and kommune["verdict"] != "no_go"
 
 

@@ -117,6 +117,30 @@ def test_kommune_a_is_accepted_after_a_passed_acceptance_suite():
     assert "wave.acceptance_failed" not in keys
 
 
+def test_kommune_as_acceptance_ran_its_shares_part_in_the_freeze_and_the_rest_after_service_resumed():
+    """The cut-over's suite in two: the data and access checks before the name switch, inside the
+    freeze; accounts, clients and names after service_resumed, the journal's mark. Together they
+    are every test of the suite (the shares part's and the others', none dropped)."""
+    kommune_id = PLAN.hostvars[host_of(KOMMUNE_A, "clients")]["umzug_kommune"]["id"]
+    cutover = [step.split("@")[0] for step in steps(kommune_id, "cutover")]
+    assert cutover[cutover.index("shares_verify"):] == ["shares_verify", "acceptance_frozen", "name_switch",
+                                                       "service_resumed", "acceptance"]
+    [mark] = [e for e in journal(kommune_id)["phases"]["cutover"] if e["step"] == "service_resumed"]
+    assert mark["record"] == {"acceptance_in_freeze": ["shares"],
+                              "acceptance_after_resume": ["accounts", "clients", "names"]}
+    report = Path(journal(kommune_id)["finalized"]["report"])
+    results = [f for k in json.loads(report.read_text(encoding="utf-8"))["kommunen"] if k["id"] == kommune_id
+               for f in k["findings"] if f["key"].startswith("wave.acceptance")]
+    frozen, resumed = results
+    assert frozen["summary"].startswith("ran inside the freeze, before service resumed: shares; "), frozen
+    assert resumed["summary"].startswith("ran after service resumed: accounts, clients, names; "), resumed
+    assert "not run" not in frozen["summary"] + resumed["summary"]
+    # The last run's summary: only its parts, and none of the shares part's tests.
+    summary = json.loads((STATE / "acceptance" / f"{kommune_id}.json").read_text(encoding="utf-8"))
+    assert summary["parts_run"] == ["accounts", "clients", "names"] and summary["passed"] is True
+    assert not [t for t in summary["tests"] if t["file"].endswith("test_shares.py")]
+
+
 def test_kommune_b_is_rolled_back_not_accepted():
     """The rollback moves the attempt (its cut-over and rollback steps) into the journal's
     history and leaves the next cut-over to start afresh."""

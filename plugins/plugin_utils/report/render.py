@@ -227,6 +227,9 @@ ESTIMATE_STRINGS = {
         "option": "wave_estimate_seed_start",
         "final_sync": "Letzter Kopierlauf nach den Änderungen eines typischen Tages",
         "cutover": "Umstellung insgesamt (letzter Kopierlauf und übrige Schritte)",
+        "downtime": "Ausfallzeit: vom Einfrieren bis der Betrieb wieder aufgenommen ist",
+        "downtime_short": "Ausfallzeit",
+        "downtime_after": "danach",
         "fits": "passt in das Fenster",
         "too_long": "passt nicht in das Fenster",
         "no_window": "kein Fenster im Plan",
@@ -261,6 +264,9 @@ ESTIMATE_STRINGS = {
         "option": "wave_estimate_seed_start",
         "final_sync": "Final pass after a typical day's changes",
         "cutover": "Cut-over in all (final pass and the other steps)",
+        "downtime": "Downtime: from the freeze to service resumed",
+        "downtime_short": "downtime",
+        "downtime_after": "after",
         "fits": "fits the window",
         "too_long": "does not fit the window",
         "no_window": "no window in the plan",
@@ -436,7 +442,8 @@ def source_text(strings: dict, source: str) -> str:
 
 
 def estimate_lines(report: dict, language: str = "de") -> list[str]:
-    """One line per Kommune with an estimate: the seed, the final pass, the cut-over against the window."""
+    """One line per Kommune with an estimate: the seed, the final pass, the cut-over (its downtime) against
+    the window."""
     e = ESTIMATE_STRINGS[language]
     lines = []
     for kommune in report["kommunen"]:
@@ -448,8 +455,11 @@ def estimate_lines(report: dict, language: str = "de") -> list[str]:
         wire = estimate["inputs"].get("wire_share") or {}
         compressed = (f"; {e['wire_share']}: {wire['value']} ({source_text(e, wire['source'])})"
                       if wire.get("compress") else "")
+        # A report written before the estimate had the downtime has none.
+        downtime = (f" ({e['downtime_short']} {duration_text(cutover['downtime']['seconds'])})"
+                    if cutover.get("downtime") else "")
         lines.append(f"  {e['estimate']} {kommune['id']}: {e['seed']} {duration_text(estimate['seed']['seconds'])}, "
                      f"{e['final_short']} {duration_text(estimate['final_sync']['seconds'])}, "
-                     f"{e['cutover_short']} {duration_text(cutover['seconds'])}, {fit} "
+                     f"{e['cutover_short']} {duration_text(cutover['seconds'])}{downtime}, {fit} "
                      f"({e['throughput']}: {source_text(e, estimate['inputs']['throughput']['source'])}{compressed})")
     return lines

@@ -242,7 +242,7 @@ def test_a_fault_stops_one_kommune_and_the_rerun_continues_from_its_journal(wave
     assert "cutover acceptance altdorf-dc" in cut
     assert "cutover accounts_delta bergheim-dc" not in cut  # the Kommune stopped after its failed step
     assert wave.completed("bergheim", "cutover") == ["gate", "freeze@bergheim-fs"]
-    assert "[wave 7] altdorf cutover: all 8 steps done" in progress(failed)
+    assert "[wave 7] altdorf cutover: all 10 steps done" in progress(failed)
     assert any("bergheim cutover: FAILED on bergheim-fs" in line for line in progress(failed))
 
     before = len(wave.steps())
@@ -250,10 +250,11 @@ def test_a_fault_stops_one_kommune_and_the_rerun_continues_from_its_journal(wave
     assert resumed.returncode == 0, resumed.stdout
     again = wave.steps()[before:]
     assert sorted(again) == sorted([
-        "cutover final_sync bergheim-fs", "cutover accounts_delta bergheim-dc", "cutover name_switch bergheim-dc",
-        "cutover shares_verify bergheim-fs", "cutover acceptance bergheim-dc",
+        "cutover final_sync bergheim-fs", "cutover accounts_delta bergheim-dc", "cutover shares_verify bergheim-fs",
+        "cutover acceptance_frozen bergheim-dc", "cutover name_switch bergheim-dc",
+        "cutover service_resumed bergheim-dc", "cutover acceptance bergheim-dc",
     ])
-    assert "[wave 7] altdorf cutover: 3/8 final share sync ... already done (journal)" in progress(resumed)
+    assert "[wave 7] altdorf cutover: 3/10 final share sync ... already done (journal)" in progress(resumed)
     assert "wave.acceptance_passed" in findings(wave.latest(), "bergheim")
 
 
@@ -271,8 +272,9 @@ def test_kill_9_during_cutover_then_a_rerun_takes_over_and_continues(wave, dry_r
     assert resumed.returncode == 0, resumed.stdout
     assert f"took over the lock {wave.journal}/wave-7/altdorf.lock of PID {process.pid}" in text(resumed)
     assert wave.steps()[before:] == [
-        "cutover clients_rewrite altdorf-pc", "cutover name_switch altdorf-dc",
-        "cutover shares_verify altdorf-fs", "cutover acceptance altdorf-dc",
+        "cutover clients_rewrite altdorf-pc", "cutover shares_verify altdorf-fs",
+        "cutover acceptance_frozen altdorf-dc", "cutover name_switch altdorf-dc", "cutover service_resumed altdorf-dc",
+        "cutover acceptance altdorf-dc",
     ]
 
 
@@ -343,6 +345,19 @@ path.write_text(json.dumps({"schema_version": 1, "passed": True, "counts": {"pas
 """
 
 
+def run_acceptance_step(tmp_path, variables: dict, phase: str = "verify", step: str = "acceptance"):
+    """The acceptance step on its own, as the step ``step`` of the phase ``phase`` runs it."""
+    playbook = tmp_path / "acceptance.yml"
+    playbook.write_text(json.dumps([{
+        "hosts": "localhost", "gather_facts": False,
+        "tasks": [{"ansible.builtin.include_role": {"name": "kommunal.umzug.wave",
+                                                    "tasks_from": "steps/acceptance.yml"},
+                   "vars": {**variables, "wave_phase": phase, "__wave_step": {"id": step}}}],
+    }]))
+    return subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=ROOT, capture_output=True, text=True,
+                          timeout=300, check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+
+
 @pytest.mark.parametrize(("credentials", "mapping", "parts"), [
     ("", "", None),
     ("/etc/umzug/acceptance", "/var/lib/umzug/mapping", ["shares", "accounts"]),
@@ -352,7 +367,6 @@ def test_the_acceptance_suite_gets_the_folders_and_parts_an_rz_sets(tmp_path, cr
     and --mapping-dir when wave_acceptance_credentials_dir and wave_acceptance_mapping_dir are
     set, and only then (the lab's credentials and the inventory's mapping otherwise)."""
     argv = tmp_path / "argv.json"
-    playbook = tmp_path / "acceptance.yml"
     variables = {"umzug_kommune": {"id": "altdorf"}, "wave_acceptance_dir": str(tmp_path),
                  "wave_acceptance_json_dir": str(tmp_path / "acceptance"),
                  "wave_acceptance_credentials_dir": credentials, "wave_acceptance_mapping_dir": mapping,
@@ -360,14 +374,7 @@ def test_the_acceptance_suite_gets_the_folders_and_parts_an_rz_sets(tmp_path, cr
                                              "{{ wave_acceptance_json_dir }}/altdorf.json"]}
     if parts is not None:
         variables["wave_acceptance_parts"] = parts
-    playbook.write_text(json.dumps([{
-        "hosts": "localhost", "gather_facts": False,
-        "tasks": [{"ansible.builtin.include_role": {"name": "kommunal.umzug.wave",
-                                                    "tasks_from": "steps/acceptance.yml"},
-                   "vars": variables}],
-    }]))
-    result = subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300, check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+    result = run_acceptance_step(tmp_path, variables)
     assert result.returncode == 0, result.stdout
     expected = [str(tmp_path / "acceptance" / "altdorf.json"),
                 f"--parts={','.join(parts or ['shares', 'accounts', 'clients', 'names'])}"]
@@ -376,6 +383,61 @@ def test_the_acceptance_suite_gets_the_folders_and_parts_an_rz_sets(tmp_path, cr
     if mapping:
         expected.append(f"--mapping-dir={mapping}")
     assert json.loads(argv.read_text()) == expected
+
+
+PARTS_SUITE = """
+import json, pathlib, sys
+pathlib.Path(sys.argv[1]).write_text(json.dumps(sys.argv[2:]))
+parts = sys.argv[-1].removeprefix("--parts=").split(",")
+path = pathlib.Path(sys.argv[2])
+path.parent.mkdir(parents=True, exist_ok=True)
+path.write_text(json.dumps({"schema_version": 1, "passed": True, "counts": {"passed": len(parts)},
+                            "expected_skips": {}, "tests": [], "parts_run": parts,
+                            "parts_not_run": [p for p in ("shares", "accounts", "clients", "names")
+                                              if p not in parts]}))
+"""
+
+
+@pytest.mark.parametrize(("phase", "step", "parts", "ran", "summary"), [
+    ("cutover", "acceptance_frozen", None, "shares", "ran inside the freeze, before service resumed: shares; 1 passed"),
+    ("cutover", "acceptance", None, "accounts,clients,names",
+     "ran after service resumed: accounts, clients, names; 3 passed"),
+    # What no run of the cut-over checks is reported as not run; the other run's parts are not.
+    ("cutover", "acceptance", ["shares", "accounts"], "accounts", "ran after service resumed: accounts; 1 passed, "
+     "0 failed, 0 errors, 0 skipped; not run: clients, names"),
+    ("cutover", "acceptance_frozen", ["accounts"], None, None),
+    ("verify", "acceptance", None, "shares,accounts,clients,names", "4 passed, 0 failed, 0 errors, 0 skipped"),
+], ids=["in-freeze", "after-resume", "after-resume-parts-left-out", "nothing-in-freeze", "verify"])
+def test_the_cutover_runs_the_suite_in_two_and_each_finding_says_where(tmp_path, phase, step, parts, ran, summary):
+    argv, said = tmp_path / "argv.json", tmp_path / "finding.json"
+    variables = {"umzug_kommune": {"id": "altdorf"}, "wave_acceptance_dir": str(tmp_path),
+                 "wave_acceptance_json_dir": str(tmp_path / "acceptance"),
+                 "wave_acceptance_command": [sys.executable, "-c", PARTS_SUITE, str(argv),
+                                             "{{ wave_acceptance_json_dir }}/altdorf.json"]}
+    if parts is not None:
+        variables["wave_acceptance_parts"] = parts
+    playbook = tmp_path / "acceptance.yml"
+    playbook.write_text(json.dumps([{
+        "hosts": "localhost", "gather_facts": False,
+        "tasks": [{"ansible.builtin.include_role": {"name": "kommunal.umzug.wave",
+                                                    "tasks_from": "steps/acceptance.yml"},
+                   "vars": {**variables, "wave_phase": phase, "__wave_step": {"id": step}}},
+                  {"ansible.builtin.copy": {"content": "{{ __wave_acceptance_finding.umzug_findings[0] | to_json }}",
+                                            "dest": str(said)},
+                   "when": "__wave_acceptance_finding is defined"}],
+    }]))
+    result = subprocess.run([str(BIN / "ansible-playbook"), str(playbook)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300, check=False, env={**os.environ, "ANSIBLE_NOCOLOR": "1"})
+    assert result.returncode == 0, result.stdout
+    if ran is None:
+        # No part of the run is left: the suite does not start and says nothing; the other run reports it.
+        assert not argv.exists() and not said.exists()
+        return
+    assert json.loads(argv.read_text())[-1] == f"--parts={ran}"
+    finding = json.loads(said.read_text())
+    assert finding["key"] == "wave.acceptance_passed"
+    assert finding["summary"].startswith(summary), finding["summary"]
+    assert ("ran inside" in finding["summary"] or "ran after" in finding["summary"]) == (phase == "cutover")
 
 
 def test_the_abnahme_needs_a_signature_and_no_open_inhibitor_of_the_cutover(wave, dry_run):

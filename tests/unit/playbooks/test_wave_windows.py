@@ -226,7 +226,8 @@ def test_the_cutover_of_a_windows_kommune_runs_every_step_from_the_rz(wave):
     assert wave.steps()[before:] == [
         "cutover gate colberg-dc@rz", "cutover freeze colberg-fs@rz", "cutover final_sync colberg-fs@rz",
         "cutover accounts_delta colberg-dc@rz", "cutover clients_rewrite colberg-pc",
-        "cutover name_switch colberg-dc@rz", "cutover shares_verify colberg-fs@rz",
+        "cutover shares_verify colberg-fs@rz", "cutover acceptance_frozen colberg-dc@rz",
+        "cutover name_switch colberg-dc@rz", "cutover service_resumed colberg-dc@rz",
         "cutover acceptance colberg-dc@rz"]
     assert "wave.source_unsupported" not in findings(wave.latest(), "colberg")
 

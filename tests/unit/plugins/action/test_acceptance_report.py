@@ -41,12 +41,21 @@ def test_another_kommunes_failure_in_the_same_run_does_not_count(run_action, tmp
     assert run_action(acceptance_report.ActionModule, {"kommune": "kommune-a", "report_dir": str(tmp_path)})["sha256"]
 
 
+def test_a_cutover_whose_two_acceptance_runs_both_passed_is_accepted(run_action, tmp_path):
+    passed = write(tmp_path, "20270313T090000Z-2", {"kommune-a": ["wave.acceptance_passed", "wave.acceptance_passed"]})
+    result = run_action(acceptance_report.ActionModule, {"kommune": "kommune-a", "report_dir": str(tmp_path)})
+    assert result["path"] == str(passed)
+
+
 @pytest.mark.parametrize(
     ("results", "interruptions", "message"),
     [
         ({"kommune-b": ["wave.acceptance_passed"]}, [], "no report in .* shows an acceptance result for kommune-a"),
         ({"kommune-a": ["wave.acceptance_failed"]}, [], "is wave.acceptance_failed; fix the cause"),
         ({"kommune-a": ["wave.acceptance_missing"]}, [], "is wave.acceptance_missing"),
+        # A cut-over's two runs (inside the freeze, after service resumed): one failed is a failure.
+        ({"kommune-a": ["wave.acceptance_passed", "wave.acceptance_failed"]}, [],
+         "is wave.acceptance_failed, wave.acceptance_passed; fix the cause"),
         ({"kommune-a": ["wave.acceptance_passed"]}, [{"kind": "signal", "detail": "SIGTERM", "host": None}],
          r"was interrupted for kommune-a \(signal: SIGTERM\)"),
         ({"kommune-a": ["wave.acceptance_passed"]}, [{"kind": "unreachable", "detail": "x", "host": "kommune-a-fs"}],

@@ -18,7 +18,7 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import estimat
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import Window
 
 ROOT = Path(__file__).resolve().parents[5]
-WINDOW = {"start": "2025-03-14T18:00:00+01:00", "end": "2025-03-14T18:03:00+01:00", "timezone": "Europe/Berlin"}
+WINDOW = {"start": "2025-03-14T18:00:00+01:00", "end": "2025-03-14T18:01:00+01:00", "timezone": "Europe/Berlin"}
 
 
 def built() -> dict:
@@ -47,9 +47,10 @@ def test_the_estimate_is_in_report_json_and_fits_the_schema():
 
 @pytest.mark.parametrize(("language", "present"), [
     ("de", ["Schätzung", "Erster Kopierlauf", "passt nicht in das Fenster", "Zeitpunkt des Probelaufs",
-            "Leitung 100 Mbit/s, 20 ms", "Vorgabe"]),
+            "Leitung 100 Mbit/s, 20 ms", "Vorgabe",
+            "Ausfallzeit: vom Einfrieren bis der Betrieb wieder aufgenommen ist", "danach: acceptance"]),
     ("en", ["Estimate", "Seed", "does not fit the window", "time of the dry run", "Link 100 Mbit/s, 20 ms",
-            "default"]),
+            "default", "Downtime: from the freeze to service resumed", "after: acceptance"]),
 ])
 def test_the_page_shows_the_estimate_and_what_it_used(language, present):
     page = render_html(built(), language)
@@ -65,6 +66,23 @@ def test_the_terminal_says_each_kommunes_seed_final_pass_and_fit():
     assert "does not fit the window (Throughput: link)" in lines[0]
     (german,) = [line for line in terminal_summary(built(), "de") if line.strip().startswith("Schätzung")]
     assert "passt nicht in das Fenster (Durchsatz: Leitung)" in german
+
+
+def test_the_downtime_is_in_each_rendering():
+    report = built()
+    cutover = report["kommunen"][0]["estimate"]["cutover"]
+    assert 0 < cutover["downtime"]["seconds"] < cutover["seconds"]
+    downtime = model.duration_text(cutover["downtime"]["seconds"])
+    assert json.loads(render_json(report))["kommunen"][0]["estimate"]["cutover"]["downtime"] == cutover["downtime"]
+    for language, word in (("en", "downtime"), ("de", "Ausfallzeit")):
+        (line,) = [line for line in terminal_summary(report, language) if line.strip().startswith(("Estimate",
+                                                                                                  "Schätzung"))]
+        assert f"({word} {downtime})" in line, line
+        assert f"<td>{downtime}</td>" in render_html(report, language)
+    # A report written before the estimate had the downtime shows the rest as before.
+    del cutover["downtime"]
+    assert "downtime" not in next(line for line in terminal_summary(report, "en") if "Estimate" in line)
+    assert 'class="downtime"' not in render_html(report, "en")
 
 
 def test_the_report_keeps_the_estimate_and_its_finding_as_they_are():

@@ -306,24 +306,51 @@ CUTOVER = [{"step": "gate", "at": "2026-01-10T10:00:00+00:00", "run": "c1"},
            {"step": "final_sync@kommune-a-fs", "at": "2026-01-10T10:01:04+00:00", "run": "c1"},
            {"step": "accounts_delta@kommune-a-dc", "at": "2026-01-10T10:01:14+00:00", "run": "c1"},
            {"step": "clients_rewrite@kommune-a-cl", "at": "2026-01-10T10:01:20+00:00", "run": "c1"},
-           {"step": "name_switch@kommune-a-dc", "at": "2026-01-10T10:01:22+00:00", "run": "c1"},
-           {"step": "shares_verify@kommune-a-fs", "at": "2026-01-10T10:01:35+00:00", "run": "c1"},
-           {"step": "acceptance", "at": "2026-01-10T10:06:45+00:00", "run": "c1"}]
+           {"step": "shares_verify@kommune-a-fs", "at": "2026-01-10T10:01:33+00:00", "run": "c1"},
+           {"step": "acceptance_frozen", "at": "2026-01-10T10:01:45+00:00", "run": "c1"},
+           {"step": "name_switch@kommune-a-dc", "at": "2026-01-10T10:01:47+00:00", "run": "c1"},
+           {"step": "service_resumed", "at": "2026-01-10T10:01:48+00:00", "run": "c1"},
+           {"step": "acceptance", "at": "2026-01-10T10:02:08+00:00", "run": "c1"}]
+# A cut-over journaled before the acceptance suite ran in two: the name switch before the shares
+# verify, and one acceptance step with every part, inside the freeze.
+CUTOVER_BEFORE_SPLIT = [
+    *CUTOVER[:5],
+    {"step": "name_switch@kommune-a-dc", "at": "2026-01-10T10:01:22+00:00", "run": "c1"},
+    {"step": "shares_verify@kommune-a-fs", "at": "2026-01-10T10:01:35+00:00", "run": "c1"},
+    {"step": "acceptance", "at": "2026-01-10T10:06:45+00:00", "run": "c1"}]
 
 
 def test_the_cutover_steps_are_measured_from_an_earlier_cutover():
     rolled_back = journal(history=[{"phases": {"cutover": CUTOVER}}])
-    steps = run(others=[rolled_back])["cutover"]["steps"]
-    assert {name: (step["seconds"], step["source"]) for name, step in steps.items()} == {
+    cutover = run(others=[rolled_back])["cutover"]
+    assert {name: (step["seconds"], step["source"]) for name, step in cutover["steps"].items()} == {
         "gate_freeze": (4.0, "wave"), "accounts_delta": (10.0, "wave"), "clients_rewrite": (6.0, "wave"),
-        "name_switch": (2.0, "wave"), "shares_verify": (13.0, "wave"), "acceptance": (310.0, "wave")}
+        "shares_verify": (13.0, "wave"), "acceptance_frozen": (12.0, "wave"), "name_switch": (3.0, "wave"),
+        "acceptance": (20.0, "wave")}
+    # From the freeze to service resumed: all but the acceptance suite's run after it.
+    assert cutover["downtime"]["steps"] == ["final_sync", "gate_freeze", "accounts_delta", "clients_rewrite",
+                                            "shares_verify", "acceptance_frozen", "name_switch"]
+    assert cutover["downtime"]["after"] == ["acceptance"]
+    assert cutover["downtime"]["seconds"] == pytest.approx(cutover["seconds"] - 20.0, abs=0.2)
+
+
+def test_a_cutover_before_the_split_counts_its_whole_acceptance_suite_inside_the_freeze():
+    earlier = journal(*CUTOVER_BEFORE_SPLIT, phase="cutover")
+    steps = run(own=earlier)["cutover"]["steps"]
+    assert steps["acceptance_frozen"] == {"seconds": 310.0, "source": "kommune"}
+    assert steps["name_switch"] == {"seconds": 2.0, "source": "kommune"}
+    # The run after service resumed was not measured there: the default.
+    assert steps["acceptance"]["source"] == "default"
 
 
 def test_without_a_cutover_the_steps_are_defaults_with_a_cost_per_share():
-    steps = run()["cutover"]["steps"]
-    acceptance = model.DEFAULTS["steps"]["acceptance"]
-    assert steps["acceptance"] == {"seconds": acceptance["seconds"] + 2 * acceptance["per_share"],
-                                   "source": "default"}
+    cutover = run()["cutover"]
+    for name in ("acceptance_frozen", "acceptance"):
+        default = model.DEFAULTS["steps"][name]
+        assert cutover["steps"][name] == {"seconds": round(default["seconds"] + 2 * default["per_share"], 1),
+                                          "source": "default"}
+    assert cutover["downtime"]["seconds"] == pytest.approx(
+        cutover["seconds"] - cutover["steps"]["acceptance"]["seconds"], abs=0.2)
 
 
 def test_the_cutover_is_the_final_pass_plus_the_steps_against_the_window():
@@ -332,8 +359,8 @@ def test_the_cutover_is_the_final_pass_plus_the_steps_against_the_window():
     assert cutover["seconds"] == pytest.approx(
         result["final_sync"]["seconds"] + sum(step["seconds"] for step in cutover["steps"].values()), abs=0.2)
     assert cutover["window_seconds"] == 48 * 3600 and cutover["fits"] is True
-    short = run(window=window("2026-03-13 18:00", "2026-03-13 18:03"))["cutover"]
-    assert short["window_seconds"] == 180 and short["fits"] is False
+    short = run(window=window("2026-03-13 18:00", "2026-03-13 18:01"))["cutover"]
+    assert short["window_seconds"] == 60 and short["fits"] is False
     assert run(window=None)["cutover"]["fits"] is None
 
 

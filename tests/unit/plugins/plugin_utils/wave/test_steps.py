@@ -22,8 +22,8 @@ JOURNAL_STEPS = {
     "discover": ["accounts_export", "shares_discover", "clients_discover"],
     "dryrun": ["accounts_dryrun", "shares_dryrun", "estimate", "clients_dryrun", "name_switch_dryrun"],
     "seed": ["accounts_apply", "shares_provision", "shares_seed"],
-    "cutover": ["gate", "freeze", "disable_source", "final_sync", "accounts_delta", "clients_rewrite", "name_switch",
-                "shares_verify", "acceptance"],
+    "cutover": ["gate", "freeze", "disable_source", "final_sync", "accounts_delta", "clients_rewrite", "shares_verify",
+                "acceptance_frozen", "name_switch", "service_resumed", "acceptance"],
     "verify": ["shares_verify", "acceptance"],
     "finalize": ["accepted"],
     "rollback": ["name_switch_back", "clients_restore", "accounts_purge", "enable_source", "unfreeze", "rolled_back"],
@@ -76,8 +76,8 @@ def test_a_switched_step_names_a_variable_of_the_wave_role(step):
 def test_the_wave_role_keeps_a_task_file_only_for_steps_that_do_more_than_include_a_role():
     named = {TABLE.steps[s].tasks for s in TABLE.steps if TABLE.steps[s].tasks}
     assert {f"steps/{p.name}" for p in (ROLE / "tasks" / "steps").glob("*.yml")} == named
-    assert named == {"steps/gate.yml", "steps/estimate.yml", "steps/acceptance.yml", "steps/accepted.yml",
-                     "steps/rolled_back.yml"}
+    assert named == {"steps/gate.yml", "steps/estimate.yml", "steps/acceptance.yml", "steps/service_resumed.yml",
+                     "steps/accepted.yml", "steps/rolled_back.yml"}
 
 
 @pytest.mark.parametrize(("table", "message"), [
@@ -194,3 +194,23 @@ def test_the_docs_show_the_table_as_it_is():
 def test_the_docs_run_every_phase_and_no_other():
     docs = (TOP / "docs" / "wave.md").read_text(encoding="utf-8")
     assert sorted(set(re.findall(r"wave_phase=(\w+)", docs))) == sorted(PHASES)
+
+
+# --- the cut-over's acceptance suite in two ------------------------------------------------------
+
+
+def test_the_cutover_checks_the_still_data_inside_the_freeze_and_the_rest_after_service_resumed():
+    """acceptance_frozen runs before the name switch and service_resumed, acceptance after; the
+    frozen parts are parts of the suite, and the default parts cover every part of it."""
+    from tests.acceptance.conftest import PARTS
+
+    cutover = list(TABLE.phases["cutover"].steps)
+    order = [cutover.index(step) for step in ("freeze", "final_sync", "shares_verify", "acceptance_frozen",
+                                              "name_switch", "service_resumed", "acceptance")]
+    assert order == sorted(order) and cutover[-1] == "acceptance"
+    assert "acceptance_frozen" not in TABLE.phases["verify"].steps
+    table = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))
+    assert table["__wave_acceptance_frozen_parts"] == ["shares"]
+    assert set(table["__wave_acceptance_frozen_parts"]) < set(PARTS)
+    assert defaults(ROLE)["wave_acceptance_parts"] == list(PARTS)
+    assert TABLE.steps["acceptance_frozen"].tasks == TABLE.steps["acceptance"].tasks == "steps/acceptance.yml"
