@@ -50,15 +50,27 @@ def mapping_args() -> dict:
 
 def source_args() -> dict:
     """The argument spec of the options in the doc fragment kommunal.umzug.share_source."""
+    return dict(**share_args(), **connection_args(), **mapping_args())
+
+
+def share_args() -> dict:
+    """One share's options of the doc fragment kommunal.umzug.share_source (a module that takes
+    several shares has them as the suboptions of each)."""
     return dict(
         share=dict(type="str", required=True),
+        source_root=dict(type="path", required=True),
+        target_root=dict(type="path", required=True),
+    )
+
+
+def connection_args() -> dict:
+    """The argument spec of the doc fragment kommunal.umzug.share_source.connection: how the RZ
+    file server reaches the source."""
+    return dict(
         source_host=dict(type="str", required=True),
         source_user=dict(type="str", default="root"),
-        source_root=dict(type="path", required=True),
         key=dict(type="path", no_log=False),
         ssh_options=dict(type="list", elements="str", default=[]),
-        target_root=dict(type="path", required=True),
-        **mapping_args(),
         kommune=dict(type="str"),
     )
 
