@@ -170,7 +170,6 @@ umzug_findings:
 import json
 import os
 import socket
-from dataclasses import dataclass, field
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -237,26 +236,22 @@ SAMBA_NO_USER = "dummy_user"
 OPEN_CLOSED = "open_closed"
 
 
-@dataclass
 class Share:
     """One share of the run: what it is, what the run does to it, and its result."""
 
-    spec: dict
-    path: str | None
-    current: bytes
-    record: dict | None
-    new_sd: bytes | None = None
-    new_record: dict | None = None
-    changes: Changes = field(default_factory=lambda: Changes("shares"))
-    closed: dict = field(default_factory=lambda: {"files": 0, "users": []})
-    findings: list = field(default_factory=list)
+    def __init__(self, spec, path, current, record):
+        self.spec, self.path, self.current, self.record = spec, path, current, record
+        self.new_sd = self.new_record = None
+        self.changes = Changes("shares")
+        self.closed = {"files": 0, "users": []}
+        self.findings = []
 
     @property
-    def name(self) -> str:
+    def name(self):
         return self.spec["share"]
 
     @property
-    def after(self) -> bytes:
+    def after(self):
         """The share ACL after the run (in check mode, as it would be)."""
         return self.new_sd if self.new_sd is not None else self.current
 

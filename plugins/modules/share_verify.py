@@ -58,7 +58,9 @@ options:
             and mtime.
         type: path
   parallel:
-    description: How many shares are compared at the same time (each reads its source over its own SSH session).
+    description:
+      - How many shares are compared at the same time, each reading its source over a session of the one SSH
+        connection. The source's sshd bounds it (C(MaxSessions), 10 by default).
     type: int
     default: 4
   manifest_dir:

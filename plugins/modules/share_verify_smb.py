@@ -17,8 +17,8 @@ description:
     DACL; the SACL apart, compared only where both sides could read it), in a canonical form so that equal
     descriptors as served compare equal. The source's SIDs are translated through the identity mapping first.
   - Paths the walk cannot read (reparse points, offline or recall-on-access files, files held open with a sharing
-    mode that denies reading, access denied) are listed in RV(not_read), never opened for their content (an HSM
-    archive is not recalled) and not compared; one finding (C(shares.verify_not_read)) names them.
+    mode that denies reading, access denied) are listed in RV(shares[].not_read), never opened for their content
+    (an HSM archive is not recalled) and not compared; one finding (C(shares.verify_not_read)) per share names them.
   - The shares of O(shares) are compared one after another in one run (the module's start is paid once per file
     server), each over connections of its own.
   - Returns per share, in the order of O(shares), counts of both sides and every mismatch with the parts that differ
