@@ -240,7 +240,8 @@ def main():
     if not params["shares"]:
         module.exit_json(changed=False, shares=[], **{RESULT_FINDINGS: []})
     winbind = Winbind()
-    # One SSH master for every share's session: its setup is paid once, not per share.
+    # One SSH master for every share's session: its setup is paid once, not per share. Only
+    # its connection is used (each share's session names its own root), so the root is "/".
     source = SshSource(params["source_host"], b"/", params["source_user"], params["key"], params["ssh_options"])
     with source.shared(), ThreadPoolExecutor(max_workers=params["parallel"]) as pool:
         ssh = source.ssh_command()
