@@ -25,7 +25,7 @@ options:
 """
 
     # The options all shares of a file server have in common (server_args); a module that
-    # takes one share extends both, share_sync (one share or several) this one.
+    # takes one share extends both, share_sync and share_verify (several shares) this one.
     SERVER = r"""
 options:
   source_host:

@@ -30,7 +30,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.files import write_atomic
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_FINDINGS, Finding
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import ntacl, posix_acl
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import tree as share_tree
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares.sync import (
@@ -260,7 +260,26 @@ def save(path: str, manifest: Mapping[bytes, dict]) -> None:
                  mode=0o600)
 
 
-# --- findings of a comparison (share_verify, share_verify_smb) -----------------------------
+# --- a share's result and findings (share_verify, share_verify_smb) ----------------------
+
+def share_result(share: str, comparison: Comparison, expected: Mapping[bytes, dict], actual: Mapping[bytes, dict],
+                 show: int, flagged: str | None) -> dict:
+    """The fields of one share's result both verify modules return (the first ``show`` paths of
+    each kind, exact counts)."""
+    return {"share": share, "error": None, "identical": comparison.ok, "source": totals(expected),
+            "target": totals(actual),
+            "counts": {"missing": len(comparison.missing), "extra": len(comparison.extra),
+                       "differ": len(comparison.differ)},
+            "missing": [shown(x) for x in comparison.missing[:show]],
+            "extra": [shown(x) for x in comparison.extra[:show]],
+            "differ": {shown(k): v for k, v in list(comparison.differ.items())[:show]}, "flagged": flagged}
+
+
+def not_compared(share: str, error: str) -> dict:
+    """The result of a share that could not be compared: its error, nothing identical, nothing recorded."""
+    return {"share": share, "error": error, "identical": False, "source": {}, "target": {}, "counts": {},
+            "missing": [], "extra": [], "differ": {}, "flagged": None, RESULT_FINDINGS: []}
+
 
 FINDINGS = {"missing": "shares.verify_missing", "extra": "shares.verify_extra", "differ": "shares.verify_mismatch"}
 

@@ -1,6 +1,7 @@
 """share_verify_smb over two fake SMB shares (the source and the RZ file server's own): the
 result names what differs and in which part, the flagged record is written under the
-passes' lock and removed once both sides agree, check mode writes nothing."""
+passes' lock and removed once both sides agree, check mode writes nothing. Several shares in
+one run come back in order; one that cannot be read is its own result."""
 
 import base64
 import hashlib
@@ -80,10 +81,23 @@ def args(tmp_path, monkeypatch):
     target, user = objects(f"{NEW}-4001")
     del target[OFFLINE]  # the sync held it
     SHARES["cranach-kaemmerei"] = (target, user)
-    return {"share": "kaemmerei", "server": "win-c-fs", "username": "KOMMUNEC\\umzug-backup", "password": "geheim",
-            "target_share": "cranach-kaemmerei", "target_username": "RZ\\umzug-verify", "target_password": "auch",
-            "mapping": MAPPING, "kommune": "kommune-c", "state_path": str(tmp_path / "kaemmerei.smb-state.json"),
-            "manifest_dir": str(tmp_path / "manifests")}
+    return {"shares": [{"share": "kaemmerei", "target_share": "cranach-kaemmerei",
+                        "state_path": str(tmp_path / "kaemmerei.smb-state.json")}],
+            "server": "win-c-fs", "username": "KOMMUNEC\\umzug-backup", "password": "geheim",
+            "target_username": "RZ\\umzug-verify", "target_password": "auch",
+            "mapping": MAPPING, "kommune": "kommune-c", "manifest_dir": str(tmp_path / "manifests")}
+
+
+def verify(run_module, args, **kw):
+    """The result of the one share of a run with one share."""
+    result = run_module(share_verify_smb.main, args, **kw)
+    (share,) = result["shares"]
+    assert result["umzug_findings"] == share["umzug_findings"] and not result["changed"]
+    return share
+
+
+def state_of(args):
+    return args["shares"][0]["state_path"]
 
 
 def change_on_target(path, data):
@@ -91,8 +105,8 @@ def change_on_target(path, data):
 
 
 def test_equal_shares_are_identical_and_the_offline_file_is_listed_not_read(run_module, args, tmp_path):
-    result = run_module(share_verify_smb.main, args)
-    assert result["identical"] and not result["changed"] and result["flagged"] is None
+    result = verify(run_module, args)
+    assert result["identical"] and result["flagged"] is None
     assert result["counts"] == {"missing": 0, "extra": 0, "differ": 0, "not_read": 1,
                                 "parts": dict.fromkeys(["content", "times", "attributes", "links", "streams", "acl"],
                                                        0)}
@@ -118,40 +132,70 @@ CASES = [
 @pytest.mark.parametrize(("change", "key", "listed"), CASES, ids=["content", "extra", "missing"])
 def test_a_difference_is_an_inhibitor_and_is_recorded_for_the_next_pass(run_module, args, change, key, listed):
     change()
-    dry = run_module(share_verify_smb.main, args, check=True)
-    assert not os.path.exists(args["state_path"] + ".flagged") and dry["flagged"] is None
+    dry = verify(run_module, args, check=True)
+    assert not os.path.exists(state_of(args) + ".flagged") and dry["flagged"] is None
     assert not os.path.exists(args["manifest_dir"])
-    result = run_module(share_verify_smb.main, args)
+    result = verify(run_module, args)
     assert not result["identical"]
     for field, value in listed.items():
         assert result[field] == value
     finding = next(f for f in result["umzug_findings"] if f["key"] == key)
     assert finding["inhibitor"]
-    flagged = share_tree.load_flagged(args["state_path"])
+    flagged = share_tree.load_flagged(state_of(args))
     recorded = {b"Haushalt/Plan.xlsx"} if "differ" in listed else {b"Wurzel.txt"} if "missing" in listed else set()
     assert flagged == recorded
-    assert result["flagged"] == (args["state_path"] + ".flagged" if recorded else None)
+    assert result["flagged"] == (state_of(args) + ".flagged" if recorded else None)
     if key == "shares.verify_mismatch":
         assert result["flagged"] in finding["remediation"]["text"]
 
 
 def test_the_record_goes_once_both_sides_agree_again(run_module, args):
     change_on_target(PLAN, b"PLAN-2024")
-    assert run_module(share_verify_smb.main, args)["flagged"]
+    assert verify(run_module, args)["flagged"]
     change_on_target(PLAN, b"plan-2024")
-    result = run_module(share_verify_smb.main, args)
+    result = verify(run_module, args)
     assert result["identical"] and result["flagged"] is None
-    assert not os.path.exists(args["state_path"] + ".flagged")
+    assert not os.path.exists(state_of(args) + ".flagged")
 
 
 def test_it_does_not_run_beside_a_pass(run_module, args):
-    with state_lock(args["state_path"], "final pass of share kaemmerei"):
-        result = run_module(share_verify_smb.main, args, fails=True)
-    assert "is in use by the final pass of share kaemmerei" in result["msg"]
+    with state_lock(state_of(args), "final pass of share kaemmerei"):
+        result = verify(run_module, args)
+    assert "is in use by the final pass of share kaemmerei" in result["error"]
+    assert not result["identical"] and result["flagged"] is None
     assert READS == []
 
 
-def test_an_unreachable_share_is_one_sentence(run_module, args):
-    result = run_module(share_verify_smb.main, {**args, "share": "kaputt"}, fails=True)
-    assert result["msg"] == "share kaputt: cannot read the share \\\\fs\\kaputt over SMB: access denied"
+def test_an_unreachable_share_is_one_sentence_and_hides_no_other(run_module, args, tmp_path):
+    broken = {"share": "kaputt", "target_share": "cranach-kaputt", "state_path": str(tmp_path / "kaputt.json")}
+    result = run_module(share_verify_smb.main, {**args, "shares": [broken, *args["shares"]]})
+    kaputt, kaemmerei = result["shares"]
+    assert kaputt["error"] == "cannot read the share \\\\fs\\kaputt over SMB: access denied"
+    assert not kaputt["identical"] and kaputt["umzug_findings"] == [] and not os.path.exists(broken["state_path"])
+    assert kaemmerei["error"] is None and kaemmerei["identical"]
+    assert [f["key"] for f in result["umzug_findings"]] == ["shares.verify_not_read"]
     assert "geheim" not in json.dumps(result) and "auch" not in json.dumps(result)
+
+
+def test_several_shares_in_order_each_flagged_for_itself(run_module, args, tmp_path):
+    SHARES["bauamt"] = objects(f"{OLD}-1113")
+    target, user = objects(f"{NEW}-4001")
+    target[b"Haushalt/neu.txt"] = ("file", b"neu", [])
+    SHARES["cranach-bauamt"] = (target, user)
+    bauamt = {"share": "bauamt", "target_share": "cranach-bauamt", "state_path": str(tmp_path / "bauamt.json")}
+    change_on_target(PLAN, b"PLAN-2024")
+    shares = [*args["shares"], bauamt]
+    dry = run_module(share_verify_smb.main, {**args, "shares": shares}, check=True)
+    assert [r["flagged"] for r in dry["shares"]] == [None, None] and not os.path.exists(args["manifest_dir"])
+    result = run_module(share_verify_smb.main, {**args, "shares": shares})
+    kaemmerei, second = result["shares"]
+    assert (kaemmerei["share"], second["share"]) == ("kaemmerei", "bauamt")
+    assert kaemmerei["differ"] == {"Haushalt/Plan.xlsx": ["content"]} and kaemmerei["extra"] == []
+    assert second["extra"] == ["Haushalt/neu.txt"] and second["differ"] == {}
+    assert share_tree.load_flagged(state_of(args)) == {PLAN}
+    assert not os.path.exists(bauamt["state_path"] + ".flagged")  # an extra path is not copied again
+    keys = sorted(f["key"] for f in result["umzug_findings"])
+    assert keys == ["shares.verify_extra", "shares.verify_mismatch", "shares.verify_not_read",
+                    "shares.verify_not_read"]
+    assert sorted(os.listdir(args["manifest_dir"])) == [
+        "bauamt.smb-source.json", "bauamt.smb-target.json", "kaemmerei.smb-source.json", "kaemmerei.smb-target.json"]
