@@ -3,30 +3,13 @@
 
 class ModuleDocFragment:
     """Options of the share modules that run on the RZ file server and reach the Kommune's
-    file server over SSH with the transfer key (module_utils/shares/identity.py, source_args;
-    its mapping option is the doc fragment kommunal.umzug.identity_mapping): DOCUMENTATION
-    the share's, SERVER the file server's."""
+    file server over SSH with the transfer key: the file server's, which all its shares of a
+    run have in common (module_utils/shares/identity.py, server_args; its mapping option is the
+    doc fragment kommunal.umzug.identity_mapping). Each module documents its shares' options
+    itself, as the suboptions of its O(shares) (identity.py, share_args): a fragment adds
+    options at the top only."""
 
-    # The options of one share (module_utils/shares/identity.py, share_args).
     DOCUMENTATION = r"""
-options:
-  share:
-    description: Name of the source share (for results and findings).
-    type: str
-    required: true
-  source_root:
-    description: Path of the share on the source.
-    type: path
-    required: true
-  target_root:
-    description: Folder of the share on the RZ file server.
-    type: path
-    required: true
-"""
-
-    # The options all shares of a file server have in common (server_args); a module that
-    # takes one share extends both, share_sync and share_verify (several shares) this one.
-    SERVER = r"""
 options:
   source_host:
     description: Address of the Kommune's file server as the RZ file server reaches it over SSH.

@@ -48,7 +48,7 @@ author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
   - kommunal.umzug.attributes
-  - kommunal.umzug.share_source.server
+  - kommunal.umzug.share_source
   - kommunal.umzug.identity_mapping
   - kommunal.umzug.bandwidth
   - kommunal.umzug.compress

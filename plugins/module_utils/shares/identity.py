@@ -48,14 +48,9 @@ def mapping_args() -> dict:
     return dict(mapping=dict(type="dict"))
 
 
-def source_args() -> dict:
-    """The argument spec of the options in the doc fragment kommunal.umzug.share_source."""
-    return dict(**share_args(), **server_args())
-
-
 def share_args() -> dict:
-    """The options of the doc fragment kommunal.umzug.share_source that name one share (share_sync
-    also takes several of them, in its O(shares))."""
+    """The options that name one share, as share_sync and share_verify take them in each item of
+    their O(shares) (share_sync also at the top, for a run of one share)."""
     return dict(
         share=dict(type="str", required=True),
         source_root=dict(type="path", required=True),
@@ -64,7 +59,8 @@ def share_args() -> dict:
 
 
 def server_args() -> dict:
-    """The options of the doc fragment kommunal.umzug.share_source that all shares of a file server share."""
+    """The options of the doc fragment kommunal.umzug.share_source: the file server's, which all
+    shares of a run have in common."""
     return dict(
         source_host=dict(type="str", required=True),
         source_user=dict(type="str", default="root"),
