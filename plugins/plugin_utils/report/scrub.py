@@ -14,11 +14,12 @@ import re
 
 MASK = "********"
 # umzug_plan_hash names a checksum of the plan, not a credential; shares_pass a sync pass (seed,
-# delta, final), whose values would otherwise be masked in every step name of the Welle. "pass"
-# ends the word or goes on as password(s), passwd, passphrase: "passed" (a count of tests) and
-# "passes" (sync passes) are not secrets.
+# delta, final), whose values would otherwise be masked in every step name of the Welle. Every
+# name with "pass" in it is a secret's (password, passwd, passphrase, passkey, passcode ...)
+# except the three inflections that end a word: "passed" (a count of tests), "passes" (sync
+# passes) and "passing". A list of what is not a secret, so a new name errs on the masked side.
 SECRET_NAME = re.compile(
-    r"(?<!shares_)pass(word|wd|phrase)?s?(?![a-z])|secret|token|credential|private_key|(?<!plan_)hash|pwd|pin$",
+    r"(?<!shares_)pass(?!(?:ed|es|ing)(?![a-z]))|secret|token|credential|private_key|(?<!plan_)hash|pwd|pin$",
     re.I,
 )
 # Shorter values would mask ordinary words all over the report.

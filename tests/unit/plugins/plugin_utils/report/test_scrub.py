@@ -66,3 +66,19 @@ def test_counts_of_passed_tests_and_sync_passes_are_no_secrets():
     assert data == {"code": "acceptance_counts", "passed": 41, "failed": 0, "passes": [{"files": 3}],
                     "passwords": MASK, "vault_pass": MASK, "passphrase": MASK, "userPassword": MASK,
                     "shares_pass": "final"}
+
+
+@pytest.mark.parametrize("name", ["passkey", "passcode", "smb_passcode", "Passkey", "vault_pass", "pass", "passwords",
+                                  "passphrase", "userPassword", "bind_pass"])
+def test_every_pass_name_but_its_inflections_is_a_secret(name):
+    """Names that go on after "pass" stay masked, whatever follows (a deny-list of the three
+    inflections, not an allow-list of the secret names)."""
+    assert Scrubber().data({name: "Geheim-9"}) == {name: MASK}
+    assert collect_secrets({name: "Geheim-9"}) == {"Geheim-9"}
+
+
+@pytest.mark.parametrize("name", ["passed", "passes", "passing", "acceptance_passed", "shares_passes", "tests_passing"])
+def test_the_inflections_of_pass_are_no_secrets(name):
+    """A count of passed tests, a list of sync passes and "passing" stay readable."""
+    assert Scrubber().data({name: "readable"}) == {name: "readable"}
+    assert collect_secrets({name: "readable-value"}) == set()
