@@ -43,12 +43,15 @@ def run_with_password(host, secret: str, command: list[str]) -> Outcome:
     return Outcome(result.rc, result.stdout, result.stderr)
 
 
-# Runs each command given ("$@") in turn, with its own stdout and stderr, and prints one line
-# per command: "<exit code> <stdout as base64> <stderr as base64>". Exits 0 itself, so its own
-# exit code is never taken for ssh's.
-_BATCH = ('o=$(mktemp) && e=$(mktemp) || exit 1; trap \'rm -f "$o" "$e"\' EXIT; for c in "$@"; do '
-          'bash -c "$c" </dev/null >"$o" 2>"$e"; rc=$?; '
-          'printf "%s %s %s\\n" "$rc" "$(base64 -w0 <"$o")" "$(base64 -w0 <"$e")"; done; exit 0')
+# Runs each command given ("$@" after the first argument), at most $1 of them at once, each with
+# its own stdout, stderr and exit code kept in a folder of its own; then prints one line per
+# command, in the order given: "<exit code> <stdout as base64> <stderr as base64>". Exits 0
+# itself, so its own exit code is never taken for ssh's.
+_BATCH = ('d=$(mktemp -d) || exit 1; trap \'rm -rf "$d"\' EXIT; at_once=$1; shift; n=0; for c in "$@"; do '
+          '{ bash -c "$c" </dev/null >"$d/$n.o" 2>"$d/$n.e"; echo $? >"$d/$n.rc"; } & n=$((n+1)); '
+          'while [ "$(jobs -pr | wc -l)" -ge "$at_once" ]; do wait -n; done; done; wait; '
+          'i=0; while [ $i -lt $n ]; do printf "%s %s %s\\n" "$(cat "$d/$i.rc")" "$(base64 -w0 <"$d/$i.o")" '
+          '"$(base64 -w0 <"$d/$i.e")"; i=$((i+1)); done; exit 0')
 
 
 @dataclass(frozen=True)
@@ -68,14 +71,18 @@ class Result:
         return self.stderr_bytes.decode("utf-8", "replace")
 
 
-def run_batch(host, commands: list[str], secrets: dict[str, str] | None = None) -> list[Result]:
-    """Run the shell ``commands`` on ``host`` in one round trip, one after another, and
-    return each one's result, in order. ``secrets`` (name -> value) reach the commands as
-    environment variables only, as in run_with_password; no error names them."""
+def run_batch(host, commands: list[str], secrets: dict[str, str] | None = None, at_once: int = 1) -> list[Result]:
+    """Run the shell ``commands`` on ``host`` in one round trip, ``at_once`` of them at a time
+    (one after another by default), and return each one's result, in the order given.
+    ``secrets`` (name -> value) reach the commands as environment variables only, as in
+    run_with_password; no error names them."""
     if not commands:
         return []
+    if at_once < 1:
+        raise ValueError(f"at_once must be 1 or more, not {at_once}")
     assignments = " ".join(f"{name}={shlex.quote(value)}" for name, value in (secrets or {}).items())
-    script = f"{assignments} bash -c {shlex.quote(_BATCH)} batch " + " ".join(shlex.quote(c) for c in commands)
+    script = (f"{assignments} bash -c {shlex.quote(_BATCH)} batch {at_once} "
+              + " ".join(shlex.quote(c) for c in commands))
     try:
         result = host.run(script.strip())
     except Exception:

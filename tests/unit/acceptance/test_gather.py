@@ -38,6 +38,33 @@ def test_a_batch_gives_each_command_its_own_result_in_order():
     assert results[3].stdout_bytes == b"" and results[3].stderr_bytes == b""
 
 
+@pytest.mark.parametrize("at_once", [1, 3])
+def test_a_batch_keeps_the_order_given_whatever_ends_first(at_once):
+    """Commands that end in the opposite order of their start still come back in the order
+    given, each with its own output and exit code."""
+    commands = [f"sleep 0.{4 - n}; echo out{n}; echo err{n} >&2; exit {n}" for n in range(4)]
+    results = run_batch(Recording(), commands, at_once=at_once)
+    assert [(r.rc, r.stdout, r.stderr) for r in results] == [(n, f"out{n}\n", f"err{n}\n") for n in range(4)]
+
+
+def test_a_batch_runs_at_most_at_once_commands_at_the_same_time(tmp_path):
+    """Each command marks its start and end in a shared file: never more than ``at_once``
+    run together, and with more than one at once, some do overlap."""
+    log = tmp_path / "log"
+    commands = [f"echo start >>{log}; sleep 0.5; echo end >>{log}" for _n in range(6)]
+    run_batch(Recording(), commands, at_once=2)
+    running, most = 0, 0
+    for line in log.read_text().split():
+        running += 1 if line == "start" else -1
+        most = max(most, running)
+    assert most == 2
+
+
+def test_a_batch_refuses_fewer_than_one_at_once():
+    with pytest.raises(ValueError, match="at_once"):
+        run_batch(Recording(), ["true"], at_once=0)
+
+
 def test_a_batch_exits_zero_even_when_its_last_command_gives_255():
     (result,) = run_batch(Recording(), ["exit 255"])
     assert result.rc == 255
