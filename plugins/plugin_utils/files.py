@@ -58,6 +58,39 @@ def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int = PRIVATE
     sync_folder(path.parent)
 
 
+def create_exclusive(path: str | os.PathLike, data: str | bytes, mode: int = PRIVATE) -> bool:
+    """Creates ``path`` with ``data`` unless it exists; True when this call created it.
+
+    The data is written and flushed beside ``path`` and then hard-linked to its name: ``link``
+    fails when the name exists, and the file system decides that, not the caller's view of it.
+    That holds where a lock taken with ``flock`` may not: on NFS (``flock`` is emulated with
+    byte-range locks, and is local to one client under ``local_lock=flock|all`` or ``nolock``)
+    and for writers on several machines, whose caches of the folder may be stale. A reader
+    never sees the file half written. On NFS the reply to a link that was carried out can be
+    lost and the retry fail; the temporary file's link count says whether it was."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    try:
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
+            stream.flush()
+            os.fchmod(stream.fileno(), mode)
+            os.fsync(stream.fileno())
+        try:
+            os.link(temporary, path)
+        except FileExistsError:
+            return False
+        except OSError:
+            if os.stat(temporary).st_nlink != 2:
+                raise
+        return True
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        sync_folder(path.parent)
+
+
 def link_atomic(link: str | os.PathLike, target: str) -> None:
     """Points the symbolic link ``link`` at ``target``; readers never find it missing."""
     link = Path(link)

@@ -12,7 +12,16 @@ naming the run that owns the Kommune (PID and host of its ansible-playbook proce
   that start at the same instant cannot both take the lock; the guard is held for a few
   milliseconds only. The lock file itself outlives the worker processes and is released
   at the end of a phase, or taken over (with a warning) once its owner's PID is dead on the
-  same host.
+  same machine.
+- Several controllers (AWX execution nodes, containers) may share the journal folder. The
+  guard alone is not trusted across them: on NFS ``flock`` is emulated with byte-range
+  locks and is local to one client under ``local_lock`` or ``nolock``. So the lock file is
+  created only by ``link`` (plugin_utils/files.py ``create_exclusive``), which the file
+  system refuses when the file exists, whatever the guard did. And only a run on the same
+  machine can tell whether the holder's PID is dead: the lock names the host, the kernel's
+  boot id and the PID namespace, and a lock that differs in any of them is never taken over
+  and never mistaken for this run's own (two containers may both run ansible-playbook as
+  PID 1 under one host name).
 - Only step names, times, run ids and small records (the Abnahme's who and report hash, the
   gate's window and override) are kept; ``record`` refuses keys that name secrets.
 - A step that refused to start (the gate outside the Kommune's window, or on NO-GO) is kept in
@@ -36,7 +45,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.files import write_atomic
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.files import create_exclusive, write_atomic
 
 SCHEMA_VERSION = 1
 _SECRET_KEY = re.compile(r"passw|passwd|secret|token|credential|private|api_?key|nt_?hash|unicodepwd", re.IGNORECASE)
@@ -66,13 +75,41 @@ class Owner:
     pid: int
     host: str
     run: str
+    # Where the PID is valid: the kernel's boot (one per machine and boot, shared by its
+    # containers) and the PID namespace (one per container). None where unknown.
+    boot_id: str | None = None
+    pid_ns: str | None = None
 
     def to_dict(self) -> dict:
-        return {"pid": self.pid, "host": self.host, "run": self.run}
+        return {"pid": self.pid, "host": self.host, "run": self.run, "boot_id": self.boot_id, "pid_ns": self.pid_ns}
 
     @classmethod
     def current(cls, pid: int, run: str | None = None) -> Owner:
-        return cls(pid=pid, host=socket.gethostname(), run=run or f"{pid}@{socket.gethostname()}")
+        host = socket.gethostname()
+        return cls(pid=pid, host=host, run=run or f"{pid}@{host}", boot_id=boot_id(), pid_ns=pid_namespace())
+
+    def same_pid_space(self, lock: dict) -> bool:
+        """Whether the lock's PID means the same process here: the same host name, and the same
+        boot and PID namespace where both sides know them (locks written before they were kept
+        name the host only)."""
+        if lock.get("host") != self.host:
+            return False
+        return all(lock.get(key) is None or mine is None or lock.get(key) == mine
+                   for key, mine in (("boot_id", self.boot_id), ("pid_ns", self.pid_ns)))
+
+
+def boot_id() -> str | None:
+    try:
+        return Path("/proc/sys/kernel/random/boot_id").read_text(encoding="ascii").strip() or None
+    except OSError:
+        return None
+
+
+def pid_namespace() -> str | None:
+    try:
+        return os.readlink("/proc/self/ns/pid")
+    except OSError:
+        return None
 
 
 def now() -> str:
@@ -164,26 +201,35 @@ class Journal:
                 fcntl.flock(handle, fcntl.LOCK_UN)
 
     def lock_state(self, owner: Owner) -> tuple[str, dict | None]:
-        """``free``, ``ours``, ``stale`` (dead PID on this host) or ``held``, with the lock's content."""
+        """``free``, ``ours``, ``stale`` (dead PID on this machine) or ``held``, with the lock's content."""
         lock = self.read_lock()
         if lock is None:
             return "free", None
-        if lock.get("pid") == owner.pid and lock.get("host") == owner.host:
+        if not owner.same_pid_space(lock):
+            return "held", lock  # another controller's or container's: its PID means nothing here
+        if lock.get("pid") == owner.pid:
             return "ours", lock
-        if lock.get("host") == owner.host and not pid_alive(int(lock.get("pid") or 0)):
+        if not pid_alive(int(lock.get("pid") or 0)):
             return "stale", lock
         return "held", lock
+
+    def held_error(self, owner: Owner, lock: dict) -> JournalError:
+        where = f"on {lock.get('host')}"
+        if not owner.same_pid_space(lock):
+            other = "another container or boot of that host" if lock.get("host") == owner.host else "another host"
+            where += f", {other}: this run cannot tell whether it still runs, so that lock is never taken over"
+        return JournalError(
+            f"{self.kommune} is being worked on by another run (PID {lock.get('pid')} {where}, phase "
+            f"{lock.get('phase')}, since {lock.get('since')}); wait for it or, if that run is gone, remove "
+            f"{self.lock_path}"
+        )
 
     def acquire(self, owner: Owner, phase: str, write: bool = True) -> dict:
         """Takes the Kommune's lock for this run; returns ``{changed, warning, lock}``."""
         with self.guard():
             state, lock = self.lock_state(owner)
             if state == "held":
-                raise JournalError(
-                    f"{self.kommune} is being worked on by another run (PID {lock.get('pid')} on "
-                    f"{lock.get('host')}, phase {lock.get('phase')}, since {lock.get('since')}); "
-                    f"wait for it or, if that run is gone, remove {self.lock_path}"
-                )
+                raise self.held_error(owner, lock)
             if state == "ours" and lock.get("phase") == phase:
                 return {"changed": False, "warning": None, "lock": lock}
             warning = None
@@ -194,8 +240,21 @@ class Journal:
                 )
             new = dict(owner.to_dict(), phase=phase, since=now(), kommune=self.kommune, wave=self.wave)
             if write:
-                write_json(self.lock_path, new)
+                self.write_lock(state, new, owner)
             return {"changed": True, "warning": warning, "lock": new}
+
+    def write_lock(self, state: str, new: dict, owner: Owner) -> None:
+        """Our own lock is replaced (a new phase); any other is created only where no lock is: a
+        controller that does not share the guard (NFS) and took the lock meanwhile wins."""
+        if state == "ours":
+            write_json(self.lock_path, new)
+            return
+        if state == "stale":
+            # Only a run on this machine judges the lock stale, and those share the guard.
+            self.lock_path.unlink(missing_ok=True)
+        text = json.dumps(new, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+        if not create_exclusive(self.lock_path, text, mode=0o640):
+            raise self.held_error(owner, self.read_lock() or {"pid": 0, "host": "?"})
 
     def release(self, owner: Owner, write: bool = True) -> bool:
         with self.guard():

@@ -302,6 +302,7 @@ def test_finalize_records_the_abnahme_and_refuses_rollback_afterwards(wave, dry_
     assert accepted.returncode == 0, accepted.stdout
     record = wave.journal_of("altdorf")["finalized"]
     assert record["by"] == "Erika Muster"
+    assert "awx" not in record  # from a shell: no AWX job to name
     report = Path(record["report"])
     assert record["report_sha256"] == hashlib.sha256(report.read_bytes()).hexdigest()
     assert "wave.acceptance_passed" in findings(json.loads(report.read_text()), "altdorf")
@@ -311,6 +312,27 @@ def test_finalize_records_the_abnahme_and_refuses_rollback_afterwards(wave, dry_
     assert refused.returncode == 2
     assert "after the point of no return the phase rollback no longer runs" in text(refused)
     assert not any(line.startswith("rollback") for line in wave.steps())
+
+
+# What AWX passes to a job a workflow spawned (awx/main/models/unified_jobs.py awx_meta_vars,
+# jobs.py): each also as tower_*; only those the Abnahme keeps, and some it does not.
+AWX_VARS = {"awx_job_id": 4711, "awx_job_template_name": "umzug Welle - Abnahme", "awx_job_launch_type": "workflow",
+            "awx_workflow_job_id": 4700, "awx_workflow_job_name": "umzug Welle", "awx_user_name": "emuster",
+            "awx_user_email": "erika.muster@rz.example", "awx_execution_node": "exec-2.rz.example",
+            "awx_inventory_id": 3, "tower_job_id": 4711, "tower_user_name": "emuster"}
+
+
+def test_under_awx_the_abnahme_records_the_job_beside_who_accepted(wave, dry_run):
+    assert wave.run("cutover", "--limit", "kommune_altdorf").returncode == 0
+    accepted = wave.run("finalize", "--limit", "kommune_altdorf",
+                        "-e", json.dumps({"wave_accepted_by": "Erika Muster", **AWX_VARS}))
+    assert accepted.returncode == 0, accepted.stdout
+    record = wave.journal_of("altdorf")["finalized"]
+    assert record["by"] == "Erika Muster"  # the signature stays the named person, not the AWX login
+    assert record["awx"] == {"job_id": 4711, "job_template_name": "umzug Welle - Abnahme", "workflow_job_id": 4700,
+                             "workflow_job_name": "umzug Welle", "launched_by": "emuster",
+                             "execution_node": "exec-2.rz.example"}
+    assert wave.journal_of("altdorf")["phases"]["finalize"][0]["record"]["awx"] == record["awx"]
 
 
 def remote_tmp_of_a_stranger(tmp: Path) -> dict:

@@ -6,7 +6,7 @@ import stat
 import pytest
 
 from ansible_collections.kommunal.umzug.plugins.plugin_utils import files
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.files import link_atomic, write_atomic
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.files import create_exclusive, link_atomic, write_atomic
 
 
 def mode(path) -> int:
@@ -71,3 +71,36 @@ def test_link_atomic_points_the_link_at_the_run(tmp_path, before):
     link_atomic(link, "20270312T160000Z-100")
     assert os.readlink(link) == "20270312T160000Z-100"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["latest"]
+
+
+def test_create_exclusive_creates_once_and_never_replaces(tmp_path):
+    path = tmp_path / "sub" / "kommune-a.lock"
+    assert create_exclusive(path, "first\n", mode=0o640) is True
+    assert create_exclusive(path, "second\n", mode=0o640) is False
+    assert path.read_text() == "first\n"
+    assert mode(path) == 0o640
+    assert os.listdir(path.parent) == ["kommune-a.lock"]  # no temporary left behind, won or lost
+
+
+def test_create_exclusive_trusts_the_link_count_when_the_link_reply_was_lost(tmp_path, monkeypatch):
+    """NFS: the server linked, the reply was lost, the retry failed; the file is ours all the same."""
+    real_link = os.link
+
+    def link_then_fail(source, target):
+        real_link(source, target)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(files.os, "link", link_then_fail)
+    path = tmp_path / "kommune-a.lock"
+    assert create_exclusive(path, "ours") is True
+    assert path.read_text() == "ours"
+
+
+def test_create_exclusive_raises_a_link_that_failed(tmp_path, monkeypatch):
+    def fail(source, target):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(files.os, "link", fail)
+    with pytest.raises(OSError, match="Input/output error"):
+        create_exclusive(tmp_path / "kommune-a.lock", "ours")
+    assert os.listdir(tmp_path) == []

@@ -1,5 +1,6 @@
 """The wave journal: resume after an interruption, one run per Kommune, the point of no return."""
 
+import contextlib
 import json
 import multiprocessing
 import os
@@ -97,6 +98,75 @@ def test_two_runs_starting_at_once_cannot_both_take_the_lock(tmp_path):
     for run in runs:
         run.join()
     assert outcomes.count("won") == 1 and outcomes.count("refused") == 7
+
+
+@pytest.mark.parametrize("other", [{"pid_ns": "pid:[4026532999]"}, {"boot_id": "00000000-0000-0000-0000-000000000000"}],
+                         ids=["another-container", "another-boot"])
+def test_a_lock_of_another_container_with_the_same_host_name_is_neither_ours_nor_taken_over(journal, other):
+    """Two execution environments may both run ansible-playbook with the same PID under the same
+    host name; the PID namespace and the boot tell them apart, and neither may judge the other."""
+    mine = me()
+    holder = Owner(**{**mine.to_dict(), **other})
+    journal.begin(holder, "cutover")
+    with pytest.raises(JournalError, match="another container or boot of that host: this run cannot tell"):
+        journal.begin(mine, "cutover")
+    dead = Owner(**{**mine.to_dict(), **other, "pid": dead_pid()})
+    journal.lock_path.unlink()
+    journal.begin(dead, "cutover")
+    with pytest.raises(JournalError, match="is never taken over"):
+        journal.begin(mine, "cutover")
+    assert json.loads(journal.lock_path.read_text())["pid"] == dead.pid
+
+
+def test_the_lock_s_identity_is_recorded():
+    mine = me()
+    assert mine.boot_id and mine.pid_ns.startswith("pid:[")  # Linux: /proc names both
+    assert mine.same_pid_space(mine.to_dict())
+    assert not mine.same_pid_space(dict(mine.to_dict(), host="other-controller"))
+    # A lock written before boot and namespace were kept names the host only.
+    assert mine.same_pid_space({"pid": 1, "host": mine.host})
+
+
+def test_a_controller_that_took_the_lock_past_the_guard_wins(journal, monkeypatch):
+    """NFS without shared flock: the other controller created the lock after this run read it
+    as free; the link refuses, this run is refused naming that controller, its lock stays."""
+    other = {"pid": 7, "host": "ctl-b", "run": "7@ctl-b", "phase": "cutover", "since": "now"}
+    real = journal_mod.create_exclusive
+
+    def other_first(path, text, mode):
+        journal.lock_path.write_text(json.dumps(other))
+        return real(path, text, mode=mode)
+
+    monkeypatch.setattr(journal_mod, "create_exclusive", other_first)
+    with pytest.raises(JournalError, match=r"PID 7 on ctl-b, another host: this run cannot tell whether it still"):
+        journal.begin(me(), "cutover")
+    assert json.loads(journal.lock_path.read_text()) == other
+
+
+def _race_without_guard(directory, host, start, results):
+    Journal.guard = lambda self: contextlib.nullcontext()  # as if flock were local to each controller
+    start.wait()
+    try:
+        Journal(directory, 1, "kommune-a", RULES).begin(Owner(pid=1, host=host, run=f"1@{host}"), "cutover")
+        results.put("won")
+    except JournalError:
+        results.put("refused")
+
+
+def test_controllers_whose_guards_do_not_see_each_other_cannot_both_take_the_lock(tmp_path):
+    context = multiprocessing.get_context("fork")
+    for attempt in range(5):
+        start, results = context.Event(), context.Queue()
+        folder = tmp_path / str(attempt)
+        runs = [context.Process(target=_race_without_guard, args=(folder, f"ctl-{n}", start, results))
+                for n in range(6)]
+        for run in runs:
+            run.start()
+        start.set()
+        outcomes = sorted(results.get(timeout=60) for _ in runs)
+        for run in runs:
+            run.join()
+        assert outcomes.count("won") == 1 and outcomes.count("refused") == 5
 
 
 def test_done_records_once_and_only_with_the_lock(journal):
