@@ -10,6 +10,8 @@ click). A missing browser fails the test that needs it; it never skips.
 
 from __future__ import annotations
 
+import contextlib
+import fcntl
 import json
 import os
 import select
@@ -43,6 +45,12 @@ def chromium_path() -> str:
     return path
 
 
+def _above_nine(fd: int) -> int:
+    moved = fcntl.fcntl(fd, fcntl.F_DUPFD_CLOEXEC, 10)
+    os.close(fd)
+    return moved
+
+
 class BrowserError(AssertionError):
     """The page or the browser did not do what a test asked of it."""
 
@@ -58,7 +66,9 @@ class Chromium:
         self._events: list[dict] = []
         commands_read, self._commands = os.pipe()
         self._answers, answers_write = os.pipe()
-        # bash puts the pipe's ends where Chromium looks for them (fd 3 and 4) and closes the originals.
+        # The browser's ends above 9, so that putting them where Chromium looks for them (fd 3 and 4,
+        # which bash does) and closing the originals never closes one of the two.
+        commands_read, answers_write = (_above_nine(fd) for fd in (commands_read, answers_write))
         script = f'exec "$@" 3<&{commands_read} 4>&{answers_write} {commands_read}<&- {answers_write}>&-'
         self.process = subprocess.Popen(
             ["bash", "-c", script, "chromium", chromium_path(), *FLAGS, "--remote-debugging-pipe",
@@ -79,10 +89,8 @@ class Chromium:
         return self
 
     def __exit__(self, *exc) -> None:
-        try:
+        with contextlib.suppress(BrowserError, OSError):
             self.send("Browser.close", session=False)
-        except (BrowserError, OSError):
-            pass
         try:
             self.process.wait(timeout=30)
         except subprocess.TimeoutExpired:

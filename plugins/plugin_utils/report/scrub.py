@@ -40,9 +40,9 @@ _PATTERNS = (
 )
 # What every one of the patterns needs to match, checked in one go before any of them runs: most
 # texts (paths, titles, names) have none of it and are left as they are. The words are those of the
-# two name patterns; casefold() folds at least every letter that their re.IGNORECASE does ("ſ" to
-# "s", the Kelvin sign to "k"), so a text they would match always passes. Keep it in step with
-# _PATTERNS (tests/unit/plugins/plugin_utils/report/test_scrub.py compares the two).
+# two name patterns; casefold() folds at least every letter that their re.IGNORECASE does (the long
+# s, U+017F, to "s", the Kelvin sign to "k"), so a text they would match always passes. Keep it in
+# step with _PATTERNS (tests/unit/plugins/plugin_utils/report/test_scrub.py compares the two).
 _HEX_RUN = re.compile(r"[0-9a-fA-F]{32}")
 # Texts that come back again and again (severities, keys, remediation texts) are scrubbed once; the
 # memory is cleared when a secret is learnt, and emptied when it is full.

@@ -393,3 +393,22 @@ def test_validate_report_still_checks_every_finding():
     render_json(data)
     with pytest.raises(ReportInvalid, match=re.escape("kommunen/0/findings/0/resources/0: 5 is not of type 'string'")):
         validate_report(data)
+
+
+@pytest.mark.parametrize(
+    ("language", "present"),
+    [
+        ("de", ["<legend>Schwere</legend>", "<legend>Bereich</legend>", "Alle Befunde aufklappen",
+                'data-filter="p-shares"> Freigaben', 'data-filter="s-high"> hoch', "<strong>Befunde (1)</strong>"]),
+        ("en", ["<legend>Severity</legend>", "<legend>Payload</legend>", "Open all findings",
+                'data-filter="p-accounts"> Accounts', 'data-filter="s-info"> info', "<strong>Findings (1)</strong>"]),
+    ],
+)
+def test_findings_are_folded_and_filters_offered_in_the_report_language(language, present):
+    html = render_html(report(), language)
+    assert [text for text in present if text not in html] == []
+    # folded: no Kommune's findings open; the filters hidden until the page's script shows them
+    assert html.count('<details class="findings">') == 2 and '<details class="findings" open' not in html
+    assert '<form id="filters" hidden>' in html
+    # only the payloads the report has findings of are offered
+    assert 'data-filter="p-clients"' not in html
