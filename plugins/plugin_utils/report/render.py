@@ -452,16 +452,14 @@ class _FindingRows:
                       f"{escape(waiver['owner'])}, {t['expires']} {escape(waiver['expires'])}</span>")
         summary = f"<br>{escape(f['summary'])}" if f["summary"] else ""
         resources = "<br>".join(f"<code>{escape(resource)}</code>" for resource in f["resources"])
-        remedy = f["remediation"]
-        if not remedy:
-            remedy = ""
-        elif remedy["kind"] == "hint":
-            remedy = f"{t['hint']}: {escape(remedy['text'])}"
-        else:
-            remedy = f"{t[remedy['kind']]}: <code>{escape(remedy['text'])}</code>"
+        remedy, remedy_cell = f["remediation"], ""
+        if remedy and remedy["kind"] == "hint":
+            remedy_cell = f"{t['hint']}: {escape(remedy['text'])}"
+        elif remedy:
+            remedy_cell = f"{t[remedy['kind']]}: <code>{escape(remedy['text'])}</code>"
         return (f"<tr class=\"finding s-{escape(severity)}\"><td><span class=\"sev\">{t[severity]}</span>{marks}</td>\n"
                 f"<td><code>{escape(f['key'])}</code></td><td><strong>{escape(f['title'])}</strong>{summary}</td>\n"
-                f"<td>{resources}</td><td>{escape(f['host'] or '')}</td>\n<td>{remedy}</td></tr>")
+                f"<td>{resources}</td><td>{escape(f['host'] or '')}</td>\n<td>{remedy_cell}</td></tr>")
 
 
 def _remediations(findings: list[dict]) -> list[tuple[str, dict, int]]:
