@@ -111,7 +111,12 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import
     waiver_file_finding,
 )
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import Scrubber, collect_secrets
-from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import ReportSettings, ReportStore, run_id
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.store import (
+    ReportSettings,
+    ReportStore,
+    cyclic_gc_paused,
+    run_id,
+)
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.estimate import RESULT_ESTIMATE
 
 try:
@@ -284,8 +289,9 @@ class CallbackModule(CallbackBase):
 
     def _write(self):
         finished = datetime.now(UTC).isoformat(timespec="seconds")
-        self._report = self._builder.build(self._store.previous(), finished)
-        self._written = self._store.write(self._report, self.get_option("language"))
+        with cyclic_gc_paused():
+            self._report = self._builder.build(self._store.previous(), finished)
+            self._written = self._store.write(self._report, self.get_option("language"))
 
     def _on_signal(self, signum, frame):
         # Forked workers inherit this handler; only the controller process writes the report.

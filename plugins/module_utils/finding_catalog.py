@@ -147,6 +147,14 @@ REASONS = {
     "finding_payload_unknown": {"en": "finding {key}: payload {payload} is not one of {payloads}",
                                 "de": "Befund {key}: Nutzlast {payload} ist keine von {payloads}"},
     "finding_title_empty": {"en": "finding {key}: title is empty", "de": "Befund {key}: der Titel ist leer"},
+    "finding_field_type": {"en": "finding {key}: {field} must be {expected}, not {value}",
+                           "de": "Befund {key}: {field} muss {expected} sein, nicht {value}"},
+    "finding_parameter_malformed": {"en": "finding {key}: parameter {parameter} is {value}, neither text, a list, "
+                                          "a reason (code) nor a name in each language (de, en)",
+                                    "de": "Befund {key}: Parameter {parameter} ist {value}, weder Text, Liste, "
+                                          "Begründung (code) noch ein Name in jeder Sprache (de, en)"},
+    "remediation_text_type": {"en": "remediation {kind}: its text must be text, not {value}",
+                              "de": "Abhilfe {kind}: ihr Text muss Text sein, nicht {value}"},
     "finding_field_missing": {"en": "finding {key}: missing field {field}",
                               "de": "Befund {key}: das Feld {field} fehlt"},
     "finding_key_unknown": {"en": "finding key {key} is not in the catalog (plugins/module_utils/finding_catalog.py)",

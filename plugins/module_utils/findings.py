@@ -25,6 +25,7 @@ import re
 import string
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.finding_catalog import CATALOG, LANGUAGES, REASONS
 
@@ -127,6 +128,8 @@ class Remediation:
     def __post_init__(self):
         if self.kind not in REMEDIATION_KINDS:
             raise FindingError(Reason("remediation_kind_unknown", kind=repr(self.kind), kinds=REMEDIATION_KINDS))
+        if not isinstance(self.text, str):
+            raise FindingError(Reason("remediation_text_type", kind=self.kind, value=repr(self.text)))
 
 
 @dataclass(frozen=True)
@@ -159,7 +162,9 @@ class Finding:
                    resources=tuple(str(r) for r in resources), kommune=kommune, host=host, params=values)
 
     def __post_init__(self):
-        if not KEY_PATTERN.match(self.key):
+        # Every check of the report schema's finding (schemas/report.schema.json, $defs/finding) is
+        # made here, once, as a finding comes in: report.json's check then leaves the findings out.
+        if not isinstance(self.key, str) or not KEY_PATTERN.match(self.key):
             raise FindingError(Reason("finding_key_malformed", key=repr(self.key)))
         if self.severity not in SEVERITIES:
             raise FindingError(Reason("finding_severity_unknown", key=self.key, severity=repr(self.severity),
@@ -169,6 +174,15 @@ class Finding:
                                       payloads=PAYLOADS))
         if not self.title:
             raise FindingError(Reason("finding_title_empty", key=self.key))
+        wrong = _wrong_field(self)
+        if wrong:
+            value = getattr(self, wrong)
+            raise FindingError(Reason("finding_field_type", key=self.key, field=wrong, expected=_EXPECTED[wrong],
+                                      value=repr(list(value) if isinstance(value, tuple) else value)))
+        for name, value in self.params.items():
+            if not is_param(value):
+                raise FindingError(Reason("finding_parameter_malformed", key=self.key, parameter=name,
+                                          value=repr(value)))
 
     def identity(self) -> tuple[str, str | None, tuple[str, ...]]:
         """What makes two findings 'the same' across runs: key, Kommune and resources."""
@@ -192,6 +206,10 @@ class Finding:
 
     @classmethod
     def from_dict(cls, data: dict) -> Finding:
+        for name, kinds in (("remediation", Mapping), ("resources", (list, tuple)), ("params", Mapping)):
+            if data.get(name) and not isinstance(data[name], kinds):
+                raise FindingError(Reason("finding_field_type", key=str(data.get("key", "?")), field=name,
+                                          expected=_EXPECTED[name], value=repr(data[name])))
         try:
             rem = data.get("remediation")
             return cls(
@@ -210,6 +228,53 @@ class Finding:
         except KeyError as err:
             raise FindingError(Reason("finding_field_missing", key=data.get("key", "?"),
                                       field=repr(err.args[0]))) from None
+
+
+# What each field of a finding must be, as the messages say it (report schema, $defs/finding).
+_TEXT = {"de": "Text", "en": "text"}
+_TEXT_OR_NULL = {"de": "Text oder leer (null)", "en": "text or null"}
+_EXPECTED = {
+    "title": _TEXT,
+    "summary": _TEXT,
+    "inhibitor": {"de": "true oder false", "en": "true or false"},
+    "remediation": {"de": "eine Abhilfe oder leer (null)", "en": "a remediation or null"},
+    "resources": {"de": "eine Liste von Texten", "en": "a list of texts"},
+    "params": {"de": "eine Zuordnung von Namen zu Parametern", "en": "a mapping of names to parameters"},
+    "kommune": _TEXT_OR_NULL,
+    "host": _TEXT_OR_NULL,
+}
+
+
+def _wrong_field(finding: Finding) -> str | None:
+    """The first field of ``finding`` whose type the report schema refuses; checked for every finding
+    that comes in, so written out rather than looped over."""
+    if not isinstance(finding.title, str):
+        return "title"
+    if not isinstance(finding.summary, str):
+        return "summary"
+    if not isinstance(finding.inhibitor, bool):
+        return "inhibitor"
+    if not (finding.remediation is None or isinstance(finding.remediation, Remediation)):
+        return "remediation"
+    if not all(isinstance(item, str) for item in finding.resources):
+        return "resources"
+    if not (finding.kommune is None or isinstance(finding.kommune, str)):
+        return "kommune"
+    if not (finding.host is None or isinstance(finding.host, str)):
+        return "host"
+    return None
+
+
+def is_param(value) -> bool:
+    """Whether ``value`` is a parameter as the report schema has it ($defs/param): text, a list of
+    parameters, a reason record (``code`` and parameters) or a name in each language."""
+    if isinstance(value, str):
+        return True
+    if isinstance(value, list):
+        return all(is_param(item) for item in value)
+    if isinstance(value, Mapping) and "code" in value:
+        return isinstance(value["code"], str) and all(is_param(item) for name, item in value.items() if name != "code")
+    return in_each_language(value) and all(isinstance(value[language], str) for language in LANGUAGES)
 
 
 def catalog_entry(key: str) -> dict:
@@ -257,14 +322,29 @@ def localised(finding: Mapping, language: str) -> dict:
     key = finding.get("key")
     if key not in CATALOG:
         return dict(finding)
-    try:
-        words = texts(key, finding.get("params") or {}, language, finding.get("kommune"))
-    except FindingError:
+    params, kommune = finding.get("params"), finding.get("kommune")
+    words = (_texts_or_none(key, params or {}, language, kommune) if params or not isinstance(kommune, str | None)
+             else _texts_without_params(key, language, kommune))
+    if words is None:
         return dict(finding)
     remedy = finding.get("remediation")
     return {**finding, "title": words["title"], "summary": words.get("summary", finding.get("summary", "")),
             "remediation": remedy if not remedy or "remediation" not in words
             else {**remedy, "text": words["remediation"]}}
+
+
+def _texts_or_none(key: str, params: Mapping[str, object], language: str, kommune: str | None) -> dict | None:
+    try:
+        return texts(key, params, language, kommune)
+    except FindingError:
+        return None
+
+
+@lru_cache(maxsize=1024)
+def _texts_without_params(key: str, language: str, kommune: str | None) -> dict | None:
+    """The texts of a finding without parameters: the same for each of a Kommune's findings of the
+    key, so worded once (a report holds thousands of some)."""
+    return _texts_or_none(key, {}, language, kommune)
 
 
 @dataclass

@@ -295,9 +295,12 @@ class ReportBuilder:
     def add_finding(
         self, finding: dict, host: str | None, host_kommune: str | None, task: str | None
     ) -> None:
-        entry = Finding.from_dict(finding).to_dict()
-        entry["host"] = entry["host"] or host
-        entry["kommune"] = entry["kommune"] or host_kommune
+        # The host and Kommune of the result, where the finding names none, go through the model's checks too.
+        entry = Finding.from_dict(
+            {**finding, "host": finding.get("host") or host, "kommune": finding.get("kommune") or host_kommune}
+        ).to_dict()
+        if not (task is None or isinstance(task, str)):
+            raise TypeError(f"a finding's task is a task name or None, not {task!r}")
         entry["task"] = task
         self.kommune(entry["kommune"]).findings.append(entry)
 

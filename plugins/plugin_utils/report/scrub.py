@@ -11,6 +11,7 @@ Standard library only.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 MASK = "********"
 # umzug_plan_hash names a checksum of the plan, not a credential; shares_pass a sync pass (seed,
@@ -37,24 +38,61 @@ _PATTERNS = (
     (re.compile(r"\{(S?SHA\d*|S?MD5|CRYPT|PBKDF2[^}]*|ARGON2|SASL)\}[^\s'\"]+", re.I), MASK),
     (re.compile(r"\b[0-9a-fA-F]{32}\b"), MASK),
 )
+# What every one of the patterns needs to match, checked in one go before any of them runs: most
+# texts (paths, titles, names) have none of it and are left as they are. The words are those of the
+# two name patterns; casefold() folds at least every letter that their re.IGNORECASE does (the long
+# s, U+017F, to "s", the Kelvin sign to "k"), so a text they would match always passes. Keep it in
+# step with _PATTERNS (tests/unit/plugins/plugin_utils/report/test_scrub.py compares the two).
+_HEX_RUN = re.compile(r"[0-9a-fA-F]{32}")
+# Texts that come back again and again (severities, keys, remediation texts) are scrubbed once; the
+# memory is cleared when a secret is learnt, and emptied when it is full.
+_MEMORY_SIZE = 65536
+
+
+def _may_hold_a_credential(text: str) -> bool:
+    if "$" in text or "{" in text:
+        return True
+    folded = text.casefold()
+    return ("passw" in folded or "pwd" in folded or "secret" in folded or "token" in folded
+            or _HEX_RUN.search(text) is not None)
+
+
+@lru_cache(maxsize=4096)
+def _secret_name(key) -> bool:
+    """Whether a mapping's key names a secret; remembered, since results use few distinct keys."""
+    return isinstance(key, str) and SECRET_NAME.search(key) is not None
 
 
 class Scrubber:
     def __init__(self, secrets=()):
         self.secrets: set[str] = set()
+        self._longest_first: list[str] = []
+        self._memory: dict[str, str] = {}
         for value in secrets:
             self.add_secret(value)
 
     def add_secret(self, value) -> None:
         text = str(value)
-        if len(text) >= MIN_SECRET_LENGTH:
+        if len(text) >= MIN_SECRET_LENGTH and text not in self.secrets:
             self.secrets.add(text)
+            # Longest first, so a secret that contains another is removed whole.
+            self._longest_first = sorted(self.secrets, key=len, reverse=True)
+            self._memory.clear()
 
     def text(self, value: str) -> str:
-        # Longest first, so a secret that contains another is removed whole.
-        for secret in sorted(self.secrets, key=len, reverse=True):
+        scrubbed = self._memory.get(value)
+        if scrubbed is None:
+            if len(self._memory) >= _MEMORY_SIZE:
+                self._memory.clear()
+            scrubbed = self._memory[value] = self._scrub(value)
+        return scrubbed
+
+    def _scrub(self, value: str) -> str:
+        for secret in self._longest_first:
             if secret in value:
                 value = value.replace(secret, MASK)
+        if not _may_hold_a_credential(value):
+            return value
         for pattern, replacement in _PATTERNS:
             value = pattern.sub(replacement, value)
         return value
@@ -65,9 +103,8 @@ class Scrubber:
             return self.text(value)
         if isinstance(value, dict):
             return {
-                key: MASK
-                if isinstance(key, str) and SECRET_NAME.search(key) and value[key] not in (None, "")
-                else self.data(item)
+                key: MASK if _secret_name(key) and item not in (None, "")
+                else self.text(item) if isinstance(item, str) else self.data(item)
                 for key, item in value.items()
             }
         if isinstance(value, (list, tuple)):

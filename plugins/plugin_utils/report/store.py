@@ -14,11 +14,13 @@ reads them as the callback does, so the gate and the Abnahme never work them out
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
 import re
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -40,6 +42,21 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render impor
 
 CALLBACK = "kommunal.umzug.report"
 RUN_FOLDER = re.compile(r"^\d{8}T\d{6}Z-\d+$")
+
+
+@contextmanager
+def cyclic_gc_paused() -> Iterator[None]:
+    """Around building and writing a report: that makes millions of dicts and strings in one go,
+    none of them in a reference cycle, and Python's cyclic collector would walk all of them again
+    and again while they grow (a third of the time for 100,000 findings). Reference counting still
+    frees each object when it is no longer used; the collector runs as before afterwards."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def run_id(started: datetime, pid: int) -> str:

@@ -1,13 +1,15 @@
 """report.json against its schema, report.html in both languages and in a real headless browser."""
 
 import json
-import shutil
+import re
 import subprocess
 from datetime import UTC, date, datetime
 from pathlib import Path
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Finding, Reason
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.plan import TIMEZONE, parse_window_time
@@ -15,16 +17,17 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.report import rende
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.model import ReportBuilder, parse_waivers
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render import (
     ReportInvalid,
+    json_text,
     render_html,
     render_json,
     terminal_summary,
     validate_report,
 )
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import Window, timeline
+from tests.support.chromium import chromium_path
 
 ROOT = Path(__file__).resolve().parents[5]
 ARTIFACTS = ROOT / "artifacts" / "test"
-CHROMIUM = shutil.which("chromium")
 
 
 # As the Kommunen's contexts carry them (umzug_kommune.window); Bergheim's opens before Altdorf's
@@ -206,7 +209,6 @@ def test_terminal_summary():
         "  Window bergheim: 2025-03-30 12:00 - 2025-03-31 06:00 (Europe/Berlin, 18 h, overlaps altdorf)")
 
 
-@pytest.mark.skipif(CHROMIUM is None, reason="Debian's chromium is not installed (apt-get install chromium)")
 @pytest.mark.parametrize(
     ("language", "present"),
     [
@@ -247,7 +249,7 @@ def test_html_loads_in_a_headless_browser_without_console_errors(tmp_path):
     screenshot = ARTIFACTS / "report.png"
     screenshot.unlink(missing_ok=True)
     common = [
-        CHROMIUM,
+        chromium_path(),
         "--headless",
         "--no-sandbox",
         "--disable-gpu",
@@ -335,3 +337,78 @@ def test_adjoining_windows_over_a_summer_time_change_adjoin_as_bars():
     autumn = report_render._bars(timeline_of(("2025-10-25 18:00", "2025-10-26 18:00"),
                                              ("2025-10-26 18:00", "2025-10-27 18:00")))
     assert autumn[0]["width"] == autumn[1]["left"] == round(25 / 49 * 100, 2)
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.tuples(inner)
+    | st.dictionaries(st.text(max_size=5) | st.integers() | st.booleans() | st.none() | st.floats(), inner,
+                      max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES)
+def test_json_text_is_json_dumps_with_an_indent_to_the_byte(value):
+    assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize("value", [{"a": {1, 2}}, {(1, 2): "x"}, [object()]])
+def test_json_text_refuses_what_json_dumps_refuses(value):
+    with pytest.raises(TypeError):
+        json.dumps(value, ensure_ascii=False, indent=1)
+    with pytest.raises(TypeError):
+        json_text(value)
+
+
+def test_report_json_is_what_json_dumps_wrote():
+    data = report()
+    assert render_json(data) == json.dumps(data, ensure_ascii=False, indent=1)
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"),
+    [
+        (lambda data: data["kommunen"][0].update(verdict="maybe"), "kommunen/0/verdict: 'maybe' is not one of"),
+        (lambda data: data["kommunen"][1]["counts"].pop("high"), "kommunen/1/counts: 'high' is a required property"),
+        (lambda data: data["kommunen"][0].update(findings={}), "kommunen/0/findings: {} is not of type 'array'"),
+        (lambda data: data["general"].pop("findings"), "general: 'findings' is a required property"),
+        (lambda data: data["waivers"][0].update(expires=None), "waivers/0/expires: None is not of type 'string'"),
+        (lambda data: data["run"].update(complete="yes"), "run/complete: 'yes' is not of type 'boolean'"),
+    ],
+)
+def test_a_malformed_report_is_not_written(damage, message):
+    data = report()
+    damage(data)
+    with pytest.raises(ReportInvalid, match=re.escape(message)):
+        render_json(data)
+
+
+def test_validate_report_still_checks_every_finding():
+    """report.json's own check leaves the findings to the model; a report read from elsewhere is
+    checked whole."""
+    data = report()
+    data["kommunen"][0]["findings"][0]["resources"] = [5]
+    render_json(data)
+    with pytest.raises(ReportInvalid, match=re.escape("kommunen/0/findings/0/resources/0: 5 is not of type 'string'")):
+        validate_report(data)
+
+
+@pytest.mark.parametrize(
+    ("language", "present"),
+    [
+        ("de", ["<legend>Schwere</legend>", "<legend>Bereich</legend>", "Alle Befunde aufklappen",
+                'data-filter="p-shares"> Freigaben', 'data-filter="s-high"> hoch', "<strong>Befunde (1)</strong>"]),
+        ("en", ["<legend>Severity</legend>", "<legend>Payload</legend>", "Open all findings",
+                'data-filter="p-accounts"> Accounts', 'data-filter="s-info"> info', "<strong>Findings (1)</strong>"]),
+    ],
+)
+def test_findings_are_folded_and_filters_offered_in_the_report_language(language, present):
+    html = render_html(report(), language)
+    assert [text for text in present if text not in html] == []
+    # folded: no Kommune's findings open; the filters hidden until the page's script shows them
+    assert html.count('<details class="findings">') == 2 and '<details class="findings" open' not in html
+    assert '<form id="filters" hidden>' in html
+    # only the payloads the report has findings of are offered
+    assert 'data-filter="p-clients"' not in html

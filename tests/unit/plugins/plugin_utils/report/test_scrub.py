@@ -1,5 +1,8 @@
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from ansible_collections.kommunal.umzug.plugins.plugin_utils.report import scrub
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.scrub import MASK, Scrubber, collect_secrets
 
 
@@ -82,3 +85,29 @@ def test_the_inflections_of_pass_are_no_secrets(name):
     """A count of passed tests, a list of sync passes and "passing" stay readable."""
     assert Scrubber().data({name: "readable"}) == {name: "readable"}
     assert collect_secrets({name: "readable-value"}) == set()
+
+
+def every_pattern(text: str) -> str:
+    """What Scrubber.text did before it looked for what the patterns need: every pattern, in turn."""
+    for pattern, replacement in scrub._PATTERNS:
+        text = pattern.sub(replacement, text)
+    return text
+
+
+# Letters that IGNORECASE folds onto the patterns' words (the long s, the Kelvin sign), the words
+# themselves in any case, and the characters the other patterns start with.
+PIECES = st.sampled_from(["password", "PassWD", "pwd", "\u017fecret", "to\u212aen", "tOKEN", "=", ": ", "--", " ", "x",
+                          "$6$", "$ANSIBLE_VAULT;1.1", "{SSHA}", "{crypt}", "0123456789abcdef", "ABCDEF", "ä", "\n"])
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(PIECES | st.text(max_size=4), max_size=12).map("".join))
+def test_looking_first_for_what_the_patterns_need_changes_nothing(text):
+    assert Scrubber().text(text) == every_pattern(text)
+
+
+def test_a_secret_learnt_later_is_masked_in_a_text_scrubbed_before():
+    scrubber = Scrubber()
+    assert scrubber.text("Kennwort Winter2025 gesetzt") == "Kennwort Winter2025 gesetzt"
+    scrubber.add_secret("Winter2025")
+    assert scrubber.text("Kennwort Winter2025 gesetzt") == f"Kennwort {MASK} gesetzt"
