@@ -282,9 +282,10 @@ not_deleted:
   sample: [alt/Entwurf.txt]
 complete:
   description:
-    - Whether the pass (with O(shares), every share's pass) did all it found to do. V(false) when no transfer was allowed (a limit of V(0) in
-      O(bandwidth_schedule), or O(until) came); the pass stopped at a clean point or did not start, and
-      RV(stopped) says why and when transfer is next allowed. The next pass continues where this one stopped.
+    - Whether the pass (with O(shares), every share's pass) did all it found to do. V(false) when no transfer was
+      allowed (a limit of V(0) in O(bandwidth_schedule), or O(until) came); the pass stopped at a clean point or
+      did not start, and RV(stopped) says why and when transfer is next allowed. The next pass continues where this
+      one stopped.
   returned: success
   type: bool
   sample: false

@@ -10,7 +10,12 @@ import jinja2
 import pytest
 import yaml
 
-from ansible_collections.kommunal.umzug.plugins.modules import share_sync, share_sync_smb, share_verify, share_verify_smb
+from ansible_collections.kommunal.umzug.plugins.modules import (
+    share_sync,
+    share_sync_smb,
+    share_verify,
+    share_verify_smb,
+)
 
 ROLE = Path(__file__).resolve().parents[3] / "roles" / "shares"
 PRIVATE = yaml.safe_load((ROLE / "vars" / "main.yml").read_text(encoding="utf-8"))

@@ -339,7 +339,7 @@ def test_several_shares_pass_one_after_another_in_order_each_over_its_own_connec
     names = ["kaemmerei", "bauamt", "standesamt"]
     done = run_module(share_sync_smb.main, several(tmp_path, names))
     assert [item["share"] for item in done["shares"]] == names
-    assert OPENED == [(name, 2) for name in names]
+    assert [(name, 2) for name in names] == OPENED
     assert all(not item["failed"] and item["complete"] and item["counts"]["copy"] == 2 for item in done["shares"])
     for name in names:
         assert (tmp_path / "rz" / name / "Wurzel.txt").read_bytes() == b"wurzel!"
