@@ -51,14 +51,14 @@ description:
     several of the same file server (O(shares), each item with the same options), one after another, so the
     module's start, Samba's bindings and configuration and the identity mapping are paid once per file server, not
     per share. Each share's pass reads it over a connection and session of its own, with its own O(workers)
-    processes: those are forked before the pass opens its connection, since smbprotocol's connection runs a
-    thread, and a process that forks beside a running thread may hand its children a lock held for ever; a
-    connection kept from one share to the next would be such a thread. Shares are not read side by side for the
+    processes, which are forked before the pass opens its connection. smbprotocol's connection runs a thread, and a
+    process that forks beside a running thread may hand its children a lock held for ever; a connection kept from
+    one share to the next would be such a thread. Shares are not read side by side for the
     same reason, and because one pass's walk already keeps the RZ file server's cores busy.
   - Each share's result is in RV(shares), in the order given; a share whose pass fails (the share unreachable,
     O(target_service) not serving its O(target_root), the target's disk full) is that share's result with its
     message, and the next share's pass goes on; the module fails when any share failed, naming each. The
-    bandwidth limit (O(bandwidth_schedule)) and O(until) are the link's, shared by all passes of the run: once no
+    bandwidth limit (O(bandwidth_schedule)) and O(until) are the link's, shared by all passes of the run; once no
     transfer is allowed, the passes after it stop without reading (RV(shares[].stopped)).
 author:
   - umzug developers (@kommunal)
