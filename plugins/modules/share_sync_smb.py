@@ -319,9 +319,9 @@ transfer:
   sample: [{limit_bytes_per_s: 2500000, bytes: 31457280, seconds: 12.58, rate_bytes_per_s: 2500556}]
 seconds:
   description:
-    - How long the pass took.
+    - How long the pass took, from the start of its connection to the share to its new state.
     - With O(shares), how long the run took, from the first pass's start to the last one's end; each share's own
-      seconds are in its item of RV(shares).
+      seconds (its connection included) are in its item of RV(shares).
   returned: success
   type: float
   sample: 1.5
@@ -330,7 +330,7 @@ shares:
     - One item per share, in the order given (with the options of one share, that one), with the fields the pass
       of one share returns at the top (RV(counts), RV(bytes), RV(first), RV(not_deleted), RV(complete),
       RV(stopped), RV(progress)), RV(transfer) its own bytes under the link's limit, RV(seconds) its own pass's
-      seconds, and C(share), C(sync_pass), C(changed) and C(failed).
+      seconds (its connection included), and C(share), C(sync_pass), C(changed) and C(failed).
     - A share whose pass failed has only C(share), C(sync_pass), C(changed), C(failed=true), C(seconds) and
       C(msg) (why); the module then fails too, naming each failed share.
   returned: always
@@ -449,12 +449,15 @@ class Passes:
                                              f"{share}", limiter=part)
                 if self.check:
                     writer.foresee(done.plan)
-        except (smb_source.SmbSourceError, SyncError, OSError) as err:
-            return self.failed(share, f"share {share}, {params['sync_pass']} pass: {err}", started)
+        except Exception as err:  # any failure is this share's: the next one goes on, and it is named
+            what = str(err) if isinstance(err, (smb_source.SmbSourceError, SyncError, OSError)) else \
+                f"{type(err).__name__}: {err}"
+            return self.failed(share, f"share {share}, {params['sync_pass']} pass: {what}", started)
         found = findings(share, done, writer.unmapped_sids, self.where, params["show"], params["sync_pass"],
                          params["compress"], params["server"])
-        return {**result_of(params, share, done), "failed": False, "transfer": part.report(),
-                **share_rate.outcome(done.stop, done.progress)}, found, done
+        # The share's own seconds in the run, its connection and workers' start included: what it costs.
+        return {**result_of(params, share, done), "seconds": round(time.monotonic() - started, 3), "failed": False,
+                "transfer": part.report(), **share_rate.outcome(done.stop, done.progress)}, found, done
 
     def failed(self, share: str, msg: str, started: float) -> tuple[dict, list, None]:
         return ({"share": share, "sync_pass": self.params["sync_pass"], "failed": True, "changed": False,
@@ -475,7 +478,7 @@ def result_of(params, share, done):
     return {"changed": any(counts[kind] for kind in smb_sync.KINDS), "share": share,
             "sync_pass": params["sync_pass"], "counts": counts, "bytes": done.plan.bytes_to_read(),
             "first": {kind: [shown(p) for p in paths[:show]] for kind, paths in planned_paths(done).items()},
-            "not_deleted": [shown(p) for p in done.not_deleted[:show]], "seconds": round(done.seconds, 3)}
+            "not_deleted": [shown(p) for p in done.not_deleted[:show]]}
 
 
 def main():

@@ -413,3 +413,19 @@ def test_what_the_options_cannot_mean_fails_with_one_sentence(run_module, args, 
         params["shares"] = params["shares"] * 2
     assert message in run_module(share_sync_smb.main, {**params, **given}, fails=True)["msg"]
     assert OPENED == []
+
+
+def test_an_unexpected_error_in_one_share_is_that_shares_and_named_with_its_kind(run_module, args, tmp_path,
+                                                                                  monkeypatch):
+    walk = FakeShare.walk
+
+    def breaking(self, wants_content=None):
+        if self.share == "bauamt":
+            raise RuntimeError("NT_STATUS_INTERNAL_ERROR")
+        return walk(self, wants_content)
+
+    monkeypatch.setattr(FakeShare, "walk", breaking)
+    failed = run_module(share_sync_smb.main, several(tmp_path, ["bauamt", "kasse"]), fails=True)
+    bauamt, kasse = failed["shares"]
+    assert bauamt["msg"] == "share bauamt, final pass: RuntimeError: NT_STATUS_INTERNAL_ERROR"
+    assert not kasse["failed"] and kasse["seconds"] >= 0 and kasse["counts"]["copy"] == 2
