@@ -1,6 +1,9 @@
 #!/usr/bin/python
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 
+# The annotations (X | None) stay unevaluated on the older Pythons a managed host may have.
+from __future__ import annotations
+
 DOCUMENTATION = r"""
 module: share_sync_smb
 short_description: Runs the sync passes of a Kommune's shares the RZ file server reads over SMB 3 (a Windows source)
@@ -59,7 +62,7 @@ description:
     O(target_service) not serving its O(target_root), the target's disk full) is that share's result with its
     message, and the next share's pass goes on; the module fails when any share failed, naming each. The
     bandwidth limit (O(bandwidth_schedule)) and O(until) are the link's, shared by all passes of the run; once no
-    transfer is allowed, the passes after it stop without reading (RV(shares[].stopped)).
+    transfer is allowed, the passes after it stop without reading (C(stopped) in their items of RV(shares)).
 author:
   - umzug developers (@kommunal)
 extends_documentation_fragment:
