@@ -437,25 +437,11 @@ def share_spec() -> dict:
                 progress_path=dict(type="path"))
 
 
-def shares_of(params: dict) -> list[dict]:
-    """The shares of this run, in order: O(shares), or the one the module's own options name."""
-    if params["shares"] is not None:
-        return params["shares"]
-    return [{name: params[name] for name in share_spec()}]
-
-
 def unsupported(params: dict, shares: list[dict]) -> str | None:
     """One sentence for what the options cannot mean together, or None."""
-    if not shares:
-        return "shares is empty: name at least one share"
-    if params["parallel"] < 1:
+    if shares and params["parallel"] < 1:
         return f"parallel must be 1 or more, not {params['parallel']}"
-    for option in ("share", "state_path", "target_root"):
-        values = [item[option] for item in shares]
-        twice = sorted({value for value in values if values.count(value) > 1})
-        if twice:
-            return f"shares: each share needs its own {option}; {', '.join(twice)} is given more than once"
-    return None
+    return share_identity.shares_problem(shares, ("share", "state_path", "target_root"))
 
 
 class Passes:
@@ -543,7 +529,7 @@ def main():
         supports_check_mode=True,
     )
     params = module.params
-    shares = shares_of(params)
+    shares = share_identity.shares_of(params, per_share)
     problem = unsupported(params, shares)
     if problem:
         module.fail_json(msg=problem)

@@ -91,6 +91,12 @@ def test_what_the_target_lacks_is_what_the_pass_reported_it_could_not_read(resul
         sorted(missing - held)
 
 
+def test_the_role_ran_the_share_in_one_job_and_kept_its_outcome(result):
+    [outcome] = result["synced"]["outcomes"]
+    assert (outcome["name"], outcome["complete"], outcome["failed"], outcome["msg"]) == ("kaemmerei", True, False, None)
+    assert 300 < outcome["progress"]["files"] <= outcome["progress"]["files_total"]
+
+
 @pytest.mark.parametrize("path", [PLAN, PROTECTED])
 def test_the_security_descriptor_as_served_is_the_sources_with_the_sids_translated(host, translate, path):  # noqa: F811
     source, source_aces = sd_fields(source_tool(host, "smbcacls", path, "--numeric"))

@@ -58,6 +58,28 @@ def share_args() -> dict:
     )
 
 
+def shares_of(params: Mapping, spec: Mapping) -> list[dict]:
+    """The shares of a run, in order: O(shares), or the one share the module's own options (the
+    names of ``spec``, the spec of one item of O(shares)) name: the single-share form is the
+    one-element case."""
+    if params["shares"] is not None:
+        return params["shares"]
+    return [{name: params[name] for name in spec}]
+
+
+def shares_problem(shares: list[dict], distinct: tuple[str, ...]) -> str | None:
+    """One sentence for a list of shares a run cannot take (none, or two items with the same value
+    of an option in ``distinct``: two passes would write one folder or state), or None."""
+    if not shares:
+        return "shares is empty: name at least one share"
+    for option in distinct:
+        values = [item[option] for item in shares]
+        twice = sorted({value for value in values if values.count(value) > 1})
+        if twice:
+            return f"shares: each share needs its own {option}; {', '.join(twice)} is given more than once"
+    return None
+
+
 def server_args() -> dict:
     """The options of the doc fragment kommunal.umzug.share_source: the file server's, which all
     shares of a run have in common."""

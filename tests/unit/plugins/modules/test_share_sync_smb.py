@@ -43,7 +43,7 @@ class FakeShare:
     def walk(self, wants_content=None):
         return iter(ENTRIES)
 
-    def read(self, path, stream=None):
+    def read(self, path, stream=None, **_window):
         READS.append(path)
         yield CONTENT[path]
 
@@ -321,3 +321,111 @@ def test_compression_asked_for_over_smb_is_a_notice_and_the_content_moves_uncomp
     assert notice["resources"] == ["kaemmerei", args["server"]]
     plain = run_module(share_sync_smb.main, {**args, "sync_pass": "delta"})
     assert "shares.compress_unavailable_smb" not in [f["key"] for f in plain["umzug_findings"]]
+
+
+# --- several shares of one file server in one run, one after another
+
+
+def several(tmp_path, names, **extra):
+    return {"shares": [{"share": name, "target_root": str(tmp_path / "rz" / name), "target_service": f"cranach-{name}",
+                        "state_path": str(tmp_path / f"{name}.smb-state.json"),
+                        "progress_path": str(tmp_path / f"{name}.progress.json")} for name in names],
+            "server": "win-c-fs", "username": "KOMMUNEC\\umzug-backup", "password": "geheim",
+            "kommune": "kommune-c", "sync_pass": "final", **extra}
+
+
+def test_several_shares_pass_one_after_another_in_order_each_over_its_own_connection(run_module, args, tmp_path):
+    OPENED.clear()
+    names = ["kaemmerei", "bauamt", "standesamt"]
+    done = run_module(share_sync_smb.main, several(tmp_path, names))
+    assert [item["share"] for item in done["shares"]] == names
+    assert [(name, 2) for name in names] == OPENED
+    assert all(not item["failed"] and item["complete"] and item["counts"]["copy"] == 2 for item in done["shares"])
+    for name in names:
+        assert (tmp_path / "rz" / name / "Wurzel.txt").read_bytes() == b"wurzel!"
+    assert done["changed"] and done["complete"] and "counts" not in done  # one share's fields: single form only
+    assert done["umzug_changes"]["counts"]["copy"] == 6
+    assert "kaemmerei/Wurzel.txt" in done["umzug_changes"]["items"]["copy"]
+    # Each share's findings, named by the share.
+    assert [f["resources"][0] for f in done["umzug_findings"]] == names
+    again = run_module(share_sync_smb.main, several(tmp_path, names, sync_pass="delta"))
+    assert not again["changed"] and [item["counts"]["unchanged"] for item in again["shares"]] == [4, 4, 4]
+
+
+def test_a_failing_share_is_its_own_result_and_the_next_share_still_passes(run_module, args, tmp_path):
+    OPENED.clear()
+    failed = run_module(share_sync_smb.main, several(tmp_path, ["bauamt", "kaputt", "kasse"]), fails=True)
+    assert [name for name, _workers in OPENED] == ["bauamt", "kaputt", "kasse"]
+    bauamt, kaputt, kasse = failed["shares"]
+    assert kaputt["failed"] and kaputt["msg"] == ("share kaputt, final pass: cannot read the share \\\\fs\\kaputt "
+                                                  "over SMB: access denied")
+    assert not bauamt["failed"] and not kasse["failed"] and kasse["counts"]["copy"] == 2
+    assert (tmp_path / "rz/kasse/Wurzel.txt").read_bytes() == b"wurzel!"
+    assert failed["msg"] == "1 of 3 shares failed: " + kaputt["msg"]
+    assert not failed["complete"] and "geheim" not in str(failed)
+
+
+def test_check_mode_reaches_every_share_and_writes_nothing(run_module, args, tmp_path):
+    names = ["kaemmerei", "bauamt"]
+    dry = run_module(share_sync_smb.main, several(tmp_path, names), check=True)
+    assert READS == [] and not (tmp_path / "rz").exists()
+    assert [item["counts"]["copy"] for item in dry["shares"]] == [2, 2] and dry["changed"]
+    assert not any((tmp_path / f"{name}.smb-state.json").exists() for name in names)
+
+
+def test_a_target_service_that_does_not_serve_its_folder_fails_that_share_only(run_module, args, tmp_path,
+                                                                               monkeypatch):
+    monkeypatch.setattr(smb_metadata, "SambaAcl", REAL_SAMBA_ACL)
+    served = ServedConf({"cranach-bauamt": str(tmp_path / "rz/bauamt"), "cranach-kasse": "/srv/shares/anderes"})
+    monkeypatch.setattr(REAL_SAMBA_ACL, "_bindings", lambda self: (None, None, None, None, served))
+    OPENED.clear()
+    dry = run_module(share_sync_smb.main, several(tmp_path, ["kasse", "bauamt"]), check=True, fails=True)
+    kasse, bauamt = dry["shares"]
+    assert kasse["failed"] and "the Samba share 'cranach-kasse' (target_service)" in kasse["msg"]
+    assert not bauamt["failed"] and bauamt["counts"]["copy"] == 2
+    assert OPENED == [("bauamt", 2)]  # the share that cannot be written is not read
+
+
+def test_the_passes_share_the_links_limit_and_each_reports_its_own_bytes(run_module, args, tmp_path):
+    done = run_module(share_sync_smb.main, several(tmp_path, ["kaemmerei", "bauamt"],
+                                                   bandwidth_schedule={"default": 800}))
+    [link] = done["transfer"]
+    assert link["limit_bytes_per_s"] == 100_000_000 and link["bytes"] == 22
+    assert [item["transfer"][0]["bytes"] for item in done["shares"]] == [11, 11]
+
+
+def test_once_the_runs_end_time_came_every_share_stops_without_being_read(run_module, args, tmp_path):
+    done = run_module(share_sync_smb.main, several(tmp_path, ["kaemmerei", "bauamt"], until="2026-01-01T00:00"))
+    assert READS == [] and not done["complete"] and not (tmp_path / "rz").exists()
+    assert [(item["complete"], item["stopped"]["reason"]) for item in done["shares"]] == [(False, "until")] * 2
+    assert [f["key"] for f in done["umzug_findings"]].count("shares.pass_stopped") == 2
+
+
+@pytest.mark.parametrize(("given", "message"), [
+    ({"shares": []}, "shares is empty"),
+    ({"twice": True}, "each share needs its own share"),
+    ({"share": "kasse"}, "mutually exclusive"),
+], ids=["none", "twice", "both forms"])
+def test_what_the_options_cannot_mean_fails_with_one_sentence(run_module, args, tmp_path, given, message):
+    OPENED.clear()
+    params = several(tmp_path, ["bauamt"])
+    if given.pop("twice", False):
+        params["shares"] = params["shares"] * 2
+    assert message in run_module(share_sync_smb.main, {**params, **given}, fails=True)["msg"]
+    assert OPENED == []
+
+
+def test_an_unexpected_error_in_one_share_is_that_shares_and_named_with_its_kind(run_module, args, tmp_path,
+                                                                                  monkeypatch):
+    walk = FakeShare.walk
+
+    def breaking(self, wants_content=None):
+        if self.share == "bauamt":
+            raise RuntimeError("NT_STATUS_INTERNAL_ERROR")
+        return walk(self, wants_content)
+
+    monkeypatch.setattr(FakeShare, "walk", breaking)
+    failed = run_module(share_sync_smb.main, several(tmp_path, ["bauamt", "kasse"]), fails=True)
+    bauamt, kasse = failed["shares"]
+    assert bauamt["msg"] == "share bauamt, final pass: RuntimeError: NT_STATUS_INTERNAL_ERROR"
+    assert not kasse["failed"] and kasse["seconds"] >= 0 and kasse["counts"]["copy"] == 2
