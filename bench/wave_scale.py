@@ -17,7 +17,9 @@ Per phase it records:
              nothing else meanwhile; the hosts' own work runs in their containers, not below it);
   rss_max    the largest resident set of one process of that tree (ru_maxrss of the same);
   pss_peak   the peak of the tree's proportional set size (the forks' shared pages counted
-             once), summed over the tree from /proc/<pid>/smaps_rollup every 0.25 s.
+             once), summed over the tree from /proc/<pid>/smaps_rollup every 0.25 s;
+  host_tasks the tasks run on hosts (the PLAY RECAP's ok + failed + skipped + unreachable),
+             to which the controller's cost per task and host relates.
 The cost per Kommune and how it grows with N (the exponent b of cost = a * N^b fitted to the
 runs) is printed with the table; --json writes all of it.
 
@@ -37,6 +39,7 @@ import datetime as dt
 import json
 import math
 import os
+import re
 import resource
 import shutil
 import subprocess
@@ -105,6 +108,15 @@ class TreeMemory:
         self.thread.join()
 
 
+RECAP = re.compile(r"^(\S+)\s+:\s+ok=(\d+)\s+changed=\d+\s+unreachable=(\d+)\s+failed=(\d+)\s+skipped=(\d+)"
+                   r"\s+rescued=\d+\s+ignored=\d+", re.MULTILINE)
+
+
+def host_tasks(log: str) -> int:
+    """Tasks run on hosts (ok, unreachable, failed, skipped: each once) from the PLAY RECAP."""
+    return sum(sum(int(count) for count in match.groups()[1:]) for match in RECAP.finditer(log))
+
+
 def cpu_seconds(usage: resource.struct_rusage) -> float:
     return usage.ru_utime + usage.ru_stime
 
@@ -121,6 +133,7 @@ def measured(cmd: list[str], log: Path, environ: dict[str, str]) -> dict:
     wall = time.monotonic() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return {"rc": rc, "wall": round(wall, 1), "cpu": round(cpu_seconds(after) - cpu_seconds(before), 1),
+            "host_tasks": host_tasks(log.read_text(encoding="utf-8", errors="replace")),
             # ru_maxrss of RUSAGE_CHILDREN: the largest child ever waited for, in KiB.
             "rss_max_mib": round(after.ru_maxrss / 1024, 1), "pss_peak_mib": round(memory.peak_kib / 1024, 1)}
 
@@ -152,7 +165,7 @@ def growth(runs: list[dict], project_to: int = 100) -> dict:
     """Per phase and figure: the exponent with N, the linear fit and its value at `project_to`."""
     result = {}
     for phase in PHASES:
-        for figure in ("wall", "cpu", "pss_peak_mib"):
+        for figure in ("wall", "cpu", "pss_peak_mib", "host_tasks"):
             points = [(run["n"], run["phases"][phase][figure]) for run in runs
                       if phase in run["phases"] and run["phases"][phase]["rc"] == 0]
             fit = linear_fit(points)
@@ -290,14 +303,14 @@ def git_commit() -> str:
 def print_table(report: dict) -> None:
     print(f"\ncommit {report['commit']}, {report['date']}")
     print(f"{'N':>3} {'hosts':>5} {'phase':<10} {'wall s':>8} {'cpu s':>8} {'cpu s/N':>8} {'PSS MiB':>8} "
-          f"{'RSS MiB':>8} rc")
+          f"{'RSS MiB':>8} {'tasks':>6} {'ms/task':>7} rc")
     for run in report["runs"]:
         rows = [("provision", run.get("lab_up", {}).get("provision")), *run["phases"].items()]
         for phase, fig in rows:
             if fig:
                 print(f"{run['n']:>3} {run['hosts']:>5} {phase:<10} {fig['wall']:>8.1f} {fig['cpu']:>8.1f} "
                       f"{fig['cpu'] / run['n']:>8.1f} {fig['pss_peak_mib']:>8.1f} {fig['rss_max_mib']:>8.1f} "
-                      f"{fig['rc']}")
+                      f"{fig['host_tasks']:>6} {1000 * fig['cpu'] / max(fig['host_tasks'], 1):>7.0f} {fig['rc']}")
         print(f"    load average (1 min) {run.get('load_average_before')} before the dry run, "
               f"{run.get('load_average_after')} after the cut-over")
     if report.get("growth"):

@@ -26,7 +26,8 @@ def test_exponent(points, expected):
 def test_linear_fit_and_the_projection():
     assert bench.linear_fit([(1, 12), (2, 14), (4, 18)]) == (10.0, 2.0)
     assert bench.linear_fit([(2, 1)]) is None
-    runs = [{"n": n, "phases": {phase: {"rc": 0, "wall": 10 + 2 * n, "cpu": 3 * n, "pss_peak_mib": 100}
+    runs = [{"n": n, "phases": {phase: {"rc": 0, "wall": 10 + 2 * n, "cpu": 3 * n, "pss_peak_mib": 100,
+                                            "host_tasks": 40 * n}
                                 for phase in bench.PHASES}} for n in (1, 2, 4)]
     runs[2]["phases"]["cutover"]["rc"] = 2  # a failed phase is no point of the fit
     growth = bench.growth(runs)
@@ -58,3 +59,12 @@ def test_a_measured_command_has_its_cpu_time_and_memory(tmp_path):
                              dict(os.environ))
     assert figures["rc"] == 0 and (tmp_path / "log").read_text() == "done\n"
     assert figures["cpu"] >= 0 and figures["rss_max_mib"] > 0
+
+
+def test_the_tasks_run_on_hosts_from_the_play_recap():
+    log = """PLAY RECAP *********************************************************************
+s1-k001-dc                 : ok=30   changed=17   unreachable=0    failed=0    skipped=2    rescued=0    ignored=0
+s1-k001-fs                 : ok=27   changed=14   unreachable=1    failed=1    skipped=5    rescued=1    ignored=0
+"""
+    assert bench.host_tasks(log) == 32 + 34
+    assert bench.host_tasks("no recap") == 0
