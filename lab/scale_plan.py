@@ -94,6 +94,8 @@ def kommune(n: int, k: int, clients: bool) -> dict:
         # In the past: the bench's cut-over runs by override (docs/wave.md "The window").
         "window": {"start": "2025-03-14 18:00", "end": "2025-03-16 18:00"},
         "contacts": [{"name": "Erika Muster", "role": "IT-Leitung", "email": f"it@{ident}.test"}],
+        # The share mapping the name switch and the clients payload read: the seed's shares.
+        "endpoints": {"shares": [{"old": f"\\\\{ident}-fs\\{share}"} for share in SEED_SHARES]},
     }
 
 
