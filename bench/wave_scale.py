@@ -12,9 +12,9 @@ lab is removed too (--keep leaves it running).
 Per phase it records:
   wall       seconds of the phase's ansible-playbook;
   cpu        the controller's CPU time: user + sys of ansible-playbook and every process below it
-             that it waited for (its forks, ssh, the acceptance suite's pytest), from
-             resource.getrusage(RUSAGE_CHILDREN) before and after the subprocess (the bench starts
-             nothing else meanwhile; the hosts' own work runs in their containers, not below it);
+             that it waited for (its forks, ssh, the acceptance suite's pytest), from os.wait4 of
+             the ansible-playbook process (Linux: the child's usage with its waited-for
+             descendants'; the hosts' own work runs in their containers, not below it);
   rss_max    the largest resident set of one process of that tree (ru_maxrss of the same);
   pss_peak   the peak of the tree's proportional set size (the forks' shared pages counted
              once), summed over the tree from /proc/<pid>/smaps_rollup every 0.25 s;
@@ -124,18 +124,18 @@ def cpu_seconds(usage: resource.struct_rusage) -> float:
 def measured(cmd: list[str], log: Path, environ: dict[str, str]) -> dict:
     """Run `cmd` with its output in `log`; its wall time, CPU time and memory."""
     print("$", " ".join(cmd), flush=True)
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     with log.open("w", encoding="utf-8") as out:
         proc = subprocess.Popen(cmd, cwd=TOP, env=environ, stdout=out, stderr=subprocess.STDOUT)
         with TreeMemory(proc.pid) as memory:
-            rc = proc.wait()
+            # wait4: this child's resource usage with that of its waited-for descendants (Linux),
+            # unlike RUSAGE_CHILDREN's ru_maxrss, the largest of every child the bench ever had.
+            _pid, status, usage = os.wait4(proc.pid, 0)
+            proc.returncode = os.waitstatus_to_exitcode(status)
     wall = time.monotonic() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return {"rc": rc, "wall": round(wall, 1), "cpu": round(cpu_seconds(after) - cpu_seconds(before), 1),
+    return {"rc": proc.returncode, "wall": round(wall, 1), "cpu": round(cpu_seconds(usage), 1),
             "host_tasks": host_tasks(log.read_text(encoding="utf-8", errors="replace")),
-            # ru_maxrss of RUSAGE_CHILDREN: the largest child ever waited for, in KiB.
-            "rss_max_mib": round(after.ru_maxrss / 1024, 1), "pss_peak_mib": round(memory.peak_kib / 1024, 1)}
+            "rss_max_mib": round(usage.ru_maxrss / 1024, 1), "pss_peak_mib": round(memory.peak_kib / 1024, 1)}
 
 
 # --- growth (pure) ----------------------------------------------------------------------
@@ -331,8 +331,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cprofile", type=Path, help="with --profile: the Python profile of the last M")
     args = parser.parse_args(argv)
     report = {"commit": git_commit(), "date": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-              "cpu": "getrusage(RUSAGE_CHILDREN) around each ansible-playbook: user + sys of it and its "
-                     "waited-for descendants", "runs": []}
+              "cpu": "os.wait4 of each ansible-playbook: user + sys of it and its waited-for descendants",
+              "runs": []}
     if args.profile:
         report["profile"] = [profile(m, args.cprofile if m == args.profile[-1] else None) for m in args.profile]
         for item in report["profile"]:

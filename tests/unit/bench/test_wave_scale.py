@@ -68,3 +68,11 @@ s1-k001-fs                 : ok=27   changed=14   unreachable=1    failed=1    s
 """
     assert bench.host_tasks(log) == 32 + 34
     assert bench.host_tasks("no recap") == 0
+
+
+def test_each_command_has_its_own_largest_process_not_the_largest_so_far(tmp_path):
+    big = bench.measured([sys.executable, "-c", "x = bytearray(200 * 1024 * 1024); x[::4096] = b'1' * len(x[::4096])"],
+                         tmp_path / "big", dict(os.environ))
+    small = bench.measured(["true"], tmp_path / "small", dict(os.environ))
+    assert big["rss_max_mib"] >= 200 > small["rss_max_mib"]
+    assert small["rc"] == 0 and bench.measured(["false"], tmp_path / "f", dict(os.environ))["rc"] == 1
