@@ -59,7 +59,7 @@ def test_each_phase_was_a_job_of_its_own():
     assert sorted(path.name for path in (STATE / "jobs").iterdir()) == [f"awx_{n}" for n in range(1, len(JOBS) + 1)]
 
 
-@pytest.mark.parametrize(("job_id", "job"), enumerate(JOBS, start=1))
+@pytest.mark.parametrize(("job_id", "job"), list(enumerate(JOBS, start=1)))
 def test_the_job_ran_from_a_private_data_dir_as_awx_builds_it(job_id, job):
     phase, limit, status = job
     folder = private(job_id)
@@ -84,7 +84,7 @@ def test_the_job_ran_from_a_private_data_dir_as_awx_builds_it(job_id, job):
     assert awx_job.outcome(artifacts(job_id)) == (0 if status == "successful" else 2, status)
 
 
-@pytest.mark.parametrize(("job_id", "job"), enumerate(JOBS, start=1))
+@pytest.mark.parametrize(("job_id", "job"), list(enumerate(JOBS, start=1)))
 def test_the_job_wrote_its_report_as_a_shell_run_does(job_id, job):
     """The report callback ran in the job: its banner in the job's output names the report it
     wrote, both renderings are there, and the run it records is the job's (limit, dry run)."""
