@@ -114,8 +114,11 @@ def job_artifacts(folder, rc, status, lines):
     (folder / "status").write_text(status, encoding="utf-8")
     (folder / "job_events").mkdir()
     for counter, line in enumerate(lines, start=1):
-        (folder / "job_events" / f"{counter}-x.json").write_text(
+        (folder / "job_events" / f"{counter}-0f3c.json").write_text(
             json.dumps({"counter": counter, "event": "verbose", "stdout": line}), encoding="utf-8")
+    # what Ansible run inside the job leaves (no counter, never completed): not the job's output
+    (folder / "job_events" / "0f3c-9a2b-partial.json").write_text(
+        json.dumps({"event": "deprecated", "uuid": "0f3c-9a2b"}), encoding="utf-8")
     return folder
 
 
