@@ -10,6 +10,10 @@ output, and exits 1.
 
     python -m tests.support.wave_outcome --journal DIR --wave 1 --phase cutover \
         --log cutover.log --rc 2 kommune-a=completed kommune-b=failed
+
+A phase run as an AWX job (tests/support/awx_job.py) is judged from the job's artifacts instead:
+``--job <private data dir>/artifacts/<job id>`` gives the exit code ansible-runner recorded and
+the job's output (its events' stdout) in place of ``--rc`` and ``--log``.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ if str(TOP / "collections") not in sys.path:
     sys.path.insert(0, str(TOP / "collections"))
 
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave import steps as wave_steps  # noqa: E402
+from tests.support import awx_job  # noqa: E402
 
 TABLE = wave_steps.load()
 OUTCOMES = ("completed", "failed")
@@ -64,7 +69,12 @@ def completed(data: dict, phase: str) -> bool:
 def failure_lines(log: Path | None, limit: int = 40) -> list[str]:
     if log is None or not log.exists():
         return []
-    text = COLOUR.sub("", log.read_text(encoding="utf-8", errors="replace"))
+    if log.is_dir():
+        # a job's artifacts: its output is its events' stdout
+        text = awx_job.output(log)
+    else:
+        text = log.read_text(encoding="utf-8", errors="replace")
+    text = COLOUR.sub("", text)
     lines = [line.rstrip() for line in text.splitlines()]
     return [line for line in lines if FAILURE.match(line)][-limit:]
 
@@ -93,7 +103,9 @@ def check(folder: Path, wave: str, phase: str, expected: dict[str, str], log: Pa
                             f"{', '.join(steps) or 'none'}")
     if problems:
         problems += [f"  {line}" for line in failure_lines(log)]
-        if log is not None:
+        if log is not None and log.is_dir():
+            problems.append(f"whole output: {log / 'stdout'} (job {awx_job.outcome(log)[1]})")
+        elif log is not None:
             problems.append(f"whole output: {log}")
     return problems
 
@@ -105,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--phase", required=True, choices=sorted(TABLE.phases))
     parser.add_argument("--log", type=Path, help="the phase's ansible-playbook output")
     parser.add_argument("--rc", type=int, help="the run's exit code (judges the phases that record no steps)")
+    parser.add_argument("--job", type=Path, help="the artifacts of the phase's job under ansible-runner "
+                        "(artifacts/<job id>): its exit code and output, in place of --rc and --log")
     parser.add_argument("expected", nargs="+", metavar="KOMMUNE=OUTCOME", help=f"outcome one of {OUTCOMES}")
     args = parser.parse_args(argv)
     expected = {}
@@ -113,7 +127,12 @@ def main(argv: list[str] | None = None) -> int:
         if outcome not in OUTCOMES:
             parser.error(f"{item}: the outcome must be one of {', '.join(OUTCOMES)}")
         expected[kommune] = outcome
-    problems = check(args.journal, args.wave, args.phase, expected, args.log, args.rc)
+    log, rc = args.log, args.rc
+    if args.job:
+        if log is not None or rc is not None:
+            parser.error("--job gives the exit code and the output: no --rc or --log with it")
+        log, (rc, _status) = args.job, awx_job.outcome(args.job)
+    problems = check(args.journal, args.wave, args.phase, expected, log, rc)
     for line in problems:
         print(line)
     if not problems:

@@ -21,6 +21,11 @@ def test_ansible_core_is_the_pinned_one():
     assert EE["dependencies"]["ansible_core"]["package_pip"] == pins(PROJECT["dependencies"])["ansible-core"]
 
 
+def test_ansible_runner_is_the_one_the_scenario_runs_its_jobs_with():
+    test_tools = pins(PROJECT["optional-dependencies"]["test"])
+    assert EE["dependencies"]["ansible_runner"]["package_pip"] == test_tools["ansible-runner"]
+
+
 def test_every_runtime_library_is_installed_with_its_pin():
     wanted = pins(PROJECT["dependencies"])
     wanted.pop("ansible-core")

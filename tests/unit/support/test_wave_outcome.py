@@ -105,3 +105,42 @@ def test_an_earlier_rollback_does_not_count_for_the_next_attempt(tmp_path):
     run_phase(tmp_path, "b", "cutover", CUTOVER)
     run_phase(tmp_path, "b", "rollback", [])
     assert len(judge_rollback(tmp_path)) == 1
+
+
+def job_artifacts(folder, rc, status, lines):
+    """A job's artifacts as ansible-runner leaves them: rc, status and one event per line."""
+    folder.mkdir(parents=True)
+    (folder / "rc").write_text(f"{rc}\n", encoding="utf-8")
+    (folder / "status").write_text(status, encoding="utf-8")
+    (folder / "job_events").mkdir()
+    for counter, line in enumerate(lines, start=1):
+        (folder / "job_events" / f"{counter}-0f3c.json").write_text(
+            json.dumps({"counter": counter, "event": "verbose", "stdout": line}), encoding="utf-8")
+    # what Ansible run inside the job leaves (no counter, never completed): not the job's output
+    (folder / "job_events" / "0f3c-9a2b-partial.json").write_text(
+        json.dumps({"event": "deprecated", "uuid": "0f3c-9a2b"}), encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize(("rc", "status", "expected", "exit_code"), [
+    (0, "successful", "completed", 0),
+    (2, "failed", "failed", 0),
+    (2, "failed", "completed", 1),
+    (254, "timeout", "completed", 1),
+])
+def test_a_job_is_judged_from_its_artifacts(tmp_path, capsys, rc, status, expected, exit_code):
+    artifacts = job_artifacts(tmp_path / "artifacts" / "3", rc, status,
+                              ["PLAY [x]", "\x1b[0;31mfatal: [a-fs]: FAILED! => {\"msg\": \"no space\"}\x1b[0m"])
+    argv = ["--journal", str(tmp_path / "journal"), "--phase", "dryrun", "--job", str(artifacts), f"a={expected}"]
+    assert wave_outcome.main(argv) == exit_code
+    out = capsys.readouterr().out
+    if exit_code:
+        assert 'fatal: [a-fs]: FAILED! => {"msg": "no space"}' in out
+        assert f"whole output: {artifacts / 'stdout'} (job {status})" in out
+
+
+def test_a_job_gives_the_exit_code_and_the_output_alone(tmp_path):
+    artifacts = job_artifacts(tmp_path / "artifacts" / "1", 0, "successful", [])
+    with pytest.raises(SystemExit):
+        wave_outcome.main(["--journal", str(tmp_path), "--phase", "dryrun", "--job", str(artifacts), "--rc", "0",
+                           "a=completed"])
