@@ -363,8 +363,6 @@ from concurrent.futures import ThreadPoolExecutor
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.kommunal.umzug.plugins.module_utils.findings import (
-    RESULT_CHANGES,
-    RESULT_FINDINGS,
     Changes,
     Finding,
     Reason,
@@ -547,27 +545,12 @@ def main():
           ThreadPoolExecutor(max_workers=min(params["parallel"], len(shares)),
                              thread_name_prefix="umzug-share") as pool):
         done = list(pool.map(passes.run, shares, passes.sources))
-    results = [result for result, _findings, _done in done]
     changes = Changes("shares", limit=params["show"])
     for result, _findings, passed in done:
         for kind in KINDS:
             for node in getattr(passed.work_list, kind) if passed else ():
                 changes.add(kind, f"{result['share']}/{shown(node.path)}")
-    outcome = dict(
-        changed=any(result["changed"] for result in results), shares=results,
-        complete=all(result.get("complete", False) for result in results),
-        seconds=round(time.monotonic() - started, 3), transfer=limiter.report(),
-        **{RESULT_CHANGES: changes.to_dict(),
-           RESULT_FINDINGS: [f.to_dict() for _result, findings, _done in done for f in findings]})
-    if params["shares"] is None:
-        # The single-share form: that share's fields at the top, as its pass returns them.
-        outcome.update((key, value) for key, value in results[0].items() if key not in ("failed", "msg"))
-    failed = [result for result in results if result["failed"]]
-    if failed:
-        module.fail_json(msg=failed[0]["msg"] if len(results) == 1 else
-                         f"{len(failed)} of {len(results)} shares failed: " + "; ".join(r["msg"] for r in failed),
-                         **outcome)
-    module.exit_json(**outcome)
+    share_identity.end_run(module, params, done, changes, round(time.monotonic() - started, 3), limiter.report())
 
 
 if __name__ == "__main__":

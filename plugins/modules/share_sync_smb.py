@@ -366,7 +366,7 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, RESULT_FINDINGS, Changes
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import Changes
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import identity as share_identity
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import preflight as share_preflight
 from ansible_collections.kommunal.umzug.plugins.module_utils.shares import rate as share_rate
@@ -527,27 +527,12 @@ def main():
     # One after another: each pass's walk already keeps O(workers) processes busy, and smbprotocol
     # builds every message in Python; threads beside those forked workers are not safe (docs/shares.md).
     done = [passes.run(item) for item in shares]
-    results = [result for result, _findings, _done in done]
     changes = Changes("shares", limit=params["show"])
     for result, _findings, passed in done:
         for kind, paths in planned_paths(passed).items() if passed else ():
             for path in paths:
                 changes.add(kind, f"{result['share']}/{shown(path)}")
-    outcome = dict(
-        changed=any(result["changed"] for result in results), shares=results,
-        complete=all(result.get("complete", False) for result in results),
-        seconds=round(time.monotonic() - started, 3), transfer=limiter.report(),
-        **{RESULT_CHANGES: changes.to_dict(),
-           RESULT_FINDINGS: [f.to_dict() for _result, found, _done in done for f in found]})
-    if params["shares"] is None:
-        # The single-share form: that share's fields at the top, as its pass returns them.
-        outcome.update((key, value) for key, value in results[0].items() if key not in ("failed", "msg"))
-    failed = [result for result in results if result["failed"]]
-    if failed:
-        module.fail_json(msg=failed[0]["msg"] if len(results) == 1 else
-                         f"{len(failed)} of {len(results)} shares failed: " + "; ".join(r["msg"] for r in failed),
-                         **outcome)
-    module.exit_json(**outcome)
+    share_identity.end_run(module, params, done, changes, round(time.monotonic() - started, 3), limiter.report())
 
 
 if __name__ == "__main__":

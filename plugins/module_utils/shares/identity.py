@@ -17,6 +17,7 @@ from __future__ import annotations
 import subprocess
 from collections.abc import Callable, Mapping
 
+from ansible_collections.kommunal.umzug.plugins.module_utils.findings import RESULT_CHANGES, RESULT_FINDINGS
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import mapping as identity_map
 from ansible_collections.kommunal.umzug.plugins.module_utils.identity import sid as sid_codec
 
@@ -78,6 +79,28 @@ def shares_problem(shares: list[dict], distinct: tuple[str, ...]) -> str | None:
         if twice:
             return f"shares: each share needs its own {option}; {', '.join(twice)} is given more than once"
     return None
+
+
+def end_run(module, params: Mapping, done: list, changes, seconds: float, transfer: dict) -> None:
+    """Ends a run of share_sync or share_sync_smb with its outcome: one result per share in
+    order (``done``: (result, findings, pass) of each share), the run's ``changes`` and every
+    share's findings. The single-share form has that share's fields at the top as well. The
+    run fails when any share failed, naming each; else it exits."""
+    results = [result for result, _findings, _passed in done]
+    outcome = dict(
+        changed=any(result["changed"] for result in results), shares=results,
+        complete=all(result.get("complete", False) for result in results),
+        seconds=seconds, transfer=transfer,
+        **{RESULT_CHANGES: changes.to_dict(),
+           RESULT_FINDINGS: [f.to_dict() for _result, findings, _passed in done for f in findings]})
+    if params["shares"] is None:
+        outcome.update((key, value) for key, value in results[0].items() if key not in ("failed", "msg"))
+    failed = [result for result in results if result["failed"]]
+    if failed:
+        module.fail_json(msg=failed[0]["msg"] if len(results) == 1 else
+                         f"{len(failed)} of {len(results)} shares failed: " + "; ".join(r["msg"] for r in failed),
+                         **outcome)
+    module.exit_json(**outcome)
 
 
 def server_args() -> dict:

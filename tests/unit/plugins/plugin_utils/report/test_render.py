@@ -24,7 +24,7 @@ from ansible_collections.kommunal.umzug.plugins.plugin_utils.report.render impor
     validate_report,
 )
 from ansible_collections.kommunal.umzug.plugins.plugin_utils.wave.window import Window, timeline
-from tests.support.chromium import chromium_path
+from tests.support.chromium import FLAGS, chromium_path
 
 ROOT = Path(__file__).resolve().parents[5]
 ARTIFACTS = ROOT / "artifacts" / "test"
@@ -248,20 +248,7 @@ def test_html_loads_in_a_headless_browser_without_console_errors(tmp_path):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     screenshot = ARTIFACTS / "report.png"
     screenshot.unlink(missing_ok=True)
-    common = [
-        chromium_path(),
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        "--enable-logging=stderr",
-        "--v=0",
-        "--window-size=1280,1600",
-    ]
+    common = [chromium_path(), *FLAGS, "--window-size=1280,1600"]
     shot = subprocess.run(
         [*common, f"--user-data-dir={tmp_path / 'profile-1'}", f"--screenshot={screenshot}", page.as_uri()],
         capture_output=True,
