@@ -269,11 +269,11 @@ class Gathered:
     # --- names -------------------------------------------------------------------------
 
     def _read_resolved(self) -> dict:
-        """name -> the IPv4 addresses it resolves to on the workstation, for each old file
-        server name and its FQDN."""
+        """name -> the IPv4 addresses it resolves to as a PC resolves it (Kommune.resolver),
+        for each old file server name and its FQDN."""
         k = self.kommune
         forms = [form for name in k.switched() for form in (name, f"{name}.{k.domain['dns_domain']}")]
-        results = run_batch(k.host(k.workstation), [command("getent", "ahostsv4", form) for form in forms])
+        results = run_batch(k.host(k.resolver), [command("getent", "ahostsv4", form) for form in forms])
         return {form: sorted({line.split()[0] for line in r.stdout.splitlines()}) if r.rc == 0 else []
                 for form, r in zip(forms, results, strict=True)}
 

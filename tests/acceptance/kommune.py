@@ -146,6 +146,14 @@ class Kommune:
         return self.one("clients") or (self.rz_fs if self.windows else self.one("fs"))
 
     @property
+    def resolver(self) -> str:
+        """Where the old file server names are looked up as a PC looks them up: a Kommune PC,
+        else the Kommune's DC (a Samba Kommune's; it asks the Kommune's DNS), else as
+        `workstation`. Never the old file server itself: it finds its own name in its
+        /etc/hosts, whatever the Kommune's DNS says."""
+        return self.one("clients") or (self.rz_fs if self.windows else self.one("dc") or self.workstation)
+
+    @property
     def source(self) -> dict:
         return self.hostvars(self.members[0]).get("umzug_source") or {}
 

@@ -1,7 +1,7 @@
-"""Old names resolving and serving via the name switch: on the Kommune's workstation the
-old file server names (from the plan's share mapping) resolve to the address the name
-switch gave them on the RZ file server, and an old UNC path shows what the migrated
-share shows."""
+"""Old names resolving and serving via the name switch: on a Kommune PC (else its DC:
+Kommune.resolver) the old file server names (from the plan's share mapping) resolve to the
+address the name switch gave them on the RZ file server, and an old UNC path shows what the
+migrated share shows."""
 
 
 def expected_address(kommune):

@@ -57,3 +57,28 @@ def test_the_suite_without_credentials_fails_and_says_why(files):
     assert proc.returncode != 0
     assert "no test credentials for altdorf" in proc.stdout + proc.stderr
     assert json.loads(summary.read_text())["passed"] is False
+
+
+def kommune_with(files, pcs):
+    """altdorf with a DC, a file server and `pcs`, and an RZ file server, from the inventory."""
+    members = {name: {"umzug_domain": {"workgroup": "ALTDORF"}, "umzug_kommune": {"id": "altdorf"}}
+               for name in ("altdorf-dc", "altdorf-fs", *pcs)}
+    inventory = {"all": {"children": {
+        "kommune_altdorf": {"hosts": members},
+        "rz": {"hosts": {"rz-fs": {"umzug_domain": {"workgroup": "RZ"}}}},
+        "dc": {"hosts": {"altdorf-dc": {}}}, "fs": {"hosts": {"altdorf-fs": {}, "rz-fs": {}}},
+        "clients": {"hosts": {pc: {} for pc in pcs}}}}}
+    (files / "inventory.yml").write_text(yaml.safe_dump(inventory))
+    (files / "credentials" / "ALTDORF.yml").write_text(yaml.safe_dump({"passwords": {"eva": "secret"}}))
+    return load(files)
+
+
+@pytest.mark.parametrize(("pcs", "resolver", "workstation"), [
+    (["altdorf-pc"], "altdorf-pc", "altdorf-pc"),
+    # Without a PC, not the old file server: its /etc/hosts holds its own name.
+    ([], "altdorf-dc", "altdorf-fs"),
+], ids=["a-pc", "no-pc"])
+def test_the_old_names_are_looked_up_on_a_pc_else_the_dc_never_the_old_file_server(files, pcs, resolver,
+                                                                                  workstation):
+    kommune = kommune_with(files, pcs)
+    assert (kommune.resolver, kommune.workstation) == (resolver, workstation)

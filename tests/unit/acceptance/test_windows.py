@@ -92,7 +92,7 @@ def gathered(kommune):
 def test_a_windows_kommune_is_read_over_smb_from_the_rz_file_server(kommune, gathered):
     assert kommune.windows is not None
     assert kommune.source_shares == {"kaemmerei": "C:\\Shares\\Kaemmerei"}
-    assert kommune.workstation == "rz-fs"
+    assert kommune.workstation == kommune.resolver == "rz-fs"
     sd = gathered.get("source_acls")["kaemmerei"]
     assert may_list(sd, {GROUP}) is True and may_list(sd, {OTHER}) is False
 
