@@ -19,7 +19,12 @@ Per phase it records:
   pss_peak   the peak of the tree's proportional set size (the forks' shared pages counted
              once), summed over the tree from /proc/<pid>/smaps_rollup every 0.25 s;
   host_tasks the tasks run on hosts (the PLAY RECAP's ok + failed + skipped + unreachable),
-             to which the controller's cost per task and host relates.
+             to which the controller's cost per task and host relates;
+  by_kind    the same tree's memory and CPU by what its processes are: `acceptance` (the
+             acceptance suite's pytest and everything below it), `ssh` (Ansible's connections)
+             and `ansible` (ansible-playbook, its workers, the modules run on the controller):
+             the peak PSS of each kind, and its CPU time as last seen by the same sampling (each
+             process's own user + sys; what lives less than a sample is missed: a lower bound).
 The cost per Kommune and how it grows with N (the exponent b of cost = a * N^b fitted to the
 runs) is printed with the table; --json writes all of it.
 
@@ -86,18 +91,75 @@ def pss_kib(pid: int) -> int:
     return 0
 
 
+KINDS = ("ansible", "ssh", "acceptance")
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def kind_of(pid: int, parent_kind: str = "ansible") -> str:
+    """What a process of the tree is: below the acceptance suite's pytest everything is
+    `acceptance`; else an ssh client is `ssh`; the rest is `ansible`."""
+    if parent_kind == "acceptance":
+        return parent_kind
+    try:
+        argv = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return parent_kind
+    if any(Path(arg.decode(errors="replace")).name == "pytest" for arg in argv):  # pytest, python -m pytest
+        return "acceptance"
+    return "ssh" if argv and Path(argv[0].decode(errors="replace")).name == "ssh" else "ansible"
+
+
+def kinds_below(pid: int) -> dict[int, str]:
+    """`pid` and every process below it, each with its kind (kind_of, inherited downwards)."""
+    found, todo = {}, [(pid, "ansible")]
+    while todo:
+        current, parent_kind = todo.pop()
+        found[current] = kind = kind_of(current, parent_kind)
+        for task in Path(f"/proc/{current}/task").glob("*"):
+            try:
+                todo += [(int(x), kind) for x in (task / "children").read_text().split()]
+            except OSError:
+                continue
+    return found
+
+
+def own_cpu_ticks(pid: int) -> int | None:
+    """user + sys of the process itself (not its children), in clock ticks."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
 class TreeMemory:
-    """The peak PSS of a process and everything below it, sampled while it runs."""
+    """The peak PSS of a process and everything below it, sampled while it runs; and per kind
+    of process (kind_of) its peak PSS and CPU time as last seen."""
 
     def __init__(self, pid: int):
         self.pid, self.peak_kib, self.stop = pid, 0, threading.Event()
+        self.peak_by_kind = dict.fromkeys(KINDS, 0)
+        self.ticks: dict[int, tuple[str, int]] = {}
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def loop(self) -> None:
         while not self.stop.is_set():
-            total = sum(pss_kib(pid) for pid in [self.pid, *children_of(self.pid)])
-            self.peak_kib = max(self.peak_kib, total)
+            by_kind = dict.fromkeys(KINDS, 0)
+            for pid, kind in kinds_below(self.pid).items():
+                by_kind[kind] += pss_kib(pid)
+                ticks = own_cpu_ticks(pid)
+                if ticks is not None:
+                    self.ticks[pid] = (kind, ticks)
+            self.peak_kib = max(self.peak_kib, sum(by_kind.values()))
+            self.peak_by_kind = {kind: max(self.peak_by_kind[kind], by_kind[kind]) for kind in KINDS}
             self.stop.wait(SAMPLE_SECONDS)
+
+    def by_kind(self) -> dict:
+        cpu = dict.fromkeys(KINDS, 0)
+        for kind, ticks in self.ticks.values():
+            cpu[kind] += ticks
+        return {kind: {"pss_peak_mib": round(self.peak_by_kind[kind] / 1024, 1),
+                       "cpu_sampled": round(cpu[kind] / TICKS, 1)} for kind in KINDS}
 
     def __enter__(self):
         self.thread.start()
@@ -135,7 +197,8 @@ def measured(cmd: list[str], log: Path, environ: dict[str, str]) -> dict:
     wall = time.monotonic() - start
     return {"rc": proc.returncode, "wall": round(wall, 1), "cpu": round(cpu_seconds(usage), 1),
             "host_tasks": host_tasks(log.read_text(encoding="utf-8", errors="replace")),
-            "rss_max_mib": round(usage.ru_maxrss / 1024, 1), "pss_peak_mib": round(memory.peak_kib / 1024, 1)}
+            "rss_max_mib": round(usage.ru_maxrss / 1024, 1), "pss_peak_mib": round(memory.peak_kib / 1024, 1),
+            "by_kind": memory.by_kind()}
 
 
 # --- growth (pure) ----------------------------------------------------------------------
@@ -311,6 +374,9 @@ def print_table(report: dict) -> None:
                 print(f"{run['n']:>3} {run['hosts']:>5} {phase:<10} {fig['wall']:>8.1f} {fig['cpu']:>8.1f} "
                       f"{fig['cpu'] / run['n']:>8.1f} {fig['pss_peak_mib']:>8.1f} {fig['rss_max_mib']:>8.1f} "
                       f"{fig['host_tasks']:>6} {1000 * fig['cpu'] / max(fig['host_tasks'], 1):>7.0f} {fig['rc']}")
+                kinds = fig.get("by_kind") or {}
+                print("      by kind (peak PSS MiB / CPU s sampled): " + ", ".join(
+                    f"{kind} {kinds[kind]['pss_peak_mib']:.1f} / {kinds[kind]['cpu_sampled']:.1f}" for kind in kinds))
         print(f"    load average (1 min) {run.get('load_average_before')} before the dry run, "
               f"{run.get('load_average_after')} after the cut-over")
     if report.get("growth"):

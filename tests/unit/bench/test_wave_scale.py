@@ -1,5 +1,6 @@
 """bench/wave_scale.py's pure parts: how a figure grows with N, and the process tree it measures."""
 
+import json
 import os
 import subprocess
 import sys
@@ -76,3 +77,31 @@ def test_each_command_has_its_own_largest_process_not_the_largest_so_far(tmp_pat
     small = bench.measured(["true"], tmp_path / "small", dict(os.environ))
     assert big["rss_max_mib"] >= 200 > small["rss_max_mib"]
     assert small["rc"] == 0 and bench.measured(["false"], tmp_path / "f", dict(os.environ))["rc"] == 1
+
+
+def test_the_acceptance_suite_and_what_runs_below_it_is_its_own_kind():
+    # python -> python -m pytest (a stand-in: -m pytest --version) -> its child; the last two are
+    # acceptance, the first is not.
+    stand_in = ("import subprocess, sys; subprocess.run([sys.executable, '-c', "
+                "'sum(range(20_000_000)); import time; time.sleep(5)'])")
+    top = subprocess.Popen([sys.executable, "-c", "import json, os, subprocess; "
+                            "subprocess.run(json.loads(os.environ['STAND_IN']))"],
+                           env={**os.environ, "STAND_IN": json.dumps([sys.executable, "-c", stand_in, "-m", "pytest"])})
+    try:
+        for _ in range(100):
+            kinds = bench.kinds_below(top.pid)
+            if len(kinds) >= 3:
+                break
+            subprocess.run(["sleep", "0.05"], check=True)
+        assert sorted(kinds.values()) == ["acceptance", "acceptance", "ansible"] and kinds[top.pid] == "ansible"
+        assert bench.kind_of(top.pid, "acceptance") == "acceptance"
+        with bench.TreeMemory(top.pid) as memory:
+            subprocess.run(["sleep", "1"], check=True)
+        figures = memory.by_kind()
+        assert figures["acceptance"]["pss_peak_mib"] > 0 and figures["ansible"]["pss_peak_mib"] > 0
+        assert figures["acceptance"]["cpu_sampled"] > 0 and figures["ssh"] == {"pss_peak_mib": 0, "cpu_sampled": 0}
+    finally:
+        top.kill()
+        for pid in bench.children_of(top.pid):
+            os.kill(pid, 9)
+        top.wait()
