@@ -66,18 +66,29 @@ SAMPLE_SECONDS = 0.25
 
 # --- measuring a process tree -----------------------------------------------------------
 
+def child_pids(pid: int) -> list[int]:
+    """The processes right below `pid` (/proc/<pid>/task/*/children); none once it is gone,
+    which a process of a running tree may be at any moment."""
+    kids = []
+    try:
+        tasks = os.listdir(f"/proc/{pid}/task")
+    except OSError:
+        return kids
+    for task in tasks:
+        try:
+            kids += [int(x) for x in Path(f"/proc/{pid}/task/{task}/children").read_text().split()]
+        except (OSError, ValueError):
+            continue
+    return kids
+
+
 def children_of(pid: int) -> list[int]:
-    """Every process below `pid` (from /proc/<pid>/task/*/children)."""
+    """Every process below `pid`."""
     found, todo = [], [pid]
     while todo:
-        current = todo.pop()
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                kids = [int(x) for x in (task / "children").read_text().split()]
-            except OSError:
-                continue
-            found += kids
-            todo += kids
+        kids = child_pids(todo.pop())
+        found += kids
+        todo += kids
     return found
 
 
@@ -115,11 +126,7 @@ def kinds_below(pid: int) -> dict[int, str]:
     while todo:
         current, parent_kind = todo.pop()
         found[current] = kind = kind_of(current, parent_kind)
-        for task in Path(f"/proc/{current}/task").glob("*"):
-            try:
-                todo += [(int(x), kind) for x in (task / "children").read_text().split()]
-            except OSError:
-                continue
+        todo += [(kid, kind) for kid in child_pids(current)]
     return found
 
 
@@ -138,21 +145,29 @@ class TreeMemory:
 
     def __init__(self, pid: int):
         self.pid, self.peak_kib, self.stop = pid, 0, threading.Event()
+        self.error: str | None = None
         self.peak_by_kind = dict.fromkeys(KINDS, 0)
         self.ticks: dict[int, tuple[str, int]] = {}
         self.thread = threading.Thread(target=self.loop, daemon=True)
 
     def loop(self) -> None:
         while not self.stop.is_set():
-            by_kind = dict.fromkeys(KINDS, 0)
-            for pid, kind in kinds_below(self.pid).items():
-                by_kind[kind] += pss_kib(pid)
-                ticks = own_cpu_ticks(pid)
-                if ticks is not None:
-                    self.ticks[pid] = (kind, ticks)
-            self.peak_kib = max(self.peak_kib, sum(by_kind.values()))
-            self.peak_by_kind = {kind: max(self.peak_by_kind[kind], by_kind[kind]) for kind in KINDS}
+            try:
+                self.sample()
+            except Exception as err:  # the figures say they are partial; the bench goes on
+                self.error = f"sampling stopped: {err!r}"
+                return
             self.stop.wait(SAMPLE_SECONDS)
+
+    def sample(self) -> None:
+        by_kind = dict.fromkeys(KINDS, 0)
+        for pid, kind in kinds_below(self.pid).items():
+            by_kind[kind] += pss_kib(pid)
+            ticks = own_cpu_ticks(pid)
+            if ticks is not None:
+                self.ticks[pid] = (kind, ticks)
+        self.peak_kib = max(self.peak_kib, sum(by_kind.values()))
+        self.peak_by_kind = {kind: max(self.peak_by_kind[kind], by_kind[kind]) for kind in KINDS}
 
     def by_kind(self) -> dict:
         cpu = dict.fromkeys(KINDS, 0)
@@ -198,7 +213,7 @@ def measured(cmd: list[str], log: Path, environ: dict[str, str]) -> dict:
     return {"rc": proc.returncode, "wall": round(wall, 1), "cpu": round(cpu_seconds(usage), 1),
             "host_tasks": host_tasks(log.read_text(encoding="utf-8", errors="replace")),
             "rss_max_mib": round(usage.ru_maxrss / 1024, 1), "pss_peak_mib": round(memory.peak_kib / 1024, 1),
-            "by_kind": memory.by_kind()}
+            "by_kind": memory.by_kind(), **({"memory_partial": memory.error} if memory.error else {})}
 
 
 # --- growth (pure) ----------------------------------------------------------------------
@@ -374,6 +389,8 @@ def print_table(report: dict) -> None:
                 print(f"{run['n']:>3} {run['hosts']:>5} {phase:<10} {fig['wall']:>8.1f} {fig['cpu']:>8.1f} "
                       f"{fig['cpu'] / run['n']:>8.1f} {fig['pss_peak_mib']:>8.1f} {fig['rss_max_mib']:>8.1f} "
                       f"{fig['host_tasks']:>6} {1000 * fig['cpu'] / max(fig['host_tasks'], 1):>7.0f} {fig['rc']}")
+                if fig.get("memory_partial"):
+                    print(f"      PSS and by kind are partial: {fig['memory_partial']}")
                 kinds = fig.get("by_kind") or {}
                 print("      by kind (peak PSS MiB / CPU s sampled): " + ", ".join(
                     f"{kind} {kinds[kind]['pss_peak_mib']:.1f} / {kinds[kind]['cpu_sampled']:.1f}" for kind in kinds))

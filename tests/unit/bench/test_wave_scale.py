@@ -105,3 +105,34 @@ def test_the_acceptance_suite_and_what_runs_below_it_is_its_own_kind():
         for pid in bench.children_of(top.pid):
             os.kill(pid, 9)
         top.wait()
+
+
+def test_a_process_gone_while_the_tree_is_read_is_no_error():
+    gone = subprocess.Popen(["true"])
+    gone.wait()
+    assert bench.child_pids(gone.pid) == [] and bench.children_of(gone.pid) == []
+    assert bench.kinds_below(gone.pid) == {gone.pid: "ansible"}
+    with bench.TreeMemory(gone.pid) as memory:
+        subprocess.run(["sleep", "0.6"], check=True)
+    assert memory.peak_kib == 0 and memory.error is None
+
+
+def test_a_process_vanishing_between_two_reads_of_proc_is_no_error(monkeypatch):
+    # /proc/<pid>/task listed while the process ends: os.listdir raises FileNotFoundError.
+    def vanished(path):
+        raise FileNotFoundError(2, "No such file or directory", path)
+
+    monkeypatch.setattr(bench.os, "listdir", vanished)
+    assert bench.child_pids(os.getpid()) == [] and bench.kinds_below(os.getpid()) == {os.getpid(): "acceptance"}
+
+
+def test_a_sampling_that_fails_makes_the_figures_say_so(monkeypatch, tmp_path):
+    def broken(pid):
+        raise RuntimeError("proc unreadable")
+
+    monkeypatch.setattr(bench, "kinds_below", broken)
+    figures = bench.measured([sys.executable, "-c", "import time; time.sleep(0.6)"], tmp_path / "log",
+                             dict(os.environ))
+    assert figures["rc"] == 0 and figures["memory_partial"] == "sampling stopped: RuntimeError('proc unreadable')"
+    monkeypatch.undo()
+    assert "memory_partial" not in bench.measured(["true"], tmp_path / "ok", dict(os.environ))
