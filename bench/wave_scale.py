@@ -82,16 +82,6 @@ def child_pids(pid: int) -> list[int]:
     return kids
 
 
-def children_of(pid: int) -> list[int]:
-    """Every process below `pid`."""
-    found, todo = [], [pid]
-    while todo:
-        kids = child_pids(todo.pop())
-        found += kids
-        todo += kids
-    return found
-
-
 def pss_kib(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():

@@ -36,20 +36,31 @@ def mode_of(path: Path, default: int) -> int:
         return default
 
 
-def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int = PRIVATE) -> None:
-    """Writes beside ``path``, flushes, renames over it and flushes the folder: a reader, and a
-    controller that lost power, see the old file or the new one, never half. Missing folders
-    are created. Text is written as UTF-8."""
-    path = Path(path)
+def written_beside(path: Path, data: str | bytes, mode: int) -> str:
+    """A new temporary file beside ``path`` (missing folders created) holding ``data``, with
+    ``mode``, flushed to the disk; its name. Gone again if writing it failed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    keep = mode_of(path, mode)
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
     try:
         with os.fdopen(handle, "wb") as stream:
             stream.write(data.encode("utf-8") if isinstance(data, str) else data)
             stream.flush()
-            os.fchmod(stream.fileno(), keep)
+            os.fchmod(stream.fileno(), mode)
             os.fsync(stream.fileno())
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    return temporary
+
+
+def write_atomic(path: str | os.PathLike, data: str | bytes, mode: int = PRIVATE) -> None:
+    """Writes beside ``path``, flushes, renames over it and flushes the folder: a reader, and a
+    controller that lost power, see the old file or the new one, never half. Missing folders
+    are created. Text is written as UTF-8."""
+    path = Path(path)
+    temporary = written_beside(path, data, mode_of(path, mode))
+    try:
         os.replace(temporary, path)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):
@@ -69,14 +80,8 @@ def create_exclusive(path: str | os.PathLike, data: str | bytes, mode: int = PRI
     never sees the file half written. On NFS the reply to a link that was carried out can be
     lost and the retry fail; the temporary file's link count says whether it was."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
+    temporary = written_beside(path, data, mode)
     try:
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data.encode("utf-8") if isinstance(data, str) else data)
-            stream.flush()
-            os.fchmod(stream.fileno(), mode)
-            os.fsync(stream.fileno())
         try:
             os.link(temporary, path)
         except FileExistsError:

@@ -1,5 +1,6 @@
 """bench/wave_scale.py's pure parts: how a figure grows with N, and the process tree it measures."""
 
+import contextlib
 import json
 import os
 import subprocess
@@ -43,7 +44,7 @@ def test_the_process_tree_and_its_memory():
                               "subprocess.run([sys.executable, '-c', 'import time; time.sleep(5)'])"])
     try:
         for _ in range(100):
-            below = bench.children_of(os.getpid())
+            below = [pid for pid in bench.kinds_below(os.getpid()) if pid != os.getpid()]
             if len(below) >= 2:
                 break
             subprocess.run(["sleep", "0.05"], check=True)
@@ -101,16 +102,17 @@ def test_the_acceptance_suite_and_what_runs_below_it_is_its_own_kind():
         assert figures["acceptance"]["pss_peak_mib"] > 0 and figures["ansible"]["pss_peak_mib"] > 0
         assert figures["acceptance"]["cpu_sampled"] > 0 and figures["ssh"] == {"pss_peak_mib": 0, "cpu_sampled": 0}
     finally:
-        top.kill()
-        for pid in bench.children_of(top.pid):
-            os.kill(pid, 9)
+        below = list(bench.kinds_below(top.pid))  # before the kill: then they are reparented
+        for pid in reversed(below):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 9)
         top.wait()
 
 
 def test_a_process_gone_while_the_tree_is_read_is_no_error():
     gone = subprocess.Popen(["true"])
     gone.wait()
-    assert bench.child_pids(gone.pid) == [] and bench.children_of(gone.pid) == []
+    assert bench.child_pids(gone.pid) == []
     assert bench.kinds_below(gone.pid) == {gone.pid: "ansible"}
     with bench.TreeMemory(gone.pid) as memory:
         subprocess.run(["sleep", "0.6"], check=True)

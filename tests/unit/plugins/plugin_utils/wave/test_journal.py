@@ -87,16 +87,23 @@ def _race(directory, start, results):
         results.put("refused")
 
 
-def test_two_runs_starting_at_once_cannot_both_take_the_lock(tmp_path):
+def _race_all(target, each_args):
+    """Forks one process per item of ``each_args`` running ``target(*args, start, results)``,
+    lets them all go at once, and returns what each put into ``results``."""
     context = multiprocessing.get_context("fork")
     start, results = context.Event(), context.Queue()
-    runs = [context.Process(target=_race, args=(tmp_path, start, results)) for _ in range(8)]
+    runs = [context.Process(target=target, args=(*args, start, results)) for args in each_args]
     for run in runs:
         run.start()
     start.set()
     outcomes = sorted(results.get(timeout=60) for _ in runs)
     for run in runs:
         run.join()
+    return outcomes
+
+
+def test_two_runs_starting_at_once_cannot_both_take_the_lock(tmp_path):
+    outcomes = _race_all(_race, [(tmp_path,)] * 8)
     assert outcomes.count("won") == 1 and outcomes.count("refused") == 7
 
 
@@ -154,18 +161,8 @@ def _race_without_guard(directory, host, start, results):
 
 
 def test_controllers_whose_guards_do_not_see_each_other_cannot_both_take_the_lock(tmp_path):
-    context = multiprocessing.get_context("fork")
     for attempt in range(5):
-        start, results = context.Event(), context.Queue()
-        folder = tmp_path / str(attempt)
-        runs = [context.Process(target=_race_without_guard, args=(folder, f"ctl-{n}", start, results))
-                for n in range(6)]
-        for run in runs:
-            run.start()
-        start.set()
-        outcomes = sorted(results.get(timeout=60) for _ in runs)
-        for run in runs:
-            run.join()
+        outcomes = _race_all(_race_without_guard, [(tmp_path / str(attempt), f"ctl-{n}") for n in range(6)])
         assert outcomes.count("won") == 1 and outcomes.count("refused") == 5
 
 
