@@ -385,8 +385,15 @@ def _json_scalar(value) -> str:
     return json.dumps(value)
 
 
-@lru_cache(maxsize=4096, typed=True)  # typed: False, 0 and 0.0 are equal keys of a cache, not of JSON
 def _json_key(key) -> str:
+    # A float key bypasses the cache: 0.0 and -0.0 are one key of a cache, two texts of JSON.
+    if isinstance(key, float):
+        return _json_string(_json_scalar(key))
+    return _json_key_cached(key)
+
+
+@lru_cache(maxsize=4096, typed=True)  # typed: False, 0 and 0.0 are equal keys of a cache, not of JSON
+def _json_key_cached(key) -> str:
     # json.dumps writes keys that are numbers, booleans or None as their JSON text, in quotes.
     if isinstance(key, str):
         return _json_string(key)

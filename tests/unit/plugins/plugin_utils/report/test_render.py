@@ -341,6 +341,12 @@ def test_json_text_is_json_dumps_with_an_indent_to_the_byte(value):
     assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=1)
 
 
+def test_json_text_keeps_keys_that_a_cache_would_take_for_one():
+    # Found by the property above: 0.0 and -0.0 (and 0, 0.0 and False) are equal keys of a dict.
+    for value in ({0.0: None}, {-0.0: None}, {0: 1}, {False: 1}, {0.0: 1}):
+        assert json_text(value) == json.dumps(value, ensure_ascii=False, indent=1)
+
+
 @pytest.mark.parametrize("value", [{"a": {1, 2}}, {(1, 2): "x"}, [object()]])
 def test_json_text_refuses_what_json_dumps_refuses(value):
     with pytest.raises(TypeError):
